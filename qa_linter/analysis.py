@@ -1,0 +1,127 @@
+"""Per-message analysis shared by all rules: computed lazily, at most once per message per scan.
+
+A rule never normalises, segments or builds a spaCy document itself; it asks the message's view, so a
+message is folded once, its candidate terms are found in one automaton pass, and only the blocks of text
+around a candidate are ever segmented.
+"""
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from .model import Conversation, Message
+from .text.matching import Hit, TermIndex
+from .text.lexicon import Term
+from .text.normalize import NormalizedText, normalize
+from .text.tokenize import Segmenter, WordBoundaries
+
+
+class Toolkit:
+    """What compiled rules share: the term index, the segmenter, and (only if a rule needs it) spaCy."""
+
+    def __init__(self) -> None:
+        self.term_index = TermIndex()
+        self._user_words: set[str] = set()
+        self._segmenter: Segmenter | None = None
+        self._nlp = None
+        self._lock = threading.Lock()
+
+    def add_words(self, words) -> None:
+        self._user_words.update(words)
+        self._segmenter = None
+
+    @property
+    def segmenter(self) -> Segmenter:
+        if self._segmenter is None:
+            with self._lock:
+                if self._segmenter is None:
+                    self._segmenter = Segmenter(self._user_words)
+        return self._segmenter
+
+    @property
+    def nlp(self):
+        """A blank Chinese spaCy pipeline; its tokens come from our segmenter, not spaCy's own."""
+        if self._nlp is None:
+            with self._lock:
+                if self._nlp is None:
+                    import spacy
+
+                    self._nlp = spacy.blank("zh")
+        return self._nlp
+
+
+class MessageView:
+    __slots__ = ("message", "toolkit", "__dict__")
+
+    def __init__(self, message: Message, toolkit: Toolkit):
+        self.message = message
+        self.toolkit = toolkit
+
+    @property
+    def index(self) -> int:
+        return self.message.index
+
+    @property
+    def role(self) -> str:
+        return self.message.role
+
+    @property
+    def text(self) -> str:
+        return self.message.text
+
+    @cached_property
+    def norm(self) -> NormalizedText:
+        return normalize(self.message.text)
+
+    def boundaries(self) -> WordBoundaries:
+        b = self.__dict__.get("_boundaries")
+        if b is None:
+            b = self.__dict__["_boundaries"] = self.toolkit.segmenter.boundaries(self.norm.text)
+        return b
+
+    def term_candidates(self) -> dict[int, list[tuple[int, int, int]]]:
+        c = self.__dict__.get("_candidates")
+        if c is None:
+            c = self.__dict__["_candidates"] = self.toolkit.term_index.scan(self.norm.text)
+        return c
+
+    def hit(self, nstart: int, nend: int, term: Term | None = None) -> Hit:
+        start, end = self.norm.to_original(nstart, nend)
+        return Hit(start, end, self.message.text[start:end], nstart, nend, term)
+
+    def doc(self):
+        """A spaCy Doc of the normalised text, tokenised by our segmenter; cached."""
+        d = self.__dict__.get("_doc")
+        if d is None:
+            from spacy.tokens import Doc
+
+            words = self.toolkit.segmenter.words(self.norm.text)
+            d = Doc(self.toolkit.nlp.vocab, words=[w for w, _, _ in words], spaces=[False] * len(words))
+            self.__dict__["_doc"] = d
+            self.__dict__["_doc_offsets"] = [(s, e) for _, s, e in words]
+        return d
+
+    def token_span(self, start_token: int, end_token: int) -> tuple[int, int]:
+        offsets = self.__dict__["_doc_offsets"]
+        return offsets[start_token][0], offsets[end_token - 1][1]
+
+
+class ConversationView:
+    """A conversation as the rules see it: its record plus one view per message."""
+
+    def __init__(self, conversation: Conversation, toolkit: Toolkit):
+        self.conversation = conversation
+        self.messages = [MessageView(m, toolkit) for m in conversation.messages]
+
+    @property
+    def id(self) -> str:
+        return self.conversation.id
+
+    @property
+    def channel(self) -> str:
+        return self.conversation.channel
+
+    def by_role(self, role: str | None) -> list[MessageView]:
+        if role in (None, "any"):
+            return [m for m in self.messages if m.role != "system"]
+        return [m for m in self.messages if m.role == role]

@@ -1,0 +1,287 @@
+"""What every rule type shares: the common fields, scopes, matcher specs, and how a finding is made.
+
+A rule type module subclasses `Rule`, lists its own fields in `FIELDS`, builds its matchers once in
+`compile()` and only matches in `check()`.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+import regex
+
+from ..errors import RuleError
+from ..model import ROLES, Finding, Severity
+from ..text.lexicon import Lexicon, Term
+from ..text.matching import PatternMatcher, TermMatcher, TextMatcher
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis import ConversationView, MessageView, Toolkit
+    from ..text.matching import Hit
+
+COMMON_FIELDS = {
+    "id": "unique rule id, e.g. slang-address",
+    "type": "rule type",
+    "category": "finding category",
+    "severity": "error | warning | info",
+    "message": "Chinese message shown to the user; {match} is the matched text",
+    "suggest": "replacement or advice",
+    "manual": "section of the service manual",
+    "description": "what it checks and why (for `rules show`)",
+    "scope": "which messages: all | first | last | first N, and role",
+    "channels": "channels the rule applies to (chat, email, phone)",
+    "examples": "flag: / pass: examples",
+    "enabled": "false to switch the rule off",
+}
+
+MATCHER_FIELDS = {
+    "terms": "inline terms (strings or {term, suggest})",
+    "lexicon": "lexicon name(s) to take terms from",
+    "patterns": "regular expressions on the normalised text",
+    "boundary": "word (default) or none",
+    "exceptions": "terms or contexts that cancel an overlapping hit",
+    "exception_patterns": "regular expressions that cancel an overlapping hit",
+}
+
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+MESSAGE_VALUES = ("match", "suggestion", "term", "wait", "limit")
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str = "agent"
+    which: str = "all"  # all | first | last
+    count: int = 1
+
+    def select(self, conv: "ConversationView") -> list["MessageView"]:
+        msgs = conv.by_role(self.role)
+        if self.which == "first":
+            return msgs[: self.count]
+        if self.which == "last":
+            return msgs[-self.count :] if msgs else []
+        return msgs
+
+    def describe(self) -> str:
+        which = self.which if self.which == "all" else f"{self.which} {self.count}"
+        return f"{self.role} messages: {which}"
+
+
+class CompileContext:
+    """Where a rule is being compiled: its file, the shared toolkit, lexicons, and the error list."""
+
+    def __init__(self, toolkit: "Toolkit", lexicon_lookup: Callable[[str], Lexicon | None], lexicon_names: Callable[[], list[str]]):
+        self.toolkit = toolkit
+        self.lexicon_lookup = lexicon_lookup
+        self.lexicon_names = lexicon_names
+        self.path: str | None = None
+        self.rule_id: str | None = None
+        self.errors: list[RuleError] = []
+
+    def error(self, reason: str, line: int | None) -> None:
+        self.errors.append(RuleError(self.path, line, reason, self.rule_id))
+
+
+def line_of(node: Any, key: str | None = None) -> int | None:
+    """The YAML line of a mapping (or of one of its keys), when the loader recorded it."""
+    if key is not None:
+        lines = getattr(node, "key_lines", None)
+        if lines and key in lines:
+            return lines[key]
+    return getattr(node, "line", None)
+
+
+class Rule:
+    TYPE = ""
+    FIELDS: dict[str, str] = {}
+    DEFAULT_SCOPE = Scope()
+    # Rules about the end of a conversation cannot be judged on a draft reply (see the pre-send check).
+    CONVERSATION_END = False
+
+    def __init__(self, spec: dict, ctx: CompileContext):
+        self.spec = spec
+        self.source = f"{ctx.path}:{line_of(spec)}" if ctx.path else None
+        self.id = str(spec.get("id"))
+        self.category = str(spec.get("category") or "")
+        self.severity = self._severity(spec, ctx)
+        self.message_template = str(spec.get("message") or "")
+        self.suggest = spec.get("suggest")
+        self.manual = spec.get("manual")
+        self.description = spec.get("description")
+        self.channels = self._channels(spec, ctx)
+        self.scope = self._scope(spec.get("scope"), ctx, line_of(spec, "scope"))
+        self.examples = spec.get("examples") or {}
+        self._check_message(ctx, spec)
+        self.compile(spec, ctx)
+
+    # -- compile helpers -------------------------------------------------------------------------------------
+    def compile(self, spec: dict, ctx: CompileContext) -> None:
+        raise NotImplementedError
+
+    def _severity(self, spec: dict, ctx: CompileContext) -> Severity:
+        try:
+            return Severity.parse(spec.get("severity", "warning"))
+        except ValueError as exc:
+            ctx.error(str(exc), line_of(spec, "severity"))
+            return Severity.WARNING
+
+    def _channels(self, spec: dict, ctx: CompileContext) -> frozenset[str] | None:
+        value = spec.get("channels")
+        if value is None:
+            return None
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(v in ("chat", "email", "phone") for v in values):
+            ctx.error("channels must be a list of chat, email, phone", line_of(spec, "channels"))
+            return None
+        return frozenset(values)
+
+    def _scope(self, value: Any, ctx: CompileContext, line: int | None) -> Scope:
+        default = self.DEFAULT_SCOPE
+        if value is None:
+            return default
+        role, which = default.role, value
+        if isinstance(value, dict):
+            unknown = set(value) - {"role", "messages"}
+            if unknown:
+                ctx.error(f"unknown scope field {sorted(unknown)[0]!r}; use role and messages", line)
+            role = value.get("role", default.role)
+            which = value.get("messages", "all")
+        if role not in ROLES + ("any",):
+            ctx.error(f"scope role {role!r} is not one of agent, customer, system, any", line)
+            role = default.role
+        text = str(which).strip().lower()
+        m = re.fullmatch(r"(all|first|last)(?:\s+(\d+))?", text)
+        if not m or (m.group(1) == "all" and m.group(2)):
+            ctx.error(f"scope messages {which!r} must be all, first, last, first N or last N", line)
+            return default
+        return Scope(role, m.group(1), int(m.group(2) or 1))
+
+    def _check_message(self, ctx: CompileContext, spec: dict) -> None:
+        for name in PLACEHOLDER.findall(self.message_template):
+            if name not in MESSAGE_VALUES:
+                ctx.error(
+                    f"message uses {{{name}}}; only {', '.join('{' + v + '}' for v in MESSAGE_VALUES)} are filled in",
+                    line_of(spec, "message"),
+                )
+
+    def matcher(self, spec: dict, ctx: CompileContext, where: str = "", required: bool = True) -> TextMatcher:
+        """Build a TextMatcher from the matcher fields of `spec` (the rule itself or a sub-mapping)."""
+        line = line_of(spec)
+        if not isinstance(spec, dict):
+            ctx.error(f"{where or 'matcher'} must be a mapping with terms, lexicon or patterns", line)
+            return TextMatcher()
+        boundary = spec.get("boundary", "word")
+        if boundary not in ("word", "none"):
+            ctx.error(f"boundary must be word or none, not {boundary!r}", line_of(spec, "boundary"))
+            boundary = "word"
+        terms = list(self._terms(spec.get("terms"), ctx, line_of(spec, "terms")))
+        terms += self._lexicon_terms(spec.get("lexicon"), ctx, line_of(spec, "lexicon"))
+        patterns = self._patterns(spec.get("patterns"), ctx, line_of(spec, "patterns"))
+        if required and not terms and not patterns:
+            ctx.error(f"{where or 'rule'} needs terms, lexicon or patterns", line)
+        exceptions = None
+        exc_terms = list(self._terms(spec.get("exceptions"), ctx, line_of(spec, "exceptions")))
+        exc_patterns = self._patterns(spec.get("exception_patterns"), ctx, line_of(spec, "exception_patterns"))
+        if exc_terms or exc_patterns:
+            exceptions = TextMatcher(self._term_matcher(exc_terms, ctx, "none"), exc_patterns)
+        return TextMatcher(self._term_matcher(terms, ctx, boundary), patterns, exceptions)
+
+    def _term_matcher(self, terms: list[Term], ctx: CompileContext, boundary: str) -> TermMatcher | None:
+        if not terms:
+            return None
+        if boundary == "word":
+            ctx.toolkit.add_words(t.text for t in terms)
+        return TermMatcher(ctx.toolkit.term_index, terms, boundary)
+
+    def _terms(self, value: Any, ctx: CompileContext, line: int | None) -> Iterator[Term]:
+        if value is None:
+            return
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            ctx.error("terms must be a list of strings or {term, suggest} mappings", line)
+            return
+        for item in value:
+            if isinstance(item, str) and item.strip():
+                yield Term(item.strip(), None, None, f"{ctx.path}:{line}")
+            elif isinstance(item, dict) and isinstance(item.get("term"), str):
+                unknown = set(item) - {"term", "suggest", "note"}
+                if unknown:
+                    ctx.error(f"unknown term field {sorted(unknown)[0]!r}; use term, suggest, note", line_of(item))
+                yield Term(item["term"], item.get("suggest"), item.get("note"), f"{ctx.path}:{line_of(item)}")
+            else:
+                ctx.error(f"term {item!r} must be a non-empty string or a {{term: …, suggest: …}} mapping", line_of(item) or line)
+
+    def _lexicon_terms(self, value: Any, ctx: CompileContext, line: int | None) -> list[Term]:
+        if value is None:
+            return []
+        names = [value] if isinstance(value, str) else value
+        terms: list[Term] = []
+        for name in names if isinstance(names, list) else [names]:
+            lexicon = ctx.lexicon_lookup(str(name))
+            if lexicon is None:
+                known = ctx.lexicon_names()
+                close = difflib.get_close_matches(str(name), known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known lexicons: {', '.join(known) or 'none'}"
+                ctx.error(f"unknown lexicon {name!r}; {hint}", line)
+                continue
+            terms.extend(lexicon.terms)
+        return terms
+
+    def _patterns(self, value: Any, ctx: CompileContext, line: int | None) -> PatternMatcher | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [value]
+        good = []
+        for p in value if isinstance(value, list) else []:
+            try:
+                regex.compile(str(p))
+                good.append(str(p))
+            except regex.error as exc:
+                ctx.error(f"bad regular expression {p!r}: {exc}", line)
+        if not isinstance(value, list):
+            ctx.error("patterns must be a list of regular expressions", line)
+        return PatternMatcher(good) if good else None
+
+    # -- checking ------------------------------------------------------------------------------------------------
+    def applies_to(self, conv: "ConversationView") -> bool:
+        return self.channels is None or conv.channel in self.channels
+
+    def check(self, conv: "ConversationView") -> Iterable[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        conv: "ConversationView",
+        view: "MessageView",
+        hit: "Hit | None" = None,
+        suggestion: str | None = None,
+    ) -> Finding:
+        suggestion = suggestion or (hit.suggestion if hit else None) or self.suggest
+        values = {
+            "match": hit.text if hit else "",
+            "term": hit.term.text if hit and hit.term else (hit.text if hit else ""),
+            "suggestion": suggestion or "",
+        }
+        message = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.message_template)
+        return Finding(
+            conversation_id=conv.id,
+            message_index=view.index,
+            role=view.role,
+            rule=self.id,
+            category=self.category,
+            severity=self.severity,
+            message=message,
+            start=hit.start if hit else None,
+            end=hit.end if hit else None,
+            text=hit.text if hit else None,
+            suggestion=str(suggestion) if suggestion is not None else None,
+            manual=self.manual,
+        )
+
+    def summary(self) -> str:
+        """One line on what the rule matches, for `rules show`."""
+        return self.TYPE

@@ -1,0 +1,86 @@
+"""`jargon`: technical terms that need an explanation the first time the agent uses them.
+
+A use is explained when a parenthesis follows the term, or an explanation marker (即, 也就是, 是指 …) stands
+within `window` characters of it. The conversation is remembered: a term the agent explained earlier, or
+that the customer used first, needs no explanation; only the first unexplained use of a term is reported.
+"""
+from __future__ import annotations
+
+import regex
+
+from .base import MATCHER_FIELDS, Rule, line_of
+
+_PAREN_AFTER = regex.compile(r"\s*[(\[【]")
+
+
+class JargonRule(Rule):
+    TYPE = "jargon"
+    FIELDS = {
+        **MATCHER_FIELDS,
+        "explained_by": "matcher of explanation markers (即, 也就是, 是指 …)",
+        "window": "how many characters before or after a term a marker may stand (default 12)",
+        "parenthesis": "true (default): a parenthesis right after the term explains it",
+        "ignore_inside": "regular expressions of spans where terms are not judged (URLs, 《titles》)",
+        "customer_first": "true (default): a term the customer used first needs no explanation",
+    }
+
+    def compile(self, spec, ctx):
+        self.terms = self.matcher(spec, ctx)
+        markers = spec.get("explained_by")
+        self.markers = self.matcher(markers, ctx, "explained_by") if markers is not None else None
+        self.window = int(spec.get("window", 12))
+        self.parenthesis = bool(spec.get("parenthesis", True))
+        self.customer_first = bool(spec.get("customer_first", True))
+        self.ignore = []
+        for p in spec.get("ignore_inside") or []:
+            try:
+                self.ignore.append(regex.compile(str(p)))
+            except regex.error as exc:
+                ctx.error(f"bad ignore_inside pattern {p!r}: {exc}", line_of(spec, "ignore_inside"))
+
+    def _hits(self, view):
+        hits = self.terms.find(view)
+        if hits and self.ignore:
+            spans = [m.span() for p in self.ignore for m in p.finditer(view.norm.text, timeout=0.25)]
+            hits = [h for h in hits if not any(s <= h.nstart and h.nend <= e for s, e in spans)]
+        return hits
+
+    def _explained(self, view, hit, marker_hits) -> bool:
+        text = view.norm.text
+        if self.parenthesis and _PAREN_AFTER.match(text, hit.nend):
+            return True
+        return any(
+            m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit)
+            for m in marker_hits
+        )
+
+    def check(self, conv):
+        known: set[str] = set()  # normalised terms explained or introduced by the customer
+        for view in conv.messages:
+            if view.role == "system":
+                continue
+            hits = self._hits(view)
+            if not hits:
+                continue
+            if view.role != self.scope.role:
+                if self.customer_first and view.role == "customer":
+                    known.update(_key(h) for h in hits)
+                continue
+            marker_hits = self.markers.find(view) if self.markers else []
+            for hit in hits:
+                key = _key(hit)
+                if key in known:
+                    continue
+                known.add(key)  # explained or flagged: either way only the first use counts
+                if not self._explained(view, hit, marker_hits):
+                    yield self.finding(conv, view, hit)
+
+
+def _key(hit) -> str:
+    from ..text.normalize import normalize
+
+    return normalize(hit.term.text).text if hit.term else hit.text
+
+
+def _inside(marker, hit) -> bool:
+    return hit.nstart <= marker.nstart and marker.nend <= hit.nend

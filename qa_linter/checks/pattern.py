@@ -1,0 +1,100 @@
+"""`pattern`: spaCy `Matcher` token patterns over the segmented message, for phrases with gaps and variants.
+
+Tokens are the words of our segmenter on the normalised text, so TEXT/LOWER values are written normalised
+(Simplified, lower case, half-width). spaCy is imported only when a pack holds a pattern rule, and a message
+is tokenised for it only when it contains one of the literal words every pattern needs.
+"""
+from __future__ import annotations
+
+from ..text.lexicon import Term
+from ..text.matching import TermMatcher, keep_longest
+from ..text.normalize import normalize
+from .base import Rule, line_of
+
+_LITERAL_KEYS = ("TEXT", "LOWER", "ORTH", "NORM")
+
+
+class PatternRule(Rule):
+    TYPE = "pattern"
+    FIELDS = {
+        "patterns": "a list of spaCy Matcher patterns (each a list of token dicts)",
+        "exceptions": "terms or contexts that cancel an overlapping hit",
+        "exception_patterns": "regular expressions that cancel an overlapping hit",
+    }
+
+    def compile(self, spec, ctx):
+        from spacy.matcher import Matcher
+
+        patterns = spec.get("patterns")
+        line = line_of(spec, "patterns")
+        self.matcher_ = Matcher(ctx.toolkit.nlp.vocab)
+        if not isinstance(patterns, list) or not patterns:
+            ctx.error("pattern rule needs patterns: a list of token-pattern lists", line)
+            patterns = []
+        literals: set[str] | None = set()
+        for i, pattern in enumerate(patterns):
+            pattern = _normalise_pattern(pattern)
+            try:
+                self.matcher_.add(f"p{i}", [pattern])
+            except Exception as exc:  # spaCy raises several types for a malformed pattern
+                ctx.error(f"bad token pattern #{i + 1}: {str(exc).splitlines()[0]}", line)
+                continue
+            required = _required_literals(pattern)
+            if required is None or literals is None:
+                literals = None
+            else:
+                literals |= required
+        # A message can only match if it contains one of these words: a cheap automaton pre-check.
+        self.prefilter = (
+            TermMatcher(ctx.toolkit.term_index, [Term(w) for w in sorted(literals)], "none") if literals else None
+        )
+        ctx.toolkit.add_words(literals or ())
+        exc_spec = {k: spec[k] for k in ("exceptions", "exception_patterns") if k in spec}
+        self.exceptions = self.matcher(exc_spec, ctx, required=False) if exc_spec else None
+
+    def check(self, conv):
+        for view in self.scope.select(conv):
+            if self.prefilter is not None and not self.prefilter.find(view):
+                continue
+            doc = view.doc()
+            hits = []
+            for _, start, end in self.matcher_(doc):
+                nstart, nend = view.token_span(start, end)
+                hits.append(view.hit(nstart, nend))
+            if hits and self.exceptions:
+                cancel = self.exceptions.find(view)
+                hits = [h for h in hits if not any(c.nstart < h.nend and h.nstart < c.nend for c in cancel)]
+            for hit in keep_longest(hits):
+                yield self.finding(conv, view, hit)
+
+
+def _normalise_pattern(pattern):
+    """Fold literal values like the text is folded, so 親 in a pattern matches 亲 in a message."""
+    if not isinstance(pattern, list):
+        return pattern
+    out = []
+    for token in pattern:
+        if isinstance(token, dict):
+            token = dict(token)
+            for key in _LITERAL_KEYS:
+                value = token.get(key)
+                if isinstance(value, str):
+                    token[key] = normalize(value).text
+                elif isinstance(value, dict) and isinstance(value.get("IN"), list):
+                    token[key] = {**value, "IN": [normalize(str(v)).text for v in value["IN"]]}
+        out.append(token)
+    return out
+
+
+def _required_literals(pattern) -> set[str] | None:
+    """The literal words of one mandatory token of the pattern, or None when it has none."""
+    for token in pattern:
+        if not isinstance(token, dict) or token.get("OP") in ("?", "*", "!", "{0,}"):
+            continue
+        for key in _LITERAL_KEYS:
+            value = token.get(key)
+            if isinstance(value, str):
+                return {value}
+            if isinstance(value, dict) and isinstance(value.get("IN"), list):
+                return {str(v) for v in value["IN"]}
+    return None

@@ -1,0 +1,81 @@
+"""`sequence`: a trigger in one message requires (or forbids) something in a later or earlier message.
+
+    trigger: {role: customer, lexicon: frustration-cues}
+    expect:  {role: agent, where: next, require: {lexicon: apology-empathy}}
+
+`where` is `next` (the next message of the expected role; findings point there), `before` or `after` (any
+earlier / later message of that role; findings point at the trigger). `forbid` instead of `require` flags
+what must not follow.
+"""
+from __future__ import annotations
+
+from .base import MATCHER_FIELDS, Rule, line_of
+
+_WHERE = ("next", "before", "after")
+
+
+class SequenceRule(Rule):
+    TYPE = "sequence"
+    FIELDS = {
+        "trigger": "role + matcher of the triggering message",
+        "expect": "role, where (next | before | after), and require or forbid (a matcher)",
+        "once": "true: only the first failing trigger in a conversation is reported",
+    }
+
+    def compile(self, spec, ctx):
+        trigger = spec.get("trigger")
+        expect = spec.get("expect")
+        if not isinstance(trigger, dict) or not isinstance(expect, dict):
+            ctx.error("sequence rule needs trigger: and expect: mappings", line_of(spec))
+            trigger, expect = trigger if isinstance(trigger, dict) else {}, expect if isinstance(expect, dict) else {}
+        self._unknown(trigger, set(MATCHER_FIELDS) | {"role"}, ctx, "trigger")
+        self._unknown(expect, {"role", "where", "require", "forbid"}, ctx, "expect")
+        self.trigger_role = trigger.get("role", "customer")
+        self.trigger = self.matcher(trigger, ctx, "trigger")
+        self.expect_role = expect.get("role", "agent")
+        self.where = expect.get("where", "next")
+        if self.where not in _WHERE:
+            ctx.error(f"expect.where must be one of {', '.join(_WHERE)}", line_of(expect, "where"))
+        if ("require" in expect) == ("forbid" in expect):
+            ctx.error("expect needs exactly one of require: or forbid:", line_of(expect))
+        self.forbid = "forbid" in expect
+        self.expected = self.matcher(expect.get("forbid" if self.forbid else "require"), ctx, "expect")
+        self.once = bool(spec.get("once", False))
+
+    def _unknown(self, mapping, allowed, ctx, where):
+        for key in mapping:
+            if key not in allowed:
+                ctx.error(f"unknown field {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", line_of(mapping, key))
+
+    def check(self, conv):
+        msgs = conv.messages
+        reported: set[int] = set()
+        for pos, view in enumerate(msgs):
+            if view.role != self.trigger_role:
+                continue
+            hits = self.trigger.find(view)
+            if not hits:
+                continue
+            finding = self._judge(conv, msgs, pos, hits[0])
+            if finding is None or finding.message_index in reported:
+                continue
+            reported.add(finding.message_index)
+            yield finding
+            if self.once:
+                return
+
+    def _judge(self, conv, msgs, pos, trigger_hit):
+        role = self.expect_role
+        if self.where == "next":
+            target = next((m for m in msgs[pos + 1 :] if m.role == role), None)
+            if target is None:
+                return None
+            found = self.expected.find(target)
+            if self.forbid:
+                return self.finding(conv, target, found[0]) if found else None
+            return None if found else self.finding(conv, target)
+        window = msgs[:pos] if self.where == "before" else msgs[pos + 1 :]
+        found = [h for m in window if m.role == role for h in self.expected.find(m)]
+        if bool(found) == self.forbid:
+            return self.finding(conv, msgs[pos], trigger_hit)
+        return None

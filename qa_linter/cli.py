@@ -1,0 +1,260 @@
+"""The `qa-lint` command line.
+
+Exit codes, as linters do it: 0 clean, 1 findings at or above --fail-on, 2 usage, configuration or input
+errors. Data goes to stdout, summaries and errors to stderr.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ConfigError, QALinterError, RuleLoadError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class UserError(click.ClickException):
+    exit_code = EXIT_ERROR
+
+
+def _stderr_console(color: str = "auto"):
+    from .outputs.text import make_console
+
+    return make_console(sys.stderr, color)
+
+
+def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), severity=()):
+    """Build the Linter for a command; every configuration or rule mistake becomes exit code 2."""
+    from .config import load_config
+    from .engine import Linter
+
+    try:
+        config = load_config(Path(config_path) if config_path else None)
+        overrides = {}
+        for item in severity:
+            key, sep, level = item.partition("=")
+            if not sep:
+                raise ConfigError(f"--severity {item!r}: use RULE_OR_CATEGORY=error|warning|info")
+            overrides[key.strip()] = level.strip()
+        return Linter.from_config(
+            config,
+            rules=rules,
+            builtin=False if no_builtin else None,
+            select=_split(select),
+            ignore=_split(ignore),
+            severity=overrides,
+        )
+    except RuleLoadError as exc:
+        for error in exc.errors:
+            click.echo(f"error: {error.describe()}", err=True)
+        raise UserError(f"{len(exc.errors)} error(s) in the rules; nothing was scanned") from None
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _split(values) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+rule_options = [
+    click.option("--config", "config_path", type=click.Path(dir_okay=False), help="qa-linter.yaml or pyproject.toml to use."),
+    click.option("--rules", "rules", multiple=True, type=click.Path(), help="Extra rule file or folder (repeatable)."),
+    click.option("--no-builtin", is_flag=True, help="Do not load the built-in rule pack."),
+    click.option("--select", multiple=True, help="Only these rule ids, categories or prefixes (comma-separated)."),
+    click.option("--ignore", multiple=True, help="Skip these rule ids, categories or prefixes (comma-separated)."),
+    click.option("--severity", multiple=True, help="Override a severity: RULE_OR_CATEGORY=error|warning|info."),
+]
+
+
+def with_rule_options(func):
+    for option in reversed(rule_options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="qa-lint")
+def main():
+    """qa-lint: check customer-service transcripts against service standards written as YAML rules."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--examples", "use_examples", is_flag=True, help="Also scan the bundled example transcripts.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write results to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--input-format", type=click.Choice(["jsonl"]), default=None, help="Read inputs as this format regardless of extension.")
+@with_rule_options
+def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, **rule_args):
+    """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
+    from .batch import ScanSummary, scan_items
+    from .outputs.text import print_statistics, print_summary
+    from .readers import read_paths
+    from .resources import examples_dir
+
+    paths = list(paths)
+    if use_examples:
+        paths.append(str(examples_dir()))
+    if not paths:
+        raise click.UsageError("give transcript files or folders, - for stdin, or --examples")
+    linter = load_linter(**rule_args)
+    fail_on = fail_on or linter.config.get("fail_on", "error")
+    if fail_on not in FAIL_ON:
+        raise UserError(f"fail_on {fail_on!r} must be one of {', '.join(FAIL_ON)}")
+    summary = ScanSummary()
+    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    try:
+        writer = _writer(fmt, out, color if not output else "never", show_clean, statistics)
+        for conv, findings in scan_items(linter, read_paths(paths, input_format), summary):
+            writer.conversation(conv, findings)
+        summary.finish(linter)
+        header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint}
+        writer.close(summary.to_dict(), header)
+        if statistics:
+            _print_stats(fmt, out, summary, linter, color)
+    finally:
+        if output:
+            out.close()
+    print_summary(_stderr_console(color), summary, quiet)
+    sys.exit(_exit_code(summary, fail_on, exit_zero))
+
+
+def _writer(fmt, out, color, show_clean, statistics):
+    from .outputs.json_output import JsonLinesWriter, JsonWriter
+    from .outputs.text import TextWriter, make_console
+
+    if statistics:
+        return _NullWriter()
+    if fmt == "json":
+        return JsonWriter(out)
+    if fmt == "jsonl":
+        return JsonLinesWriter(out)
+    return TextWriter(make_console(out, color), show_clean)
+
+
+class _NullWriter:
+    def conversation(self, *args, **kwargs):
+        pass
+
+    def close(self, *args):
+        pass
+
+
+def _print_stats(fmt, out, summary, linter, color):
+    import json
+
+    from .outputs.text import make_console, print_statistics
+
+    if fmt == "text":
+        print_statistics(make_console(out, color), summary, linter)
+    else:
+        categories = {r.id: r.category for r in linter.rules}
+        rows = [{"rule": k, "category": categories.get(k), "count": v} for k, v in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0]))]
+        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+
+
+def _exit_code(summary, fail_on: str, exit_zero: bool) -> int:
+    from .model import Severity
+
+    if summary.skipped_count or summary.rule_problems:
+        return EXIT_ERROR
+    if exit_zero or fail_on == "never" or summary.max_severity is None:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if summary.max_severity >= Severity.parse(fail_on) else EXIT_CLEAN
+
+
+# -- rules --------------------------------------------------------------------------------------------------
+@main.group()
+def rules():
+    """List, show, test and validate rules."""
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@with_rule_options
+def rules_list(fmt, **rule_args):
+    """Every loaded rule with its type, category, severity and manual section."""
+    from .docs import rules_table
+
+    linter = load_linter(**rule_args)
+    click.echo(rules_table(linter.rules, fmt))
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@with_rule_options
+def rules_show(rule_id, **rule_args):
+    """What a rule checks, why, and its examples."""
+    from .docs import rule_details
+
+    linter = load_linter(**rule_args)
+    rule = linter.pack.get(rule_id)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(rule_id, [r.id for r in linter.rules], n=3)
+        raise UserError(f"no rule {rule_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+    click.echo(rule_details(rule))
+
+
+@rules.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("-v", "--verbose", is_flag=True, help="List passing examples too.")
+@with_rule_options
+def rules_test(paths, verbose, rules, no_builtin, **rule_args):
+    """Run every rule's flag/pass examples (the built-in pack, or the rule files given) and report failures."""
+    from .examples import run_examples
+
+    if paths:
+        rules, no_builtin = tuple(rules) + tuple(paths), True
+    linter = load_linter(rules=rules, no_builtin=no_builtin, **rule_args)
+    failures = total = 0
+    for rule in linter.rules:
+        results = run_examples(linter, rule)
+        if not results:
+            click.echo(f"NO EXAMPLES  {rule.id}  (add examples: flag: and pass:)")
+            failures += 1
+            continue
+        for r in results:
+            total += 1
+            if not r.ok:
+                failures += 1
+                click.echo(f"FAIL  {r.rule}  {r.kind} #{r.number}: {r.reason}\n      {r.example!r}")
+            elif verbose:
+                click.echo(f"ok    {r.rule}  {r.kind} #{r.number}")
+    click.echo(f"{total - failures if failures <= total else 0} passed, {failures} failed ({len(linter.rules)} rules)")
+    sys.exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
+
+
+@rules.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--with-builtin", is_flag=True, help="Validate together with the built-in pack (for overrides).")
+def rules_validate(paths, with_builtin):
+    """Check rule files: YAML, fields, types, patterns and lexicons. Prints every error with file:line."""
+    from .loader import load_rule_pack
+
+    try:
+        pack = load_rule_pack([Path(p) for p in paths], builtin=with_builtin)
+    except RuleLoadError as exc:
+        for error in exc.errors:
+            click.echo(f"error: {error.describe()}", err=True)
+        click.echo(f"{len(exc.errors)} error(s)", err=True)
+        sys.exit(EXIT_ERROR)
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"ok: {len(pack.rules)} rules in {len(pack.files)} file(s)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

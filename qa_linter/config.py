@@ -1,0 +1,110 @@
+"""Project configuration: `qa-linter.yaml` (or `.qa-linter.yaml`, or `[tool.qa-linter]` in pyproject.toml).
+
+Found in the current folder or the nearest parent, or given with `--config`. Command-line options win.
+"""
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_NAMES = ("qa-linter.yaml", ".qa-linter.yaml", "qa-linter.yml")
+
+# key -> meaning; shown in errors for unknown keys
+KEYS = {
+    "rules": "extra rule files or folders (paths relative to the config file)",
+    "builtin": "load the built-in rule pack (default true)",
+    "lexicons": "extra folders searched for lexicon files",
+    "select": "rule ids, categories or prefixes (id*) to run; default all",
+    "ignore": "rule ids, categories or prefixes to skip",
+    "severity": "map of rule id or category to error | warning | info",
+    "options": "map of rule id to field overrides, e.g. slow-response: {thresholds: …}",
+    "fail_on": "error | warning | info | never",
+    "input_format": "force an input format",
+    "encoding": "force the text encoding of CSV and chat-log inputs",
+    "support_addresses": "e-mail addresses or @domains of the support side",
+    "csv_columns": "explicit CSV column mapping",
+    "chat_log": "chat-log speaker prefixes and header pattern",
+    "allowlist": "numbers and addresses that are never PII (company hotlines, support mailboxes)",
+    "scorecard": "path to a scorecard.yaml",
+    "timezone": "IANA time zone for weekly reports (default Asia/Shanghai)",
+    "store": "default results store path",
+}
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def paths(self, key: str) -> list[Path]:
+        base = self.path.parent if self.path else Path.cwd()
+        values = self.data.get(key) or []
+        if isinstance(values, str):
+            values = [values]
+        return [(base / v) if not Path(v).is_absolute() else Path(v) for v in values]
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    folder = (start or Path.cwd()).resolve()
+    for d in (folder, *folder.parents):
+        for name in CONFIG_NAMES:
+            if (d / name).is_file():
+                return d / name
+        pyproject = d / "pyproject.toml"
+        if pyproject.is_file() and _pyproject_section(pyproject) is not None:
+            return pyproject
+    return None
+
+
+def _pyproject_section(path: Path) -> dict | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    return data.get("tool", {}).get("qa-linter")
+
+
+def load_config(path: Path | None = None, discover: bool = True) -> Config:
+    if path is None and discover:
+        path = find_config()
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    if path.name == "pyproject.toml":
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("qa-linter", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: TOML syntax: {exc}") from None
+    else:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            raise ConfigError(f"{path}:{mark.line + 1 if mark else '?'}: YAML syntax: {exc.problem}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping of settings")
+    data = {str(k).replace("-", "_"): v for k, v in data.items()}
+    for key in data:
+        if key not in KEYS:
+            close = difflib.get_close_matches(key, KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(KEYS)}"
+            raise ConfigError(f"{path}: unknown setting {key!r}; {hint}")
+    return Config(path, data)

@@ -1,0 +1,87 @@
+"""The engine: a loaded rule pack applied to conversations. `Linter` is the Python API."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Iterable
+
+from .analysis import ConversationView
+from .canonical import conversation_from_dict
+from .config import Config, load_config
+from .loader import RulePack, load_rule_pack
+from .model import Conversation, Finding
+from .text.matching import RegexTimeout
+
+
+class Linter:
+    """Rules loaded once, applied to any number of conversations; safe to share between threads."""
+
+    def __init__(self, pack: RulePack, config: Config | None = None):
+        self.pack = pack
+        self.config = config or Config()
+        self._lock = threading.Lock()
+        # Problems found while scanning (a regex that timed out, a rule that failed), reported once each.
+        self.rule_problems: dict[str, str] = {}
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config | str | Path | None = None,
+        *,
+        rules: Iterable[str | Path] = (),
+        builtin: bool | None = None,
+        select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
+        severity: dict[str, str] | None = None,
+        discover: bool = False,
+    ) -> "Linter":
+        """Load the built-in pack plus `rules`, shaped by a config file and the keyword arguments.
+
+        `config` is a Config, a path to qa-linter.yaml / pyproject.toml, or None (no config unless
+        `discover` is true, which looks in the current folder and its parents).
+        """
+        if not isinstance(config, Config):
+            config = load_config(Path(config) if config else None, discover=discover)
+        severities = dict(config.get("severity") or {})
+        severities.update(severity or {})
+        pack = load_rule_pack(
+            [*config.paths("rules"), *map(Path, rules)],
+            builtin=config.get("builtin", True) if builtin is None else builtin,
+            lexicon_dirs=config.paths("lexicons"),
+            options=config.get("options"),
+            select=list(select) or list(config.get("select") or []),
+            ignore=[*(config.get("ignore") or []), *ignore],
+            severity=severities,
+        )
+        return cls(pack, config)
+
+    @property
+    def rules(self):
+        return self.pack.rules
+
+    def warm_up(self) -> None:
+        """Load the dictionaries now rather than on the first message that needs them."""
+        self.pack.toolkit.segmenter.warm_up()
+        self.pack.toolkit.term_index.scan("预热")
+
+    def scan(self, conversation: Conversation | dict[str, Any], rules=None) -> list[Finding]:
+        """All findings for one conversation, in a deterministic order."""
+        if isinstance(conversation, dict):
+            conversation = conversation_from_dict(conversation)
+        view = ConversationView(conversation, self.pack.toolkit)
+        findings: list[Finding] = []
+        for rule in rules if rules is not None else self.pack.rules:
+            if not rule.applies_to(view):
+                continue
+            try:
+                findings.extend(rule.check(view))
+            except RegexTimeout as exc:
+                self._problem(rule.id, f"regular expression timed out and was skipped: {exc.pattern}")
+            except Exception as exc:  # one broken rule must not stop a batch; it is reported in the summary
+                self._problem(rule.id, f"rule failed on {conversation.id}: {type(exc).__name__}: {exc}")
+        findings.sort(key=Finding.sort_key)
+        return findings
+
+    def _problem(self, rule_id: str, reason: str) -> None:
+        with self._lock:
+            self.rule_problems.setdefault(rule_id, reason)

@@ -1,0 +1,34 @@
+"""Errors a user can fix: each names the place (file and line) and what to do about it."""
+from __future__ import annotations
+
+
+class QALinterError(Exception):
+    """Base for errors shown to the user as one line, never as a traceback."""
+
+
+class RuleError(QALinterError):
+    def __init__(self, path: str | None, line: int | None, reason: str, rule_id: str | None = None):
+        self.path = path
+        self.line = line
+        self.reason = reason
+        self.rule_id = rule_id
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        where = self.path or "<rules>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        rule = f" [{self.rule_id}]" if self.rule_id else ""
+        return f"{where}:{rule} {self.reason}"
+
+
+class RuleLoadError(QALinterError):
+    """Loading a rule pack failed; carries every error found, not only the first."""
+
+    def __init__(self, errors: list[RuleError]):
+        self.errors = errors
+        super().__init__("\n".join(e.describe() for e in errors))
+
+
+class ConfigError(QALinterError):
+    pass

@@ -1,0 +1,267 @@
+"""Loading rule packs: YAML with line numbers, validation of every field, lexicon look-up, compilation.
+
+Every mistake is collected with its file, line and a fix, and all of them are reported together; the
+YAML is read with the safe loader only (no object construction tags).
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .analysis import Toolkit
+from .checks import COMMON_FIELDS, RULE_TYPES, CompileContext, Rule
+from .checks.base import line_of
+from .errors import RuleError, RuleLoadError
+from .model import Severity
+from .resources import builtin_lexicons, builtin_rules
+from .text.lexicon import Lexicon, read_lexicon
+
+RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+REQUIRED = ("id", "type", "category", "message")
+
+
+class LineDict(dict):
+    """A YAML mapping that remembers its own line and the line of each key (1-based)."""
+
+    line: int | None = None
+    key_lines: dict[str, int] = {}
+
+
+class _LineLoader(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        mapping = LineDict(super().construct_mapping(node, deep=deep))
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {
+            str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
+        }
+        return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RuleError(str(path), None, f"not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise RuleError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise RuleError(str(path), line, f"YAML syntax: {exc.problem or exc}; check indentation and quoting") from None
+    except yaml.YAMLError as exc:
+        raise RuleError(str(path), None, f"YAML: {exc}") from None
+
+
+@dataclass
+class RulePack:
+    rules: list[Rule]
+    toolkit: Toolkit
+    files: list[str] = field(default_factory=list)
+    name: str = "qa-linter"
+    version: str = "0"
+    digest: str = ""
+
+    def get(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.name}@{self.version}+{self.digest}"
+
+
+class _Lexicons:
+    def __init__(self, search_dirs: list[Path]):
+        self.search_dirs = [d for d in search_dirs if d.is_dir()]
+        self._cache: dict[Path, Lexicon] = {}
+        self.errors: list[RuleError] = []
+        self.used: list[Path] = []
+
+    def find(self, name: str, rule_dir: Path | None) -> Lexicon | None:
+        candidates = []
+        dirs = ([rule_dir, rule_dir / "lexicons", rule_dir.parent / "lexicons"] if rule_dir else []) + self.search_dirs
+        for d in dirs:
+            candidates.append(d / name if name.endswith(".txt") else d / f"{name}.txt")
+        for path in candidates:
+            if path.is_file():
+                path = path.resolve()
+                if path not in self._cache:
+                    try:
+                        self._cache[path] = read_lexicon(path, self.errors)
+                    except RuleError as exc:
+                        self.errors.append(exc)
+                        return None
+                    self.used.append(path)
+                return self._cache[path]
+        return None
+
+    def names(self, rule_dir: Path | None) -> list[str]:
+        dirs = ([rule_dir, rule_dir / "lexicons", rule_dir.parent / "lexicons"] if rule_dir else []) + self.search_dirs
+        return sorted({p.stem for d in dirs if d.is_dir() for p in d.glob("*.txt")})
+
+
+def rule_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def load_rule_pack(
+    paths: Iterable[Path] = (),
+    *,
+    builtin: bool = True,
+    lexicon_dirs: Iterable[Path] = (),
+    options: dict[str, dict] | None = None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    severity: dict[str, str] | None = None,
+) -> RulePack:
+    """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any."""
+    toolkit = Toolkit()
+    lexicons = _Lexicons([*map(Path, lexicon_dirs), builtin_lexicons()])
+    errors: list[RuleError] = []
+    sources = ([builtin_rules()] if builtin else []) + [Path(p) for p in paths]
+    specs: dict[str, tuple[dict, Path]] = {}
+    files: list[Path] = []
+    meta = {"name": "qa-linter", "version": "0"}
+    for source in sources:
+        if not source.exists():
+            errors.append(RuleError(str(source), None, "no such rule file or folder"))
+            continue
+        for path in rule_files(source):
+            files.append(path)
+            try:
+                _collect(path, specs, errors, meta, builtin and source == builtin_rules())
+            except RuleError as exc:
+                errors.append(exc)
+    options = options or {}
+    for rule_id in options:
+        if rule_id not in specs:
+            errors.append(RuleError("config", None, f"options for unknown rule {rule_id!r}"))
+    rules: list[Rule] = []
+    ctx = CompileContext(toolkit, None, None)  # type: ignore[arg-type]
+    for rule_id, (spec, path) in specs.items():
+        if rule_id in options:
+            spec = _override(spec, options[rule_id])
+        if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
+            continue
+        ctx.path, ctx.rule_id = str(path), rule_id
+        ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d)
+        ctx.lexicon_names = lambda d=path.parent: lexicons.names(d)
+        rule = _compile(spec, ctx)
+        if rule is not None:
+            rules.append(rule)
+    errors.extend(ctx.errors)
+    errors.extend(lexicons.errors)
+    if severity:
+        errors.extend(_apply_severity(rules, severity))
+    if errors:
+        raise RuleLoadError(errors)
+    digest = hashlib.sha256()
+    for p in sorted(set(files) | set(lexicons.used)):
+        digest.update(str(p.name).encode())
+        digest.update(p.read_bytes())
+    return RulePack(rules, toolkit, [str(f) for f in files], meta["name"], str(meta["version"]), digest.hexdigest()[:12])
+
+
+def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_builtin: bool) -> None:
+    data = load_yaml(path)
+    if data is None:
+        return
+    if isinstance(data, dict):
+        unknown = set(data) - {"rules", "pack"}
+        for key in unknown:
+            errors.append(RuleError(str(path), line_of(data, key), f"unknown top-level field {key!r}; use rules: (and pack:)"))
+        if is_builtin and isinstance(data.get("pack"), dict):
+            meta.update({k: data["pack"][k] for k in ("name", "version") if k in data["pack"]})
+        items = data.get("rules") or []
+    else:
+        items = data
+    if not isinstance(items, list):
+        errors.append(RuleError(str(path), line_of(data), "rules must be a list of rule mappings"))
+        return
+    in_file: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            errors.append(RuleError(str(path), None, f"a rule must be a mapping, not {type(item).__name__}"))
+            continue
+        rule_id = str(item.get("id", ""))
+        if not RULE_ID.match(rule_id):
+            errors.append(RuleError(str(path), line_of(item), f"rule id {rule_id!r} must be lower-case letters, digits, - . _"))
+            continue
+        if rule_id in in_file:
+            errors.append(RuleError(str(path), line_of(item), f"duplicate rule id {rule_id!r} in this file", rule_id))
+            continue
+        in_file.add(rule_id)
+        specs.pop(rule_id, None)  # a later pack's rule with the same id replaces the earlier one
+        specs[rule_id] = (item, path)
+
+
+def _compile(spec: dict, ctx: CompileContext) -> Rule | None:
+    before = len(ctx.errors)
+    for key in REQUIRED:
+        if not spec.get(key):
+            ctx.error(f"missing required field {key!r}", line_of(spec))
+    rule_type = spec.get("type")
+    cls = RULE_TYPES.get(rule_type)
+    if cls is None:
+        if rule_type:
+            close = difflib.get_close_matches(str(rule_type), RULE_TYPES, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else ""
+            ctx.error(f"unknown rule type {rule_type!r}; use one of {', '.join(RULE_TYPES)} {hint}".rstrip(), line_of(spec, "type"))
+        return None
+    allowed = set(COMMON_FIELDS) | set(cls.FIELDS)
+    for key in spec:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"{cls.TYPE} rules take: {', '.join(sorted(cls.FIELDS))}"
+            ctx.error(f"unknown field {key!r}; {hint}", line_of(spec, key))
+    if len(ctx.errors) > before:
+        return None
+    rule = cls(spec, ctx)
+    return rule if len(ctx.errors) == before else None
+
+
+def _override(spec: dict, override: dict) -> dict:
+    merged = LineDict(spec)
+    merged.line, merged.key_lines = getattr(spec, "line", None), getattr(spec, "key_lines", {})
+    merged.update(override)
+    return merged
+
+
+def _matches(pattern: str, rule_id: str, category: str | None) -> bool:
+    pattern = pattern.strip()
+    return pattern in ("ALL", "all") or rule_id == pattern or category == pattern or (
+        pattern.endswith("*") and rule_id.startswith(pattern[:-1])
+    )
+
+
+def _selected(rule_id: str, category: str | None, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    select, ignore = list(select), list(ignore)
+    if select and not any(_matches(p, rule_id, category) for p in select):
+        return False
+    return not any(_matches(p, rule_id, category) for p in ignore)
+
+
+def _apply_severity(rules: list[Rule], overrides: dict[str, str]) -> list[RuleError]:
+    errors = []
+    for key, value in overrides.items():
+        try:
+            level = Severity.parse(value)
+        except ValueError as exc:
+            errors.append(RuleError("config", None, f"severity for {key!r}: {exc}"))
+            continue
+        for rule in rules:
+            if _matches(key, rule.id, rule.category):
+                rule.severity = level
+    return errors

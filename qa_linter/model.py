@@ -1,0 +1,110 @@
+"""The records every part of qa-linter shares: conversations, messages, findings, problems."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+ROLES = ("agent", "customer", "system")
+CHANNELS = ("chat", "email", "phone")
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `severity >= threshold` reads naturally."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, value: str) -> "Severity":
+        try:
+            return cls[str(value).strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {value!r} (use error, warning or info)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Message:
+    index: int
+    role: str
+    text: str
+    ts: datetime | None = None
+
+
+@dataclass
+class Conversation:
+    id: str
+    messages: list[Message]
+    channel: str = "chat"
+    agent: str | None = None
+    team: str | None = None
+    started_at: datetime | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    # Where it was read from, for error messages and reports: "file:line".
+    source: str | None = None
+
+    def agent_messages(self) -> list[Message]:
+        return [m for m in self.messages if m.role == "agent"]
+
+    @property
+    def start_time(self) -> datetime | None:
+        if self.started_at is not None:
+            return self.started_at
+        return next((m.ts for m in self.messages if m.ts is not None), None)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken standard at one place. Every output renders these and nothing else."""
+
+    conversation_id: str
+    message_index: int
+    role: str
+    rule: str
+    category: str
+    severity: Severity
+    message: str
+    start: int | None = None  # character offsets in the original message text
+    end: int | None = None
+    text: str | None = None  # the original text between start and end
+    suggestion: str | None = None
+    manual: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.message_index, self.start if self.start is not None else -1, self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "message_index": self.message_index,
+            "role": self.role,
+            "rule": self.rule,
+            "category": self.category,
+            "severity": str(self.severity),
+            "message": self.message,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "suggestion": self.suggestion,
+            "manual": self.manual,
+        }
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """A record that could not be read: reported with its place, skipped, counted."""
+
+    source: str  # file path or "<stdin>"
+    line: int | None
+    reason: str
+
+    def where(self) -> str:
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "reason": self.reason}

@@ -1,0 +1,1 @@
+"""Renderers: each turns conversations and their findings into one output format."""

@@ -1,0 +1,107 @@
+"""Terminal output: findings grouped by conversation, matched words marked, then the summary on stderr."""
+from __future__ import annotations
+
+import os
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+from ..model import Conversation, Finding
+from .excerpt import excerpt
+
+ROLE_LABELS = {"agent": "客服", "customer": "客户", "system": "系统"}
+SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def make_console(out: IO[str], color: str = "auto", width: int | None = None) -> Console:
+    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    return Console(
+        file=out,
+        force_terminal=True if color == "always" else None,
+        no_color=no_color,
+        color_system=None if no_color else "auto",
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=width,
+        soft_wrap=False,
+    )
+
+
+class TextWriter:
+    def __init__(self, console: Console, show_clean: bool = False):
+        self.console = console
+        self.show_clean = show_clean
+        self.plain = console.no_color or not console.is_terminal
+
+    def conversation(self, conv: Conversation, findings: list[Finding], extra: dict | None = None) -> None:
+        if not findings and not self.show_clean:
+            return
+        c = self.console
+        head = Text(conv.id, style="bold")
+        details = [conv.channel, conv.agent, conv.team]
+        start = conv.start_time
+        if start:
+            details.append(start.strftime("%Y-%m-%d %H:%M"))
+        head.append("  " + " · ".join(d for d in details if d), style="dim")
+        if extra and extra.get("score") is not None:
+            head.append(f"  得分 {extra['score']}", style="bold")
+        c.print(head)
+        for f in findings:
+            c.print(self._finding(conv, f))
+        c.print()
+
+    def _finding(self, conv: Conversation, f: Finding) -> Text:
+        line = Text("  ")
+        line.append(f"#{f.message_index}", style="bold")
+        line.append(f" {ROLE_LABELS.get(f.role, f.role)}  ")
+        line.append(str(f.severity), style=SEVERITY_STYLES.get(str(f.severity), ""))
+        line.append(f"  {f.rule}", style="dim")
+        line.append(f"\n     {f.message}")
+        text = conv.messages[f.message_index].text if f.message_index < len(conv.messages) else ""
+        before, match, after = excerpt(text, f)
+        line.append("\n     ")
+        line.append(before, style="dim")
+        if match:
+            line.append(f"«{match}»" if self.plain else match, style="bold reverse red")
+        line.append(after, style="dim")
+        if f.suggestion:
+            line.append("\n     建议：", style="green")
+            line.append(f.suggestion, style="green")
+        return line
+
+    def close(self, summary: dict, header: dict) -> None:
+        pass
+
+
+def print_summary(console: Console, summary, quiet: bool = False) -> None:
+    """The closing summary (stderr): counts, findings by category, what was skipped and why."""
+    s = summary
+    if not quiet:
+        sev = ", ".join(f"{s.by_severity[k]} {k}" for k in ("error", "warning", "info") if s.by_severity.get(k))
+        console.print(
+            Text(
+                f"{s.conversations} conversations, {s.messages} messages, {s.findings} findings"
+                + (f" ({sev})" if sev else "")
+                + f" in {s.elapsed:.1f} s",
+                style="bold",
+            )
+        )
+        if s.by_category:
+            cats = "  ".join(f"{cat} {n}" for cat, n in sorted(s.by_category.items(), key=lambda kv: (-kv[1], kv[0])))
+            console.print(Text("  " + cats))
+    if s.skipped_count:
+        console.print(Text(f"Skipped {s.skipped_count} input record(s):", style="bold yellow"))
+        for p in s.skipped:
+            console.print(Text(f"  {p.where()}: {p.reason}"))
+        if s.skipped_count > len(s.skipped):
+            console.print(Text(f"  … and {s.skipped_count - len(s.skipped)} more"))
+    for rule_id, reason in sorted(s.rule_problems.items()):
+        console.print(Text(f"Rule {rule_id}: {reason}", style="bold yellow"))
+
+
+def print_statistics(console: Console, summary, linter) -> None:
+    categories = {r.id: r.category for r in linter.rules}
+    for rule_id, n in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
+        console.print(Text(f"{n:>6}  {rule_id:<32} {categories.get(rule_id, '')}"))

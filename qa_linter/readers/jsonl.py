@@ -1,0 +1,90 @@
+"""Canonical JSON Lines (one conversation a line), or a single JSON object or array of them.
+
+JSON Lines is streamed: memory holds one line at a time. A file whose first line is not a complete JSON
+value is tried as one JSON document (a pretty-printed object or an array), as long as it is not huge.
+"""
+from __future__ import annotations
+
+import json
+from typing import BinaryIO, Iterator
+
+from ..canonical import InvalidTranscript, conversation_from_dict
+from ..model import Conversation, InputProblem
+
+WHOLE_DOCUMENT_LIMIT = 256 * 1024 * 1024  # bytes; beyond this a file must be JSON Lines
+
+
+def read(stream: BinaryIO, source: str) -> Iterator["Conversation | InputProblem"]:
+    lineno, first = 0, b""
+    while not first.strip():
+        first = stream.readline()
+        lineno += 1
+        if not first:
+            return
+    if first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]
+    if first.lstrip().startswith(b"[") or not _parses(first):
+        rest = stream.read(WHOLE_DOCUMENT_LIMIT)
+        if len(rest) < WHOLE_DOCUMENT_LIMIT:
+            document = first + rest
+            parsed = _parse_document(document)
+            if parsed is not None:
+                yield from _items(parsed, source, lineno)
+                return
+            lines = document.splitlines(keepends=True)
+        else:
+            lines = [first, *rest.splitlines(keepends=True)]  # too big for one document: read as lines
+        count = 0
+        for count, raw in enumerate(lines, 1):
+            yield from _read_line(raw, source, lineno + count - 1)
+        yield from _stream_lines(stream, source, lineno + count)
+        return
+    yield from _read_line(first, source, lineno)
+    yield from _stream_lines(stream, source, lineno + 1)
+
+
+def _stream_lines(stream: BinaryIO, source: str, lineno: int) -> Iterator["Conversation | InputProblem"]:
+    for offset, raw in enumerate(stream):
+        yield from _read_line(raw, source, lineno + offset)
+
+
+def _parses(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+        return True
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _parse_document(data: bytes):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _read_line(raw: bytes, source: str, lineno: int) -> Iterator["Conversation | InputProblem"]:
+    if not raw.strip():
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield InputProblem(source, lineno, f"not valid UTF-8 (byte {exc.start} of the line); convert the file to UTF-8")
+        return
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield InputProblem(source, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return
+    yield from _items(obj, source, lineno)
+
+
+def _items(obj, source: str, lineno: int) -> Iterator["Conversation | InputProblem"]:
+    items = obj if isinstance(obj, list) else [obj]
+    for position, item in enumerate(items):
+        label = f"{source}:{lineno}" if len(items) == 1 else f"{source}:{lineno}[{position}]"
+        try:
+            yield conversation_from_dict(item, label)
+        except InvalidTranscript as exc:
+            reason = str(exc) if len(items) == 1 else f"item {position}: {exc}"
+            yield InputProblem(source, lineno, reason)

@@ -1,0 +1,186 @@
+"""Finding listed terms and patterns in a message, word-aware, with offsets in the original text.
+
+All term lists of all rules share one Aho-Corasick automaton (`TermIndex`), run once per message; each
+list then keeps the candidate hits that cover whole words. Regular expressions run on the normalised text
+with a per-match timeout, so one bad pattern cannot hang a scan.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import ahocorasick
+import regex
+
+from .lexicon import Term
+from .normalize import normalize
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis import MessageView
+
+REGEX_TIMEOUT = 0.25  # seconds per search; a pattern that needs more is reported and skipped
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int  # original text offsets
+    end: int
+    text: str
+    nstart: int  # normalised text offsets
+    nend: int
+    term: Term | None = None
+
+    @property
+    def suggestion(self) -> str | None:
+        return self.term.suggestion if self.term else None
+
+
+class RegexTimeout(Exception):
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        super().__init__(pattern)
+
+
+class TermIndex:
+    """One automaton over the normalised forms of every registered term list."""
+
+    def __init__(self) -> None:
+        self._lists: list[list[str]] = []
+        self._automaton = None
+        self._lock = threading.Lock()
+
+    def register(self, keys: Sequence[str]) -> int:
+        with self._lock:
+            self._lists.append(list(keys))
+            self._automaton = None
+            return len(self._lists) - 1
+
+    def _build(self):
+        with self._lock:
+            if self._automaton is not None:
+                return self._automaton
+            automaton = ahocorasick.Automaton()
+            table: dict[str, list[tuple[int, int]]] = {}
+            for list_id, keys in enumerate(self._lists):
+                for term_idx, key in enumerate(keys):
+                    if key:
+                        table.setdefault(key, []).append((list_id, term_idx))
+            for key, owners in table.items():
+                automaton.add_word(key, (len(key), tuple(owners)))
+            if len(automaton):
+                automaton.make_automaton()
+            self._automaton = automaton
+            return automaton
+
+    def scan(self, text: str) -> dict[int, list[tuple[int, int, int]]]:
+        """Candidate hits per term list: list id -> [(nstart, nend, term index)]."""
+        automaton = self._automaton or self._build()
+        found: dict[int, list[tuple[int, int, int]]] = {}
+        if not len(automaton) or not text:
+            return found
+        for end_idx, (length, owners) in automaton.iter(text):
+            start = end_idx + 1 - length
+            for list_id, term_idx in owners:
+                found.setdefault(list_id, []).append((start, end_idx + 1, term_idx))
+        return found
+
+
+class TermMatcher:
+    """A list of terms; a hit must cover whole words unless `boundary` is "none"."""
+
+    def __init__(self, index: TermIndex, terms: Iterable[Term], boundary: str = "word"):
+        self.terms: list[Term] = []
+        keys: list[str] = []
+        for term in terms:
+            key = normalize(term.text).text
+            if key:
+                self.terms.append(term)
+                keys.append(key)
+        self.keys = keys
+        self.boundary = boundary
+        self._list_id = index.register(keys)
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    def find(self, view: "MessageView") -> list[Hit]:
+        candidates = view.term_candidates().get(self._list_id)
+        if not candidates:
+            return []
+        hits = []
+        for nstart, nend, term_idx in candidates:
+            if self.boundary == "word" and not view.boundaries().covers(nstart, nend):
+                continue
+            hits.append(view.hit(nstart, nend, self.terms[term_idx]))
+        return hits
+
+
+class PatternMatcher:
+    """Regular expressions (the `regex` module) over the normalised text."""
+
+    def __init__(self, patterns: Iterable[str], flags: int = 0):
+        self.sources = list(patterns)
+        self.compiled = [regex.compile(p, flags | regex.V0) for p in self.sources]
+
+    def __bool__(self) -> bool:
+        return bool(self.compiled)
+
+    def find(self, view: "MessageView") -> list[Hit]:
+        text = view.norm.text
+        hits = []
+        for pattern in self.compiled:
+            try:
+                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
+                    if m.end() > m.start():
+                        hits.append(view.hit(m.start(), m.end()))
+            except TimeoutError:
+                raise RegexTimeout(pattern.pattern) from None
+        return hits
+
+
+class TextMatcher:
+    """Terms and/or patterns, minus exceptions: the matching part of every rule type."""
+
+    def __init__(
+        self,
+        terms: TermMatcher | None = None,
+        patterns: PatternMatcher | None = None,
+        exceptions: "TextMatcher | None" = None,
+    ):
+        self.terms = terms if terms else None
+        self.patterns = patterns if patterns else None
+        self.exceptions = exceptions
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.patterns)
+
+    def find(self, view: "MessageView") -> list[Hit]:
+        hits: list[Hit] = []
+        if self.terms:
+            hits.extend(self.terms.find(view))
+        if self.patterns:
+            hits.extend(self.patterns.find(view))
+        if not hits:
+            return hits
+        if self.exceptions:
+            cancel = self.exceptions.find(view)
+            if cancel:
+                hits = [h for h in hits if not any(c.nstart < h.nend and h.nstart < c.nend for c in cancel)]
+        return keep_longest(hits)
+
+    def search(self, view: "MessageView") -> bool:
+        return bool(self.find(view))
+
+
+def keep_longest(hits: list[Hit]) -> list[Hit]:
+    """Drop hits that lie inside a longer hit (不知道 inside 我不知道) and exact duplicates; sort by position."""
+    hits = sorted(hits, key=lambda h: (h.nstart, -(h.nend - h.nstart)))
+    kept: list[Hit] = []
+    for hit in hits:
+        if kept and hit.nstart >= kept[-1].nstart and hit.nend <= kept[-1].nend:
+            continue
+        if any(hit.nstart >= k.nstart and hit.nend <= k.nend for k in kept):
+            continue
+        kept.append(hit)
+    return kept

@@ -1,0 +1,142 @@
+"""The one normaliser: the form of a message that rules match against, with offsets back to the original.
+
+Matching happens on a folded copy of the text so that variants a person would read as the same words match
+the same rule: full-width letters and digits (NFKC), Traditional characters (OpenCC t2s), upper case, and
+characters inserted to dodge a filter (zero-width and other invisible characters, spaces and separator
+punctuation between Chinese characters). Every character of the folded text remembers the span of the original
+text it came from, so a hit in the folded text maps back to exactly what the agent typed.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+# Format characters (Cf: zero-width space/joiners, BOM, bidi marks, soft hyphen…) and variation selectors
+# never change what a reader sees in Chinese text, so they are dropped.
+_INVISIBLE = regex.compile(r"[\p{Cf}\uFE00-\uFE0F\U000E0100-\U000E01EF]")
+
+# Separators that someone may put between Chinese characters to split a phrase (我 不 知 道, 不.归.我.管).
+# They are folded only *between two CJK characters*, so "v1.2", "a-b" and sentence punctuation stay.
+FOLDED_SEPARATORS = frozenset(" \t\u3000\u00a0.·•*_~-|/\\'\"`^+=、")
+
+# A cheap test for "the slow path could change something": any invisible or upper-case character, any
+# whitespace, or a foldable separator right after a Chinese character.
+_NEEDS_WORK = regex.compile(
+    r"[\p{Cf}\uFE00-\uFE0F\p{Lu}\p{Lt}\s]|(?<=\p{Han})[.·•*_~\-|/\\'\"`^+=、]"
+)
+
+
+def is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x20000 <= o <= 0x2FA1F
+    )
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """`text` is the folded form; `starts[i]`/`ends[i]` give the original span of folded character i.
+
+    `starts is None` means the folding changed nothing but case, so offsets are the identity.
+    """
+
+    original: str
+    text: str
+    starts: tuple[int, ...] | None = None
+    ends: tuple[int, ...] | None = None
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a folded span [start, end) to the original span that produced it."""
+        if self.starts is None:
+            return start, end
+        if end <= start:
+            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def _fold_char(ch: str) -> str:
+    out = unicodedata.normalize("NFKC", ch)
+    return out.lower()
+
+
+def _convert_traditional(text: str) -> str:
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    # Phrase-level conversions that change length would break the offset map: fall back to characters.
+    conv = _t2s().convert
+    return "".join(c if len(c := conv(ch)) == 1 else ch for ch in text)
+
+
+# One-to-one foldings done with str.translate, so the common case keeps identity offsets: full-width
+# ASCII forms (Ａ１，？) to ASCII, and Latin upper case to lower case.
+_ONE_TO_ONE = {cp: chr(cp - 0xFEE0).lower() for cp in range(0xFF01, 0xFF5F)}
+_ONE_TO_ONE.update({cp: chr(cp).lower() for cp in range(ord("A"), ord("Z") + 1)})
+
+
+def normalize(text: str) -> NormalizedText:
+    """Fold `text` for matching. Pure function; results for the same text are always the same."""
+    folded = _convert_traditional(text).translate(_ONE_TO_ONE) if text else text
+    if not _NEEDS_WORK.search(folded) and unicodedata.is_normalized("NFKC", folded):
+        # Fast path for the common case (Chinese text without spaces or hidden characters): nothing moves.
+        return NormalizedText(text, folded)
+    return _slow_normalize(text, folded)
+
+
+def _slow_normalize(original: str, simplified: str) -> NormalizedText:
+    # First pass: per original character, its folded form (possibly several characters, possibly none).
+    pieces: list[tuple[str, int]] = []  # (folded piece, original index)
+    for i, ch in enumerate(simplified):
+        if _INVISIBLE.match(ch):
+            continue
+        folded = _fold_char(ch)
+        if folded:
+            pieces.append((folded, i))
+    # Second pass: drop separator runs that sit between two CJK characters; collapse other whitespace.
+    out_chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    n = len(pieces)
+    k = 0
+    while k < n:
+        piece, idx = pieces[k]
+        if piece in FOLDED_SEPARATORS or piece.isspace():
+            j = k
+            while j < n and (pieces[j][0] in FOLDED_SEPARATORS or pieces[j][0].isspace()):
+                j += 1
+            prev_cjk = bool(out_chars) and is_cjk(out_chars[-1])
+            next_cjk = j < n and is_cjk(pieces[j][0][0])
+            run_is_space = all(p.isspace() for p, _ in pieces[k:j])
+            if prev_cjk and next_cjk:
+                k = j
+                continue
+            if run_is_space:
+                # Whitespace next to Chinese text is ignored; elsewhere a run is one space.
+                if prev_cjk or next_cjk or not out_chars or j == n:
+                    k = j
+                    continue
+                out_chars.append(" ")
+                starts.append(idx)
+                ends.append(pieces[j - 1][1] + 1)
+                k = j
+                continue
+        for c in piece:
+            out_chars.append(c)
+            starts.append(idx)
+            ends.append(idx + 1)
+        k += 1
+    return NormalizedText(original, "".join(out_chars), tuple(starts), tuple(ends))
