@@ -114,12 +114,17 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
     summary = ScanSummary()
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     try:
-        writer = _writer(fmt, out, color if not output else "never", show_clean, statistics)
+        # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
+        # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
+        sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
         for conv, findings in scan_items(linter, read_paths(paths, input_format), summary):
-            writer.conversation(conv, findings)
+            extra = None
+            for sink in sinks:
+                sink.conversation(conv, findings, extra)
         summary.finish(linter)
         header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint}
-        writer.close(summary.to_dict(), header)
+        for sink in sinks:
+            sink.close(summary.to_dict(), header)
         if statistics:
             _print_stats(fmt, out, summary, linter, color)
     finally:
