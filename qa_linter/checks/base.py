@@ -17,6 +17,7 @@ from ..errors import RuleError
 from ..model import ROLES, Finding, Severity
 from ..text.lexicon import Lexicon, Term
 from ..text.matching import PatternMatcher, TermMatcher, TextMatcher
+from ..text.normalize import normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import ConversationView, MessageView, Toolkit
@@ -47,6 +48,7 @@ MATCHER_FIELDS = {
 }
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
+NAMED_LIST = re.compile(r"\\L<(\w+)>")
 MESSAGE_VALUES = ("match", "suggestion", "term", "wait", "limit")
 
 
@@ -231,20 +233,28 @@ class Rule:
         return terms
 
     def _patterns(self, value: Any, ctx: CompileContext, line: int | None) -> PatternMatcher | None:
+        """Compile regular expressions; `\\L<name>` in a pattern stands for any term of lexicon `name`."""
         if value is None:
             return None
         if isinstance(value, str):
             value = [value]
-        good = []
-        for p in value if isinstance(value, list) else []:
-            try:
-                regex.compile(str(p))
-                good.append(str(p))
-            except regex.error as exc:
-                ctx.error(f"bad regular expression {p!r}: {exc}", line)
         if not isinstance(value, list):
             ctx.error("patterns must be a list of regular expressions", line)
-        return PatternMatcher(good) if good else None
+            return None
+        compiled = []
+        for p in value:
+            named_lists = {}
+            for name in NAMED_LIST.findall(str(p)):
+                lexicon = ctx.lexicon_lookup(name) or ctx.lexicon_lookup(name.replace("_", "-"))
+                if lexicon is None:
+                    ctx.error(f"pattern uses \\L<{name}> but there is no lexicon {name!r}", line)
+                    continue
+                named_lists[name] = [k for k in (normalize(t.text).text for t in lexicon.terms) if k]
+            try:
+                compiled.append(regex.compile(str(p), regex.V0, **named_lists))
+            except (regex.error, KeyError) as exc:
+                ctx.error(f"bad regular expression {p!r}: {exc}", line)
+        return PatternMatcher(compiled) if compiled else None
 
     # -- checking ------------------------------------------------------------------------------------------------
     def applies_to(self, conv: "ConversationView") -> bool:

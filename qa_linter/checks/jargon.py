@@ -10,7 +10,8 @@ import regex
 
 from .base import MATCHER_FIELDS, Rule, line_of
 
-_PAREN_AFTER = regex.compile(r"\s*[(\[【]")
+# A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
+_CLAUSE_END = "。！？!?；;\n"
 
 
 class JargonRule(Rule):
@@ -19,7 +20,7 @@ class JargonRule(Rule):
         **MATCHER_FIELDS,
         "explained_by": "matcher of explanation markers (即, 也就是, 是指 …)",
         "window": "how many characters before or after a term a marker may stand (default 12)",
-        "parenthesis": "true (default): a parenthesis right after the term explains it",
+        "parenthesis": "true (default): a parenthesis after the term, in the same clause and window, explains it",
         "ignore_inside": "regular expressions of spans where terms are not judged (URLs, 《titles》)",
         "customer_first": "true (default): a term the customer used first needs no explanation",
     }
@@ -47,8 +48,12 @@ class JargonRule(Rule):
 
     def _explained(self, view, hit, marker_hits) -> bool:
         text = view.norm.text
-        if self.parenthesis and _PAREN_AFTER.match(text, hit.nend):
-            return True
+        if self.parenthesis:
+            for pos in range(hit.nend, min(len(text), hit.nend + self.window)):
+                if text[pos] in "(【[":
+                    return True
+                if text[pos] in _CLAUSE_END:
+                    break
         return any(
             m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit)
             for m in marker_hits
@@ -67,13 +72,16 @@ class JargonRule(Rule):
                     known.update(_key(h) for h in hits)
                 continue
             marker_hits = self.markers.find(view) if self.markers else []
+            # A term counts as explained when any of its uses in this message is explained.
+            uses: dict[str, list] = {}
             for hit in hits:
-                key = _key(hit)
+                uses.setdefault(_key(hit), []).append(hit)
+            for key, term_hits in uses.items():
                 if key in known:
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
-                if not self._explained(view, hit, marker_hits):
-                    yield self.finding(conv, view, hit)
+                if not any(self._explained(view, h, marker_hits) for h in term_hits):
+                    yield self.finding(conv, view, term_hits[0])
 
 
 def _key(hit) -> str:

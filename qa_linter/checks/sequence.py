@@ -6,6 +6,10 @@
 `where` is `next` (the next message of the expected role; findings point there), `before` or `after` (any
 earlier / later message of that role; findings point at the trigger). `forbid` instead of `require` flags
 what must not follow.
+
+`answer` (with `where: before`) accepts a short reply as meeting the requirement only when it answers a
+question: `answer: {to: <matcher on the message just before it>, with: <matcher on the reply>}`. That is how
+"可以" counts as consent after "我可以远程帮您看一下，您同意吗？" but not anywhere else.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ class SequenceRule(Rule):
             ctx.error("sequence rule needs trigger: and expect: mappings", line_of(spec))
             trigger, expect = trigger if isinstance(trigger, dict) else {}, expect if isinstance(expect, dict) else {}
         self._unknown(trigger, set(MATCHER_FIELDS) | {"role"}, ctx, "trigger")
-        self._unknown(expect, {"role", "where", "require", "forbid"}, ctx, "expect")
+        self._unknown(expect, {"role", "where", "require", "forbid", "answer"}, ctx, "expect")
         self.trigger_role = trigger.get("role", "customer")
         self.trigger = self.matcher(trigger, ctx, "trigger")
         self.expect_role = expect.get("role", "agent")
@@ -40,6 +44,14 @@ class SequenceRule(Rule):
             ctx.error("expect needs exactly one of require: or forbid:", line_of(expect))
         self.forbid = "forbid" in expect
         self.expected = self.matcher(expect.get("forbid" if self.forbid else "require"), ctx, "expect")
+        self.answer_to = self.answer_with = None
+        answer = expect.get("answer")
+        if answer is not None:
+            if not isinstance(answer, dict) or set(answer) != {"to", "with"} or self.forbid or self.where != "before":
+                ctx.error("expect.answer needs {to: matcher, with: matcher}, with require: and where: before", line_of(expect, "answer"))
+            else:
+                self.answer_to = self.matcher(answer["to"], ctx, "answer.to")
+                self.answer_with = self.matcher(answer["with"], ctx, "answer.with")
         self.once = bool(spec.get("once", False))
 
     def _unknown(self, mapping, allowed, ctx, where):
@@ -75,7 +87,16 @@ class SequenceRule(Rule):
                 return self.finding(conv, target, found[0]) if found else None
             return None if found else self.finding(conv, target)
         window = msgs[:pos] if self.where == "before" else msgs[pos + 1 :]
-        found = [h for m in window if m.role == role for h in self.expected.find(m)]
-        if bool(found) == self.forbid:
+        found = any(self.expected.find(m) for m in window if m.role == role)
+        if not found and self.answer_to is not None:
+            found = any(self._answers(window, i) for i, m in enumerate(window) if m.role == role)
+        if found == self.forbid:
             return self.finding(conv, msgs[pos], trigger_hit)
         return None
+
+    def _answers(self, window, i) -> bool:
+        """Is window[i] a short reply (answer.with) to a question (answer.to) in the message before it?"""
+        previous = next((m for m in reversed(window[:i]) if m.role != "system"), None)
+        if previous is None or previous.role == window[i].role:
+            return False
+        return self.answer_with.search(window[i]) and self.answer_to.search(previous)

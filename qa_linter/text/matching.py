@@ -119,9 +119,9 @@ class TermMatcher:
 class PatternMatcher:
     """Regular expressions (the `regex` module) over the normalised text."""
 
-    def __init__(self, patterns: Iterable[str], flags: int = 0):
-        self.sources = list(patterns)
-        self.compiled = [regex.compile(p, flags | regex.V0) for p in self.sources]
+    def __init__(self, patterns: Iterable["str | regex.Pattern"]):
+        self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, regex.V0) for p in patterns]
+        self.sources = [p.pattern for p in self.compiled]
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
