@@ -22,12 +22,18 @@ class Toolkit:
     def __init__(self) -> None:
         self.term_index = TermIndex()
         self._user_words: set[str] = set()
+        self._token_words: set[str] = set()  # words token patterns name: kept whole in MessageView.doc()
         self._segmenter: Segmenter | None = None
         self._nlp = None
         self._lock = threading.Lock()
 
-    def add_words(self, words) -> None:
+    def add_words(self, words, pattern_tokens: bool = False) -> None:
+        # The segmenter cuts the normalised text, so the words it must keep whole are normalised too
+        # (a term written 愛用不用 or 实例ＩＤ must guard the same boundaries as 爱用不用 / 实例id).
+        words = {normalize(w).text for w in words}
         self._user_words.update(words)
+        if pattern_tokens:
+            self._token_words.update(words)
         self._segmenter = None
 
     @property
@@ -35,7 +41,7 @@ class Toolkit:
         if self._segmenter is None:
             with self._lock:
                 if self._segmenter is None:
-                    self._segmenter = Segmenter(self._user_words)
+                    self._segmenter = Segmenter(self._user_words, self._token_words)
         return self._segmenter
 
     @property

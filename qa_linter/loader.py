@@ -43,7 +43,21 @@ class _LineLoader(yaml.SafeLoader):
         return mapping
 
 
+class LineList(list):
+    """A YAML sequence that remembers the line of each item (scalars cannot carry their own)."""
+
+    item_lines: list[int] = []
+
+
+def _construct_line_list(loader, node):
+    items = LineList()
+    yield items  # two-step construction, as PyYAML does it, so recursive structures still work
+    items.extend(loader.construct_sequence(node))
+    items.item_lines = [item.start_mark.line + 1 for item in node.value]
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_line_list)
 
 
 def load_yaml(path: Path) -> Any:
@@ -166,6 +180,8 @@ def load_rule_pack(
     if severity:
         errors.extend(_apply_severity(rules, severity))
     if errors:
+        # File by file, top to bottom, whatever stage found them (stable: same-line errors keep their order).
+        errors.sort(key=lambda e: (e.path or "", e.line or 0))
         raise RuleLoadError(errors)
     digest = hashlib.sha256()
     for p in sorted(set(files) | set(lexicons.used)):
@@ -191,11 +207,16 @@ def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_bu
         errors.append(RuleError(str(path), line_of(data), "rules must be a list of rule mappings"))
         return
     in_file: set[str] = set()
-    for item in items:
+    item_lines = getattr(items, "item_lines", [])
+    for position, item in enumerate(items):
         if not isinstance(item, dict):
-            errors.append(RuleError(str(path), None, f"a rule must be a mapping, not {type(item).__name__}"))
+            line = item_lines[position] if position < len(item_lines) else None
+            errors.append(RuleError(str(path), line, f"a rule must be a mapping (id: …, type: …), not {type(item).__name__}"))
             continue
-        rule_id = str(item.get("id", ""))
+        if item.get("id") in (None, ""):
+            errors.append(RuleError(str(path), line_of(item), "missing required field 'id'; give every rule a unique id"))
+            continue
+        rule_id = str(item["id"])
         if not RULE_ID.match(rule_id):
             errors.append(RuleError(str(path), line_of(item), f"rule id {rule_id!r} must be lower-case letters, digits, - . _"))
             continue
@@ -217,8 +238,8 @@ def _compile(spec: dict, ctx: CompileContext) -> Rule | None:
     if cls is None:
         if rule_type:
             close = difflib.get_close_matches(str(rule_type), RULE_TYPES, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else ""
-            ctx.error(f"unknown rule type {rule_type!r}; use one of {', '.join(RULE_TYPES)} {hint}".rstrip(), line_of(spec, "type"))
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            ctx.error(f"unknown rule type {rule_type!r}; {hint}(types: {', '.join(RULE_TYPES)})", line_of(spec, "type"))
         return None
     allowed = set(COMMON_FIELDS) | set(cls.FIELDS)
     for key in spec:

@@ -16,7 +16,7 @@ import regex
 from ..errors import RuleError
 from ..model import ROLES, Finding, Severity
 from ..text.lexicon import Lexicon, Term
-from ..text.matching import PatternMatcher, TermMatcher, TextMatcher
+from ..text.matching import PATTERN_FLAGS, PatternMatcher, TermMatcher, TextMatcher
 from ..text.normalize import normalize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,10 +178,12 @@ class Rule:
         if boundary not in ("word", "none"):
             ctx.error(f"boundary must be word or none, not {boundary!r}", line_of(spec, "boundary"))
             boundary = "word"
+        errors_before = len(ctx.errors)
         terms = list(self._terms(spec.get("terms"), ctx, line_of(spec, "terms")))
         terms += self._lexicon_terms(spec.get("lexicon"), ctx, line_of(spec, "lexicon"))
         patterns = self._patterns(spec.get("patterns"), ctx, line_of(spec, "patterns"))
-        if required and not terms and not patterns:
+        # Only when nothing was given: a bad pattern or an unknown lexicon has been reported already.
+        if required and not terms and not patterns and len(ctx.errors) == errors_before:
             ctx.error(f"{where or 'rule'} needs terms, lexicon or patterns", line)
         exceptions = None
         exc_terms = list(self._terms(spec.get("exceptions"), ctx, line_of(spec, "exceptions")))
@@ -251,7 +253,7 @@ class Rule:
                     continue
                 named_lists[name] = [k for k in (normalize(t.text).text for t in lexicon.terms) if k]
             try:
-                compiled.append(regex.compile(str(p), regex.V0, **named_lists))
+                compiled.append(regex.compile(str(p), PATTERN_FLAGS, **named_lists))
             except (regex.error, KeyError) as exc:
                 ctx.error(f"bad regular expression {p!r}: {exc}", line)
         return PatternMatcher(compiled) if compiled else None

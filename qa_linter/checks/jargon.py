@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import regex
 
+from ..text.matching import PATTERN_FLAGS
 from .base import MATCHER_FIELDS, Rule, line_of
 
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
@@ -35,7 +36,7 @@ class JargonRule(Rule):
         self.ignore = []
         for p in spec.get("ignore_inside") or []:
             try:
-                self.ignore.append(regex.compile(str(p)))
+                self.ignore.append(regex.compile(str(p), PATTERN_FLAGS))
             except regex.error as exc:
                 ctx.error(f"bad ignore_inside pattern {p!r}: {exc}", line_of(spec, "ignore_inside"))
 

@@ -6,12 +6,15 @@ is tokenised for it only when it contains one of the literal words every pattern
 """
 from __future__ import annotations
 
+import re
+
 from ..text.lexicon import Term
 from ..text.matching import TermMatcher, keep_longest
 from ..text.normalize import normalize
 from .base import Rule, line_of
 
 _LITERAL_KEYS = ("TEXT", "LOWER", "ORTH", "NORM")
+_ZERO_MIN = re.compile(r"\{(0|0?,\d*)\}")
 
 
 class PatternRule(Rule):
@@ -48,7 +51,7 @@ class PatternRule(Rule):
         self.prefilter = (
             TermMatcher(ctx.toolkit.term_index, [Term(w) for w in sorted(literals)], "none") if literals else None
         )
-        ctx.toolkit.add_words(literals or ())
+        ctx.toolkit.add_words(literals or (), pattern_tokens=True)
         exc_spec = {k: spec[k] for k in ("exceptions", "exception_patterns") if k in spec}
         self.exceptions = self.matcher(exc_spec, ctx, required=False) if exc_spec else None
 
@@ -86,10 +89,18 @@ def _normalise_pattern(pattern):
     return out
 
 
+def _optional(op) -> bool:
+    """Can the token be absent from a match? ?, *, ! and the counted forms with a minimum of 0 ({0,2}, {,3})."""
+    if op is None:
+        return False
+    op = str(op).replace(" ", "")
+    return op in ("?", "*", "!") or bool(_ZERO_MIN.fullmatch(op))
+
+
 def _required_literals(pattern) -> set[str] | None:
     """The literal words of one mandatory token of the pattern, or None when it has none."""
     for token in pattern:
-        if not isinstance(token, dict) or token.get("OP") in ("?", "*", "!", "{0,}"):
+        if not isinstance(token, dict) or _optional(token.get("OP")):
             continue
         for key in _LITERAL_KEYS:
             value = token.get(key)

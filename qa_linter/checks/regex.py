@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import regex as re_
 
+from ..text.matching import PATTERN_FLAGS
 from ..validators import VALIDATORS
 from .base import Rule, line_of
 
@@ -36,7 +37,7 @@ class RegexRule(Rule):
         self.allow = []
         for p in spec.get("allow") or []:
             try:
-                self.allow.append(re_.compile(str(p)))
+                self.allow.append(re_.compile(str(p), PATTERN_FLAGS))
             except re_.error as exc:
                 ctx.error(f"bad allow pattern {p!r}: {exc}", line_of(spec, "allow"))
 

@@ -62,6 +62,8 @@ class TimingRule(Rule):
                 continue
             if reply.message.ts is None or asked.message.ts is None:
                 continue
+            if (reply.message.ts.tzinfo is None) != (asked.message.ts.tzinfo is None):
+                continue  # one time has a UTC offset and the other not: the wait is unknown, so not timed
             waited = (reply.message.ts - asked.message.ts).total_seconds()
             if waited > limit:
                 finding = self.finding(conv, reply)

@@ -16,7 +16,7 @@ SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 def make_console(out: IO[str], color: str = "auto", width: int | None = None) -> Console:
     no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
-    return Console(
+    console = Console(
         file=out,
         force_terminal=True if color == "always" else None,
         no_color=no_color,
@@ -27,6 +27,9 @@ def make_console(out: IO[str], color: str = "auto", width: int | None = None) ->
         width=width,
         soft_wrap=False,
     )
+    # Wrap lines only for a person at a terminal; in a file or a pipe a line stays whole (grep, file:line).
+    console.soft_wrap = not console.is_terminal
+    return console
 
 
 class TextWriter:

@@ -32,6 +32,11 @@ def read(stream: BinaryIO, source: str) -> Iterator["Conversation | InputProblem
                 yield from _items(parsed, source, lineno)
                 return
             lines = document.splitlines(keepends=True)
+            if not any(_is_record(line) for line in lines):
+                # Not one line stands alone: a single broken JSON document (pretty-printed), not JSON
+                # Lines; report it once, where the parser stopped, rather than once per line.
+                yield _document_problem(document, source, lineno)
+                return
         else:
             lines = [first, *rest.splitlines(keepends=True)]  # too big for one document: read as lines
         count = 0
@@ -54,6 +59,27 @@ def _parses(raw: bytes) -> bool:
         return True
     except (ValueError, UnicodeDecodeError):
         return False
+
+
+def _is_record(raw: bytes) -> bool:
+    """Does this line hold a complete JSON object or array on its own (a JSON Lines record)?"""
+    if not raw.strip():
+        return False
+    try:
+        return isinstance(json.loads(raw), (dict, list))
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _document_problem(data: bytes, source: str, first_line: int) -> InputProblem:
+    try:
+        json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        return InputProblem(source, line, "not valid UTF-8; convert the file to UTF-8")
+    except json.JSONDecodeError as exc:
+        return InputProblem(source, first_line + exc.lineno - 1, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    return InputProblem(source, first_line, "invalid JSON")
 
 
 def _parse_document(data: bytes):

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
 
 REGEX_TIMEOUT = 0.25  # seconds per search; a pattern that needs more is reported and skipped
+# The normalised text is lower case, so a pattern written with capitals (SSL, TeamViewer) must still match it.
+PATTERN_FLAGS = regex.V0 | regex.IGNORECASE
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class PatternMatcher:
     """Regular expressions (the `regex` module) over the normalised text."""
 
     def __init__(self, patterns: Iterable["str | regex.Pattern"]):
-        self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, regex.V0) for p in patterns]
+        self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, PATTERN_FLAGS) for p in patterns]
         self.sources = [p.pattern for p in self.compiled]
 
     def __bool__(self) -> bool:

@@ -29,11 +29,13 @@ _ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
 class Segmenter:
     """Word boundaries and words of normalised text. Thread-safe; the dictionaries load on first use."""
 
-    def __init__(self, user_words: Iterable[str] = ()):
+    def __init__(self, user_words: Iterable[str] = (), token_words: Iterable[str] = ()):
         # Pure ASCII terms are never added: jieba would then cut 666 out of an order number.
         self._user_words = sorted(
             {w for w in user_words if len(w) > 1 and not _ASCII_ONLY.match(w) and BLOCK.fullmatch(w)}
         )
+        # Listed phrases that `words()` cuts again: only the words token patterns name stay whole there.
+        self._resplit = frozenset(self._user_words) - frozenset(token_words)
         self._lock = threading.Lock()
         self._plain = None
         self._augmented = None
@@ -83,9 +85,14 @@ class Segmenter:
         out = []
         pos = 0
         for word in self._augmented.cut(text, HMM=False):
-            if not word.isspace():
-                out.append((word, pos, pos + len(word)))
-            pos += len(word)
+            # A phrase from some rule's lexicon is glued into one word so that boundaries never cut it,
+            # but as a token it would hide the words inside it from token patterns (你自己看 glued whole
+            # hides 自己), so it is cut again with the plain dictionary unless a pattern names it.
+            pieces = self._plain.cut(word, HMM=False) if word in self._resplit else (word,)
+            for piece in pieces:
+                if not piece.isspace():
+                    out.append((piece, pos, pos + len(piece)))
+                pos += len(piece)
         return out
 
 
