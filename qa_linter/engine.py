@@ -20,6 +20,7 @@ class Linter:
         self.pack = pack
         self.config = config or Config()
         self._lock = threading.Lock()
+        self._draft_rules: tuple | None = None  # (pack, rules judged on a draft, ids of the others)
         # Problems found while scanning (a regex that timed out, a rule that failed), reported once each.
         self.rule_problems: dict[str, str] = {}
 
@@ -81,6 +82,37 @@ class Linter:
                 self._problem(rule.id, f"rule failed on {conversation.id}: {type(exc).__name__}: {exc}")
         findings.sort(key=Finding.sort_key)
         return findings
+
+    def check_reply(
+        self,
+        text: str,
+        context: "Conversation | dict[str, Any] | list[dict[str, Any]] | None" = None,
+        channel: str | None = None,
+        *,
+        ts=None,
+        fail_on: str = "error",
+    ):
+        """Judge a draft reply as the next agent message of `context`, before it is sent.
+
+        `context` is a Conversation, a canonical conversation dict, or a list of `{role, text, ts?}`
+        messages. Returns a presend.CheckResult: the draft's findings, `blocking` (a finding at or above
+        `fail_on`), suggestions, elapsed milliseconds. Rules about later messages (closing, resolution
+        check) are not run; slow-response is judged only when `ts` (the draft's send time) is given.
+        """
+        from .presend import check_reply
+
+        return check_reply(self, text, context, channel=channel, ts=ts, fail_on=fail_on)
+
+    def draft_rule_set(self) -> tuple[list, list[str]]:
+        """(rules that can judge a draft, ids of those that cannot), computed once per rule pack."""
+        cached = self._draft_rules
+        if cached is None or cached[0] is not self.pack:
+            from .presend import decided_later
+
+            rules = [r for r in self.pack.rules if not decided_later(r)]
+            skipped = [r.id for r in self.pack.rules if decided_later(r)]
+            cached = self._draft_rules = (self.pack, rules, skipped)
+        return cached[1], cached[2]
 
     def _problem(self, rule_id: str, reason: str) -> None:
         with self._lock:
