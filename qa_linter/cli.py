@@ -179,6 +179,50 @@ def _exit_code(summary, fail_on: str, exit_zero: bool) -> int:
     return EXIT_FINDINGS if summary.max_severity >= Severity.parse(fail_on) else EXIT_CLEAN
 
 
+# -- calibrate ----------------------------------------------------------------------------------------------
+CATEGORIES = (
+    "banned-phrase", "slang", "emoji", "jargon-unexplained", "pii-exposure", "credential-request",
+    "remote-no-consent", "empathy-missing", "greeting-missing", "closing-missing", "no-resolution-check",
+    "slow-response",
+)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False), help="Human labels (JSON Lines, see README).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--show-errors", is_flag=True, help="List every false positive and false negative with its excerpt.")
+@with_rule_options
+def calibrate(paths, gold, fmt, show_errors, **rule_args):
+    """Compare findings with human labels: precision, recall and F1 per category."""
+    import json
+
+    from .batch import ScanSummary, scan_items
+    from .calibration import LabelError, calibrate as run_calibration, read_labels, render_text
+    from .readers import read_paths
+
+    try:
+        labels = read_labels(Path(gold))
+    except LabelError as exc:
+        raise UserError(str(exc)) from None
+    linter = load_linter(**rule_args)
+    summary = ScanSummary()
+    scanned = list(scan_items(linter, read_paths(paths), summary))
+    categories = [c for c in CATEGORIES if any(r.category == c for r in linter.rules)]
+    categories += sorted({r.category for r in linter.rules} - set(categories))
+    result = run_calibration(scanned, labels, categories)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result, show_errors))
+    from .outputs.text import print_summary
+
+    summary.finish(linter)
+    if summary.skipped_count or summary.rule_problems:
+        print_summary(_stderr_console(), summary, quiet=True)
+        sys.exit(EXIT_ERROR)
+
+
 # -- rules --------------------------------------------------------------------------------------------------
 @main.group()
 def rules():

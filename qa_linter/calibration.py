@@ -1,0 +1,177 @@
+"""Calibration: findings compared with human labels, per category (precision, recall, F1).
+
+Labels are keyed by (conversation id, message index, category), the format of the sample corpus's
+labels.jsonl: `{"id": "s-002", "findings": [{"message_index": 1, "category": "slang", "note": "…"}]}`.
+Several findings of one category on one message count once, as labellers count them.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Conversation, Finding, InputProblem
+
+Key = tuple[str, int, str]
+
+
+@dataclass
+class CategoryScore:
+    category: str
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None if p is None or r is None else 0.0
+        return 2 * p * r / (p + r)
+
+    def to_dict(self) -> dict:
+        return {
+            "category": self.category, "tp": self.tp, "fp": self.fp, "fn": self.fn,
+            "precision": _round(self.precision), "recall": _round(self.recall), "f1": _round(self.f1),
+        }
+
+
+@dataclass
+class CalibrationError:
+    kind: str  # false-positive | false-negative
+    key: Key
+    excerpt: str
+    detail: str  # the finding's message and matched text, or the label's note
+
+
+@dataclass
+class Calibration:
+    categories: dict[str, CategoryScore] = field(default_factory=dict)
+    errors: list[CalibrationError] = field(default_factory=list)
+    conversations: int = 0
+    unlabelled: list[str] = field(default_factory=list)  # scanned but not in the labels
+    unscanned: list[str] = field(default_factory=list)  # labelled but not scanned
+
+    @property
+    def micro(self) -> CategoryScore:
+        total = CategoryScore("micro")
+        for c in self.categories.values():
+            total.tp += c.tp
+            total.fp += c.fp
+            total.fn += c.fn
+        return total
+
+    def to_dict(self) -> dict:
+        return {
+            "conversations": self.conversations,
+            "categories": [c.to_dict() for c in self.categories.values()],
+            "micro": self.micro.to_dict(),
+            "unlabelled": self.unlabelled,
+            "unscanned": self.unscanned,
+            "errors": [
+                {"kind": e.kind, "conversation_id": e.key[0], "message_index": e.key[1], "category": e.key[2],
+                 "excerpt": e.excerpt, "detail": e.detail}
+                for e in self.errors
+            ],
+        }
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+class LabelError(ValueError):
+    pass
+
+
+def read_labels(path: Path) -> dict[str, dict[tuple[int, str], str]]:
+    """id -> {(message_index, category): note}. Raises LabelError naming file and line."""
+    labels: dict[str, dict[tuple[int, str], str]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabelError(f"{path}: cannot read labels: {exc}") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            conv_id = str(obj["id"])
+            items = {(int(f["message_index"]), str(f["category"])): str(f.get("note", "")) for f in obj["findings"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LabelError(f"{path}:{lineno}: not a label line ({exc}); expected {{\"id\", \"findings\": [{{\"message_index\", \"category\"}}]}}") from None
+        labels[conv_id] = items
+    return labels
+
+
+def calibrate(
+    scanned: list[tuple[Conversation, list[Finding]]],
+    labels: dict[str, dict[tuple[int, str], str]],
+    categories: list[str],
+) -> Calibration:
+    result = Calibration(categories={c: CategoryScore(c) for c in categories})
+    seen = set()
+    for conv, findings in scanned:
+        if conv.id not in labels:
+            result.unlabelled.append(conv.id)
+            continue
+        seen.add(conv.id)
+        result.conversations += 1
+        predicted: dict[tuple[int, str], list[Finding]] = defaultdict(list)
+        for f in findings:
+            predicted[(f.message_index, f.category)].append(f)
+        gold = labels[conv.id]
+        for key in sorted(set(predicted) | set(gold)):
+            score = result.categories.setdefault(key[1], CategoryScore(key[1]))
+            text = conv.messages[key[0]].text if 0 <= key[0] < len(conv.messages) else ""
+            if key in predicted and key in gold:
+                score.tp += 1
+            elif key in predicted:
+                score.fp += 1
+                f = predicted[key][0]
+                detail = f"{f.rule}: {f.message}" + (f" «{f.text}»" if f.text else "")
+                result.errors.append(CalibrationError("false-positive", (conv.id, *key), _short(text), detail))
+            else:
+                score.fn += 1
+                result.errors.append(CalibrationError("false-negative", (conv.id, *key), _short(text), gold[key]))
+    result.unscanned = sorted(set(labels) - seen)
+    return result
+
+
+def _short(text: str, width: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width] + "…"
+
+
+def render_text(cal: Calibration, show_errors: bool) -> str:
+    lines = [f"{'category':<22}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}"]
+    rows = list(cal.categories.values()) + [cal.micro]
+    for i, c in enumerate(rows):
+        if i == len(rows) - 1:
+            lines.append("-" * 63)
+        lines.append(f"{c.category:<22}{c.tp:>5}{c.fp:>5}{c.fn:>5}{_fmt(c.precision):>11}{_fmt(c.recall):>8}{_fmt(c.f1):>7}")
+    lines.append(f"{cal.conversations} labelled conversations compared")
+    if cal.unlabelled:
+        lines.append(f"not in the labels (ignored): {', '.join(cal.unlabelled[:10])}" + (" …" if len(cal.unlabelled) > 10 else ""))
+    if cal.unscanned:
+        lines.append(f"labelled but not scanned: {', '.join(cal.unscanned[:10])}" + (" …" if len(cal.unscanned) > 10 else ""))
+    if show_errors and cal.errors:
+        lines.append("")
+        for e in cal.errors:
+            tag = "FP" if e.kind == "false-positive" else "FN"
+            lines.append(f"{tag} {e.key[0]} #{e.key[1]} {e.key[2]}: {e.detail}")
+            lines.append(f"   {e.excerpt}")
+    return "\n".join(lines)
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
