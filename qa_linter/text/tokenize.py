@@ -1,16 +1,17 @@
 """The one tokenizer wrapper: jieba word segmentation behind a small interface, built lazily, cached by text.
 
 Word-aware matching asks one question: do a hit's start and end fall on word boundaries? Looking single
-tokens up in a set cannot answer it (不知道 is cut 不/知道), and adding listed phrases to the dictionary alone
-creates new traps (a longer listed phrase swallows a shorter one, 积木有 turns into 积/木有). So a position is a
-boundary when it is one in *either* of two segmentations of the same text, both without jieba's HMM guesser
-(which invents words across phrase edges, 这不归/我管):
+tokens up in a set cannot answer it (不知道 is cut 不/知道), so a hit may span several tokens; it only has to
+start and end where tokens do. The segmentation behind that answer is jieba's, without its HMM guesser
+(which invents words across phrase edges, 这不归/我管), with jieba's dictionary plus only those lexicon terms
+that are *words jieba does not know* (回滚, 木有, 老铁: jieba would cut them into single characters, letting
+滚 match inside 回滚). Listed *phrases* made of dictionary words (我不知道, 明天再说) are not added: glued
+into one token they would swallow a shorter listed phrase (不知道 in 我不知道) or a neighbour (明天再说|明),
+and a phrase never needs to be one token to match, only to start and end on boundaries.
 
-* jieba's own dictionary, which keeps ordinary words such as 亲自, 滚动条, 菜单, 积木 whole;
-* the same dictionary plus the Chinese terms of the loaded lexicons, so a listed phrase is never cut apart.
-
-Text outside jieba's blocks (punctuation, spaces, symbols) is one token per character, as jieba does it, so
-only the block that contains a position is ever segmented.
+Pure ASCII terms are never added (jieba would then cut 666 out of an order number). Text outside jieba's
+blocks (punctuation, spaces, symbols) is one token per character, as jieba does it, so only the block that
+contains a position is ever segmented.
 """
 from __future__ import annotations
 
@@ -27,52 +28,47 @@ _ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
 
 
 class Segmenter:
-    """Word boundaries and words of normalised text. Thread-safe; the dictionaries load on first use."""
+    """Word boundaries and words of normalised text. Thread-safe; the dictionary loads on first use."""
 
     def __init__(self, user_words: Iterable[str] = (), token_words: Iterable[str] = ()):
-        # Pure ASCII terms are never added: jieba would then cut 666 out of an order number.
-        self._user_words = sorted(
+        # `token_words` are words that token patterns name: they are kept whole even if jieba knows parts.
+        self._candidates = sorted(
             {w for w in user_words if len(w) > 1 and not _ASCII_ONLY.match(w) and BLOCK.fullmatch(w)}
         )
-        # Listed phrases that `words()` cuts again: only the words token patterns name stay whole there.
-        self._resplit = frozenset(self._user_words) - frozenset(token_words)
+        self._forced = frozenset(w for w in token_words if len(w) > 1 and not _ASCII_ONLY.match(w))
         self._lock = threading.Lock()
-        self._plain = None
-        self._augmented = None
+        self._tokenizer = None
         self.block_boundaries = lru_cache(maxsize=100_000)(self._block_boundaries)
 
     # -- loading -------------------------------------------------------------------------------------------
-    def _load(self) -> None:
+    def _load(self):
+        if self._tokenizer is not None:
+            return self._tokenizer
         with self._lock:
-            if self._augmented is not None:
-                return
-            import jieba
+            if self._tokenizer is None:
+                import jieba
 
-            jieba.setLogLevel(logging.WARNING)
-            plain = jieba.Tokenizer()
-            plain.initialize()
-            augmented = jieba.Tokenizer()
-            # Share the parsed dictionary instead of loading it twice, then add the lexicon terms.
-            augmented.FREQ = dict(plain.FREQ)
-            augmented.total = plain.total
-            augmented.initialized = True
-            for word in self._user_words:
-                if augmented.FREQ.get(word, 0) == 0:
-                    augmented.add_word(word, freq=max(10, augmented.suggest_freq(word, tune=False)))
-            self._plain, self._augmented = plain, augmented
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                new_words = [w for w in self._candidates if w in self._forced or _unknown_word(tokenizer, w)]
+                new_words += [w for w in self._forced if w not in self._candidates]
+                for word in new_words:
+                    if tokenizer.FREQ.get(word, 0) == 0:
+                        tokenizer.add_word(word, freq=max(10, tokenizer.suggest_freq(word, tune=False)))
+                self._tokenizer = tokenizer
+        return self._tokenizer
 
     def warm_up(self) -> None:
         self._load()
 
     # -- boundaries ------------------------------------------------------------------------------------------
     def _block_boundaries(self, block: str) -> frozenset[int]:
-        self._load()
         found: set[int] = set()
-        for tokenizer in (self._plain, self._augmented):
-            pos = 0
-            for word in tokenizer.cut(block, HMM=False):
-                pos += len(word)
-                found.add(pos)
+        pos = 0
+        for word in self._load().cut(block, HMM=False):
+            pos += len(word)
+            found.add(pos)
         return frozenset(found)
 
     def boundaries(self, text: str) -> "WordBoundaries":
@@ -80,20 +76,19 @@ class Segmenter:
 
     # -- words (for token patterns) --------------------------------------------------------------------------
     def words(self, text: str) -> list[tuple[str, int, int]]:
-        """Words of `text` with their offsets, from the lexicon-aware segmentation; whitespace is skipped."""
-        self._load()
+        """Words of `text` with their offsets (the same segmentation as the boundaries); no whitespace."""
         out = []
         pos = 0
-        for word in self._augmented.cut(text, HMM=False):
-            # A phrase from some rule's lexicon is glued into one word so that boundaries never cut it,
-            # but as a token it would hide the words inside it from token patterns (你自己看 glued whole
-            # hides 自己), so it is cut again with the plain dictionary unless a pattern names it.
-            pieces = self._plain.cut(word, HMM=False) if word in self._resplit else (word,)
-            for piece in pieces:
-                if not piece.isspace():
-                    out.append((piece, pos, pos + len(piece)))
-                pos += len(piece)
+        for word in self._load().cut(text, HMM=False):
+            if not word.isspace():
+                out.append((word, pos, pos + len(word)))
+            pos += len(word)
         return out
+
+
+def _unknown_word(tokenizer, word: str) -> bool:
+    """True when jieba's dictionary can only cut `word` into single characters: a word it does not know."""
+    return all(len(piece) == 1 for piece in tokenizer.cut(word, HMM=False))
 
 
 class WordBoundaries:

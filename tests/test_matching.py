@@ -1,0 +1,178 @@
+"""Word-aware term matching: the traps of issue 2, offsets in the original text, exceptions, regex timeouts."""
+from __future__ import annotations
+
+import pytest
+
+from packs import agent_says, pack, texts
+from qa_linter.analysis import MessageView, Toolkit
+from qa_linter.model import Message
+from qa_linter.text.lexicon import Term
+from qa_linter.text.matching import Hit, PatternMatcher, RegexTimeout, TermIndex, TermMatcher, keep_longest
+
+
+@pytest.fixture(scope="module")
+def phrases():
+    """tests/data/rules/phrases.yaml: 不知道/实例/你自己看 (p-short) listed beside 我不知道/实例ID/自己看说明书 (p-long)."""
+    return pack("phrases.yaml")
+
+
+# -- the traps of issue 2 -------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "short", "long"),
+    [
+        ("我不知道", "不知道", "我不知道"),  # a longer listed term must not swallow a shorter one
+        ("请提供实例ID", "实例", "实例ID"),
+        ("你自己看说明书", "你自己看", "自己看说明书"),  # overlapping listed terms both match
+    ],
+)
+def test_short_and_long_listed_terms_both_match(phrases, text, short, long):
+    assert texts(agent_says(phrases, text, "p-short")) == [short]
+    assert texts(agent_says(phrases, text, "p-long")) == [long]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我亲自处理", "为父母亲代办", "请拖动滚动条", "打开菜单", "订单号20261123666012", "积木有三块"],
+)
+def test_a_term_inside_an_ordinary_word_does_not_match(phrases, text):
+    assert agent_says(phrases, text, "p-slang") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("亲，您好", "亲"), ("你给我滚", "滚"), ("这操作太菜了", "菜"), ("太666了", "666"), ("木有问题", "木有")],
+)
+def test_the_same_terms_match_as_words(phrases, text, found):
+    assert texts(agent_says(phrases, text, "p-slang")) == [found]
+
+
+def test_boundary_none_matches_substrings(phrases):
+    assert texts(agent_says(phrases, "我亲自处理", "p-substring")) == ["亲"]
+    assert texts(agent_says(phrases, "为父母亲代办", "p-substring")) == ["亲"]
+
+
+def test_unclear_screenshot_is_a_real_word_match_that_an_exception_cancels(phrases):
+    # 截图/不清楚 are whole words, so a plain list flags 不清楚 here: word boundaries cannot tell the
+    # meaning. The rule that cares lists 截图不清楚 as an exception, which cancels any hit it overlaps.
+    assert texts(agent_says(phrases, "您发来的截图不清楚", "p-short")) == ["不清楚"]
+    assert agent_says(phrases, "您发来的截图不清楚", "p-unclear") == []
+    assert texts(agent_says(phrases, "这个我也不清楚", "p-unclear")) == ["不清楚"]
+
+
+def test_one_rule_reports_the_longest_of_overlapping_hits(tmp_path):
+    from packs import linter_from_yaml
+
+    linter = linter_from_yaml(
+        tmp_path,
+        """
+        rules:
+          - {id: both, type: phrases, category: banned-phrase, message: x, terms: [不知道, 我不知道]}
+        """,
+    )
+    assert texts(agent_says(linter, "我不知道")) == ["我不知道"]
+    assert texts(agent_says(linter, "他不知道")) == ["不知道"]
+
+
+def test_a_term_written_in_traditional_guards_the_same_boundaries(tmp_path):
+    """Lexicon words enter the segmenter normalised: 迴滾 (回滚) must keep 滚 from matching inside 回滚."""
+    from packs import linter_from_yaml
+
+    for written in ("回滚", "迴滾"):
+        linter = linter_from_yaml(
+            tmp_path,
+            f"""
+            rules:
+              - {{id: rude, type: phrases, category: banned-phrase, message: x, terms: [滚]}}
+              - {{id: tech, type: phrases, category: jargon-unexplained, message: x, terms: [{written}]}}
+            """,
+            f"{written}.yaml",
+        )
+        assert [f.rule for f in linter.scan({"id": "c", "messages": [{"role": "agent", "text": "回滚到上一个版本"}]})] == ["tech"]
+        assert [f.text for f in linter.scan({"id": "c", "messages": [{"role": "agent", "text": "你给我滚"}]})] == ["滚"]
+
+
+def test_a_listed_phrase_does_not_swallow_its_neighbour(tmp_path):
+    """明天再说 is a phrase of dictionary words: it must not be glued to the 明 of a following 说明."""
+    from packs import linter_from_yaml
+
+    linter = linter_from_yaml(tmp_path, _one_term_rule("明天再说"))
+    assert texts(agent_says(linter, "我们会在明天再说明具体方案")) == []
+    assert texts(agent_says(linter, "这个明天再说吧")) == ["明天再说"]
+
+
+def _one_term_rule(term: str) -> str:
+    return f"rules:\n  - {{id: r, type: phrases, category: banned-phrase, message: x, terms: [{term}]}}\n"
+
+
+# -- offsets: every hit's original slice is exactly Finding.text -------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("這個問題我不知道", "不知道"),
+        ("親，您好", "親"),
+        ("我 不 知 道", "不 知 道"),
+        ("我\u3000不知道", "不知道"),
+        ("这不\u200b知\u200b道", "不\u200b知\u200b道"),
+        ("木\u200b有问题", "木\u200b有"),
+        ("太６６６了", "６６６"),
+        ("请提供实例ＩＤ", "实例ＩＤ"),
+        ("请提供實例Id", "實例Id"),
+    ],
+)
+def test_offsets_slice_the_original_text(phrases, text, expected):
+    findings = [f for f in agent_says(phrases, text) if f.rule != "p-substring"]
+    assert findings, text
+    assert expected in [f.text for f in findings]
+    for f in findings:
+        assert text[f.start : f.end] == f.text
+
+
+def test_offsets_round_trip_over_the_corpus(phrases, corpus_conversations):
+    seen = 0
+    for conv in corpus_conversations:
+        for f in phrases.scan(conv):
+            original = conv["messages"][f.message_index]["text"]
+            assert original[f.start : f.end] == f.text
+            seen += 1
+    assert seen > 5
+
+
+# -- the building blocks --------------------------------------------------------------------------------------
+def _view(toolkit: Toolkit, text: str) -> MessageView:
+    return MessageView(Message(0, "agent", text), toolkit)
+
+
+def test_one_automaton_serves_every_term_list():
+    toolkit = Toolkit()
+    first = TermMatcher(toolkit.term_index, [Term("不知道")], "none")
+    second = TermMatcher(toolkit.term_index, [Term("知道"), Term("不知道", "我帮您查")], "none")
+    view = _view(toolkit, "我不知道")
+    assert [(h.start, h.end) for h in first.find(view)] == [(1, 4)]
+    hits = second.find(view)
+    assert sorted((h.text, h.suggestion) for h in hits) == [("不知道", "我帮您查"), ("知道", None)]
+
+
+def test_terms_are_matched_in_their_normalised_form():
+    index = TermIndex()
+    matcher = TermMatcher(index, [Term("ＤＮＳ"), Term("親"), Term("  ")], "none")
+    assert matcher.keys == ["dns", "亲"]  # an empty key is dropped, not matched everywhere
+
+
+def test_keep_longest_drops_contained_hits_and_duplicates():
+    def hit(s, e):
+        return Hit(s, e, "x" * (e - s), s, e)
+
+    kept = keep_longest([hit(1, 4), hit(0, 4), hit(0, 4), hit(5, 7), hit(6, 9)])
+    assert [(h.nstart, h.nend) for h in kept] == [(0, 4), (5, 7), (6, 9)]
+
+
+def test_a_catastrophic_regex_is_stopped_by_the_timeout():
+    matcher = PatternMatcher([r"(a|aa)+$"])
+    view = _view(Toolkit(), "a" * 60 + "!")
+    with pytest.raises(RegexTimeout) as info:
+        matcher.find(view)
+    assert info.value.pattern == r"(a|aa)+$"
+
+
+def test_patterns_are_case_insensitive_on_the_lower_cased_text():
+    assert [h.text for h in PatternMatcher([r"SSL证书"]).find(_view(Toolkit(), "请安装ＳＳＬ证书"))] == ["ＳＳＬ证书"]

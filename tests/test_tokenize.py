@@ -1,0 +1,103 @@
+"""The segmenter: word boundaries from jieba's own dictionary and from the lexicon-aware one, and words for patterns."""
+from __future__ import annotations
+
+import pytest
+
+from qa_linter.text.tokenize import Segmenter
+
+# Texts reach the segmenter normalised (Simplified, lower case), and so do these words (see Toolkit.add_words).
+LISTED = ["我不知道", "实例id", "自己看说明书", "木有", "666", "yyds", "你自己看"]
+PATTERN_WORDS = ["你自己看"]
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    seg = Segmenter(LISTED, PATTERN_WORDS)
+    seg.warm_up()
+    return seg
+
+
+def boundaries(seg, text):
+    b = seg.boundaries(text)
+    return [i for i in range(len(text) + 1) if b.is_boundary(i)]
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("我亲自处理", (1, 2)),  # 亲 is part of 亲自
+        ("为父母亲代办", (3, 4)),  # 亲 is part of 父母亲
+        ("请拖动滚动条", (3, 4)),  # 滚 is part of 滚动条
+        ("打开菜单", (2, 3)),  # 菜 is part of 菜单
+        ("积木有三块", (1, 3)),  # 木有 straddles 积木 / 有
+    ],
+)
+def test_ordinary_words_are_never_cut(segmenter, text, inside):
+    assert not segmenter.boundaries(text).covers(*inside)
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("我不知道", (1, 4)),  # 不知道 although the listed 我不知道 is one word in the augmented dictionary
+        ("实例id是多少", (0, 2)),  # 实例 inside the listed 实例id
+        ("你自己看说明书", (0, 4)),  # 你自己看 although 自己看说明书 competes for 自己看
+        ("木有问题", (0, 2)),
+        ("太666了", (1, 4)),
+        ("亲，您好", (0, 1)),
+    ],
+)
+def test_a_span_of_whole_words_in_either_segmentation_is_covered(segmenter, text, span):
+    assert segmenter.boundaries(text).covers(*span)
+
+
+def test_ascii_terms_never_enter_the_dictionary(segmenter):
+    # Added to jieba, 666 would be cut out of an order number and match there.
+    assert "666" not in segmenter._candidates and "yyds" not in segmenter._candidates
+    assert not segmenter.boundaries("订单号20261123666012").covers(11, 14)
+
+
+def test_positions_outside_text_blocks_are_boundaries(segmenter):
+    text = "您好，请问！ 谢谢"
+    for pos in (0, 2, 3, 5, 6, 7, len(text)):
+        assert segmenter.boundaries(text).is_boundary(pos)
+
+
+def test_only_the_block_asked_about_is_segmented(segmenter):
+    text = "第一段文字，第二段文字，第三段文字"
+    misses = segmenter.block_boundaries.cache_info().misses
+    segmenter.boundaries(text).is_boundary(2)
+    assert segmenter.block_boundaries.cache_info().misses == misses + 1
+    segmenter.boundaries(text).is_boundary(8)
+    segmenter.boundaries(text).is_boundary(3)
+    assert segmenter.block_boundaries.cache_info().misses == misses + 2
+
+
+def test_boundaries_are_cached_by_block_text(segmenter):
+    before = segmenter.block_boundaries.cache_info()
+    segmenter.boundaries("又一段测试文字").is_boundary(2)
+    segmenter.boundaries("又一段测试文字").is_boundary(3)
+    after = segmenter.block_boundaries.cache_info()
+    assert after.misses == before.misses + 1 and after.hits == before.hits + 1
+
+
+def test_words_carry_offsets_and_skip_whitespace(segmenter):
+    text = "请 重启光猫"
+    words = segmenter.words(text)
+    assert all(text[s:e] == w for w, s, e in words)
+    assert " " not in [w for w, _, _ in words]
+
+
+def test_words_cut_listed_phrases_again_unless_a_pattern_names_them(segmenter):
+    # 我不知道 is glued whole for boundaries only; token patterns still see its words.
+    assert [w for w, _, _ in segmenter.words("我不知道")] == ["我", "不", "知道"]
+    assert [w for w, _, _ in segmenter.words("自己看说明书")] == ["自己", "看", "说明书"]
+    # 你自己看 is a pattern's literal word: it stays one token.
+    assert [w for w, _, _ in segmenter.words("你自己看吧")] == ["你自己看", "吧"]
+
+
+def test_the_dictionaries_load_on_first_use_only():
+    seg = Segmenter(["木有"])
+    assert seg._tokenizer is None  # building a segmenter costs nothing
+    assert seg.boundaries("").is_boundary(0)  # nor does a question with an obvious answer
+    assert seg._tokenizer is None
