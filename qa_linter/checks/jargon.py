@@ -23,6 +23,7 @@ class JargonRule(Rule):
         "window": "how many characters before or after a term a marker may stand (default 12)",
         "parenthesis": "true (default): a parenthesis after the term, in the same clause and window, explains it",
         "ignore_inside": "regular expressions of spans where terms are not judged (URLs, 《titles》)",
+        "explained_inside": "regular expressions of spans that are explanations: terms in them count as explained",
         "customer_first": "true (default): a term the customer used first needs no explanation",
     }
 
@@ -33,12 +34,17 @@ class JargonRule(Rule):
         self.window = int(spec.get("window", 12))
         self.parenthesis = bool(spec.get("parenthesis", True))
         self.customer_first = bool(spec.get("customer_first", True))
-        self.ignore = []
-        for p in spec.get("ignore_inside") or []:
+        self.ignore = self._spans(spec, "ignore_inside", ctx)
+        self.explanations = self._spans(spec, "explained_inside", ctx)
+
+    def _spans(self, spec, field, ctx):
+        compiled = []
+        for p in spec.get(field) or []:
             try:
-                self.ignore.append(regex.compile(str(p), PATTERN_FLAGS))
+                compiled.append(regex.compile(str(p), PATTERN_FLAGS))
             except regex.error as exc:
-                ctx.error(f"bad ignore_inside pattern {p!r}: {exc}", line_of(spec, "ignore_inside"))
+                ctx.error(f"bad {field} pattern {p!r}: {exc}", line_of(spec, field))
+        return compiled
 
     def _hits(self, view):
         hits = self.terms.find(view)
@@ -49,6 +55,12 @@ class JargonRule(Rule):
 
     def _explained(self, view, hit, marker_hits) -> bool:
         text = view.norm.text
+        if self.explanations and any(
+            m.start() <= hit.nstart and hit.nend <= m.end()
+            for p in self.explanations
+            for m in p.finditer(text, timeout=0.25)
+        ):
+            return True
         if self.parenthesis:
             for pos in range(hit.nend, min(len(text), hit.nend + self.window)):
                 if text[pos] in "(【[":
