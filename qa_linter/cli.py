@@ -305,5 +305,103 @@ def rules_validate(paths, with_builtin):
     click.echo(f"ok: {len(pack.rules)} rules in {len(pack.files)} file(s)")
 
 
+# -- check / serve: the pre-send check (docs/presend.md) --------------------------------------------------------
+@main.command()
+@click.argument("text")
+@click.option("--context", "context_path", type=click.Path(dir_okay=False, allow_dash=True),
+              help="The conversation so far: canonical JSON, one JSON Lines record, or a list of messages.")
+@click.option("--channel", type=click.Choice(["chat", "email", "phone"]), default=None,
+              help="Channel of the reply [default: the context's, else chat].")
+@click.option("--ts", help="When the reply would be sent (ISO 8601); slow-response is judged only with it.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that blocks sending (exit 1) [default: error].")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@with_rule_options
+def check(text, context_path, channel, ts, fmt, fail_on, color, **rule_args):
+    """Check a draft reply (TEXT, or - to read it from stdin) as the next agent message of --context.
+
+    Exit 1 when a finding at or above --fail-on would block sending, 0 when the reply may be sent.
+    """
+    import json
+
+    from .canonical import InvalidTranscript
+    from .presend import parse_context
+
+    draft = _read_draft(text)
+    if context_path == "-" and text == "-":
+        raise click.UsageError("the draft and --context cannot both come from stdin")
+    context = None
+    if context_path:
+        try:
+            data = sys.stdin.buffer.read() if context_path == "-" else Path(context_path).read_bytes()
+            context = parse_context(data, "<stdin>" if context_path == "-" else context_path)
+        except OSError as exc:
+            raise UserError(f"{context_path}: cannot read: {exc.strerror or exc}") from None
+        except InvalidTranscript as exc:
+            raise UserError(str(exc)) from None
+    linter = load_linter(**rule_args)
+    fail_on = fail_on or linter.config.get("fail_on", "error")
+    try:
+        result = linter.check_reply(draft, context=context, channel=channel, ts=ts, fail_on=fail_on)
+    except (InvalidTranscript, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        from .outputs.check_text import print_check, verdict
+        from .outputs.text import make_console
+
+        print_check(make_console(sys.stdout, color), draft, result)
+        click.echo(verdict(result), err=True)
+    for rule_id, reason in sorted(linter.rule_problems.items()):
+        click.echo(f"Rule {rule_id}: {reason}", err=True)
+    sys.exit(EXIT_ERROR if linter.rule_problems else EXIT_FINDINGS if result.blocking else EXIT_CLEAN)
+
+
+def _read_draft(text: str) -> str:
+    if text != "-":
+        return text
+    try:
+        draft = sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"<stdin>: the draft is not UTF-8 (byte {exc.start})") from None
+    draft = draft[:-1] if draft.endswith("\n") else draft  # the newline `echo` adds is not part of the reply
+    draft = draft[:-1] if draft.endswith("\r") else draft
+    if not draft.strip():
+        raise UserError("nothing to check: the draft on stdin is empty")
+    return draft
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback unless told otherwise).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes, each with the rules loaded.")
+@click.option("--token", envvar="QA_LINT_TOKEN", help="Require Authorization: Bearer TOKEN on /v1/* (also from $QA_LINT_TOKEN); enables /v1/reload.")
+@click.option("--max-body", "max_body_bytes", default=1024 * 1024, show_default=True, type=click.IntRange(1), help="Largest request body in bytes (413 beyond).")
+@click.option("--max-messages", default=500, show_default=True, type=click.IntRange(2), help="Most messages in one conversation or context (422 beyond).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Default lowest severity that blocks a draft [default: error].")
+@click.option("--access-log", is_flag=True, help="Log every request.")
+@with_rule_options
+def serve(host, port, workers, token, max_body_bytes, max_messages, fail_on, access_log, config_path, rules, **rule_args):
+    """Run the pre-send HTTP service and the agent page (see docs/presend.md)."""
+    from .service.server import serve as run_server
+    from .service.settings import ServiceSettings
+
+    linter = load_linter(config_path, rules, **rule_args)  # rule mistakes stop here, before listening
+    try:
+        settings = ServiceSettings(
+            host=host, port=port, workers=workers, token=token or None, max_body_bytes=max_body_bytes,
+            max_messages=max_messages, fail_on=fail_on or linter.config.get("fail_on", "error"), access_log=access_log,
+            # absolute, so that workers and reloads find the same files
+            config_path=str(Path(config_path).resolve()) if config_path else None,
+            rules=[str(Path(r).resolve()) for r in rules],
+            no_builtin=rule_args["no_builtin"], select=list(rule_args["select"]),
+            ignore=list(rule_args["ignore"]), severity=list(rule_args["severity"]),
+        )
+        run_server(settings, linter)
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

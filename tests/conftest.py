@@ -34,3 +34,47 @@ def builtin_linter():
     from qa_linter import Linter
 
     return Linter.from_config()
+
+
+@pytest.fixture(scope="session")
+def start_service(test_linter):
+    """Start the HTTP service on a free loopback port in a background thread; returns its base URL.
+
+    `start_service(token=..., max_body_bytes=...)` takes ServiceSettings fields; `linter=` another Linter.
+    Servers stop at the end of the session.
+    """
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from qa_linter.service.app import create_app
+    from qa_linter.service.server import uvicorn_config
+    from qa_linter.service.settings import ServiceSettings
+
+    running = []
+
+    def start(linter=None, **fields) -> str:
+        settings = ServiceSettings(**{"no_builtin": True, "rules": [str(TEST_RULES)], **fields})
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        port = sock.getsockname()[1]
+        config = uvicorn_config(settings, create_app(settings, linter or test_linter), port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the test service did not start")
+            time.sleep(0.01)
+        running.append((server, thread))
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+    for server, thread in running:
+        thread.join(timeout=10)

@@ -1,0 +1,323 @@
+"""The HTTP service: the pre-send check, batch scans and rule listing over JSON, plus the agent page.
+
+Built on Starlette (the ASGI toolkit under FastAPI) directly: the routes are few, the request bodies are
+validated by hand so every error says exactly what is wrong, and the check stays within a millisecond or
+two of the in-process call. The app holds one loaded Linter; a reload builds a new one and swaps it in only
+if it loaded, so a broken rule file never takes the service down.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import __version__
+from ..canonical import InvalidTranscript
+from ..errors import QALinterError, RuleLoadError
+from .openapi import openapi_document
+from .page import agent_page
+from .requests import ApiError, check_request, context_error, read_json, scan_request
+from .settings import ServiceSettings
+
+log = logging.getLogger("uvicorn.error")
+
+WARM_UP_DRAFT = "您好，亲，这个问题我帮您核实一下，请修改DNS设置。"
+WARM_UP_CONTEXT = [{"role": "customer", "text": "宽带太慢了，我要投诉", "ts": "2026-01-01T10:00:00+08:00"}]
+
+
+class ServiceState:
+    """The loaded rules and how to reload them. Reads of `linter` need no lock: the swap is one assignment."""
+
+    def __init__(self, settings: ServiceSettings, linter) -> None:
+        self.settings = settings
+        self.linter = linter
+        self.loaded_at = time.time()
+        self.reloads = 0
+        self._reload_lock = threading.Lock()
+
+    def reload(self) -> dict[str, Any]:
+        """Load the rules again; keep serving the old ones if the new ones fail. Blocking: call off the loop."""
+        with self._reload_lock:
+            old = self.linter.pack.fingerprint
+            try:
+                linter = self.settings.build_linter()
+                warm_up(linter)
+            except RuleLoadError as exc:
+                errors = [e.describe() for e in exc.errors]
+                log.error("rule reload failed, still serving %s:\n  %s", old, "\n  ".join(errors))
+                return {"reloaded": False, "rule_pack": old, "errors": errors}
+            except QALinterError as exc:
+                log.error("rule reload failed, still serving %s: %s", old, exc)
+                return {"reloaded": False, "rule_pack": old, "errors": [str(exc)]}
+            self.linter = linter
+            self.loaded_at = time.time()
+            self.reloads += 1
+            log.info("rules reloaded: %s (%d rules)", linter.pack.fingerprint, len(linter.rules))
+            return {"reloaded": True, "rule_pack": linter.pack.fingerprint, "previous": old, "rules": len(linter.rules)}
+
+
+def warm_up(linter) -> None:
+    """Load dictionaries and build matchers now, so the first real request is as fast as the rest."""
+    linter.warm_up()
+    linter.check_reply(WARM_UP_DRAFT, context=WARM_UP_CONTEXT, ts="2026-01-01T10:00:30+08:00")
+    linter.scan({"id": "warm-up", "messages": [*WARM_UP_CONTEXT, {"role": "agent", "text": WARM_UP_DRAFT}]})
+
+
+# -- helpers ------------------------------------------------------------------------------------------------
+def _state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+def _error(exc: ApiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
+
+
+def _authorise(request: Request) -> None:
+    token = _state(request).settings.token
+    if not token:
+        return
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not value:
+        raise ApiError(401, "unauthorized", "this service needs a token: send Authorization: Bearer <token>")
+    if not hmac.compare_digest(value.strip().encode(), token.encode()):
+        raise ApiError(401, "unauthorized", "the token is not valid")
+
+
+# -- routes -------------------------------------------------------------------------------------------------
+async def check(request: Request) -> Response:
+    try:
+        _authorise(request)
+        state = _state(request)
+        req = check_request(await read_json(request, state.settings), state.settings)
+        try:
+            # Run inline: a check takes about a millisecond, less than a hop to the thread pool.
+            result = state.linter.check_reply(req.draft, context=req.context, channel=req.channel, ts=req.ts, fail_on=req.fail_on)
+        except InvalidTranscript as exc:
+            raise context_error(exc) from None
+    except ApiError as exc:
+        return _error(exc)
+    return JSONResponse(result.to_dict())
+
+
+async def scan(request: Request) -> Response:
+    try:
+        _authorise(request)
+        state = _state(request)
+        conversations = scan_request(await read_json(request, state.settings), state.settings)
+    except ApiError as exc:
+        return _error(exc)
+    linter = state.linter
+    body = await run_in_threadpool(_scan_all, linter, conversations)
+    return JSONResponse(body)
+
+
+def _scan_all(linter, conversations) -> dict[str, Any]:
+    started = time.perf_counter()
+    results = []
+    counts: dict[str, int] = {}
+    for conv in conversations:
+        findings = linter.scan(conv)
+        record = {"id": conv.id, "channel": conv.channel, "messages": len(conv.messages), "findings": [f.to_dict() for f in findings]}
+        record.update(conversation_extra(linter, conv, findings))
+        results.append(record)
+        for f in findings:
+            counts[f.category] = counts.get(f.category, 0) + 1
+    return {
+        "results": results,
+        "summary": {
+            "conversations": len(results),
+            "findings": sum(len(r["findings"]) for r in results),
+            "by_category": dict(sorted(counts.items())),
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        },
+        "rule_pack": linter.pack.fingerprint,
+    }
+
+
+def conversation_extra(linter, conv, findings) -> dict[str, Any]:
+    """Per-conversation figures added to a scan result, as `qa-lint scan` passes `extra` to its outputs.
+
+    The hook for scores: when qa_linter/scoring.py exists, compute the conversation's score here with the
+    same function `qa-lint scan` uses, so the service and the command line report the same numbers.
+    """
+    return {}
+
+
+async def rules(request: Request) -> Response:
+    try:
+        _authorise(request)
+    except ApiError as exc:
+        return _error(exc)
+    from ..presend import decided_later
+
+    linter = _state(request).linter
+    listed = [
+        {
+            "id": r.id,
+            "type": r.TYPE,
+            "category": r.category,
+            "severity": str(r.severity),
+            "message": r.message_template,
+            "suggest": None if r.suggest is None else str(r.suggest),
+            "manual": None if r.manual is None else str(r.manual),
+            "channels": sorted(r.channels) if r.channels else None,
+            "judged_on_draft": not decided_later(r),
+        }
+        for r in linter.rules
+    ]
+    return JSONResponse({"rule_pack": linter.pack.fingerprint, "rules": listed})
+
+
+async def reload(request: Request) -> Response:
+    state = _state(request)
+    if not state.settings.token:
+        return _error(ApiError(403, "reload_disabled", "reloading over HTTP needs a token: start the service with --token; or send SIGHUP"))
+    try:
+        _authorise(request)
+    except ApiError as exc:
+        return _error(exc)
+    outcome = await run_in_threadpool(state.reload)
+    if not outcome["reloaded"]:
+        return JSONResponse({"error": "reload_failed", "reason": "the rules did not load; still serving the previous rules", **outcome}, status_code=409)
+    supervisor = state.settings.supervisor_pid
+    if supervisor:
+        # The other workers load the new rules too: the supervisor replaces the workers one by one.
+        os.kill(supervisor, signal.SIGHUP)
+        outcome["workers"] = "restarting"
+    return JSONResponse(outcome)
+
+
+async def healthz(request: Request) -> Response:
+    state = _state(request)
+    linter = state.linter
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "rule_pack": linter.pack.fingerprint,
+            "rules": len(linter.rules),
+            "loaded_at": round(state.loaded_at, 3),
+            "reloads": state.reloads,
+            "token_required": bool(state.settings.token),
+            "rule_problems": dict(linter.rule_problems),
+            "pid": os.getpid(),
+        }
+    )
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(request.app.state.openapi)
+
+
+async def page(request: Request) -> Response:
+    html, csp = request.app.state.page
+    return Response(
+        html,
+        media_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": csp,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    reason = {404: f"no such endpoint: {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+    return JSONResponse(
+        {"error": codes.get(exc.status_code, "http_error"), "reason": reason.get(exc.status_code, str(exc.detail))},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("internal error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": "internal_error", "reason": f"{type(exc).__name__}: the service failed on this request"}, status_code=500)
+
+
+# -- the app ------------------------------------------------------------------------------------------------
+def create_app(settings: ServiceSettings | None = None, linter=None, *, warm: bool = True) -> Starlette:
+    """The ASGI app. `linter` is built from `settings` unless given; it is warmed up before serving."""
+    settings = settings or ServiceSettings()
+    if linter is None:
+        linter = settings.build_linter()
+    if warm:
+        warm_up(linter)
+    state = ServiceState(settings, linter)
+    app = Starlette(
+        routes=[
+            Route("/", page, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/v1/check", check, methods=["POST"]),
+            Route("/v1/scan", scan, methods=["POST"]),
+            Route("/v1/rules", rules, methods=["GET"]),
+            Route("/v1/reload", reload, methods=["POST"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=_lifespan,
+    )
+    app.state.service = state
+    app.state.openapi = openapi_document(settings)
+    app.state.page = agent_page()
+    return app
+
+
+def _lifespan(app: Starlette):
+    import asyncio
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        previous = _watch_sighup(app.state.service, asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGHUP, previous)
+
+    return lifespan(app)
+
+
+def _watch_sighup(state: ServiceState, loop):
+    """Reload the rules on SIGHUP (main thread only: that is where Python delivers signals)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGHUP"):
+        return None
+
+    def on_hup(signum, frame):
+        log.info("SIGHUP: reloading the rules")
+        loop.call_soon_threadsafe(lambda: loop.run_in_executor(None, state.reload))
+
+    return signal.signal(signal.SIGHUP, on_hup)
+
+
+def app_from_environment() -> Starlette:
+    """The app factory uvicorn's worker processes call: settings from the environment, rules loaded once.
+
+    Rules that fail to load end the worker with the errors logged; during a rolling restart after SIGHUP
+    uvicorn then keeps the old worker, which goes on serving the old rules.
+    """
+    settings = ServiceSettings.from_env()
+    try:
+        return create_app(settings)
+    except RuleLoadError as exc:
+        log.error("worker %d: the rules did not load:\n  %s", os.getpid(), "\n  ".join(e.describe() for e in exc.errors))
+    except QALinterError as exc:
+        log.error("worker %d: %s", os.getpid(), exc)
+    raise SystemExit(3)

@@ -1,0 +1,88 @@
+"""What a `qa-lint serve` process needs to know: where to listen, limits, the token, and which rules to load.
+
+The settings travel to uvicorn's worker processes as JSON in an environment variable (workers are started
+fresh and import the app by name), so every worker loads the same rules the same way, and loads them again
+the same way on a reload.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+
+ENV_VAR = "QA_LINT_SERVICE_SETTINGS"
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+@dataclass
+class ServiceSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    token: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    max_messages: int = 500  # per conversation, context included
+    max_conversations: int = 100  # per /v1/scan request
+    max_draft_chars: int = 20_000
+    body_timeout: float = 10.0  # seconds a client may take to send its request body
+    keep_alive_timeout: int = 5  # seconds an idle connection stays open
+    fail_on: str = "error"
+    access_log: bool = False
+    # the rule options of every command (see cli.with_rule_options)
+    config_path: str | None = None
+    rules: list[str] = field(default_factory=list)
+    no_builtin: bool = False
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    severity: list[str] = field(default_factory=list)
+    # set by the server for its workers: the uvicorn supervisor, told to renew the workers after a reload
+    supervisor_pid: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in FAIL_ON:
+            raise ConfigError(f"fail_on {self.fail_on!r} must be one of {', '.join(FAIL_ON)}")
+        for name in ("max_body_bytes", "max_messages", "max_conversations", "max_draft_chars"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.body_timeout <= 0:
+            raise ConfigError("body_timeout must be a positive number of seconds")
+
+    # -- passing to worker processes ------------------------------------------------------------------------
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> "ServiceSettings":
+        raw = os.environ.get(ENV_VAR)
+        if not raw:
+            raise ConfigError(f"{ENV_VAR} is not set: start the service with `qa-lint serve`")
+        return cls(**json.loads(raw))
+
+    # -- rules ----------------------------------------------------------------------------------------------
+    def build_linter(self):
+        """Load the rules as the command line would; raises RuleLoadError / QALinterError on a mistake."""
+        from ..config import load_config
+        from ..engine import Linter
+
+        config = load_config(Path(self.config_path) if self.config_path else None)
+        overrides = {}
+        for item in self.severity:
+            key, sep, level = item.partition("=")
+            if not sep:
+                raise ConfigError(f"--severity {item!r}: use RULE_OR_CATEGORY=error|warning|info")
+            overrides[key.strip()] = level.strip()
+        return Linter.from_config(
+            config,
+            rules=self.rules,
+            builtin=False if self.no_builtin else None,
+            select=_split(self.select),
+            ignore=_split(self.ignore),
+            severity=overrides,
+        )
+
+
+def _split(values) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
