@@ -1,4 +1,4 @@
-"""The segmenter: word boundaries from jieba's own dictionary and from the lexicon-aware one, and words for patterns."""
+"""The segmenter: word boundaries from jieba plus the lexicon words it does not know, and words for patterns."""
 from __future__ import annotations
 
 import pytest
@@ -88,16 +88,9 @@ def test_words_carry_offsets_and_skip_whitespace(segmenter):
     assert " " not in [w for w, _, _ in words]
 
 
-def test_words_cut_listed_phrases_again_unless_a_pattern_names_them(segmenter):
-    # 我不知道 is glued whole for boundaries only; token patterns still see its words.
+def test_listed_phrases_do_not_hide_their_words_from_token_patterns(segmenter):
+    # 我不知道 and 自己看说明书 are listed phrases; token patterns must still see the words inside them.
     assert [w for w, _, _ in segmenter.words("我不知道")] == ["我", "不", "知道"]
     assert [w for w, _, _ in segmenter.words("自己看说明书")] == ["自己", "看", "说明书"]
-    # 你自己看 is a pattern's literal word: it stays one token.
+    # 你自己看 is a pattern's literal word: it is one token.
     assert [w for w, _, _ in segmenter.words("你自己看吧")] == ["你自己看", "吧"]
-
-
-def test_the_dictionaries_load_on_first_use_only():
-    seg = Segmenter(["木有"])
-    assert seg._tokenizer is None  # building a segmenter costs nothing
-    assert seg.boundaries("").is_boundary(0)  # nor does a question with an obvious answer
-    assert seg._tokenizer is None

@@ -27,6 +27,24 @@ BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+")
 _ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
 
 
+_BASE_LOCK = threading.Lock()
+_BASE = None
+
+
+def _base_tokenizer():
+    """jieba with its own dictionary, parsed once per process; segmenters copy it, never change it."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _BASE = tokenizer
+        return _BASE
+
+
 class Segmenter:
     """Word boundaries and words of normalised text. Thread-safe; the dictionary loads on first use."""
 
@@ -48,9 +66,10 @@ class Segmenter:
             if self._tokenizer is None:
                 import jieba
 
-                jieba.setLogLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
+                # A copy of the parsed dictionary (about 10 ms) instead of parsing it again (about 0.5 s).
+                base = _base_tokenizer()
+                tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(base.FREQ), base.total, True
                 new_words = [w for w in self._candidates if w in self._forced or _unknown_word(tokenizer, w)]
                 new_words += [w for w in self._forced if w not in self._candidates]
                 for word in new_words:

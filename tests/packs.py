@@ -1,0 +1,47 @@
+"""Linters over the test rule files, each built once per test session, and small conversation builders.
+
+Building a linter loads jieba's dictionary (about half a second), so every test module asks here instead
+of loading its own; `lru_cache` makes each pack a session-wide singleton.
+"""
+from __future__ import annotations
+
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+
+from qa_linter import Linter
+from qa_linter.model import Finding
+
+RULES_DIR = Path(__file__).parent / "data" / "rules"
+
+
+@lru_cache(maxsize=None)
+def pack(name: str) -> Linter:
+    """The linter of tests/data/rules/<name> alone (no built-in rules)."""
+    return Linter.from_config(rules=[RULES_DIR / name], builtin=False)
+
+
+def linter_from_yaml(tmp_path: Path, text: str, name: str = "rules.yaml") -> Linter:
+    """A linter over one rule file written from `text` (dedented) into tmp_path."""
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return Linter.from_config(rules=[path], builtin=False)
+
+
+def conversation(*messages, channel: str = "chat", conv_id: str = "c-1") -> dict:
+    """A canonical conversation from (role, text) or (role, text, ts) tuples."""
+    out = []
+    for message in messages:
+        role, text, *ts = message
+        out.append({"role": role, "text": text, **({"ts": ts[0]} if ts else {})})
+    return {"id": conv_id, "channel": channel, "messages": out}
+
+
+def agent_says(linter: Linter, text: str, rule: str | None = None) -> list[Finding]:
+    """Findings for one agent message, optionally only those of one rule."""
+    findings = linter.scan(conversation(("agent", text)))
+    return [f for f in findings if rule is None or f.rule == rule]
+
+
+def texts(findings: list[Finding]) -> list[str | None]:
+    return [f.text for f in findings]
