@@ -98,10 +98,16 @@ class _Lexicons:
     def __init__(self, search_dirs: list[Path]):
         self.search_dirs = [d for d in search_dirs if d.is_dir()]
         self._cache: dict[Path, Lexicon] = {}
+        self._unreadable: dict[Path, RuleError] = {}
         self.errors: list[RuleError] = []
         self.used: list[Path] = []
 
-    def find(self, name: str, rule_dir: Path | None) -> Lexicon | None:
+    def find(self, name: str, rule_dir: Path | None, report: list[RuleError]) -> Lexicon | None:
+        """The lexicon `name` as a rule in `rule_dir` sees it; None if there is no such file.
+
+        A file that exists but cannot be read is reported to `report` (the rule's errors, so the rule is not
+        also told it has no terms) and stands in as an empty lexicon, not as an unknown name.
+        """
         candidates = []
         dirs = ([rule_dir, rule_dir / "lexicons", rule_dir.parent / "lexicons"] if rule_dir else []) + self.search_dirs
         for d in dirs:
@@ -112,10 +118,12 @@ class _Lexicons:
                 if path not in self._cache:
                     try:
                         self._cache[path] = read_lexicon(path, self.errors)
+                        self.used.append(path)
                     except RuleError as exc:
-                        self.errors.append(exc)
-                        return None
-                    self.used.append(path)
+                        self._unreadable[path] = exc
+                        self._cache[path] = Lexicon(path.stem, str(path), ())
+                if path in self._unreadable:
+                    report.append(self._unreadable[path])
                 return self._cache[path]
         return None
 
@@ -170,7 +178,7 @@ def load_rule_pack(
         if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
             continue
         ctx.path, ctx.rule_id = str(path), rule_id
-        ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d)
+        ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d, ctx.errors)
         ctx.lexicon_names = lambda d=path.parent: lexicons.names(d)
         rule = _compile(spec, ctx)
         if rule is not None:
@@ -181,6 +189,7 @@ def load_rule_pack(
         errors.extend(_apply_severity(rules, severity))
     if errors:
         # File by file, top to bottom, whatever stage found them (stable: same-line errors keep their order).
+        errors = list({e.describe(): e for e in errors}.values())  # an unreadable lexicon is named once
         errors.sort(key=lambda e: (e.path or "", e.line or 0))
         raise RuleLoadError(errors)
     digest = hashlib.sha256()
