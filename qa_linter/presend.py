@@ -15,7 +15,9 @@ no timestamp and timing rules skip it, as they skip any message without one.
 from __future__ import annotations
 
 import json
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
@@ -25,6 +27,8 @@ from .checks.jargon import JargonRule
 from .checks.required import RequiredRule
 from .checks.sequence import SequenceRule
 from .model import CHANNELS, Conversation, Finding, Message, Severity
+from .text.matching import TextMatcher
+from .text.normalize import normalize
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks import Rule
@@ -62,7 +66,8 @@ class Suggestion:
     column, or `{term: …, suggest: …}` in a rule): `replacement` then goes in place of the draft text
     between `start` and `end`. For a jargon term the term's suggestion is its explanation, so the
     replacement keeps the term and adds the explanation in brackets. Everything else, including a
-    rule-level `suggest:`, is "advice": shown to the agent, never applied automatically.
+    rule-level `suggest:`, is "advice": shown to the agent, never applied automatically. `text` is always
+    the finding's suggestion as the rule words it (for a jargon term, advice that quotes the explanation).
     """
 
     finding: int  # position of the finding in CheckResult.findings
@@ -211,11 +216,46 @@ def suggestions_for(findings: list[Finding], linter: "Linter") -> list[Suggestio
 
 def _suggestion(position: int, finding: Finding, rule: "Rule | None") -> Suggestion:
     text = finding.suggestion or ""
-    rule_level = rule is not None and rule.suggest is not None and text == str(rule.suggest)
-    if finding.start is None or finding.end is None or finding.text is None or rule is None or rule_level:
+    own = _own_suggestion(rule, finding) if rule is not None else None
+    if own is None:
         return Suggestion(position, finding.rule, "advice", text, finding.start, finding.end, finding.text)
-    replacement = f"{finding.text}（{text}）" if isinstance(rule, JargonRule) else text
+    replacement = f"{finding.text}（{own}）" if isinstance(rule, JargonRule) else own
     return Suggestion(position, finding.rule, "replacement", text, finding.start, finding.end, finding.text, replacement)
+
+
+def _own_suggestion(rule: "Rule", finding: Finding) -> str | None:
+    """The matched term's own suggestion (lexicon column 2, or `{term, suggest}`), if the finding has a term.
+
+    The finding's `suggestion` may be the rule's `suggest` wording with the term's suggestion inside it
+    ("…例如「{match}（{suggestion}）」"), so the term is looked up in the rule's term lists by its
+    normalised text rather than read back from the finding.
+    """
+    if finding.start is None or finding.end is None or not finding.text:
+        return None
+    return _term_suggestions(rule).get(normalize(finding.text).text)
+
+
+_SUGGESTIONS_BY_RULE: "weakref.WeakKeyDictionary[Rule, dict[str, str]]" = weakref.WeakKeyDictionary()
+_SUGGESTIONS_LOCK = threading.Lock()
+
+
+def _term_suggestions(rule: "Rule") -> dict[str, str]:
+    """normalised term -> its own suggestion, over every term list the rule matches with (not exceptions)."""
+    with _SUGGESTIONS_LOCK:
+        table = _SUGGESTIONS_BY_RULE.get(rule)
+    if table is not None:
+        return table
+    table = {}
+    for value in vars(rule).values():
+        term_list = value.terms if isinstance(value, TextMatcher) else None
+        if term_list is None:
+            continue
+        for key, term in zip(term_list.keys, term_list.terms):
+            if term.suggestion and key not in table:
+                table[key] = str(term.suggestion)
+    with _SUGGESTIONS_LOCK:
+        _SUGGESTIONS_BY_RULE[rule] = table
+    return table
 
 
 # -- reading a context for the command line ----------------------------------------------------------------

@@ -202,6 +202,37 @@ def test_term_suggestions_are_replacements_and_rule_suggestions_are_advice(test_
         assert result.findings[s.finding].rule == s.rule
 
 
+def test_a_rule_suggest_that_quotes_the_term_suggestion_is_advice_with_the_term_replacement(tmp_path):
+    from qa_linter import Linter
+
+    path = tmp_path / "quoting.yaml"
+    path.write_text(
+        """rules:
+  - id: j
+    type: jargon
+    category: jargon-unexplained
+    message: "术语「{match}」"
+    suggest: "请加解释，例如「{match}（{suggestion}）」"
+    terms: [{term: MTU, suggest: 一次能传送的最大数据包大小}, CDN]
+  - id: s
+    type: phrases
+    category: slang
+    message: "俚语「{match}」"
+    suggest: "请改用「{suggestion}」"
+    terms: [{term: 木有, suggest: 没有}]
+""",
+        encoding="utf-8",
+    )
+    linter = Linter.from_config(rules=[path], builtin=False)
+    result = linter.check_reply("把MTU改小，CDN木有问题")
+    by_text = {s.original: s for s in result.suggestions}
+    assert by_text["MTU"].kind == "replacement"
+    assert by_text["MTU"].replacement == "MTU（一次能传送的最大数据包大小）"
+    assert by_text["MTU"].text == "请加解释，例如「MTU（一次能传送的最大数据包大小）」"
+    assert (by_text["木有"].kind, by_text["木有"].replacement, by_text["木有"].text) == ("replacement", "没有", "请改用「没有」")
+    assert by_text["CDN"].kind == "advice" and by_text["CDN"].replacement is None  # no explanation of its own
+
+
 def test_applying_a_replacement_removes_its_finding(test_linter):
     draft = "您好，亲，请修改DNS设置，这个我不知道"
     result = test_linter.check_reply(draft)
