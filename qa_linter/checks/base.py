@@ -49,7 +49,7 @@ MATCHER_FIELDS = {
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 NAMED_LIST = re.compile(r"\\L<(\w+)>")
-MESSAGE_VALUES = ("match", "suggestion", "term", "wait", "limit")
+MESSAGE_VALUES = ("match", "suggestion", "term", "wait", "limit", "trigger")
 
 
 @dataclass(frozen=True)
@@ -227,6 +227,8 @@ class Rule:
             lexicon = ctx.lexicon_lookup(str(name))
             if lexicon is None:
                 known = ctx.lexicon_names()
+                if str(name) in known:
+                    continue  # the file exists but could not be read: that error is already reported
                 close = difflib.get_close_matches(str(name), known, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"known lexicons: {', '.join(known) or 'none'}"
                 ctx.error(f"unknown lexicon {name!r}; {hint}", line)
@@ -271,14 +273,23 @@ class Rule:
         view: "MessageView",
         hit: "Hit | None" = None,
         suggestion: str | None = None,
+        trigger: "Hit | None" = None,
     ) -> Finding:
-        suggestion = suggestion or (hit.suggestion if hit else None) or self.suggest
+        term_suggestion = suggestion or (hit.suggestion if hit else None)
         values = {
             "match": hit.text if hit else "",
             "term": hit.term.text if hit and hit.term else (hit.text if hit else ""),
-            "suggestion": suggestion or "",
+            "suggestion": term_suggestion or "",
+            "trigger": trigger.text if trigger else "",
         }
-        message = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.message_template)
+        render = lambda template: PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), str(template))
+        message = render(self.message_template)
+        # A term's own suggestion is a replacement (亲 -> 您); the rule's `suggest` is advice, and may
+        # quote the term's suggestion with {suggestion} (an explanation to add, for jargon).
+        if self.suggest and PLACEHOLDER.search(str(self.suggest)) and term_suggestion:
+            suggestion = render(self.suggest)
+        else:
+            suggestion = term_suggestion or (render(self.suggest) if self.suggest else None)
         return Finding(
             conversation_id=conv.id,
             message_index=view.index,

@@ -84,8 +84,8 @@ class SequenceRule(Rule):
                 return None
             found = self.expected.find(target)
             if self.forbid:
-                return self.finding(conv, target, found[0]) if found else None
-            return None if found else self.finding(conv, target)
+                return self.finding(conv, target, found[0], trigger=trigger_hit) if found else None
+            return None if found else self.finding(conv, target, trigger=trigger_hit)
         window = msgs[:pos] if self.where == "before" else msgs[pos + 1 :]
         found = any(self.expected.find(m) for m in window if m.role == role)
         if not found and self.answer_to is not None:
