@@ -15,6 +15,7 @@ from .errors import ConfigError, QALinterError, RuleLoadError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FAIL_ON = ("error", "warning", "info", "never")
+INPUT_FORMATS = ("jsonl", "csv", "tsv", "xlsx", "email", "chatlog")  # = readers.FORMATS (kept equal by a test)
 
 
 class UserError(click.ClickException):
@@ -56,6 +57,19 @@ def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), s
         raise UserError(str(exc)) from None
 
 
+def load_reader_options(config, encoding=None, input_format=None):
+    """What the readers need (encoding, columns, speakers, support addresses) and the input format; exit 2 on mistakes."""
+    from .readers.options import ReaderOptions
+
+    input_format = input_format or config.get("input_format")
+    if input_format is not None and input_format not in INPUT_FORMATS:
+        raise UserError(f"input_format {input_format!r} must be one of {', '.join(INPUT_FORMATS)}")
+    try:
+        return ReaderOptions.from_config(config, encoding), input_format
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+
+
 def _split(values) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
@@ -93,13 +107,15 @@ def main():
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("--input-format", type=click.Choice(["jsonl"]), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
 @with_rule_options
-def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, **rule_args):
+def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding, **rule_args):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from .batch import ScanSummary, scan_items
     from .outputs.text import print_statistics, print_summary
     from .readers import read_paths
+    from .readers.progress import ScanProgress
     from .resources import examples_dir
 
     paths = list(paths)
@@ -111,16 +127,21 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
     fail_on = fail_on or linter.config.get("fail_on", "error")
     if fail_on not in FAIL_ON:
         raise UserError(f"fail_on {fail_on!r} must be one of {', '.join(FAIL_ON)}")
+    reader_options, input_format = load_reader_options(linter.config, encoding, input_format)
     summary = ScanSummary()
-    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
+    out = open(output, "w", encoding="utf-8") if output else (progress.stdout() if progress else sys.stdout)
     try:
         # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
         # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
         sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
-        for conv, findings in scan_items(linter, read_paths(paths, input_format), summary):
+        items = read_paths(paths, input_format, options=reader_options, progress=progress)
+        for conv, findings in scan_items(linter, items, summary):
             extra = None
             for sink in sinks:
                 sink.conversation(conv, findings, extra)
+        if progress:
+            progress.stop()
         summary.finish(linter)
         header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint}
         for sink in sinks:
@@ -128,10 +149,48 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         if statistics:
             _print_stats(fmt, out, summary, linter, color)
     finally:
+        if progress:
+            progress.stop()
         if output:
             out.close()
     print_summary(_stderr_console(color), summary, quiet)
     sys.exit(_exit_code(summary, fail_on, exit_zero))
+
+
+# -- convert ------------------------------------------------------------------------------------------------
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON Lines to FILE instead of stdout.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="qa-linter.yaml or pyproject.toml to use.")
+def convert(paths, output, input_format, encoding, config_path):
+    """Convert CSV/TSV/Excel exports, e-mail and chat logs to canonical JSON Lines (to inspect or fix them)."""
+    from .config import load_config
+    from .readers import read_paths
+    from .readers.convert import write_canonical
+    from .readers.progress import ScanProgress
+
+    try:
+        config = load_config(Path(config_path) if config_path else None)
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+    options, input_format = load_reader_options(config, encoding, input_format)
+    progress = ScanProgress.for_terminal(stdout_used=False) if output else None
+    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    try:
+        summary = write_canonical(read_paths(paths, input_format, options=options, progress=progress), out)
+    finally:
+        if progress:
+            progress.stop()
+        if output:
+            out.close()
+    for problem in summary.problems:
+        click.echo(f"{problem.where()}: {problem.reason}", err=True)
+    if summary.problem_count > len(summary.problems):
+        click.echo(f"… and {summary.problem_count - len(summary.problems)} more", err=True)
+    click.echo(summary.describe(), err=True)
+    sys.exit(EXIT_ERROR if summary.problem_count else EXIT_CLEAN)
 
 
 def _writer(fmt, out, color, show_clean, statistics):

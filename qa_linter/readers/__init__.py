@@ -1,24 +1,50 @@
 """Input formats: one module per format, each turning a file into canonical conversations.
 
-A reader is a function `read(stream, source) -> Iterator[Conversation | InputProblem]`; it reports a bad
-record as an InputProblem (file, line, reason) and goes on. `read_paths` walks files, folders and stdin.
+A reader is a function `read(stream, source, options=None) -> Iterator[Conversation | InputProblem]`; it
+reports a bad record as an InputProblem (file, line, reason) and goes on. `options` (ReaderOptions) carries
+what the configuration says about encodings, columns, speakers and support addresses.
+
+`read_paths` walks files, folders and stdin, picks each file's format by extension (or `input_format`, or
+by sniffing the content of a file whose extension says nothing), and feeds an optional progress display.
+E-mail is the one format whose records join across files (a thread can be spread over many .eml files):
+its messages are collected from every e-mail input and its conversations come after the last file.
 """
 from __future__ import annotations
 
+import io
 import os
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ..model import Conversation, InputProblem
-from . import jsonl
+from . import chat_log, csv_table, email_mime, jsonl
+from .options import ReaderOptions
 
-Reader = Callable[[BinaryIO, str], Iterator["Conversation | InputProblem"]]
+Reader = Callable[..., Iterator["Conversation | InputProblem"]]
 
 # format name -> (reader, file extensions)
 FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
     "jsonl": (jsonl.read, (".jsonl", ".json", ".ndjson")),
+    "csv": (csv_table.read, (".csv",)),
+    "tsv": (csv_table.read_tsv, (".tsv", ".tab")),
+    "xlsx": (csv_table.read_xlsx, (".xlsx", ".xlsm")),
+    "email": (email_mime.read, (".eml", ".mbox", ".mbx")),
+    "chatlog": (chat_log.read, (".log", ".txt")),
 }
+FORMAT_NAMES = tuple(FORMATS)
+THREADED_FORMATS = {"email"}  # read through email_mime.ThreadCollector, across files
+
+# Files people will try, with what to do instead: reported, never silently ignored.
+UNSUPPORTED = {
+    ".xls": "old Excel .xls workbooks cannot be read; save the sheet as .xlsx or CSV",
+    ".msg": "Outlook .msg files cannot be read; save the mails as .eml (drag them out of Outlook) or export an .mbox",
+    ".pst": "Outlook .pst archives cannot be read; export the folder as .mbox or the mails as .eml",
+}
+
+__all__ = ["FORMATS", "FORMAT_NAMES", "ReaderOptions", "format_for", "read_paths", "sniff_format"]
 
 
 def format_for(path: Path) -> str | None:
@@ -27,6 +53,81 @@ def format_for(path: Path) -> str | None:
         if suffix in extensions:
             return name
     return None
+
+
+@dataclass(frozen=True)
+class _Input:
+    path: Path | None  # None: stdin
+    format: str | None  # None: sniff the content
+    size: int | None = None
+
+
+def read_paths(
+    paths: Iterable[str],
+    input_format: str | None = None,
+    stdin: BinaryIO | None = None,
+    options: ReaderOptions | None = None,
+    progress=None,
+) -> Iterator["Conversation | InputProblem"]:
+    """Every conversation (and every problem) in the files, folders and stdin ("-") given, in order."""
+    options = options or ReaderOptions()
+    inputs: Iterable[_Input | InputProblem] = _inputs(paths, input_format)
+    if progress is not None:
+        inputs = list(inputs)
+        files = [i for i in inputs if isinstance(i, _Input)]
+        sizes = [i.size for i in files]
+        progress.plan(len(files), None if None in sizes else sum(sizes))
+    mail = email_mime.ThreadCollector(options)
+    mail_read = False
+    for item in inputs:
+        if isinstance(item, InputProblem):
+            yield item
+            continue
+        for result in _read_input(item, stdin, options, mail, progress):
+            if result is _MAIL_READ:
+                mail_read = True
+                continue
+            if progress is not None:
+                progress.advance(result)
+            yield result
+    if mail_read:
+        for result in mail.conversations():
+            if progress is not None:
+                progress.advance(result)
+            yield result
+
+
+_MAIL_READ = object()  # marker: an input went into the e-mail collector
+
+
+def _inputs(paths: Iterable[str], input_format: str | None) -> Iterator["_Input | InputProblem"]:
+    for raw in paths:
+        if raw == "-":
+            yield _Input(None, input_format)
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for file in _walk(path):
+                name = input_format or format_for(file)
+                if name is not None:
+                    yield _Input(file, name, _size(file))
+                elif file.suffix.lower() in UNSUPPORTED:
+                    yield InputProblem(str(file), None, UNSUPPORTED[file.suffix.lower()])
+                # other files in a scanned folder are not transcripts
+        elif path.exists():
+            if not input_format and path.suffix.lower() in UNSUPPORTED:
+                yield InputProblem(str(path), None, UNSUPPORTED[path.suffix.lower()])
+                continue
+            yield _Input(path, input_format or format_for(path), _size(path))
+        else:
+            yield InputProblem(str(path), None, "no such file or folder")
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -47,34 +148,73 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
-def read_paths(paths: Iterable[str], input_format: str | None = None, stdin: BinaryIO | None = None) -> Iterator["Conversation | InputProblem"]:
-    for raw in paths:
-        if raw == "-":
-            reader = FORMATS[input_format or "jsonl"][0]
-            yield from reader(stdin or sys.stdin.buffer, "<stdin>")
-            continue
-        path = Path(raw)
-        if path.is_dir():
-            for file in _walk(path):
-                name = input_format or format_for(file)
-                if name is None:
-                    continue  # files of other kinds in a scanned folder are not transcripts
-                yield from _read_file(file, name)
-        elif path.exists():
-            yield from _read_file(path, input_format or format_for(path) or "jsonl")
-        else:
-            yield InputProblem(str(path), None, "no such file or folder")
-
-
-def _read_file(path: Path, name: str) -> Iterator["Conversation | InputProblem"]:
-    reader = FORMATS[name][0]
+def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, mail, progress) -> Iterator:
+    if item.path is None:
+        stream = _peekable(stdin or sys.stdin.buffer)
+        yield from _read_stream(stream, "<stdin>", item.format, options, mail, progress, None)
+        return
     try:
-        stream = open(path, "rb")
+        stream = open(item.path, "rb")
     except OSError as exc:
-        yield InputProblem(str(path), None, f"cannot open: {exc.strerror or exc}")
+        yield InputProblem(str(item.path), None, f"cannot open: {exc.strerror or exc}")
         return
     with stream:
-        try:
-            yield from reader(stream, str(path))
-        except OSError as exc:
-            yield InputProblem(str(path), None, f"read error: {exc.strerror or exc}")
+        yield from _read_stream(stream, str(item.path), item.format, options, mail, progress, item.size)
+
+
+def _read_stream(stream, source: str, name: str | None, options, mail, progress, size) -> Iterator:
+    if progress is not None:
+        progress.file_started(stream)
+    try:
+        name = name or sniff_format(_head(stream), options)
+        if name in THREADED_FORMATS:
+            yield _MAIL_READ
+            yield from mail.add(stream, source)
+        else:
+            yield from FORMATS[name][0](stream, source, options)
+    except OSError as exc:
+        yield InputProblem(source, None, f"read error: {exc.strerror or exc}")
+    finally:
+        if progress is not None:
+            progress.file_done(size)
+
+
+# -- sniffing: a file whose extension says nothing, or stdin ------------------------------------------------------
+_MAIL_HEADER = re.compile(rb"^(?:From |(?:Return-Path|Received|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|X-[\w-]+):)", re.IGNORECASE)
+
+
+def sniff_format(head: bytes, options: ReaderOptions | None = None) -> str:
+    """The format the first bytes look like; jsonl when nothing else fits (its errors then explain)."""
+    options = options or ReaderOptions()
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if text[:1] in (b"{", b"["):
+        return "jsonl"
+    if _MAIL_HEADER.match(text):
+        return "email"
+    first_lines = text.decode("utf-8", "ignore").splitlines()[:5]
+    settings = options.chat_log
+    if any(settings.line.match(line) or settings.header.match(line) for line in first_lines):
+        return "chatlog"
+    if first_lines and "\t" in first_lines[0]:
+        return "tsv"
+    if first_lines and ("," in first_lines[0] or ";" in first_lines[0]):
+        return "csv"
+    return "jsonl"
+
+
+def _peekable(stream: BinaryIO) -> BinaryIO:
+    if hasattr(stream, "peek") or stream.seekable():
+        return stream
+    return io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+def _head(stream: BinaryIO, size: int = 4096) -> bytes:
+    """The first bytes without consuming them (seek back, or peek on a pipe)."""
+    if stream.seekable():
+        position = stream.tell()
+        head = stream.read(size)
+        stream.seek(position)
+        return head
+    return stream.peek(size)[:size]  # type: ignore[attr-defined]

@@ -14,7 +14,8 @@ from ..model import Conversation, InputProblem
 WHOLE_DOCUMENT_LIMIT = 256 * 1024 * 1024  # bytes; beyond this a file must be JSON Lines
 
 
-def read(stream: BinaryIO, source: str) -> Iterator["Conversation | InputProblem"]:
+def read(stream: BinaryIO, source: str, options=None) -> Iterator["Conversation | InputProblem"]:
+    """Canonical JSON is UTF-8 by definition, so `options` (encoding, columns) do not apply here."""
     lineno, first = 0, b""
     while not first.strip():
         first = stream.readline()
