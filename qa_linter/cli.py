@@ -130,7 +130,7 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
     reader_options, input_format = load_reader_options(linter.config, encoding, input_format)
     summary = ScanSummary()
     progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
-    out = open(output, "w", encoding="utf-8") if output else (progress.stdout() if progress else sys.stdout)
+    out = _open_output(output) if output else (progress.stdout() if progress else sys.stdout)
     try:
         # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
         # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
@@ -191,6 +191,14 @@ def convert(paths, output, input_format, encoding, config_path):
         click.echo(f"… and {summary.problem_count - len(summary.problems)} more", err=True)
     click.echo(summary.describe(), err=True)
     sys.exit(EXIT_ERROR if summary.problem_count else EXIT_CLEAN)
+
+
+def _open_output(path: str):
+    """The -o/--output file; a folder that does not exist or a read-only place is exit 2, not a traceback."""
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _writer(fmt, out, color, show_clean, statistics):
@@ -327,7 +335,7 @@ def rules_test(paths, verbose, rules, no_builtin, **rule_args):
     if paths:
         rules, no_builtin = tuple(rules) + tuple(paths), True
     linter = load_linter(rules=rules, no_builtin=no_builtin, **rule_args)
-    failures = total = 0
+    failures = passed = 0
     for rule in linter.rules:
         results = run_examples(linter, rule)
         if not results:
@@ -335,13 +343,14 @@ def rules_test(paths, verbose, rules, no_builtin, **rule_args):
             failures += 1
             continue
         for r in results:
-            total += 1
             if not r.ok:
                 failures += 1
                 click.echo(f"FAIL  {r.rule}  {r.kind} #{r.number}: {r.reason}\n      {r.example!r}")
-            elif verbose:
-                click.echo(f"ok    {r.rule}  {r.kind} #{r.number}")
-    click.echo(f"{total - failures if failures <= total else 0} passed, {failures} failed ({len(linter.rules)} rules)")
+            else:
+                passed += 1
+                if verbose:
+                    click.echo(f"ok    {r.rule}  {r.kind} #{r.number}")
+    click.echo(f"{passed} passed, {failures} failed ({len(linter.rules)} rules)")
     sys.exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
 
 

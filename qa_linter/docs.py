@@ -21,9 +21,9 @@ def rules_table(rules, fmt: str = "text") -> str:
         return "\n".join(lines)
     widths = [max(len(row[i]) for row in rows + [("rule", "type", "category", "severity", "manual")]) for i in range(4)]
     header = ("rule", "type", "category", "severity", "manual")
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)) + header[4]]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  " + header[4]]
     for row in sorted(rows, key=lambda r: (r[2], r[0])):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)) + row[4])
+        lines.append(("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4]).rstrip())
     lines.append(f"{len(rows)} rules")
     return "\n".join(lines)
 
@@ -37,6 +37,9 @@ def rule_details(rule) -> str:
     ]
     if rule.suggest:
         lines.append(f"suggest:  {rule.suggest}")
+    checks = _what_it_matches(rule)
+    if checks:
+        lines += ["", "Checks:"] + [f"  {line}" for line in checks]
     if rule.description:
         lines += ["", str(rule.description).strip()]
     if rule.source:
@@ -50,10 +53,35 @@ def rule_details(rule) -> str:
     return "\n".join(lines)
 
 
+# Fields every rule has; the rest of a rule's fields say what it matches and are shown under "Checks".
+_COMMON = {"id", "type", "category", "severity", "message", "suggest", "manual", "description", "examples", "enabled"}
+_LIST_SHOWN = 8  # items of a long term list shown before "… (+N more)"
+
+
+def _what_it_matches(rule) -> list[str]:
+    spec = rule.spec if isinstance(rule.spec, dict) else {}
+    return [f"{key}: {_compact(value)}" for key, value in spec.items() if key not in _COMMON]
+
+
+def _compact(value) -> str:
+    """One line for a rule field: lists shortened, {term, suggest} mappings as term → suggestion."""
+    if isinstance(value, dict):
+        if "term" in value:
+            return str(value["term"]) + (f" → {value['suggest']}" if value.get("suggest") else "")
+        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        shown = ", ".join(_compact(v) for v in value[:_LIST_SHOWN])
+        more = f" … (+{len(value) - _LIST_SHOWN} more)" if len(value) > _LIST_SHOWN else ""
+        return f"[{shown}{more}]"
+    return str(value)
+
+
 def _example_text(example) -> str:
     if isinstance(example, str):
         return example
+    prefix = ""
     if isinstance(example, dict) and "messages" in example:
+        prefix = f"({example['channel']}) " if example.get("channel") else ""
         example = example["messages"]
     if isinstance(example, list):
         parts = []
@@ -62,8 +90,10 @@ def _example_text(example) -> str:
                 role, text = next(iter(m.items()))
             elif isinstance(m, dict):
                 role, text = m.get("role"), m.get("text")
+                if m.get("ts"):  # timing examples: the times are what the example is about
+                    role = f"{role} {m['ts']}"
             else:
                 role, text = "?", m
             parts.append(f"{role}: {text}")
-        return " / ".join(parts)
+        return prefix + " / ".join(parts)
     return repr(example)

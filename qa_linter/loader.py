@@ -188,9 +188,12 @@ def load_rule_pack(
     if severity:
         errors.extend(_apply_severity(rules, severity))
     if errors:
-        # File by file, top to bottom, whatever stage found them (stable: same-line errors keep their order).
         errors = list({e.describe(): e for e in errors}.values())  # an unreadable lexicon is named once
-        errors.sort(key=lambda e: (e.path or "", e.line or 0))
+        # File by file in the order they were given (lexicons and config after), top to bottom in each.
+        order: dict[str, int] = {}
+        for place in [*map(str, sources), *map(str, files)]:
+            order.setdefault(place, len(order))
+        errors.sort(key=lambda e: (order.get(e.path or "", len(order)), e.path or "", e.line or 0))
         raise RuleLoadError(errors)
     digest = hashlib.sha256()
     for p in sorted(set(files) | set(lexicons.used)):

@@ -15,7 +15,8 @@ SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def make_console(out: IO[str], color: str = "auto", width: int | None = None) -> Console:
-    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    # no-color.org: NO_COLOR set to a non-empty value turns colour off; an explicit --color always still wins.
+    no_color = color == "never" or (color == "auto" and bool(os.environ.get("NO_COLOR")))
     console = Console(
         file=out,
         force_terminal=True if color == "always" else None,

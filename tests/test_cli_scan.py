@@ -1,0 +1,305 @@
+"""`qa-lint scan` through click's test runner: formats, exit codes, options, configuration, bad input."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa_linter.cli import main
+
+RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
+ONLY_TEST_RULES = ["--no-builtin", "--rules", str(RULES)]
+
+# c-1: t-slang (warning) in message 1 and a missing closing (warning); c-2: t-taboo (error) with spaces typed
+# into the phrase and a missing greeting; c-3: clean.
+CONVERSATIONS = [
+    {"id": "c-1", "messages": [
+        {"role": "customer", "text": "在吗"},
+        {"role": "agent", "text": "亲，您好，请问有什么问题？"},
+        {"role": "customer", "text": "没事了"},
+        {"role": "agent", "text": "好的"},
+    ]},
+    {"id": "c-2", "messages": [
+        {"role": "customer", "text": "订单到哪了"},
+        {"role": "agent", "text": "这个我 不 知 道，谢谢"},
+    ]},
+    {"id": "c-3", "messages": [
+        {"role": "customer", "text": "在吗"},
+        {"role": "agent", "text": "您好，祝您生活愉快"},
+    ]},
+]
+
+
+def jsonl(conversations) -> str:
+    return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
+
+
+@pytest.fixture
+def transcripts(tmp_path) -> Path:
+    path = tmp_path / "transcripts.jsonl"
+    path.write_text(jsonl(CONVERSATIONS), encoding="utf-8")
+    return path
+
+
+def run(*args, input=None, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+
+
+def scan(*args, **kwargs):
+    return run("scan", *ONLY_TEST_RULES, *args, **kwargs)
+
+
+# -- formats --------------------------------------------------------------------------------------------------
+def test_text_output_groups_findings_by_conversation_and_marks_the_words(transcripts):
+    result = scan(transcripts)
+    out = result.stdout
+    assert out.index("c-1") < out.index("c-2") and "c-3" not in out
+    assert "#1 客服  warning  t-slang" in out
+    assert "网络用语「亲」" in out and "«亲»，您好" in out and "建议：您" in out
+    assert "«不 知 道»" in out
+    assert "\x1b[" not in out  # no colour when stdout is not a terminal
+
+
+def test_the_summary_goes_to_stderr_with_counts_by_category(transcripts):
+    result = scan(transcripts)
+    assert "3 conversations, 8 messages, 4 findings (1 error, 3 warning)" in result.stderr
+    assert "banned-phrase 1" in result.stderr and "closing-missing 1" in result.stderr
+    assert "conversations" not in result.stdout
+
+
+def test_json_output_carries_every_finding_field_with_exact_offsets(transcripts):
+    result = scan(transcripts, "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["tool"] == "qa-linter" and doc["rule_pack"]
+    assert doc["summary"]["findings"] == 4 and doc["summary"]["conversations"] == 3
+    assert [c["id"] for c in doc["conversations"]] == ["c-1", "c-2", "c-3"]
+    fields = {"conversation_id", "message_index", "role", "rule", "category", "severity", "message",
+              "start", "end", "text", "suggestion"}
+    originals = {c["id"]: c["messages"] for c in CONVERSATIONS}
+    for f in doc["findings"]:
+        assert fields <= set(f)
+        if f["start"] is None:
+            assert f["end"] is None and f["text"] is None
+        else:
+            assert originals[f["conversation_id"]][f["message_index"]]["text"][f["start"] : f["end"]] == f["text"]
+    taboo = next(f for f in doc["findings"] if f["rule"] == "t-taboo")
+    assert taboo == {**taboo, "conversation_id": "c-2", "message_index": 1, "role": "agent", "category": "banned-phrase",
+                     "severity": "error", "start": 4, "end": 9, "text": "不 知 道", "suggestion": "我帮您核实一下",
+                     "message": "服务忌语「不 知 道」"}
+    closing = next(f for f in doc["findings"] if f["rule"] == "t-closing")
+    assert (closing["conversation_id"], closing["message_index"], closing["start"]) == ("c-1", 3, None)
+
+
+def test_jsonl_output_is_one_finding_a_line(transcripts):
+    lines = scan(transcripts, "--format", "jsonl").stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 4
+    assert [(r["conversation_id"], r["message_index"], r["rule"]) for r in records] == [
+        ("c-1", 1, "t-slang"), ("c-1", 3, "t-closing"), ("c-2", 1, "t-greeting"), ("c-2", 1, "t-taboo"),
+    ]
+
+
+def test_output_is_deterministic(transcripts):
+    assert scan(transcripts, "--format", "jsonl").stdout == scan(transcripts, "--format", "jsonl").stdout
+    assert scan(transcripts).stdout == scan(transcripts).stdout
+
+
+def test_output_to_a_file(tmp_path, transcripts):
+    target = tmp_path / "out.json"
+    result = scan(transcripts, "--format", "json", "-o", target)
+    assert result.stdout == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["summary"]["findings"] == 4
+    text_target = tmp_path / "out.txt"
+    scan(transcripts, "--output", text_target, "--color", "always")
+    assert "«亲»" in text_target.read_text(encoding="utf-8")  # files never get colour codes
+    assert "\x1b[" not in text_target.read_text(encoding="utf-8")
+
+
+# -- exit codes -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [
+        ((), 1),  # an error finding; the default threshold is error
+        (("--fail-on", "never"), 0),
+        (("--exit-zero",), 0),
+        (("--select", "t-slang"), 0),  # a warning only: below the default threshold
+        (("--select", "t-slang", "--fail-on", "warning"), 1),
+        (("--select", "t-slang", "--fail-on", "info"), 1),
+        (("--select", "t-slang", "--severity", "t-slang=info", "--fail-on", "warning"), 0),
+        (("--select", "t-slang", "--severity", "slang=error"), 1),
+        (("--select", "nothing-matches"), 0),
+    ],
+)
+def test_exit_codes(transcripts, options, code):
+    assert scan(transcripts, *options).exit_code == code
+
+
+def test_quiet_drops_the_summary(transcripts):
+    result = scan(transcripts, "--quiet")
+    assert result.stderr == "" and "t-slang" in result.stdout
+
+
+def test_statistics_count_findings_per_rule(transcripts):
+    result = scan(transcripts, "--statistics")
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["1", "t-taboo", "banned-phrase"] in rows and len(rows) == 4
+    as_json = json.loads(scan(transcripts, "--statistics", "--format", "json").stdout)
+    assert {"rule": "t-slang", "category": "slang", "count": 1} in as_json
+
+
+# -- selecting rules ----------------------------------------------------------------------------------------
+def rules_seen(result) -> set[str]:
+    return {json.loads(line)["rule"] for line in result.stdout.splitlines()}
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (("--select", "t-slang"), {"t-slang"}),
+        (("--select", "banned-phrase,slang"), {"t-slang", "t-taboo"}),  # categories, comma-separated
+        (("--select", "t-g*"), {"t-greeting"}),  # a prefix
+        (("--ignore", "t-closing", "--ignore", "greeting-missing"), {"t-slang", "t-taboo"}),
+    ],
+)
+def test_select_and_ignore(transcripts, options, expected):
+    assert rules_seen(scan(transcripts, "--format", "jsonl", *options)) == expected
+
+
+def test_severity_override_shows_in_the_findings(transcripts):
+    result = scan(transcripts, "--format", "jsonl", "--select", "t-taboo", "--severity", "t-taboo=info")
+    assert [json.loads(line)["severity"] for line in result.stdout.splitlines()] == ["info"]
+
+
+def test_a_malformed_severity_option_is_a_usage_error(transcripts):
+    result = scan(transcripts, "--severity", "t-taboo")
+    assert result.exit_code == 2 and "RULE_OR_CATEGORY=error|warning|info" in result.stderr
+
+
+# -- configuration files --------------------------------------------------------------------------------------
+def test_qa_linter_yaml_in_the_current_folder(tmp_path, transcripts, monkeypatch):
+    (tmp_path / "qa-linter.yaml").write_text(
+        f"rules: [{RULES}]\nbuiltin: false\nselect: [t-slang, t-taboo]\nseverity: {{t-taboo: warning}}\nfail_on: warning\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", "--format", "jsonl", transcripts)
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {(f["rule"], f["severity"]) for f in found} == {("t-slang", "warning"), ("t-taboo", "warning")}
+    assert result.exit_code == 1  # fail_on: warning from the file
+    assert run("scan", "--fail-on", "error", transcripts).exit_code == 0  # the command line wins
+
+
+def test_tool_section_of_pyproject_toml(tmp_path, transcripts, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\n\n[tool.qa-linter]\nrules = ["{RULES}"]\nbuiltin = false\nignore = ["slang", "t-g*"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    assert rules_seen(run("scan", "--format", "jsonl", transcripts)) == {"t-closing", "t-taboo"}
+
+
+def test_a_mistake_in_the_config_file_is_exit_2_with_the_fix(tmp_path, transcripts, monkeypatch):
+    (tmp_path / "qa-linter.yaml").write_text("selct: [slang]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", transcripts)
+    assert result.exit_code == 2
+    assert "unknown setting 'selct'; did you mean 'select'?" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_rule_errors_stop_the_scan_with_exit_2(tmp_path, transcripts):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - {id: r, type: phrase, category: slang, message: x, terms: [亲]}\n", encoding="utf-8")
+    result = run("scan", "--no-builtin", "--rules", bad, transcripts)
+    assert result.exit_code == 2
+    assert f"error: {bad}:2: [r] unknown rule type 'phrase'; did you mean 'phrases'?" in result.stderr
+    assert result.stdout == ""
+
+
+# -- colour ---------------------------------------------------------------------------------------------------
+def test_colour_only_when_asked_and_never_with_no_color(transcripts):
+    assert "\x1b[" in scan(transcripts, "--color", "always").stdout
+    # NO_COLOR turns off the automatic choice; an explicit --color always is the user's later word.
+    assert "\x1b[" in scan(transcripts, "--color", "always", env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in scan(transcripts, "--color", "never").stdout
+
+
+def test_no_color_environment_variable(monkeypatch):
+    from qa_linter.outputs.text import make_console
+
+    class FakeTerminal:
+        def isatty(self):
+            return True
+
+        def write(self, text):
+            pass
+
+        def flush(self):
+            pass
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert make_console(FakeTerminal()).no_color
+    monkeypatch.setenv("NO_COLOR", "")  # empty means unset (no-color.org)
+    assert not make_console(FakeTerminal()).no_color
+    monkeypatch.delenv("NO_COLOR")
+    assert not make_console(FakeTerminal()).no_color
+
+
+# -- inputs ---------------------------------------------------------------------------------------------------
+def test_stdin(transcripts):
+    result = scan("-", "--format", "jsonl", input=transcripts.read_text(encoding="utf-8"))
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_folders_recursively(tmp_path):
+    (tmp_path / "in" / "deeper").mkdir(parents=True)
+    (tmp_path / "in" / "a.jsonl").write_text(jsonl(CONVERSATIONS[:1]), encoding="utf-8")
+    (tmp_path / "in" / "deeper" / "b.jsonl").write_text(jsonl(CONVERSATIONS[1:]), encoding="utf-8")
+    result = scan(tmp_path / "in", "--format", "json")
+    assert [c["id"] for c in json.loads(result.stdout)["conversations"]] == ["c-1", "c-2", "c-3"]
+
+
+def test_a_malformed_line_is_reported_with_its_place_and_the_scan_goes_on(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    lines = jsonl(CONVERSATIONS).splitlines()
+    path.write_text("\n".join([lines[0], '{"id": "broken", "messages": [', lines[1]]) + "\n", encoding="utf-8")
+    result = scan(path, "--format", "json")
+    assert result.exit_code == 2
+    assert f"{path}:2: invalid JSON" in result.stderr and "Skipped 1 input record(s)" in result.stderr
+    doc = json.loads(result.stdout)
+    assert [c["id"] for c in doc["conversations"]] == ["c-1", "c-2"]
+    assert doc["summary"]["skipped"] == 1 and doc["summary"]["skipped_inputs"][0]["line"] == 2
+
+
+def test_a_missing_input_path_is_exit_2(tmp_path, transcripts):
+    result = scan(transcripts, tmp_path / "nope.jsonl")
+    assert result.exit_code == 2 and "nope.jsonl: no such file or folder" in result.stderr
+
+
+def test_no_input_is_a_usage_error():
+    result = scan()
+    assert result.exit_code == 2 and "give transcript files or folders" in result.stderr
+
+
+def test_a_runaway_regex_is_reported_once_and_the_scan_goes_on(tmp_path, transcripts):
+    rules = tmp_path / "runaway.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {id: runaway, type: regex, category: pii-exposure, message: x, pattern: '(a|aa)+$'}\n"
+        "  - {id: hi, type: phrases, category: slang, message: x, terms: [亲]}\n",
+        encoding="utf-8",
+    )
+    convs = [{"id": f"r-{i}", "messages": [{"role": "agent", "text": "a" * 60 + "!亲"}]} for i in range(2)]
+    path = tmp_path / "runaway.jsonl"
+    path.write_text(jsonl(convs), encoding="utf-8")
+    result = run("scan", "--no-builtin", "--rules", rules, "--format", "jsonl", path)
+    assert result.exit_code == 2
+    assert [json.loads(line)["rule"] for line in result.stdout.splitlines()] == ["hi", "hi"]
+    assert result.stderr.count("Rule runaway: regular expression timed out") == 1
+
+
+def test_an_output_file_that_cannot_be_written_is_exit_2(tmp_path, transcripts):
+    result = scan(transcripts, "-o", tmp_path / "no-such-folder" / "out.json")
+    assert result.exit_code == 2 and "cannot write" in result.stderr
