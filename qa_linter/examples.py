@@ -23,9 +23,13 @@ class ExampleResult:
     reason: str = ""
 
 
+def _text(value: Any) -> Any:
+    """YAML reads an unquoted 666 or 3.14 as a number; in an example it is the text the agent typed."""
+    return str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
 def example_conversation(example: Any, role: str) -> Conversation:
-    if isinstance(example, (int, float)) and not isinstance(example, bool):
-        example = str(example)  # YAML reads an unquoted number as a number
+    example = _text(example)
     if isinstance(example, str):
         return conversation_from_dict({"id": "example", "messages": [{"role": _role(role), "text": example}]})
     if isinstance(example, list):
@@ -33,7 +37,7 @@ def example_conversation(example: Any, role: str) -> Conversation:
         for item in example:
             if isinstance(item, dict) and len(item) == 1 and next(iter(item)) in ROLES:
                 r, text = next(iter(item.items()))
-                messages.append({"role": r, "text": text})
+                messages.append({"role": r, "text": _text(text)})
             elif isinstance(item, dict):
                 messages.append(dict(item))
             else:

@@ -261,7 +261,12 @@ def _compile(spec: dict, ctx: CompileContext) -> Rule | None:
             ctx.error(f"unknown field {key!r}; {hint}", line_of(spec, key))
     if len(ctx.errors) > before:
         return None
-    rule = cls(spec, ctx)
+    try:
+        rule = cls(spec, ctx)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        # A value of the wrong shape that a rule type did not check for: still one line, never a traceback.
+        ctx.error(f"a field has a value of the wrong kind ({type(exc).__name__}: {exc}); see docs/rule-language.md", line_of(spec))
+        return None
     return rule if len(ctx.errors) == before else None
 
 

@@ -169,3 +169,19 @@ def _rule_types():
     from qa_linter.checks import RULE_TYPES
 
     return list(RULE_TYPES)
+
+
+def test_unquoted_numbers_in_examples_are_texts(tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        rules:
+          - id: r
+            type: phrases
+            category: slang
+            message: x
+            terms: ["666"]
+            examples: {flag: [666, [{agent: 666}]], pass: [20261123666012]}
+        """,
+    )
+    assert run("rules", "test", path).stdout.strip() == "3 passed, 0 failed (1 rules)"

@@ -108,6 +108,34 @@ def one_error(tmp_path: Path, text: str) -> str:
             "  - {id: r, type: timing, category: slow-response, message: x, thresholds: {chat: {first: soon}}}\n",
             "pack.yaml:2: [r] thresholds.chat values must be numbers of seconds",
         ),
+        (
+            "  - {id: r, type: timing, category: slow-response, message: x, thresholds: {chta: {first: 60}}}\n",
+            "pack.yaml:2: [r] thresholds: unknown channel 'chta'; use chat, email, phone",
+        ),
+        (
+            "  - {id: r, type: sequence, category: x, message: x, trigger: {role: custmer, terms: [a]}, expect: {require: {terms: [b]}}}\n",
+            "pack.yaml:2: [r] trigger.role 'custmer' must be one of agent, customer, system",
+        ),
+        (
+            "  - {id: r, type: required, category: x, message: x, require: {terms: [您好]}, min_messages: two}\n",
+            "pack.yaml:2: [r] min_messages must be a whole number of at least 0, not 'two'",
+        ),
+        (
+            "  - {id: r, type: jargon, category: x, message: x, terms: [DNS], window: wide}\n",
+            "pack.yaml:2: [r] window must be a whole number of at least 0, not 'wide'",
+        ),
+        (
+            "  - {id: r, type: phrases, category: slang, message: x, terms: [亲], scope: first 0}\n",
+            "pack.yaml:2: [r] scope messages 'first 0': N must be at least 1",
+        ),
+        (
+            "  - {id: r, type: phrases, category: slang, message: x, terms: [亲], examples: [亲]}\n",
+            "pack.yaml:2: [r] examples must be a mapping with flag: and pass: lists",
+        ),
+        (
+            "  - {id: r, type: pattern, category: slang, message: x, patterns: [{LOWER: 你}]}\n",
+            "pack.yaml:2: [r] token pattern #1 must be a list of token mappings",
+        ),
     ],
 )
 def test_each_mistake_is_one_line_with_file_line_and_fix(tmp_path, rule, expected):
@@ -291,3 +319,35 @@ def test_an_unreadable_lexicon_is_named_once_whatever_uses_it(tmp_path):
         """,
     )
     assert len(errors) == 1 and errors[0].startswith("words.txt: lexicon is not UTF-8")
+
+
+def test_a_value_a_rule_type_did_not_expect_is_still_one_line(tmp_path, monkeypatch):
+    """The safety net: a rule type that trips over an odd value gives a load error, never a traceback."""
+    from qa_linter.checks import RULE_TYPES, Rule
+
+    class Fragile(Rule):
+        TYPE = "fragile"
+        FIELDS = {"size": "a number"}
+
+        def compile(self, spec, ctx):
+            self.size = int(spec["size"])
+
+    monkeypatch.setitem(RULE_TYPES, "fragile", Fragile)
+    error = one_error(tmp_path, "rules:\n  - {id: r, type: fragile, category: x, message: x, size: big}\n")
+    assert error.startswith("pack.yaml:2: [r] a field has a value of the wrong kind (ValueError:")
+
+
+def test_a_single_allow_or_ignore_pattern_may_be_a_string(tmp_path):
+    from packs import agent_says, linter_from_yaml
+
+    linter = linter_from_yaml(
+        tmp_path,
+        """
+        rules:
+          - {id: phone, type: regex, category: pii-exposure, message: x, pattern: '1\\d{10}', allow: '13800138000'}
+          - {id: dns, type: jargon, category: jargon-unexplained, message: x, terms: [DNS], ignore_inside: '《[^》]*》'}
+        """,
+    )
+    assert agent_says(linter, "热线13800138000") == []
+    assert [f.rule for f in agent_says(linter, "热线13700001111")] == ["phone"]
+    assert agent_says(linter, "参考《DNS入门》") == []

@@ -114,7 +114,7 @@ class Rule:
         self.description = spec.get("description")
         self.channels = self._channels(spec, ctx)
         self.scope = self._scope(spec.get("scope"), ctx, line_of(spec, "scope"))
-        self.examples = spec.get("examples") or {}
+        self.examples = self._examples(spec, ctx)
         self._check_message(ctx, spec)
         self.compile(spec, ctx)
 
@@ -158,7 +158,28 @@ class Rule:
         if not m or (m.group(1) == "all" and m.group(2)):
             ctx.error(f"scope messages {which!r} must be all, first, last, first N or last N", line)
             return default
-        return Scope(role, m.group(1), int(m.group(2) or 1))
+        count = int(m.group(2) or 1)
+        if count < 1:
+            ctx.error(f"scope messages {which!r}: N must be at least 1", line)
+            return default
+        return Scope(role, m.group(1), count)
+
+    def _examples(self, spec: dict, ctx: CompileContext) -> dict:
+        value = spec.get("examples") or {}
+        if not isinstance(value, dict) or not set(value) <= {"flag", "pass"} or not all(
+            v is None or isinstance(v, list) for v in value.values()
+        ):
+            ctx.error("examples must be a mapping with flag: and pass: lists", line_of(spec, "examples"))
+            return {}
+        return value
+
+    def whole_number(self, spec: dict, key: str, default: int, ctx: CompileContext, minimum: int = 0) -> int:
+        """An integer field; a wrong value is a load error on its line, never a traceback at run time."""
+        value = spec.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            ctx.error(f"{key} must be a whole number of at least {minimum}, not {value!r}", line_of(spec, key))
+            return default
+        return value
 
     def _check_message(self, ctx: CompileContext, spec: dict) -> None:
         for name in PLACEHOLDER.findall(self.message_template):

@@ -31,7 +31,7 @@ class JargonRule(Rule):
         self.terms = self.matcher(spec, ctx)
         markers = spec.get("explained_by")
         self.markers = self.matcher(markers, ctx, "explained_by") if markers is not None else None
-        self.window = int(spec.get("window", 12))
+        self.window = self.whole_number(spec, "window", 12, ctx)
         self.parenthesis = bool(spec.get("parenthesis", True))
         self.customer_first = bool(spec.get("customer_first", True))
         self.ignore = self._spans(spec, "ignore_inside", ctx)
@@ -39,7 +39,8 @@ class JargonRule(Rule):
 
     def _spans(self, spec, field, ctx):
         compiled = []
-        for p in spec.get(field) or []:
+        patterns = spec.get(field) or []
+        for p in [patterns] if isinstance(patterns, str) else patterns:
             try:
                 compiled.append(regex.compile(str(p), PATTERN_FLAGS))
             except regex.error as exc:

@@ -36,6 +36,9 @@ class PatternRule(Rule):
             patterns = []
         literals: set[str] | None = set()
         for i, pattern in enumerate(patterns):
+            if not isinstance(pattern, list) or not all(isinstance(token, dict) for token in pattern):
+                ctx.error(f"token pattern #{i + 1} must be a list of token mappings, e.g. [{{LOWER: 你}}, {{LOWER: 自己}}]", line)
+                continue
             pattern = _normalise_pattern(pattern)
             try:
                 self.matcher_.add(f"p{i}", [pattern])

@@ -35,7 +35,8 @@ class RegexRule(Rule):
             if self.validator is None:
                 ctx.error(f"unknown validator {name!r}; known: {', '.join(sorted(VALIDATORS))}", line_of(spec, "validator"))
         self.allow = []
-        for p in spec.get("allow") or []:
+        allow = spec.get("allow") or []
+        for p in [allow] if isinstance(allow, str) else allow:
             try:
                 self.allow.append(re_.compile(str(p), PATTERN_FLAGS))
             except re_.error as exc:

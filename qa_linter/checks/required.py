@@ -21,7 +21,7 @@ class RequiredRule(Rule):
         self.anchor = spec.get("anchor", "last")
         if self.anchor not in ("first", "last"):
             ctx.error("anchor must be first or last", line_of(spec, "anchor"))
-        self.min_messages = int(spec.get("min_messages", 1))
+        self.min_messages = self.whole_number(spec, "min_messages", 1, ctx)
         # A rule about the last message (closing, resolution check) judges the end of the conversation.
         self.CONVERSATION_END = self.scope.which == "last" or (self.scope.which == "all" and self.anchor == "last")
 

@@ -13,6 +13,7 @@ question: `answer: {to: <matcher on the message just before it>, with: <matcher 
 """
 from __future__ import annotations
 
+from ..model import ROLES
 from .base import MATCHER_FIELDS, Rule, line_of
 
 _WHERE = ("next", "before", "after")
@@ -34,9 +35,9 @@ class SequenceRule(Rule):
             trigger, expect = trigger if isinstance(trigger, dict) else {}, expect if isinstance(expect, dict) else {}
         self._unknown(trigger, set(MATCHER_FIELDS) | {"role"}, ctx, "trigger")
         self._unknown(expect, {"role", "where", "require", "forbid", "answer"}, ctx, "expect")
-        self.trigger_role = trigger.get("role", "customer")
+        self.trigger_role = self._role(trigger, "customer", ctx, "trigger")
         self.trigger = self.matcher(trigger, ctx, "trigger")
-        self.expect_role = expect.get("role", "agent")
+        self.expect_role = self._role(expect, "agent", ctx, "expect")
         self.where = expect.get("where", "next")
         if self.where not in _WHERE:
             ctx.error(f"expect.where must be one of {', '.join(_WHERE)}", line_of(expect, "where"))
@@ -53,6 +54,14 @@ class SequenceRule(Rule):
                 self.answer_to = self.matcher(answer["to"], ctx, "answer.to")
                 self.answer_with = self.matcher(answer["with"], ctx, "answer.with")
         self.once = bool(spec.get("once", False))
+
+    def _role(self, mapping, default, ctx, where):
+        role = mapping.get("role", default)
+        if role not in ROLES:
+            # A misspelt role would make the rule silently never fire.
+            ctx.error(f"{where}.role {role!r} must be one of {', '.join(ROLES)}", line_of(mapping, "role"))
+            return default
+        return role
 
     def _unknown(self, mapping, allowed, ctx, where):
         for key in mapping:

@@ -7,6 +7,7 @@ without timestamps on the messages involved are skipped, not passed.
 """
 from __future__ import annotations
 
+from ..model import CHANNELS
 from .base import Rule, line_of
 
 _DEFAULTS = {"chat": {"first": 60, "later": 180}, "email": {"first": 86400}}
@@ -26,6 +27,9 @@ class TimingRule(Rule):
             ctx.error("thresholds must map channels to {first: s, later: s}", line_of(spec, "thresholds"))
             thresholds = {}
         for channel, limits in thresholds.items():
+            if channel not in CHANNELS:
+                ctx.error(f"thresholds: unknown channel {channel!r}; use {', '.join(CHANNELS)}", line_of(thresholds, channel))
+                continue
             if not isinstance(limits, dict) or not set(limits) <= {"first", "later"}:
                 ctx.error(f"thresholds.{channel} must be {{first: seconds, later: seconds}}", line_of(thresholds, channel))
                 continue
