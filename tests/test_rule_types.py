@@ -357,3 +357,26 @@ def test_measure_from_the_last_customer_message(tmp_path):
     assert linter.scan(conv) == []
     conv = conversation(("customer", "在吗", ts(0)), ("customer", "人呢", ts(10)), ("agent", "您好", ts(130)))
     assert [f.message for f in linter.scan(conv)] == ["2 分钟"]
+
+
+def test_the_trigger_placeholder_names_what_set_the_rule_off(tmp_path):
+    linter = linter_from_yaml(
+        tmp_path,
+        """
+        rules:
+          - id: next
+            type: sequence
+            category: empathy-missing
+            message: "客户说「{trigger}」后没有致歉"
+            trigger: {role: customer, terms: [太慢了]}
+            expect: {role: agent, where: next, require: {terms: [抱歉]}}
+          - id: before
+            type: sequence
+            category: remote-no-consent
+            message: "「{trigger}」/「{match}」前没有同意"
+            trigger: {role: agent, terms: [远程协助]}
+            expect: {role: customer, where: before, require: {terms: [同意]}}
+        """,
+    )
+    conv = conversation(("customer", "太慢了"), ("agent", "我发起远程协助"))
+    assert [f.message for f in linter.scan(conv)] == ["客户说「太慢了」后没有致歉", "「远程协助」/「远程协助」前没有同意"]

@@ -100,7 +100,7 @@ class SequenceRule(Rule):
         if not found and self.answer_to is not None:
             found = any(self._answers(window, i) for i, m in enumerate(window) if m.role == role)
         if found == self.forbid:
-            return self.finding(conv, msgs[pos], trigger_hit)
+            return self.finding(conv, msgs[pos], trigger_hit, trigger=trigger_hit)
         return None
 
     def _answers(self, window, i) -> bool:
