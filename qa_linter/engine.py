@@ -69,7 +69,10 @@ class Linter:
         """All findings for one conversation, in a deterministic order."""
         if isinstance(conversation, dict):
             conversation = conversation_from_dict(conversation)
-        view = ConversationView(conversation, self.pack.toolkit)
+        return self.scan_view(ConversationView(conversation, self.pack.toolkit), rules)
+
+    def scan_view(self, view: ConversationView, rules=None) -> list[Finding]:
+        """The rules applied to an already built view (the pre-send check reuses message analyses)."""
         findings: list[Finding] = []
         for rule in rules if rules is not None else self.pack.rules:
             if not rule.applies_to(view):
@@ -79,7 +82,7 @@ class Linter:
             except RegexTimeout as exc:
                 self._problem(rule.id, f"regular expression timed out and was skipped: {exc.pattern}")
             except Exception as exc:  # one broken rule must not stop a batch; it is reported in the summary
-                self._problem(rule.id, f"rule failed on {conversation.id}: {type(exc).__name__}: {exc}")
+                self._problem(rule.id, f"rule failed on {view.id}: {type(exc).__name__}: {exc}")
         findings.sort(key=Finding.sort_key)
         return findings
 

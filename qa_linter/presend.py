@@ -18,12 +18,18 @@ import json
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Sequence
 
+from .analysis import ConversationView, MessageView
 from .canonical import InvalidTranscript, conversation_from_dict, parse_time
+from .checks.emoji import EmojiRule
 from .checks.jargon import JargonRule
+from .checks.pattern import PatternRule
+from .checks.phrases import PhrasesRule
+from .checks.regex import RegexRule
 from .checks.required import RequiredRule
 from .checks.sequence import SequenceRule
 from .model import CHANNELS, Conversation, Finding, Message, Severity
@@ -131,7 +137,7 @@ def check_reply(
     conversation = draft_conversation(text, context, channel=channel, ts=ts)
     draft_index = len(conversation.messages) - 1
     rules, skipped = linter.draft_rule_set()
-    findings = [f for f in linter.scan(conversation, rules=rules) if f.message_index == draft_index]
+    findings = judge_draft(linter, conversation, rules)
     blocking = threshold is not None and any(f.severity >= threshold for f in findings)
     suggestions = suggestions_for(findings, linter)
     return CheckResult(
@@ -144,6 +150,71 @@ def check_reply(
         rule_pack=linter.pack.fingerprint,
         skipped_rules=skipped,
     )
+
+
+# Rule types whose verdict on a message depends on that message alone (and on whether it is in the rule's
+# scope). They judge the draft by itself; running them over the whole context would only produce findings
+# about earlier messages, to be thrown away. The equivalence test with full scans guards this list.
+MESSAGE_LOCAL = (PhrasesRule, RegexRule, PatternRule, EmojiRule)
+CONTEXT_CACHE_SIZE = 4096  # analysed context messages kept per thread
+
+
+def judge_draft(linter: "Linter", conversation: Conversation, rules: list["Rule"]) -> list[Finding]:
+    """The findings a full scan of `conversation` anchors at its last message (the draft), for `rules`."""
+    toolkit = linter.pack.toolkit
+    *context, draft = conversation.messages
+    draft_view = MessageView(draft, toolkit)
+    local = [r for r in rules if isinstance(r, MESSAGE_LOCAL)]
+    contextual = [r for r in rules if not isinstance(r, MESSAGE_LOCAL)]
+    findings: list[Finding] = []
+    if local:
+        counts = Counter(m.role for m in context)
+        view = ConversationView(replace(conversation, messages=[draft]), toolkit)
+        view.messages = [draft_view]
+        findings += linter.scan_view(view, [r for r in local if _draft_in_scope(r.scope, counts)])
+    if contextual:
+        view = ConversationView(conversation, toolkit)
+        view.messages = [*_context_views(toolkit, context), draft_view]
+        findings += [f for f in linter.scan_view(view, contextual) if f.message_index == draft.index]
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def _draft_in_scope(scope, counts: Counter) -> bool:
+    """Whether an agent message after the context's messages is in `scope` (never a "last" scope here)."""
+    if scope.role not in ("agent", "any"):
+        return False
+    if scope.which == "first":
+        earlier = counts["agent"] + counts["customer"] if scope.role == "any" else counts["agent"]
+        return earlier < scope.count
+    return True
+
+
+_THREAD = threading.local()
+
+
+def _context_views(toolkit, messages: list[Message]) -> list[MessageView]:
+    """Views of the context's messages, reused from earlier checks in this thread.
+
+    While an agent types, every keystroke sends the same context with a new draft, so each context message
+    is normalised, scanned and segmented once. A view depends only on its message and the rule pack's
+    toolkit; the cache is per thread because a view fills in its analyses lazily, without locks.
+    """
+    cached = getattr(_THREAD, "views", None)
+    if cached is None or cached[0]() is not toolkit:
+        cached = _THREAD.views = (weakref.ref(toolkit), OrderedDict())
+    table = cached[1]
+    views = []
+    for message in messages:
+        view = table.get(message)
+        if view is None:
+            view = table[message] = MessageView(message, toolkit)
+            if len(table) > CONTEXT_CACHE_SIZE:
+                table.popitem(last=False)
+        else:
+            table.move_to_end(message)
+        views.append(view)
+    return views
 
 
 def _threshold(fail_on: str | Severity) -> Severity | None:
