@@ -77,6 +77,10 @@ class _LogReader:
         for line in text.lines():
             content = line.text.rstrip("\n").rstrip("\r")
             if line.error:
+                # The message this line starts or continues is skipped whole: half a message misleads more.
+                if self.settings.line.match(content):
+                    self._close_message()
+                self.message, self.skipping = None, True
                 yield InputProblem(self.source, line.number, f"{line.error}; the file was read as {text.encoding}: "
                                                              "if that is wrong, give --encoding")
                 continue

@@ -18,29 +18,30 @@ from ..model import CHANNELS, Conversation, InputProblem, Message
 from .options import CSV_FIELDS, REQUIRED_CSV_FIELDS, CsvColumns, ReaderOptions, normal_key
 from .row_groups import Row, RowGroups
 from .textio import TextInput, UnknownEncoding
-from .timeparse import EXAMPLE, parse_time
+from .timeparse import parse_time
 
-# Header names recognised without configuration, compared with normal_key (case, spaces, _ - . ignored).
+# Header names recognised without configuration, compared with normal_key (case, spaces, _ - . ignored);
+# traditional forms for Big5 exports from Taiwan and Hong Kong.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("会话ID", "对话ID", "会话编号", "对话编号", "会话标识", "会话", "工单号", "工单编号", "工单ID",
-           "conversation_id", "conversation", "session_id", "chat_id", "ticket_id", "thread_id"),
-    "time": ("时间", "发送时间", "消息时间", "时间戳", "日期时间", "创建时间", "timestamp", "time", "ts",
+           "會話ID", "對話ID", "會話編號", "工單號", "conversation_id", "conversation", "session_id", "chat_id", "ticket_id", "thread_id"),
+    "time": ("时间", "发送时间", "消息时间", "时间戳", "日期时间", "创建时间", "時間", "發送時間", "訊息時間", "timestamp", "time", "ts",
              "datetime", "sent_at", "created_at", "date"),
-    "role": ("角色", "发送方", "发送方角色", "发送者角色", "发送者类型", "身份", "role", "sender_role",
+    "role": ("角色", "发送方", "发送方角色", "发送者角色", "发送者类型", "身份", "發送方", "role", "sender_role",
              "sender_type", "speaker"),
     "agent": ("坐席", "客服", "坐席工号", "客服工号", "坐席ID", "客服ID", "坐席名称", "客服名称", "客服姓名",
               "agent", "agent_id", "agent_name"),
-    "text": ("内容", "消息", "消息内容", "聊天内容", "文本", "正文", "text", "message", "content", "body", "msg"),
-    "channel": ("渠道", "来源渠道", "会话渠道", "channel"),
+    "text": ("内容", "消息", "消息内容", "聊天内容", "文本", "正文", "內容", "訊息", "訊息內容", "text", "message", "content", "body", "msg"),
+    "channel": ("渠道", "来源渠道", "会话渠道", "管道", "channel"),
     "team": ("团队", "技能组", "班组", "组别", "team", "skill_group"),
 }
 
 # Role cell values recognised without configuration; more in csv_columns.roles.
 ROLE_VALUES: dict[str, tuple[str, ...]] = {
     "agent": ("客服", "坐席", "人工", "人工客服", "客服人员", "员工", "agent", "staff", "support", "operator"),
-    "customer": ("客户", "用户", "访客", "顾客", "买家", "会员", "customer", "user", "visitor", "client", "guest"),
+    "customer": ("客户", "用户", "访客", "顾客", "买家", "会员", "客戶", "用戶", "訪客", "顧客", "買家", "customer", "user", "visitor", "client", "guest"),
     # A bot's automated replies are not the agent's words; map them to agent in csv_columns.roles to judge them.
-    "system": ("系统", "系统消息", "机器人", "智能客服", "system", "bot", "robot"),
+    "system": ("系统", "系统消息", "机器人", "智能客服", "系統", "機器人", "system", "bot", "robot"),
 }
 _ROLE_BY_VALUE = {normal_key(v): role for role, values in ROLE_VALUES.items() for v in values}
 
@@ -311,8 +312,9 @@ def _time(value: object, columns: ColumnMap, options: ReaderOptions) -> str | No
             moment = parse_time(value, options.timezone)
     except ValueError as exc:
         column = columns.headers[columns.indexes["time"]]
-        hint = f"format {fmt!r}" if fmt else f"e.g. {EXAMPLE}, or set csv_columns.time_format"
-        raise BadRow(f"column {column!r}: {exc if not fmt else repr(value) + ' does not match'} ({hint})") from None
+        if fmt:
+            raise BadRow(f"column {column!r}: {str(value)!r} does not match csv_columns.time_format {fmt!r}") from None
+        raise BadRow(f"column {column!r}: {exc}; for another layout set csv_columns.time_format") from None
     return moment.isoformat()
 
 

@@ -28,8 +28,8 @@ _CSV_SETTINGS = ("roles", "time_format", "delimiter")
 # -- chat-console logs ---------------------------------------------------------------------------------------
 DEFAULT_SPEAKERS = {
     "agent": ("客服", "坐席", "人工客服", "agent"),
-    "customer": ("客户", "用户", "访客", "顾客", "买家", "customer", "user", "visitor"),
-    "system": ("系统", "system"),
+    "customer": ("客户", "用户", "访客", "顾客", "买家", "客戶", "用戶", "訪客", "customer", "user", "visitor"),
+    "system": ("系统", "系統", "system"),
 }
 # `==== 会话 s-log-01 | 网页在线客服 | 坐席：小王 (agent.04) | 开始时间：… ====`
 DEFAULT_HEADER = r"^\s*[=#*-]{3,}\s*(?:会话|对话|conversation|session)\s*[:：#]?\s*(?P<id>[^\s|=]+)(?P<rest>.*?)[=#*-]*\s*$"

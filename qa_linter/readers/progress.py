@@ -99,11 +99,12 @@ class ScanProgress:
         self._task = self._progress.add_task("", total=self.bytes_total or None, detail="", visible=False)
         self._progress.start()
 
-    def refresh_task(self) -> None:
-        assert self._progress is not None
+    def refresh_task(self, progress: Progress) -> None:
+        if self._task is None:
+            return  # the display draws once while it is being built, before the task exists
         elapsed = time.monotonic() - self._begun
         rate = self.conversations / max(elapsed, 1e-6)
-        self._progress.update(
+        progress.update(
             self._task,
             visible=elapsed >= self.delay,
             completed=self._bytes_done(),
@@ -124,11 +125,11 @@ class ScanProgress:
 
 class _LiveProgress(Progress):
     def __init__(self, owner: ScanProgress, *columns, **kwargs):
-        super().__init__(*columns, **kwargs)
         self._owner = owner
+        super().__init__(*columns, **kwargs)
 
     def get_renderables(self):
-        self._owner.refresh_task()
+        self._owner.refresh_task(self)
         yield from super().get_renderables()
 
 

@@ -33,10 +33,10 @@ class Row:
 
 
 class RowGroups:
-    def __init__(self, memory_rows: int = MEMORY_ROWS, memory_chars: int = MEMORY_CHARS):
+    def __init__(self, memory_rows: int | None = None, memory_chars: int | None = None):
         self._memory: dict[str, list[Row]] = {}  # insertion order = order of first appearance
         self._rows = self._chars = 0
-        self._limits = (memory_rows, memory_chars)
+        self._limits = (memory_rows or MEMORY_ROWS, memory_chars or MEMORY_CHARS)
         self._db: sqlite3.Connection | None = None
         self._folder: tempfile.TemporaryDirectory | None = None
 

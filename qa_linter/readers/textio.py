@@ -129,21 +129,49 @@ def _wide_line(number: int, text: str) -> Line:
 
 
 def detect_encoding(head: bytes) -> str:
+    """The encoding of a file from its first bytes: BOM, then UTF-8, then the detector, then GB18030/Big5.
+
+    A few undecodable lines must not make a file undetectable: an export that is UTF-8 except for one
+    pasted GBK cell is UTF-8 (the bad line is then reported), and GB18030 with some garbage bytes is
+    still GB18030 rather than whatever single-byte code page decodes everything.
+    """
     for bom, name in BOMS:
         if head.startswith(bom):
             return name
     sample = _whole_lines(head)
-    try:
-        sample.decode("utf-8")
+    lines = [line for line in sample.split(b"\n") if line and max(line) >= 0x80]
+    if not lines or _decodable_share(lines, "utf-8") >= MOSTLY:
         return "utf-8"  # pure ASCII also lands here: UTF-8 is its superset
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
-    if best is None:
+    guess = codec_name(best.encoding) if best is not None else None
+    if guess in MULTIBYTE_CODECS:
+        return guess
+    for codec in ("gb18030", "cp950"):
+        if _decodable_share(lines, codec) >= MOSTLY:
+            return codec
+    if guess is None:
         raise UnknownEncoding("cannot tell the text encoding; give it with --encoding (e.g. gb18030, big5, utf-8)")
-    return codec_name(best.encoding)
+    return guess
+
+
+MOSTLY = 0.9  # share of non-ASCII lines that must decode for a codec to be taken despite the others
+MULTIBYTE_CODECS = {
+    "utf-8", "gb18030", "cp950", "big5hkscs", "shift_jis", "cp932", "euc_jp", "euc_kr", "cp949", "iso2022_jp",
+    "utf-16", "utf-32",
+}
+
+
+def _decodable_share(lines: list[bytes], codec: str) -> float:
+    good = 0
+    for line in lines:
+        try:
+            line.decode(codec)
+            good += 1
+        except UnicodeDecodeError:
+            pass
+    return good / len(lines)
 
 
 def _whole_lines(head: bytes) -> bytes:
