@@ -111,3 +111,23 @@ def test_the_examples_are_really_checked(tmp_path):
     )
     results = run_examples(linter, linter.pack.get("r"))
     assert [(r.kind, r.ok) for r in results] == [("flag", False), ("pass", False)]
+
+
+def test_the_rule_language_reference_quotes_the_test_packs_faithfully():
+    """Every rule shown in docs/rule-language.md is a rule of tests/data/rules/*.yaml, field for field."""
+    import re
+
+    import yaml
+
+    doc = (Path(__file__).parent.parent / "docs" / "rule-language.md").read_text(encoding="utf-8")
+    tested = {spec["id"]: spec for path in sorted(RULES_DIR.glob("*.yaml")) for spec in rule_specs(path)}
+    quoted = 0
+    for block in re.findall(r"```yaml\n(.*?)```", doc, flags=re.S):
+        if not block.startswith("  - id:"):
+            continue  # a fragment (scope forms, a config file), not rules
+        for rule in yaml.safe_load(block):
+            assert rule["id"] in tested, f"{rule['id']} is not in a test pack"
+            for key, value in rule.items():
+                assert tested[rule["id"]].get(key) == value, f"{rule['id']}.{key} differs from the test pack"
+            quoted += 1
+    assert quoted >= 10
