@@ -165,6 +165,8 @@ def bench_http(args) -> None:
     try:
         asyncio.run(wait_for_workers(port, args.workers))
         latencies, errors, wall = asyncio.run(load(port, args.requests, args.concurrency))
+        # One client alone: the time of a request itself, without waiting behind the other clients'.
+        alone, alone_errors, alone_wall = asyncio.run(load(port, max(200, args.requests // 10), 1))
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -177,6 +179,11 @@ def bench_http(args) -> None:
     show("  latency", {"p50": figures["p50"], "p95": figures["p95"], "p99": figures["p99"], "max": figures["max"]})
     print(f"  throughput: {len(latencies) / wall:.0f} requests/s over {wall:.1f} s; errors: {len(errors)}"
           + (f" ({', '.join(sorted(set(errors)))})" if errors else ""))
+    print(f"  with {args.concurrency} clients always waiting, mean latency = clients / throughput "
+          f"= {args.concurrency / (len(latencies) / wall) * 1000:.1f} ms (Little's law)")
+    print(f"one client alone, {len(alone)} requests:")
+    show("  latency", percentiles(alone))
+    print(f"  throughput: {len(alone) / alone_wall:.0f} requests/s; errors: {len(alone_errors)}")
 
 
 # -- start-up ---------------------------------------------------------------------------------------------
