@@ -5,12 +5,19 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from qa_linter.cli import main
 
 RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 TEST_PACK = ["--no-builtin", "--rules", str(RULES)]
+
+
+@pytest.fixture(autouse=True)
+def outside_any_project(tmp_path, monkeypatch):
+    """Run from an empty folder so that no qa-linter.yaml or pyproject.toml of the checkout is picked up."""
+    monkeypatch.chdir(tmp_path)
 
 
 def run(*args):

@@ -32,6 +32,12 @@ CONVERSATIONS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def outside_any_project(tmp_path, monkeypatch):
+    """Run from an empty folder so that no qa-linter.yaml or pyproject.toml of the checkout is picked up."""
+    monkeypatch.chdir(tmp_path)
+
+
 def jsonl(conversations) -> str:
     return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
 
