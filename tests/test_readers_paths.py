@@ -77,11 +77,14 @@ def test_sniffing_the_format_of_a_file_without_telling_extension(head, name):
 
 def test_folders_skip_other_files_but_report_unsupported_ones(tmp_path):
     (tmp_path / "notes.md").write_text("# not a transcript", encoding="utf-8")
+    (tmp_path / "README.txt").write_text("导出说明：每个文件一天的聊天记录。\n", encoding="utf-8")
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     (tmp_path / "chat.log").write_bytes((FORMATS / "no-header.txt").read_bytes())
     items = list(read_paths([str(tmp_path), str(tmp_path / "missing.csv")]))
     assert [type(i).__name__ for i in items] == ["Conversation", "InputProblem", "InputProblem"]
     assert items[1].source.endswith("old.xls") and items[2].reason == "no such file or folder"
+    # given by name, the same README is read as a chat log and reported
+    assert "no chat-log messages found" in list(read_paths([str(tmp_path / "README.txt")]))[-1].reason
 
 
 def test_stdin_is_sniffed_and_read_with_the_options():

@@ -36,6 +36,9 @@ FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
 }
 FORMAT_NAMES = tuple(FORMATS)
 THREADED_FORMATS = {"email"}  # read through email_mime.ThreadCollector, across files
+# Extensions that many non-transcript files share: in a scanned folder such a file is read only when its
+# first lines look like its format (a README.txt next to the exports is not a broken chat log).
+CONTENT_CHECKED_IN_FOLDERS = {".txt", ".log"}
 
 # Files people will try, with what to do instead: reported, never silently ignored.
 UNSUPPORTED = {
@@ -71,7 +74,7 @@ def read_paths(
 ) -> Iterator["Conversation | InputProblem"]:
     """Every conversation (and every problem) in the files, folders and stdin ("-") given, in order."""
     options = options or ReaderOptions()
-    inputs: Iterable[_Input | InputProblem] = _inputs(paths, input_format)
+    inputs: Iterable[_Input | InputProblem] = _inputs(paths, input_format, options)
     if progress is not None:
         inputs = list(inputs)
         files = [i for i in inputs if isinstance(i, _Input)]
@@ -100,7 +103,7 @@ def read_paths(
 _MAIL_READ = object()  # marker: an input went into the e-mail collector
 
 
-def _inputs(paths: Iterable[str], input_format: str | None) -> Iterator["_Input | InputProblem"]:
+def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptions) -> Iterator["_Input | InputProblem"]:
     for raw in paths:
         if raw == "-":
             yield _Input(None, input_format)
@@ -109,6 +112,8 @@ def _inputs(paths: Iterable[str], input_format: str | None) -> Iterator["_Input 
         if path.is_dir():
             for file in _walk(path):
                 name = input_format or format_for(file)
+                if name is not None and not input_format and file.suffix.lower() in CONTENT_CHECKED_IN_FOLDERS:
+                    name = name if _looks_like(file, name, options) else None
                 if name is not None:
                     yield _Input(file, name, _size(file))
                 elif file.suffix.lower() in UNSUPPORTED:
@@ -121,6 +126,14 @@ def _inputs(paths: Iterable[str], input_format: str | None) -> Iterator["_Input 
             yield _Input(path, input_format or format_for(path), _size(path))
         else:
             yield InputProblem(str(path), None, "no such file or folder")
+
+
+def _looks_like(path: Path, name: str, options: ReaderOptions) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            return sniff_format(stream.read(4096), options) == name
+    except OSError:
+        return True  # let the reader report why it cannot be opened
 
 
 def _size(path: Path) -> int | None:

@@ -6,12 +6,13 @@ findings scroll above the bar instead of tearing it.
 """
 from __future__ import annotations
 
+import io
 import sys
 import time
 from typing import IO, BinaryIO
 
 from rich.console import Console
-from rich.file_proxy import FileProxy
+from rich.ansi import AnsiDecoder
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from ..model import Conversation
@@ -36,7 +37,7 @@ class ScanProgress:
         self._begun = time.monotonic()
         self._progress: _LiveProgress | None = None
         self._task = None
-        self._proxy: FileProxy | None = None
+        self._proxy: _LinesAbove | None = None
 
     @classmethod
     def for_terminal(cls, enabled: bool = True, stdout_used: bool = True) -> "ScanProgress | None":
@@ -52,7 +53,7 @@ class ScanProgress:
     def stdout(self) -> IO[str]:
         """Where to print data meant for stdout (a terminal): through the bar's console, above the bar."""
         if self._proxy is None:
-            self._proxy = FileProxy(self.console, sys.stdout)
+            self._proxy = _LinesAbove(self.console, sys.stdout)
         return self._proxy
 
     # -- fed by read_paths ---------------------------------------------------------------------------------------
@@ -131,6 +132,47 @@ class _LiveProgress(Progress):
     def get_renderables(self):
         self._owner.refresh_task(self)
         yield from super().get_renderables()
+
+
+class _LinesAbove(io.TextIOBase):
+    """stdout while the bar is drawn: whole lines go through the bar's console, which prints them above it.
+
+    Not rich's FileProxy: a rich Console handed a FileProxy unwraps it and writes past the bar, tearing it.
+    """
+
+    def __init__(self, console: Console, terminal: IO[str]):
+        self._console = console
+        self._terminal = terminal
+        self._pending = ""
+        self._decoder = AnsiDecoder()
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        if lines:
+            self._print(lines)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, ""
+            self._print([pending])
+
+    def _print(self, lines: list[str]) -> None:
+        from rich.text import Text
+
+        # The writer already wrapped its lines to the terminal width: soft_wrap keeps them as they are.
+        self._console.print(Text("\n").join(self._decoder.decode_line(line) for line in lines), soft_wrap=True)
+
+    def isatty(self) -> bool:
+        return self._terminal.isatty()
+
+    def fileno(self) -> int:
+        return self._terminal.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._terminal, "encoding", "utf-8")
 
 
 def _is_terminal(stream) -> bool:
