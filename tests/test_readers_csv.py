@@ -279,3 +279,19 @@ def test_a_large_interleaved_csv_is_grouped_on_disk_with_the_same_result(monkeyp
     spilled = [(c.id, c.messages) for c in csv_table.read(io.BytesIO(data), "big.csv")]
     assert spills == [True]
     assert spilled == expected and len(expected) == 50
+
+
+def test_xlsx_data_on_a_later_sheet_and_a_workbook_without_data(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "说明"
+    data = book.create_sheet("聊天记录")
+    for row in (["会话ID", "角色", "内容"], ["x-1", "客户", "你好"], ["x-1", "客服", "您好"]):
+        data.append(row)
+    book.save(tmp_path / "two-sheets.xlsx")
+    (conv,) = read_file(tmp_path / "two-sheets.xlsx")
+    assert [m.role for m in conv.messages] == ["customer", "agent"]
+    assert conv.source.endswith("two-sheets.xlsx[聊天记录]:2")
+    Workbook().save(tmp_path / "empty.xlsx")
+    assert problems(read_file(tmp_path / "empty.xlsx")) == [(None, "the workbook has no sheet with a header row")]

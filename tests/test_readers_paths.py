@@ -67,6 +67,7 @@ def test_a_utf8_bom_is_dropped_even_when_the_encoding_is_given():
     (b"Return-Path: <a@b>\nFrom: a@b\n", "email"),
     ("2026-11-20 10:02:11 客服-小王：您好\n".encode(), "chatlog"),
     ("==== 会话 s-1 ====\n".encode(), "chatlog"),
+    ("2026-11-20 10:02:11 客服-小王：您好\n".encode("gb18030"), "chatlog"),
     ("会话ID\t角色\t内容\n".encode(), "tsv"),
     ("\ufeff会话ID,角色,内容\n".encode(), "csv"),
     (b"???", "jsonl"),
@@ -80,9 +81,10 @@ def test_folders_skip_other_files_but_report_unsupported_ones(tmp_path):
     (tmp_path / "README.txt").write_text("导出说明：每个文件一天的聊天记录。\n", encoding="utf-8")
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     (tmp_path / "chat.log").write_bytes((FORMATS / "no-header.txt").read_bytes())
+    (tmp_path / "gb.log").write_bytes((FORMATS / "gb18030-bad-line.log").read_bytes())
     items = list(read_paths([str(tmp_path), str(tmp_path / "missing.csv")]))
-    assert [type(i).__name__ for i in items] == ["Conversation", "InputProblem", "InputProblem"]
-    assert items[1].source.endswith("old.xls") and items[2].reason == "no such file or folder"
+    assert [type(i).__name__ for i in items] == ["Conversation", "InputProblem", "Conversation", "InputProblem", "InputProblem"]
+    assert items[3].source.endswith("old.xls") and items[4].reason == "no such file or folder"
     # given by name, the same README is read as a chat log and reported
     assert "no chat-log messages found" in list(read_paths([str(tmp_path / "README.txt")]))[-1].reason
 

@@ -22,6 +22,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from ..model import Conversation, InputProblem
 from . import chat_log, csv_table, email_mime, jsonl
 from .options import ReaderOptions
+from .textio import UnknownEncoding, detect_encoding
 
 Reader = Callable[..., Iterator["Conversation | InputProblem"]]
 
@@ -206,7 +207,7 @@ def sniff_format(head: bytes, options: ReaderOptions | None = None) -> str:
         return "jsonl"
     if _MAIL_HEADER.match(text):
         return "email"
-    first_lines = text.decode("utf-8", "ignore").splitlines()[:5]
+    first_lines = _decode_head(text, options).splitlines()[:5]
     settings = options.chat_log
     if any(settings.line.match(line) or settings.header.match(line) for line in first_lines):
         return "chatlog"
@@ -215,6 +216,17 @@ def sniff_format(head: bytes, options: ReaderOptions | None = None) -> str:
     if first_lines and ("," in first_lines[0] or ";" in first_lines[0]):
         return "csv"
     return "jsonl"
+
+
+def _decode_head(head: bytes, options: ReaderOptions) -> str:
+    """The first bytes as text in their own encoding (a GB18030 chat log must look like one)."""
+    if b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]  # no character cut in half at the end
+    try:
+        encoding = options.encoding or detect_encoding(head)
+    except UnknownEncoding:
+        encoding = "utf-8"
+    return head.decode(encoding, "ignore")
 
 
 def _peekable(stream: BinaryIO) -> BinaryIO:

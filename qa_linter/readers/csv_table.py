@@ -142,9 +142,11 @@ def read_xlsx(stream: BinaryIO, source: str, options: ReaderOptions | None = Non
         yield InputProblem(source, None, f"not a readable Excel .xlsx workbook ({exc}); save it again as .xlsx or CSV")
         return
     try:
-        sheet = next((ws for ws in workbook.worksheets if (ws.max_row or 0) > 1), None)
+        # Read-only sheets may not know their size, so look at each sheet's first row instead.
+        sheet = next((ws for ws in workbook.worksheets
+                      if any(_present(v) for row in ws.iter_rows(max_row=1, values_only=True) for v in row)), None)
         if sheet is None:
-            yield InputProblem(source, None, "the workbook has no sheet with a header row and data")
+            yield InputProblem(source, None, "the workbook has no sheet with a header row")
             return
         records = (Record(number, cells) for number, cells in enumerate(sheet.iter_rows(values_only=True), 1))
         yield from table_conversations(records, f"{source}[{sheet.title}]", options)

@@ -83,7 +83,12 @@ class ThreadCollector:
         """Read one file's messages; yields the problems (a message without Date, an undecodable body)."""
         self._first_source = self._first_source or source
         for line, raw in _messages(stream):
-            item = parse_mail(raw, source, line, len(self._records), self.options)
+            try:
+                item = parse_mail(raw, source, line, len(self._records), self.options)
+            except (ValueError, LookupError, TypeError, AttributeError, IndexError) as exc:
+                # The stdlib parser is lenient, but a mangled header can still make it raise: one bad mail,
+                # not a failed batch.
+                item = InputProblem(source, line, f"cannot parse this e-mail: {exc.__class__.__name__}: {exc}")
             if isinstance(item, InputProblem):
                 yield item
             elif item.message_id not in self._seen_ids:  # the same mail exported twice is read once
