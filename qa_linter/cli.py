@@ -109,8 +109,12 @@ def main():
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
+@click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
+@click.option("--scorecard", "scorecard_path", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")
+@click.option("--no-mask", is_flag=True, help="Show customer PII (phone, ID, card numbers, e-mail) unmasked in HTML pages.")
 @with_rule_options
-def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding, **rule_args):
+def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding,
+         html_dir, scorecard_path, no_mask, **rule_args):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from .batch import ScanSummary, scan_items
     from .outputs.text import print_statistics, print_summary
@@ -128,6 +132,7 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
     if fail_on not in FAIL_ON:
         raise UserError(f"fail_on {fail_on!r} must be one of {', '.join(FAIL_ON)}")
     reader_options, input_format = load_reader_options(linter.config, encoding, input_format)
+    scoring, masker = _scoring_and_masker(linter, scorecard_path, no_mask)
     summary = ScanSummary()
     progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
     out = _open_output(output) if output else (progress.stdout() if progress else sys.stdout)
@@ -135,15 +140,17 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
         # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
         sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
+        sinks += _report_sinks(html_dir, scoring, masker)
         items = read_paths(paths, input_format, options=reader_options, progress=progress)
         for conv, findings in scan_items(linter, items, summary):
-            extra = None
+            extra = _score_extra(scoring, conv, findings)
             for sink in sinks:
                 sink.conversation(conv, findings, extra)
         if progress:
             progress.stop()
         summary.finish(linter)
-        header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint}
+        header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint,
+                  "scorecard": scoring.fingerprint}
         for sink in sinks:
             sink.close(summary.to_dict(), header)
         if statistics:
@@ -155,6 +162,41 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
             out.close()
     print_summary(_stderr_console(color), summary, quiet)
     sys.exit(_exit_code(summary, fail_on, exit_zero))
+
+
+def _scoring_and_masker(linter, scorecard_path, no_mask):
+    """The scoring model (for the rules that run) and the PII masker that every report output shares."""
+    from .masking import Masker
+    from .scoring import ScorecardError, scoring_model_from_config
+
+    try:
+        model = scoring_model_from_config(linter.config, scorecard_path)
+    except ScorecardError as exc:
+        for error in exc.errors:
+            click.echo(f"error: {error.describe()}", err=True)
+        raise UserError(f"{len(exc.errors)} error(s) in the scorecard; nothing was scanned") from None
+    unmapped = model.unmapped_categories(r.category for r in linter.rules)
+    if unmapped:
+        click.echo(f"warning: no scorecard section holds {', '.join(unmapped)}; those findings do not change the score", err=True)
+    return model.limited_to(linter.rules), Masker.from_config(linter.config, enabled=not no_mask)
+
+
+def _report_sinks(html_dir, scoring, masker) -> list:
+    sinks = []
+    if html_dir:
+        from .outputs.html_scorecard import HtmlScorecardWriter
+
+        try:
+            sinks.append(HtmlScorecardWriter(Path(html_dir), scoring, masker))
+        except OSError as exc:
+            raise UserError(f"--html {html_dir}: cannot create the folder: {exc.strerror or exc}") from None
+    return sinks
+
+
+def _score_extra(scoring, conv, findings) -> dict:
+    """Per-conversation figures every sink reports identically: the score and its breakdown."""
+    card = scoring.score(conv, findings)
+    return {"score": card.total, "passed": card.passed, "scorecard": card.to_dict()}
 
 
 # -- convert ------------------------------------------------------------------------------------------------

@@ -1,0 +1,207 @@
+"""Masking customer PII for anything meant to be shared: scorecard pages, weekly reports, stored excerpts.
+
+The one place that decides what is personal data in a transcript and how it is hidden: mainland mobile
+numbers, 18-digit resident IDs (valid check character), payment card numbers (16-19 digits, Luhn-valid)
+and e-mail addresses. Detection runs on the normalised text (full-width digits, zero-width characters),
+with spans mapped back to the original, and errs on the side of hiding: any Luhn-valid 16-19-digit
+number is masked, also one that is really a tracking number.
+
+Masking is defined per character of the original text (`MaskedText`), so a page can first cut a message
+at finding offsets and then mask each piece: the cut points stay those of the original text, and a number
+cut in two by a highlight is still masked on both sides of the cut.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+import regex
+
+from .text.normalize import normalize
+from .validators import cn_mobile, cn_resident_id, luhn
+
+MASK = "*"
+
+# Patterns run on the normalised (lower-cased, full-width folded) text. A number glued to other digits or
+# to a mask character is part of something else (an order number, an already masked 138****5678).
+_MOBILE = regex.compile(r"(?<![\d*])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d*])")
+_RESIDENT_ID = regex.compile(r"(?<![0-9a-z*])\d{17}[0-9x](?![0-9a-z*])")
+_CARD = regex.compile(r"(?<![\d*])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![\d*])")
+_EMAIL = regex.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+
+# Role mailboxes of a company are not personal data (the pii-email rule allows them too).
+_ROLE_MAILBOX = regex.compile(
+    r"(?:support|service|services|help|helpdesk|kefu|cs|customer|customerservice|noreply|no-reply|admin|info"
+    r"|contact|feedback|billing|invoice|sales|hr|postmaster|security)@.*"
+)
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    start: int  # offsets in the original text
+    end: int
+    kind: str  # mobile | resident-id | card | email
+
+
+class Masker:
+    """Finds and hides PII. `enabled=False` (the --no-mask option) leaves every text as it is.
+
+    `allowlist` holds numbers and addresses that are never PII (company hotlines, support mailboxes):
+    exact values, compared on their digits for numbers, or `@domain` for every address of a domain.
+    """
+
+    def __init__(self, allowlist: Iterable[str] = (), enabled: bool = True):
+        self.enabled = enabled
+        entries = [str(item).strip().lower() for item in allowlist or () if str(item).strip()]
+        self._domains = tuple(e for e in entries if e.startswith("@"))
+        self._exact = frozenset(e for e in entries if not e.startswith("@"))
+        self._digits = frozenset(d for d in (_only_digits(e) for e in self._exact) if d)
+
+    @classmethod
+    def from_config(cls, config, enabled: bool = True) -> "Masker":
+        allowlist = config.get("allowlist") if config is not None else None
+        if isinstance(allowlist, str):
+            allowlist = [allowlist]
+        return cls(allowlist or (), enabled)
+
+    def spans(self, text: str) -> list[PiiSpan]:
+        """PII in `text`, in order, not overlapping (an ID number is not also reported as a card)."""
+        if not text:
+            return []
+        folded = normalize(text)
+        found: list[PiiSpan] = []
+        taken: list[tuple[int, int]] = []
+        for kind, pattern, valid in _DETECTORS:
+            for m in pattern.finditer(folded.text):
+                value = m.group(0)
+                if not valid(value) or self._allowed(kind, value):
+                    continue
+                start, end = folded.to_original(m.start(), m.end())
+                if any(start < t_end and t_start < end for t_start, t_end in taken):
+                    continue
+                taken.append((start, end))
+                found.append(PiiSpan(start, end, kind))
+        found.sort(key=lambda s: s.start)
+        return found
+
+    def prepare(self, text: str) -> "MaskedText":
+        return MaskedText(text, self.spans(text) if self.enabled else [])
+
+    def mask(self, text: str | None) -> str | None:
+        """The whole text with its PII hidden."""
+        if text is None or not self.enabled:
+            return text
+        return self.prepare(text).text
+
+    def excerpt(self, text: str, start: int | None, end: int | None, width: int = 24) -> str:
+        """A one-line masked excerpt around [start, end) (the whole start of the text when no offsets)."""
+        masked = self.prepare(text)
+        if start is None or end is None:
+            body = masked.slice(0, len(text))
+            flat = _flat(body)
+            return flat if len(flat) <= width * 2 else flat[: width * 2] + "…"
+        lo, hi = max(0, start - width), min(len(text), end + width)
+        before, match, after = masked.slice(lo, start), masked.slice(start, end), masked.slice(end, hi)
+        return ("…" if lo > 0 else "") + _flat(before + match + after) + ("…" if hi < len(text) else "")
+
+    def _allowed(self, kind: str, value: str) -> bool:
+        if kind == "email":
+            in_domain = any(value.endswith(domain) for domain in self._domains)
+            return value in self._exact or in_domain or bool(_ROLE_MAILBOX.fullmatch(value))
+        digits = _only_digits(value)
+        if kind == "mobile" and len(digits) == 13 and digits.startswith("86"):
+            digits = digits[2:]
+        return digits in self._digits
+
+
+class MaskedText:
+    """A text and, per original character, what is shown instead (itself, a mask character, or nothing)."""
+
+    def __init__(self, original: str, spans: list[PiiSpan]):
+        self.original = original
+        self.spans = spans
+        self._shown: list[str] | None = None
+        if spans:
+            shown = list(original)
+            for span in spans:
+                for offset, replacement in _MASKERS[span.kind](original[span.start : span.end]).items():
+                    shown[span.start + offset] = replacement
+            self._shown = shown
+
+    @property
+    def text(self) -> str:
+        return self.slice(0, len(self.original))
+
+    def slice(self, start: int, end: int) -> str:
+        """What is shown for original[start:end]."""
+        if self._shown is None:
+            return self.original[start:end]
+        return "".join(self._shown[start:end])
+
+    def touches_pii(self, start: int, end: int) -> bool:
+        return any(s.start < end and start < s.end for s in self.spans)
+
+
+# -- how each kind is masked: original offset inside the match -> replacement -----------------------------
+def _digit_positions(value: str) -> list[int]:
+    return [i for i, ch in enumerate(value) if _is_digit(ch)]
+
+
+def _is_digit(ch: str) -> bool:
+    return ch.isdigit() or ch in "xXｘＸ"
+
+
+def _keep_ends(value: str, keep_first: int, keep_last: int) -> dict[int, str]:
+    """Mask every digit but the first `keep_first` and the last `keep_last`; separators stay."""
+    positions = _digit_positions(value)
+    hidden = positions[keep_first : len(positions) - keep_last]
+    return {i: MASK for i in hidden}
+
+
+def _mask_mobile(value: str) -> dict[int, str]:
+    # 138****5678: the four digits after the operator prefix, counted on the national number (+86 kept).
+    positions = _digit_positions(value)
+    national = positions[-11:]
+    return {i: MASK for i in national[3:7]}
+
+
+def _mask_resident_id(value: str) -> dict[int, str]:
+    return _keep_ends(value, 4, 4)  # 1101**********002X
+
+
+def _mask_card(value: str) -> dict[int, str]:
+    return _keep_ends(value, 4, 4)  # 6222 **** **** 0128
+
+
+def _mask_email(value: str) -> dict[int, str]:
+    # li.ming@example.com -> l***@example.com: the first character stays, the rest of the name is one "***".
+    at = next(i for i, ch in enumerate(value) if ch in "@＠")
+    if at <= 1:
+        return {0: MASK * 3} if at == 1 else {}
+    out = {1: MASK * 3}
+    out.update({i: "" for i in range(2, at)})
+    return out
+
+
+_MASKERS = {"mobile": _mask_mobile, "resident-id": _mask_resident_id, "card": _mask_card, "email": _mask_email}
+# Order matters: an 18-digit ID is masked as an ID even when it also passes the Luhn check.
+_DETECTORS = (
+    ("resident-id", _RESIDENT_ID, cn_resident_id),
+    ("card", _CARD, luhn),
+    ("mobile", _MOBILE, cn_mobile),
+    ("email", _EMAIL, lambda value: True),
+)
+
+
+def _only_digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=1)
+def default_masker() -> Masker:
+    return Masker()

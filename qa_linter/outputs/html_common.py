@@ -1,0 +1,171 @@
+"""What every HTML output shares: the Jinja2 environment, atomic file writes, safe file names, formatting.
+
+Pages are self-contained and safe to share: autoescaping is on for every template, CSS and scripts are
+inlined from reports/ (no external asset, so a page works offline and from file://), and each page carries a
+Content-Security-Policy whose script nonce is fresh per page, so even text that escaped escaping could not
+run a script, load anything or send a form.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from ..labels import category_label, channel_label
+
+ASSET_NAMES = re.compile(r"^[a-z0-9-]+\.(css|js)$")
+# Windows device names cannot be file names on any drive; ids are untrusted, so they are avoided everywhere.
+_RESERVED_STEMS = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_SIMPLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_SAFE_PAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.html$")
+
+
+def environment():
+    """The Jinja2 environment over the bundled templates (reports/), autoescaping everything."""
+    return _environment()
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    from ..resources import templates_dir
+
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=True,  # every template, whatever its file name
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["inline_asset"] = inline_asset
+    env.filters["category_label"] = category_label
+    env.filters["channel_label"] = channel_label
+    env.filters["score"] = format_score
+    env.filters["number"] = format_number
+    env.filters["percent"] = format_percent
+    return env
+
+
+def inline_asset(name: str) -> Markup:
+    """The text of reports/assets/<name> for an inline <style> or <script> (our own files, never user data)."""
+    from ..resources import templates_dir
+
+    if not ASSET_NAMES.match(name):
+        raise ValueError(f"bad asset name {name!r}")
+    text = (templates_dir() / "assets" / name).read_text(encoding="utf-8")
+    if re.search(r"</(style|script)", text, re.IGNORECASE):
+        raise ValueError(f"asset {name} must not contain a closing style or script tag")
+    return Markup(text)
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write the whole file or nothing: a reader never sees half a page, a crash leaves the old one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class PageNames:
+    """A file name per conversation that is safe whatever the id holds, and unique within one output folder.
+
+    A plain id (letters, digits, . _ -) keeps its name: s-001 -> s-001.html. Anything else, an id that would
+    clash with another page (case-insensitively, for macOS and Windows), with index.html or with a device
+    name, and a second conversation with the same id, gets a cleaned name plus a short hash of the id.
+    """
+
+    def __init__(self, reserved: tuple[str, ...] = ("index",), existing: dict[str, str] | None = None):
+        self._used: set[str] = {r.lower() for r in reserved}
+        # Pages an earlier scan wrote into the same folder: the same id keeps its page (and is replaced),
+        # other ids never take those names.
+        self._existing = dict(existing or {})
+        self._reserved_earlier = {name.lower()[: -len(".html")] for name in self._existing.values()}
+
+    def name_for(self, conv_id: str) -> str:
+        earlier = self._existing.pop(conv_id, None)
+        if earlier is not None and _SAFE_PAGE.match(earlier):
+            stem = earlier[: -len(".html")]
+            self._reserved_earlier.discard(stem.lower())
+            if not self._taken(stem):
+                self._used.add(stem.lower())
+                return earlier
+        stem = conv_id if _SIMPLE_ID.match(conv_id) and not conv_id.endswith(".") else ""
+        if not stem or self._taken(stem):
+            cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", conv_id).strip("_")[:40] or "conversation"
+            base = f"{cleaned}-{hashlib.sha1(conv_id.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+            stem, counter = base, 1
+            while self._taken(stem):
+                counter += 1
+                stem = f"{base}-{counter}"
+        self._used.add(stem.lower())
+        return f"{stem}.html"
+
+    def _taken(self, stem: str) -> bool:
+        low = stem.lower()
+        return low in self._used or low in self._reserved_earlier or low.split(".")[0] in _RESERVED_STEMS
+
+
+def is_page_name(name: str) -> bool:
+    """A file name this module could have written: no folders, no dot files, ends in .html."""
+    return bool(_SAFE_PAGE.match(name)) and name.lower() != "index.html"
+
+
+def format_score(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def format_number(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.1f}".rstrip("0").rstrip(".")
+    return f"{value:,}"
+
+
+def format_percent(value) -> str:
+    """A share (0..1) as a percentage with one decimal."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 0:
+        return "—"
+    if seconds < 120:
+        return f"{seconds} 秒"
+    if seconds < 7200:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} 分 {rest} 秒" if rest else f"{minutes} 分钟"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} 小时 {rest // 60} 分" if rest >= 60 else f"{hours} 小时"
+
+
+def format_datetime(value: datetime | None, with_seconds: bool = False) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")

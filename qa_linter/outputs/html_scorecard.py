@@ -1,0 +1,301 @@
+"""HTML scorecards: one page per conversation plus an index, for QA reviewers (`qa-lint scan --html DIR`).
+
+A sink like the text and JSON writers: `conversation()` renders and writes the page at once (so a batch of
+thousands never holds pages in memory) and keeps one index row; `close()` writes index.html and the
+scorecards.json manifest (conversation id -> page, read by the weekly report to link its worst conversations).
+
+Highlights are placed at the findings' exact offsets in the original text: a message is cut at every
+finding boundary, and each piece is masked on its own (masking.MaskedText), so masking never moves a
+highlight. A piece covered by several findings is one <mark> naming all of them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..labels import (
+    ROLE_LABELS,
+    SEVERITY_LABELS,
+    category_label,
+    channel_label,
+    verdict_label,
+)
+from ..masking import Masker
+from ..model import Conversation, Finding, Message, Severity
+from .html_common import (
+    PageNames,
+    atomic_write_text,
+    is_page_name,
+    environment,
+    format_datetime,
+    format_duration,
+    new_nonce,
+)
+
+MANIFEST = "scorecards.json"
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str  # masked unless masking is off
+    findings: tuple[int, ...]  # numbers of the findings covering this piece
+    severity: str | None  # the highest severity among them
+    anchors: tuple[int, ...] = ()  # findings that start here (the findings list links to hl-<n>)
+    ends: tuple[int, ...] = ()  # findings that end here (their number is shown after the piece)
+
+
+def verdict_class(passed: bool | None, auto_fail: bool) -> str:
+    if passed is None:
+        return "na"
+    if auto_fail:
+        return "autofail"
+    return "pass" if passed else "fail"
+
+
+def valid_span(finding: Finding, text: str) -> bool:
+    return finding.start is not None and finding.end is not None and 0 <= finding.start < finding.end <= len(text)
+
+
+def split_message(text: str, spans: list[tuple[int, int, int, Severity]], masked) -> list[Segment]:
+    """Cut `text` at every span boundary; each piece knows which spans (finding numbers) cover it."""
+    cuts = sorted({0, len(text), *(s for s, _, _, _ in spans), *(e for _, e, _, _ in spans)})
+    pieces = []
+    for a, b in zip(cuts, cuts[1:]):
+        covering = [(n, sev) for s, e, n, sev in spans if s <= a and b <= e]
+        severity = str(max(sev for _, sev in covering)) if covering else None
+        anchors = tuple(n for s, _, n, _ in spans if s == a)
+        ends = tuple(n for _, e, n, _ in spans if e == b)
+        pieces.append(Segment(masked.slice(a, b), tuple(n for n, _ in covering), severity, anchors, ends))
+    return pieces
+
+
+def response_times(conv: Conversation) -> dict[int, float]:
+    """Seconds each agent reply took, from the first customer message it answers (as the timing rule does)."""
+    waits: dict[int, float] = {}
+    waiting: Message | None = None
+    for m in conv.messages:
+        if m.role == "customer" and waiting is None:
+            waiting = m
+        elif m.role == "agent" and waiting is not None:
+            if m.ts is not None and waiting.ts is not None and (m.ts.tzinfo is None) == (waiting.ts.tzinfo is None):
+                waits[m.index] = (m.ts - waiting.ts).total_seconds()
+            waiting = None
+    return waits
+
+
+def _message_time(ts: datetime | None, day: datetime | None) -> str:
+    if ts is None:
+        return ""
+    if day is not None and ts.date() == day.date():
+        return ts.strftime("%H:%M:%S")
+    return ts.strftime("%m-%d %H:%M:%S")
+
+
+def _meta_items(meta: dict[str, Any], masker: Masker) -> list[tuple[str, str]]:
+    items = []
+    for key, value in meta.items():
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        items.append((str(key), masker.mask(shown)))
+    return items
+
+
+def scorecard_context(conv: Conversation, findings: list[Finding], card: dict, masker: Masker, index_href: str | None) -> dict:
+    """Everything the scorecard template shows, already masked and formatted."""
+    numbered = list(enumerate(findings, 1))
+    by_message: dict[int, list[tuple[int, Finding]]] = {}
+    for n, f in numbered:
+        by_message.setdefault(f.message_index, []).append((n, f))
+    start = conv.start_time
+    waits = response_times(conv)
+    late = {f.message_index for f in findings if f.category == "slow-response"}
+    messages, prepared = [], {}
+    for m in conv.messages:
+        masked = masker.prepare(m.text)
+        prepared[m.index] = masked
+        here = by_message.get(m.index, [])
+        spans = [(f.start, f.end, n, f.severity) for n, f in here if valid_span(f, m.text)]
+        whole = [(n, f) for n, f in here if not valid_span(f, m.text)]
+        wait = waits.get(m.index)
+        messages.append({
+            "index": m.index,
+            "role": m.role,
+            "role_label": ROLE_LABELS.get(m.role, m.role),
+            "speaker": conv.agent if m.role == "agent" and conv.agent else ROLE_LABELS.get(m.role, m.role),
+            "time": _message_time(m.ts, start),
+            "datetime": m.ts.isoformat() if m.ts else "",
+            "wait": format_duration(wait) if wait is not None else None,
+            "late": m.index in late,
+            "segments": split_message(m.text, spans, masked),
+            "whole": tuple(n for n, _ in whole),
+            "whole_severity": str(max(f.severity for _, f in whole)) if whole else None,
+        })
+    sections = {c: s for s in card["sections"] for c in s["categories"]}
+    finding_rows = []
+    for n, f in numbered:
+        text = conv.messages[f.message_index].text if f.message_index < len(conv.messages) else ""
+        masked = prepared.get(f.message_index) or masker.prepare(text)
+        located = valid_span(f, text)
+        highlight = masked.slice(f.start, f.end) if located else ""
+        finding_rows.append({
+            "n": n,
+            "rule": f.rule,
+            "category": f.category,
+            "category_label": category_label(f.category),
+            "section": (sections.get(f.category) or {}).get("name", ""),
+            "severity": str(f.severity),
+            "severity_label": SEVERITY_LABELS.get(str(f.severity), str(f.severity)),
+            "message": _masked_message(f, highlight, masker),
+            "suggestion": masker.mask(f.suggestion),
+            "manual": f.manual,
+            "message_index": f.message_index,
+            "highlight": highlight,
+            "excerpt": masker.excerpt(text, f.start, f.end, 18) if not located else None,
+            "anchor": f"hl-{n}" if located else f"msg-{f.message_index}",
+            "auto_fail": any(a["message_index"] == f.message_index and a["category"] == f.category for a in card["auto_fail"]),
+        })
+    auto = bool(card["auto_fail"])
+    return {
+        "conv": {
+            "id": conv.id,
+            "channel": channel_label(conv.channel),
+            "agent": conv.agent or "",
+            "team": conv.team or "",
+            "date": format_datetime(start),
+            "meta": _meta_items(conv.meta, masker),
+            "message_count": len(conv.messages),
+        },
+        "card": card,
+        "verdict": verdict_label(card["passed"], auto),
+        "verdict_class": verdict_class(card["passed"], auto),
+        "auto_fail": [
+            {"reason": a["reason"], "category_label": category_label(a["category"]), "message_index": a["message_index"]}
+            for a in _unique_auto_fail(card["auto_fail"])
+        ],
+        "messages": messages,
+        "findings": finding_rows,
+        "index_href": index_href,
+        "masked": masker.enabled,
+    }
+
+
+def _masked_message(f: Finding, highlight: str, masker: Masker) -> str:
+    """The rule's message names the matched text ({match}); it shows the same masked text as the highlight."""
+    message = f.message
+    if f.text and highlight and f.text in message:
+        message = message.replace(f.text, highlight)
+    return masker.mask(message)
+
+
+def _unique_auto_fail(hits: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for hit in hits:
+        key = (hit["category"], hit["message_index"])
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
+
+
+def index_row(conv: Conversation, findings: list[Finding], card: dict, href: str, section_ids: list[str]) -> dict:
+    counts = {s["id"]: s["findings"] for s in card["sections"]}
+    applicable = {s["id"]: s["applicable"] for s in card["sections"]}
+    start = conv.start_time
+    auto = bool(card["auto_fail"])
+    categories = sorted({f.category for f in findings})
+    return {
+        "id": conv.id,
+        "href": href,
+        "score": card["score"],
+        "verdict": verdict_label(card["passed"], auto),
+        "verdict_class": verdict_class(card["passed"], auto),
+        "agent": conv.agent or "",
+        "team": conv.team or "",
+        "channel": conv.channel,
+        "channel_label": channel_label(conv.channel),
+        "date": format_datetime(start),
+        "date_sort": start.isoformat() if start else "",
+        "findings": len(findings),
+        "by_section": [(counts.get(sid, 0), applicable.get(sid, True)) for sid in section_ids],
+        "categories": categories,
+        "auto_fail_reasons": sorted({a["reason"] for a in card["auto_fail"]}),
+    }
+
+
+class HtmlScorecardWriter:
+    """Writes DIR/<conversation>.html as conversations arrive, and DIR/index.html at the end."""
+
+    def __init__(self, out_dir: Path, scoring, masker: Masker):
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.scoring = scoring
+        self.masker = masker
+        self.names = PageNames(existing=read_manifest(self.out_dir))
+        self.rows: list[dict] = []
+        self.pages: dict[str, str] = {}
+        env = environment()
+        self._page = env.get_template("scorecard.html.j2")
+        self._index = env.get_template("index.html.j2")
+
+    def conversation(self, conv: Conversation, findings: list[Finding], extra: dict | None = None) -> None:
+        card = (extra or {}).get("scorecard") or self.scoring.score(conv, findings).to_dict()
+        name = self.names.name_for(conv.id)
+        context = scorecard_context(conv, findings, card, self.masker, "index.html")
+        html = self._page.render(**context, nonce=new_nonce(), title=f"{conv.id} · 质检评分卡")
+        atomic_write_text(self.out_dir / name, html)
+        self.pages[conv.id] = name
+        self.rows.append(index_row(conv, findings, card, name, [s.id for s in self.scoring.sections]))
+
+    def close(self, summary: dict, header: dict) -> None:
+        sections = [{"id": s.id, "name": s.name} for s in self.scoring.sections]
+        html = self._index.render(
+            rows=self.rows,
+            sections=sections,
+            totals=index_totals(self.rows),
+            agents=sorted({r["agent"] for r in self.rows if r["agent"]}),
+            teams=sorted({r["team"] for r in self.rows if r["team"]}),
+            categories=sorted({c for r in self.rows for c in r["categories"]}, key=category_label),
+            summary=summary,
+            header=header,
+            pass_mark=self.scoring.pass_mark,
+            generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+            masked=self.masker.enabled,
+            nonce=new_nonce(),
+            title="质检评分卡 · 会话总览",
+        )
+        atomic_write_text(self.out_dir / "index.html", html)
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        """id -> page for every scorecard in the folder, merged with what earlier scans wrote there."""
+        pages = read_manifest(self.out_dir)
+        pages.update(self.pages)
+        atomic_write_text(self.out_dir / MANIFEST, json.dumps({"pages": pages}, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    """Conversation id -> scorecard page in `folder` (empty when there is none or it is unreadable)."""
+    try:
+        data = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    pages = data.get("pages") if isinstance(data, dict) else None
+    if not isinstance(pages, dict):
+        return {}
+    return {str(k): str(v) for k, v in pages.items() if isinstance(v, str) and is_page_name(v)}
+
+
+def index_totals(rows: list[dict]) -> dict:
+    scored = [r["score"] for r in rows if r["score"] is not None]
+    judged = [r for r in rows if r["verdict_class"] != "na"]
+    passed = sum(1 for r in judged if r["verdict_class"] == "pass")
+    return {
+        "conversations": len(rows),
+        "passed": passed,
+        "pass_rate": passed / len(judged) if judged else None,
+        "average": round(sum(scored) / len(scored), 1) if scored else None,
+        "auto_fail": sum(1 for r in rows if r["verdict_class"] == "autofail"),
+        "findings": sum(r["findings"] for r in rows),
+    }
