@@ -112,9 +112,11 @@ def main():
 @click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
 @click.option("--scorecard", "scorecard_path", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")
 @click.option("--no-mask", is_flag=True, help="Show customer PII (phone, ID, card numbers, e-mail) unmasked in HTML pages.")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False), help="Record results in this SQLite store [default: setting `store`].")
+@click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
 @with_rule_options
 def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding,
-         html_dir, scorecard_path, no_mask, **rule_args):
+         html_dir, scorecard_path, no_mask, store_path, no_store, **rule_args):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from .batch import ScanSummary, scan_items
     from .outputs.text import print_statistics, print_summary
@@ -140,7 +142,7 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
         # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
         sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
-        sinks += _report_sinks(html_dir, scoring, masker)
+        sinks += _report_sinks(html_dir, scoring, masker, None if no_store else _store_location(store_path, linter.config), linter)
         items = read_paths(paths, input_format, options=reader_options, progress=progress)
         for conv, findings in scan_items(linter, items, summary):
             extra = _score_extra(scoring, conv, findings)
@@ -181,16 +183,53 @@ def _scoring_and_masker(linter, scorecard_path, no_mask):
     return model.limited_to(linter.rules), Masker.from_config(linter.config, enabled=not no_mask)
 
 
-def _report_sinks(html_dir, scoring, masker) -> list:
+def _report_sinks(html_dir, scoring, masker, store_location, linter) -> list:
+    """HTML scorecards and the results store, each wrapped so that a write problem ends the scan cleanly."""
     sinks = []
     if html_dir:
         from .outputs.html_scorecard import HtmlScorecardWriter
 
         try:
-            sinks.append(HtmlScorecardWriter(Path(html_dir), scoring, masker))
+            sinks.append(_UserErrors(HtmlScorecardWriter(Path(html_dir), scoring, masker)))
         except OSError as exc:
             raise UserError(f"--html {html_dir}: cannot create the folder: {exc.strerror or exc}") from None
+    if store_location:
+        from .masking import Masker
+        from .store import StoreError, open_store
+        from .store.sink import StoreWriter
+
+        try:
+            # The store is long-lived and shared: its excerpts are always masked, whatever --no-mask says.
+            store = open_store(store_location, masker=Masker.from_config(linter.config))
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+        sinks.append(_UserErrors(StoreWriter(store, linter.pack.fingerprint, scoring)))
     return sinks
+
+
+def _store_location(store_path, config):
+    from .reporting.command import configured_store
+
+    return configured_store(store_path, config)
+
+
+class _UserErrors:
+    """A sink whose store or file problems end the scan with their message and exit code 2, not a traceback."""
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def conversation(self, *args):
+        try:
+            self.sink.conversation(*args)
+        except (QALinterError, OSError) as exc:
+            raise UserError(str(exc)) from None
+
+    def close(self, *args):
+        try:
+            self.sink.close(*args)
+        except (QALinterError, OSError) as exc:
+            raise UserError(str(exc)) from None
 
 
 def _score_extra(scoring, conv, findings) -> dict:
@@ -511,6 +550,73 @@ def serve(host, port, workers, token, max_body_bytes, max_messages, fail_on, acc
         run_server(settings, linter)
     except QALinterError as exc:
         raise UserError(str(exc)) from None
+
+
+# -- report: weekly compliance report (docs/weekly-reports.md) ---------------------------------------------------
+@main.group()
+def report():
+    """Reports over scan results."""
+
+
+@report.command("weekly")
+@click.argument("transcripts", nargs=-1, type=click.Path())
+@click.option("--week", help="ISO week, e.g. 2026-W47 [default: the last complete week].")
+@click.option("--from", "date_from", metavar="DATE", help="First day of a custom period (YYYY-MM-DD), with --to.")
+@click.option("--to", "date_to", metavar="DATE", help="Last day of a custom period (YYYY-MM-DD), with --from.")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False), help="Results store to read [default: setting `store`].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True, help="Folder for the HTML, CSV and JSON files.")
+@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html", show_default=True)
+@click.option("--weeks", type=click.IntRange(1, 104), default=8, show_default=True, help="Weeks in the trend chart.")
+@click.option("--timezone", "tz_name", metavar="ZONE", help="IANA time zone of the weeks [default: setting `timezone`, else Asia/Shanghai].")
+@click.option("--scorecards", "scorecards_dir", type=click.Path(file_okay=False, exists=True), help="Scorecard pages (scan --html DIR) to link conversations to.")
+@click.option("--scorecard", "scorecard_path", type=click.Path(exists=True, dir_okay=False), help="Scoring model when scanning TRANSCRIPTS.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@with_rule_options
+def report_weekly(transcripts, week, date_from, date_to, store_path, out_dir, fmt, weeks, tz_name, scorecards_dir,
+                  scorecard_path, color, **rule_args):
+    """Weekly compliance report: figures against the previous week, trends, teams, agents, rules, worst conversations.
+
+    Reads the results store (scan --store), or scans TRANSCRIPTS now.
+    """
+    from .batch import ScanSummary
+    from .config import load_config
+    from .outputs.text import make_console, print_summary
+    from .readers import read_paths
+    from .reporting.command import WeeklyOptions, choose_period, open_report_store, run_weekly, scan_into_memory
+
+    options = WeeklyOptions(week, date_from, date_to, tz_name, weeks, out_dir, fmt, scorecards_dir)
+    summary = None
+    try:
+        if transcripts and store_path:
+            raise UserError("give either --store or transcript files, not both")
+        if transcripts:
+            linter = load_linter(**rule_args)
+            config = linter.config
+            period, zone_name = choose_period(options, config)
+            scoring, _ = _scoring_and_masker(linter, scorecard_path, no_mask=False)
+            reader_options, input_format = load_reader_options(config)
+            summary = ScanSummary()
+            store = scan_into_memory(linter, scoring, read_paths(list(transcripts), input_format, options=reader_options), summary)
+        else:
+            config = load_config(Path(rule_args["config_path"]) if rule_args.get("config_path") else None)
+            period, zone_name = choose_period(options, config)
+            store = open_report_store(store_path, config)
+        try:
+            result, written = run_weekly(store, period, zone_name, options, lambda: make_console(sys.stdout, color))
+        finally:
+            store.close()
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+    for kind in ("html", "csv", "json"):
+        if kind in written:
+            click.echo(f"{kind}: {written[kind]}", err=True)
+    if fmt == "html":
+        figures = result.figures
+        click.echo(f"{period.label}: {figures.conversations} conversations, previous period "
+                   f"{result.previous_figures.conversations}", err=True)
+    if summary is not None and (summary.skipped_count or summary.rule_problems):
+        print_summary(_stderr_console(color), summary, quiet=True)
+        sys.exit(EXIT_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

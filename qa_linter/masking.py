@@ -143,6 +143,39 @@ class MaskedText:
         return any(s.start < end and start < s.end for s in self.spans)
 
 
+@dataclass(frozen=True)
+class MaskedFinding:
+    """How one finding is shown in anything shared: its words, its message and an excerpt, all masked."""
+
+    located: bool  # the finding's offsets are valid for its message
+    highlight: str  # the flagged words ("" for a finding about the whole message)
+    message: str
+    suggestion: str | None
+    excerpt: str  # one line around the words (or the start of the message)
+
+
+def mask_finding(masker: Masker, finding, message_text: str, masked: "MaskedText | None" = None) -> MaskedFinding:
+    """Mask a finding against its message; `masked` (masker.prepare(message_text)) can be passed to reuse it.
+
+    The rule's message often names the matched words ({match}); they are replaced by the same masked words
+    the highlight shows, then the message is masked as a whole for anything else it quotes.
+    """
+    masked = masked or masker.prepare(message_text)
+    start, end = finding.start, finding.end
+    located = start is not None and end is not None and 0 <= start < end <= len(message_text)
+    highlight = masked.slice(start, end) if located else ""
+    message = finding.message
+    if finding.text and highlight and finding.text in message:
+        message = message.replace(finding.text, highlight)
+    return MaskedFinding(
+        located=located,
+        highlight=highlight,
+        message=masker.mask(message),
+        suggestion=masker.mask(finding.suggestion),
+        excerpt=masker.excerpt(message_text, start if located else None, end if located else None),
+    )
+
+
 # -- how each kind is masked: original offset inside the match -> replacement -----------------------------
 def _digit_positions(value: str) -> list[int]:
     return [i for i, ch in enumerate(value) if _is_digit(ch)]

@@ -71,14 +71,16 @@ def new_nonce() -> str:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write the whole file or nothing: a reader never sees half a page, a crash leaves the old one."""
+    """Write the whole file or nothing: a reader never sees half a page, a failed write leaves the old one.
+
+    No fsync: these are generated reports that a re-run recreates, and syncing every page of a batch of
+    thousands would cost more than the scan.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

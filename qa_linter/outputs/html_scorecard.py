@@ -23,7 +23,7 @@ from ..labels import (
     channel_label,
     verdict_label,
 )
-from ..masking import Masker
+from ..masking import Masker, mask_finding
 from ..model import Conversation, Finding, Message, Severity
 from .html_common import (
     PageNames,
@@ -135,10 +135,9 @@ def scorecard_context(conv: Conversation, findings: list[Finding], card: dict, m
     sections = {c: s for s in card["sections"] for c in s["categories"]}
     finding_rows = []
     for n, f in numbered:
-        text = conv.messages[f.message_index].text if f.message_index < len(conv.messages) else ""
-        masked = prepared.get(f.message_index) or masker.prepare(text)
-        located = valid_span(f, text)
-        highlight = masked.slice(f.start, f.end) if located else ""
+        text = conv.messages[f.message_index].text if 0 <= f.message_index < len(conv.messages) else ""
+        shown = mask_finding(masker, f, text, prepared.get(f.message_index))
+        located, highlight = shown.located, shown.highlight
         finding_rows.append({
             "n": n,
             "rule": f.rule,
@@ -147,12 +146,12 @@ def scorecard_context(conv: Conversation, findings: list[Finding], card: dict, m
             "section": (sections.get(f.category) or {}).get("name", ""),
             "severity": str(f.severity),
             "severity_label": SEVERITY_LABELS.get(str(f.severity), str(f.severity)),
-            "message": _masked_message(f, highlight, masker),
-            "suggestion": masker.mask(f.suggestion),
+            "message": shown.message,
+            "suggestion": shown.suggestion,
             "manual": f.manual,
             "message_index": f.message_index,
             "highlight": highlight,
-            "excerpt": masker.excerpt(text, f.start, f.end, 18) if not located else None,
+            "excerpt": shown.excerpt if not located else None,
             "anchor": f"hl-{n}" if located else f"msg-{f.message_index}",
             "auto_fail": any(a["message_index"] == f.message_index and a["category"] == f.category for a in card["auto_fail"]),
         })
@@ -179,14 +178,6 @@ def scorecard_context(conv: Conversation, findings: list[Finding], card: dict, m
         "index_href": index_href,
         "masked": masker.enabled,
     }
-
-
-def _masked_message(f: Finding, highlight: str, masker: Masker) -> str:
-    """The rule's message names the matched text ({match}); it shows the same masked text as the highlight."""
-    message = f.message
-    if f.text and highlight and f.text in message:
-        message = message.replace(f.text, highlight)
-    return masker.mask(message)
 
 
 def _unique_auto_fail(hits: list[dict]) -> list[dict]:

@@ -1,0 +1,267 @@
+"""Writing a weekly report: the HTML page (inline SVG charts), the CSV and JSON exports, the terminal summary."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from ..outputs.html_common import atomic_write_text, environment, format_percent, format_score, new_nonce
+from ..outputs.html_scorecard import read_manifest
+from .weekly import HEADLINE, WeeklyReport
+
+HEADLINE_LABELS = {
+    "conversations": "质检会话",
+    "pass_rate": "合格率",
+    "average_score": "平均分",
+    "auto_fails": "一票否决",
+    "findings_per_100": "每百条客服消息问题数",
+}
+
+
+# -- links to scorecard pages ------------------------------------------------------------------------------------
+def scorecard_links(scorecards_dir: Path | None, out_dir: Path) -> dict[str, str]:
+    """id -> relative href of its scorecard page, for pages that exist in `scorecards_dir`."""
+    if scorecards_dir is None:
+        return {}
+    links = {}
+    for conv_id, name in read_manifest(scorecards_dir).items():
+        page = Path(scorecards_dir) / name
+        if page.is_file():
+            rel = os.path.relpath(page.resolve(), Path(out_dir).resolve())
+            links[conv_id] = quote(rel.replace(os.sep, "/"))
+    return links
+
+
+# -- files --------------------------------------------------------------------------------------------------------
+def write_report(report: WeeklyReport, out_dir: Path) -> dict[str, Path]:
+    """weekly-<period>.html, .csv and .json in `out_dir`; returns the paths written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"weekly-{report.period.key}"
+    data = report.to_dict()
+    paths = {"html": out_dir / f"{stem}.html", "csv": out_dir / f"{stem}.csv", "json": out_dir / f"{stem}.json"}
+    atomic_write_text(paths["json"], json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(paths["csv"], "\ufeff" + to_csv(data))  # BOM: Excel then reads the Chinese as UTF-8
+    atomic_write_text(paths["html"], render_html(report, data, {k: p.name for k, p in paths.items()}))
+    return paths
+
+
+def to_csv(data: dict) -> str:
+    """The report's figures in one long table (table, group, metric, current, previous, change): pivots easily."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["period", "table", "group", "metric", "current", "previous", "change"])
+    period = data["period"]["label"]
+
+    def row(table, group, metric, current, previous=None, delta=None):
+        writer.writerow([period, table, group, metric, _cell(current), _cell(previous), _cell(delta)])
+
+    for metric, h in data["headline"].items():
+        row("headline", "all", metric, h["current"], h["previous"], h["change"])
+    for t in data["trend"]:
+        for metric in ("conversations", "pass_rate", "average_score", "auto_fails", "findings_per_100"):
+            row("trend", t["week"], metric, t[metric])
+    for s in data["sections"]:
+        row("section", s["name"], "findings", s["findings"], s["previous_findings"], s["findings"] - s["previous_findings"])
+        row("section", s["name"], "score_rate", s["score_rate"], s["previous_score_rate"], s["change"])
+    for c in data["categories"]:
+        row("category", c["category"], "findings", c["current"], c["previous"], c["change"])
+    for key in ("team", "agent"):
+        for g in data[f"{key}s"]:
+            row(key, g[key], "conversations", g["conversations"], g["previous_conversations"],
+                g["conversations"] - g["previous_conversations"])
+            row(key, g[key], "pass_rate", g["pass_rate"], g["previous_pass_rate"], g["pass_rate_change"])
+            row(key, g[key], "average_score", g["average_score"], g["previous_average_score"], g["score_change"])
+            row(key, g[key], "auto_fails", g["auto_fails"])
+            row(key, g[key], "findings_per_100", g["findings_per_100"])
+    for r in data["rules"]:
+        row("rule", r["rule"], "findings", r["current"], r["previous"], r["change"])
+    for w in data["worst"]:
+        row("worst", w["id"], "score", w["score"])
+    return out.getvalue()
+
+
+def _cell(value):
+    return "" if value is None else value
+
+
+# -- HTML ---------------------------------------------------------------------------------------------------------
+def render_html(report: WeeklyReport, data: dict, exports: dict[str, str]) -> str:
+    template = environment().get_template("weekly.html.j2")
+    return template.render(
+        r=data,
+        headline=[_headline_tile(name, data["headline"][name]) for name in HEADLINE],
+        trend=trend_chart(data["trend"]),
+        categories=bar_chart([(c["label"], c["current"], c["previous"], f"{c['category']}") for c in data["categories"]]),
+        sections=bar_chart([(s["name"], _pct(s["score_rate"]), _pct(s["previous_score_rate"]), "")
+                            for s in data["sections"]], percent=True),
+        exports=exports,
+        nonce=new_nonce(),
+        title=f"质检周报 {data['period']['label']}",
+        generated=datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def _pct(rate):
+    return None if rate is None else round(rate * 100, 1)
+
+
+def _headline_tile(name: str, h: dict) -> dict:
+    fmt = _formatter(name)
+    delta = h["change"]
+    if delta is None:
+        change_text = "上周无数据" if h["previous"] is None else "—"
+    elif name == "pass_rate":
+        change_text = f"{delta * 100:+.1f} 个百分点"
+    elif isinstance(delta, float):
+        change_text = f"{delta:+.1f}"
+    else:
+        change_text = f"{delta:+d}"
+    return {
+        "name": name, "label": HEADLINE_LABELS[name], "value": fmt(h["current"]), "previous": fmt(h["previous"]),
+        "change": change_text, "direction": h["direction"] or "none",
+        "tone": "good" if h["better"] is True else "bad" if h["better"] is False else "neutral",
+    }
+
+
+def _formatter(name: str):
+    if name == "pass_rate":
+        return format_percent
+    if name in ("average_score", "findings_per_100"):
+        return lambda v: "—" if v is None else f"{v:.1f}"
+    return lambda v: "—" if v is None else str(v)
+
+
+def _nice_ceiling(value: float) -> float:
+    if value <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def trend_chart(rows: list[dict], width: int = 1160, height: int = 260) -> dict:
+    """Geometry of the trend chart: conversations as bars (right axis), score and pass rate as lines (0-100)."""
+    left, right, top, bottom = 44, 48, 24, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    n = max(1, len(rows))
+    step = plot_w / n
+    conv_max = _nice_ceiling(max([r["conversations"] for r in rows] + [1]))
+
+    def y(value: float, scale: float = 100.0) -> float:
+        return round(top + plot_h * (1 - value / scale), 1)
+
+    points = []
+    for i, r in enumerate(rows):
+        cx = round(left + step * (i + 0.5), 1)
+        bar_h = plot_h * r["conversations"] / conv_max
+        points.append({
+            "x": cx, "label": r["week"][-3:], "week": r["week"], "first_day": r["first_day"],
+            "bar_x": round(cx - step * 0.3, 1), "bar_w": round(step * 0.6, 1),
+            "bar_y": round(top + plot_h - bar_h, 1), "bar_h": round(bar_h, 1),
+            "conversations": r["conversations"],
+            "score": r["average_score"], "score_y": y(r["average_score"]) if r["average_score"] is not None else None,
+            "pass": _pct(r["pass_rate"]), "pass_y": y(r["pass_rate"] * 100) if r["pass_rate"] is not None else None,
+            "current": i == len(rows) - 1,
+        })
+
+    def path(key: str) -> str:
+        parts, pen_down = [], False
+        for p in points:
+            if p[key] is None:
+                pen_down = False
+                continue
+            parts.append(f"{'L' if pen_down else 'M'}{p['x']},{p[key]}")
+            pen_down = True
+        return " ".join(parts)
+
+    grid = [{"y": y(v), "label": str(v)} for v in (0, 25, 50, 75, 100)]
+    conv_ticks = [{"y": y(v, conv_max), "label": format_score(v if v != int(v) else int(v))}
+                  for v in (0, conv_max / 2, conv_max)]
+    return {"width": width, "height": height, "left": left, "right": width - right, "top": top,
+            "bottom": top + plot_h, "points": points, "score_path": path("score_y"), "pass_path": path("pass_y"),
+            "grid": grid, "conv_ticks": conv_ticks}
+
+
+def bar_chart(rows: list[tuple], width: int = 520, percent: bool = False) -> dict:
+    """Horizontal bars: (label, this period, previous period, id) per row; the previous period as a thin bar."""
+    label_w, value_w, row_h = 130, 70, 30
+    plot_w = width - label_w - value_w
+    scale = 100.0 if percent else _nice_ceiling(max([r[1] or 0 for r in rows] + [r[2] or 0 for r in rows] + [1]))
+    bars = []
+    for i, (label, current, previous, key) in enumerate(rows):
+        top = i * row_h + 4
+        bars.append({
+            "label": label, "key": key, "y": top, "text_y": top + 14,
+            "w": round(plot_w * (current or 0) / scale, 1), "prev_w": round(plot_w * (previous or 0) / scale, 1),
+            "value": "—" if current is None else (f"{current:.1f}%" if percent else str(current)),
+            "previous": "—" if previous is None else (f"{previous:.1f}%" if percent else str(previous)),
+        })
+    return {"width": width, "height": max(row_h, len(rows) * row_h + 8), "label_w": label_w, "plot_w": plot_w,
+            "value_x": label_w + plot_w + 8, "bars": bars, "percent": percent}
+
+
+# -- terminal -----------------------------------------------------------------------------------------------------
+def render_text(report: WeeklyReport, console) -> None:
+    """A summary for the terminal: headline against last week, teams, agents who slipped, top rules, worst."""
+    from rich.table import Table
+    from rich.text import Text
+
+    data = report.to_dict()
+    period, previous = data["period"], data["previous_period"]
+    console.print(Text(f"质检周报 {period['label']}（{period['first_day']} – {period['last_day']}，{data['timezone']}）", style="bold"))
+    console.print(Text(f"对比上期 {previous['label']}；来源 {data['source']}", style="dim"))
+    if not data["figures"]["conversations"]:
+        console.print(Text("本期没有会话。", style="yellow"))
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column, justify in (("指标", "left"), ("本期", "right"), ("上期", "right"), ("变化", "right")):
+        table.add_column(column, justify=justify)
+    for name in HEADLINE:
+        tile = _headline_tile(name, data["headline"][name])
+        arrow = {"up": "↑", "down": "↓", "flat": "→"}.get(tile["direction"], "")
+        style = {"good": "green", "bad": "red"}.get(tile["tone"], "")
+        table.add_row(tile["label"], tile["value"], tile["previous"], Text(f"{tile['change']} {arrow}".strip(), style=style))
+    console.print(table)
+    _group_table(console, "团队", data["teams"], "team")
+    _group_table(console, "客服（平均分从低到高）", data["agents"], "agent", limit=10)
+    if data["rules"]:
+        console.print(Text("\n最常违反的规则", style="bold"))
+        for r in data["rules"][:5]:
+            console.print(Text(f"  {r['current']:>3}  {r['rule']}（{r['label']}，较上期 {r['change']:+d}）"))
+            for e in r["examples"]:
+                console.print(Text(f"       {e['conversation_id']}: {e['excerpt']}", style="dim"))
+    if data["worst"]:
+        console.print(Text("\n最需辅导的会话", style="bold"))
+        for w in data["worst"][:5]:
+            verdict = "一票否决" if w["auto_fail"] else ("合格" if w["passed"] else "不合格")
+            console.print(Text(f"  {w['id']}  {format_score(w['score'])} 分  {verdict}  {w['agent']}  {w['findings']} 个问题"))
+    if data["undated_conversations"]:
+        console.print(Text(f"\n{data['undated_conversations']} 个会话没有开始时间，不属于任何一周。", style="yellow"))
+
+
+def _group_table(console, title: str, rows: list[dict], key: str, limit: int | None = None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = [r for r in rows if r["conversations"]][:limit]
+    if not rows:
+        return
+    console.print(Text(f"\n{title}", style="bold"))
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column, justify in ((key, "left"), ("会话", "right"), ("合格率", "right"), ("平均分", "right"), ("变化", "right"), ("主要问题", "left")):
+        table.add_column(column, justify=justify)
+    for r in rows:
+        delta = r["score_change"]
+        change_text = "新" if r["status"] == "new" else "—" if delta is None else f"{delta:+.1f}"
+        style = "" if delta is None or delta == 0 else "green" if delta > 0 else "red"
+        table.add_row(r[key] or "（未填）", str(r["conversations"]), format_percent(r["pass_rate"]),
+                      "—" if r["average_score"] is None else f"{r['average_score']:.1f}", Text(change_text, style=style),
+                      "、".join(c["label"] for c in r["top_categories"][:2]))
+    console.print(table)

@@ -1,0 +1,265 @@
+"""The SQLite results store: one file, no server, safe for several scans writing at once.
+
+- WAL journal: readers never block the writer and a crash never leaves a half-written transaction.
+- Every write is one `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two writers queue
+  on the busy timeout instead of failing when a read lock cannot be upgraded).
+- Re-scanning a conversation replaces its row and its findings in the same transaction: the same id counts
+  once, with the latest rule pack and scan time.
+- The schema carries a version; opening a store migrates it forward, one transaction per step, and refuses
+  a store written by a newer qa-linter.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterable
+
+from ..masking import Masker, MaskedText, mask_finding
+from .base import ScanResult, StoreError, StoredConversation, StoredFinding
+
+BUSY_TIMEOUT_MS = 60_000
+# A time without a UTC offset lies somewhere between UTC-12 and UTC+14: a range query widens by this much.
+NAIVE_MARGIN = timedelta(hours=14)
+
+# version -> statements that bring the schema from version-1 to version. Append, never edit.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE conversations (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            agent TEXT,
+            team TEXT,
+            started_at TEXT,            -- ISO 8601 as given (with its offset, or naive)
+            started_utc TEXT,           -- for range queries; naive times stored as if UTC
+            started_naive INTEGER NOT NULL DEFAULT 0,
+            messages INTEGER NOT NULL,
+            agent_messages INTEGER NOT NULL,
+            score REAL,                 -- NULL: no section applied
+            passed INTEGER,             -- 1, 0, NULL (no verdict)
+            auto_fail TEXT NOT NULL,    -- JSON list of reasons
+            sections TEXT NOT NULL,     -- JSON: the scorecard's section breakdown
+            findings INTEGER NOT NULL,
+            rule_pack TEXT NOT NULL,
+            scoring_model TEXT NOT NULL,
+            scanned_at TEXT NOT NULL,
+            source TEXT
+        )""",
+        "CREATE INDEX conversations_started ON conversations (started_utc)",
+        """CREATE TABLE findings (
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            message_index INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            category TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            start INTEGER,
+            "end" INTEGER,
+            excerpt TEXT NOT NULL,      -- masked
+            message TEXT NOT NULL,      -- masked
+            PRIMARY KEY (conversation_id, position)
+        )""",
+        "CREATE INDEX findings_rule ON findings (rule)",
+        """CREATE TABLE scans (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            scanned_at TEXT NOT NULL,
+            rule_pack TEXT NOT NULL,
+            scoring_model TEXT NOT NULL,
+            conversations INTEGER NOT NULL
+        )""",
+    ],
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def utc_key(moment: datetime) -> str:
+    """A fixed-width UTC text that sorts like the time it stands for (an aware datetime)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path, masker: Masker | None = None, create: bool = True):
+        self.location = str(path)
+        self.masker = masker or Masker()
+        self._lock = threading.Lock()
+        memory = self.location == ":memory:"
+        if not memory:
+            file = Path(path)
+            if not file.exists() and not create:
+                raise StoreError(f"{file}: no such results store; record scans into it with qa-lint scan --store {file}")
+            if file.is_dir():
+                raise StoreError(f"{file}: is a folder; give the store's file name, e.g. {file / 'results.db'}")
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{file}: cannot create its folder: {exc.strerror or exc}") from None
+        try:
+            # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE … COMMIT), never implicit.
+            self.db = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                      check_same_thread=False)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"{self.location}: cannot use write-ahead logging (journal mode {mode}); is it on a network drive?")
+                self.db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.location}: not a qa-linter results store ({exc})") from None
+
+    # -- schema -------------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.location}: written by a newer qa-linter (schema {version}, this one knows "
+                             f"{SCHEMA_VERSION}); upgrade qa-linter to read it")
+        while version < SCHEMA_VERSION:
+            target = version + 1
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._version() == version:  # another process may have migrated meanwhile
+                    for statement in MIGRATIONS[target]:
+                        self.db.execute(statement)
+                    self.db.execute("DELETE FROM schema_version")
+                    self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            version = self._version()
+
+    def _version(self) -> int:
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    @property
+    def schema_version(self) -> int:
+        return self._version()
+
+    # -- writing ------------------------------------------------------------------------------------------------
+    def record_many(self, results: Iterable[ScanResult]) -> int:
+        rows = [self._rows(r) for r in results]
+        if not rows:
+            return 0
+        with self._lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    for conversation, findings in rows:
+                        self.db.execute("DELETE FROM findings WHERE conversation_id = ?", (conversation[0],))
+                        self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation[0],))
+                        self.db.execute(f"INSERT INTO conversations VALUES ({', '.join('?' * len(conversation))})", conversation)
+                        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.location}: cannot write ({exc}); nothing of this batch was recorded") from None
+        return len(rows)
+
+    def record_scan(self, scanned_at: datetime, rule_pack: str, scoring_model: str, conversations: int) -> None:
+        """A line in the scan log: when, with which rules, how many conversations."""
+        with self._lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.execute("INSERT INTO scans (scanned_at, rule_pack, scoring_model, conversations) VALUES (?, ?, ?, ?)",
+                                (scanned_at.isoformat(), rule_pack, scoring_model, conversations))
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{self.location}: cannot write the scan log ({exc})") from None
+
+    def _rows(self, result: ScanResult) -> tuple[tuple, list[tuple]]:
+        conv, card = result.conversation, result.scorecard
+        start = conv.start_time
+        naive = start is not None and start.tzinfo is None
+        started_utc = None
+        if start is not None:
+            started_utc = utc_key(start.replace(tzinfo=timezone.utc) if naive else start)
+        passed = card.get("passed")
+        conversation = (
+            conv.id, conv.channel, conv.agent, conv.team,
+            start.isoformat() if start else None, started_utc, int(naive),
+            len(conv.messages), sum(1 for m in conv.messages if m.role == "agent"),
+            card.get("score"), None if passed is None else int(bool(passed)),
+            json.dumps(sorted({a["reason"] for a in card.get("auto_fail", [])}), ensure_ascii=False),
+            json.dumps(card.get("sections", []), ensure_ascii=False),
+            len(result.findings), result.rule_pack, result.scoring_model, result.scanned_at.isoformat(), conv.source,
+        )
+        findings = []
+        prepared: dict[int, MaskedText] = {}
+        for position, f in enumerate(result.findings):
+            text = conv.messages[f.message_index].text if 0 <= f.message_index < len(conv.messages) else ""
+            if f.message_index not in prepared:
+                prepared[f.message_index] = self.masker.prepare(text)
+            shown = mask_finding(self.masker, f, text, prepared[f.message_index])
+            findings.append((
+                conv.id, position, f.message_index, f.role, f.rule, f.category, str(f.severity),
+                f.start if shown.located else None, f.end if shown.located else None, shown.excerpt, shown.message,
+            ))
+        return conversation, findings
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def conversations(self, since: datetime, until: datetime) -> list[StoredConversation]:
+        low, high = utc_key(since - NAIVE_MARGIN), utc_key(until + NAIVE_MARGIN)
+        exact_low, exact_high = utc_key(since), utc_key(until)
+        with self._lock:
+            rows = self.db.execute(
+                """SELECT id, channel, agent, team, started_at, messages, agent_messages, score, passed, auto_fail,
+                          sections, rule_pack, scoring_model, scanned_at
+                   FROM conversations
+                   WHERE (started_naive = 0 AND started_utc >= ? AND started_utc < ?)
+                      OR (started_naive = 1 AND started_utc >= ? AND started_utc < ?)
+                   ORDER BY started_utc, id""",
+                (exact_low, exact_high, low, high),
+            ).fetchall()
+            found = self._findings([r[0] for r in rows])
+        return [
+            StoredConversation(
+                id=r[0], channel=r[1], agent=r[2], team=r[3],
+                started_at=datetime.fromisoformat(r[4]) if r[4] else None,
+                messages=r[5], agent_messages=r[6], score=r[7],
+                passed=None if r[8] is None else bool(r[8]),
+                auto_fail=tuple(json.loads(r[9])), sections=tuple(json.loads(r[10])),
+                rule_pack=r[11], scoring_model=r[12], scanned_at=datetime.fromisoformat(r[13]),
+                findings=tuple(found.get(r[0], ())),
+            )
+            for r in rows
+        ]
+
+    def _findings(self, ids: list[str]) -> dict[str, list[StoredFinding]]:
+        out: dict[str, list[StoredFinding]] = {}
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):  # stay under SQLite's variable limit
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"""SELECT conversation_id, rule, category, severity, message_index, start, "end", excerpt, message
+                    FROM findings WHERE conversation_id IN ({marks}) ORDER BY conversation_id, position""",
+                chunk,
+            ):
+                out.setdefault(row[0], []).append(StoredFinding(*row[1:]))
+        return out
+
+    def count(self, undated: bool = False) -> int:
+        where = " WHERE started_utc IS NULL" if undated else ""
+        with self._lock:
+            return int(self.db.execute(f"SELECT COUNT(*) FROM conversations{where}").fetchone()[0])
+
+    def scans(self) -> list[dict]:
+        with self._lock:
+            rows = self.db.execute("SELECT scanned_at, rule_pack, scoring_model, conversations FROM scans ORDER BY id").fetchall()
+        return [dict(zip(("scanned_at", "rule_pack", "scoring_model", "conversations"), r)) for r in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> "SQLiteStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
