@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import QALinterError, RuleError
-from .model import CHANNELS, Conversation, Finding, Severity
+from .model import CHANNELS, Conversation, Finding
 
 # The categories of the built-in rule pack (spec: rule-categories.md); custom packs may add others.
 KNOWN_CATEGORIES = (

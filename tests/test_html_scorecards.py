@@ -42,7 +42,8 @@ def scan(tmp_path: Path, corpus: Path, name: str, *extra: str):
 
 
 @pytest.fixture(scope="module")
-def scanned(tmp_path_factory, corpus_path, builtin_linter):
+def scanned(tmp_path_factory, corpus_path):
+    """The sample corpus scanned with the built-in rule pack, pages masked and unmasked."""
     tmp = tmp_path_factory.mktemp("html")
     cwd = os.getcwd()
     os.chdir(tmp)  # no project configuration of the checkout

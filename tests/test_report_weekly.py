@@ -288,3 +288,15 @@ def test_the_page_in_chromium(world, tmp_path):
     assert requests[0] == page_path.as_uri() and all(r.startswith("file://") for r in requests)
     assert errors == []
     assert (target / "weekly-report.png").stat().st_size > 50_000
+
+
+def test_hostile_names_are_escaped_in_the_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    payload = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+    conv = {"id": f"{payload}-1", "agent": payload, "team": payload, "started_at": "2026-11-24T10:00:00+08:00",
+            "messages": [{"role": "customer", "text": "太慢了"}, {"role": "agent", "text": f"亲{payload}"}]}
+    Path("hostile.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
+    run("report", "weekly", *TEST_PACK, "hostile.jsonl", "--week", "2026-W48", "--out", "out")
+    html = (tmp_path / "out" / "weekly-2026-W48.html").read_text(encoding="utf-8")
+    assert html.count("<script") == 1 and "<img" not in html and "onerror=alert" in html  # as escaped text only
+    assert "&lt;img src=x onerror=alert(1)&gt;&lt;script&gt;" in html

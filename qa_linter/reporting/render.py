@@ -255,7 +255,7 @@ def _group_table(console, title: str, rows: list[dict], key: str, limit: int | N
         return
     console.print(Text(f"\n{title}", style="bold"))
     table = Table(box=None, pad_edge=False, show_edge=False)
-    for column, justify in ((key, "left"), ("会话", "right"), ("合格率", "right"), ("平均分", "right"), ("变化", "right"), ("主要问题", "left")):
+    for column, justify in (({"team": "团队", "agent": "客服"}[key], "left"), ("会话", "right"), ("合格率", "right"), ("平均分", "right"), ("变化", "right"), ("主要问题", "left")):
         table.add_column(column, justify=justify)
     for r in rows:
         delta = r["score_change"]
