@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import regex
 
-from ..text.matching import PATTERN_FLAGS
+from ..text.matching import PATTERN_FLAGS, drop_inside
 from .base import MATCHER_FIELDS, Rule, line_of
 
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
@@ -51,7 +51,7 @@ class JargonRule(Rule):
         hits = self.terms.find(view)
         if hits and self.ignore:
             spans = [m.span() for p in self.ignore for m in p.finditer(view.norm.text, timeout=0.25)]
-            hits = [h for h in hits if not any(s <= h.nstart and h.nend <= e for s, e in spans)]
+            hits = drop_inside(hits, spans)
         return hits
 
     def _explained(self, view, hit, marker_hits) -> bool:

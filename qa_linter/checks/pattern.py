@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..text.lexicon import Term
-from ..text.matching import TermMatcher, keep_longest
+from ..text.matching import TermMatcher, drop_overlapping, keep_longest
 from ..text.normalize import normalize
 from .base import Rule, line_of
 
@@ -69,7 +69,7 @@ class PatternRule(Rule):
                 hits.append(view.hit(nstart, nend))
             if hits and self.exceptions:
                 cancel = self.exceptions.find(view)
-                hits = [h for h in hits if not any(c.nstart < h.nend and h.nstart < c.nend for c in cancel)]
+                hits = drop_overlapping(hits, cancel)
             for hit in keep_longest(hits):
                 yield self.finding(conv, view, hit)
 

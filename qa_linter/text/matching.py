@@ -6,6 +6,8 @@ with a per-match timeout, so one bad pattern cannot hang a scan.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -168,21 +170,61 @@ class TextMatcher:
         if self.exceptions:
             cancel = self.exceptions.find(view)
             if cancel:
-                hits = [h for h in hits if not any(c.nstart < h.nend and h.nstart < c.nend for c in cancel)]
+                hits = drop_overlapping(hits, cancel)
         return keep_longest(hits)
 
     def search(self, view: "MessageView") -> bool:
         return bool(self.find(view))
 
 
+def drop_overlapping(hits: list[Hit], cancel: list[Hit]) -> list[Hit]:
+    """The hits that overlap no cancelling hit (an exception), compared in normalised offsets.
+
+    Sorted cancel spans with a running maximum of their ends answer "does any span that starts before this
+    hit ends reach past its start?" with one bisection, so thousands of hits against thousands of
+    exceptions in one huge message stay n log n instead of n times m.
+    """
+    if not cancel:
+        return hits
+    spans = sorted((c.nstart, c.nend) for c in cancel)
+    starts = [start for start, _ in spans]
+    reach = list(itertools.accumulate((end for _, end in spans), max))
+    kept = []
+    for hit in hits:
+        before = bisect.bisect_left(starts, hit.nend)  # spans that start before the hit ends
+        if before and reach[before - 1] > hit.nstart:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def drop_inside(hits: list[Hit], spans: list[tuple[int, int]]) -> list[Hit]:
+    """The hits that lie inside none of `spans` (normalised offsets); n log n like drop_overlapping."""
+    if not spans:
+        return hits
+    spans = sorted(spans)
+    starts = [start for start, _ in spans]
+    reach = list(itertools.accumulate((end for _, end in spans), max))
+    kept = []
+    for hit in hits:
+        before = bisect.bisect_right(starts, hit.nstart)  # spans that start at or before the hit
+        if before and reach[before - 1] >= hit.nend:
+            continue
+        kept.append(hit)
+    return kept
+
+
 def keep_longest(hits: list[Hit]) -> list[Hit]:
     """Drop hits that lie inside a longer hit (不知道 inside 我不知道) and exact duplicates; sort by position."""
     hits = sorted(hits, key=lambda h: (h.nstart, -(h.nend - h.nstart)))
     kept: list[Hit] = []
+    # In this order every kept hit starts at or before the current one, so the current hit lies inside a
+    # kept hit exactly when it ends no later than the furthest end kept so far: one comparison per hit,
+    # which keeps a huge message with thousands of hits linear (comparing with every kept hit was quadratic).
+    furthest_end = -1
     for hit in hits:
-        if kept and hit.nstart >= kept[-1].nstart and hit.nend <= kept[-1].nend:
-            continue
-        if any(hit.nstart >= k.nstart and hit.nend <= k.nend for k in kept):
+        if hit.nend <= furthest_end:
             continue
         kept.append(hit)
+        furthest_end = hit.nend
     return kept
