@@ -12,7 +12,7 @@ from functools import cached_property
 from .model import Conversation, Message
 from .text.matching import Hit, TermIndex
 from .text.lexicon import Term
-from .text.normalize import NormalizedText, normalize
+from .text.normalize import NormalizedText, normalize, normalize_reference
 from .text.tokenize import Segmenter, WordBoundaries
 
 
@@ -20,6 +20,9 @@ class Toolkit:
     """What compiled rules share: the term index, the segmenter, and (only if a rule needs it) spaCy."""
 
     def __init__(self) -> None:
+        # Reference mode: every shortcut off (the normaliser's fast paths, pattern gates, the emoji pre-check,
+        # segmenting only blocks with a candidate). Slow; tests compare its findings with the normal mode's.
+        self.reference = False
         self.term_index = TermIndex()
         self._user_words: set[str] = set()
         self._token_words: set[str] = set()  # words token patterns name: kept whole in MessageView.doc()
@@ -77,12 +80,19 @@ class MessageView:
 
     @cached_property
     def norm(self) -> NormalizedText:
+        if self.toolkit.reference:
+            return normalize_reference(self.message.text)
         return normalize(self.message.text)
 
     def boundaries(self) -> WordBoundaries:
         b = self.__dict__.get("_boundaries")
         if b is None:
-            b = self.__dict__["_boundaries"] = self.toolkit.segmenter.boundaries(self.norm.text)
+            segmenter = self.toolkit.segmenter
+            if self.toolkit.reference:
+                b = segmenter.full_boundaries(self.norm.text)
+            else:
+                b = segmenter.boundaries(self.norm.text)
+            self.__dict__["_boundaries"] = b
         return b
 
     def term_candidates(self) -> dict[int, list[tuple[int, int, int]]]:
@@ -117,7 +127,18 @@ class ConversationView:
 
     def __init__(self, conversation: Conversation, toolkit: Toolkit):
         self.conversation = conversation
+        self.toolkit = toolkit
         self.messages = [MessageView(m, toolkit) for m in conversation.messages]
+
+    @property
+    def messages(self) -> list[MessageView]:
+        return self._messages
+
+    @messages.setter
+    def messages(self, views: list[MessageView]) -> None:
+        # The pre-send check puts the draft after the context's views; the role lists follow.
+        self._messages = views
+        self._by_role: dict[str, list[MessageView]] = {}
 
     @property
     def id(self) -> str:
@@ -128,6 +149,13 @@ class ConversationView:
         return self.conversation.channel
 
     def by_role(self, role: str | None) -> list[MessageView]:
-        if role in (None, "any"):
-            return [m for m in self.messages if m.role != "system"]
-        return [m for m in self.messages if m.role == role]
+        """The views of one role ("any": all but system), computed once per conversation; do not modify it."""
+        key = "any" if role is None else role
+        found = self._by_role.get(key)
+        if found is None:
+            if key == "any":
+                found = [m for m in self._messages if m.message.role != "system"]
+            else:
+                found = [m for m in self._messages if m.message.role == key]
+            self._by_role[key] = found
+        return found

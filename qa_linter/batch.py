@@ -1,13 +1,16 @@
 """Scanning a stream of inputs: conversations in, (conversation, findings) out, with a running summary."""
 from __future__ import annotations
 
+import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from datetime import datetime
+from typing import Callable, Iterable, Iterator
 
 from .engine import Linter
-from .model import Conversation, Finding, InputProblem, Severity
+from .errors import QALinterError
+from .model import Conversation, Finding, InputProblem, Message, Severity
 
 
 @dataclass
@@ -63,8 +66,20 @@ class ScanSummary:
 
 
 def scan_items(
-    linter: Linter, items: Iterable["Conversation | InputProblem"], summary: ScanSummary
+    linter: Linter,
+    items: Iterable["Conversation | InputProblem"],
+    summary: ScanSummary,
+    jobs: int = 1,
+    linter_factory: "Callable[[], Linter] | None" = None,
 ) -> Iterator[tuple[Conversation, list[Finding]]]:
+    """(conversation, findings) for every conversation of `items`, in input order; problems go to `summary`.
+
+    With `jobs` > 1 the rules run in that many worker processes (see `scan_parallel`); the output is the
+    same, in the same order.
+    """
+    if jobs > 1:
+        yield from scan_parallel(linter, items, summary, jobs, linter_factory)
+        return
     for item in items:
         if isinstance(item, InputProblem):
             summary.skip(item)
@@ -72,3 +87,153 @@ def scan_items(
         findings = linter.scan(item)
         summary.add(item, findings)
         yield item, findings
+
+
+# -- parallel scanning ----------------------------------------------------------------------------------------
+# Reading stays here (streaming, in order); conversations go to worker processes in chunks, and findings come
+# back chunk by chunk in the order the chunks were sent, so the output is that of one process.
+POOL_THRESHOLD = 300  # conversations: an input with fewer is scanned here (starting workers would cost more)
+CHUNK_MESSAGES = 2_000  # a chunk closes at this many messages (about 200 chat conversations) …
+CHUNK_CONVERSATIONS = 500  # … or this many conversations
+IN_FLIGHT_PER_WORKER = 3  # chunks sent and not yet collected, per worker: bounds memory, keeps workers busy
+
+
+class WorkerFailed(QALinterError):
+    """A worker process died (killed, out of memory); the scan cannot vouch for its output."""
+
+
+def default_jobs() -> int:
+    """The number of CPU cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def scan_parallel(
+    linter: Linter,
+    items: Iterable["Conversation | InputProblem"],
+    summary: ScanSummary,
+    jobs: int,
+    linter_factory: "Callable[[], Linter] | None" = None,
+) -> Iterator[tuple[Conversation, list[Finding]]]:
+    """`scan_items` with the rules in `jobs` worker processes; same results, same order.
+
+    Workers get the rules once: on platforms that fork they inherit `linter` as it is; elsewhere they call
+    `linter_factory` (a picklable callable returning an equal Linter), and without one the scan stays in
+    this process. Until POOL_THRESHOLD conversations have been read nothing is started, so a small input
+    is scanned here at no extra cost. At most jobs × IN_FLIGHT_PER_WORKER chunks are out at a time, so
+    memory does not grow with the input. Rule problems found by the workers reach `linter.rule_problems`.
+    """
+    import multiprocessing
+
+    stream = iter(items)
+    head: list[Conversation] = []
+    for item in stream:
+        if isinstance(item, InputProblem):
+            summary.skip(item)
+            continue
+        head.append(item)
+        if len(head) >= POOL_THRESHOLD:
+            break
+    else:  # the whole input was read: too little to be worth worker processes
+        yield from scan_items(linter, head, summary)
+        return
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if not fork and linter_factory is None:
+        yield from scan_items(linter, _chain(head, stream), summary)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    global _INHERITED
+    _INHERITED = linter if fork else None
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                                 initargs=(None if fork else linter_factory,)) as pool:
+            pending: deque = deque()
+            for chunk in _chunks(_chain(head, stream), summary):
+                pending.append((chunk, pool.submit(_scan_chunk, [_portable(c) for c in chunk])))
+                while len(pending) >= jobs * IN_FLIGHT_PER_WORKER:
+                    yield from _collect(linter, summary, *pending.popleft())
+            while pending:
+                yield from _collect(linter, summary, *pending.popleft())
+    except BrokenProcessPool as exc:
+        raise WorkerFailed(f"a worker process stopped unexpectedly ({exc}); run again with --jobs 1") from None
+    finally:
+        _INHERITED = None
+
+
+def _chain(head: list, rest: Iterator) -> Iterator:
+    yield from head
+    yield from rest
+
+
+def _chunks(items: Iterable["Conversation | InputProblem"], summary: ScanSummary) -> Iterator[list[Conversation]]:
+    chunk: list[Conversation] = []
+    messages = 0
+    for item in items:
+        if isinstance(item, InputProblem):
+            summary.skip(item)
+            continue
+        chunk.append(item)
+        messages += len(item.messages)
+        if messages >= CHUNK_MESSAGES or len(chunk) >= CHUNK_CONVERSATIONS:
+            yield chunk
+            chunk, messages = [], 0
+    if chunk:
+        yield chunk
+
+
+def _collect(linter: Linter, summary: ScanSummary, chunk: list[Conversation], future) -> Iterator[tuple[Conversation, list[Finding]]]:
+    results, problems = future.result()
+    for rule_id, reason in problems.items():
+        linter._problem(rule_id, reason)
+    for conv, findings in zip(chunk, results):
+        summary.add(conv, findings)
+        yield conv, findings
+
+
+# A conversation travels to a worker as plain values with times as ISO strings: several times cheaper to
+# pickle than the objects (each datetime would carry its own time-zone object), and rebuilt exactly.
+def _portable(conv: Conversation) -> tuple:
+    return (
+        conv.id, conv.channel, conv.agent, conv.team, _iso(conv.started_at), conv.meta, conv.source,
+        [(m.index, m.role, m.text, _iso(m.ts)) for m in conv.messages],
+    )
+
+
+def _rebuilt(values: tuple) -> Conversation:
+    conv_id, channel, agent, team, started_at, meta, source, messages = values
+    return Conversation(
+        conv_id, [Message(i, role, text, _time(ts)) for i, role, text, ts in messages],
+        channel, agent, team, _time(started_at), meta, source,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+# -- in the worker processes ------------------------------------------------------------------------------------
+_INHERITED: Linter | None = None  # set in the parent just before forking; a forked worker finds it here
+_WORKER: Linter | None = None
+
+
+def _start_worker(linter_factory: "Callable[[], Linter] | None") -> None:
+    import signal
+
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the pool
+    _WORKER = _INHERITED if linter_factory is None else linter_factory()
+    _WORKER.rule_problems.clear()  # report only what this worker finds
+
+
+def _scan_chunk(chunk: list[tuple]) -> tuple[list[list[Finding]], dict[str, str]]:
+    linter = _WORKER
+    results = [linter.scan(_rebuilt(values)) for values in chunk]
+    return results, dict(linter.rule_problems)

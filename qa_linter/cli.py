@@ -114,9 +114,10 @@ def main():
 @click.option("--no-mask", is_flag=True, help="Show customer PII (phone, ID, card numbers, e-mail) unmasked in HTML pages.")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False), help="Record results in this SQLite store [default: setting `store`].")
 @click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes for the rules [default: setting `jobs`, else the number of CPU cores].")
 @with_rule_options
 def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding,
-         html_dir, scorecard_path, no_mask, store_path, no_store, **rule_args):
+         html_dir, scorecard_path, no_mask, store_path, no_store, jobs, **rule_args):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from .batch import ScanSummary, scan_items
     from .outputs.text import print_statistics, print_summary
@@ -144,7 +145,7 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
         sinks += _report_sinks(html_dir, scoring, masker, None if no_store else _store_location(store_path, linter.config), linter)
         items = read_paths(paths, input_format, options=reader_options, progress=progress)
-        for conv, findings in scan_items(linter, items, summary):
+        for conv, findings in _scan_stream(linter, items, summary, _jobs(jobs, linter.config), rule_args):
             extra = _score_extra(scoring, conv, findings)
             for sink in sinks:
                 sink.conversation(conv, findings, extra)
@@ -164,6 +165,30 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
             out.close()
     print_summary(_stderr_console(color), summary, quiet)
     sys.exit(_exit_code(summary, fail_on, exit_zero))
+
+
+def _jobs(option, config) -> int:
+    """--jobs, else the `jobs` setting, else one worker per CPU core (see docs/performance.md)."""
+    from .batch import default_jobs
+
+    value = option if option is not None else config.get("jobs")
+    if value is None:
+        return default_jobs()
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserError(f"jobs {value!r} must be a whole number of at least 1")
+    return value
+
+
+def _scan_stream(linter, items, summary, jobs, rule_args):
+    """scan_items over `jobs` processes; workers that cannot fork rebuild the rules from the same options."""
+    from functools import partial
+
+    from .batch import WorkerFailed, scan_items
+
+    try:
+        yield from scan_items(linter, items, summary, jobs=jobs, linter_factory=partial(load_linter, **rule_args))
+    except WorkerFailed as exc:
+        raise UserError(str(exc)) from None
 
 
 def _scoring_and_masker(linter, scorecard_path, no_mask):

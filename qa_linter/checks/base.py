@@ -279,7 +279,7 @@ class Rule:
                 compiled.append(regex.compile(str(p), PATTERN_FLAGS, **named_lists))
             except (regex.error, KeyError) as exc:
                 ctx.error(f"bad regular expression {p!r}: {exc}", line)
-        return PatternMatcher(compiled) if compiled else None
+        return PatternMatcher(compiled, ctx.toolkit.term_index) if compiled else None
 
     # -- checking ------------------------------------------------------------------------------------------------
     def applies_to(self, conv: "ConversationView") -> bool:

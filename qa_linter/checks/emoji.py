@@ -8,12 +8,26 @@ lexicons matched by `phrases` rules of the same category.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 from .base import Rule
 from ..text.matching import Hit
 
 _PRESENTATION = regex.compile(r"\p{Emoji_Presentation}")
+
+
+@lru_cache(maxsize=1)
+def emoji_characters() -> frozenset[str]:
+    """Every non-ASCII character of every sequence the `emoji` package knows (about 1,450).
+
+    Each sequence emoji_list can report is made of these (ZWJ sequences join known emoji), so a message
+    with none of them holds no emoji and emoji_list, which costs about 20 times this test, is skipped.
+    """
+    import emoji
+
+    return frozenset(ch for sequence in emoji.EMOJI_DATA for ch in sequence if not ch.isascii())
 
 
 class EmojiRule(Rule):
@@ -37,9 +51,10 @@ class EmojiRule(Rule):
     def check(self, conv):
         import emoji
 
+        candidates = None if conv.toolkit.reference else emoji_characters()
         for view in self.scope.select(conv):
             text = view.text
-            if text.isascii():
+            if text.isascii() or (candidates is not None and candidates.isdisjoint(text)):
                 continue
             for item in emoji.emoji_list(text):
                 seq = item["emoji"]

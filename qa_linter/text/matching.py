@@ -17,6 +17,7 @@ import regex
 
 from .lexicon import Term
 from .normalize import normalize
+from .prefilter import required_literals
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
@@ -121,11 +122,22 @@ class TermMatcher:
 
 
 class PatternMatcher:
-    """Regular expressions (the `regex` module) over the normalised text."""
+    """Regular expressions (the `regex` module) over the normalised text.
 
-    def __init__(self, patterns: Iterable["str | regex.Pattern"]):
+    Given the shared TermIndex, each pattern that has required literals (see prefilter.py) registers them
+    there as its gate: the pattern runs on a message only when the index found one of them in it.
+    """
+
+    def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None):
         self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, PATTERN_FLAGS) for p in patterns]
         self.sources = [p.pattern for p in self.compiled]
+        self._gates: list[int | None] = [None] * len(self.compiled)
+        if index is not None:
+            for i, pattern in enumerate(self.compiled):
+                literals = required_literals(pattern)
+                if literals:
+                    self._gates[i] = index.register(sorted(literals))
+        self._gated = any(gate is not None for gate in self._gates)
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
@@ -133,7 +145,10 @@ class PatternMatcher:
     def find(self, view: "MessageView") -> list[Hit]:
         text = view.norm.text
         hits = []
-        for pattern in self.compiled:
+        present = view.term_candidates() if self._gated and not view.toolkit.reference else None
+        for pattern, gate in zip(self.compiled, self._gates):
+            if gate is not None and present is not None and gate not in present:
+                continue  # none of the literals every match needs is in the text
             try:
                 for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
                     if m.end() > m.start():

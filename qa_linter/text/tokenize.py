@@ -93,6 +93,15 @@ class Segmenter:
     def boundaries(self, text: str) -> "WordBoundaries":
         return WordBoundaries(self, text)
 
+    def full_boundaries(self, text: str) -> "FullBoundaries":
+        """The plain way: the whole text segmented at once, no cache (the reference the fast path must equal)."""
+        ends: set[int] = set()
+        pos = 0
+        for word in self._load().cut(text, HMM=False):
+            pos += len(word)
+            ends.add(pos)
+        return FullBoundaries(len(text), frozenset(ends))
+
     # -- words (for token patterns) --------------------------------------------------------------------------
     def words(self, text: str) -> list[tuple[str, int, int]]:
         """Words of `text` with their offsets (the same segmentation as the boundaries); no whitespace."""
@@ -137,6 +146,22 @@ class WordBoundaries:
             return True  # not strictly inside a block: every character there is its own token
         start = self._starts[i]
         return (pos - start) in self._seg.block_boundaries(self._text[start : self._ends[i]])
+
+    def covers(self, start: int, end: int) -> bool:
+        return self.is_boundary(start) and self.is_boundary(end)
+
+
+class FullBoundaries:
+    """Word boundaries of a text segmented whole (see Segmenter.full_boundaries); the WordBoundaries interface."""
+
+    __slots__ = ("_length", "_ends")
+
+    def __init__(self, length: int, ends: frozenset[int]):
+        self._length = length
+        self._ends = ends
+
+    def is_boundary(self, pos: int) -> bool:
+        return pos <= 0 or pos >= self._length or pos in self._ends
 
     def covers(self, start: int, end: int) -> bool:
         return self.is_boundary(start) and self.is_boundary(end)

@@ -1,0 +1,213 @@
+"""Required literals of a regular expression: an exact, cheap test for "this pattern cannot match here".
+
+Rule patterns run on the normalised text of every message in their scope, yet most messages cannot match
+most patterns: a mobile number needs one of 13…19, an e-mail address needs "@", a credential request needs
+one of 密码/验证码/…, a remote-assistance trigger needs 远程 or a tool's name. `required_literals()` works out
+such a set of strings for a pattern: every match contains at least one of them. PatternMatcher puts the set
+into the shared Aho-Corasick automaton, so the one pass over a message that finds candidate terms also
+tells each pattern whether it can match at all; a pattern whose literals are absent is not run.
+
+The answer is exact or absent, never a guess. The pattern is read with Python's own regular-expression
+parser after the `regex`-only parts are replaced by what they mean for this purpose (`\\L<name>` by the
+alternation of its list, `\\p{…}` by a class the analysis treats as "any character"). Anything the
+analysis does not understand (a negated class, a back-reference, scoped flags, fuzzy matching, POSIX
+classes, version-1 or full-case-folding patterns) contributes no requirement, and a pattern with no
+requirement left simply always runs.
+
+Case: rule patterns are compiled with IGNORECASE and run on the normalised text, which is lower case and
+NFKC-folded. A literal ASCII letter therefore stands for its lower-case form only (every other character
+that matches a letter case-insensitively, such as the Kelvin sign or the long s, is folded to the plain
+letter by the normaliser; tests check that), and a cased non-ASCII letter is treated as unknown.
+"""
+from __future__ import annotations
+
+import re
+from itertools import product
+from re import _constants as C  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+import regex
+
+MAX_EXACT = 64  # strings in the set of every text a sub-pattern can match
+MAX_REQUIRED = 512  # strings in one set of required literals
+_REFUSED_FLAGS = regex.V1 | regex.FULLCASE | regex.REVERSE | regex.BESTMATCH | regex.ENHANCEMATCH | regex.POSIX | regex.WORD
+# regex-only syntax Python's parser would read with another meaning: POSIX classes, fuzzy constraints.
+_REFUSED_SYNTAX = re.compile(r"\[:\^?[A-Za-z]+:\]|(?<!\\N)\{\s*[A-Za-z]|\(\?[a-zA-Z]*[rfbewpV]")
+# \\L<name>, \\p{…}/\\P{…}/\\pL; an escaped backslash is matched first so that \\\\p stays literal.
+_REGEX_ONLY = re.compile(r"\\\\|\\L<(\w+)>|\\[pP](?:\{[^}]*\}|[A-Za-z])")
+
+
+def required_literals(pattern: "regex.Pattern") -> frozenset[str] | None:
+    """Strings one of which every non-empty match of `pattern` contains, or None when that cannot be told."""
+    if pattern.flags & _REFUSED_FLAGS:
+        return None
+    source = _python_syntax(pattern.pattern, getattr(pattern, "named_lists", {}) or {})
+    if source is None or _REFUSED_SYNTAX.search(source):
+        return None
+    try:
+        parsed = sre_parse.parse(source, re.IGNORECASE if pattern.flags & regex.IGNORECASE else 0)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    ignore_case = bool(pattern.flags & regex.IGNORECASE)
+    _exact, required = _Analysis(ignore_case).sequence(list(parsed))
+    return required
+
+
+def _python_syntax(source: str, named_lists: dict) -> str | None:
+    missing = False
+
+    def replace(m: re.Match) -> str:
+        nonlocal missing
+        text = m.group(0)
+        if text == "\\\\":
+            return text
+        if m.group(1) is not None:
+            values = named_lists.get(m.group(1))
+            if values is None:
+                missing = True
+                return text
+            return "(?:" + "|".join(re.escape(v) for v in sorted(values)) + ")" if values else "(?!)"
+        return r"\s"  # a Unicode property: to the analysis, a class of unknown characters
+
+    out = _REGEX_ONLY.sub(replace, source)
+    return None if missing else out
+
+
+class _Analysis:
+    """Each node gives (exact, required): every string it can match (if few), and a required-literal set."""
+
+    def __init__(self, ignore_case: bool):
+        self.ignore_case = ignore_case
+
+    def char(self, code: int) -> str | None:
+        ch = chr(code)
+        if not self.ignore_case:
+            return ch
+        if ch.isascii():
+            return ch.lower()
+        if ch.lower() != ch or ch.upper() != ch:
+            return None  # a cased letter beyond ASCII: other characters may match it
+        return ch
+
+    def sequence(self, items: list) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        candidates: list[frozenset[str]] = []
+        run: frozenset[str] | None = frozenset({""})  # concatenation of the exact items since the last break
+        whole: frozenset[str] | None = frozenset({""})
+        for item in items:
+            exact, required = self.node(item)
+            if required:
+                candidates.append(required)
+            if exact is None:
+                _keep(candidates, run)
+                run = frozenset({""})
+                whole = None
+                continue
+            joined = _concat(run, exact)
+            if joined is None:
+                _keep(candidates, run)
+                joined = exact
+            run = joined
+            whole = _concat(whole, exact) if whole is not None else None
+        _keep(candidates, run)
+        return whole, _best(candidates)
+
+    def node(self, item) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        op, av = item
+        if op is C.LITERAL:
+            ch = self.char(av)
+            return (frozenset({ch}), frozenset({ch})) if ch is not None else (None, None)
+        if op is C.IN:
+            chars = self.char_set(av)
+            return (chars, chars) if chars is not None else (None, None)
+        if op is C.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if add_flags or del_flags:
+                return None, None
+            return self.sequence(list(body))
+        if op is C.ATOMIC_GROUP:
+            return self.sequence(list(av))
+        if op is C.BRANCH:
+            return self.branch(av[1])
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            return self.repeat(*av)
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            return frozenset({""}), None  # zero width: consumes nothing, requires nothing of the match
+        return None, None  # ANY, NOT_LITERAL, CATEGORY, GROUPREF, GROUPREF_EXISTS, …
+
+    def char_set(self, members) -> frozenset[str] | None:
+        chars: set[str] = set()
+        for op, av in members:
+            if op is C.LITERAL:
+                codes = [av]
+            elif op is C.RANGE and av[1] - av[0] < MAX_EXACT:
+                codes = range(av[0], av[1] + 1)
+            else:
+                return None  # NEGATE, CATEGORY, a wide range
+            for code in codes:
+                ch = self.char(code)
+                if ch is None:
+                    return None
+                chars.add(ch)
+        return frozenset(chars) if 0 < len(chars) <= MAX_EXACT else None
+
+    def branch(self, alternatives) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        exact: set[str] | None = set()
+        required: set[str] | None = set()
+        for alternative in alternatives:
+            e, r = self.sequence(list(alternative))
+            if exact is not None:
+                exact = exact | e if e is not None and len(exact) + len(e) <= MAX_EXACT else None
+            own = r if r is not None else (e if e is not None and "" not in e else None)
+            if required is not None:
+                required = required | own if own is not None and len(required) + len(own) <= MAX_REQUIRED else None
+        return (frozenset(exact) if exact is not None else None), (_reduced(required) if required else None)
+
+    def repeat(self, low: int, high, body) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        exact, required = self.sequence(list(body))
+        if low == 0:
+            if high == 1 and exact is not None:
+                return exact | {""}, None
+            return None, None
+        if exact is not None and "" not in exact:
+            # At least `low` copies follow each other: their concatenations are required (a few of them).
+            copies: frozenset[str] | None = exact
+            for _ in range(min(low, 3) - 1):
+                longer = _concat(copies, exact)
+                if longer is None:
+                    break
+                copies = longer
+            required = _best([c for c in (required, copies) if c])
+            if low == high and low <= 4:
+                whole: frozenset[str] | None = exact
+                for _ in range(low - 1):
+                    whole = _concat(whole, exact) if whole is not None else None
+                return whole, required
+        return None, required
+
+
+def _concat(left: frozenset[str] | None, right: frozenset[str]) -> frozenset[str] | None:
+    if left is None or len(left) * len(right) > MAX_EXACT:
+        return None
+    return frozenset(a + b for a, b in product(left, right))
+
+
+def _keep(candidates: list, run: frozenset[str] | None) -> None:
+    if run and "" not in run:
+        candidates.append(run)
+
+
+def _reduced(strings) -> frozenset[str]:
+    """Drop every string that contains a shorter one of the set: any text holding it holds the shorter too."""
+    kept: list[str] = []
+    for s in sorted(set(strings), key=len):
+        if not any(k in s for k in kept):
+            kept.append(s)
+    return frozenset(kept)
+
+
+def _best(candidates) -> frozenset[str] | None:
+    """The most selective set: longest shortest string, then fewest strings."""
+    usable = [_reduced(c) for c in candidates if c and "" not in c]
+    if not usable:
+        return None
+    return max(usable, key=lambda s: (min(map(len, s)), -len(s)))

@@ -1,0 +1,198 @@
+"""The fast path finds exactly what the plain path finds.
+
+The plain path (`Toolkit.reference`) folds every message character by character, segments every message
+whole before any question about word boundaries, runs every regular expression on every message and asks
+the `emoji` package about every non-ASCII message. The fast path skips work it can prove useless; these
+tests hold it to the same findings on the labelled sample corpus and on a generated benchmark corpus.
+"""
+from __future__ import annotations
+
+import gc
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa_linter import Linter
+from qa_linter.canonical import conversation_from_dict
+from qa_linter.text.matching import PATTERN_FLAGS, PatternMatcher
+from qa_linter.text.normalize import normalize, normalize_reference
+from qa_linter.text.prefilter import required_literals
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate_corpus", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated_conversations():
+    """400 conversations of the benchmark generator (seeded, so every run checks the same ones)."""
+    stream = _generator().conversations(seed=8)
+    return [conversation_from_dict(next(stream)) for _ in range(400)]
+
+
+@pytest.fixture(scope="module")
+def sample_conversations(corpus_conversations):
+    return [conversation_from_dict(c) for c in corpus_conversations]
+
+
+@pytest.fixture(scope="module")
+def reference_linter():
+    linter = Linter.from_config()
+    linter.pack.toolkit.reference = True
+    return linter
+
+
+@pytest.fixture(scope="module")
+def fast_linter():
+    return Linter.from_config()
+
+
+def _findings(linter, conversations):
+    return [[f.to_dict() for f in linter.scan(conv)] for conv in conversations]
+
+
+@pytest.mark.parametrize("corpus", ["sample_conversations", "generated_conversations"])
+def test_fast_and_reference_paths_give_identical_findings(corpus, request, fast_linter, reference_linter):
+    conversations = request.getfixturevalue(corpus)
+    fast = _findings(fast_linter, conversations)
+    reference = _findings(reference_linter, conversations)
+    assert sum(map(len, reference)) > 0
+    for conv, got, expected in zip(conversations, fast, reference):
+        assert got == expected, conv.id
+    assert not fast_linter.rule_problems and not reference_linter.rule_problems
+
+
+def test_the_generated_corpus_exercises_every_category(generated_conversations, fast_linter):
+    """A benchmark corpus without findings would prove nothing about the fast path."""
+    categories = {f.category for conv in generated_conversations for f in fast_linter.scan(conv)}
+    expected = {r.category for r in fast_linter.rules}
+    assert expected - categories <= {"credential-request", "remote-no-consent"}  # rare on purpose
+    assert len(categories) >= 10
+
+
+def test_the_generator_is_deterministic():
+    first = _generator().conversations(seed=3)
+    second = _generator().conversations(seed=3)
+    assert [next(first) for _ in range(20)] == [next(second) for _ in range(20)]
+
+
+# -- the normaliser's three paths equal the per-character fold ------------------------------------------------
+ALPHABET = (
+    list("我不知道亲您好这归管") + list("親這個問題歸說們沈藉瞭") + list("ＡＢａｂ１２ABab12") + list("ΣσςİıſK")
+    + [" ", "\u3000", "\u200b", "\u200d", "\ufeff", "\t", "\n", "\r", "\x1c", "\xa0", "\u2028", "\u0301"]
+    + list(".-_*/\\|~^+='\"`·•、，。！？") + ["ﬁ", "①", "é", "😊", "\ufe0f", "𠀀"]
+)
+
+
+def _offsets(n):
+    return [n.to_original(i, i + 1) for i in range(len(n.text))], n.to_original(len(n.text), len(n.text))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(ALPHABET), max_size=30).map("".join))
+def test_normalize_equals_the_per_character_fold(text):
+    fast, plain = normalize(text), normalize_reference(text)
+    assert fast.text == plain.text
+    assert _offsets(fast) == _offsets(plain)
+
+
+def test_normalize_equals_the_per_character_fold_on_both_corpora(sample_conversations, generated_conversations):
+    for conv in sample_conversations + generated_conversations:
+        for m in conv.messages:
+            fast, plain = normalize(m.text), normalize_reference(m.text)
+            assert (fast.text, _offsets(fast)) == (plain.text, _offsets(plain)), m.text
+
+
+# -- pattern gates ---------------------------------------------------------------------------------------------
+def _required(pattern, **lists):
+    return required_literals(regex.compile(pattern, PATTERN_FLAGS, **lists))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("您自己(看|查)", {"您自己看", "您自己查"}),
+        ("(你|您)(就|还是)?自己", {"你自己", "您自己", "你就自己", "您就自己", "你还是自己", "您还是自己"}),
+        ("(把|将)[^。]{0,6}(验证码|密码)", {"验证码", "密码"}),  # the longer alternatives win
+        ("(?<![\\d*])1[3-9]\\d{9}", {f"1{d}" for d in "3456789"}),
+        ("[a-z0-9.]+@[a-z0-9-]+", {"@"}),
+        ("[?？]{3,}", {a + b + c for a in "?？" for b in "?？" for c in "?？"}),
+        ("TeamViewer|ToDesk", {"teamviewer", "todesk"}),  # IGNORECASE: the lower-case form of the text
+        ("^(hi|hello)\\b", {"hi", "hello"}),
+        ("x{2}", {"xx"}),
+        ("(?i:ab)cd", {"cd"}),  # scoped flags: that group requires nothing
+        ("\\N{DIGIT ONE}23", {"123"}),
+        ("订单号(是)?\\d+", {"订单号"}),
+    ],
+)
+def test_required_literals(pattern, expected):
+    assert _required(pattern) == expected
+
+
+def test_named_lists_are_expanded():
+    assert _required("(\\L<tools>)(码|号)", tools=["向日葵", "todesk"]) == {
+        "向日葵码", "向日葵号", "todesk码", "todesk号"}
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "a?", "(abc)*", "a|b|", ".+", "[^a]+", "\\d+", "\\p{Han}+",  # may match empty, or only unknown classes
+        "(?:abc){e<=1}", "[[:alpha:]]x",  # fuzzy matching and POSIX classes: not read at all
+        "(?r)abc", "(?V1)abc",  # reverse and version-1 patterns
+        "(.)\\1",  # a back-reference contributes nothing
+    ],
+)
+def test_patterns_without_a_provable_requirement_always_run(pattern):
+    assert required_literals(regex.compile(pattern, regex.IGNORECASE)) is None
+
+
+def test_a_cased_letter_beyond_ascii_is_never_a_literal():
+    assert _required("Σ") is None  # σ and ς both match it case-insensitively
+    assert _required("abΣ") == {"ab"}
+
+
+def test_folded_text_holds_no_other_character_that_matches_an_ascii_letter():
+    """The gates look for lower-case ASCII in the folded text; no other character there may stand in for one.
+
+    Only cased characters have case-insensitive partners, so folding each of them covers every case.
+    """
+    letter = regex.compile("[a-z]", regex.IGNORECASE)
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if ch.lower() == ch.upper() or 0xD800 <= cp <= 0xDFFF:
+            continue
+        for out in normalize(ch).text:
+            assert not letter.fullmatch(out) or "a" <= out <= "z", (hex(cp), out)
+
+
+def _loaded_patterns():
+    """Every compiled pattern of every rule pack loaded in this process (the built-in pack among them)."""
+    found = {id(p): p for m in gc.get_objects() if isinstance(m, PatternMatcher) for p in m.compiled}
+    return list(found.values())
+
+
+def test_every_gated_pattern_matches_only_where_one_of_its_literals_is(
+    fast_linter, sample_conversations, generated_conversations
+):
+    texts = {normalize(m.text).text for conv in sample_conversations + generated_conversations for m in conv.messages}
+    gated = [(p, lits) for p in _loaded_patterns() if (lits := required_literals(p))]
+    assert len(gated) > 30
+    matched = 0
+    for pattern, literals in gated:
+        for text in texts:
+            if any(m.end() > m.start() for m in pattern.finditer(text)):
+                matched += 1
+                assert any(lit in text for lit in literals), (pattern.pattern, text)
+    assert matched > 100

@@ -1,0 +1,186 @@
+"""`qa-lint scan --jobs N`: worker processes, the same output in the same order, bounded work in flight."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa_linter import Linter, batch
+from qa_linter.batch import ScanSummary, scan_items
+from qa_linter.canonical import conversation_from_dict
+from qa_linter.model import InputProblem
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW_RULE = """
+rules:
+  - id: t-backtracking
+    type: regex
+    category: banned-phrase
+    severity: error
+    message: "catastrophic"
+    pattern: '(a|aa)+$'
+"""
+
+
+def _generated(count: int, seed: int = 11) -> list[dict]:
+    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate_corpus", module)
+    spec.loader.exec_module(module)
+    stream = module.conversations(seed=seed)
+    return [next(stream) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    """350 generated conversations (past the pool threshold) with two unreadable lines among them."""
+    path = tmp_path_factory.mktemp("jobs") / "bench.jsonl"
+    lines = [json.dumps(c, ensure_ascii=False) for c in _generated(350)]
+    lines.insert(120, "{not json")
+    lines.insert(300, json.dumps({"id": "bad", "messages": "nope"}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "qa_linter.cli", "scan", *args], capture_output=True, text=True,
+                          encoding="utf-8", cwd=cwd, timeout=300)
+
+
+def _without_timing(report: dict) -> dict:
+    report["summary"].pop("elapsed_seconds", None)
+    return report
+
+
+def test_two_workers_print_what_one_process_prints(corpus_file, tmp_path):
+    one = _cli(str(corpus_file), "--format", "json", "--jobs", "1", cwd=tmp_path)
+    two = _cli(str(corpus_file), "--format", "json", "--jobs", "2", cwd=tmp_path)
+    assert one.returncode == two.returncode == 2, one.stderr  # the two bad lines make it exit 2
+    first, second = _without_timing(json.loads(one.stdout)), _without_timing(json.loads(two.stdout))
+    assert first == second
+    assert first["summary"]["conversations"] == 350 and first["summary"]["skipped"] == 2
+    assert first["summary"]["findings"] > 100
+    assert one.stderr == two.stderr.replace(_elapsed(two.stderr), _elapsed(one.stderr))
+
+
+def _elapsed(text: str) -> str:
+    import re
+
+    found = re.search(r"\d+(\.\d+)? ?s\b", text)
+    return found.group(0) if found else ""
+
+
+def test_jsonl_output_is_byte_for_byte_the_same(corpus_file, tmp_path):
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        _cli(str(corpus_file), "--format", "jsonl", "--jobs", jobs, "-o", str(out), cwd=tmp_path)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 10_000
+
+
+def test_rule_problems_found_in_workers_reach_the_summary(tmp_path):
+    rules = tmp_path / "slow.yaml"
+    rules.write_text(SLOW_RULE, encoding="utf-8")
+    conversations = [{"id": f"c-{i}", "messages": [{"role": "agent", "text": "您好"}]} for i in range(400)]
+    conversations[250]["messages"][0]["text"] = "a" * 60 + "!"
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in conversations), encoding="utf-8")
+    result = _cli(str(path), "--no-builtin", "--rules", str(rules), "--jobs", "2", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 2
+    summary = json.loads(result.stdout)["summary"]
+    assert "t-backtracking" in summary["rule_problems"]
+    assert "timed out" in summary["rule_problems"]["t-backtracking"]
+
+
+def test_a_bad_jobs_setting_is_a_usage_error(tmp_path, corpus_file):
+    (tmp_path / "qa-linter.yaml").write_text("jobs: many\n", encoding="utf-8")
+    result = _cli(str(corpus_file), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "jobs 'many' must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- the API: when a pool starts, order, bounded reading --------------------------------------------------------
+@pytest.fixture(scope="module")
+def linter():
+    return Linter.from_config()
+
+
+@pytest.fixture(scope="module")
+def conversations():
+    return [conversation_from_dict(c) for c in _generated(700, seed=5)]
+
+
+class _NoPool:
+    def __init__(self, *args, **kwargs):
+        raise AssertionError("a worker pool was started")
+
+
+def test_one_job_never_starts_a_pool(monkeypatch, linter, conversations):
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", _NoPool)
+    assert len(list(scan_items(linter, conversations, ScanSummary(), jobs=1))) == len(conversations)
+
+
+def test_a_small_input_is_scanned_without_a_pool(monkeypatch, linter, conversations):
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", _NoPool)
+    small = conversations[: batch.POOL_THRESHOLD - 1]
+    expected = [linter.scan(c) for c in small]
+    got = [findings for _, findings in scan_items(linter, small, ScanSummary(), jobs=2)]
+    assert got == expected
+
+
+def test_parallel_results_come_back_in_input_order(linter, conversations):
+    items = list(conversations)
+    items.insert(400, InputProblem("in.jsonl", 401, "not JSON"))
+    serial, parallel = ScanSummary(), ScanSummary()
+    expected = [(c.id, f) for c, f in scan_items(linter, items, serial)]
+    got = [(c.id, f) for c, f in scan_items(linter, items, parallel, jobs=2)]
+    assert got == expected
+    assert parallel.to_dict() | {"elapsed_seconds": 0} == serial.to_dict() | {"elapsed_seconds": 0}
+
+
+def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversations, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_CONVERSATIONS", 20)
+    pulled = 0
+
+    def counted():
+        nonlocal pulled
+        for conv in conversations:
+            pulled += 1
+            yield conv
+
+    ahead = []
+    for done, _ in enumerate(scan_items(linter, counted(), ScanSummary(), jobs=2), 1):
+        ahead.append(pulled - done)
+    limit = batch.POOL_THRESHOLD + 2 * batch.IN_FLIGHT_PER_WORKER * batch.CHUNK_CONVERSATIONS
+    assert max(ahead) <= limit
+    assert ahead[-1] == 0
+
+
+def test_without_fork_workers_build_their_rules_with_the_factory(monkeypatch, conversations):
+    """Where processes are spawned (macOS, Windows) each worker loads the rules from a picklable recipe."""
+    import functools
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    factory = functools.partial(Linter.from_config, rules=[ROOT / "tests" / "data" / "rules" / "all-types.yaml"],
+                                builtin=False)
+    linter = factory()
+    items = conversations[:400]
+    expected = [linter.scan(c) for c in items]
+    got = [f for _, f in scan_items(linter, items, ScanSummary(), jobs=2, linter_factory=factory)]
+    assert got == expected
+
+
+def test_without_fork_or_factory_the_scan_stays_in_this_process(monkeypatch, linter, conversations):
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", _NoPool)
+    items = conversations[:400]
+    assert [f for _, f in scan_items(linter, items, ScanSummary(), jobs=2)] == [linter.scan(c) for c in items]
