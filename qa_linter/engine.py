@@ -53,6 +53,7 @@ class Linter:
             select=list(select) or list(config.get("select") or []),
             ignore=[*(config.get("ignore") or []), *ignore],
             severity=severities,
+            allowlist=_as_list(config.get("allowlist")),
         )
         return cls(pack, config)
 
@@ -120,3 +121,9 @@ class Linter:
     def _problem(self, rule_id: str, reason: str) -> None:
         with self._lock:
             self.rule_problems.setdefault(rule_id, reason)
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in ([value] if isinstance(value, (str, int)) else value)]

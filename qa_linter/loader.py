@@ -147,6 +147,7 @@ def load_rule_pack(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     severity: dict[str, str] | None = None,
+    allowlist: Iterable[str] = (),
 ) -> RulePack:
     """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any."""
     toolkit = Toolkit()
@@ -187,6 +188,7 @@ def load_rule_pack(
     errors.extend(lexicons.errors)
     if severity:
         errors.extend(_apply_severity(rules, severity))
+    _apply_allowlist(rules, allowlist)
     if errors:
         errors = list({e.describe(): e for e in errors}.values())  # an unreadable lexicon is named once
         # File by file in the order they were given (lexicons and config after), top to bottom in each.
@@ -303,3 +305,20 @@ def _apply_severity(rules: list[Rule], overrides: dict[str, str]) -> list[RuleEr
             if _matches(key, rule.id, rule.category):
                 rule.severity = level
     return errors
+
+
+def _apply_allowlist(rules: list[Rule], allowlist: Iterable[str]) -> None:
+    """The config's `allowlist` (company hotlines, support mailboxes) is never personal data."""
+    import regex
+
+    from .checks.regex import RegexRule
+    from .text.matching import PATTERN_FLAGS
+
+    values = [v.strip() for v in allowlist if str(v).strip()]
+    if not values:
+        return
+    # Compared like the rule compares a match: without spaces and hyphens, lower case.
+    literals = [regex.compile(regex.escape("".join(c for c in v.lower() if not c.isspace() and c != "-")), PATTERN_FLAGS) for v in values]
+    for rule in rules:
+        if isinstance(rule, RegexRule) and rule.category == "pii-exposure":
+            rule.allow.extend(literals)

@@ -130,3 +130,14 @@ def test_rules_list_names_every_rule_with_category_and_manual(builtin_linter):
     for rule in builtin_linter.rules:
         line = next(l for l in result.output.splitlines() if l.startswith(rule.id + " "))
         assert rule.category in line and str(rule.manual) in line
+
+
+def test_config_allowlist_exempts_company_numbers_and_mailboxes(tmp_path):
+    from qa_linter import Linter
+    from qa_linter.config import load_config
+
+    (tmp_path / "qa-linter.yaml").write_text('allowlist: ["138 0013 8000", "li.ming@example.com"]\n', encoding="utf-8")
+    linter = Linter.from_config(load_config(tmp_path / "qa-linter.yaml"), select=["pii-exposure"])
+    text = "请拨打 13800138000 或 13912345678，邮件 li.ming@example.com 或 wang@example.com"
+    found = [f.text for f in linter.scan({"id": "a", "messages": [{"role": "agent", "text": text}]})]
+    assert found == ["13912345678", "wang@example.com"]
