@@ -14,12 +14,10 @@ from click.testing import CliRunner
 
 from qa_linter.cli import main
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from browser import launch_browser, requires_chromium
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium (apt-get install chromium)")
+pytestmark = requires_chromium
 
 # Every highlight's text, per finding number; and the text of messages flagged as a whole.
 COLLECT_HIGHLIGHTS = """() => {
@@ -58,12 +56,8 @@ def scanned(tmp_path_factory, corpus_path):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_browser() as browser:
         yield browser
-        browser.close()
 
 
 class Page:

@@ -10,12 +10,10 @@ from click.testing import CliRunner
 
 from qa_linter.cli import main
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from browser import launch_browser, requires_chromium
 RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium (apt-get install chromium)")
+pytestmark = requires_chromium
 
 PAYLOADS = [
     "<script>window.__pwned = 'script'; alert('script')</script>",
@@ -77,12 +75,9 @@ def test_file_names_stay_inside_the_output_folder(pages):
 
 
 def test_no_payload_executes_and_each_is_shown_as_text(pages):
-    from playwright.sync_api import sync_playwright
-
     _, out = pages
     files = sorted(out.glob("*.html"))
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_browser() as browser:
         context = browser.new_context()
         dialogs, requests, errors = [], [], []
         context.route("**/*", lambda route: (requests.append(route.request.url),

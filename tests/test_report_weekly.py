@@ -25,9 +25,7 @@ RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 UPDATE_SCREENSHOTS = bool(os.environ.get("QA_LINTER_UPDATE_SCREENSHOTS"))
 TEST_PACK = [] if UPDATE_SCREENSHOTS else ["--no-builtin", "--rules", str(RULES)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from browser import launch_browser, requires_chromium
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 
 
@@ -255,14 +253,11 @@ def test_missing_store(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "nope.db: no such results store" in result.output
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium (apt-get install chromium)")
+@requires_chromium
 def test_the_page_in_chromium(world, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     page_path = world["tmp"] / "report" / "weekly-2026-W48.html"
     target = DOCS_IMG if UPDATE_SCREENSHOTS else tmp_path
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_browser() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         requests, errors = [], []
         context.route("**/*", lambda route: (requests.append(route.request.url),
