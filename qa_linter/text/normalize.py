@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,9 +28,18 @@ FOLDED_SEPARATORS = frozenset(" \t\u3000\u00a0.·•*_~-|/\\'\"`^+=、")
 _SPACES = "".join(chr(cp) for cp in range(0x3001) if chr(cp).isspace())
 _CJK_RANGES = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f"  # what is_cjk() accepts
 
+# Combining marks (and the spacing accents that NFKC turns into a space plus a combining mark, such as
+# U+00B4 ´) never belong on a Chinese character, a separator or a space; put there they only split a phrase
+# (不\u0301归我管, 不 \u0301归我管), so such a mark is dropped like an invisible one. Marks on letters (é) stay.
+_MARK_PIECE = regex.compile(r" ?\p{M}+")
+
 # Texts the per-character fold would change: invisible characters, upper or title case beyond ASCII (ASCII
-# is lowered by str.translate). Together with "not NFKC-normalised" this sends a text down the general path.
-_ODD = regex.compile(r"[\p{Cf}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{Lu}\p{Lt}]")
+# is lowered by str.translate), a mark that is dropped (see _MARK_PIECE). Together with "not NFKC-normalised"
+# this sends a text down the general path.
+_ODD = regex.compile(
+    rf"[\p{{Cf}}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{{Lu}}\p{{Lt}}]"
+    rf"|(?<=[{_CJK_RANGES}{regex.escape(''.join(sorted(FOLDED_SEPARATORS)) + _SPACES)}])\p{{M}}"
+)
 # Where separator and whitespace folding can change a text whose characters all fold to themselves: any
 # whitespace, or a foldable separator right after a Chinese character (only such a run can be dropped).
 _SEPARATOR_CLASS = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in sorted(FOLDED_SEPARATORS))
@@ -56,15 +66,15 @@ def _t2s():
 
 @dataclass(frozen=True)
 class NormalizedText:
-    """`text` is the folded form; `starts[i]`/`ends[i]` give the original span of folded character i.
+    """`text` is the folded form; `starts[i]`/`ends[i]` (integer arrays) give the original span of folded character i.
 
     `starts is None` means the folding changed nothing but case, so offsets are the identity.
     """
 
     original: str
     text: str
-    starts: tuple[int, ...] | None = None
-    ends: tuple[int, ...] | None = None
+    starts: "array[int] | None" = None
+    ends: "array[int] | None" = None
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a folded span [start, end) to the original span that produced it."""
@@ -122,6 +132,12 @@ def normalize_reference(text: str) -> NormalizedText:
     return _slow_normalize(text, _convert_traditional(text))
 
 
+def _offsets(original: str) -> "array[int]":
+    """An empty offset table for `original`: machine integers (4 bytes each, 8 for texts over 2 GiB characters),
+    not a tuple of Python ints (about 36 bytes each), so a 50 MB message does not need gigabytes for its map."""
+    return array("i" if len(original) < 2**31 else "q")
+
+
 def _fold_runs(original: str, folded: str) -> NormalizedText:
     """The separator and whitespace pass of `_slow_normalize` for a text whose characters fold to themselves.
 
@@ -130,8 +146,7 @@ def _fold_runs(original: str, folded: str) -> NormalizedText:
     other whitespace runs collapsed to one space, anything else kept).
     """
     out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    starts, ends = _offsets(original), _offsets(original)
     n = len(folded)
     pos = 0
     last = ""  # the last character written
@@ -165,7 +180,11 @@ def _fold_runs(original: str, folded: str) -> NormalizedText:
         out.append(folded[pos:])
         starts.extend(range(pos, n))
         ends.extend(range(pos + 1, n + 1))
-    return NormalizedText(original, "".join(out), tuple(starts), tuple(ends))
+    return NormalizedText(original, "".join(out), starts, ends)
+
+
+def _holds_no_mark(piece: str) -> bool:
+    return is_cjk(piece[-1]) or piece in FOLDED_SEPARATORS or piece.isspace()
 
 
 def _slow_normalize(original: str, simplified: str) -> NormalizedText:
@@ -175,12 +194,13 @@ def _slow_normalize(original: str, simplified: str) -> NormalizedText:
         if _INVISIBLE.match(ch):
             continue
         folded = _fold_char(ch)
+        if folded and pieces and _MARK_PIECE.fullmatch(folded) and _holds_no_mark(pieces[-1][0]):
+            continue  # a combining mark or spacing accent on a Chinese character or a separator (see _MARK_PIECE)
         if folded:
             pieces.append((folded, i))
     # Second pass: drop separator runs that sit between two CJK characters; collapse other whitespace.
     out_chars: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    starts, ends = _offsets(original), _offsets(original)
     n = len(pieces)
     k = 0
     while k < n:
@@ -210,4 +230,4 @@ def _slow_normalize(original: str, simplified: str) -> NormalizedText:
             starts.append(idx)
             ends.append(idx + 1)
         k += 1
-    return NormalizedText(original, "".join(out_chars), tuple(starts), tuple(ends))
+    return NormalizedText(original, "".join(out_chars), starts, ends)
