@@ -196,3 +196,72 @@ def test_every_gated_pattern_matches_only_where_one_of_its_literals_is(
                 matched += 1
                 assert any(lit in text for lit in literals), (pattern.pattern, text)
     assert matched > 100
+
+
+# -- jieba's dictionary read by first character equals jieba's whole dictionary ------------------------------------
+def _plain_tokenizer(user_words):
+    """What the segmenter did before the dictionary was read lazily: the whole dictionary, words added eagerly."""
+    import jieba
+
+    from qa_linter.text.tokenize import _base_tokenizer, _unknown_word
+
+    base = _base_tokenizer()
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(base.FREQ), base.total, True
+    for word in [w for w in user_words if _unknown_word(tokenizer, w)]:
+        if tokenizer.FREQ.get(word, 0) == 0:
+            tokenizer.add_word(word, freq=max(10, tokenizer.suggest_freq(word, tune=False)))
+    return tokenizer
+
+
+@pytest.fixture()
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty cache folder and no prefix store loaded yet in this process."""
+    from qa_linter.text import tokenize
+
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(tokenize, "_STORE", None)
+    return tmp_path / "cache"
+
+
+def test_lazily_read_dictionary_segments_every_block_as_jieba_does(
+    fresh_cache, fast_linter, sample_conversations, generated_conversations
+):
+    from qa_linter.text.tokenize import BLOCK, Segmenter
+
+    segmenter = Segmenter(fast_linter.pack.toolkit._user_words)
+    plain = _plain_tokenizer(segmenter._candidates)
+    blocks = sorted({b for conv in sample_conversations + generated_conversations for m in conv.messages
+                     for b in BLOCK.findall(normalize(m.text).text)})
+    blocks += sorted(segmenter._candidates)  # the lexicon terms themselves
+    assert len(blocks) > 3000
+    for block in blocks:
+        assert segmenter._ready(block).lcut(block, HMM=False) == plain.lcut(block, HMM=False), block
+    assert sorted(p.name.split("-")[1] for p in fresh_cache.iterdir()) == ["prefix", "words"]
+
+
+def test_the_cache_file_is_read_back_and_a_damaged_one_is_rebuilt(fresh_cache):
+    from qa_linter.text import tokenize
+
+    first = tokenize.PrefixStore.load()
+    cached = tokenize.PrefixStore.load()
+    assert isinstance(next(iter(cached._index.values())), tuple)  # offsets into the mapped file
+    assert cached.total == first.total and cached.part("不") == first.part("不") and "不一会儿" in cached.part("不")
+    for path in fresh_cache.glob("jieba-prefix-*"):
+        path.write_bytes(b"damaged")
+    rebuilt = tokenize.PrefixStore.load()
+    assert rebuilt.part("不") == first.part("不")
+
+
+def test_without_a_writable_cache_folder_the_dictionary_stays_in_memory(tmp_path, monkeypatch):
+    from qa_linter.text import tokenize
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(tokenize.tempfile, "gettempdir", lambda: str(blocker))
+    store = tokenize.PrefixStore.load()
+    assert isinstance(store.part("不"), dict) and "不一会儿" in store.part("不")
+    segmenter = tokenize.Segmenter(["回滚"])
+    monkeypatch.setattr(tokenize, "_STORE", store)
+    assert segmenter.boundaries("请回滚版本").covers(1, 3)

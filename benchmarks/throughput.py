@@ -1,0 +1,231 @@
+"""Batch throughput of `qa-lint scan` against plain jieba, peak memory, and start-up, on one generated corpus.
+
+    python benchmarks/throughput.py                      # 20 MB corpus, a few minutes on 2 cores
+    python benchmarks/throughput.py --size 5M            # a quicker run
+    python benchmarks/throughput.py --corpus big.jsonl   # an existing canonical JSON Lines file
+    python benchmarks/throughput.py --presend-http       # also the pre-send HTTP load test
+
+What it prints, all on the same corpus (benchmarks/generate_corpus.py, fixed seed):
+
+  (a) `jieba.lcut` over the text of every message, in one process that first reads the messages (the
+      baseline: what a linter that segments every message can never beat);
+  (b) `qa-lint scan` with the full built-in pack in one process (`--jobs 1`), findings as JSON Lines;
+  (c) the same with `--jobs 2`;
+
+as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
+reading, rules, output), the ratios of (b) and (c) to (a), whether (b) and (c) wrote identical output,
+and the peak resident memory of each run: the largest single process and the whole process tree at its
+peak (sampled every 20 ms with psutil; shared pages of forked workers count once per process there).
+Then the start-up of `qa-lint check "…"` against `python -c "import jieba; jieba.initialize()"` (median
+of fresh processes), and the pre-send latency benchmark (benchmarks/presend_latency.py, in-process part).
+Every figure is from fresh child processes, so a run does not warm the next one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_corpus import DEFAULT_SEED, parse_size, write_corpus  # noqa: E402
+
+BASELINE = r"""
+import json, logging, sys, time
+import jieba
+jieba.setLogLevel(logging.WARNING)
+texts = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        if line.strip():
+            texts.extend(m["text"] for m in json.loads(line)["messages"])
+jieba.initialize()
+started = time.perf_counter()
+for text in texts:
+    jieba.lcut(text)
+print(json.dumps({"seconds": time.perf_counter() - started, "characters": sum(map(len, texts))}))
+"""
+DRAFTS = {  # the pre-send check's typical inputs: one whose terms need word boundaries, one that needs none
+    "needs word segmentation": "亲，这个我不知道，您自己看一下说明书吧",
+    "no word segmentation needed": "您好，请问有什么可以帮您？",
+}
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_process_mb: float
+    peak_tree_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def measured(command: list[str], cwd: Path) -> Run:
+    """Run `command`, sampling the resident memory of it and its children until it exits."""
+    started = time.perf_counter()
+    proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    peaks = {"process": 0, "tree": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            try:
+                family = [proc, *proc.children(recursive=True)]
+                sizes = []
+                for p in family:
+                    try:
+                        sizes.append(p.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                if sizes:
+                    peaks["process"] = max(peaks["process"], max(sizes))
+                    peaks["tree"] = max(peaks["tree"], sum(sizes))
+            except psutil.Error:
+                pass
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    elapsed = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    mb = 1024 * 1024
+    return Run(elapsed, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout, stderr)
+
+
+def median_wall(command: list[str], runs: int, cwd: Path) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def corpus_figures(path: Path) -> tuple[int, int, int]:
+    conversations = messages = characters = 0
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                conv = json.loads(line)
+                conversations += 1
+                messages += len(conv["messages"])
+                characters += sum(len(m["text"]) for m in conv["messages"])
+    return conversations, messages, characters
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return f"{cores} cores ({cpu}), Python {platform.python_version()}, load average {load}"
+
+
+def row(label: str, chars_per_s: float, ratio: str, run: Run | None) -> str:
+    memory = f"{run.peak_process_mb:6.0f} MB {run.peak_tree_mb:6.0f} MB" if run else f"{'':>9} {'':>9}"
+    return f"{label:<34} {chars_per_s:>12,.0f} {ratio:>8} {memory}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=parse_size, default=parse_size("20M"), help="size of the generated corpus [default: 20M]")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--corpus", type=Path, help="use this canonical JSON Lines file instead of generating one")
+    parser.add_argument("--keep", type=Path, help="keep the generated corpus at this path")
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per start-up figure [default: 7]")
+    parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--skip-presend", action="store_true")
+    parser.add_argument("--presend-http", action="store_true", help="also run the pre-send HTTP load test")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="qa-lint-bench-"))  # no project config is found from here
+    try:
+        corpus = args.corpus.resolve() if args.corpus else (args.keep or workdir / "corpus.jsonl")
+        if not args.corpus:
+            with Path(corpus).open("w", encoding="utf-8") as out:
+                write_corpus(out, size=args.size, seed=args.seed)
+        conversations, messages, characters = corpus_figures(Path(corpus))
+        size_mb = Path(corpus).stat().st_size / 1024 / 1024
+        print(f"machine: {machine()}")
+        print(f"corpus:  {corpus if args.corpus or args.keep else 'generated, seed %d' % args.seed}: {size_mb:.1f} MB, "
+              f"{conversations:,} conversations, {messages:,} messages, {characters:,} characters of text")
+        print()
+        baseline_run = measured([sys.executable, "-c", BASELINE, str(corpus)], workdir)
+        if baseline_run.returncode:
+            print(baseline_run.stderr, file=sys.stderr)
+            return 1
+        baseline = json.loads(baseline_run.stdout)
+        baseline_rate = baseline["characters"] / baseline["seconds"]
+        scans = {}
+        for jobs in (1, 2):
+            out = workdir / f"findings-{jobs}.jsonl"
+            scans[jobs] = measured([sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl",
+                                    "-o", str(out), "--exit-zero", "-q", "--jobs", str(jobs)], workdir)
+            if scans[jobs].returncode not in (0, 1):
+                print(scans[jobs].stderr, file=sys.stderr)
+                return 1
+        identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
+        findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
+
+        print(f"{'throughput (characters of text / s)':<34} {'chars/s':>12} {'vs (a)':>8} {'peak RSS':>9} {'tree':>9}")
+        print(row("(a) jieba.lcut, one process", baseline_rate, "1.00x", baseline_run))
+        for jobs, label in ((1, "(b) qa-lint scan --jobs 1"), (2, "(c) qa-lint scan --jobs 2")):
+            rate = characters / scans[jobs].seconds
+            print(row(label, rate, f"{rate / baseline_rate:.2f}x", scans[jobs]))
+        print(f"--jobs 2 vs --jobs 1: {scans[1].seconds / scans[2].seconds:.2f}x "
+              f"({scans[1].seconds:.2f} s vs {scans[2].seconds:.2f} s wall); identical output: {'yes' if identical else 'NO'}; "
+              f"{findings:,} findings")
+        print(f"(a) times lcut only ({baseline['seconds']:.2f} s); (b) and (c) time the whole command: start-up, reading, rules, output")
+
+        if not args.skip_startup:
+            print()
+            check_help = subprocess.run([sys.executable, "-m", "qa_linter.cli", "check", "--help"], capture_output=True, cwd=workdir)
+            jieba = median_wall([sys.executable, "-c", "import jieba; jieba.initialize()"], args.runs, workdir)
+            print(f"start-up, median of {args.runs} fresh processes")
+            print(f"  python -c 'import jieba; jieba.initialize()'   {jieba * 1000:6.0f} ms")
+            if check_help.returncode:
+                print("  qa-lint check: not available in this version (skipped)")
+            else:
+                qa_lint = shutil.which("qa-lint", path=str(Path(sys.executable).parent)) or "qa-lint"
+                for label, draft in DRAFTS.items():
+                    check = median_wall([qa_lint, "check", draft], args.runs, workdir)
+                    print(f"  qa-lint check ({label}){'':<{28 - len(label)}} {check * 1000:6.0f} ms   ratio to jieba {check / jieba:.2f}")
+
+        presend = ROOT / "benchmarks" / "presend_latency.py"
+        if not args.skip_presend and presend.exists():
+            print()
+            print(f"pre-send latency ({presend.relative_to(ROOT)}):")
+            extra = ["--requests", "5000"] if args.presend_http else ["--skip-http"]
+            result = subprocess.run([sys.executable, str(presend), "--skip-startup", "--iterations", "2000", *extra],
+                                    capture_output=True, text=True, cwd=workdir)
+            for line in (result.stdout + result.stderr).splitlines():
+                print(f"  {line}")
+        return 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
