@@ -107,7 +107,7 @@ def read_labels(path: Path) -> dict[str, dict[tuple[int, str], str]]:
             obj = json.loads(line)
             conv_id = str(obj["id"])
             items = {(int(f["message_index"]), str(f["category"])): str(f.get("note", "")) for f in obj["findings"]}
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise LabelError(f"{path}:{lineno}: not a label line ({exc}); expected {{\"id\", \"findings\": [{{\"message_index\", \"category\"}}]}}") from None
         labels[conv_id] = items
     return labels

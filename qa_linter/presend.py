@@ -346,6 +346,8 @@ def parse_context(data: bytes | str, source: str) -> Conversation:
         value = json.loads(data)
     except json.JSONDecodeError as whole_error:
         raise _json_error(data, source, whole_error) from None
+    except RecursionError:  # json.loads recurses per level of [ or {
+        raise InvalidTranscript(f"{source}: invalid JSON: nested too deeply") from None
     where = source
     if isinstance(value, list) and value and all(isinstance(v, dict) and "messages" in v for v in value):
         if len(value) != 1:
@@ -367,4 +369,6 @@ def _json_error(data: str, source: str, whole_error: json.JSONDecodeError) -> In
             json.loads(line)
         except json.JSONDecodeError as exc:
             return InvalidTranscript(f"{source}:{lineno}: invalid JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            return InvalidTranscript(f"{source}:{lineno}: invalid JSON: nested too deeply")
     return InvalidTranscript(f"{source}: {len(lines)} JSON lines; --context takes one conversation")

@@ -11,9 +11,11 @@ its messages are collected from every e-mail input and its conversations come af
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,10 +97,17 @@ def read_paths(
                 progress.advance(result)
             yield result
     if mail_read:
-        for result in mail.conversations():
+        for result in _guarded(mail.conversations(), "e-mail threads"):
             if progress is not None:
                 progress.advance(result)
             yield result
+
+
+def _guarded(items: Iterator, source: str) -> Iterator:
+    try:
+        yield from items
+    except Exception as exc:  # noqa: BLE001 - as in _read_stream
+        yield _unexpected(source, exc)
 
 
 _MAIL_READ = object()  # marker: an input went into the e-mail collector
@@ -112,7 +121,14 @@ def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptio
         path = Path(raw)
         if path.is_dir():
             for file in _walk(path):
+                if isinstance(file, InputProblem):
+                    yield file
+                    continue
                 name = input_format or format_for(file)
+                special = _not_a_regular_file(file) if name is not None else None
+                if special:
+                    yield InputProblem(str(file), None, special)
+                    continue
                 if name is not None and not input_format and file.suffix.lower() in CONTENT_CHECKED_IN_FOLDERS:
                     name = name if _looks_like(file, name, options) else None
                 if name is not None:
@@ -126,7 +142,7 @@ def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptio
                 continue
             yield _Input(path, input_format or format_for(path), _size(path))
         else:
-            yield InputProblem(str(path), None, "no such file or folder")
+            yield InputProblem(str(path), None, _not_a_regular_file(path) or "no such file or folder")
 
 
 def _looks_like(path: Path, name: str, options: ReaderOptions) -> bool:
@@ -144,10 +160,36 @@ def _size(path: Path) -> int | None:
         return None
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Files under a folder, sorted, following no symlinked folder twice (loops end)."""
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why a file found in a folder must not be opened (None: open it, and let the reader report any error).
+
+    Opening a named pipe blocks until something writes to it, so one left in a scanned folder would hang the
+    whole batch; sockets and devices are not transcripts either. (A pipe named on the command line, such as
+    bash's <(…), is read: that one was given on purpose.)
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop; skipped"
+        if path.is_symlink():
+            return "broken symbolic link (it points to a missing file); skipped"
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    kind = "named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device"
+    return f"not a regular file ({kind}); skipped"
+
+
+def _walk(folder: Path) -> Iterator["Path | InputProblem"]:
+    """Files under a folder, sorted, following no symlinked folder twice (loops end).
+
+    A folder that cannot be listed (no permission, vanished meanwhile) is reported, never silently left out.
+    """
     seen: set[tuple[int, int]] = set()
-    for root, dirs, files in os.walk(folder, followlinks=True):
+    unreadable: list[OSError] = []
+    for root, dirs, files in os.walk(folder, followlinks=True, onerror=unreadable.append):
+        yield from _folder_problems(unreadable)
         try:
             st = os.stat(root)
         except OSError:
@@ -160,6 +202,13 @@ def _walk(folder: Path) -> Iterator[Path]:
         dirs.sort()
         for name in sorted(files):
             yield Path(root) / name
+    yield from _folder_problems(unreadable)
+
+
+def _folder_problems(errors: list[OSError]) -> Iterator[InputProblem]:
+    while errors:
+        exc = errors.pop(0)
+        yield InputProblem(str(exc.filename), None, f"cannot read folder: {exc.strerror or exc}; its files were skipped")
 
 
 def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, mail, progress) -> Iterator:
@@ -188,9 +237,20 @@ def _read_stream(stream, source: str, name: str | None, options, mail, progress,
             yield from FORMATS[name][0](stream, source, options)
     except OSError as exc:
         yield InputProblem(source, None, f"read error: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - an input no reader foresaw must not end the batch
+        yield _unexpected(source, exc)
     finally:
         if progress is not None:
             progress.file_done(size)
+
+
+def _unexpected(source: str, exc: Exception) -> InputProblem:
+    """A reader failed in a way it does not report itself: the rest of that input is skipped, the batch goes on."""
+    return InputProblem(
+        source, None,
+        f"could not be read ({type(exc).__name__}: {str(exc)[:200]}); the rest of this input was skipped. "
+        "Please report this with the file, if you can share it",
+    )
 
 
 # -- sniffing: a file whose extension says nothing, or stdin ------------------------------------------------------

@@ -148,10 +148,21 @@ def read_xlsx(stream: BinaryIO, source: str, options: ReaderOptions | None = Non
         if sheet is None:
             yield InputProblem(source, None, "the workbook has no sheet with a header row")
             return
-        records = (Record(number, cells) for number, cells in enumerate(sheet.iter_rows(values_only=True), 1))
-        yield from table_conversations(records, f"{source}[{sheet.title}]", options)
+        yield from table_conversations(_sheet_records(sheet), f"{source}[{sheet.title}]", options)
     finally:
         workbook.close()
+
+
+def _sheet_records(sheet) -> Iterator[Record]:
+    """The rows of a worksheet; damage inside it (a cut or corrupted XML part) ends it with one error record,
+    so the rows before the damage are still read."""
+    number = 0
+    try:
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), 1):
+            yield Record(number, cells)
+    except Exception as exc:  # noqa: BLE001 - XML, zip and openpyxl errors all mean the same: a damaged sheet
+        yield Record(number + 1, [], f"the worksheet is damaged from this row on ({type(exc).__name__}: {str(exc)[:120]}); "
+                                     "the rows before it were read. Open the file in Excel and save it again")
 
 
 def _read_delimited(stream: BinaryIO, source: str, options: ReaderOptions, delimiter: str | None) -> Iterator["Conversation | InputProblem"]:
@@ -169,13 +180,16 @@ def _read_delimited(stream: BinaryIO, source: str, options: ReaderOptions, delim
 
 def _csv_records(text: TextInput, delimiter: str | None) -> Iterator[Record]:
     """Records with the line each starts on; a record spanning an undecodable line carries that error."""
-    state = {"errors": []}
+    # Per record being read: undecodable lines, the number of " characters, and whether the input ran out.
+    state = {"errors": [], "quotes": 0, "exhausted": False}
 
     def lines():
         for line in text.lines():
             if line.error:
                 state["errors"].append((line.number, line.error))
+            state["quotes"] += line.text.count('"')
             yield line.text
+        state["exhausted"] = True
 
     source_lines = lines()
     first = next(source_lines, None)
@@ -184,6 +198,7 @@ def _csv_records(text: TextInput, delimiter: str | None) -> Iterator[Record]:
     dialect_delimiter = delimiter or _guess_delimiter(first)
     reader = csv.reader(_prepend(first, source_lines), delimiter=dialect_delimiter, strict=False)
     consumed = 0
+    width = None  # cells in the header (the first row with content)
     while True:
         try:
             cells = next(reader)
@@ -196,10 +211,29 @@ def _csv_records(text: TextInput, delimiter: str | None) -> Iterator[Record]:
             continue
         start, consumed = consumed + 1, reader.line_num
         errors, state["errors"] = state["errors"], []
+        quotes, state["quotes"] = state["quotes"], 0
         if consumed - start + 1 > MAX_RECORD_LINES:
             yield Record(start, [], f"a quoted cell starting here spans {consumed - start + 1} lines: a closing \" is probably missing")
             continue
+        if state["exhausted"] and consumed > start and quotes % 2:
+            # Balanced quoting always pairs its " characters; an odd count in a record that ran to the end of
+            # the file is a quote never closed, and the lines after it were swallowed into one cell.
+            yield Record(start, [], f"a quoted cell starting here is never closed (a closing \" is missing), so the "
+                                    f"{consumed - start} line(s) after it were read into it; fix the quote")
+            continue
+        if width is None and any(_present(c) for c in cells):
+            width = len(cells)
+        elif width is not None and len(cells) > width and any(_present(c) for c in cells[width:]):
+            # More filled cells than header columns: a message with an unquoted comma was cut into cells, and
+            # taking the first ones would silently drop the rest of the text (好的,我不知道 read as 好的).
+            yield Record(start, [], f"the row has {len(cells)} cells, the header has {width}: a cell holding "
+                                    f"{_delimiter_name(dialect_delimiter)} is probably not quoted; put it in double quotes")
+            continue
         yield Record(start, cells, _decode_error(start, errors, text.encoding) if errors else None)
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {",": "a comma", "\t": "a tab", ";": "a semicolon", "|": "a |"}.get(delimiter, repr(delimiter))
 
 
 def _decode_error(start: int, errors: list[tuple[int, str]], encoding: str) -> str:

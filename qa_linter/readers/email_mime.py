@@ -85,9 +85,9 @@ class ThreadCollector:
         for line, raw in _messages(stream):
             try:
                 item = parse_mail(raw, source, line, len(self._records), self.options)
-            except (ValueError, LookupError, TypeError, AttributeError, IndexError) as exc:
-                # The stdlib parser is lenient, but a mangled header can still make it raise: one bad mail,
-                # not a failed batch.
+            except Exception as exc:  # noqa: BLE001
+                # The stdlib parser is lenient, but a mangled header can still make it raise, and thousands of
+                # nested multipart parts exhaust its recursion (RecursionError): one bad mail, not a failed batch.
                 item = InputProblem(source, line, f"cannot parse this e-mail: {exc.__class__.__name__}: {exc}")
             if isinstance(item, InputProblem):
                 yield item

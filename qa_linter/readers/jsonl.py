@@ -54,11 +54,16 @@ def _stream_lines(stream: BinaryIO, source: str, lineno: int) -> Iterator["Conve
         yield from _read_line(raw, source, lineno + offset)
 
 
+# json.loads recurses once per nesting level: "[[[[…" thousands deep raises RecursionError, not ValueError.
+NOT_JSON = (ValueError, UnicodeDecodeError, RecursionError)
+TOO_DEEP = "invalid JSON: nested too deeply (thousands of [ or {); a conversation is an object with a list of messages"
+
+
 def _parses(raw: bytes) -> bool:
     try:
         json.loads(raw)
         return True
-    except (ValueError, UnicodeDecodeError):
+    except NOT_JSON:
         return False
 
 
@@ -68,7 +73,7 @@ def _is_record(raw: bytes) -> bool:
         return False
     try:
         return isinstance(json.loads(raw), (dict, list))
-    except (ValueError, UnicodeDecodeError):
+    except NOT_JSON:
         return False
 
 
@@ -80,13 +85,15 @@ def _document_problem(data: bytes, source: str, first_line: int) -> InputProblem
         return InputProblem(source, line, "not valid UTF-8; convert the file to UTF-8")
     except json.JSONDecodeError as exc:
         return InputProblem(source, first_line + exc.lineno - 1, f"invalid JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return InputProblem(source, first_line, TOO_DEEP)
     return InputProblem(source, first_line, "invalid JSON")
 
 
 def _parse_document(data: bytes):
     try:
         return json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    except NOT_JSON:
         return None
 
 
@@ -102,6 +109,9 @@ def _read_line(raw: bytes, source: str, lineno: int) -> Iterator["Conversation |
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         yield InputProblem(source, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
+        return
+    except RecursionError:
+        yield InputProblem(source, lineno, TOO_DEEP)
         return
     yield from _items(obj, source, lineno)
 

@@ -68,6 +68,14 @@ class TextInput:
         self.encoding = codec_name(encoding) if encoding else detect_encoding(self._head)
         if not self.detected and self.encoding == "utf-8" and self._head.startswith(codecs.BOM_UTF8):
             self.encoding = "utf-8-sig"
+        if self.encoding in ("utf-16", "utf-32") and self._head and not any(
+            self._head.startswith(bom) for bom, name in BOMS if name == self.encoding
+        ):
+            # Without a byte-order mark Python cannot tell the byte order and refuses the whole stream.
+            raise UnknownEncoding(
+                f"the file has no {self.encoding.upper()} byte-order mark, so its byte order is unknown; "
+                f"give --encoding {self.encoding}-le or {self.encoding}-be (or check that it really is {self.encoding.upper()})"
+            )
 
     @property
     def empty(self) -> bool:
@@ -138,6 +146,9 @@ def detect_encoding(head: bytes) -> str:
     for bom, name in BOMS:
         if head.startswith(bom):
             return name
+    wide = _bomless_utf16(head)
+    if wide:
+        return wide
     sample = _whole_lines(head)
     lines = [line for line in sample.split(b"\n") if line and max(line) >= 0x80]
     if not lines or _decodable_share(lines, "utf-8") >= MOSTLY:
@@ -151,9 +162,28 @@ def detect_encoding(head: bytes) -> str:
     for codec in ("gb18030", "cp950"):
         if _decodable_share(lines, codec) >= MOSTLY:
             return codec
+    if _decodable_share(lines, "utf-8") > 0.5:
+        # A short UTF-8 file with one damaged line falls below MOSTLY; reading it as UTF-8 and reporting that
+        # line beats refusing the whole file or decoding every line with a single-byte code page.
+        return "utf-8"
     if guess is None:
         raise UnknownEncoding("cannot tell the text encoding; give it with --encoding (e.g. gb18030, big5, utf-8)")
     return guess
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark: text in it has a NUL byte in every other position (the high byte
+    of ASCII, which headers and ids are), something no 8-bit or GB/Big5 text file has. None if it does not look so."""
+    sample = head[:4096]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd >= 0.3 * half and even <= 0.05 * half:
+        return "utf-16-le"
+    if even >= 0.3 * half and odd <= 0.05 * half:
+        return "utf-16-be"
+    return None
 
 
 MOSTLY = 0.9  # share of non-ASCII lines that must decode for a codec to be taken despite the others
@@ -175,8 +205,10 @@ def _decodable_share(lines: list[bytes], codec: str) -> float:
 
 
 def _whole_lines(head: bytes) -> bytes:
-    """The sample cut after its last newline, so a multi-byte character cut in half does not mislead."""
-    if len(head) < SAMPLE_BYTES:
-        return head
+    """The sample cut after its last newline, so a multi-byte character cut in half does not mislead.
+
+    Also for a whole small file: one truncated in the middle of a character (a download cut off) must still
+    be detected from its complete lines; its last line is then reported as undecodable, not the whole file.
+    """
     cut = head.rfind(b"\n")
     return head[: cut + 1] if cut > 0 else head

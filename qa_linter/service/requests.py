@@ -79,6 +79,8 @@ async def read_json(request, settings: ServiceSettings) -> dict[str, Any]:
             400, "malformed_json", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             line=exc.lineno, column=exc.colno,
         ) from None
+    except RecursionError:  # json.loads recurses per level: "[[[[…" thousands deep is not a server fault
+        raise ApiError(400, "malformed_json", "invalid JSON: nested too deeply") from None
     if not isinstance(value, dict):
         raise _invalid("", f"the body must be a JSON object, not {_json_type(value)}")
     return value
