@@ -93,13 +93,17 @@ def load_config(path: Path | None = None, discover: bool = True) -> Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: TOML syntax: {exc}") from None
     else:
+        from .loader import MAX_YAML_VALUES, TOO_MANY_VALUES, expands_within, yaml_problem
+
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
-            raise ConfigError(f"{path}:{mark.line + 1 if mark else '?'}: YAML syntax: {exc.problem}") from None
+            raise ConfigError(f"{path}:{mark.line + 1 if mark else '?'}: {yaml_problem(exc)}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
+        if not expands_within(data, MAX_YAML_VALUES):
+            raise ConfigError(f"{path}: {TOO_MANY_VALUES}")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
     data = {str(k).replace("-", "_"): v for k, v in data.items()}

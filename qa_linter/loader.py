@@ -68,13 +68,52 @@ def load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise RuleError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise RuleError(str(path), line, f"YAML syntax: {exc.problem or exc}; check indentation and quoting") from None
+        raise RuleError(str(path), line, yaml_problem(exc)) from None
     except yaml.YAMLError as exc:
         raise RuleError(str(path), None, f"YAML: {exc}") from None
+    if not expands_within(data, MAX_YAML_VALUES):
+        raise RuleError(str(path), None, TOO_MANY_VALUES)
+    return data
+
+
+# Rule files, lexicon lists and settings are plain data. Aliases of aliases (the "billion laughs" file) or an
+# anchor that contains itself would make every later walk over the data run for hours or forever, although
+# the safe loader builds them cheaply (an alias is a shared reference); real rule packs hold a few thousand.
+MAX_YAML_VALUES = 1_000_000
+TOO_MANY_VALUES = (
+    f"the file expands to more than {MAX_YAML_VALUES:,} values through its & anchors and * aliases "
+    "(aliases of aliases, or an anchor that contains itself); write the values out instead"
+)
+
+
+def expands_within(data: Any, budget: int) -> bool:
+    """Whether `data`, with every alias expanded, holds at most `budget` values (stops as soon as it does not)."""
+    stack, count = [data], 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > budget:
+            return False
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """What a YAML error means for someone editing a rule or settings file."""
+    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc.problem):
+        quoted = re.search(r"'([^']*)'", exc.problem)
+        tag = (quoted.group(1) if quoted else "?").replace("tag:yaml.org,2002:", "!!")
+        return (f"the tag {tag!r} is not allowed: these files are plain data (text, numbers, lists, mappings) "
+                "and are read without constructing objects; remove the tag")
+    return f"YAML syntax: {exc.problem or exc}; check indentation and quoting"
 
 
 @dataclass

@@ -1,0 +1,163 @@
+"""Rule safety: rule, settings and scorecard files are plain data; a runaway pattern cannot hang a scan;
+a 10,000-term lexicon loads and matches.
+
+(How long a 10,000-term pack takes to load is measured by benchmarks/large_rule_pack.py, not asserted here.)
+"""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from qa_linter import Linter
+from qa_linter.config import load_config
+from qa_linter.errors import ConfigError, RuleLoadError
+from qa_linter.loader import MAX_YAML_VALUES, load_rule_pack
+
+EVIL_TAGS = [
+    "!!python/object/apply:os.system ['touch {marker}']",
+    "!!python/object/new:subprocess.Popen [['touch', '{marker}']]",
+    "!!python/name:os.system",
+    "!!python/module:os",
+    "!Custom {{id: x}}",
+]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def load_errors(*paths: Path) -> list[str]:
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_pack(list(paths), builtin=False)
+    return [e.describe() for e in info.value.errors]
+
+
+@pytest.mark.parametrize("tag", EVIL_TAGS)
+def test_a_construction_tag_in_a_rule_file_is_a_clear_error_and_constructs_nothing(tmp_path, tag):
+    marker = tmp_path / "constructed"
+    rules = write(tmp_path / "evil.yaml", f"""\
+        rules:
+          - id: evil
+            type: phrases
+            category: slang
+            message: {tag.format(marker=marker)}
+            terms: [亲]
+        """)
+    errors = load_errors(rules)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{rules}:5: the tag ") and "is not allowed" in errors[0]
+    assert not marker.exists()
+
+
+def test_a_construction_tag_in_the_settings_and_the_scorecard(tmp_path):
+    marker = tmp_path / "constructed"
+    config = write(tmp_path / "qa-linter.yaml", f"fail_on: !!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(ConfigError, match=r"qa-linter.yaml:1: the tag '!!python/object/apply:os.system' is not allowed"):
+        load_config(config)
+    from qa_linter.scoring import ScorecardError, load_scoring_model
+
+    card = write(tmp_path / "scorecard.yaml", f"sections: !!python/object/apply:os.system ['touch {marker}']\n")
+    with pytest.raises(ScorecardError) as info:
+        load_scoring_model(card)
+    assert "is not allowed" in info.value.errors[0].describe()
+    assert not marker.exists()
+
+
+BILLION_LAUGHS = """\
+a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("laughs.yaml", BILLION_LAUGHS + "rules:\n  - {id: x, type: phrases, category: slang, message: x, terms: *i}\n"),
+        ("itself.yaml", "loop: &loop [*loop]\nrules: *loop\n"),
+    ],
+)
+def test_aliases_that_expand_without_end_are_refused_at_once(tmp_path, name, text):
+    """The installed command, so that a regression shows as a failure after two minutes, not a hung suite."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa_linter.cli", "rules", "validate", str(path)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"expands to more than {MAX_YAML_VALUES:,} values" in proc.stderr
+
+
+def test_ordinary_anchors_and_aliases_still_work(tmp_path):
+    rules = write(tmp_path / "shared.yaml", """\
+        rules:
+          - {id: a, type: phrases, category: slang, message: x, terms: &terms [亲, 亲亲]}
+          - {id: b, type: phrases, category: slang, message: y, terms: *terms, severity: info}
+        """)
+    pack = load_rule_pack([rules], builtin=False)
+    assert [r.id for r in pack.rules] == ["a", "b"]
+
+
+# -- a large lexicon -----------------------------------------------------------------------------------------
+def make_terms(count: int, seed: int = 9) -> list[str]:
+    """`count` distinct made-up terms: 2-4 common CJK characters, and one in ten a Latin code word."""
+    rng = random.Random(seed)
+    terms: dict[str, None] = {}
+    while len(terms) < count:
+        if len(terms) % 10 == 9:
+            terms["zq" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz") for _ in range(5))] = None
+        else:
+            terms["".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(2, 4)))] = None
+    return list(terms)
+
+
+@pytest.fixture(scope="module")
+def big_pack(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bigpack")
+    terms = make_terms(10_000)
+    (folder / "lexicons").mkdir()
+    (folder / "lexicons" / "big.txt").write_text(
+        "# 10,000 generated terms\n" + "".join(f"{t}\t建议{i}\n" for i, t in enumerate(terms)), encoding="utf-8"
+    )
+    write(folder / "big.yaml", """\
+        rules:
+          - {id: big-list, type: phrases, category: banned-phrase, message: "「{match}」", lexicon: big}
+        """)
+    return Linter.from_config(rules=[folder / "big.yaml"], builtin=False), terms
+
+
+def test_a_ten_thousand_term_lexicon_loads_whole(big_pack):
+    linter, terms = big_pack
+    (rule,) = linter.rules
+    assert [t.text for t in rule.match.terms.terms] == terms
+    assert rule.match.terms.terms[9].suggestion == "建议9"
+
+
+def test_every_sampled_term_of_the_big_lexicon_is_found_where_it_was_written(big_pack):
+    linter, terms = big_pack
+    sample = random.Random(3).sample(terms, 300)
+    for term in sample:
+        text = f"您好，{term}。"
+        findings = linter.scan({"id": "t", "messages": [{"role": "agent", "text": text}]})
+        assert [(f.start, f.end, f.text) for f in findings] == [(3, 3 + len(term), term)], term
+
+
+def test_the_big_lexicon_stays_word_aware_and_quiet_on_ordinary_text(big_pack, corpus_conversations):
+    linter, terms = big_pack
+    listed = set(terms)
+    for conversation in corpus_conversations[:40]:
+        for finding in linter.scan(conversation):
+            assert finding.text in listed  # only listed terms, exactly as listed (the list is lower case)
