@@ -7,7 +7,6 @@ around a candidate are ever segmented.
 from __future__ import annotations
 
 import threading
-from functools import cached_property
 
 from .model import Conversation, Message
 from .text.matching import Hit, TermIndex
@@ -59,6 +58,21 @@ class Toolkit:
         return self._nlp
 
 
+class _computed_once:
+    """Like functools.cached_property, without its lock (Python 3.11 takes one on every first access): a value
+    computed twice by two threads at once is the same value, so the race is harmless and the lock pure cost."""
+
+    def __init__(self, func):
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
 class MessageView:
     __slots__ = ("message", "toolkit", "__dict__")
 
@@ -78,7 +92,7 @@ class MessageView:
     def text(self) -> str:
         return self.message.text
 
-    @cached_property
+    @_computed_once
     def norm(self) -> NormalizedText:
         if self.toolkit.reference:
             return normalize_reference(self.message.text)
@@ -139,6 +153,7 @@ class ConversationView:
         # The pre-send check puts the draft after the context's views; the role lists follow.
         self._messages = views
         self._by_role: dict[str, list[MessageView]] = {}
+        self._lists: set[int] | None = None
 
     @property
     def id(self) -> str:
@@ -147,6 +162,16 @@ class ConversationView:
     @property
     def channel(self) -> str:
         return self.conversation.channel
+
+    def candidate_lists(self) -> set[int]:
+        """Every term-index list with a candidate in some message: what rules may find here at all."""
+        found = self._lists
+        if found is None:
+            found = set()
+            for view in self._messages:
+                found.update(view.term_candidates())
+            self._lists = found
+        return found
 
     def by_role(self, role: str | None) -> list[MessageView]:
         """The views of one role ("any": all but system), computed once per conversation; do not modify it."""

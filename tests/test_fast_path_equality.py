@@ -265,3 +265,43 @@ def test_without_a_writable_cache_folder_the_dictionary_stays_in_memory(tmp_path
     segmenter = tokenize.Segmenter(["回滚"])
     monkeypatch.setattr(tokenize, "_STORE", store)
     assert segmenter.boundaries("请回滚版本").covers(1, 3)
+
+
+# -- OpenCC is skipped only for texts it cannot change ---------------------------------------------------------
+def _opencc_share():
+    import opencc
+
+    return Path(opencc.OpenCC("t2s").config).parent
+
+
+def test_the_list_of_convertible_characters_fits_the_installed_opencc():
+    """Otherwise every text is converted (still correct, only slower): regenerate t2s_data.py after an upgrade."""
+    from qa_linter.text import t2s_data
+
+    assert t2s_data.characters_for(_opencc_share()) is not None, "python -m qa_linter.text.t2s_data"
+
+
+def test_the_list_of_convertible_characters_is_what_opencc_says():
+    from qa_linter.text import t2s_data
+
+    tool = _opencc_share().parent.parent / "bin" / "opencc_dict"
+    if not tool.exists():
+        pytest.skip("this opencc build ships no opencc_dict tool")
+    assert t2s_data.derive(_opencc_share(), tool) == t2s_data.CHARACTERS
+
+
+def test_unknown_dictionaries_turn_the_shortcut_off(tmp_path):
+    from qa_linter.text import t2s_data
+
+    for name in t2s_data.SOURCES:
+        (tmp_path / name).write_bytes((_opencc_share() / name).read_bytes())
+    assert t2s_data.characters_for(tmp_path) is not None
+    (tmp_path / "TSPhrases.ocd2").write_bytes(b"changed")
+    assert t2s_data.characters_for(tmp_path) is None
+
+
+@pytest.mark.parametrize("text", ["回覆", "我沈思了一下", "瞭解", "土坏", "這個", "请您回复", "没有繁体字"])
+def test_phrases_whose_characters_do_not_change_alone_are_still_converted(text):
+    from qa_linter.text.normalize import _convert_traditional, _to_simplified
+
+    assert _to_simplified(text) == _convert_traditional(text)

@@ -16,7 +16,7 @@ import regex
 from ..errors import RuleError
 from ..model import ROLES, Finding, Severity
 from ..text.lexicon import Lexicon, Term
-from ..text.matching import PATTERN_FLAGS, PatternMatcher, TermMatcher, TextMatcher
+from ..text.matching import PATTERN_FLAGS, PatternMatcher, Requirement, TermMatcher, TextMatcher
 from ..text.normalize import normalize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -117,6 +117,7 @@ class Rule:
         self.examples = self._examples(spec, ctx)
         self._check_message(ctx, spec)
         self.compile(spec, ctx)
+        self._needed = self.requirement()
 
     # -- compile helpers -------------------------------------------------------------------------------------
     def compile(self, spec: dict, ctx: CompileContext) -> None:
@@ -282,8 +283,19 @@ class Rule:
         return PatternMatcher(compiled, ctx.toolkit.term_index) if compiled else None
 
     # -- checking ------------------------------------------------------------------------------------------------
+    def requirement(self) -> "Requirement | None":
+        """What must have candidates somewhere in a conversation (term lists, pattern literals) for this rule
+        to report anything; None when it can report without (a missing greeting, a slow reply). Rules that
+        report what they find override this."""
+        return None
+
     def applies_to(self, conv: "ConversationView") -> bool:
-        return self.channels is None or conv.channel in self.channels
+        if self.channels is not None and conv.channel not in self.channels:
+            return False
+        # A rule that reports only what it finds has nothing to report in a conversation where the one
+        # automaton pass found none of its terms or pattern literals: it is not run at all.
+        needed = self._needed
+        return needed is None or conv.toolkit.reference or needed.met_by(conv.candidate_lists())
 
     def check(self, conv: "ConversationView") -> Iterable[Finding]:
         raise NotImplementedError

@@ -6,9 +6,12 @@ that the customer used first, needs no explanation; only the first unexplained u
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 from ..text.matching import PATTERN_FLAGS, drop_inside
+from ..text.prefilter import required_literals
 from .base import MATCHER_FIELDS, Rule, line_of
 
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
@@ -37,30 +40,41 @@ class JargonRule(Rule):
         self.ignore = self._spans(spec, "ignore_inside", ctx)
         self.explanations = self._spans(spec, "explained_inside", ctx)
 
+    def requirement(self):
+        return self.terms.requirement()
+
     def _spans(self, spec, field, ctx):
         compiled = []
         patterns = spec.get(field) or []
         for p in [patterns] if isinstance(patterns, str) else patterns:
             try:
-                compiled.append(regex.compile(str(p), PATTERN_FLAGS))
+                pattern = regex.compile(str(p), PATTERN_FLAGS)
             except regex.error as exc:
                 ctx.error(f"bad {field} pattern {p!r}: {exc}", line_of(spec, field))
+                continue
+            # With the literals every match needs (:// for a URL, 《 for a title), most messages are not searched.
+            compiled.append((pattern, required_literals(pattern)))
         return compiled
+
+    @staticmethod
+    def _span_list(patterns, view) -> list[tuple[int, int]]:
+        text = view.norm.text
+        spans = []
+        for pattern, literals in patterns:
+            if literals is not None and not view.toolkit.reference and not any(lit in text for lit in literals):
+                continue
+            spans.extend(m.span() for m in pattern.finditer(text, timeout=0.25))
+        return spans
 
     def _hits(self, view):
         hits = self.terms.find(view)
         if hits and self.ignore:
-            spans = [m.span() for p in self.ignore for m in p.finditer(view.norm.text, timeout=0.25)]
-            hits = drop_inside(hits, spans)
+            hits = drop_inside(hits, self._span_list(self.ignore, view))
         return hits
 
-    def _explained(self, view, hit, marker_hits) -> bool:
+    def _explained(self, view, hit, marker_hits, explanations) -> bool:
         text = view.norm.text
-        if self.explanations and any(
-            m.start() <= hit.nstart and hit.nend <= m.end()
-            for p in self.explanations
-            for m in p.finditer(text, timeout=0.25)
-        ):
+        if any(start <= hit.nstart and hit.nend <= end for start, end in explanations):
             return True
         if self.parenthesis:
             for pos in range(hit.nend, min(len(text), hit.nend + self.window)):
@@ -86,6 +100,7 @@ class JargonRule(Rule):
                     known.update(_key(h) for h in hits)
                 continue
             marker_hits = self.markers.find(view) if self.markers else []
+            explanations = self._span_list(self.explanations, view) if self.explanations else []
             # A term counts as explained when any of its uses in this message is explained.
             uses: dict[str, list] = {}
             for hit in hits:
@@ -94,14 +109,19 @@ class JargonRule(Rule):
                 if key in known:
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
-                if not any(self._explained(view, h, marker_hits) for h in term_hits):
+                if not any(self._explained(view, h, marker_hits, explanations) for h in term_hits):
                     yield self.finding(conv, view, term_hits[0])
 
 
 def _key(hit) -> str:
+    return _folded_term(hit.term.text) if hit.term else hit.text
+
+
+@lru_cache(maxsize=8192)
+def _folded_term(text: str) -> str:
     from ..text.normalize import normalize
 
-    return normalize(hit.term.text).text if hit.term else hit.text
+    return normalize(text).text
 
 
 def _inside(marker, hit) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..text.lexicon import Term
-from ..text.matching import TermMatcher, drop_overlapping, keep_longest
+from ..text.matching import Requirement, TermMatcher, drop_overlapping, keep_longest
 from ..text.normalize import normalize
 from .base import Rule, line_of
 
@@ -57,6 +57,9 @@ class PatternRule(Rule):
         ctx.toolkit.add_words(literals or (), pattern_tokens=True)
         exc_spec = {k: spec[k] for k in ("exceptions", "exception_patterns") if k in spec}
         self.exceptions = self.matcher(exc_spec, ctx, required=False) if exc_spec else None
+
+    def requirement(self):
+        return Requirement([(self.prefilter.list_id,)]) if self.prefilter is not None else None
 
     def check(self, conv):
         for view in self.scope.select(conv):

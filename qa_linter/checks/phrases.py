@@ -11,6 +11,9 @@ class PhrasesRule(Rule):
     def compile(self, spec, ctx):
         self.match = self.matcher(spec, ctx)
 
+    def requirement(self):
+        return self.match.requirement()
+
     def check(self, conv):
         for view in self.scope.select(conv):
             for hit in self.match.find(view):

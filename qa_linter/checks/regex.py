@@ -42,6 +42,9 @@ class RegexRule(Rule):
             except re_.error as exc:
                 ctx.error(f"bad allow pattern {p!r}: {exc}", line_of(spec, "allow"))
 
+    def requirement(self):
+        return self.match.requirement()
+
     def _value(self, text: str) -> str:
         return "".join(ch for ch in text if not ch.isspace() and ch not in "-")
 

@@ -55,6 +55,9 @@ class SequenceRule(Rule):
                 self.answer_with = self.matcher(answer["with"], ctx, "answer.with")
         self.once = bool(spec.get("once", False))
 
+    def requirement(self):
+        return self.trigger.requirement()  # every finding is about a trigger
+
     def _role(self, mapping, default, ctx, where):
         role = mapping.get("role", default)
         if role not in ROLES:

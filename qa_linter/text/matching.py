@@ -17,7 +17,7 @@ import regex
 
 from .lexicon import Term
 from .normalize import normalize
-from .prefilter import required_literals
+from .prefilter import required_literal_sets
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
@@ -52,12 +52,18 @@ class TermIndex:
 
     def __init__(self) -> None:
         self._lists: list[list[str]] = []
+        self._ids: dict[tuple[str, ...], int] = {}
         self._automaton = None
         self._lock = threading.Lock()
 
     def register(self, keys: Sequence[str]) -> int:
+        """The id of the list `keys`; the same keys in the same order share one id (and one set of hits)."""
         with self._lock:
+            known = self._ids.get(tuple(keys))
+            if known is not None:
+                return known
             self._lists.append(list(keys))
+            self._ids[tuple(keys)] = len(self._lists) - 1
             self._automaton = None
             return len(self._lists) - 1
 
@@ -91,6 +97,36 @@ class TermIndex:
         return found
 
 
+class Requirement:
+    """What must have candidates in a message (or conversation) for a matcher or rule to find anything there:
+    one of `alternatives`, each a set of term-index lists that must all have candidates. Tested against the
+    lists with candidates (TermIndex.scan's keys), so one automaton pass decides for every matcher."""
+
+    __slots__ = ("alternatives", "_single", "_groups")
+
+    def __init__(self, alternatives: Iterable[Iterable[int]]):
+        self.alternatives = frozenset(frozenset(a) for a in alternatives)
+        self._single = frozenset(next(iter(a)) for a in self.alternatives if len(a) == 1)
+        # An alternative that holds a single list is met whenever that list is present: only the others count.
+        self._groups = tuple(a for a in self.alternatives if len(a) > 1 and a.isdisjoint(self._single))
+
+    def met_by(self, present) -> bool:
+        """`present`: a set or dict of list ids with candidates."""
+        if not self._single.isdisjoint(present):
+            return True
+        return any(all(list_id in present for list_id in group) for group in self._groups)
+
+    @staticmethod
+    def any_of(requirements: "Iterable[Requirement | None]") -> "Requirement | None":
+        """Met when any of `requirements` is; None (no requirement) if one of them is None."""
+        alternatives: set[frozenset[int]] = set()
+        for requirement in requirements:
+            if requirement is None:
+                return None
+            alternatives |= requirement.alternatives
+        return Requirement(alternatives)
+
+
 class TermMatcher:
     """A list of terms; a hit must cover whole words unless `boundary` is "none"."""
 
@@ -106,6 +142,10 @@ class TermMatcher:
         self.boundary = boundary
         self._list_id = index.register(keys)
 
+    @property
+    def list_id(self) -> int:
+        return self._list_id
+
     def __bool__(self) -> bool:
         return bool(self.terms)
 
@@ -120,35 +160,60 @@ class TermMatcher:
             hits.append(view.hit(nstart, nend, self.terms[term_idx]))
         return hits
 
+    def any(self, view: "MessageView") -> bool:
+        """bool(find(view)), without building the hits."""
+        candidates = view.term_candidates().get(self._list_id)
+        if not candidates:
+            return False
+        if self.boundary != "word":
+            return True
+        boundaries = view.boundaries()
+        return any(boundaries.covers(nstart, nend) for nstart, nend, _ in candidates)
+
 
 class PatternMatcher:
     """Regular expressions (the `regex` module) over the normalised text.
 
     Given the shared TermIndex, each pattern that has required literals (see prefilter.py) registers them
-    there as its gate: the pattern runs on a message only when the index found one of them in it.
+    there as its gate: the pattern runs on a message only when the index found them in it (one of each set,
+    when a pattern needs several: a verb and a credential term).
     """
 
     def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None):
         self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, PATTERN_FLAGS) for p in patterns]
         self.sources = [p.pattern for p in self.compiled]
-        self._gates: list[int | None] = [None] * len(self.compiled)
+        # Per pattern: None (always runs), a list id, or a tuple of list ids that must all have candidates.
+        self._gates: list[int | tuple[int, ...] | None] = [None] * len(self.compiled)
         if index is not None:
             for i, pattern in enumerate(self.compiled):
-                literals = required_literals(pattern)
-                if literals:
-                    self._gates[i] = index.register(sorted(literals))
+                ids = tuple(index.register(sorted(literals)) for literals in required_literal_sets(pattern))
+                if ids:
+                    self._gates[i] = ids[0] if len(ids) == 1 else ids
         self._gated = any(gate is not None for gate in self._gates)
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
+
+    @property
+    def gates(self) -> list[int | tuple[int, ...] | None]:
+        """Per pattern, the term-index list(s) of its required literals (None: it always runs)."""
+        return self._gates
+
+    def requirement(self) -> "Requirement | None":
+        alternatives = []
+        for gate in self._gates:
+            if gate is None:
+                return None
+            alternatives.append((gate,) if isinstance(gate, int) else gate)
+        return Requirement(alternatives)
 
     def find(self, view: "MessageView") -> list[Hit]:
         text = view.norm.text
         hits = []
         present = view.term_candidates() if self._gated and not view.toolkit.reference else None
         for pattern, gate in zip(self.compiled, self._gates):
-            if gate is not None and present is not None and gate not in present:
-                continue  # none of the literals every match needs is in the text
+            if gate is not None and present is not None and not _open(gate, present):
+                continue  # the literals every match needs are not all in the text
             try:
                 for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
                     if m.end() > m.start():
@@ -156,6 +221,27 @@ class PatternMatcher:
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
         return hits
+
+    def any(self, view: "MessageView") -> bool:
+        """bool(find(view)), stopping at the first match."""
+        text = view.norm.text
+        present = view.term_candidates() if self._gated else None
+        for pattern, gate in zip(self.compiled, self._gates):
+            if gate is not None and present is not None and not _open(gate, present):
+                continue
+            try:
+                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
+                    if m.end() > m.start():
+                        return True
+            except TimeoutError:
+                raise RegexTimeout(pattern.pattern) from None
+        return False
+
+
+def _open(gate: "int | tuple[int, ...]", present) -> bool:
+    if isinstance(gate, int):
+        return gate in present
+    return all(list_id in present for list_id in gate)
 
 
 class TextMatcher:
@@ -170,11 +256,25 @@ class TextMatcher:
         self.terms = terms if terms else None
         self.patterns = patterns if patterns else None
         self.exceptions = exceptions
+        self._needs = self.requirement()
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.patterns)
 
+    def requirement(self) -> Requirement | None:
+        """What a message must have candidates for `find` to return anything: the term list, or the literals
+        of one of the patterns; None when a pattern has no required literals."""
+        parts: list[Requirement | None] = []
+        if self.terms:
+            parts.append(Requirement([(self.terms.list_id,)]))
+        if self.patterns:
+            parts.append(self.patterns.requirement())
+        return Requirement.any_of(parts)
+
     def find(self, view: "MessageView") -> list[Hit]:
+        needs = self._needs
+        if needs is not None and not view.toolkit.reference and not needs.met_by(view.term_candidates()):
+            return []  # none of its terms or pattern literals is in this message
         hits: list[Hit] = []
         if self.terms:
             hits.extend(self.terms.find(view))
@@ -189,7 +289,13 @@ class TextMatcher:
         return keep_longest(hits)
 
     def search(self, view: "MessageView") -> bool:
-        return bool(self.find(view))
+        """Is there any hit? Without exceptions to weigh, the first term or match answers it."""
+        if self.exceptions is not None or view.toolkit.reference:
+            return bool(self.find(view))
+        needs = self._needs
+        if needs is not None and not needs.met_by(view.term_candidates()):
+            return False
+        return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
 
 
 def drop_overlapping(hits: list[Hit], cancel: list[Hit]) -> list[Hit]:

@@ -39,18 +39,36 @@ _REGEX_ONLY = re.compile(r"\\\\|\\L<(\w+)>|\\[pP](?:\{[^}]*\}|[A-Za-z])")
 
 def required_literals(pattern: "regex.Pattern") -> frozenset[str] | None:
     """Strings one of which every non-empty match of `pattern` contains, or None when that cannot be told."""
+    sets = required_literal_sets(pattern, 1)
+    return sets[0] if sets else None
+
+
+def required_literal_sets(pattern: "regex.Pattern", limit: int = 3) -> list[frozenset[str]]:
+    """Up to `limit` such sets, each required on its own, most selective first (empty: nothing is known).
+
+    `(提供|告诉)…(密码|验证码)` needs one of 提供/告诉 *and* one of 密码/验证码: gating on both runs it only
+    where both occur, which is far rarer than either.
+    """
     if pattern.flags & _REFUSED_FLAGS:
-        return None
+        return []
     source = _python_syntax(pattern.pattern, getattr(pattern, "named_lists", {}) or {})
     if source is None or _REFUSED_SYNTAX.search(source):
-        return None
+        return []
     try:
         parsed = sre_parse.parse(source, re.IGNORECASE if pattern.flags & regex.IGNORECASE else 0)
     except (re.error, RecursionError, OverflowError):
-        return None
+        return []
     ignore_case = bool(pattern.flags & regex.IGNORECASE)
-    _exact, required = _Analysis(ignore_case).sequence(list(parsed))
-    return required
+    _whole, candidates = _Analysis(ignore_case).candidates(list(parsed))
+    ranked = sorted({_reduced(c) for c in candidates if c and "" not in c}, key=_rank, reverse=True)
+    chosen: list[frozenset[str]] = []
+    for literals in ranked:
+        if chosen and min(map(len, literals)) < 2:
+            continue  # one more single character (吗, 请, a-z) is a weak test that costs a hit in every message
+        # A set implied by a chosen one (every string of the chosen set contains one of it: 爱 by 亲爱的) adds nothing.
+        if not any(all(any(short in long for short in literals) for long in kept) for kept in chosen):
+            chosen.append(literals)
+    return chosen[:limit]
 
 
 def _python_syntax(source: str, named_lists: dict) -> str | None:
@@ -90,6 +108,11 @@ class _Analysis:
         return ch
 
     def sequence(self, items: list) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        whole, candidates = self.candidates(items)
+        return whole, _best(candidates)
+
+    def candidates(self, items: list) -> tuple[frozenset[str] | None, list[frozenset[str]]]:
+        """(every string the sequence can match, if few; the literal sets it requires, each on its own)."""
         candidates: list[frozenset[str]] = []
         run: frozenset[str] | None = frozenset({""})  # concatenation of the exact items since the last break
         whole: frozenset[str] | None = frozenset({""})
@@ -109,7 +132,7 @@ class _Analysis:
             run = joined
             whole = _concat(whole, exact) if whole is not None else None
         _keep(candidates, run)
-        return whole, _best(candidates)
+        return whole, candidates
 
     def node(self, item) -> tuple[frozenset[str] | None, frozenset[str] | None]:
         op, av = item
@@ -210,4 +233,9 @@ def _best(candidates) -> frozenset[str] | None:
     usable = [_reduced(c) for c in candidates if c and "" not in c]
     if not usable:
         return None
-    return max(usable, key=lambda s: (min(map(len, s)), -len(s)))
+    return max(usable, key=_rank)
+
+
+def _rank(literals: frozenset[str]) -> tuple:
+    """Longer shortest string, then fewer strings; the strings themselves break ties, for the same choice in every run."""
+    return min(map(len, literals)), -len(literals), sorted(literals)
