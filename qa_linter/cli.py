@@ -21,6 +21,16 @@ INPUT_FORMATS = ("jsonl", "csv", "tsv", "xlsx", "email", "chatlog")  # = readers
 class UserError(click.ClickException):
     exit_code = EXIT_ERROR
 
+    def format_message(self) -> str:
+        return _safe(self.message, lines=True)  # it may quote a file name or a value from a file
+
+
+def _safe(text: str, lines: bool = False) -> str:
+    """Text from files (names, values, transcript snippets) made harmless for the terminal (see outputs/excerpt.py)."""
+    from .outputs.excerpt import terminal_safe
+
+    return terminal_safe(text, lines)
+
 
 def _stderr_console(color: str = "auto"):
     from .outputs.text import make_console
@@ -51,7 +61,7 @@ def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), s
         )
     except RuleLoadError as exc:
         for error in exc.errors:
-            click.echo(f"error: {error.describe()}", err=True)
+            click.echo(_safe(f"error: {error.describe()}"), err=True)
         raise UserError(f"{len(exc.errors)} error(s) in the rules; nothing was scanned") from None
     except QALinterError as exc:
         raise UserError(str(exc)) from None
@@ -112,12 +122,13 @@ def main():
 @click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
 @click.option("--scorecard", "scorecard_path", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")
 @click.option("--no-mask", is_flag=True, help="Show customer PII (phone, ID, card numbers, e-mail) unmasked in HTML pages.")
+@click.option("--mask-pii", is_flag=True, help="Also mask customer PII in the text, JSON and JSON Lines output (offsets stay those of the original).")
 @click.option("--store", "store_path", type=click.Path(dir_okay=False), help="Record results in this SQLite store [default: setting `store`].")
 @click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes for the rules [default: setting `jobs`, else the number of CPU cores].")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
 @with_rule_options
 def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding,
-         html_dir, scorecard_path, no_mask, store_path, no_store, jobs, **rule_args):
+         html_dir, scorecard_path, no_mask, mask_pii, store_path, no_store, jobs, **rule_args):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from .batch import ScanSummary, scan_items
     from .outputs.text import print_statistics, print_summary
@@ -130,6 +141,8 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         paths.append(str(examples_dir()))
     if not paths:
         raise click.UsageError("give transcript files or folders, - for stdin, or --examples")
+    if mask_pii and no_mask:
+        raise click.UsageError("--mask-pii and --no-mask contradict each other")
     linter = load_linter(**rule_args)
     fail_on = fail_on or linter.config.get("fail_on", "error")
     if fail_on not in FAIL_ON:
@@ -139,10 +152,17 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
     summary = ScanSummary()
     progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
     out = _open_output(output) if output else (progress.stdout() if progress else sys.stdout)
+    completed = False
     try:
         # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
         # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
         sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
+        if mask_pii:
+            from .outputs.pii import MaskPiiSink
+
+            sinks = [MaskPiiSink(sinks[0], masker)]
+        if output:
+            sinks = [_UserErrors(sinks[0])]  # a full disk is exit 2 with its reason (a closed pipe on stdout: click's)
         sinks += _report_sinks(html_dir, scoring, masker, None if no_store else _store_location(store_path, linter.config), linter)
         items = read_paths(paths, input_format, options=reader_options, progress=progress)
         for conv, findings in _scan_stream(linter, items, summary, _jobs(jobs, linter.config), rule_args):
@@ -158,17 +178,18 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
             sink.close(summary.to_dict(), header)
         if statistics:
             _print_stats(fmt, out, summary, linter, color)
+        completed = True
     finally:
         if progress:
             progress.stop()
         if output:
-            out.close()
+            _finish_output(out, completed)
     print_summary(_stderr_console(color), summary, quiet)
     sys.exit(_exit_code(summary, fail_on, exit_zero))
 
 
 def _jobs(option, config) -> int:
-    """--jobs, else the `jobs` setting, else one worker per CPU core (see docs/performance.md)."""
+    """--jobs, else the `jobs` setting, else one process per CPU core (see docs/performance.md)."""
     from .batch import default_jobs
 
     value = option if option is not None else config.get("jobs")
@@ -200,11 +221,11 @@ def _scoring_and_masker(linter, scorecard_path, no_mask):
         model = scoring_model_from_config(linter.config, scorecard_path)
     except ScorecardError as exc:
         for error in exc.errors:
-            click.echo(f"error: {error.describe()}", err=True)
+            click.echo(_safe(f"error: {error.describe()}"), err=True)
         raise UserError(f"{len(exc.errors)} error(s) in the scorecard; nothing was scanned") from None
     unmapped = model.unmapped_categories(r.category for r in linter.rules)
     if unmapped:
-        click.echo(f"warning: no scorecard section holds {', '.join(unmapped)}; those findings do not change the score", err=True)
+        click.echo(_safe(f"warning: no scorecard section holds {', '.join(unmapped)}; those findings do not change the score"), err=True)
     return model.limited_to(linter.rules), Masker.from_config(linter.config, enabled=not no_mask)
 
 
@@ -283,16 +304,18 @@ def convert(paths, output, input_format, encoding, config_path):
         raise UserError(str(exc)) from None
     options, input_format = load_reader_options(config, encoding, input_format)
     progress = ScanProgress.for_terminal(stdout_used=False) if output else None
-    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    out = _open_output(output) if output else sys.stdout
+    completed = False
     try:
         summary = write_canonical(read_paths(paths, input_format, options=options, progress=progress), out)
+        completed = True
     finally:
         if progress:
             progress.stop()
         if output:
-            out.close()
+            _finish_output(out, completed)
     for problem in summary.problems:
-        click.echo(f"{problem.where()}: {problem.reason}", err=True)
+        click.echo(_safe(f"{problem.where()}: {problem.reason}"), err=True)
     if summary.problem_count > len(summary.problems):
         click.echo(f"… and {summary.problem_count - len(summary.problems)} more", err=True)
     click.echo(summary.describe(), err=True)
@@ -300,11 +323,22 @@ def convert(paths, output, input_format, encoding, config_path):
 
 
 def _open_output(path: str):
-    """The -o/--output file; a folder that does not exist or a read-only place is exit 2, not a traceback."""
+    """The -o/--output file, written whole or not at all (outputs/atomic.py); a folder that does not exist or
+    a read-only place is exit 2, not a traceback."""
+    from .outputs.atomic import AtomicOutput
+
     try:
-        return open(path, "w", encoding="utf-8")
+        return AtomicOutput(path)
     except OSError as exc:
         raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _finish_output(out, completed: bool) -> None:
+    """Put a completed -o file in place; after a failed or interrupted run, leave the old file (or none)."""
+    try:
+        out.finish(completed)
+    except OSError as exc:
+        raise UserError(f"{out.path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _writer(fmt, out, color, show_clean, statistics):
@@ -387,7 +421,7 @@ def calibrate(paths, gold, fmt, show_errors, **rule_args):
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result, show_errors))
+        click.echo(_safe(render_text(result, show_errors), lines=True))
     from .outputs.text import print_summary
 
     summary.finish(linter)
@@ -427,7 +461,7 @@ def rules_show(rule_id, **rule_args):
 
         close = difflib.get_close_matches(rule_id, [r.id for r in linter.rules], n=3)
         raise UserError(f"no rule {rule_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
-    click.echo(rule_details(rule))
+    click.echo(_safe(rule_details(rule), lines=True))
 
 
 @rules.command("test")
@@ -451,7 +485,7 @@ def rules_test(paths, verbose, rules, no_builtin, **rule_args):
         for r in results:
             if not r.ok:
                 failures += 1
-                click.echo(f"FAIL  {r.rule}  {r.kind} #{r.number}: {r.reason}\n      {r.example!r}")
+                click.echo(_safe(f"FAIL  {r.rule}  {r.kind} #{r.number}: {r.reason}") + f"\n      {r.example!r}")
             else:
                 passed += 1
                 if verbose:
@@ -471,7 +505,7 @@ def rules_validate(paths, with_builtin):
         pack = load_rule_pack([Path(p) for p in paths], builtin=with_builtin)
     except RuleLoadError as exc:
         for error in exc.errors:
-            click.echo(f"error: {error.describe()}", err=True)
+            click.echo(_safe(f"error: {error.describe()}"), err=True)
         click.echo(f"{len(exc.errors)} error(s)", err=True)
         sys.exit(EXIT_ERROR)
     except QALinterError as exc:
@@ -528,7 +562,7 @@ def check(text, context_path, channel, ts, fmt, fail_on, color, **rule_args):
         print_check(make_console(sys.stdout, color), draft, result)
         click.echo(verdict(result), err=True)
     for rule_id, reason in sorted(linter.rule_problems.items()):
-        click.echo(f"Rule {rule_id}: {reason}", err=True)
+        click.echo(_safe(f"Rule {rule_id}: {reason}"), err=True)
     sys.exit(EXIT_ERROR if linter.rule_problems else EXIT_FINDINGS if result.blocking else EXIT_CLEAN)
 
 

@@ -139,6 +139,13 @@ class MaskedText:
             return self.original[start:end]
         return "".join(self._shown[start:end])
 
+    def same_length(self) -> str:
+        """The text with each hidden character replaced by one mask character, so that offsets into the original
+        stay valid (outputs that carry offsets: JSON, the terminal); li.ming@example.com shows as l******@example.com."""
+        if self._shown is None:
+            return self.original
+        return "".join(ch if shown == ch else MASK for ch, shown in zip(self.original, self._shown))
+
     def touches_pii(self, start: int, end: int) -> bool:
         return any(s.start < end and start < s.end for s in self.spans)
 

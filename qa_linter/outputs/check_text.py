@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from .excerpt import excerpt
+from .excerpt import excerpt, terminal_safe
 from .text import SEVERITY_STYLES
 
 SUGGESTION_LABELS = {"replacement": "改为：", "advice": "建议："}
@@ -17,7 +17,7 @@ def print_check(console: Console, draft: str, result) -> None:
     for position, f in enumerate(result.findings):
         line = Text()
         line.append(f"{str(f.severity):<8}", style=SEVERITY_STYLES.get(str(f.severity), ""))
-        line.append(f" {f.message}")
+        line.append(f" {terminal_safe(f.message)}")
         line.append(f"  {f.rule}", style="dim")
         if f.start is not None:
             before, match, after = excerpt(draft, f)
@@ -28,7 +28,7 @@ def print_check(console: Console, draft: str, result) -> None:
         suggestion = by_finding.get(position)
         if suggestion is not None:
             line.append("\n         " + SUGGESTION_LABELS[suggestion.kind], style="green")
-            line.append(suggestion.replacement or suggestion.text, style="green")
+            line.append(terminal_safe(suggestion.replacement or suggestion.text), style="green")
         console.print(line)
 
 

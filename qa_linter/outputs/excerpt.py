@@ -13,9 +13,25 @@ BEFORE_CELLS = 28
 TOTAL_CELLS = 72
 
 
+# Control characters (C0, DEL, C1) in a transcript, an id or a file name would reach the terminal as they are:
+# escape sequences that clear the screen, retitle the window, fake output or write the clipboard (OSC 52).
+# They are shown as their Unicode control pictures instead (ESC as ␛), one character for one.
+_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+_CONTROL_PICTURES_BUT_LINES = {c: p for c, p in _CONTROL_PICTURES.items() if chr(c) not in "\n\t"}
+
+
+def terminal_safe(text: str, lines: bool = False) -> str:
+    """`text` with every control character made visible and harmless; same length, so offsets stay valid.
+
+    With `lines`, line breaks and tabs stay (a multi-line text of our own that quotes data)."""
+    return text.translate(_CONTROL_PICTURES_BUT_LINES if lines else _CONTROL_PICTURES)
+
+
 def _flat(text: str) -> str:
     # One character for one character, so offsets stay valid: line breaks become ⏎, tabs spaces.
-    return text.replace("\r", "⏎").replace("\n", "⏎").replace("\t", " ")
+    return terminal_safe(text.replace("\r", "⏎").replace("\n", "⏎").replace("\t", " "))
 
 
 def _take_end(text: str, cells: int) -> str:

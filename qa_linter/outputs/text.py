@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..model import Conversation, Finding
-from .excerpt import excerpt
+from .excerpt import excerpt, terminal_safe
 
 ROLE_LABELS = {"agent": "客服", "customer": "客户", "system": "系统"}
 SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -43,8 +43,8 @@ class TextWriter:
         if not findings and not self.show_clean:
             return
         c = self.console
-        head = Text(conv.id, style="bold")
-        details = [conv.channel, conv.agent, conv.team]
+        head = Text(terminal_safe(conv.id), style="bold")
+        details = [conv.channel, conv.agent and terminal_safe(conv.agent), conv.team and terminal_safe(conv.team)]
         start = conv.start_time
         if start:
             details.append(start.strftime("%Y-%m-%d %H:%M"))
@@ -62,7 +62,7 @@ class TextWriter:
         line.append(f" {ROLE_LABELS.get(f.role, f.role)}  ")
         line.append(str(f.severity), style=SEVERITY_STYLES.get(str(f.severity), ""))
         line.append(f"  {f.rule}", style="dim")
-        line.append(f"\n     {f.message}")
+        line.append(f"\n     {terminal_safe(f.message)}")
         text = conv.messages[f.message_index].text if f.message_index < len(conv.messages) else ""
         before, match, after = excerpt(text, f)
         line.append("\n     ")
@@ -72,7 +72,7 @@ class TextWriter:
         line.append(after, style="dim")
         if f.suggestion:
             line.append("\n     建议：", style="green")
-            line.append(f.suggestion, style="green")
+            line.append(terminal_safe(f.suggestion), style="green")
         return line
 
     def close(self, summary: dict, header: dict) -> None:
@@ -94,18 +94,18 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
         )
         if s.by_category:
             cats = "  ".join(f"{cat} {n}" for cat, n in sorted(s.by_category.items(), key=lambda kv: (-kv[1], kv[0])))
-            console.print(Text("  " + cats))
+            console.print(Text("  " + terminal_safe(cats)))
     if s.skipped_count:
         console.print(Text(f"Skipped {s.skipped_count} input record(s):", style="bold yellow"))
         for p in s.skipped:
-            console.print(Text(f"  {p.where()}: {p.reason}"))
+            console.print(Text(terminal_safe(f"  {p.where()}: {p.reason}")))
         if s.skipped_count > len(s.skipped):
             console.print(Text(f"  … and {s.skipped_count - len(s.skipped)} more"))
     for rule_id, reason in sorted(s.rule_problems.items()):
-        console.print(Text(f"Rule {rule_id}: {reason}", style="bold yellow"))
+        console.print(Text(terminal_safe(f"Rule {rule_id}: {reason}"), style="bold yellow"))
 
 
 def print_statistics(console: Console, summary, linter) -> None:
     categories = {r.id: r.category for r in linter.rules}
     for rule_id, n in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
-        console.print(Text(f"{n:>6}  {rule_id:<32} {categories.get(rule_id, '')}"))
+        console.print(Text(terminal_safe(f"{n:>6}  {rule_id:<32} {categories.get(rule_id, '')}")))

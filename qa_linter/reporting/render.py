@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from ..outputs.excerpt import terminal_safe
 from ..outputs.html_common import atomic_write_text, environment, format_percent, format_score, new_nonce
 from ..outputs.html_scorecard import read_manifest
 from .weekly import HEADLINE, WeeklyReport
@@ -234,14 +235,14 @@ def render_text(report: WeeklyReport, console) -> None:
     if data["rules"]:
         console.print(Text("\n最常违反的规则", style="bold"))
         for r in data["rules"][:5]:
-            console.print(Text(f"  {r['current']:>3}  {r['rule']}（{r['label']}，较上期 {r['change']:+d}）"))
+            console.print(Text(terminal_safe(f"  {r['current']:>3}  {r['rule']}（{r['label']}，较上期 {r['change']:+d}）")))
             for e in r["examples"]:
-                console.print(Text(f"       {e['conversation_id']}: {e['excerpt']}", style="dim"))
+                console.print(Text(terminal_safe(f"       {e['conversation_id']}: {e['excerpt']}"), style="dim"))
     if data["worst"]:
         console.print(Text("\n最需辅导的会话", style="bold"))
         for w in data["worst"][:5]:
             verdict = "一票否决" if w["auto_fail"] else ("合格" if w["passed"] else "不合格")
-            console.print(Text(f"  {w['id']}  {format_score(w['score'])} 分  {verdict}  {w['agent']}  {w['findings']} 个问题"))
+            console.print(Text(terminal_safe(f"  {w['id']}  {format_score(w['score'])} 分  {verdict}  {w['agent']}  {w['findings']} 个问题")))
     if data["undated_conversations"]:
         console.print(Text(f"\n{data['undated_conversations']} 个会话没有开始时间，不属于任何一周。", style="yellow"))
 
@@ -261,7 +262,8 @@ def _group_table(console, title: str, rows: list[dict], key: str, limit: int | N
         delta = r["score_change"]
         change_text = "新" if r["status"] == "new" else "—" if delta is None else f"{delta:+.1f}"
         style = "" if delta is None or delta == 0 else "green" if delta > 0 else "red"
-        table.add_row(r[key] or "（未填）", str(r["conversations"]), format_percent(r["pass_rate"]),
+        # Text, not str: rich would read [brackets] in a team or agent name as markup (and fail on a stray [/]).
+        table.add_row(Text(terminal_safe(r[key] or "（未填）")), str(r["conversations"]), format_percent(r["pass_rate"]),
                       "—" if r["average_score"] is None else f"{r['average_score']:.1f}", Text(change_text, style=style),
-                      "、".join(c["label"] for c in r["top_categories"][:2]))
+                      Text(terminal_safe("、".join(c["label"] for c in r["top_categories"][:2]))))
     console.print(table)
