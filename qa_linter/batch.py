@@ -96,6 +96,7 @@ POOL_THRESHOLD = 300  # conversations: an input with fewer is scanned here (star
 CHUNK_MESSAGES = 2_000  # a chunk closes at this many messages (about 200 chat conversations) …
 CHUNK_CONVERSATIONS = 500  # … or this many conversations
 IN_FLIGHT_PER_WORKER = 3  # chunks sent and not yet collected, per worker: bounds memory, keeps workers busy
+LOCAL_AHEAD = 4  # chunks scanned here while the oldest one out is not back
 
 
 class WorkerFailed(QALinterError):
@@ -116,57 +117,82 @@ def scan_parallel(
     jobs: int,
     linter_factory: "Callable[[], Linter] | None" = None,
 ) -> Iterator[tuple[Conversation, list[Finding]]]:
-    """`scan_items` with the rules in `jobs` worker processes; same results, same order.
+    """`scan_items` in `jobs` processes: this one and jobs - 1 workers; same results, same order.
 
-    Workers get the rules once: on platforms that fork they inherit `linter` as it is; elsewhere they call
+    This process reads, hands chunks of conversations to the workers and delivers their findings in input
+    order; whenever the oldest chunk out is not back yet and the window is full, it scans the next chunk
+    itself instead of waiting, so on N cores N processes do rule work and the split adapts to how busy
+    reading and writing keep this one. The first POOL_THRESHOLD conversations are scanned here, so a small
+    input never pays for a pool (and on a large one the rules are warm before the workers fork from us).
+    Workers get the rules once: where processes fork they inherit `linter` as it is; elsewhere they call
     `linter_factory` (a picklable callable returning an equal Linter), and without one the scan stays in
-    this process. Until POOL_THRESHOLD conversations have been read nothing is started, so a small input
-    is scanned here at no extra cost. At most jobs × IN_FLIGHT_PER_WORKER chunks are out at a time, so
+    this process. At most (jobs - 1) × IN_FLIGHT_PER_WORKER + LOCAL_AHEAD chunks wait for delivery, so
     memory does not grow with the input. Rule problems found by the workers reach `linter.rule_problems`.
     """
     import multiprocessing
 
     stream = iter(items)
-    head: list[Conversation] = []
+    scanned = 0
     for item in stream:
         if isinstance(item, InputProblem):
             summary.skip(item)
             continue
-        head.append(item)
-        if len(head) >= POOL_THRESHOLD:
+        findings = linter.scan(item)
+        summary.add(item, findings)
+        yield item, findings
+        scanned += 1
+        if scanned >= POOL_THRESHOLD:
             break
-    else:  # the whole input was read: too little to be worth worker processes
-        yield from scan_items(linter, head, summary)
-        return
+    else:
+        return  # the whole input was small
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork and linter_factory is None:
-        yield from scan_items(linter, _chain(head, stream), summary)
+        yield from scan_items(linter, stream, summary)
         return
+    import gc
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     global _INHERITED
     _INHERITED = linter if fork else None
     context = multiprocessing.get_context("fork" if fork else "spawn")
+    workers = jobs - 1
+    window = workers * IN_FLIGHT_PER_WORKER
+    if fork:
+        gc.freeze()  # forked workers then do not copy every page the collector would touch
     try:
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(None if fork else linter_factory,)) as pool:
-            pending: deque = deque()
-            for chunk in _chunks(_chain(head, stream), summary):
-                pending.append((chunk, pool.submit(_scan_chunk, [_portable(c) for c in chunk])))
-                while len(pending) >= jobs * IN_FLIGHT_PER_WORKER:
-                    yield from _collect(linter, summary, *pending.popleft())
+            pending: deque = deque()  # (chunk, future or findings already computed here), in input order
+            out = 0  # chunks of `pending` sent to workers
+            for chunk in _chunks(stream, summary):
+                while pending and _ready(pending[0][1]):
+                    out -= _is_future(pending[0][1])
+                    yield from _deliver(linter, summary, *pending.popleft())
+                if out < window:
+                    pending.append((chunk, pool.submit(_scan_chunk, [_portable(c) for c in chunk])))
+                    out += 1
+                else:
+                    pending.append((chunk, [linter.scan(c) for c in chunk]))
+                while len(pending) >= window + LOCAL_AHEAD:
+                    out -= _is_future(pending[0][1])
+                    yield from _deliver(linter, summary, *pending.popleft())
             while pending:
-                yield from _collect(linter, summary, *pending.popleft())
+                yield from _deliver(linter, summary, *pending.popleft())
     except BrokenProcessPool as exc:
         raise WorkerFailed(f"a worker process stopped unexpectedly ({exc}); run again with --jobs 1") from None
     finally:
         _INHERITED = None
+        if fork:
+            gc.unfreeze()
 
 
-def _chain(head: list, rest: Iterator) -> Iterator:
-    yield from head
-    yield from rest
+def _is_future(work) -> bool:
+    return not isinstance(work, list)
+
+
+def _ready(work) -> bool:
+    return isinstance(work, list) or work.done()
 
 
 def _chunks(items: Iterable["Conversation | InputProblem"], summary: ScanSummary) -> Iterator[list[Conversation]]:
@@ -185,10 +211,13 @@ def _chunks(items: Iterable["Conversation | InputProblem"], summary: ScanSummary
         yield chunk
 
 
-def _collect(linter: Linter, summary: ScanSummary, chunk: list[Conversation], future) -> Iterator[tuple[Conversation, list[Finding]]]:
-    results, problems = future.result()
-    for rule_id, reason in problems.items():
-        linter._problem(rule_id, reason)
+def _deliver(linter: Linter, summary: ScanSummary, chunk: list[Conversation], work) -> Iterator[tuple[Conversation, list[Finding]]]:
+    if isinstance(work, list):
+        results = work  # scanned here; problems went straight to linter.rule_problems
+    else:
+        results, problems = work.result()
+        for rule_id, reason in problems.items():
+            linter._problem(rule_id, reason)
     for conv, findings in zip(chunk, results):
         summary.add(conv, findings)
         yield conv, findings

@@ -40,7 +40,7 @@ KEYS = {
     "scorecard": "path to a scorecard.yaml",
     "timezone": "IANA time zone for weekly reports (default Asia/Shanghai)",
     "store": "default results store path",
-    "jobs": "worker processes for `scan` (default: the number of CPU cores)",
+    "jobs": "processes that run the rules in `scan` (default: the number of CPU cores)",
 }
 
 

@@ -134,14 +134,20 @@ def test_a_small_input_is_scanned_without_a_pool(monkeypatch, linter, conversati
     assert got == expected
 
 
-def test_parallel_results_come_back_in_input_order(linter, conversations):
+def test_parallel_results_come_back_in_input_order(linter, conversations, monkeypatch):
+    """Small chunks, so that some are scanned by the worker and some here while the worker is busy."""
+    monkeypatch.setattr(batch, "CHUNK_CONVERSATIONS", 10)
     items = list(conversations)
     items.insert(400, InputProblem("in.jsonl", 401, "not JSON"))
     serial, parallel = ScanSummary(), ScanSummary()
     expected = [(c.id, f) for c, f in scan_items(linter, items, serial)]
+    here = []
+    scan = linter.scan
+    monkeypatch.setattr(linter, "scan", lambda conv: here.append(conv.id) or scan(conv))
     got = [(c.id, f) for c, f in scan_items(linter, items, parallel, jobs=2)]
     assert got == expected
     assert parallel.to_dict() | {"elapsed_seconds": 0} == serial.to_dict() | {"elapsed_seconds": 0}
+    assert batch.POOL_THRESHOLD < len(here) < len(conversations)  # both this process and the worker scanned
 
 
 def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversations, monkeypatch):
@@ -157,7 +163,8 @@ def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversati
     ahead = []
     for done, _ in enumerate(scan_items(linter, counted(), ScanSummary(), jobs=2), 1):
         ahead.append(pulled - done)
-    limit = batch.POOL_THRESHOLD + 2 * batch.IN_FLIGHT_PER_WORKER * batch.CHUNK_CONVERSATIONS
+    # chunks out at a worker, chunks scanned here and waiting, and the chunk being filled
+    limit = (batch.IN_FLIGHT_PER_WORKER + batch.LOCAL_AHEAD + 1) * batch.CHUNK_CONVERSATIONS
     assert max(ahead) <= limit
     assert ahead[-1] == 0
 

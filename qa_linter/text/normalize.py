@@ -167,7 +167,7 @@ def _offsets(original: str) -> "array[int]":
     return array("i" if len(original) < 2**31 else "q")
 
 
-_IDENTITY_LIMIT = 1 << 16
+_IDENTITY_LIMIT = 1 << 12
 _IDENTITY = array("i", range(_IDENTITY_LIMIT + 1))  # 0, 1, 2, …: offset runs are copied out of it
 
 
