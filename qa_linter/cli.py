@@ -15,10 +15,21 @@ from .errors import ConfigError, QALinterError, RuleLoadError
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FAIL_ON = ("error", "warning", "info", "never")
+INPUT_FORMATS = ("jsonl", "csv", "tsv", "xlsx", "email", "chatlog")  # = readers.FORMATS (kept equal by a test)
 
 
 class UserError(click.ClickException):
     exit_code = EXIT_ERROR
+
+    def format_message(self) -> str:
+        return _safe(self.message, lines=True)  # it may quote a file name or a value from a file
+
+
+def _safe(text: str, lines: bool = False) -> str:
+    """Text from files (names, values, transcript snippets) made harmless for the terminal (see outputs/excerpt.py)."""
+    from .outputs.excerpt import terminal_safe
+
+    return terminal_safe(text, lines)
 
 
 def _stderr_console(color: str = "auto"):
@@ -50,8 +61,21 @@ def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), s
         )
     except RuleLoadError as exc:
         for error in exc.errors:
-            click.echo(f"error: {error.describe()}", err=True)
+            click.echo(_safe(f"error: {error.describe()}"), err=True)
         raise UserError(f"{len(exc.errors)} error(s) in the rules; nothing was scanned") from None
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+
+
+def load_reader_options(config, encoding=None, input_format=None):
+    """What the readers need (encoding, columns, speakers, support addresses) and the input format; exit 2 on mistakes."""
+    from .readers.options import ReaderOptions
+
+    input_format = input_format or config.get("input_format")
+    if input_format is not None and input_format not in INPUT_FORMATS:
+        raise UserError(f"input_format {input_format!r} must be one of {', '.join(INPUT_FORMATS)}")
+    try:
+        return ReaderOptions.from_config(config, encoding), input_format
     except QALinterError as exc:
         raise UserError(str(exc)) from None
 
@@ -93,13 +117,23 @@ def main():
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("--input-format", type=click.Choice(["jsonl"]), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
+@click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
+@click.option("--scorecard", "scorecard_path", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")
+@click.option("--no-mask", is_flag=True, help="Show customer PII (phone, ID, card numbers, e-mail) unmasked in HTML pages.")
+@click.option("--mask-pii", is_flag=True, help="Also mask customer PII in the text, JSON and JSON Lines output (offsets stay those of the original).")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False), help="Record results in this SQLite store [default: setting `store`].")
+@click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
 @with_rule_options
-def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, **rule_args):
+def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet, show_clean, color, input_format, encoding,
+         html_dir, scorecard_path, no_mask, mask_pii, store_path, no_store, jobs, **rule_args):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from .batch import ScanSummary, scan_items
     from .outputs.text import print_statistics, print_summary
     from .readers import read_paths
+    from .readers.progress import ScanProgress
     from .resources import examples_dir
 
     paths = list(paths)
@@ -107,31 +141,204 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         paths.append(str(examples_dir()))
     if not paths:
         raise click.UsageError("give transcript files or folders, - for stdin, or --examples")
+    if mask_pii and no_mask:
+        raise click.UsageError("--mask-pii and --no-mask contradict each other")
     linter = load_linter(**rule_args)
     fail_on = fail_on or linter.config.get("fail_on", "error")
     if fail_on not in FAIL_ON:
         raise UserError(f"fail_on {fail_on!r} must be one of {', '.join(FAIL_ON)}")
+    reader_options, input_format = load_reader_options(linter.config, encoding, input_format)
+    scoring, masker = _scoring_and_masker(linter, scorecard_path, no_mask)
     summary = ScanSummary()
-    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
+    out = _open_output(output) if output else (progress.stdout() if progress else sys.stdout)
+    completed = False
     try:
         # Every output is a sink fed the same (conversation, findings, extra) stream; `extra` carries
         # per-conversation figures computed once (e.g. the score) so all sinks report the same numbers.
         sinks = [_writer(fmt, out, color if not output else "never", show_clean, statistics)]
-        for conv, findings in scan_items(linter, read_paths(paths, input_format), summary):
-            extra = None
+        if mask_pii:
+            from .outputs.pii import MaskPiiSink
+
+            sinks = [MaskPiiSink(sinks[0], masker)]
+        if output:
+            sinks = [_UserErrors(sinks[0])]  # a full disk is exit 2 with its reason (a closed pipe on stdout: click's)
+        sinks += _report_sinks(html_dir, scoring, masker, None if no_store else _store_location(store_path, linter.config), linter)
+        items = read_paths(paths, input_format, options=reader_options, progress=progress)
+        for conv, findings in _scan_stream(linter, items, summary, _jobs(jobs, linter.config), rule_args):
+            extra = _score_extra(scoring, conv, findings)
             for sink in sinks:
                 sink.conversation(conv, findings, extra)
+        if progress:
+            progress.stop()
         summary.finish(linter)
-        header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint}
+        header = {"tool": "qa-linter", "version": __version__, "rule_pack": linter.pack.fingerprint,
+                  "scorecard": scoring.fingerprint}
         for sink in sinks:
             sink.close(summary.to_dict(), header)
         if statistics:
             _print_stats(fmt, out, summary, linter, color)
+        completed = True
     finally:
+        if progress:
+            progress.stop()
         if output:
-            out.close()
+            _finish_output(out, completed)
     print_summary(_stderr_console(color), summary, quiet)
     sys.exit(_exit_code(summary, fail_on, exit_zero))
+
+
+def _jobs(option, config) -> int:
+    """--jobs, else the `jobs` setting, else one process per CPU core (see docs/performance.md)."""
+    from .batch import default_jobs
+
+    value = option if option is not None else config.get("jobs")
+    if value is None:
+        return default_jobs()
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UserError(f"jobs {value!r} must be a whole number of at least 1")
+    return value
+
+
+def _scan_stream(linter, items, summary, jobs, rule_args):
+    """scan_items over `jobs` processes; workers that cannot fork rebuild the rules from the same options."""
+    from functools import partial
+
+    from .batch import WorkerFailed, scan_items
+
+    try:
+        yield from scan_items(linter, items, summary, jobs=jobs, linter_factory=partial(load_linter, **rule_args))
+    except WorkerFailed as exc:
+        raise UserError(str(exc)) from None
+
+
+def _scoring_and_masker(linter, scorecard_path, no_mask):
+    """The scoring model (for the rules that run) and the PII masker that every report output shares."""
+    from .masking import Masker
+    from .scoring import ScorecardError, scoring_model_from_config
+
+    try:
+        model = scoring_model_from_config(linter.config, scorecard_path)
+    except ScorecardError as exc:
+        for error in exc.errors:
+            click.echo(_safe(f"error: {error.describe()}"), err=True)
+        raise UserError(f"{len(exc.errors)} error(s) in the scorecard; nothing was scanned") from None
+    unmapped = model.unmapped_categories(r.category for r in linter.rules)
+    if unmapped:
+        click.echo(_safe(f"warning: no scorecard section holds {', '.join(unmapped)}; those findings do not change the score"), err=True)
+    return model.limited_to(linter.rules), Masker.from_config(linter.config, enabled=not no_mask)
+
+
+def _report_sinks(html_dir, scoring, masker, store_location, linter) -> list:
+    """HTML scorecards and the results store, each wrapped so that a write problem ends the scan cleanly."""
+    sinks = []
+    if html_dir:
+        from .outputs.html_scorecard import HtmlScorecardWriter
+
+        try:
+            sinks.append(_UserErrors(HtmlScorecardWriter(Path(html_dir), scoring, masker)))
+        except OSError as exc:
+            raise UserError(f"--html {html_dir}: cannot create the folder: {exc.strerror or exc}") from None
+    if store_location:
+        from .masking import Masker
+        from .store import StoreError, open_store
+        from .store.sink import StoreWriter
+
+        try:
+            # The store is long-lived and shared: its excerpts are always masked, whatever --no-mask says.
+            store = open_store(store_location, masker=Masker.from_config(linter.config))
+        except StoreError as exc:
+            raise UserError(str(exc)) from None
+        sinks.append(_UserErrors(StoreWriter(store, linter.pack.fingerprint, scoring)))
+    return sinks
+
+
+def _store_location(store_path, config):
+    from .reporting.command import configured_store
+
+    return configured_store(store_path, config)
+
+
+class _UserErrors:
+    """A sink whose store or file problems end the scan with their message and exit code 2, not a traceback."""
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def conversation(self, *args):
+        try:
+            self.sink.conversation(*args)
+        except (QALinterError, OSError) as exc:
+            raise UserError(str(exc)) from None
+
+    def close(self, *args):
+        try:
+            self.sink.close(*args)
+        except (QALinterError, OSError) as exc:
+            raise UserError(str(exc)) from None
+
+
+def _score_extra(scoring, conv, findings) -> dict:
+    """Per-conversation figures every sink reports identically: the score and its breakdown."""
+    card = scoring.score(conv, findings)
+    return {"score": card.total, "passed": card.passed, "scorecard": card.to_dict()}
+
+
+# -- convert ------------------------------------------------------------------------------------------------
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON Lines to FILE instead of stdout.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="qa-linter.yaml or pyproject.toml to use.")
+def convert(paths, output, input_format, encoding, config_path):
+    """Convert CSV/TSV/Excel exports, e-mail and chat logs to canonical JSON Lines (to inspect or fix them)."""
+    from .config import load_config
+    from .readers import read_paths
+    from .readers.convert import write_canonical
+    from .readers.progress import ScanProgress
+
+    try:
+        config = load_config(Path(config_path) if config_path else None)
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+    options, input_format = load_reader_options(config, encoding, input_format)
+    progress = ScanProgress.for_terminal(stdout_used=False) if output else None
+    out = _open_output(output) if output else sys.stdout
+    completed = False
+    try:
+        summary = write_canonical(read_paths(paths, input_format, options=options, progress=progress), out)
+        completed = True
+    finally:
+        if progress:
+            progress.stop()
+        if output:
+            _finish_output(out, completed)
+    for problem in summary.problems:
+        click.echo(_safe(f"{problem.where()}: {problem.reason}"), err=True)
+    if summary.problem_count > len(summary.problems):
+        click.echo(f"… and {summary.problem_count - len(summary.problems)} more", err=True)
+    click.echo(summary.describe(), err=True)
+    sys.exit(EXIT_ERROR if summary.problem_count else EXIT_CLEAN)
+
+
+def _open_output(path: str):
+    """The -o/--output file, written whole or not at all (outputs/atomic.py); a folder that does not exist or
+    a read-only place is exit 2, not a traceback."""
+    from .outputs.atomic import AtomicOutput
+
+    try:
+        return AtomicOutput(path)
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _finish_output(out, completed: bool) -> None:
+    """Put a completed -o file in place; after a failed or interrupted run, leave the old file (or none)."""
+    try:
+        out.finish(completed)
+    except OSError as exc:
+        raise UserError(f"{out.path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _writer(fmt, out, color, show_clean, statistics):
@@ -214,7 +421,7 @@ def calibrate(paths, gold, fmt, show_errors, **rule_args):
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result, show_errors))
+        click.echo(_safe(render_text(result, show_errors), lines=True))
     from .outputs.text import print_summary
 
     summary.finish(linter)
@@ -254,7 +461,7 @@ def rules_show(rule_id, **rule_args):
 
         close = difflib.get_close_matches(rule_id, [r.id for r in linter.rules], n=3)
         raise UserError(f"no rule {rule_id!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
-    click.echo(rule_details(rule))
+    click.echo(_safe(rule_details(rule), lines=True))
 
 
 @rules.command("test")
@@ -268,7 +475,7 @@ def rules_test(paths, verbose, rules, no_builtin, **rule_args):
     if paths:
         rules, no_builtin = tuple(rules) + tuple(paths), True
     linter = load_linter(rules=rules, no_builtin=no_builtin, **rule_args)
-    failures = total = 0
+    failures = passed = 0
     for rule in linter.rules:
         results = run_examples(linter, rule)
         if not results:
@@ -276,13 +483,14 @@ def rules_test(paths, verbose, rules, no_builtin, **rule_args):
             failures += 1
             continue
         for r in results:
-            total += 1
             if not r.ok:
                 failures += 1
-                click.echo(f"FAIL  {r.rule}  {r.kind} #{r.number}: {r.reason}\n      {r.example!r}")
-            elif verbose:
-                click.echo(f"ok    {r.rule}  {r.kind} #{r.number}")
-    click.echo(f"{total - failures if failures <= total else 0} passed, {failures} failed ({len(linter.rules)} rules)")
+                click.echo(_safe(f"FAIL  {r.rule}  {r.kind} #{r.number}: {r.reason}") + f"\n      {r.example!r}")
+            else:
+                passed += 1
+                if verbose:
+                    click.echo(f"ok    {r.rule}  {r.kind} #{r.number}")
+    click.echo(f"{passed} passed, {failures} failed ({len(linter.rules)} rules)")
     sys.exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
 
 
@@ -297,7 +505,7 @@ def rules_validate(paths, with_builtin):
         pack = load_rule_pack([Path(p) for p in paths], builtin=with_builtin)
     except RuleLoadError as exc:
         for error in exc.errors:
-            click.echo(f"error: {error.describe()}", err=True)
+            click.echo(_safe(f"error: {error.describe()}"), err=True)
         click.echo(f"{len(exc.errors)} error(s)", err=True)
         sys.exit(EXIT_ERROR)
     except QALinterError as exc:
@@ -354,7 +562,7 @@ def check(text, context_path, channel, ts, fmt, fail_on, color, **rule_args):
         print_check(make_console(sys.stdout, color), draft, result)
         click.echo(verdict(result), err=True)
     for rule_id, reason in sorted(linter.rule_problems.items()):
-        click.echo(f"Rule {rule_id}: {reason}", err=True)
+        click.echo(_safe(f"Rule {rule_id}: {reason}"), err=True)
     sys.exit(EXIT_ERROR if linter.rule_problems else EXIT_FINDINGS if result.blocking else EXIT_CLEAN)
 
 
@@ -401,6 +609,73 @@ def serve(host, port, workers, token, max_body_bytes, max_messages, fail_on, acc
         run_server(settings, linter)
     except QALinterError as exc:
         raise UserError(str(exc)) from None
+
+
+# -- report: weekly compliance report (docs/weekly-reports.md) ---------------------------------------------------
+@main.group()
+def report():
+    """Reports over scan results."""
+
+
+@report.command("weekly")
+@click.argument("transcripts", nargs=-1, type=click.Path())
+@click.option("--week", help="ISO week, e.g. 2026-W47 [default: the last complete week].")
+@click.option("--from", "date_from", metavar="DATE", help="First day of a custom period (YYYY-MM-DD), with --to.")
+@click.option("--to", "date_to", metavar="DATE", help="Last day of a custom period (YYYY-MM-DD), with --from.")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False), help="Results store to read [default: setting `store`].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True, help="Folder for the HTML, CSV and JSON files.")
+@click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html", show_default=True)
+@click.option("--weeks", type=click.IntRange(1, 104), default=8, show_default=True, help="Weeks in the trend chart.")
+@click.option("--timezone", "tz_name", metavar="ZONE", help="IANA time zone of the weeks [default: setting `timezone`, else Asia/Shanghai].")
+@click.option("--scorecards", "scorecards_dir", type=click.Path(file_okay=False, exists=True), help="Scorecard pages (scan --html DIR) to link conversations to.")
+@click.option("--scorecard", "scorecard_path", type=click.Path(exists=True, dir_okay=False), help="Scoring model when scanning TRANSCRIPTS.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@with_rule_options
+def report_weekly(transcripts, week, date_from, date_to, store_path, out_dir, fmt, weeks, tz_name, scorecards_dir,
+                  scorecard_path, color, **rule_args):
+    """Weekly compliance report: figures against the previous week, trends, teams, agents, rules, worst conversations.
+
+    Reads the results store (scan --store), or scans TRANSCRIPTS now.
+    """
+    from .batch import ScanSummary
+    from .config import load_config
+    from .outputs.text import make_console, print_summary
+    from .readers import read_paths
+    from .reporting.command import WeeklyOptions, choose_period, open_report_store, run_weekly, scan_into_memory
+
+    options = WeeklyOptions(week, date_from, date_to, tz_name, weeks, out_dir, fmt, scorecards_dir)
+    summary = None
+    try:
+        if transcripts and store_path:
+            raise UserError("give either --store or transcript files, not both")
+        if transcripts:
+            linter = load_linter(**rule_args)
+            config = linter.config
+            period, zone_name = choose_period(options, config)
+            scoring, _ = _scoring_and_masker(linter, scorecard_path, no_mask=False)
+            reader_options, input_format = load_reader_options(config)
+            summary = ScanSummary()
+            store = scan_into_memory(linter, scoring, read_paths(list(transcripts), input_format, options=reader_options), summary)
+        else:
+            config = load_config(Path(rule_args["config_path"]) if rule_args.get("config_path") else None)
+            period, zone_name = choose_period(options, config)
+            store = open_report_store(store_path, config)
+        try:
+            result, written = run_weekly(store, period, zone_name, options, lambda: make_console(sys.stdout, color))
+        finally:
+            store.close()
+    except QALinterError as exc:
+        raise UserError(str(exc)) from None
+    for kind in ("html", "csv", "json"):
+        if kind in written:
+            click.echo(f"{kind}: {written[kind]}", err=True)
+    if fmt == "html":
+        figures = result.figures
+        click.echo(f"{period.label}: {figures.conversations} conversations, previous period "
+                   f"{result.previous_figures.conversations}", err=True)
+    if summary is not None and (summary.skipped_count or summary.rule_problems):
+        print_summary(_stderr_console(color), summary, quiet=True)
+        sys.exit(EXIT_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover
