@@ -161,3 +161,63 @@ def test_the_big_lexicon_stays_word_aware_and_quiet_on_ordinary_text(big_pack, c
     for conversation in corpus_conversations[:40]:
         for finding in linter.scan(conversation):
             assert finding.text in listed  # only listed terms, exactly as listed (the list is lower case)
+
+
+# -- runaway and oversized patterns ------------------------------------------------------------------------------
+RUNAWAY = """\
+rules:
+  - {id: runaway, type: regex, category: pii-exposure, message: x, pattern: '(a|aa)+$'}
+  - {id: hi, type: phrases, category: slang, message: "「{match}」", terms: [亲]}
+"""
+
+
+def test_a_catastrophic_pattern_is_stopped_reported_once_with_its_rule_and_the_scan_goes_on(tmp_path):
+    linter = Linter.from_config(rules=[write(tmp_path / "runaway.yaml", RUNAWAY)], builtin=False)
+    results = [
+        linter.scan({"id": f"r{i}", "messages": [{"role": "agent", "text": "a" * 40 + "!亲"}]}) for i in range(3)
+    ]
+    assert [[f.rule for f in findings] for findings in results] == [["hi"], ["hi"], ["hi"]]
+    assert list(linter.rule_problems) == ["runaway"]
+    assert linter.rule_problems["runaway"] == "regular expression timed out and was skipped: (a|aa)+$"
+
+
+def test_a_runaway_exception_pattern_in_a_jargon_rule_is_reported_the_same_way(tmp_path):
+    rules = write(tmp_path / "jargon.yaml", """\
+        rules:
+          - {id: jargon-x, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             ignore_inside: ['(a|aa)+$']}
+        """)
+    linter = Linter.from_config(rules=[rules], builtin=False)
+    linter.scan({"id": "j", "messages": [{"role": "agent", "text": "DNS " + "a" * 40 + "!"}]})
+    assert linter.rule_problems == {"jargon-x": "regular expression timed out and was skipped: (a|aa)+$"}
+
+
+def test_a_long_message_is_not_cut_short_by_the_timeout_of_a_linear_pattern(tmp_path):
+    """The budget grows with the text: a linear but slowish pattern (a bounded class before an alternation, as
+    the built-in remote-consent rule has; about 1.5 µs a character, so 0.7 s here) over 450,000 characters finds
+    every match instead of timing out after the 0.25 s an ordinary message gets."""
+    rules = write(tmp_path / "slowish.yaml", """\
+        rules:
+          - {id: slowish, type: regex, category: remote-no-consent, message: x,
+             pattern: '[^。!！?？\\n]{0,30}(可以吗|同意吗)'}
+        """)
+    linter = Linter.from_config(rules=[rules], builtin=False)
+    unit = "我这边需要远程连接您的电脑处理一下网络设置，可以吗？" + "好的，我们继续核对一下您账户的其他信息，" * 20
+    text = unit * (450_000 // len(unit))
+    findings = linter.scan({"id": "long", "messages": [{"role": "agent", "text": text}]})
+    assert linter.rule_problems == {}
+    assert len(findings) == text.count("可以吗")
+
+
+def test_an_oversized_repetition_is_refused_when_the_rules_load(tmp_path):
+    """regex would spend minutes laying out a{1000000000} before any timeout applies."""
+    rules = write(tmp_path / "huge.yaml", """\
+        rules:
+          - {id: huge, type: regex, category: slang, message: x, pattern: 'a{1000000000}'}
+          - {id: huge-exception, type: phrases, category: slang, message: x, terms: [亲],
+             exception_patterns: ['b{2,50000}']}
+        """)
+    errors = load_errors(rules)
+    assert len(errors) == 2
+    assert "[huge] bad regular expression 'a{1000000000}': repetition {1000000000} is larger than 10,000" in errors[0]
+    assert "[huge-exception]" in errors[1] and "{2,50000}" in errors[1]

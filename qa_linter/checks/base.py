@@ -16,7 +16,7 @@ import regex
 from ..errors import RuleError
 from ..model import ROLES, Finding, Severity
 from ..text.lexicon import Lexicon, Term
-from ..text.matching import PATTERN_FLAGS, PatternMatcher, Requirement, TermMatcher, TextMatcher
+from ..text.matching import PATTERN_FLAGS, PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
 from ..text.normalize import normalize
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -276,6 +276,10 @@ class Rule:
                     ctx.error(f"pattern uses \\L<{name}> but there is no lexicon {name!r}", line)
                     continue
                 named_lists[name] = [k for k in (normalize(t.text).text for t in lexicon.terms) if k]
+            too_big = repetition_problem(str(p))
+            if too_big:
+                ctx.error(f"bad regular expression {p!r}: {too_big}", line)
+                continue
             try:
                 compiled.append(regex.compile(str(p), PATTERN_FLAGS, **named_lists))
             except (regex.error, KeyError) as exc:

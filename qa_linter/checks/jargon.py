@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import regex
 
-from ..text.matching import PATTERN_FLAGS, drop_inside
+from ..text.matching import PATTERN_FLAGS, RegexTimeout, drop_inside, regex_timeout, repetition_problem
 from ..text.prefilter import required_literals
 from .base import MATCHER_FIELDS, Rule, line_of
 
@@ -47,6 +47,10 @@ class JargonRule(Rule):
         compiled = []
         patterns = spec.get(field) or []
         for p in [patterns] if isinstance(patterns, str) else patterns:
+            too_big = repetition_problem(str(p))
+            if too_big:
+                ctx.error(f"bad {field} pattern {p!r}: {too_big}", line_of(spec, field))
+                continue
             try:
                 pattern = regex.compile(str(p), PATTERN_FLAGS)
             except regex.error as exc:
@@ -63,7 +67,10 @@ class JargonRule(Rule):
         for pattern, literals in patterns:
             if literals is not None and not view.toolkit.reference and not any(lit in text for lit in literals):
                 continue
-            spans.extend(m.span() for m in pattern.finditer(text, timeout=0.25))
+            try:
+                spans.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)))
+            except TimeoutError:
+                raise RegexTimeout(pattern.pattern) from None
         return spans
 
     def _hits(self, view):

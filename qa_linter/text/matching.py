@@ -22,7 +22,31 @@ from .prefilter import required_literal_sets
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
 
-REGEX_TIMEOUT = 0.25  # seconds per search; a pattern that needs more is reported and skipped
+REGEX_TIMEOUT = 0.25  # seconds a pattern may take over an ordinary message; one that needs more is reported, skipped
+# ... plus this much per character. A well-behaved pattern is linear (the slowest built-in one needs about 3 µs a
+# character; the margin covers a loaded machine), so a 2 MB e-mail must not time out merely for being long (a flat
+# 0.25 s skipped most regex rules on it); a runaway pattern is still stopped, after a time in proportion to the text.
+REGEX_SECONDS_PER_CHAR = 20e-6
+
+
+# Compiling a{1000000000} takes the regex module minutes and gigabytes (it lays the repetition out), before any
+# timeout can apply; no wording rule needs a bound anywhere near this.
+MAX_REPEAT = 10_000
+_REPEAT_BOUND = regex.compile(r"(?<!\\)(?:\\\\)*\{(\d+)(?:,(\d*))?\}")
+
+
+def repetition_problem(source: str) -> str | None:
+    """Why a pattern must not be compiled (a repetition bound over MAX_REPEAT), else None."""
+    for m in _REPEAT_BOUND.finditer(source):
+        bound = max(int(m.group(1)), int(m.group(2) or 0))
+        if bound > MAX_REPEAT:
+            return f"repetition {m.group(0).lstrip(chr(92))} is larger than {MAX_REPEAT:,}; use a smaller bound"
+    return None
+
+
+def regex_timeout(text: str) -> float:
+    """Seconds one pattern may search `text` for (all its matches together)."""
+    return REGEX_TIMEOUT + len(text) * REGEX_SECONDS_PER_CHAR
 # The normalised text is lower case, so a pattern written with capitals (SSL, TeamViewer) must still match it.
 PATTERN_FLAGS = regex.V0 | regex.IGNORECASE
 
@@ -215,7 +239,7 @@ class PatternMatcher:
             if gate is not None and present is not None and not _open(gate, present):
                 continue  # the literals every match needs are not all in the text
             try:
-                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
+                for m in pattern.finditer(text, timeout=regex_timeout(text)):
                     if m.end() > m.start():
                         hits.append(view.hit(m.start(), m.end()))
             except TimeoutError:
@@ -230,7 +254,7 @@ class PatternMatcher:
             if gate is not None and present is not None and not _open(gate, present):
                 continue
             try:
-                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
+                for m in pattern.finditer(text, timeout=regex_timeout(text)):
                     if m.end() > m.start():
                         return True
             except TimeoutError:
