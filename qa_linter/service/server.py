@@ -53,8 +53,11 @@ def is_loopback(host: str) -> bool:
 def uvicorn_config(settings: ServiceSettings, app, port: int, log_level: str = "info", **extra):
     import uvicorn
 
+    from .protocol import DeadlineH11Protocol
+
     return uvicorn.Config(
         app,
+        http=DeadlineH11Protocol,  # h11 with a deadline for each request's head (slow clients, see protocol.py)
         host=settings.host,
         port=port,
         log_level=log_level,
