@@ -11,7 +11,7 @@ import threading
 from .model import Conversation, Message
 from .text.matching import Hit, TermIndex
 from .text.lexicon import Term
-from .text.normalize import NormalizedText, normalize, normalize_reference
+from .text.normalize import NormalizedText, normalize, normalize_many, normalize_reference
 from .text.tokenize import Segmenter, WordBoundaries
 
 
@@ -167,11 +167,20 @@ class ConversationView:
         """Every term-index list with a candidate in some message: what rules may find here at all."""
         found = self._lists
         if found is None:
+            self._normalize_messages()
             found = set()
             for view in self._messages:
                 found.update(view.term_candidates())
             self._lists = found
         return found
+
+    def _normalize_messages(self) -> None:
+        """Fold every message not folded yet, the tests they all need done once for the conversation."""
+        pending = [v for v in self._messages if "norm" not in v.__dict__]
+        if len(pending) < 2 or self.toolkit.reference:
+            return  # each view folds itself on demand
+        for view, norm in zip(pending, normalize_many([v.message.text for v in pending])):
+            view.__dict__["norm"] = norm
 
     def by_role(self, role: str | None) -> list[MessageView]:
         """The views of one role ("any": all but system), computed once per conversation; do not modify it."""

@@ -107,11 +107,26 @@ def test_normalize_equals_the_per_character_fold(text):
     assert _offsets(fast) == _offsets(plain)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ALPHABET + ["\x00", "好的"]), max_size=12).map("".join), max_size=6))
+def test_a_conversation_folded_at_once_equals_each_message_folded_alone(texts):
+    from qa_linter.text.normalize import normalize_many
+
+    together = normalize_many(texts)
+    assert [(n.text, _offsets(n)) for n in together] == [
+        (n.text, _offsets(n)) for n in map(normalize_reference, texts)]
+
+
 def test_normalize_equals_the_per_character_fold_on_both_corpora(sample_conversations, generated_conversations):
+    from qa_linter.text.normalize import normalize_many
+
     for conv in sample_conversations + generated_conversations:
-        for m in conv.messages:
-            fast, plain = normalize(m.text), normalize_reference(m.text)
-            assert (fast.text, _offsets(fast)) == (plain.text, _offsets(plain)), m.text
+        texts = [m.text for m in conv.messages]
+        plain = [normalize_reference(t) for t in texts]
+        for text, fast, expected in zip(texts, [normalize(t) for t in texts], plain):
+            assert (fast.text, _offsets(fast)) == (expected.text, _offsets(expected)), text
+        together = normalize_many(texts)
+        assert [(n.text, _offsets(n)) for n in together] == [(n.text, _offsets(n)) for n in plain], conv.id
 
 
 # -- pattern gates ---------------------------------------------------------------------------------------------

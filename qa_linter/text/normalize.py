@@ -154,6 +154,34 @@ def normalize(text: str) -> NormalizedText:
     return _fold_runs(text, folded)
 
 
+_JOIN = "\x00"  # joins a conversation's texts for one pass of each test; in no class above, never folded
+
+
+def normalize_many(texts: list[str]) -> list[NormalizedText]:
+    """[normalize(t) for t in texts], with the tests every message needs run once over all of them joined.
+
+    In a conversation without a convertible or odd character (most of them) that leaves one search for
+    whitespace and separator runs per message; otherwise each text goes its own way.
+    """
+    joined = _JOIN.join(texts)
+    if len(texts) < 2 or joined.count(_JOIN) != len(texts) - 1:
+        return [normalize(text) for text in texts]
+    convertible = _convertible()
+    if convertible is None or not convertible.isdisjoint(joined):
+        return [normalize(text) for text in texts]
+    folded = _fold_forms(joined)
+    # NFKC composes nothing across the joining character, so the joined text is normalised iff every part is.
+    if _ODD.search(folded) or not unicodedata.is_normalized("NFKC", folded):
+        return [normalize(text) for text in texts]
+    out = []
+    for text, part in zip(texts, folded.split(_JOIN)):
+        if text and _NEEDS_RUNS.search(part):
+            out.append(_fold_runs(text, part))
+        else:
+            out.append(NormalizedText(text, part))
+    return out
+
+
 def normalize_reference(text: str) -> NormalizedText:
     """The plain per-character fold, with no shortcut: what `normalize` must always equal (tests compare them)."""
     if not text:
