@@ -60,7 +60,7 @@ def to_csv(data: dict) -> str:
     period = data["period"]["label"]
 
     def row(table, group, metric, current, previous=None, delta=None):
-        writer.writerow([period, table, group, metric, _cell(current), _cell(previous), _cell(delta)])
+        writer.writerow([period, table, _text_cell(group), metric, _cell(current), _cell(previous), _cell(delta)])
 
     for metric, h in data["headline"].items():
         row("headline", "all", metric, h["current"], h["previous"], h["change"])
@@ -89,6 +89,17 @@ def to_csv(data: dict) -> str:
 
 def _cell(value):
     return "" if value is None else value
+
+
+# A text cell that starts like a formula (=HYPERLINK(…), +cmd, @SUM) is run by Excel when the CSV is opened; team,
+# agent and conversation names come from transcripts, so such a cell gets a leading ' (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return _cell(value)
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------------
