@@ -11,6 +11,8 @@ What it prints, all on the same corpus (benchmarks/generate_corpus.py, fixed see
       baseline: what a linter that segments every message can never beat);
   (b) `qa-lint scan` with the full built-in pack in one process (`--jobs 1`), findings as JSON Lines;
   (c) the same with `--jobs 2`;
+  (b') the rules alone in one process, `Linter.scan` over conversations already read into memory: timed
+      like (a), so (b')/(a) compares like with like (the reading time of that process is printed too);
 
 as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
 reading, rules, output), the ratios of (b) and (c) to (a), whether (b) and (c) wrote identical output,
@@ -56,6 +58,18 @@ started = time.perf_counter()
 for text in texts:
     jieba.lcut(text)
 print(json.dumps({"seconds": time.perf_counter() - started, "characters": sum(map(len, texts))}))
+"""
+ENGINE = r"""
+import json, sys, time
+from qa_linter import Linter
+from qa_linter.readers import read_paths
+started = time.perf_counter()
+conversations = [c for c in read_paths([sys.argv[1]]) if hasattr(c, "messages")]
+read = time.perf_counter() - started
+linter = Linter.from_config()
+started = time.perf_counter()
+findings = sum(len(linter.scan(c)) for c in conversations)
+print(json.dumps({"read_seconds": read, "scan_seconds": time.perf_counter() - started, "findings": findings}))
 """
 DRAFTS = {  # the pre-send check's typical inputs: one whose terms need word boundaries, one that needs none
     "needs word segmentation": "亲，这个我不知道，您自己看一下说明书吧",
@@ -186,6 +200,11 @@ def main() -> int:
             if scans[jobs].returncode not in (0, 1):
                 print(scans[jobs].stderr, file=sys.stderr)
                 return 1
+        engine_run = measured([sys.executable, "-c", ENGINE, str(corpus)], workdir)
+        if engine_run.returncode:
+            print(engine_run.stderr, file=sys.stderr)
+            return 1
+        engine = json.loads(engine_run.stdout)
         identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
         findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
 
@@ -194,10 +213,15 @@ def main() -> int:
         for jobs, label in ((1, "(b) qa-lint scan --jobs 1"), (2, "(c) qa-lint scan --jobs 2")):
             rate = characters / scans[jobs].seconds
             print(row(label, rate, f"{rate / baseline_rate:.2f}x", scans[jobs]))
+        engine_rate = characters / engine["scan_seconds"]
+        print(row("(b') rules only, one process", engine_rate, f"{engine_rate / baseline_rate:.2f}x", None))
         print(f"--jobs 2 vs --jobs 1: {scans[1].seconds / scans[2].seconds:.2f}x "
               f"({scans[1].seconds:.2f} s vs {scans[2].seconds:.2f} s wall); identical output: {'yes' if identical else 'NO'}; "
               f"{findings:,} findings")
-        print(f"(a) times lcut only ({baseline['seconds']:.2f} s); (b) and (c) time the whole command: start-up, reading, rules, output")
+        print(f"(a) times lcut only ({baseline['seconds']:.2f} s) and (b') Linter.scan only ({engine['scan_seconds']:.2f} s, "
+              f"{engine['findings']:,} findings), both over text already in memory; (b) and (c) time the whole command:")
+        print(f"start-up, reading (alone: {engine['read_seconds']:.2f} s, {characters / engine['read_seconds']:,.0f} chars/s), "
+              f"rules, scores, output")
 
         if not args.skip_startup:
             print()

@@ -90,8 +90,9 @@ def scan_items(
 
 
 # -- parallel scanning ----------------------------------------------------------------------------------------
-# Reading stays here (streaming, in order); conversations go to worker processes in chunks, and findings come
-# back chunk by chunk in the order the chunks were sent, so the output is that of one process.
+# Reading stays here (streaming, in order); conversations go to worker processes in chunks (or are scanned here
+# while the workers are busy), and findings are delivered chunk by chunk in input order, so the output is that
+# of one process. Workers are forked where the platform can (Linux): they inherit the loaded rules for free.
 POOL_THRESHOLD = 300  # conversations: an input with fewer is scanned here (starting workers would cost more)
 CHUNK_MESSAGES = 2_000  # a chunk closes at this many messages (about 200 chat conversations) …
 CHUNK_CONVERSATIONS = 500  # … or this many conversations

@@ -184,6 +184,16 @@ class TermMatcher:
             hits.append(view.hit(nstart, nend, self.terms[term_idx]))
         return hits
 
+    def spans(self, view: "MessageView") -> list[tuple[int, int]]:
+        """The (nstart, nend) of what `find` returns, without building hits."""
+        candidates = view.term_candidates().get(self._list_id)
+        if not candidates:
+            return []
+        if self.boundary != "word":
+            return [(nstart, nend) for nstart, nend, _ in candidates]
+        boundaries = view.boundaries()
+        return [(nstart, nend) for nstart, nend, _ in candidates if boundaries.covers(nstart, nend)]
+
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), without building the hits."""
         candidates = view.term_candidates().get(self._list_id)
@@ -245,6 +255,20 @@ class PatternMatcher:
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
         return hits
+
+    def spans(self, view: "MessageView") -> list[tuple[int, int]]:
+        """The (nstart, nend) of what `find` returns, without building hits."""
+        text = view.norm.text
+        found = []
+        present = view.term_candidates() if self._gated else None
+        for pattern, gate in zip(self.compiled, self._gates):
+            if gate is not None and present is not None and not _open(gate, present):
+                continue
+            try:
+                found.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)) if m.end() > m.start())
+            except TimeoutError:
+                raise RegexTimeout(pattern.pattern) from None
+        return found
 
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), stopping at the first match."""
@@ -313,13 +337,32 @@ class TextMatcher:
         return keep_longest(hits)
 
     def search(self, view: "MessageView") -> bool:
-        """Is there any hit? Without exceptions to weigh, the first term or match answers it."""
-        if self.exceptions is not None or view.toolkit.reference:
+        """bool(find(view)): without exceptions the first term or match answers it; with them, spans are
+        weighed against the exceptions without building a hit for either side."""
+        if view.toolkit.reference:
             return bool(self.find(view))
         needs = self._needs
         if needs is not None and not needs.met_by(view.term_candidates()):
             return False
-        return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
+        if self.exceptions is None:
+            return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
+        spans = (self.terms.spans(view) if self.terms else []) + (self.patterns.spans(view) if self.patterns else [])
+        if not spans:
+            return False
+        cancel = self.exceptions.find(view)
+        return not cancel or _any_uncancelled(spans, [(c.nstart, c.nend) for c in cancel])
+
+
+def _any_uncancelled(spans: list[tuple[int, int]], cancel: list[tuple[int, int]]) -> bool:
+    """Does some span overlap none of `cancel`? (drop_overlapping's test, on plain spans.)"""
+    cancel = sorted(cancel)
+    starts = [start for start, _ in cancel]
+    reach = list(itertools.accumulate((end for _, end in cancel), max))
+    for start, end in spans:
+        before = bisect.bisect_left(starts, end)  # cancel spans that start before this one ends
+        if not (before and reach[before - 1] > start):
+            return True
+    return False
 
 
 def drop_overlapping(hits: list[Hit], cancel: list[Hit]) -> list[Hit]:
