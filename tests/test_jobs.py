@@ -191,3 +191,17 @@ def test_without_fork_or_factory_the_scan_stays_in_this_process(monkeypatch, lin
     monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", _NoPool)
     items = conversations[:400]
     assert [f for _, f in scan_items(linter, items, ScanSummary(), jobs=2)] == [linter.scan(c) for c in items]
+
+
+def _die(chunk):
+    import os
+
+    os._exit(9)  # as a worker killed by the out-of-memory killer would
+
+
+def test_a_worker_that_dies_stops_the_scan_with_a_clear_error(monkeypatch, linter, conversations):
+    from qa_linter.batch import WorkerFailed
+
+    monkeypatch.setattr(batch, "_scan_chunk", _die)
+    with pytest.raises(WorkerFailed, match="--jobs 1"):
+        list(scan_items(linter, conversations, ScanSummary(), jobs=2))
