@@ -178,6 +178,12 @@ def scan_parallel(
                 while len(pending) >= window + LOCAL_AHEAD:
                     out -= _is_future(pending[0][1])
                     yield from _deliver(linter, summary, *pending.popleft())
+            # The input is read: take back the chunks no worker has started and scan them here, so this
+            # process does not sit idle while the last chunks queue up behind a busy worker.
+            for i in range(len(pending) - 1, -1, -1):
+                chunk, work = pending[i]
+                if _is_future(work) and work.cancel():
+                    pending[i] = (chunk, [linter.scan(c) for c in chunk])
             while pending:
                 yield from _deliver(linter, summary, *pending.popleft())
     except BrokenProcessPool as exc:
