@@ -21,7 +21,7 @@ from qa_linter import Linter
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.text.matching import PATTERN_FLAGS, PatternMatcher
 from qa_linter.text.normalize import normalize, normalize_reference
-from qa_linter.text.prefilter import required_literals
+from qa_linter.text.prefilter import required_literal_sets, required_literals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,6 +155,11 @@ def test_required_literals(pattern, expected):
     assert _required(pattern) == expected
 
 
+def test_verbose_patterns_are_read_as_verbose():
+    assert required_literals(regex.compile("您 自己  # a comment", regex.IGNORECASE | regex.VERBOSE)) == {"您自己"}
+    assert _required("(?x) 您 自己") == {"您自己"}
+
+
 def test_named_lists_are_expanded():
     assert _required("(\\L<tools>)(码|号)", tools=["向日葵", "todesk"]) == {
         "向日葵码", "向日葵号", "todesk码", "todesk号"}
@@ -171,6 +176,31 @@ def test_named_lists_are_expanded():
 )
 def test_patterns_without_a_provable_requirement_always_run(pattern):
     assert required_literals(regex.compile(pattern, regex.IGNORECASE)) is None
+
+
+_ATOMS = st.sampled_from(["a", "b", "A", "你", "好", "1", ".", "[ab]", "[^a]", "\\d", "\\s", "[你好]", "\\p{Han}"])
+
+
+def _patterns(children):
+    return st.one_of(
+        st.tuples(children, children).map("".join),
+        st.tuples(children, children).map(lambda p: f"(?:{p[0]}|{p[1]})"),
+        st.tuples(children, st.sampled_from(["?", "*", "+", "{2}", "{1,3}", "{0,2}", "*?", "++"])).map(
+            lambda p: f"(?:{p[0]}){p[1]}"),
+        children.map(lambda p: f"({p})"),
+        children.map(lambda p: f"(?>{p})"),
+        st.tuples(st.sampled_from(["(?=a)", "(?!b)", "(?<=a)", "(?<!你)", "^", "$", "\\b"]), children).map("".join),
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.recursive(_ATOMS, _patterns, max_leaves=8), st.lists(st.sampled_from(list("ab你好1 ")), max_size=12).map("".join))
+def test_every_required_literal_set_holds_wherever_the_pattern_matches(source, text):
+    """Soundness of the analysis on random patterns: a non-empty match means every chosen set is present."""
+    pattern = regex.compile(source, PATTERN_FLAGS)
+    if any(m.end() > m.start() for m in pattern.finditer(text)):
+        for literals in required_literal_sets(pattern):
+            assert any(lit in text for lit in literals), (source, text, literals)
 
 
 def test_a_cased_letter_beyond_ascii_is_never_a_literal():

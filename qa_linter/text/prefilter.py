@@ -54,8 +54,9 @@ def required_literal_sets(pattern: "regex.Pattern", limit: int = 3) -> list[froz
     source = _python_syntax(pattern.pattern, getattr(pattern, "named_lists", {}) or {})
     if source is None or _REFUSED_SYNTAX.search(source):
         return []
+    flags = (re.IGNORECASE if pattern.flags & regex.IGNORECASE else 0) | (re.VERBOSE if pattern.flags & regex.VERBOSE else 0)
     try:
-        parsed = sre_parse.parse(source, re.IGNORECASE if pattern.flags & regex.IGNORECASE else 0)
+        parsed = sre_parse.parse(source, flags)
     except (re.error, RecursionError, OverflowError):
         return []
     ignore_case = bool(pattern.flags & regex.IGNORECASE)
