@@ -36,24 +36,26 @@ _ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
 
 _BASE_LOCK = threading.Lock()
 _BASE = None
+_IMPORT_LOCK = threading.Lock()
 
 
 def _import_jieba():
     """`import jieba`, without the pkg_resources import (about 80 ms) it makes only to locate its own files.
 
-    With pkg_resources unavailable jieba opens its files by path, which is all it needs. Done under
-    _BASE_LOCK; a pkg_resources already imported by someone else is simply used.
+    With pkg_resources unavailable jieba opens its files by path, which is all it needs; a pkg_resources
+    already imported by someone else is simply used. The hiding lasts only for this import.
     """
     if "jieba" in sys.modules:
         return sys.modules["jieba"]
-    hidden = "pkg_resources" not in sys.modules
-    if hidden:
-        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
-    try:
-        import jieba
-    finally:
-        if hidden and sys.modules.get("pkg_resources", 0) is None:
-            del sys.modules["pkg_resources"]
+    with _IMPORT_LOCK:
+        hidden = "pkg_resources" not in sys.modules
+        if hidden:
+            sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
+        try:
+            import jieba
+        finally:
+            if hidden and sys.modules.get("pkg_resources", 0) is None:
+                del sys.modules["pkg_resources"]
     jieba.setLogLevel(logging.WARNING)
     return jieba
 
@@ -87,8 +89,20 @@ def cache_dir() -> Path:
         return Path(os.environ["QA_LINTER_CACHE_DIR"])
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "qa-linter" / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
+    except RuntimeError:  # no home folder (a service account without one)
+        return _temporary_cache_dir()
     return Path(base) / "qa-linter"
+
+
+def _temporary_cache_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"qa-linter-{_user()}"
+
+
+def _cache_folders() -> list[Path]:
+    """The cache folder, then a per-user temporary one in case the first cannot be written."""
+    return [cache_dir(), _temporary_cache_dir()]
 
 
 class PrefixStore:
@@ -118,7 +132,7 @@ class PrefixStore:
         stat = dictionary.stat()
         key = f"{jieba.__version__}|{dictionary}|{stat.st_size}|{stat.st_mtime_ns}"
         name = f"jieba-prefix-{hashlib.sha1(key.encode()).hexdigest()[:16]}.bin"
-        for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"qa-linter-{_user()}"):
+        for folder in _cache_folders():
             store = cls._open(folder / name, key)
             if store is not None:
                 return store
@@ -126,7 +140,7 @@ class PrefixStore:
         parts: dict[str, dict] = {}
         for entry, freq in base.FREQ.items():
             parts.setdefault(entry[0], {})[entry] = freq
-        for folder in (cache_dir(), Path(tempfile.gettempdir()) / f"qa-linter-{_user()}"):
+        for folder in _cache_folders():
             if cls._write(folder / name, key, base.total, parts):
                 store = cls._open(folder / name, key)
                 if store is not None:
@@ -197,13 +211,14 @@ def _word_additions(store: PrefixStore, candidates: list[str], forced: list[str]
     lexicon term, which would read the dictionary parts of a thousand characters at every start.
     """
     key = json.dumps([store.key, candidates, forced], ensure_ascii=False)
-    path = cache_dir() / f"jieba-words-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-        if cached.get("key") == key:
-            return [(word, freq) for word, freq in cached["words"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
+    name = f"jieba-words-{hashlib.sha1(key.encode()).hexdigest()[:16]}.json"
+    for folder in _cache_folders():
+        try:
+            cached = json.loads((folder / name).read_text(encoding="utf-8"))
+            if cached.get("key") == key:
+                return [(word, freq) for word, freq in cached["words"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
     tokenizer = _lazy_tokenizer(store, store.total)
     loaded: set[str] = set()
     for word in [*candidates, *forced]:
@@ -216,14 +231,16 @@ def _word_additions(store: PrefixStore, candidates: list[str], forced: list[str]
             freq = max(10, tokenizer.suggest_freq(word, tune=False))
             tokenizer.add_word(word, freq=freq)
             additions.append((word, freq))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"key": key, "words": additions}, out, ensure_ascii=False)
-        os.replace(temporary, path)
-    except OSError:
-        pass  # no cache folder: computed again next time
+    for folder in _cache_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"key": key, "words": additions}, out, ensure_ascii=False)
+            os.replace(temporary, folder / name)
+            break
+        except OSError:
+            continue  # not writable: the next folder, else computed again next time
     return additions
 
 
