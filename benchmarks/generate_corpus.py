@@ -550,7 +550,7 @@ class ConversationFactory:
                     late = flags["slow"] and self.chance(0.4)
                     gap = rng.randint(200, 600) if late else rng.randint(8, 55)
                 else:
-                    gap = rng.randint(3, 90)
+                    gap = rng.randint(3, 25) if m["role"] == previous else rng.randint(5, 90)
                 now += timedelta(seconds=gap)
             m["ts"] = now.isoformat()
             previous = m["role"]
