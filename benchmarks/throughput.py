@@ -4,6 +4,7 @@
     python benchmarks/throughput.py --size 5M            # a quicker run
     python benchmarks/throughput.py --corpus big.jsonl   # an existing canonical JSON Lines file
     python benchmarks/throughput.py --presend-http       # also the pre-send HTTP load test
+    python benchmarks/throughput.py --repeat 3           # medians of three rounds (a shared machine is noisy)
 
 What it prints, all on the same corpus (benchmarks/generate_corpus.py, fixed seed):
 
@@ -130,6 +131,12 @@ def median_wall(command: list[str], runs: int, cwd: Path) -> float:
     return statistics.median(times)
 
 
+def _median(rounds: list[dict], name, seconds) -> Run:
+    """The run of `name` with the median time over the rounds (the middle one; the slower of two)."""
+    ordered = sorted((round_[name] for round_ in rounds), key=seconds)
+    return ordered[len(ordered) // 2]
+
+
 def corpus_figures(path: Path) -> tuple[int, int, int]:
     conversations = messages = characters = 0
     with path.open(encoding="utf-8") as f:
@@ -168,6 +175,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--corpus", type=Path, help="use this canonical JSON Lines file instead of generating one")
     parser.add_argument("--keep", type=Path, help="keep the generated corpus at this path")
+    parser.add_argument("--repeat", type=int, default=1, help="run (a), (b), (c) and (b') this many times and print the medians [default: 1]")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per start-up figure [default: 7]")
     parser.add_argument("--skip-startup", action="store_true")
     parser.add_argument("--skip-presend", action="store_true")
@@ -186,25 +194,26 @@ def main() -> int:
         print(f"corpus:  {corpus if args.corpus or args.keep else 'generated, seed %d' % args.seed}: {size_mb:.1f} MB, "
               f"{conversations:,} conversations, {messages:,} messages, {characters:,} characters of text")
         print()
-        baseline_run = measured([sys.executable, "-c", BASELINE, str(corpus)], workdir)
-        if baseline_run.returncode:
-            print(baseline_run.stderr, file=sys.stderr)
-            return 1
+        # Each measurement `--repeat` times, interleaved, and the median kept: on a shared machine one
+        # run of anything can be slowed by a neighbour.
+        rounds = []
+        for _ in range(args.repeat):
+            runs = {"baseline": measured([sys.executable, "-c", BASELINE, str(corpus)], workdir)}
+            for jobs in (1, 2):
+                runs[jobs] = measured([sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl",
+                                       "-o", str(workdir / f"findings-{jobs}.jsonl"), "--exit-zero", "-q", "--jobs",
+                                       str(jobs)], workdir)
+            runs["engine"] = measured([sys.executable, "-c", ENGINE, str(corpus)], workdir)
+            for name, run in runs.items():
+                if run.returncode not in ((0, 1) if name in (1, 2) else (0,)):
+                    print(run.stderr, file=sys.stderr)
+                    return 1
+            rounds.append(runs)
+        baseline_run = _median(rounds, "baseline", lambda run: json.loads(run.stdout)["seconds"])
         baseline = json.loads(baseline_run.stdout)
         baseline_rate = baseline["characters"] / baseline["seconds"]
-        scans = {}
-        for jobs in (1, 2):
-            out = workdir / f"findings-{jobs}.jsonl"
-            scans[jobs] = measured([sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl",
-                                    "-o", str(out), "--exit-zero", "-q", "--jobs", str(jobs)], workdir)
-            if scans[jobs].returncode not in (0, 1):
-                print(scans[jobs].stderr, file=sys.stderr)
-                return 1
-        engine_run = measured([sys.executable, "-c", ENGINE, str(corpus)], workdir)
-        if engine_run.returncode:
-            print(engine_run.stderr, file=sys.stderr)
-            return 1
-        engine = json.loads(engine_run.stdout)
+        scans = {jobs: _median(rounds, jobs, lambda run: run.seconds) for jobs in (1, 2)}
+        engine = json.loads(_median(rounds, "engine", lambda run: json.loads(run.stdout)["scan_seconds"]).stdout)
         identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
         findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
 
