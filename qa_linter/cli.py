@@ -414,7 +414,8 @@ def calibrate(paths, gold, fmt, show_errors, **rule_args):
         raise UserError(str(exc)) from None
     linter = load_linter(**rule_args)
     summary = ScanSummary()
-    scanned = list(scan_items(linter, read_paths(paths), summary))
+    reader_options, input_format = load_reader_options(linter.config)
+    scanned = list(scan_items(linter, read_paths(paths, input_format, options=reader_options), summary))
     categories = [c for c in CATEGORIES if any(r.category == c for r in linter.rules)]
     categories += sorted({r.category for r in linter.rules} - set(categories))
     result = run_calibration(scanned, labels, categories)
