@@ -94,10 +94,10 @@ def scan_items(
 # while the workers are busy), and findings are delivered chunk by chunk in input order, so the output is that
 # of one process. Workers are forked where the platform can (Linux): they inherit the loaded rules for free.
 POOL_THRESHOLD = 300  # conversations: an input with fewer is scanned here (starting workers would cost more)
-CHUNK_MESSAGES = 2_000  # a chunk closes at this many messages (about 200 chat conversations) …
+CHUNK_MESSAGES = 1_000  # a chunk closes at this many messages (about 100 chat conversations) …
 CHUNK_CONVERSATIONS = 500  # … or this many conversations
-IN_FLIGHT_PER_WORKER = 3  # chunks sent and not yet collected, per worker: bounds memory, keeps workers busy
-LOCAL_AHEAD = 4  # chunks scanned here while the oldest one out is not back
+IN_FLIGHT_PER_WORKER = 3  # unfinished chunks per worker: one running, two waiting, so it never idles
+LOCAL_AHEAD = 4  # chunks scanned here and waiting for an older one that is still at a worker
 
 
 class WorkerFailed(QALinterError):
@@ -121,7 +121,7 @@ def scan_parallel(
     """`scan_items` in `jobs` processes: this one and jobs - 1 workers; same results, same order.
 
     This process reads, hands chunks of conversations to the workers and delivers their findings in input
-    order; whenever the oldest chunk out is not back yet and the window is full, it scans the next chunk
+    order; while every worker already has IN_FLIGHT_PER_WORKER unfinished chunks, it scans the next chunk
     itself instead of waiting, so on N cores N processes do rule work and the split adapts to how busy
     reading and writing keep this one. The first POOL_THRESHOLD conversations are scanned here, so a small
     input never pays for a pool (and on a large one the rules are warm before the workers fork from us).
@@ -165,25 +165,19 @@ def scan_parallel(
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(None if fork else linter_factory,)) as pool:
             pending: deque = deque()  # (chunk, future or findings already computed here), in input order
-            out = 0  # chunks of `pending` sent to workers
             for chunk in _chunks(stream, summary):
                 while pending and _ready(pending[0][1]):
-                    out -= _is_future(pending[0][1])
                     yield from _deliver(linter, summary, *pending.popleft())
-                if out < window:
+                # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;
+                # otherwise the chunk is scanned here. No queue builds up behind a busy worker, so none
+                # needs taking back at the end (a cancelled future in a pool that then breaks trips
+                # CPython 3.11's clean-up and hangs the exit).
+                if sum(1 for _, work in pending if not _ready(work)) < window:
                     pending.append((chunk, pool.submit(_scan_chunk, [_portable(c) for c in chunk])))
-                    out += 1
                 else:
                     pending.append((chunk, [linter.scan(c) for c in chunk]))
                 while len(pending) >= window + LOCAL_AHEAD:
-                    out -= _is_future(pending[0][1])
                     yield from _deliver(linter, summary, *pending.popleft())
-            # The input is read: take back the chunks no worker has started and scan them here, so this
-            # process does not sit idle while the last chunks queue up behind a busy worker.
-            for i in range(len(pending) - 1, -1, -1):
-                chunk, work = pending[i]
-                if _is_future(work) and work.cancel():
-                    pending[i] = (chunk, [linter.scan(c) for c in chunk])
             while pending:
                 yield from _deliver(linter, summary, *pending.popleft())
     except BrokenProcessPool as exc:
@@ -192,10 +186,6 @@ def scan_parallel(
         _INHERITED = None
         if fork:
             gc.unfreeze()
-
-
-def _is_future(work) -> bool:
-    return not isinstance(work, list)
 
 
 def _ready(work) -> bool:
