@@ -278,10 +278,12 @@ class _UserErrors:
             raise UserError(str(exc)) from None
 
 
-def _score_extra(scoring, conv, findings) -> dict:
-    """Per-conversation figures every sink reports identically: the score and its breakdown."""
-    card = scoring.score(conv, findings)
-    return {"score": card.total, "passed": card.passed, "scorecard": card.to_dict()}
+def _score_extra(scoring, conv, findings):
+    """Per-conversation figures every sink reports identically: the score and its breakdown, computed on first
+    use (JSON Lines output never asks, the text output only for conversations it prints)."""
+    from .scoring import ScoreFigures
+
+    return ScoreFigures(scoring, conv, findings)
 
 
 # -- convert ------------------------------------------------------------------------------------------------

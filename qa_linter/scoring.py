@@ -21,7 +21,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .errors import QALinterError, RuleError
 from .model import CHANNELS, Conversation, Finding
@@ -220,6 +220,34 @@ class ScoringModel:
         if "timestamps" in section.requires and not timed:
             return NA_NO_TIMESTAMPS
         return None
+
+
+class ScoreFigures(Mapping):
+    """{"score", "passed", "scorecard"} of one conversation, as every output reports them; computed on first
+    access, as most scans write outputs (JSON Lines, the text of a clean conversation) that never ask."""
+
+    KEYS = ("score", "passed", "scorecard")
+
+    def __init__(self, model: "ScoringModel", conv: Conversation, findings: list[Finding]):
+        self._args: tuple | None = (model, conv, findings)
+        self._figures: dict | None = None
+
+    def _computed(self) -> dict:
+        if self._figures is None:
+            model, conv, findings = self._args
+            card = model.score(conv, findings)
+            self._figures = {"score": card.total, "passed": card.passed, "scorecard": card.to_dict()}
+            self._args = None
+        return self._figures
+
+    def __getitem__(self, key: str):
+        return self._computed()[key]
+
+    def __iter__(self):
+        return iter(self.KEYS)
+
+    def __len__(self) -> int:
+        return len(self.KEYS)
 
 
 def _has_timed_reply(conv: Conversation) -> bool:

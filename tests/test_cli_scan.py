@@ -309,3 +309,21 @@ def test_a_runaway_regex_is_reported_once_and_the_scan_goes_on(tmp_path, transcr
 def test_an_output_file_that_cannot_be_written_is_exit_2(tmp_path, transcripts):
     result = scan(transcripts, "-o", tmp_path / "no-such-folder" / "out.json")
     assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+def test_scores_are_computed_only_for_outputs_that_report_them(tmp_path, monkeypatch):
+    """JSON Lines carries no score, so a scan to it never scores; JSON carries one per conversation."""
+    from qa_linter.scoring import ScoringModel
+
+    scored = []
+    real_score = ScoringModel.score
+    monkeypatch.setattr(ScoringModel, "score", lambda self, conv, findings: scored.append(conv.id) or real_score(self, conv, findings))
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in CONVERSATIONS), encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(source), "--format", "jsonl", "--exit-zero", "-q"])
+    assert result.exit_code == 0 and result.stdout.strip()
+    assert scored == []
+    result = CliRunner().invoke(main, ["scan", str(source), "--format", "json", "--exit-zero", "-q"])
+    doc = json.loads(result.stdout)
+    assert scored == ["c-1", "c-2", "c-3"]
+    assert all(isinstance(c["score"], (int, float)) and "scorecard" in c for c in doc["conversations"])
