@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Iterator
 from .engine import Linter
 from .errors import QALinterError
 from .model import Conversation, Finding, InputProblem, Message, Severity
+from .readers.jsonl import UnparsedLine
 
 
 @dataclass
@@ -31,8 +32,11 @@ class ScanSummary:
     MAX_LISTED = 200  # problems listed one by one; the rest are only counted
 
     def add(self, conv: Conversation, findings: list[Finding]) -> None:
+        self.add_counts(len(conv.messages), findings)
+
+    def add_counts(self, messages: int, findings: list[Finding]) -> None:
         self.conversations += 1
-        self.messages += len(conv.messages)
+        self.messages += messages
         self.findings += len(findings)
         for f in findings:
             self.by_category[f.category] += 1
@@ -65,37 +69,62 @@ class ScanSummary:
         }
 
 
+Item = "Conversation | InputProblem | UnparsedLine"
+# What scanning one input item gives: per conversation in it, (conversation or None, messages, findings), or
+# the problem that kept it from being read.
+Entry = "InputProblem | tuple[Conversation | None, int, list[Finding]]"
+
+
 def scan_items(
     linter: Linter,
-    items: Iterable["Conversation | InputProblem"],
+    items: Iterable[Item],
     summary: ScanSummary,
     jobs: int = 1,
     linter_factory: "Callable[[], Linter] | None" = None,
-) -> Iterator[tuple[Conversation, list[Finding]]]:
+    keep_conversations: bool = True,
+) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     """(conversation, findings) for every conversation of `items`, in input order; problems go to `summary`.
 
     With `jobs` > 1 the rules run in that many worker processes (see `scan_parallel`); the output is the
-    same, in the same order.
+    same, in the same order. Unparsed JSON Lines records (`read_paths(defer_json_lines=True)`) are parsed
+    where they are scanned; with `keep_conversations` false the conversations a worker parsed are not
+    parsed again here and come out as None, for outputs that need only the findings (JSON Lines).
     """
     if jobs > 1:
-        yield from scan_parallel(linter, items, summary, jobs, linter_factory)
+        yield from scan_parallel(linter, items, summary, jobs, linter_factory, keep_conversations)
         return
     for item in items:
-        if isinstance(item, InputProblem):
-            summary.skip(item)
-            continue
-        findings = linter.scan(item)
-        summary.add(item, findings)
-        yield item, findings
+        for entry in _scan_here(linter, item):
+            yield from _record(summary, entry)
+
+
+def _scan_here(linter: Linter, item) -> list:
+    """The entries of one input item, scanned in this process (conversations kept)."""
+    if isinstance(item, InputProblem):
+        return [item]
+    if isinstance(item, UnparsedLine):
+        return [c if isinstance(c, InputProblem) else (c, len(c.messages), linter.scan(c)) for c in item.parse()]
+    return [(item, len(item.messages), linter.scan(item))]
+
+
+def _record(summary: ScanSummary, entry) -> Iterator[tuple["Conversation | None", list[Finding]]]:
+    if isinstance(entry, InputProblem):
+        summary.skip(entry)
+        return
+    conv, messages, findings = entry
+    summary.add_counts(messages, findings)
+    yield conv, findings
 
 
 # -- parallel scanning ----------------------------------------------------------------------------------------
-# Reading stays here (streaming, in order); conversations go to worker processes in chunks (or are scanned here
+# Reading stays here (streaming, in order); input items go to worker processes in chunks (or are scanned here
 # while the workers are busy), and findings are delivered chunk by chunk in input order, so the output is that
 # of one process. Workers are forked where the platform can (Linux): they inherit the loaded rules for free.
+# JSON Lines records travel unparsed: the worker decodes them, so this process only splits lines.
 POOL_THRESHOLD = 300  # conversations: an input with fewer is scanned here (starting workers would cost more)
 CHUNK_MESSAGES = 1_000  # a chunk closes at this many messages (about 100 chat conversations) …
 CHUNK_CONVERSATIONS = 500  # … or this many conversations
+BYTES_PER_MESSAGE = 128  # what an unparsed line is counted as: a message per this many bytes (chat averages ~140)
 IN_FLIGHT_PER_WORKER = 3  # unfinished chunks per worker: one running, two waiting, so it never idles
 LOCAL_AHEAD = 4  # chunks scanned here and waiting for an older one that is still at a worker
 
@@ -113,14 +142,15 @@ def default_jobs() -> int:
 
 def scan_parallel(
     linter: Linter,
-    items: Iterable["Conversation | InputProblem"],
+    items: Iterable[Item],
     summary: ScanSummary,
     jobs: int,
     linter_factory: "Callable[[], Linter] | None" = None,
-) -> Iterator[tuple[Conversation, list[Finding]]]:
+    keep_conversations: bool = True,
+) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     """`scan_items` in `jobs` processes: this one and jobs - 1 workers; same results, same order.
 
-    This process reads, hands chunks of conversations to the workers and delivers their findings in input
+    This process reads, hands chunks of input items to the workers and delivers their findings in input
     order; while every worker already has IN_FLIGHT_PER_WORKER unfinished chunks, it scans the next chunk
     itself instead of waiting, so on N cores N processes do rule work and the split adapts to how busy
     reading and writing keep this one. The first POOL_THRESHOLD conversations are scanned here, so a small
@@ -135,13 +165,9 @@ def scan_parallel(
     stream = iter(items)
     scanned = 0
     for item in stream:
-        if isinstance(item, InputProblem):
-            summary.skip(item)
-            continue
-        findings = linter.scan(item)
-        summary.add(item, findings)
-        yield item, findings
-        scanned += 1
+        for entry in _scan_here(linter, item):
+            scanned += not isinstance(entry, InputProblem)
+            yield from _record(summary, entry)
         if scanned >= POOL_THRESHOLD:
             break
     else:
@@ -164,22 +190,22 @@ def scan_parallel(
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(None if fork else linter_factory,)) as pool:
-            pending: deque = deque()  # (chunk, future or findings already computed here), in input order
+            pending: deque = deque()  # (chunk, future or entries already computed here), in input order
             for chunk in _chunks(stream, summary):
                 while pending and _ready(pending[0][1]):
-                    yield from _deliver(linter, summary, *pending.popleft())
+                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations)
                 # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;
                 # otherwise the chunk is scanned here. No queue builds up behind a busy worker, so none
                 # needs taking back at the end (a cancelled future in a pool that then breaks trips
                 # CPython 3.11's clean-up and hangs the exit).
                 if sum(1 for _, work in pending if not _ready(work)) < window:
-                    pending.append((chunk, pool.submit(_scan_chunk, [_portable(c) for c in chunk])))
+                    pending.append((chunk, pool.submit(_scan_chunk, [_portable(item) for item in chunk])))
                 else:
-                    pending.append((chunk, [linter.scan(c) for c in chunk]))
+                    pending.append((chunk, [_scan_here(linter, item) for item in chunk]))
                 while len(pending) >= window + LOCAL_AHEAD:
-                    yield from _deliver(linter, summary, *pending.popleft())
+                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations)
             while pending:
-                yield from _deliver(linter, summary, *pending.popleft())
+                yield from _deliver(linter, summary, *pending.popleft(), keep_conversations)
     except BrokenProcessPool as exc:
         raise WorkerFailed(f"a worker process stopped unexpectedly ({exc}); run again with --jobs 1") from None
     finally:
@@ -192,15 +218,18 @@ def _ready(work) -> bool:
     return isinstance(work, list) or work.done()
 
 
-def _chunks(items: Iterable["Conversation | InputProblem"], summary: ScanSummary) -> Iterator[list[Conversation]]:
-    chunk: list[Conversation] = []
+def _chunks(items: Iterable[Item], summary: ScanSummary) -> Iterator[list]:
+    chunk: list = []
     messages = 0
     for item in items:
         if isinstance(item, InputProblem):
             summary.skip(item)
             continue
         chunk.append(item)
-        messages += len(item.messages)
+        if isinstance(item, UnparsedLine):
+            messages += 1 + len(item.raw) // BYTES_PER_MESSAGE
+        else:
+            messages += len(item.messages)
         if messages >= CHUNK_MESSAGES or len(chunk) >= CHUNK_CONVERSATIONS:
             yield chunk
             chunk, messages = [], 0
@@ -208,21 +237,36 @@ def _chunks(items: Iterable["Conversation | InputProblem"], summary: ScanSummary
         yield chunk
 
 
-def _deliver(linter: Linter, summary: ScanSummary, chunk: list[Conversation], work) -> Iterator[tuple[Conversation, list[Finding]]]:
+def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conversations: bool) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     if isinstance(work, list):
-        results = work  # scanned here; problems went straight to linter.rule_problems
+        results = work  # scanned here, conversations kept; problems went straight to linter.rule_problems
     else:
         results, problems = work.result()
         for rule_id, reason in problems.items():
             linter._problem(rule_id, reason)
-    for conv, findings in zip(chunk, results):
-        summary.add(conv, findings)
-        yield conv, findings
+    for item, entries in zip(chunk, results):
+        for entry in _with_conversations(item, entries, keep_conversations):
+            yield from _record(summary, entry)
+
+
+def _with_conversations(item, entries: list, keep: bool) -> list:
+    """A worker's entries with their conversations put back: the item itself, or (if `keep`) the line
+    parsed again here, which gives the same conversations the worker scanned."""
+    if isinstance(item, Conversation):
+        return [(item, *entry[1:]) if not isinstance(entry, InputProblem) else entry for entry in entries]
+    if not keep or all(isinstance(entry, InputProblem) or entry[0] is not None for entry in entries):
+        return entries
+    parsed = iter([c for c in item.parse() if not isinstance(c, InputProblem)])
+    return [entry if isinstance(entry, InputProblem) else (next(parsed), *entry[1:]) for entry in entries]
 
 
 # A conversation travels to a worker as plain values with times as ISO strings: several times cheaper to
-# pickle than the objects (each datetime would carry its own time-zone object), and rebuilt exactly.
-def _portable(conv: Conversation) -> tuple:
+# pickle than the objects (each datetime would carry its own time-zone object), and rebuilt exactly. An
+# unparsed line travels as it is.
+def _portable(item):
+    if isinstance(item, UnparsedLine):
+        return item
+    conv = item
     return (
         conv.id, conv.channel, conv.agent, conv.team, _iso(conv.started_at), conv.meta, conv.source,
         [(m.index, m.role, m.text, _iso(m.ts)) for m in conv.messages],
@@ -259,7 +303,15 @@ def _start_worker(linter_factory: "Callable[[], Linter] | None") -> None:
     _WORKER.rule_problems.clear()  # report only what this worker finds
 
 
-def _scan_chunk(chunk: list[tuple]) -> tuple[list[list[Finding]], dict[str, str]]:
+def _scan_chunk(chunk: list) -> tuple[list[list], dict[str, str]]:
+    """Entries per item, without the conversations (the parent has them, or parses the line again if asked)."""
     linter = _WORKER
-    results = [linter.scan(_rebuilt(values)) for values in chunk]
+    results = []
+    for item in chunk:
+        if isinstance(item, UnparsedLine):
+            entries = _scan_here(linter, item)
+        else:
+            conv = _rebuilt(item)
+            entries = [(conv, len(conv.messages), linter.scan(conv))]
+        results.append([e if isinstance(e, InputProblem) else (None, *e[1:]) for e in entries])
     return results, dict(linter.rule_problems)

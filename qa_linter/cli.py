@@ -164,8 +164,12 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         if output:
             sinks = [_UserErrors(sinks[0])]  # a full disk is exit 2 with its reason (a closed pipe on stdout: click's)
         sinks += _report_sinks(html_dir, scoring, masker, None if no_store else _store_location(store_path, linter.config), linter)
-        items = read_paths(paths, input_format, options=reader_options, progress=progress)
-        for conv, findings in _scan_stream(linter, items, summary, _jobs(jobs, linter.config), rule_args):
+        jobs = _jobs(jobs, linter.config)
+        # With workers, JSON Lines records are parsed there; outputs that need only the findings (JSON Lines)
+        # then get no conversation objects, so this process never decodes a record.
+        items = read_paths(paths, input_format, options=reader_options, progress=progress, defer_json_lines=jobs > 1)
+        keep = any(getattr(sink, "needs_conversation", True) for sink in sinks)
+        for conv, findings in _scan_stream(linter, items, summary, jobs, rule_args, keep):
             extra = _score_extra(scoring, conv, findings)
             for sink in sinks:
                 sink.conversation(conv, findings, extra)
@@ -200,14 +204,15 @@ def _jobs(option, config) -> int:
     return value
 
 
-def _scan_stream(linter, items, summary, jobs, rule_args):
+def _scan_stream(linter, items, summary, jobs, rule_args, keep_conversations=True):
     """scan_items over `jobs` processes; workers that cannot fork rebuild the rules from the same options."""
     from functools import partial
 
     from .batch import WorkerFailed, scan_items
 
     try:
-        yield from scan_items(linter, items, summary, jobs=jobs, linter_factory=partial(load_linter, **rule_args))
+        yield from scan_items(linter, items, summary, jobs=jobs, linter_factory=partial(load_linter, **rule_args),
+                              keep_conversations=keep_conversations)
     except WorkerFailed as exc:
         raise UserError(str(exc)) from None
 
@@ -264,6 +269,7 @@ class _UserErrors:
 
     def __init__(self, sink):
         self.sink = sink
+        self.needs_conversation = getattr(sink, "needs_conversation", True)
 
     def conversation(self, *args):
         try:
@@ -357,6 +363,8 @@ def _writer(fmt, out, color, show_clean, statistics):
 
 
 class _NullWriter:
+    needs_conversation = False
+
     def conversation(self, *args, **kwargs):
         pass
 

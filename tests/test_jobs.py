@@ -150,6 +150,53 @@ def test_parallel_results_come_back_in_input_order(linter, conversations, monkey
     assert batch.POOL_THRESHOLD < len(here) < len(conversations)  # both this process and the worker scanned
 
 
+def _unparsed_lines(conversations, broken_at=()):
+    """The conversations as a JSON Lines file read with defer=True, some lines broken."""
+    import io
+
+    from qa_linter.readers import jsonl
+
+    lines = [json.dumps(c.to_dict() if hasattr(c, "to_dict") else _as_dict(c), ensure_ascii=False) for c in conversations]
+    for at in broken_at:
+        lines.insert(at, "{not json")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    deferred = list(jsonl.read(io.BytesIO(data), "in.jsonl", defer=True))
+    parsed = list(jsonl.read(io.BytesIO(data), "in.jsonl"))
+    return deferred, parsed
+
+
+def _as_dict(conv):
+    from qa_linter.canonical import conversation_to_dict
+
+    return conversation_to_dict(conv)
+
+
+def test_deferred_lines_parse_to_what_reading_gives(conversations):
+    deferred, parsed = _unparsed_lines(conversations[:50], broken_at=(7,))
+    # The first line is parsed to tell JSON Lines from one JSON document; the rest are split off unparsed.
+    assert all(isinstance(item, batch.UnparsedLine) for item in deferred[1:])
+    assert [item.lineno for item in deferred[1:]] == list(range(2, 52))
+    assert [deferred[0]] + [x for item in deferred[1:] for x in item.parse()] == parsed
+    assert isinstance(parsed[7], InputProblem) and parsed[7].line == 8
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_workers_parse_json_lines_and_give_the_same_results(linter, conversations, monkeypatch, keep):
+    """Records travel unparsed; a broken line is reported where it is; conversations come back only if asked."""
+    monkeypatch.setattr(batch, "CHUNK_CONVERSATIONS", 10)
+    deferred, parsed = _unparsed_lines(conversations, broken_at=(350, 500))
+    serial, parallel = ScanSummary(), ScanSummary()
+    expected = list(scan_items(linter, parsed, serial))
+    got = list(scan_items(linter, deferred, parallel, jobs=2, keep_conversations=keep))
+    assert [f for _, f in got] == [f for _, f in expected]
+    if keep:
+        assert [c for c, _ in got] == [c for c, _ in expected]
+    else:  # the conversations the worker parsed are not decoded again here
+        assert any(c is None for c, _ in got[batch.POOL_THRESHOLD:])
+    assert parallel.to_dict() | {"elapsed_seconds": 0} == serial.to_dict() | {"elapsed_seconds": 0}
+    assert [p.line for p in parallel.skipped] == [351, 501]
+
+
 def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversations, monkeypatch):
     monkeypatch.setattr(batch, "CHUNK_CONVERSATIONS", 20)
     pulled = 0

@@ -403,11 +403,11 @@ def test_a_reader_that_fails_unexpectedly_costs_only_its_own_file(tmp_path, monk
 
     real_jsonl, extensions = readers.FORMATS["jsonl"]
 
-    def failing(stream, source, options=None):
+    def failing(stream, source, options=None, **kwargs):
         if source.endswith("bad.jsonl"):
-            yield from real_jsonl(stream, source, options)
+            yield from real_jsonl(stream, source, options, **kwargs)
             raise RuntimeError("reader bug")
-        yield from real_jsonl(stream, source, options)
+        yield from real_jsonl(stream, source, options, **kwargs)
 
     monkeypatch.setitem(readers.FORMATS, "jsonl", (failing, extensions))
     bad, ok = tmp_path / "bad.jsonl", tmp_path / "ok.jsonl"

@@ -45,6 +45,8 @@ class JsonWriter:
 class JsonLinesWriter:
     """One finding per line, streamed as conversations are scanned."""
 
+    needs_conversation = False  # a finding carries all it prints; `scan --jobs` then passes None
+
     def __init__(self, out: IO[str]):
         self.out = out
 

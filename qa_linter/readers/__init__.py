@@ -74,8 +74,12 @@ def read_paths(
     stdin: BinaryIO | None = None,
     options: ReaderOptions | None = None,
     progress=None,
-) -> Iterator["Conversation | InputProblem"]:
-    """Every conversation (and every problem) in the files, folders and stdin ("-") given, in order."""
+    defer_json_lines: bool = False,
+) -> Iterator["Conversation | InputProblem | jsonl.UnparsedLine"]:
+    """Every conversation (and every problem) in the files, folders and stdin ("-") given, in order.
+
+    With `defer_json_lines`, JSON Lines records come out unparsed (jsonl.UnparsedLine), for `scan --jobs`
+    to parse in its workers."""
     options = options or ReaderOptions()
     inputs: Iterable[_Input | InputProblem] = _inputs(paths, input_format, options)
     if progress is not None:
@@ -89,7 +93,7 @@ def read_paths(
         if isinstance(item, InputProblem):
             yield item
             continue
-        for result in _read_input(item, stdin, options, mail, progress):
+        for result in _read_input(item, stdin, options, mail, progress, defer_json_lines):
             if result is _MAIL_READ:
                 mail_read = True
                 continue
@@ -211,10 +215,10 @@ def _folder_problems(errors: list[OSError]) -> Iterator[InputProblem]:
         yield InputProblem(str(exc.filename), None, f"cannot read folder: {exc.strerror or exc}; its files were skipped")
 
 
-def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, mail, progress) -> Iterator:
+def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, mail, progress, defer: bool = False) -> Iterator:
     if item.path is None:
         stream = _peekable(stdin or sys.stdin.buffer)
-        yield from _read_stream(stream, "<stdin>", item.format, options, mail, progress, None)
+        yield from _read_stream(stream, "<stdin>", item.format, options, mail, progress, None, defer)
         return
     try:
         stream = open(item.path, "rb")
@@ -222,10 +226,10 @@ def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, ma
         yield InputProblem(str(item.path), None, f"cannot open: {exc.strerror or exc}")
         return
     with stream:
-        yield from _read_stream(stream, str(item.path), item.format, options, mail, progress, item.size)
+        yield from _read_stream(stream, str(item.path), item.format, options, mail, progress, item.size, defer)
 
 
-def _read_stream(stream, source: str, name: str | None, options, mail, progress, size) -> Iterator:
+def _read_stream(stream, source: str, name: str | None, options, mail, progress, size, defer: bool = False) -> Iterator:
     if progress is not None:
         progress.file_started(stream)
     try:
@@ -233,6 +237,8 @@ def _read_stream(stream, source: str, name: str | None, options, mail, progress,
         if name in THREADED_FORMATS:
             yield _MAIL_READ
             yield from mail.add(stream, source)
+        elif name == "jsonl" and defer:
+            yield from FORMATS[name][0](stream, source, options, defer=True)
         else:
             yield from FORMATS[name][0](stream, source, options)
     except OSError as exc:

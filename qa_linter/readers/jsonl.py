@@ -6,6 +6,7 @@ value is tried as one JSON document (a pretty-printed object or an array), as lo
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from ..canonical import InvalidTranscript, conversation_from_dict
@@ -14,8 +15,26 @@ from ..model import Conversation, InputProblem
 WHOLE_DOCUMENT_LIMIT = 256 * 1024 * 1024  # bytes; beyond this a file must be JSON Lines
 
 
-def read(stream: BinaryIO, source: str, options=None) -> Iterator["Conversation | InputProblem"]:
-    """Canonical JSON is UTF-8 by definition, so `options` (encoding, columns) do not apply here."""
+@dataclass(frozen=True)
+class UnparsedLine:
+    """A JSON Lines record split off its file but not parsed yet. `scan --jobs` hands these to its worker
+    processes, so the process that reads does not also pay for decoding every conversation."""
+
+    source: str
+    lineno: int
+    raw: bytes
+
+    def parse(self) -> list["Conversation | InputProblem"]:
+        """What reading the line would have given: its conversation(s), or the problem with it."""
+        return list(_read_line(self.raw, self.source, self.lineno))
+
+
+def read(stream: BinaryIO, source: str, options=None, defer: bool = False) -> Iterator["Conversation | InputProblem | UnparsedLine"]:
+    """Canonical JSON is UTF-8 by definition, so `options` (encoding, columns) do not apply here.
+
+    With `defer`, the lines of a JSON Lines file come out as UnparsedLine (a whole JSON document is
+    still parsed here)."""
+    line = _deferred_line if defer else _read_line
     lineno, first = 0, b""
     while not first.strip():
         first = stream.readline()
@@ -42,16 +61,21 @@ def read(stream: BinaryIO, source: str, options=None) -> Iterator["Conversation 
             lines = [first, *rest.splitlines(keepends=True)]  # too big for one document: read as lines
         count = 0
         for count, raw in enumerate(lines, 1):
-            yield from _read_line(raw, source, lineno + count - 1)
-        yield from _stream_lines(stream, source, lineno + count)
+            yield from line(raw, source, lineno + count - 1)
+        yield from _stream_lines(stream, source, lineno + count, line)
         return
     yield from _read_line(first, source, lineno)
-    yield from _stream_lines(stream, source, lineno + 1)
+    yield from _stream_lines(stream, source, lineno + 1, line)
 
 
-def _stream_lines(stream: BinaryIO, source: str, lineno: int) -> Iterator["Conversation | InputProblem"]:
+def _stream_lines(stream: BinaryIO, source: str, lineno: int, line) -> Iterator["Conversation | InputProblem | UnparsedLine"]:
     for offset, raw in enumerate(stream):
-        yield from _read_line(raw, source, lineno + offset)
+        yield from line(raw, source, lineno + offset)
+
+
+def _deferred_line(raw: bytes, source: str, lineno: int) -> Iterator[UnparsedLine]:
+    if raw.strip():
+        yield UnparsedLine(source, lineno, raw)
 
 
 # json.loads recurses once per nesting level: "[[[[…" thousands deep raises RecursionError, not ValueError.

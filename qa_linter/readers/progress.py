@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.ansi import AnsiDecoder
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from ..model import Conversation
+from ..model import InputProblem
 
 DELAY_SECONDS = 1.0  # a scan shorter than this never shows the bar
 REFRESH_SECONDS = 0.1
@@ -66,7 +66,8 @@ class ScanProgress:
         self._stream = stream
 
     def advance(self, item: object) -> None:
-        if isinstance(item, Conversation):
+        # An unparsed JSON Lines record (scan --jobs) is counted as the one conversation it nearly always is.
+        if not isinstance(item, InputProblem):
             self.conversations += 1
 
     def file_done(self, size: int | None) -> None:
