@@ -259,7 +259,7 @@ def _report_sinks(html_dir, scoring, masker, store_location, linter) -> list:
 
 
 def _store_location(store_path, config):
-    from .reporting.command import configured_store
+    from .config import configured_store
 
     return configured_store(store_path, config)
 

@@ -113,3 +113,11 @@ def load_config(path: Path | None = None, discover: bool = True) -> Config:
             hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(KEYS)}"
             raise ConfigError(f"{path}: unknown setting {key!r}; {hint}")
     return Config(path, data)
+
+
+def configured_store(store_path: str | None, config) -> str | None:
+    """--store, else the `store` setting (relative to the config file), else None."""
+    if store_path:
+        return store_path
+    configured = config.paths("store") if config is not None and config.get("store") else []
+    return str(configured[0]) if configured else None

@@ -22,20 +22,34 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ..model import Conversation, InputProblem
-from . import chat_log, csv_table, email_mime, jsonl
+from . import jsonl
 from .options import ReaderOptions
 from .textio import UnknownEncoding, detect_encoding
 
 Reader = Callable[..., Iterator["Conversation | InputProblem"]]
 
+
+class _Deferred:
+    """A reader function whose module is imported on first use: a scan of JSON Lines does not pay for the
+    e-mail, spreadsheet and chat-log modules (and what they import) at start-up."""
+
+    def __init__(self, module: str, function: str):
+        self.module, self.function = module, function
+
+    def __call__(self, *args, **kwargs):
+        from importlib import import_module
+
+        return getattr(import_module(f"{__name__}.{self.module}"), self.function)(*args, **kwargs)
+
+
 # format name -> (reader, file extensions)
 FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
     "jsonl": (jsonl.read, (".jsonl", ".json", ".ndjson")),
-    "csv": (csv_table.read, (".csv",)),
-    "tsv": (csv_table.read_tsv, (".tsv", ".tab")),
-    "xlsx": (csv_table.read_xlsx, (".xlsx", ".xlsm")),
-    "email": (email_mime.read, (".eml", ".mbox", ".mbx")),
-    "chatlog": (chat_log.read, (".log", ".txt")),
+    "csv": (_Deferred("csv_table", "read"), (".csv",)),
+    "tsv": (_Deferred("csv_table", "read_tsv"), (".tsv", ".tab")),
+    "xlsx": (_Deferred("csv_table", "read_xlsx"), (".xlsx", ".xlsm")),
+    "email": (_Deferred("email_mime", "read"), (".eml", ".mbox", ".mbx")),
+    "chatlog": (_Deferred("chat_log", "read"), (".log", ".txt")),
 }
 FORMAT_NAMES = tuple(FORMATS)
 THREADED_FORMATS = {"email"}  # read through email_mime.ThreadCollector, across files
@@ -87,7 +101,7 @@ def read_paths(
         files = [i for i in inputs if isinstance(i, _Input)]
         sizes = [i.size for i in files]
         progress.plan(len(files), None if None in sizes else sum(sizes))
-    mail = email_mime.ThreadCollector(options)
+    mail = _MailThreads(options)
     mail_read = False
     for item in inputs:
         if isinstance(item, InputProblem):
@@ -115,6 +129,24 @@ def _guarded(items: Iterator, source: str) -> Iterator:
 
 
 _MAIL_READ = object()  # marker: an input went into the e-mail collector
+
+
+class _MailThreads:
+    """email_mime.ThreadCollector, created (and its module imported) when the first e-mail input arrives."""
+
+    def __init__(self, options: ReaderOptions):
+        self.options = options
+        self._collector = None
+
+    def add(self, stream: BinaryIO, source: str) -> Iterator:
+        if self._collector is None:
+            from .email_mime import ThreadCollector
+
+            self._collector = ThreadCollector(self.options)
+        return self._collector.add(stream, source)
+
+    def conversations(self) -> Iterator:
+        return self._collector.conversations() if self._collector is not None else iter(())
 
 
 def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptions) -> Iterator["_Input | InputProblem"]:

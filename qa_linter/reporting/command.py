@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from ..config import configured_store
 from ..errors import QALinterError
 from ..masking import Masker
 from ..store.base import ResultStore, open_store
@@ -42,14 +43,6 @@ def choose_period(options: WeeklyOptions, config, now: datetime | None = None) -
             raise ReportError("--from and --to go together (e.g. --from 2026-11-16 --to 2026-11-22)")
         return date_range(parse_day(options.date_from, "--from"), parse_day(options.date_to, "--to"), tz), tz_name
     return last_complete_week(now or datetime.now(timezone.utc), tz), tz_name
-
-
-def configured_store(store_path: str | None, config) -> str | None:
-    """--store, else the `store` setting (relative to the config file), else None."""
-    if store_path:
-        return store_path
-    configured = config.paths("store") if config is not None and config.get("store") else []
-    return str(configured[0]) if configured else None
 
 
 def store_location(store_path: str | None, config) -> str:
