@@ -42,6 +42,11 @@ class JsonWriter:
         self.out.write("\n")
 
 
+# One encoder for every line: json.dumps with an option builds a new encoder on each call, which a stream of
+# hundreds of thousands of findings notices.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class JsonLinesWriter:
     """One finding per line, streamed as conversations are scanned."""
 
@@ -51,9 +56,8 @@ class JsonLinesWriter:
         self.out = out
 
     def conversation(self, conv: Conversation, findings: list[Finding], extra: dict | None = None) -> None:
-        for f in findings:
-            self.out.write(json.dumps(f.to_dict(), ensure_ascii=False))
-            self.out.write("\n")
+        if findings:
+            self.out.write("".join(_ENCODE(f.to_dict()) + "\n" for f in findings))
 
     def close(self, summary: dict, header: dict) -> None:
         self.out.flush()
