@@ -126,12 +126,18 @@ _ONE_TO_ONE_CHARS = {chr(cp): target for cp, target in _ONE_TO_ONE.items()}
 _FOLDED_FORMS = frozenset(_ONE_TO_ONE_CHARS)
 
 
+_FOLDED_FORM = re.compile("[" + "".join(re.escape(ch) for ch in sorted(_FOLDED_FORMS)) + "]")
+
+
 def _fold_forms(text: str) -> str:
     """`text.translate(_ONE_TO_ONE)`, faster for Chinese text: str.translate looks every character up in the
-    table, while a message usually holds one or two of these characters (，？！：). Replacing them one after
-    the other gives the same text, as no replacement (ASCII) is itself replaced."""
-    for ch in _FOLDED_FORMS.intersection(text):
-        text = text.replace(ch, _ONE_TO_ONE_CHARS[ch])
+    table, while a message usually holds one or two of these characters (，？！：), which a character-class
+    search finds at C speed. Replacing them one after the other gives the same text, as no replacement
+    (ASCII) is itself replaced."""
+    found = _FOLDED_FORM.findall(text)
+    if found:
+        for ch in set(found):
+            text = text.replace(ch, _ONE_TO_ONE_CHARS[ch])
     return text
 
 
