@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 ROLES = ("agent", "customer", "system")
 CHANNELS = ("chat", "email", "phone")
@@ -28,8 +28,10 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
+    """One message of a conversation. (A named tuple: read by the hundred thousand, it is built several
+    times faster than a frozen dataclass, and is as immutable.)"""
+
     index: int
     role: str
     text: str

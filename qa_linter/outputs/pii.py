@@ -31,7 +31,7 @@ def mask_conversation(masker: Masker, conv: Conversation, findings: list[Finding
     """The conversation with every message masked length for length, and its findings masked to match."""
     prepared = [masker.prepare(m.text) for m in conv.messages]
     shown = [p.same_length() for p in prepared]
-    messages = [replace(m, text=text) if text != m.text else m for m, text in zip(conv.messages, shown)]
+    messages = [m._replace(text=text) if text != m.text else m for m, text in zip(conv.messages, shown)]
     out = []
     for f in findings:
         if 0 <= f.message_index < len(conv.messages):
