@@ -1,6 +1,7 @@
 """Scanning a stream of inputs: conversations in, (conversation, findings) out, with a running summary."""
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections import Counter, deque
@@ -121,7 +122,7 @@ def _record(summary: ScanSummary, entry) -> Iterator[tuple["Conversation | None"
 # while the workers are busy), and findings are delivered chunk by chunk in input order, so the output is that
 # of one process. Workers are forked where the platform can (Linux): they inherit the loaded rules for free.
 # JSON Lines records travel unparsed: the worker decodes them, so this process only splits lines.
-POOL_THRESHOLD = 300  # conversations: an input with fewer is scanned here (starting workers would cost more)
+POOL_THRESHOLD = 300  # input items (conversations or lines): an input with fewer is scanned here (a pool would cost more)
 CHUNK_MESSAGES = 1_000  # a chunk closes at this many messages (about 100 chat conversations) …
 CHUNK_CONVERSATIONS = 500  # … or this many conversations
 BYTES_PER_MESSAGE = 128  # what an unparsed line is counted as: a message per this many bytes (chat averages ~140)
@@ -153,8 +154,8 @@ def scan_parallel(
     This process reads, hands chunks of input items to the workers and delivers their findings in input
     order; while every worker already has IN_FLIGHT_PER_WORKER unfinished chunks, it scans the next chunk
     itself instead of waiting, so on N cores N processes do rule work and the split adapts to how busy
-    reading and writing keep this one. The first POOL_THRESHOLD conversations are scanned here, so a small
-    input never pays for a pool (and on a large one the rules are warm before the workers fork from us).
+    reading and writing keep this one. An input of fewer than POOL_THRESHOLD items is scanned here, so it
+    never pays for a pool; a larger one starts the workers before any scanning, so none of them waits.
     Workers get the rules once: where processes fork they inherit `linter` as it is; elsewhere they call
     `linter_factory` (a picklable callable returning an equal Linter), and without one the scan stays in
     this process. At most (jobs - 1) × IN_FLIGHT_PER_WORKER + LOCAL_AHEAD chunks wait for delivery, so
@@ -163,15 +164,13 @@ def scan_parallel(
     import multiprocessing
 
     stream = iter(items)
-    scanned = 0
-    for item in stream:
-        for entry in _scan_here(linter, item):
-            scanned += not isinstance(entry, InputProblem)
-            yield from _record(summary, entry)
-        if scanned >= POOL_THRESHOLD:
-            break
-    else:
-        return  # the whole input was small
+    # Read (not scan) up to POOL_THRESHOLD items first: a smaller input is scanned here without a pool; a
+    # larger one gets its workers at once, so they start while this process is still at the first chunk.
+    head = list(itertools.islice(stream, POOL_THRESHOLD))
+    if len(head) < POOL_THRESHOLD:
+        yield from scan_items(linter, head, summary)
+        return
+    stream = itertools.chain(head, stream)
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork and linter_factory is None:
         yield from scan_items(linter, stream, summary)
