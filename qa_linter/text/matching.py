@@ -336,6 +336,12 @@ class TextMatcher:
                 hits = drop_overlapping(hits, cancel)
         return keep_longest(hits)
 
+    def may_match(self, view: "MessageView") -> bool:
+        """False when `find` certainly returns nothing here: none of its terms or pattern literals is in the
+        message (an exception that cannot match cancels nothing, so the cheap test of `search` suffices)."""
+        needs = self._needs
+        return needs is None or needs.met_by(view.term_candidates())
+
     def search(self, view: "MessageView") -> bool:
         """bool(find(view)): without exceptions the first term or match answers it; with them, spans are
         weighed against the exceptions without building a hit for either side."""
@@ -344,7 +350,7 @@ class TextMatcher:
         needs = self._needs
         if needs is not None and not needs.met_by(view.term_candidates()):
             return False
-        if self.exceptions is None:
+        if self.exceptions is None or not self.exceptions.may_match(view):
             return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
         spans = (self.terms.spans(view) if self.terms else []) + (self.patterns.spans(view) if self.patterns else [])
         if not spans:
