@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import threading
 
+import regex
+
 from .model import Conversation, Message
 from .text.matching import Hit, TermIndex
 from .text.lexicon import Term
 from .text.normalize import NormalizedText, normalize, normalize_many, normalize_reference
 from .text.tokenize import Segmenter, WordBoundaries
+
+
+_DECIMAL_DIGIT = regex.compile(r"\d")  # the `regex` module's \d, as rule patterns have it
 
 
 class Toolkit:
@@ -114,6 +119,13 @@ class MessageView:
         if c is None:
             c = self.__dict__["_candidates"] = self.toolkit.term_index.scan(self.norm.text)
         return c
+
+    def decimal_digits(self) -> int:
+        """How many decimal digits the normalised text holds (what `\\d` matches), counted once."""
+        n = self.__dict__.get("_digits")
+        if n is None:
+            n = self.__dict__["_digits"] = len(_DECIMAL_DIGIT.findall(self.norm.text))
+        return n
 
     def hit(self, nstart: int, nend: int, term: Term | None = None) -> Hit:
         start, end = self.norm.to_original(nstart, nend)

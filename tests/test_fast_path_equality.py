@@ -21,7 +21,7 @@ from qa_linter import Linter
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.text.matching import PATTERN_FLAGS, PatternMatcher
 from qa_linter.text.normalize import normalize, normalize_reference
-from qa_linter.text.prefilter import required_literal_sets, required_literals
+from qa_linter.text.prefilter import min_decimal_digits, required_literal_sets, required_literals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,6 +201,29 @@ def test_every_required_literal_set_holds_wherever_the_pattern_matches(source, t
     if any(m.end() > m.start() for m in pattern.finditer(text)):
         for literals in required_literal_sets(pattern):
             assert any(lit in text for lit in literals), (source, text, literals)
+
+
+@pytest.mark.parametrize(
+    "pattern, digits",
+    [
+        (r"(?<![\d*])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d*])", 11),  # the built-in mobile pattern
+        (r"(?<![0-9a-z*])\d{17}[0-9x](?![0-9a-z*])", 17),  # [0-9x] may be a letter: not counted
+        (r"[3-6]\d{15,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}", 12),  # the fewer of two alternatives
+        (r"订单号\d+", 1), (r"\d*", 0), (r"[^0-9]{3}", 0), (r"\p{Nd}{5}", 0), (r"(\d)\1", 1), (r"(?=\d{3})", 0),
+    ],
+)
+def test_minimum_decimal_digits(pattern, digits):
+    assert min_decimal_digits(regex.compile(pattern, PATTERN_FLAGS)) == digits
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.recursive(_ATOMS, _patterns, max_leaves=8), st.lists(st.sampled_from(list("ab你好1 ٣")), max_size=12).map("".join))
+def test_every_match_holds_the_minimum_number_of_digits(source, text):
+    """Soundness on random patterns: every match holds at least that many digits (Arabic-Indic ٣ among them)."""
+    pattern = regex.compile(source, PATTERN_FLAGS)
+    needed = min_decimal_digits(pattern)
+    for m in pattern.finditer(text):
+        assert len(regex.findall(r"\d", m.group())) >= needed, (source, text)
 
 
 def test_a_cased_letter_beyond_ascii_is_never_a_literal():

@@ -10,14 +10,14 @@ import bisect
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import ahocorasick
 import regex
 
 from .lexicon import Term
 from .normalize import normalize
-from .prefilter import required_literal_sets
+from .prefilter import min_decimal_digits, required_literal_sets
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
@@ -224,6 +224,8 @@ class PatternMatcher:
                 if ids:
                     self._gates[i] = ids[0] if len(ids) == 1 else ids
         self._gated = any(gate is not None for gate in self._gates)
+        # Per pattern, the decimal digits every match holds: a second gate, on the message's digit count.
+        self._digits = [min_decimal_digits(pattern) for pattern in self.compiled]
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
@@ -241,13 +243,23 @@ class PatternMatcher:
             alternatives.append((gate,) if isinstance(gate, int) else gate)
         return Requirement(alternatives)
 
+    def _runnable(self, view: "MessageView") -> Iterator["regex.Pattern"]:
+        """The patterns that can match in this message: their literals present, enough digits in it."""
+        if view.toolkit.reference:
+            yield from self.compiled
+            return
+        present = view.term_candidates() if self._gated else None
+        for pattern, gate, digits in zip(self.compiled, self._gates, self._digits):
+            if gate is not None and not _open(gate, present):
+                continue  # the literals every match needs are not all in the text
+            if digits and view.decimal_digits() < digits:
+                continue
+            yield pattern
+
     def find(self, view: "MessageView") -> list[Hit]:
         text = view.norm.text
         hits = []
-        present = view.term_candidates() if self._gated and not view.toolkit.reference else None
-        for pattern, gate in zip(self.compiled, self._gates):
-            if gate is not None and present is not None and not _open(gate, present):
-                continue  # the literals every match needs are not all in the text
+        for pattern in self._runnable(view):
             try:
                 for m in pattern.finditer(text, timeout=regex_timeout(text)):
                     if m.end() > m.start():
@@ -260,10 +272,7 @@ class PatternMatcher:
         """The (nstart, nend) of what `find` returns, without building hits."""
         text = view.norm.text
         found = []
-        present = view.term_candidates() if self._gated else None
-        for pattern, gate in zip(self.compiled, self._gates):
-            if gate is not None and present is not None and not _open(gate, present):
-                continue
+        for pattern in self._runnable(view):
             try:
                 found.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)) if m.end() > m.start())
             except TimeoutError:
@@ -273,10 +282,7 @@ class PatternMatcher:
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), stopping at the first match."""
         text = view.norm.text
-        present = view.term_candidates() if self._gated else None
-        for pattern, gate in zip(self.compiled, self._gates):
-            if gate is not None and present is not None and not _open(gate, present):
-                continue
+        for pattern in self._runnable(view):
             try:
                 for m in pattern.finditer(text, timeout=regex_timeout(text)):
                     if m.end() > m.start():
