@@ -38,6 +38,8 @@ class TextWriter:
         self.console = console
         self.show_clean = show_clean
         self.plain = console.no_color or not console.is_terminal
+        # A file or a pipe: no colour, no wrapping (see make_console), so the plain text is the output.
+        self.unstyled = not console.is_terminal and console.color_system is None and console.soft_wrap
 
     def conversation(self, conv: Conversation, findings: list[Finding], extra: dict | None = None) -> None:
         if not findings and not self.show_clean:
@@ -51,10 +53,13 @@ class TextWriter:
         head.append("  " + " · ".join(d for d in details if d), style="dim")
         if extra and extra.get("score") is not None:
             head.append(f"  得分 {extra['score']}", style="bold")
-        c.print(head)
-        for f in findings:
-            c.print(self._finding(conv, f))
-        c.print()
+        # One print per conversation: each call through rich costs far more than the text it writes.
+        block = Text("\n").join([head, *(self._finding(conv, f) for f in findings)])
+        block.append("\n")
+        if self.unstyled:
+            c.file.write(block.plain + "\n")  # what rich would write, without its rendering pipeline
+        else:
+            c.print(block)
 
     def _finding(self, conv: Conversation, f: Finding) -> Text:
         line = Text("  ")
