@@ -353,3 +353,22 @@ def test_text_to_a_file_is_what_rich_would_write(tmp_path):
             writer.conversation(conv, linter.scan(conv), {"score": 55.0})
         outputs.append(out.getvalue())
     assert outputs[0] == outputs[1] and "t␉ab" in outputs[0] and "得分 55.0" in outputs[0]
+
+
+def test_json_document_is_the_same_when_its_parts_wait_on_disk(tmp_path, monkeypatch):
+    """--format json keeps conversations and findings in temporary files, not lists: the document is the same."""
+    from qa_linter.outputs import json_output
+
+    source = tmp_path / "in.jsonl"
+    many = [{**c, "id": f"{c['id']}-{i}"} for i in range(40) for c in CONVERSATIONS]
+    source.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in many), encoding="utf-8")
+    documents = []
+    for in_memory in (10**9, 100):
+        monkeypatch.setattr(json_output.JsonWriter, "SPOOL_IN_MEMORY", in_memory)
+        result = CliRunner().invoke(main, ["scan", str(source), "--format", "json", "--exit-zero", "-q", "--jobs", "1"])
+        doc = json.loads(result.stdout)
+        doc["summary"].pop("elapsed_seconds")
+        documents.append(doc)
+    assert documents[0] == documents[1]
+    assert len(documents[0]["conversations"]) == 120 and len(documents[0]["findings"]) == documents[0]["summary"]["findings"] > 0
+    assert list(documents[0])[:2] == ["tool", "version"] and list(documents[0])[-2:] == ["conversations", "findings"]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from typing import IO
 
 from ..model import Conversation, Finding
@@ -21,30 +23,63 @@ def conversation_record(conv: Conversation, findings: list[Finding]) -> dict:
     }
 
 
+# One encoder for every line: json.dumps with an option builds a new encoder on each call, which a stream of
+# hundreds of thousands of findings notices.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class JsonWriter:
-    """Collects everything and writes one JSON document at the end (the format tools read whole)."""
+    """One JSON document: the header, the summary, every conversation, every finding.
+
+    The summary is known only at the end, yet comes first, so conversations and findings wait in temporary
+    files (in memory while small) rather than in lists: a scan of any size writes its document with
+    bounded memory. Each conversation and finding is one line of the arrays (the C encoder writes them;
+    indenting every value through the pure-Python one took most of the time on a large scan).
+    """
+
+    SPOOL_IN_MEMORY = 8 * 1024 * 1024  # characters of each part kept in memory before it goes to disk
 
     def __init__(self, out: IO[str]):
         self.out = out
-        self.conversations: list[dict] = []
-        self.findings: list[dict] = []
+        self._parts = {"conversations": _Spool(self.SPOOL_IN_MEMORY), "findings": _Spool(self.SPOOL_IN_MEMORY)}
 
     def conversation(self, conv: Conversation, findings: list[Finding], extra: dict | None = None) -> None:
         record = conversation_record(conv, findings)
         if extra:
             record.update(extra)
-        self.conversations.append(record)
-        self.findings.extend(f.to_dict() for f in findings)
+        self._parts["conversations"].add(_ENCODE(record))
+        spool = self._parts["findings"]
+        for f in findings:
+            spool.add(_ENCODE(f.to_dict()))
 
     def close(self, summary: dict, header: dict) -> None:
-        doc = {**header, "summary": summary, "conversations": self.conversations, "findings": self.findings}
-        json.dump(doc, self.out, ensure_ascii=False, indent=2)
-        self.out.write("\n")
+        out = self.out
+        out.write("{\n")
+        for key, value in {**header, "summary": summary}.items():
+            out.write(f"  {_ENCODE(key)}: {json.dumps(value, ensure_ascii=False, indent=2).replace(chr(10), chr(10) + '  ')},\n")
+        for n, (key, spool) in enumerate(self._parts.items()):
+            out.write(f"  {_ENCODE(key)}: [")
+            spool.copy_to(out)
+            out.write("\n  ]" if spool.count else "]")
+            out.write(",\n" if n < len(self._parts) - 1 else "\n")
+        out.write("}\n")
 
 
-# One encoder for every line: json.dumps with an option builds a new encoder on each call, which a stream of
-# hundreds of thousands of findings notices.
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+class _Spool:
+    """Encoded records, one a line, in a temporary file that stays in memory until it is large."""
+
+    def __init__(self, in_memory: int):
+        self.file = tempfile.SpooledTemporaryFile(max_size=in_memory, mode="w+", encoding="utf-8")
+        self.count = 0
+
+    def add(self, encoded: str) -> None:
+        self.file.write(("\n    " if self.count == 0 else ",\n    ") + encoded)
+        self.count += 1
+
+    def copy_to(self, out: IO[str]) -> None:
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out, 1024 * 1024)
+        self.file.close()
 
 
 class JsonLinesWriter:
