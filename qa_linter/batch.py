@@ -307,10 +307,6 @@ def _scan_chunk(chunk: list) -> tuple[list[list], dict[str, str]]:
     linter = _WORKER
     results = []
     for item in chunk:
-        if isinstance(item, UnparsedLine):
-            entries = _scan_here(linter, item)
-        else:
-            conv = _rebuilt(item)
-            entries = [(conv, len(conv.messages), linter.scan(conv))]
+        entries = _scan_here(linter, item if isinstance(item, UnparsedLine) else _rebuilt(item))
         results.append([e if isinstance(e, InputProblem) else (None, *e[1:]) for e in entries])
     return results, dict(linter.rule_problems)

@@ -269,10 +269,9 @@ def _read_stream(stream, source: str, name: str | None, options, mail, progress,
         if name in THREADED_FORMATS:
             yield _MAIL_READ
             yield from mail.add(stream, source)
-        elif name == "jsonl" and defer:
-            yield from FORMATS[name][0](stream, source, options, defer=True)
         else:
-            yield from FORMATS[name][0](stream, source, options)
+            deferred = {"defer": True} if defer and name == "jsonl" else {}
+            yield from FORMATS[name][0](stream, source, options, **deferred)
     except OSError as exc:
         yield InputProblem(source, None, f"read error: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - an input no reader foresaw must not end the batch
