@@ -154,21 +154,16 @@ def _unparsed_lines(conversations, broken_at=()):
     """The conversations as a JSON Lines file read with defer=True, some lines broken."""
     import io
 
+    from qa_linter.canonical import conversation_to_dict
     from qa_linter.readers import jsonl
 
-    lines = [json.dumps(c.to_dict() if hasattr(c, "to_dict") else _as_dict(c), ensure_ascii=False) for c in conversations]
+    lines = [json.dumps(conversation_to_dict(c), ensure_ascii=False) for c in conversations]
     for at in broken_at:
         lines.insert(at, "{not json")
     data = ("\n".join(lines) + "\n").encode("utf-8")
     deferred = list(jsonl.read(io.BytesIO(data), "in.jsonl", defer=True))
     parsed = list(jsonl.read(io.BytesIO(data), "in.jsonl"))
     return deferred, parsed
-
-
-def _as_dict(conv):
-    from qa_linter.canonical import conversation_to_dict
-
-    return conversation_to_dict(conv)
 
 
 def test_deferred_lines_parse_to_what_reading_gives(conversations):
