@@ -12,6 +12,7 @@ import regex
 
 from .model import Conversation, Message
 from .text.matching import Hit, TermIndex
+from .text.clauses import ClauseIndex, removed_whitespace, split as split_clauses
 from .text.lexicon import Term
 from .text.normalize import NormalizedText, normalize, normalize_many, normalize_reference
 from .text.tokenize import Segmenter, WordBoundaries
@@ -33,6 +34,12 @@ class Toolkit:
         self._segmenter: Segmenter | None = None
         self._nlp = None
         self._lock = threading.Lock()
+        # When a list, hits cancelled by an exception or a condition are noted here (calibrate --show-errors).
+        self.trace: list[tuple] | None = None
+
+    def note_cancelled(self, owner, view, hit, reason: str) -> None:
+        if self.trace is not None:
+            self.trace.append((owner, view.index, hit.text, reason))
 
     def add_words(self, words, pattern_tokens: bool = False) -> None:
         # The segmenter cuts the normalised text, so the words it must keep whole are normalised too
@@ -130,6 +137,15 @@ class MessageView:
     def hit(self, nstart: int, nend: int, term: Term | None = None) -> Hit:
         start, end = self.norm.to_original(nstart, nend)
         return Hit(start, end, self.message.text[start:end], nstart, nend, term)
+
+    def clauses(self) -> ClauseIndex:
+        """The message's clauses (text/clauses.py), found once, only for messages a condition looks at."""
+        c = self.__dict__.get("_clauses")
+        if c is None:
+            norm = self.norm
+            gaps = removed_whitespace(norm.original, norm.starts, norm.ends)
+            c = self.__dict__["_clauses"] = ClauseIndex(split_clauses(norm.text, gaps, self.boundaries().is_boundary))
+        return c
 
     def doc(self):
         """A spaCy Doc of the normalised text, tokenised by our segmenter; cached."""

@@ -18,6 +18,7 @@ from ..model import ROLES, Finding, Severity
 from ..text.lexicon import Lexicon, Term
 from ..text.matching import PATTERN_FLAGS, PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
 from ..text.normalize import normalize
+from .conditions import compile_conditions
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import ConversationView, MessageView, Toolkit
@@ -45,6 +46,8 @@ MATCHER_FIELDS = {
     "boundary": "word (default) or none",
     "exceptions": "terms or contexts that cancel an overlapping hit",
     "exception_patterns": "regular expressions that cancel an overlapping hit",
+    "when": "conditions that must all hold around a hit (clause, sentence, message or near: any/all/none of lexicon classes, mood, person)",
+    "unless": "conditions any of which cancels a hit (same form as when)",
 }
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -212,7 +215,8 @@ class Rule:
         exc_patterns = self._patterns(spec.get("exception_patterns"), ctx, line_of(spec, "exception_patterns"))
         if exc_terms or exc_patterns:
             exceptions = TextMatcher(self._term_matcher(exc_terms, ctx, "none"), exc_patterns)
-        return TextMatcher(self._term_matcher(terms, ctx, boundary), patterns, exceptions)
+        conditions = compile_conditions(spec, ctx, line_of)
+        return TextMatcher(self._term_matcher(terms, ctx, boundary), patterns, exceptions, conditions, ctx.rule_id)
 
     def _term_matcher(self, terms: list[Term], ctx: CompileContext, boundary: str) -> TermMatcher | None:
         if not terms:

@@ -16,6 +16,8 @@ class RegexRule(Rule):
         "allow": "regular expressions; a value that fully matches one is fine (e.g. service hotlines)",
         "exceptions": "terms or contexts that cancel an overlapping hit",
         "exception_patterns": "regular expressions that cancel an overlapping hit",
+        "when": "conditions that must all hold around a hit (see checks/conditions.py)",
+        "unless": "conditions any of which cancels a hit",
     }
 
     def compile(self, spec, ctx):
@@ -27,6 +29,7 @@ class RegexRule(Rule):
             "exceptions": spec.get("exceptions"),
             "exception_patterns": spec.get("exception_patterns"),
         }
+        matcher_spec.update({key: spec[key] for key in ("when", "unless") if key in spec})
         self.match = self.matcher(_with_lines(matcher_spec, spec), ctx, required=patterns is not None)
         name = spec.get("validator")
         self.validator = None
@@ -66,6 +69,6 @@ def _with_lines(new: dict, spec: dict) -> dict:
     out = LineDict((k, v) for k, v in new.items() if v is not None)
     out.line = line_of(spec)
     out.key_lines = {"patterns": line_of(spec, "pattern")}
-    for key in ("exceptions", "exception_patterns"):
+    for key in ("exceptions", "exception_patterns", "when", "unless"):
         out.key_lines[key] = line_of(spec, key)
     return out

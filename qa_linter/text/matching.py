@@ -306,10 +306,14 @@ class TextMatcher:
         terms: TermMatcher | None = None,
         patterns: PatternMatcher | None = None,
         exceptions: "TextMatcher | None" = None,
+        conditions=None,
+        owner: str | None = None,
     ):
+        self.owner = owner  # the rule id, for traces
         self.terms = terms if terms else None
         self.patterns = patterns if patterns else None
         self.exceptions = exceptions
+        self.conditions = conditions if conditions else None  # checks.conditions.Conditions
         self._needs = self.requirement()
 
     def __bool__(self) -> bool:
@@ -339,8 +343,16 @@ class TextMatcher:
         if self.exceptions:
             cancel = self.exceptions.find(view)
             if cancel:
-                hits = drop_overlapping(hits, cancel)
-        return keep_longest(hits)
+                kept = drop_overlapping(hits, cancel)
+                if view.toolkit.trace is not None:
+                    for hit in hits:
+                        if hit not in kept:
+                            view.toolkit.note_cancelled(self.owner, view, hit, "exception")
+                hits = kept
+        hits = keep_longest(hits)
+        if self.conditions is not None:
+            hits = [hit for hit in hits if self.conditions.admits(view, hit)]
+        return hits
 
     def may_match(self, view: "MessageView") -> bool:
         """False when `find` certainly returns nothing here: none of its terms or pattern literals is in the
@@ -351,7 +363,7 @@ class TextMatcher:
     def search(self, view: "MessageView") -> bool:
         """bool(find(view)): without exceptions the first term or match answers it; with them, spans are
         weighed against the exceptions without building a hit for either side."""
-        if view.toolkit.reference:
+        if view.toolkit.reference or self.conditions is not None:
             return bool(self.find(view))
         needs = self._needs
         if needs is not None and not needs.met_by(view.term_candidates()):

@@ -1,0 +1,279 @@
+"""Clause-aware conditions on a hit: `when:` (all must hold) and `unless:` (any cancels), in every matcher.
+
+    patterns: ['不知道']
+    unless:
+      - clause: {mood: [conditional, question]}        # 如果您不知道订单号… / 请问您知道…吗
+      - clause: {person: third}                         # 系统不知道您已经搬家…
+      - near: {any: [negators], within: 2, side: before}
+    when:
+      - clause: {any: [request-markers]}                # a request, not a warning
+
+An item looks at one region around the hit: `clause` (the clause holding it), `sentence`, `message`, or
+`near` (`within` N words of it, default 4). `side` narrows the region to what stands `before` or `after` the
+hit (default `around`: both). In that region it tests, all of those given:
+- `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
+- `mood`: one of question, request, conditional (the clause's, whatever the region);
+- `person`: first, second, third or none: who the clause is about, taken from the nearest person word
+  (我/您/系统/快递员 …) before the hit in its clause, else the first after it.
+
+Moods and persons are lexicon classes too (conditionals, request-markers, question-markers, first-person,
+second-person, third-parties), so QA staff tune them by editing word lists. Everything is computed lazily and
+only for messages where the rule already has a candidate hit.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..text.clauses import looks_like_question
+from ..text.matching import TermMatcher
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis import MessageView
+    from ..text.matching import Hit
+    from .base import CompileContext
+
+REGIONS = ("clause", "sentence", "message", "near")
+SIDES = ("around", "before", "after")
+MOODS = {"question": "question-markers", "request": "request-markers", "conditional": "conditionals"}
+PERSONS = {"first": "first-person", "second": "second-person", "third": "third-parties"}
+ITEM_FIELDS = ("any", "all", "none", "mood", "person", "side", "within")
+DEFAULT_WITHIN = 4
+
+
+@dataclass
+class Condition:
+    region: str
+    side: str
+    within: int
+    any_of: list[TermMatcher]
+    all_of: list[TermMatcher]
+    none_of: list[TermMatcher]
+    moods: frozenset[str]
+    persons: frozenset[str]
+    classes: "ClassBook"
+    text: str  # as written, for traces and `rules show`
+
+    def holds(self, view: "MessageView", hit: "Hit") -> bool:
+        lo, hi = self._region(view, hit)
+        if self.any_of and not any(self.classes.present(view, m, lo, hi, hit) for m in self.any_of):
+            return False
+        if self.all_of and not all(self.classes.present(view, m, lo, hi, hit) for m in self.all_of):
+            return False
+        if self.none_of and any(self.classes.present(view, m, lo, hi, hit) for m in self.none_of):
+            return False
+        if self.moods and not any(self.classes.mood(view, hit, mood) for mood in self.moods):
+            return False
+        if self.persons and self.classes.person(view, hit) not in self.persons:
+            return False
+        return True
+
+    def _region(self, view: "MessageView", hit: "Hit") -> tuple[int, int]:
+        text = view.norm.text
+        if self.region == "message":
+            lo, hi = 0, len(text)
+        elif self.region == "near":
+            lo, hi = _words_around(view, hit, self.within)
+        else:
+            clauses = view.clauses()
+            clause = clauses.at(hit.nstart)
+            lo, hi = (clause.start, clause.end) if self.region == "clause" else clauses.sentence_span(clause)
+        if self.side == "before":
+            hi = hit.nstart
+        elif self.side == "after":
+            lo = hit.nend
+        return lo, hi
+
+
+class Conditions:
+    """The `when` and `unless` items of one matcher."""
+
+    def __init__(self, when: list[Condition], unless: list[Condition], owner: str | None):
+        self.when = when
+        self.unless = unless
+        self.owner = owner
+
+    def __bool__(self) -> bool:
+        return bool(self.when or self.unless)
+
+    def admits(self, view: "MessageView", hit: "Hit") -> bool:
+        for cond in self.when:
+            if not cond.holds(view, hit):
+                view.toolkit.note_cancelled(self.owner, view, hit, f"when: {cond.text} (does not hold)")
+                return False
+        for cond in self.unless:
+            if cond.holds(view, hit):
+                view.toolkit.note_cancelled(self.owner, view, hit, f"unless: {cond.text}")
+                return False
+        return True
+
+
+class ClassBook:
+    """The lexicon classes conditions name, each a whole-word term list on the shared term index."""
+
+    def __init__(self, ctx: "CompileContext"):
+        self._ctx = ctx
+        self._matchers: dict[str, TermMatcher | None] = {}
+
+    def matcher(self, name: str, line: int | None) -> TermMatcher | None:
+        if name in self._matchers:
+            return self._matchers[name]
+        ctx = self._ctx
+        lexicon = ctx.lexicon_lookup(name)
+        matcher = None
+        if lexicon is None:
+            known = ctx.lexicon_names()
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known lexicons: {', '.join(known) or 'none'}"
+                ctx.error(f"condition names unknown lexicon class {name!r}; {hint}", line)
+        else:
+            ctx.toolkit.add_words(t.text for t in lexicon.terms)
+            matcher = TermMatcher(ctx.toolkit.term_index, lexicon.terms, "word")
+        self._matchers[name] = matcher
+        return matcher
+
+    @staticmethod
+    def spans(view: "MessageView", matcher: TermMatcher) -> list[tuple[int, int]]:
+        cache = view.__dict__.setdefault("_class_spans", {})
+        found = cache.get(matcher.list_id)
+        if found is None:
+            found = cache[matcher.list_id] = matcher.spans(view)
+        return found
+
+    def present(self, view, matcher, lo, hi, hit) -> bool:
+        # A class term that lies inside the hit is part of what was found (不 of 不知道), not its context.
+        return any(
+            lo <= s and e <= hi and not (hit.nstart <= s and e <= hit.nend)
+            for s, e in self.spans(view, matcher)
+        )
+
+    def mood(self, view, hit, mood: str) -> bool:
+        clause = view.clauses().at(hit.nstart)
+        matcher = self._matchers.get(MOODS[mood])
+        if matcher is not None and any(clause.start <= s and e <= clause.end for s, e in self.spans(view, matcher)):
+            return True
+        return mood == "question" and looks_like_question(view.norm.text[clause.start : clause.end])
+
+    def person(self, view, hit) -> str:
+        clause = view.clauses().at(hit.nstart)
+        before: tuple[int, str] | None = None
+        after: tuple[int, str] | None = None
+        for person, name in PERSONS.items():
+            matcher = self._matchers.get(name)
+            if matcher is None:
+                continue
+            for s, e in self.spans(view, matcher):
+                if not (clause.start <= s and e <= clause.end) or (hit.nstart <= s and e <= hit.nend):
+                    continue
+                if e <= hit.nstart and (before is None or s > before[0]):
+                    before = (s, person)
+                elif s >= hit.nend and (after is None or s < after[0]):
+                    after = (s, person)
+        chosen = before or after
+        return chosen[1] if chosen else "none"
+
+
+def _words_around(view: "MessageView", hit: "Hit", within: int) -> tuple[int, int]:
+    """The span of `within` words before and after the hit (jieba words, punctuation not counted)."""
+    text = view.norm.text
+    reach = within * 6  # no Chinese word of interest is longer than six characters
+    lo_limit, hi_limit = max(0, hit.nstart - reach), min(len(text), hit.nend + reach)
+    segmenter = view.toolkit.segmenter
+    before = [w for w in segmenter.words(text[lo_limit : hit.nstart]) if w[0].strip(",，。!?、;:") ]
+    after = [w for w in segmenter.words(text[hit.nend : hi_limit]) if w[0].strip(",，。!?、;:")]
+    lo = lo_limit + before[-within][1] if len(before) >= within and within else (lo_limit if before else hit.nstart)
+    hi = hit.nend + after[within - 1][2] if len(after) >= within and within else (hi_limit if after else hit.nend)
+    return lo, hi
+
+
+def compile_conditions(spec: dict, ctx: "CompileContext", line_of) -> Conditions | None:
+    if "when" not in spec and "unless" not in spec:
+        return None
+    classes = ctx.__dict__.get("classes")
+    if classes is None:  # one book per pack: a class named by many rules is one list on the term index
+        classes = ctx.__dict__["classes"] = ClassBook(ctx)
+    when = _items(spec.get("when"), "when", ctx, classes, line_of(spec, "when"), line_of)
+    unless = _items(spec.get("unless"), "unless", ctx, classes, line_of(spec, "unless"), line_of)
+    if not when and not unless:
+        return None
+    return Conditions(when, unless, ctx.rule_id)
+
+
+def _items(value: Any, key: str, ctx, classes: ClassBook, line: int | None, line_of) -> list[Condition]:
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        ctx.error(f"{key} must be a list of conditions such as {{clause: {{any: [conditionals]}}}}", line)
+        return []
+    items = []
+    for item in value:
+        item_line = line_of(item) or line
+        if not isinstance(item, dict) or len(item) != 1 or next(iter(item)) not in REGIONS:
+            ctx.error(f"each {key} item is one of {', '.join(REGIONS)}: a mapping like {{clause: {{mood: question}}}}", item_line)
+            continue
+        region, body = next(iter(item.items()))
+        condition = _condition(region, body, ctx, classes, item_line)
+        if condition is not None:
+            items.append(condition)
+    return items
+
+
+def _condition(region: str, body: Any, ctx, classes: ClassBook, line: int | None) -> Condition | None:
+    if not isinstance(body, dict) or not body:
+        ctx.error(f"{region}: needs a mapping of {', '.join(ITEM_FIELDS)}", line)
+        return None
+    unknown = set(body) - set(ITEM_FIELDS)
+    if unknown:
+        ctx.error(f"unknown condition field {sorted(unknown)[0]!r}; use {', '.join(ITEM_FIELDS)}", line)
+        return None
+    side = body.get("side", "around")
+    if side not in SIDES:
+        ctx.error(f"side must be one of {', '.join(SIDES)}, not {side!r}", line)
+        return None
+    within = body.get("within", DEFAULT_WITHIN)
+    if region != "near" and "within" in body:
+        ctx.error("within is for near: conditions (a number of words)", line)
+        return None
+    if isinstance(within, bool) or not isinstance(within, int) or not 1 <= within <= 50:
+        ctx.error(f"within must be a whole number of words from 1 to 50, not {within!r}", line)
+        return None
+    lists = {}
+    for key in ("any", "all", "none"):
+        names = body.get(key) or []
+        names = [names] if isinstance(names, str) else names
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            ctx.error(f"{key} must be a list of lexicon class names", line)
+            return None
+        lists[key] = [m for m in (classes.matcher(n, line) for n in names) if m is not None]
+    moods = _names(body.get("mood"), MOODS, "mood", ctx, line)
+    persons = _names(body.get("person"), {**PERSONS, "none": None}, "person", ctx, line)
+    if moods is None or persons is None:
+        return None
+    for mood in moods:
+        # question-markers is optional: a question is also known by its form (a question mark, 吗, A-not-A).
+        if mood == "question" and ctx.lexicon_lookup(MOODS[mood]) is None:
+            continue
+        if classes.matcher(MOODS[mood], line) is None:
+            return None
+    if persons:
+        for name in PERSONS.values():
+            classes.matcher(name, line)
+    if not (lists["any"] or lists["all"] or lists["none"] or moods or persons):
+        ctx.error(f"{region}: says nothing to test; give any, all, none, mood or person", line)
+        return None
+    text = f"{region}: " + ", ".join(f"{k}: {v}" for k, v in body.items())
+    return Condition(region, side, within, lists["any"], lists["all"], lists["none"], moods, persons, classes, text)
+
+
+def _names(value: Any, allowed: dict, key: str, ctx, line) -> frozenset[str] | None:
+    if value is None:
+        return frozenset()
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(v in allowed for v in values):
+        ctx.error(f"{key} must be one or a list of {', '.join(allowed)}, not {value!r}", line)
+        return None
+    return frozenset(values)

@@ -1,0 +1,110 @@
+"""Clauses of a normalised message: where rule conditions look for their context.
+
+A clause ends at sentence or clause punctuation, a line break, or whitespace that the normaliser removed
+between Chinese characters (speech-to-text and shop chats often separate clauses with a space and nothing
+else). Real chat often has no punctuation at all, so a clause also ends before a conjunction that opens a new
+clause (但是, 所以, 如果 …) when that conjunction is a whole word: 如果 in 如果您 starts a clause, 果 in 水果
+does not.
+
+Sentences are the coarser unit: they end only at sentence punctuation and line breaks. Offsets here are
+normalised offsets (NormalizedText.text), like every hit's nstart/nend.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+# After folding, full-width ？！，；： are ASCII; 。、 stay as they are.
+SENTENCE_END = frozenset("。!?！？；;\n…")
+CLAUSE_END = SENTENCE_END | frozenset(",，、:：~～")
+
+# Conjunctions that open a clause. Kept short on purpose: each must be a word in its own right wherever it
+# stands at the start of a clause, and jieba must cut it as one word (checked against word boundaries).
+OPENERS = (
+    "但是", "不过", "可是", "然而", "所以", "因此", "因为", "由于", "然后", "而且", "另外", "同时", "其实",
+    "如果", "假如", "要是", "万一", "倘若", "假设", "一旦", "只要", "除非", "否则", "不然", "虽然", "即使",
+    "就算", "哪怕", "既然", "等到", "如有", "若有",
+)
+_OPENER = re.compile("|".join(sorted(OPENERS, key=len, reverse=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    start: int
+    end: int
+    sentence: int  # index of the sentence the clause belongs to
+
+
+def split(text: str, gaps: Sequence[int] = (), is_boundary: Callable[[int], bool] | None = None) -> list[Clause]:
+    """The clauses of `text`. `gaps`: positions where removed whitespace stood; `is_boundary(pos)`: whether a
+    word boundary lies at pos (conjunction splits are made only there)."""
+    cuts: dict[int, bool] = {}  # position -> ends a sentence too
+    for pos, ch in enumerate(text):
+        if ch in CLAUSE_END:
+            cuts[pos + 1] = cuts.get(pos + 1, False) or ch in SENTENCE_END
+    for pos in gaps:
+        cuts.setdefault(pos, False)
+    for m in _OPENER.finditer(text):
+        pos = m.start()
+        if pos == 0 or pos in cuts:
+            continue
+        if is_boundary is None or (is_boundary(pos) and is_boundary(m.end())):
+            cuts[pos] = False
+    clauses: list[Clause] = []
+    start, sentence = 0, 0
+    for pos in sorted(cuts):
+        if pos <= start:
+            continue
+        if text[start:pos].strip(" \t\n" + "".join(CLAUSE_END)):
+            clauses.append(Clause(start, pos, sentence))
+        if cuts[pos]:
+            sentence += 1
+        start = pos
+    if start < len(text) and text[start:].strip():
+        clauses.append(Clause(start, len(text), sentence))
+    if not clauses:
+        clauses.append(Clause(0, len(text), 0))
+    return clauses
+
+
+class ClauseIndex:
+    """Which clause holds a position; the clauses of one message, found by bisection."""
+
+    __slots__ = ("clauses", "_starts")
+
+    def __init__(self, clauses: list[Clause]):
+        self.clauses = clauses
+        self._starts = [c.start for c in clauses]
+
+    def at(self, pos: int) -> Clause:
+        i = bisect.bisect_right(self._starts, pos) - 1
+        return self.clauses[max(i, 0)]
+
+    def sentence_span(self, clause: Clause) -> tuple[int, int]:
+        members = [c for c in self.clauses if c.sentence == clause.sentence]
+        return members[0].start, members[-1].end
+
+
+def removed_whitespace(original: str, starts, ends) -> list[int]:
+    """Normalised positions where the normaliser dropped whitespace between two kept characters."""
+    if starts is None:
+        return []
+    gaps = []
+    for i in range(1, len(starts)):
+        prev_end, start = ends[i - 1], starts[i]
+        if start > prev_end and any(ch.isspace() for ch in original[prev_end:start]):
+            gaps.append(i)
+    return gaps
+
+
+# A question, by its form: a question mark, a final 吗/么/没有, A-not-A (能不能, 是不是 …), 是否/能否. Not a final
+# 呢 or 嘛: in chat 好的呢 / 可以的嘛 are statements.
+_QUESTION = re.compile(
+    r"[?？]|(吗|么|没有?)[。!！~～\s]*$|([能是有会要行好对可])不\2|是否|能否|可否"
+)
+
+
+def looks_like_question(clause_text: str) -> bool:
+    return _QUESTION.search(clause_text) is not None

@@ -1,0 +1,176 @@
+"""Clause-aware conditions (`when:` / `unless:`) and the clause splitter they stand on."""
+from __future__ import annotations
+
+import pytest
+
+from packs import conversation, linter_from_yaml
+from qa_linter.errors import RuleLoadError
+from qa_linter.text.clauses import looks_like_question, split
+
+
+def _texts(text, **kw):
+    return [text[c.start : c.end] for c in split(text, **kw)]
+
+
+def test_clauses_end_at_punctuation_and_line_breaks():
+    assert _texts("您好,请稍等。我查一下!\n好的") == ["您好,", "请稍等。", "我查一下!", "好的"]
+
+
+def test_clause_sentences_are_counted():
+    clauses = split("您好,请稍等。我查一下")
+    assert [c.sentence for c in clauses] == [0, 0, 1]
+
+
+def test_clauses_split_before_a_conjunction_without_punctuation():
+    assert _texts("重启一下试试如果还是不行再联系我们") == ["重启一下试试", "如果还是不行再联系我们"]
+
+
+def test_conjunction_split_needs_a_word_boundary():
+    text = "这是水果如果您喜欢"
+    # 果如 is not a boundary question here; 如果 must start a word: a boundary function that says no keeps one clause.
+    assert _texts(text, is_boundary=lambda pos: pos != 4) == [text]
+
+
+def test_removed_whitespace_is_a_clause_gap():
+    assert _texts("那个我查一下就是说您稍等", gaps=[5]) == ["那个我查一", "下就是说您稍等"]
+
+
+@pytest.mark.parametrize(
+    "clause, expected",
+    [("现在可以了吗", True), ("能不能再试一次", True), ("请问是否已经恢复", True), ("好的呢", False), ("我查一下", False)],
+)
+def test_question_form(clause, expected):
+    assert looks_like_question(clause) is expected
+
+
+TABOO = """
+rules:
+  - id: taboo
+    type: phrases
+    category: banned-phrase
+    message: "忌语「{match}」"
+    terms: [不知道, 没办法, 不清楚]
+    unless:
+      - clause: {mood: conditional}
+      - clause: {mood: question, person: second}
+      - clause: {person: third}
+"""
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("这个我不知道，您问别人吧", True),
+        ("没办法，就这样吧", True),
+        ("如果重启后还是没办法开机，请联系我们", False),
+        ("系统不知道您已经搬家，所以寄到了旧地址", False),
+        ("请问您不清楚的是哪一步呢？", False),
+        ("您的问题我不清楚？", True),  # a question, but about the agent: still a refusal
+    ],
+)
+def test_unless_cancels_hits_in_conditionals_questions_and_third_party_clauses(tmp_path, text, flagged):
+    linter = linter_from_yaml(tmp_path, TABOO)
+    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+
+
+CREDENTIAL = """
+rules:
+  - id: credential
+    type: phrases
+    category: credential-request
+    message: "索要「{match}」"
+    terms: [密码, 验证码, CVV]
+    when:
+      - clause: {mood: request}
+    unless:
+      - clause: {any: [negators]}
+"""
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("您把网银密码告诉我一下", True),
+        ("麻烦报一下卡片背面的CVV码", True),
+        ("验证码请不要告诉任何人", False),
+        ("密码已经重置成功了", False),  # not a request
+        ("请勿向任何人透露密码", False),
+    ],
+)
+def test_when_requires_a_request_and_unless_a_negator_cancels(tmp_path, text, flagged):
+    linter = linter_from_yaml(tmp_path, CREDENTIAL)
+    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+
+
+NEAR = """
+rules:
+  - id: near
+    type: phrases
+    category: slang
+    message: "m"
+    terms: [远程]
+    when:
+      - near: {any: [first-person], within: 2, side: before}
+"""
+
+
+def test_near_counts_words_not_characters(tmp_path):
+    linter = linter_from_yaml(tmp_path, NEAR)
+    assert linter.scan(conversation(("agent", "我先远程看一下")))
+    assert not linter.scan(conversation(("agent", "我们的工程师明天会远程看一下")))
+
+
+def test_conditions_in_a_sequence_trigger(tmp_path):
+    linter = linter_from_yaml(
+        tmp_path,
+        """
+        rules:
+          - id: seq
+            type: sequence
+            category: empathy-missing
+            message: "m"
+            trigger: {role: customer, terms: [又坏了], unless: [{clause: {mood: conditional}}]}
+            expect: {role: agent, where: next, require: {terms: [抱歉]}}
+        """,
+    )
+    assert linter.scan(conversation(("customer", "又坏了"), ("agent", "好的")))
+    assert not linter.scan(conversation(("customer", "万一又坏了怎么办"), ("agent", "好的")))
+
+
+@pytest.mark.parametrize(
+    "conditions, reason",
+    [
+        ("unless: [{clause: {any: [negaters]}}]", "did you mean 'negators'"),
+        ("unless: [{paragraph: {any: [negators]}}]", "one of clause, sentence, message, near"),
+        ("unless: [{clause: {mood: angry}}]", "mood must be one or a list of"),
+        ("unless: [{clause: {within: 3, any: [negators]}}]", "within is for near"),
+        ("unless: [{near: {within: 0, any: [negators]}}]", "within must be a whole number"),
+        ("unless: [{clause: {side: left, any: [negators]}}]", "side must be one of"),
+        ("unless: [{clause: {}}]", "needs a mapping"),
+        ("unless: [{clause: {colour: red}}]", "unknown condition field 'colour'"),
+        ("when: 3", "when must be a list of conditions"),
+    ],
+)
+def test_bad_conditions_are_load_errors_with_a_line(tmp_path, conditions, reason):
+    text = f"""
+rules:
+  - id: bad
+    type: phrases
+    category: slang
+    message: "m"
+    terms: [亲]
+    {conditions}
+"""
+    with pytest.raises(RuleLoadError) as err:
+        linter_from_yaml(tmp_path, text)
+    problems = [str(e) for e in err.value.errors]
+    assert any(reason in p and "rules.yaml:" in p for p in problems), problems
+
+
+def test_cancelled_hits_are_traced_with_the_deciding_condition(tmp_path):
+    linter = linter_from_yaml(tmp_path, TABOO)
+    linter.pack.toolkit.trace = []
+    assert not linter.scan(conversation(("agent", "如果还是没办法开机，请联系我们")))
+    (owner, index, text, reason), = linter.pack.toolkit.trace
+    assert (owner, index, text) == ("taboo", 0, "没办法")
+    assert reason.startswith("unless: clause: mood: conditional")
