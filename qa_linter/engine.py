@@ -54,6 +54,7 @@ class Linter:
             ignore=[*(config.get("ignore") or []), *ignore],
             severity=severities,
             allowlist=_as_list(config.get("allowlist")),
+            settings=config.data,
         )
         return cls(pack, config)
 

@@ -192,6 +192,7 @@ def load_rule_pack(
     ignore: Iterable[str] = (),
     severity: dict[str, str] | None = None,
     allowlist: Iterable[str] = (),
+    settings: dict | None = None,
 ) -> RulePack:
     """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any."""
     toolkit = Toolkit()
@@ -233,6 +234,8 @@ def load_rule_pack(
     if severity:
         errors.extend(_apply_severity(rules, severity))
     _apply_allowlist(rules, allowlist)
+    for rule in rules:
+        rule.configure(settings or {})
     if errors:
         errors = list({e.describe(): e for e in errors}.values())  # an unreadable lexicon is named once
         # File by file in the order they were given (lexicons and config after), top to bottom in each.

@@ -290,6 +290,10 @@ class Rule:
                 ctx.error(f"bad regular expression {p!r}: {exc}", line)
         return PatternMatcher(compiled, ctx.toolkit.term_index) if compiled else None
 
+    def configure(self, settings: dict) -> None:
+        """Take what a rule type needs from the deployment's configuration (audiences per team, the company's
+        own mail domains …). Called once after loading, with the merged configuration; most types need none."""
+
     # -- checking ------------------------------------------------------------------------------------------------
     def requirement(self) -> "Requirement | None":
         """What must have candidates somewhere in a conversation (term lists, pattern literals) for this rule

@@ -14,6 +14,9 @@ from ..text.matching import PATTERN_FLAGS, RegexTimeout, drop_inside, regex_time
 from ..text.prefilter import required_literals
 from .base import MATCHER_FIELDS, Rule, line_of
 
+# What follows a term the customer asks about rather than uses.
+_ASKED_ABOUT = regex.compile(r"\s*(是什么|是啥|是个啥|什么意思|啥意思|是指什么|指什么|又是什么|在哪|怎么设置|怎么弄)")
+
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
 _CLAUSE_END = "。！？!?；;\n"
 
@@ -27,7 +30,10 @@ class JargonRule(Rule):
         "parenthesis": "true (default): a parenthesis after the term, in the same clause and window, explains it",
         "ignore_inside": "regular expressions of spans where terms are not judged (URLs, 《titles》)",
         "explained_inside": "regular expressions of spans that are explanations: terms in them count as explained",
-        "customer_first": "true (default): a term the customer used first needs no explanation",
+        "customer_first": "true (default): a term the customer used first, also inside a longer word, needs no explanation",
+        "audiences": "audience name -> {knows: [lexicon names] or all}: terms that audience needs no explanation for",
+        "default_audience": "the audience of a conversation whose team or product line has none in config (default consumer)",
+        "technical_customer": "{min_terms: N, audience: NAME}: a customer who writes N distinct terms is that audience",
     }
 
     def compile(self, spec, ctx):
@@ -39,6 +45,68 @@ class JargonRule(Rule):
         self.customer_first = bool(spec.get("customer_first", True))
         self.ignore = self._spans(spec, "ignore_inside", ctx)
         self.explanations = self._spans(spec, "explained_inside", ctx)
+        self.audiences = self._audiences(spec, ctx)
+        self.default_audience = str(spec.get("default_audience", "consumer"))
+        if self.audiences and self.default_audience not in self.audiences:
+            ctx.error(f"default_audience {self.default_audience!r} is not one of the audiences ({', '.join(self.audiences)})", line_of(spec, "default_audience"))
+        self.technical = self._technical(spec, ctx)
+        self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
+
+    def configure(self, settings):
+        mapping = settings.get("audiences") or {}
+        if isinstance(mapping, dict):
+            self.audience_of = {str(k): str(v) for k, v in mapping.items()}
+
+    def _audiences(self, spec, ctx) -> dict[str, "frozenset[str] | None"]:
+        """audience -> the folded terms it knows (None: it knows every term of the rule)."""
+        value = spec.get("audiences")
+        if value is None:
+            return {}
+        line = line_of(spec, "audiences")
+        if not isinstance(value, dict):
+            ctx.error("audiences must map an audience name to {knows: [lexicon names] or all}", line)
+            return {}
+        out: dict[str, frozenset[str] | None] = {}
+        for name, body in value.items():
+            knows = (body or {}).get("knows", []) if isinstance(body, dict) else None
+            if knows is None or (isinstance(body, dict) and set(body) - {"knows"}):
+                ctx.error(f"audience {name!r} must be a mapping with knows: [lexicon names] or knows: all", line_of(value, name) or line)
+                continue
+            if knows == "all":
+                out[str(name)] = None
+                continue
+            terms: set[str] = set()
+            for lexicon_name in [knows] if isinstance(knows, str) else knows:
+                lexicon = ctx.lexicon_lookup(str(lexicon_name))
+                if lexicon is None:
+                    ctx.error(f"audience {name!r} knows unknown lexicon {lexicon_name!r}", line_of(value, name) or line)
+                    continue
+                terms.update(_folded_term(t.text) for t in lexicon.terms)
+            out[str(name)] = frozenset(terms)
+        return out
+
+    def _technical(self, spec, ctx):
+        value = spec.get("technical_customer")
+        if value is None:
+            return None
+        line = line_of(spec, "technical_customer")
+        if not isinstance(value, dict) or set(value) != {"min_terms", "audience"}:
+            ctx.error("technical_customer needs {min_terms: N, audience: NAME}", line)
+            return None
+        n = value["min_terms"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            ctx.error(f"technical_customer.min_terms must be a whole number of at least 1, not {n!r}", line)
+            return None
+        return n, str(value["audience"])
+
+    def _audience(self, conv, customer_terms: set[str]) -> str:
+        if self.technical and len(customer_terms) >= self.technical[0]:
+            return self.technical[1]
+        record = conv.conversation
+        for key in (record.team, (record.meta or {}).get("product") if isinstance(record.meta, dict) else None):
+            if key is not None and str(key) in self.audience_of:
+                return self.audience_of[str(key)]
+        return self.default_audience
 
     def requirement(self):
         return self.terms.requirement()
@@ -94,17 +162,39 @@ class JargonRule(Rule):
             for m in marker_hits
         )
 
+    def _vocabulary(self, view) -> set[str]:
+        """The terms a customer uses as their own words: whole words, outside titles and URLs, and not
+        asked about (APN是什么？ shows the customer does not know it)."""
+        text = view.norm.text
+        return {_key(h) for h in self._hits(view) if not _ASKED_ABOUT.match(text, h.nend)}
+
+    def _raw_terms(self, view) -> set[str]:
+        """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""
+        matcher = self.terms.terms
+        if matcher is None:
+            return set()
+        return {_folded_term(matcher.terms[idx].text) for _, _, idx in view.term_candidates().get(matcher.list_id, ())}
+
     def check(self, conv):
-        known: set[str] = set()  # normalised terms explained or introduced by the customer
+        known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
+        if self.audiences or self.technical:
+            customer_terms: set[str] = set()
+            for view in conv.by_role("customer"):
+                customer_terms |= self._vocabulary(view)
+            audience = self._audience(conv, customer_terms)
+            knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
+            if knows is None:
+                return  # this audience knows every term of the rule
+            known.update(knows)
         for view in conv.messages:
             if view.role == "system":
                 continue
-            hits = self._hits(view)
-            if not hits:
-                continue
             if view.role != self.scope.role:
                 if self.customer_first and view.role == "customer":
-                    known.update(_key(h) for h in hits)
+                    known |= self._raw_terms(view)
+                continue
+            hits = self._hits(view)
+            if not hits:
                 continue
             marker_hits = self.markers.find(view) if self.markers else []
             explanations = self._span_list(self.explanations, view) if self.explanations else []

@@ -16,6 +16,7 @@ class RegexRule(Rule):
         "allow": "regular expressions; a value that fully matches one is fine (e.g. service hotlines)",
         "exceptions": "terms or contexts that cancel an overlapping hit",
         "exception_patterns": "regular expressions that cancel an overlapping hit",
+        "own_addresses": "true: addresses of the company itself (config own_domains, support_addresses) are fine",
         "when": "conditions that must all hold around a hit (see checks/conditions.py)",
         "unless": "conditions any of which cancels a hit",
     }
@@ -45,6 +46,25 @@ class RegexRule(Rule):
             except re_.error as exc:
                 ctx.error(f"bad allow pattern {p!r}: {exc}", line_of(spec, "allow"))
 
+        self.own_addresses = bool(spec.get("own_addresses", False))
+        self.own_domains: tuple[str, ...] = ()
+        self.own_mailboxes: frozenset[str] = frozenset()
+
+    def configure(self, settings):
+        if not self.own_addresses:
+            return
+        domains, mailboxes = own_addresses(settings)
+        # Compared the way a match is: without spaces and hyphens.
+        self.own_domains = tuple(self._value(d) for d in domains)
+        self.own_mailboxes = frozenset(self._value(m) for m in mailboxes)
+
+    def _company_address(self, value: str) -> bool:
+        value = value.lower()
+        if value in self.own_mailboxes:
+            return True
+        domain = value.rpartition("@")[2]
+        return any(domain == d or domain.endswith("." + d) for d in self.own_domains)
+
     def requirement(self):
         return self.match.requirement()
 
@@ -59,7 +79,28 @@ class RegexRule(Rule):
                     continue
                 if any(p.fullmatch(value) for p in self.allow):
                     continue
+                if self.own_domains or self.own_mailboxes:
+                    if "@" in value and self._company_address(value):
+                        continue
                 yield self.finding(conv, view, hit)
+
+
+def own_addresses(settings: dict) -> tuple[set[str], set[str]]:
+    """The company's own mail domains and mailboxes: config `own_domains` plus `support_addresses` (one list for
+    both uses: the e-mail reader's "who is the agent" and "this address is not personal data")."""
+    domains: set[str] = set()
+    mailboxes: set[str] = set()
+    for value in list(settings.get("own_domains") or []) + list(settings.get("support_addresses") or []):
+        value = str(value).strip().lower()
+        if not value:
+            continue
+        if value.startswith("@"):
+            domains.add(value[1:])
+        elif "@" in value:
+            mailboxes.add(value)
+        else:
+            domains.add(value)
+    return domains, mailboxes
 
 
 def _with_lines(new: dict, spec: dict) -> dict:

@@ -1,0 +1,81 @@
+"""Jargon judged for its audience; the company's own mail domains are not personal data."""
+from __future__ import annotations
+
+import pytest
+
+from packs import conversation
+from qa_linter import Linter
+from qa_linter.config import Config
+
+
+def _linter(**settings) -> Linter:
+    return Linter.from_config(Config(data=settings), select=["jargon-unexplained", "pii-exposure"])
+
+
+def _found(linter, *messages, team=None, product=None, category="jargon-unexplained"):
+    conv = conversation(*messages)
+    if team:
+        conv["team"] = team
+    if product:
+        conv["meta"] = {"product": product}
+    return [f.text for f in linter.scan(conv) if f.category == category]
+
+
+@pytest.fixture(scope="module")
+def linter():
+    return _linter(audiences={"cloud-support": "developer", "payments": "merchant"}, own_domains=["example.cn"])
+
+
+def test_consumer_default_flags_jargon(linter):
+    assert _found(linter, ("customer", "网页打不开"), ("agent", "您好，可能是DNS的问题。")) == ["DNS"]
+
+
+def test_a_developer_team_needs_no_explanation(linter):
+    messages = [("customer", "页面打不开"), ("agent", "您好，可能是DNS的问题。")]
+    assert _found(linter, *messages, team="cloud-support") == []
+
+
+def test_a_product_line_audience_knows_only_its_own_terms(linter):
+    messages = [("customer", "钱没到"), ("agent", "您好，结算周期是T+1，另外请检查一下DNS。")]
+    assert _found(linter, *messages, product="payments") == ["DNS"]
+
+
+def test_a_customer_who_writes_technical_terms_is_technical(linter):
+    messages = [("customer", "我的容器起不来，环境变量和端口映射都配了"), ("agent", "您好，请检查镜像的启动命令。")]
+    assert _found(linter, *messages) == []
+
+
+def test_a_term_the_customer_wrote_inside_a_longer_word_counts_as_introduced(linter):
+    messages = [("customer", "我家的智能网关一直闪红灯"), ("agent", "您好，请把网关断电重启一下。")]
+    assert _found(linter, *messages) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["您好，请在「DNS设置」里选择自动获取。", "您好，报告已发到 ops@cdn.example.org 。", "您好，请登录 db01.example.net 查看。"],
+)
+def test_terms_inside_ui_labels_addresses_and_host_names_are_not_judged(linter, text):
+    assert _found(linter, ("customer", "你好"), ("agent", text)) == []
+
+
+def test_the_explanation_after_the_compound_that_holds_the_term_counts(linter):
+    assert _found(linter, ("customer", "你好"), ("agent", "您好，CDN节点（就近提供内容的服务器）正在同步。")) == []
+
+
+def test_own_domains_and_support_addresses_are_not_pii():
+    linter = _linter(own_domains=["example.cn"], support_addresses=["billing-team@example.com"])
+
+    def pii(text):
+        return _found(linter, ("agent", text), category="pii-exposure")
+
+    assert pii("请把材料发到 refund.team@example.cn") == []
+    assert pii("请把材料发到 zhang@hz.example.cn") == []  # a subdomain of an own domain
+    assert pii("请联系 billing-team@example.com") == []
+    assert pii("已发到您的邮箱 li.ming@example.com") == ["li.ming@example.com"]
+    assert pii("已发到 li@notexample.cn") == ["li@notexample.cn"]  # not a subdomain, only a similar name
+
+
+def test_without_configuration_only_role_mailboxes_are_fine():
+    linter = _linter()
+    assert _found(linter, ("agent", "请发邮件到 service@example.cn"), category="pii-exposure") == []
+    assert _found(linter, ("agent", "请发邮件到 refund.team@example.cn"), category="pii-exposure") == ["refund.team@example.cn"]
