@@ -10,14 +10,18 @@ from .base import Rule, Scope, line_of
 class RequiredRule(Rule):
     TYPE = "required"
     FIELDS = {
-        "require": "matcher (terms / lexicon / patterns) that must be found in the scope",
+        "require": "matcher (terms / lexicon / patterns, with when/unless) that must be found in the scope, or a list of such matchers (any one will do)",
         "anchor": "first | last: which scope message a missing finding points at (default: last)",
         "min_messages": "only judge conversations with at least this many messages of the scope's role",
     }
     DEFAULT_SCOPE = Scope("agent", "first", 1)
 
     def compile(self, spec, ctx):
-        self.require = self.matcher(spec.get("require"), ctx, "require")
+        require = spec.get("require")
+        if isinstance(require, list) and require:
+            self.requirements = [self.matcher(item, ctx, f"require[{i}]") for i, item in enumerate(require)]
+        else:
+            self.requirements = [self.matcher(require, ctx, "require")]
         self.anchor = spec.get("anchor", "last")
         if self.anchor not in ("first", "last"):
             ctx.error("anchor must be first or last", line_of(spec, "anchor"))
@@ -31,7 +35,7 @@ class RequiredRule(Rule):
         scope = self.scope.select(conv)
         if not scope:
             return
-        if any(self.require.search(view) for view in scope):
+        if any(req.search(view) for view in scope for req in self.requirements):
             return
         anchor = scope[0] if self.anchor == "first" else scope[-1]
         yield self.finding(conv, anchor)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 # After folding, full-width ？！，；： are ASCII; 。、 stay as they are.
-SENTENCE_END = frozenset("。!?！？；;\n…")
-CLAUSE_END = SENTENCE_END | frozenset(",，、:：~～")
+# A semicolon separates the items of one list (请提供：1. 账户名；2. 登录密码), so it ends a clause, not a sentence.
+SENTENCE_END = frozenset("。!?！？\n…")
+CLAUSE_END = SENTENCE_END | frozenset(",，、:：;；~～")
 
 # Conjunctions that open a clause. Kept short on purpose: each must be a word in its own right wherever it
 # stands at the start of a clause, and jieba must cut it as one word (checked against word boundaries).
