@@ -23,6 +23,7 @@ def test_clause_sentences_are_counted():
 
 def test_clauses_split_before_a_conjunction_without_punctuation():
     assert _texts("重启一下试试如果还是不行再联系我们") == ["重启一下试试", "如果还是不行再联系我们"]
+    assert _texts("密码如果忘了") == ["密码如果忘了"]  # a short topic stays with its clause
 
 
 def test_conjunction_split_needs_a_word_boundary():
@@ -65,7 +66,7 @@ rules:
         ("如果重启后还是没办法开机，请联系我们", False),
         ("系统不知道您已经搬家，所以寄到了旧地址", False),
         ("请问您不清楚的是哪一步呢？", False),
-        ("您的问题我不清楚？", True),  # a question, but about the agent: still a refusal
+        ("这个我不清楚？", True),  # a question, but about the agent: still a refusal
     ],
 )
 def test_unless_cancels_hits_in_conditionals_questions_and_third_party_clauses(tmp_path, text, flagged):

@@ -13,8 +13,8 @@ An item looks at one region around the hit: `clause` (the clause holding it), `s
 hit (default `around`: both). In that region it tests, all of those given:
 - `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
 - `mood`: one of question, request, conditional (the clause's, whatever the region);
-- `person`: first, second, third or none: who the clause is about, taken from the nearest person word
-  (我/您/系统/快递员 …) before the hit in its clause, else the first after it.
+- `person`: first, second, third or none: who the clause is about, taken from the first person word
+  (我/您/系统/快递员 …) of its clause before the hit, else the first after it.
 
 Moods and persons are lexicon classes too (conditionals, request-markers, question-markers, first-person,
 second-person, third-parties), so QA staff tune them by editing word lists. Everything is computed lazily and
@@ -167,7 +167,8 @@ class ClassBook:
             for s, e in self.spans(view, matcher):
                 if not (clause.start <= s and e <= clause.end) or (hit.nstart <= s and e <= hit.nend):
                     continue
-                if e <= hit.nstart and (before is None or s > before[0]):
+                # The first person word of the clause is its subject (系统不知道您… is about 系统).
+                if e <= hit.nstart and (before is None or s < before[0]):
                     before = (s, person)
                 elif s >= hit.nend and (after is None or s < after[0]):
                     after = (s, person)

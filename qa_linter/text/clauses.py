@@ -28,6 +28,7 @@ OPENERS = (
     "如果", "假如", "要是", "万一", "倘若", "假设", "一旦", "只要", "除非", "否则", "不然", "虽然", "即使",
     "就算", "哪怕", "既然", "等到", "如有", "若有",
 )
+MIN_RUN_ON = 6  # characters of a clause before a conjunction that opens the next one
 _OPENER = re.compile("|".join(sorted(OPENERS, key=len, reverse=True)))
 
 
@@ -47,9 +48,14 @@ def split(text: str, gaps: Sequence[int] = (), is_boundary: Callable[[int], bool
             cuts[pos + 1] = cuts.get(pos + 1, False) or ch in SENTENCE_END
     for pos in gaps:
         cuts.setdefault(pos, False)
+    last_cut = 0
     for m in _OPENER.finditer(text):
         pos = m.start()
         if pos == 0 or pos in cuts:
+            continue
+        # A short topic before the conjunction belongs to its clause (密码如果忘了…): split run-on text only.
+        last_cut = max([c for c in cuts if c <= pos] + [0])
+        if pos - last_cut < MIN_RUN_ON:
             continue
         if is_boundary is None or (is_boundary(pos) and is_boundary(m.end())):
             cuts[pos] = False
@@ -89,15 +95,20 @@ class ClauseIndex:
 
 
 def removed_whitespace(original: str, starts, ends) -> list[int]:
-    """Normalised positions where the normaliser dropped whitespace between two kept characters."""
+    """Normalised positions where the normaliser dropped whitespace between two Chinese characters (spaces
+    around a Latin word, 索要 App 的密码, are word spacing, not a clause break)."""
     if starts is None:
         return []
     gaps = []
     for i in range(1, len(starts)):
         prev_end, start = ends[i - 1], starts[i]
         if start > prev_end and any(ch.isspace() for ch in original[prev_end:start]):
-            gaps.append(i)
+            if _HAN.match(original[prev_end - 1]) and _HAN.match(original[start]):
+                gaps.append(i)
     return gaps
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 # A question, by its form: a question mark, a final 吗/么/没有, A-not-A (能不能, 是不是 …), 是否/能否. Not a final
