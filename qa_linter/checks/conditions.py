@@ -14,7 +14,7 @@ hit (default `around`: both). In that region it tests, all of those given:
 - `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
 - `mood`: one of question, request, conditional (the clause's, whatever the region);
 - `person`: first, second, third or none: who the clause is about, taken from the first person word
-  (我/您/系统/快递员 …) of its clause before the hit, else the first after it.
+  (我/您/系统/快递员 …) of its clause before the hit, else the first 我/您 word after it.
 
 Moods and persons are lexicon classes too (conditionals, request-markers, question-markers, first-person,
 second-person, third-parties), so QA staff tune them by editing word lists. Everything is computed lazily and
@@ -170,7 +170,8 @@ class ClassBook:
                 # The first person word of the clause is its subject (系统不知道您… is about 系统).
                 if e <= hit.nstart and (before is None or s < before[0]):
                     before = (s, person)
-                elif s >= hit.nend and (after is None or s < after[0]):
+                elif s >= hit.nend and person != "third" and (after is None or s < after[0]):
+                    # After the hit only 我/您 say who acts (…的话您再联系我们); a third party there is an object.
                     after = (s, person)
         chosen = before or after
         return chosen[1] if chosen else "none"

@@ -45,6 +45,8 @@ def split(text: str, gaps: Sequence[int] = (), is_boundary: Callable[[int], bool
     cuts: dict[int, bool] = {}  # position -> ends a sentence too
     for pos, ch in enumerate(text):
         if ch in CLAUSE_END:
+            if ch in ",:" and 0 < pos < len(text) - 1 and text[pos - 1].isdigit() and text[pos + 1].isdigit():
+                continue  # 16:00, 1,000: a time or a number, not a clause break
             cuts[pos + 1] = cuts.get(pos + 1, False) or ch in SENTENCE_END
     for pos in gaps:
         cuts.setdefault(pos, False)
