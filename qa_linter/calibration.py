@@ -51,6 +51,8 @@ class CalibrationError:
     key: Key
     excerpt: str
     detail: str  # the finding's message and matched text, or the label's note
+    rule: str | None = None  # the rule that reported a false positive
+    why: list[str] = field(default_factory=list)  # for a miss: what the rules of its category decided there
 
 
 @dataclass
@@ -79,7 +81,7 @@ class Calibration:
             "unscanned": self.unscanned,
             "errors": [
                 {"kind": e.kind, "conversation_id": e.key[0], "message_index": e.key[1], "category": e.key[2],
-                 "excerpt": e.excerpt, "detail": e.detail}
+                 "excerpt": e.excerpt, "detail": e.detail, "rule": e.rule, "why": e.why}
                 for e in self.errors
             ],
         }
@@ -139,12 +141,64 @@ def calibrate(
                 score.fp += 1
                 f = predicted[key][0]
                 detail = f"{f.rule}: {f.message}" + (f" «{f.text}»" if f.text else "")
-                result.errors.append(CalibrationError("false-positive", (conv.id, *key), _short(text), detail))
+                result.errors.append(CalibrationError("false-positive", (conv.id, *key), _short(text), detail, f.rule))
             else:
                 score.fn += 1
                 result.errors.append(CalibrationError("false-negative", (conv.id, *key), _short(text), gold[key]))
     result.unscanned = sorted(set(labels) - seen)
     return result
+
+
+def explain_misses(linter, result: Calibration, conversations: dict[str, Conversation]) -> None:
+    """Say, for every miss, what the rules of its category decided at that message: which candidate hits an
+    exception or a condition cancelled (the toolkit's trace), or that no rule had a candidate there at all.
+    Only the missed conversations are scanned again, with tracing on."""
+    toolkit = linter.pack.toolkit
+    for error in result.errors:
+        if error.kind != "false-negative" or error.key[0] not in conversations:
+            continue
+        conv_id, index, category = error.key
+        rules = [r for r in linter.rules if r.category == category]
+        if not rules:
+            error.why = [f"no rule of category {category} is loaded"]
+            continue
+        toolkit.trace = []
+        try:
+            linter.scan(conversations[conv_id], rules=rules)
+            notes = [(owner, text, reason) for owner, at, text, reason in toolkit.trace if at == index]
+        finally:
+            toolkit.trace = None
+        if notes:
+            error.why = [f"{owner}: «{text}» cancelled by {reason}" for owner, text, reason in dict.fromkeys(notes)]
+            error.rule = notes[0][0]
+        else:
+            error.rule = ", ".join(r.id for r in rules)
+            error.why = ["no hit of these rules here, and none cancelled: the wording is not covered"]
+
+
+def read_set(folder: Path) -> tuple[Path, Path]:
+    """A labelled set is a folder with transcripts.jsonl and labels.jsonl (the sample corpus's layout)."""
+    transcripts, labels = folder / "transcripts.jsonl", folder / "labels.jsonl"
+    missing = [p.name for p in (transcripts, labels) if not p.is_file()]
+    if missing:
+        raise LabelError(f"{folder}: a labelled set needs {' and '.join(missing)} in the folder")
+    return transcripts, labels
+
+
+def render_sets(named: list[tuple[str, Calibration]]) -> str:
+    """Per-category F1 of several labelled sets side by side (precision/recall in each set's own table)."""
+    names = [name for name, _ in named]
+    width = max(10, *(len(n) + 2 for n in names))
+    lines = [f"{'category':<22}" + "".join(f"{n:>{width}}" for n in names)]
+    categories = list(dict.fromkeys(c for _, cal in named for c in cal.categories))
+    for category in categories + ["micro"]:
+        row = f"{category:<22}"
+        for _, cal in named:
+            score = cal.micro if category == "micro" else cal.categories.get(category)
+            row += f"{_fmt(score.f1 if score else None):>{width}}"
+        lines.append(row)
+    lines.append("F1 per category; each set's table above has precision and recall")
+    return "\n".join(lines)
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -165,12 +219,30 @@ def render_text(cal: Calibration, show_errors: bool) -> str:
     if cal.unscanned:
         lines.append(f"labelled but not scanned: {', '.join(cal.unscanned[:10])}" + (" …" if len(cal.unscanned) > 10 else ""))
     if show_errors and cal.errors:
-        lines.append("")
-        for e in cal.errors:
-            tag = "FP" if e.kind == "false-positive" else "FN"
-            lines.append(f"{tag} {e.key[0]} #{e.key[1]} {e.key[2]}: {e.detail}")
-            lines.append(f"   {e.excerpt}")
+        lines.extend(_grouped_errors(cal.errors))
     return "\n".join(lines)
+
+
+def _grouped_errors(errors: list[CalibrationError]) -> list[str]:
+    """Errors grouped by category, then by the rule (and, for misses, the condition) that decided them."""
+    lines: list[str] = []
+    by_category: dict[str, list[CalibrationError]] = defaultdict(list)
+    for e in errors:
+        by_category[e.key[2]].append(e)
+    for category, items in by_category.items():
+        fp = sum(e.kind == "false-positive" for e in items)
+        lines += ["", f"{category}: {fp} false positives, {len(items) - fp} misses"]
+        by_rule: dict[str, list[CalibrationError]] = defaultdict(list)
+        for e in items:
+            by_rule[e.rule or "(no rule)"].append(e)
+        for rule, rule_items in by_rule.items():
+            lines.append(f"  {rule}")
+            for e in sorted(rule_items, key=lambda e: (e.kind, e.key)):
+                tag = "FP" if e.kind == "false-positive" else "FN"
+                lines.append(f"    {tag} {e.key[0]} #{e.key[1]} {e.key[2]}: {e.detail}")
+                lines.append(f"       {e.excerpt}")
+                lines.extend(f"       why: {why}" for why in e.why)
+    return lines
 
 
 def _fmt(x: float | None) -> str:

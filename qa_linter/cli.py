@@ -405,40 +405,73 @@ CATEGORIES = (
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False), help="Human labels (JSON Lines, see README).")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--gold", type=click.Path(exists=True, dir_okay=False), help="Human labels (JSON Lines, see README) for PATHS.")
+@click.option("--set", "sets", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="A labelled set: a folder with transcripts.jsonl and labels.jsonl. Repeat to compare sets side by side.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--show-errors", is_flag=True, help="List every false positive and false negative with its excerpt.")
+@click.option("--show-errors", is_flag=True, help="List every false positive and miss, grouped by rule, with the condition that decided it.")
 @with_rule_options
-def calibrate(paths, gold, fmt, show_errors, **rule_args):
+def calibrate(paths, gold, sets, fmt, show_errors, **rule_args):
     """Compare findings with human labels: precision, recall and F1 per category."""
     import json
 
+    from .calibration import LabelError, read_set, render_sets
+
+    if bool(paths) == bool(sets) or bool(paths) != bool(gold):
+        raise click.UsageError("give PATHS with --gold LABELS, or one or more --set FOLDER")
+    try:
+        named = [(str(p), (read_set(Path(p)))) for p in sets] if sets else [("labels", (paths, Path(gold)))]
+    except LabelError as exc:
+        raise UserError(str(exc)) from None
+    linter = load_linter(**rule_args)
+    results, failed = [], False
+    for name, (inputs, labels_path) in named:
+        result, problems = _calibrate_one(linter, inputs if isinstance(inputs, tuple) else (str(inputs),), labels_path, show_errors)
+        results.append((Path(name).name if sets else name, result))
+        failed = failed or problems
+    if fmt == "json":
+        doc = results[0][1].to_dict() if not sets else {"sets": [{"name": n, **r.to_dict()} for n, r in results]}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        from .calibration import render_text
+
+        for name, result in results:
+            if sets:
+                click.echo(f"== {name}")
+            click.echo(_safe(render_text(result, show_errors), lines=True))
+            if sets:
+                click.echo("")
+        if len(results) > 1:
+            click.echo(_safe(render_sets(results), lines=True))
+    if failed:
+        sys.exit(EXIT_ERROR)
+
+
+def _calibrate_one(linter, paths, gold, show_errors):
+    """Scan one labelled input and compare; problems are printed in the summary on stderr."""
     from .batch import ScanSummary, scan_items
-    from .calibration import LabelError, calibrate as run_calibration, read_labels, render_text
+    from .calibration import LabelError, calibrate as run_calibration, explain_misses, read_labels
+    from .outputs.text import print_summary
     from .readers import read_paths
 
     try:
         labels = read_labels(Path(gold))
     except LabelError as exc:
         raise UserError(str(exc)) from None
-    linter = load_linter(**rule_args)
     summary = ScanSummary()
     reader_options, input_format = load_reader_options(linter.config)
     scanned = list(scan_items(linter, read_paths(paths, input_format, options=reader_options), summary))
     categories = [c for c in CATEGORIES if any(r.category == c for r in linter.rules)]
     categories += sorted({r.category for r in linter.rules} - set(categories))
     result = run_calibration(scanned, labels, categories)
-    if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(_safe(render_text(result, show_errors), lines=True))
-    from .outputs.text import print_summary
-
+    if show_errors:
+        explain_misses(linter, result, {conv.id: conv for conv, _ in scanned if conv is not None})
     summary.finish(linter)
     if summary.skipped_count or summary.rule_problems:
         print_summary(_stderr_console(), summary, quiet=True)
-        sys.exit(EXIT_ERROR)
+        return result, True
+    return result, False
 
 
 # -- rules --------------------------------------------------------------------------------------------------

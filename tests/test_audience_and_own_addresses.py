@@ -79,3 +79,21 @@ def test_without_configuration_only_role_mailboxes_are_fine():
     linter = _linter()
     assert _found(linter, ("agent", "请发邮件到 service@example.cn"), category="pii-exposure") == []
     assert _found(linter, ("agent", "请发邮件到 refund.team@example.cn"), category="pii-exposure") == ["refund.team@example.cn"]
+
+
+def test_a_customer_who_says_they_are_not_technical_stays_a_consumer(linter):
+    agent = ("agent", "您好，可能是路由器的MTU设置不对。")
+    assert _found(linter, ("customer", "DNS和光猫都是师傅弄的"), agent) == []  # two terms of their own: technical
+    assert _found(linter, ("customer", "我不太懂这些，DNS和光猫都是师傅弄的"), agent) == ["MTU"]
+
+
+def test_a_term_the_customer_asks_about_does_not_make_them_technical(linter):
+    agent = ("agent", "您好，需要重新拉取镜像。")
+    assert _found(linter, ("customer", "什么容器？什么环境变量？"), agent) == ["镜像"]
+
+
+def test_a_word_of_the_product_line_name_sets_the_audience():
+    linter = _linter()
+    messages = [("customer", "网站打不开"), ("agent", "您好，可能是DNS的问题。")]
+    assert _found(linter, *messages, product="cloud-hosting") == []
+    assert _found(linter, *messages, product="home-broadband") == ["DNS"]

@@ -17,6 +17,9 @@ from .base import MATCHER_FIELDS, Rule, line_of
 # What follows a term the customer asks about rather than uses.
 _ASKED_ABOUT = regex.compile(r"\s*(是什么|是啥|是个啥|什么意思|啥意思|是指什么|指什么|又是什么|在哪|怎么设置|怎么弄)")
 
+_NAME_WORDS = regex.compile(r"[^a-z0-9]+")
+_ASKED_BEFORE = regex.compile(r"(什么|啥|哪个)\s*$")
+
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
 _CLAUSE_END = "。！？!?；;\n"
 
@@ -34,6 +37,8 @@ class JargonRule(Rule):
         "audiences": "audience name -> {knows: [lexicon names] or all}: terms that audience needs no explanation for",
         "default_audience": "the audience of a conversation whose team or product line has none in config (default consumer)",
         "technical_customer": "{min_terms: N, audience: NAME}: a customer who writes N distinct terms is that audience",
+        "product_keywords": "word in a team or product-line name -> audience, when the configuration names none (cloud: developer)",
+        "layperson_cues": "matcher of what a customer says when not technical (不懂, 老年人 …): such a customer is the default audience",
     }
 
     def compile(self, spec, ctx):
@@ -50,6 +55,16 @@ class JargonRule(Rule):
         if self.audiences and self.default_audience not in self.audiences:
             ctx.error(f"default_audience {self.default_audience!r} is not one of the audiences ({', '.join(self.audiences)})", line_of(spec, "default_audience"))
         self.technical = self._technical(spec, ctx)
+        keywords = spec.get("product_keywords") or {}
+        if not isinstance(keywords, dict):
+            ctx.error("product_keywords must map a word of a team or product-line name to an audience", line_of(spec, "product_keywords"))
+            keywords = {}
+        self.product_keywords = {str(k).lower(): str(v) for k, v in keywords.items()}
+        for word, audience in self.product_keywords.items():
+            if self.audiences and audience not in self.audiences:
+                ctx.error(f"product_keywords: {word!r} maps to unknown audience {audience!r}", line_of(spec, "product_keywords"))
+        cues = spec.get("layperson_cues")
+        self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
 
     def configure(self, settings):
@@ -100,12 +115,19 @@ class JargonRule(Rule):
         return n, str(value["audience"])
 
     def _audience(self, conv, customer_terms: set[str]) -> str:
+        if self.layperson is not None and any(self.layperson.search(v) for v in conv.by_role("customer")):
+            return self.default_audience
         if self.technical and len(customer_terms) >= self.technical[0]:
             return self.technical[1]
         record = conv.conversation
-        for key in (record.team, (record.meta or {}).get("product") if isinstance(record.meta, dict) else None):
-            if key is not None and str(key) in self.audience_of:
-                return self.audience_of[str(key)]
+        names = [str(k) for k in (record.team, (record.meta or {}).get("product") if isinstance(record.meta, dict) else None) if k]
+        for name in names:
+            if name in self.audience_of:
+                return self.audience_of[name]
+        for name in names:  # a built-in guess from the words of the name: d1-cloud, cloud-hosting, payments-care
+            for word in _NAME_WORDS.split(name.lower()):
+                if word in self.product_keywords:
+                    return self.product_keywords[word]
         return self.default_audience
 
     def requirement(self):
@@ -166,7 +188,10 @@ class JargonRule(Rule):
         """The terms a customer uses as their own words: whole words, outside titles and URLs, and not
         asked about (APN是什么？ shows the customer does not know it)."""
         text = view.norm.text
-        return {_key(h) for h in self._hits(view) if not _ASKED_ABOUT.match(text, h.nend)}
+        return {
+            _key(h) for h in self._hits(view)
+            if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
+        }
 
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""

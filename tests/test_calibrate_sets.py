@@ -1,0 +1,77 @@
+"""`calibrate --set`: labelled folders side by side, and --show-errors grouped by the rule and condition that decided."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa_linter.cli import main
+
+DATA = Path(__file__).parent / "data"
+DEVSET = DATA / "devset"
+
+
+def _run(*args):
+    return CliRunner().invoke(main, ["calibrate", *args])
+
+
+def test_two_sets_are_compared_side_by_side():
+    result = _run("--set", str(DATA / "corpus"), "--set", str(DEVSET / "tune"), "--config", str(DEVSET / "qa-linter.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "== corpus" in result.output and "== tune" in result.output
+    header = next(line for line in result.output.splitlines() if line.startswith("category") and "corpus" in line)
+    assert header.split() == ["category", "corpus", "tune"]
+
+
+def test_sets_in_json_carry_their_names(tmp_path):
+    result = _run("--set", str(DATA / "corpus"), "--format", "json")
+    doc = json.loads(result.output)
+    (only,) = doc["sets"]
+    assert only["name"] == "corpus" and only["conversations"] == 40
+
+
+def test_a_folder_without_labels_is_a_usage_error(tmp_path):
+    shutil.copy(DATA / "corpus" / "transcripts.jsonl", tmp_path / "transcripts.jsonl")
+    result = _run("--set", str(tmp_path))
+    assert result.exit_code == 2 and "needs labels.jsonl" in result.stderr
+
+
+def test_paths_and_sets_are_not_mixed():
+    result = _run(str(DATA / "corpus" / "transcripts.jsonl"), "--set", str(DATA / "corpus"))
+    assert result.exit_code == 2
+
+
+def test_show_errors_names_the_condition_that_cancelled_a_labelled_hit(tmp_path):
+    # Label a polite conditional as taboo: the miss is explained by the clause condition that cancelled it.
+    conv = {"id": "x-1", "channel": "chat", "messages": [
+        {"role": "customer", "text": "你好"},
+        {"role": "agent", "text": "您好，如果重启后还是没办法开机，请再联系我们，感谢您的来电，再见。"}]}
+    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
+    label = {"id": "x-1", "findings": [{"message_index": 1, "category": "banned-phrase", "note": "test"}]}
+    (tmp_path / "labels.jsonl").write_text(json.dumps(label, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = _run("--set", str(tmp_path), "--show-errors", "--select", "banned-phrase")
+    out = result.output
+    assert "banned-phrase: 0 false positives, 1 misses" in out
+    assert "why: banned-phrase-taboo: «没办法» cancelled by unless: clause: mood: conditional" in out
+
+
+def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
+    conv = {"id": "x-2", "channel": "chat", "messages": [{"role": "agent", "text": "亲，您好，这个我不知道。"}]}
+    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text('{"id": "x-2", "findings": []}\n', encoding="utf-8")
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "slang,banned-phrase").output
+    lines = out.splitlines()
+    slang = lines.index("slang: 1 false positives, 0 misses")
+    assert lines[slang + 1].strip() == "slang-internet" and lines[slang + 2].strip().startswith("FP x-2 #0")
+
+
+@pytest.mark.parametrize(("part", "floor"), [("tune", 0.93), ("holdout", 0.80)])
+def test_the_pack_keeps_its_accuracy_on_the_development_set(part, floor):
+    """A regression guard at the figures the README publishes (held-out: measured, never tuned on)."""
+    result = _run("--set", str(DEVSET / part), "--config", str(DEVSET / "qa-linter.yaml"), "--format", "json")
+    doc = json.loads(result.output)["sets"][0]
+    assert doc["conversations"] == 90
+    assert doc["micro"]["f1"] >= floor, doc["micro"]
