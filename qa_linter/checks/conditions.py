@@ -12,7 +12,8 @@ An item looks at one region around the hit: `clause` (the clause holding it), `s
 `near` (`within` N words of it, default 4). `side` narrows the region to what stands `before` or `after` the
 hit (default `around`: both). In that region it tests, all of those given:
 - `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
-- `mood`: one of question, request, conditional (the clause's, whatever the region);
+- `mood`: one of question, request, conditional: of the sentence or message when the item names one, else of
+  the hit's clause;
 - `person`: first, second, third or none: who the clause is about, taken from the first person word
   (我/您/系统/快递员 …) of its clause before the hit, else the first 我/您 word after it.
 
@@ -63,11 +64,20 @@ class Condition:
             return False
         if self.none_of and any(self.classes.present(view, m, lo, hi, hit) for m in self.none_of):
             return False
-        if self.moods and not any(self.classes.mood(view, hit, mood) for mood in self.moods):
+        if self.moods and not any(self.classes.mood(view, *self._mood_span(view, hit), mood) for mood in self.moods):
             return False
         if self.persons and self.classes.person(view, hit) not in self.persons:
             return False
         return True
+
+    def _mood_span(self, view: "MessageView", hit: "Hit") -> tuple[int, int]:
+        """Where a mood is read: the sentence or the message when the item names one, else the hit's clause."""
+        if self.region in ("sentence", "message"):
+            lo, hi = self._region(view, hit)
+            if self.side == "around":
+                return lo, hi
+        clause = view.clauses().at(hit.nstart)
+        return clause.start, clause.end
 
     def _region(self, view: "MessageView", hit: "Hit") -> tuple[int, int]:
         text = view.norm.text
@@ -149,12 +159,11 @@ class ClassBook:
             for s, e in self.spans(view, matcher)
         )
 
-    def mood(self, view, hit, mood: str) -> bool:
-        clause = view.clauses().at(hit.nstart)
+    def mood(self, view, lo: int, hi: int, mood: str) -> bool:
         matcher = self._matchers.get(MOODS[mood])
-        if matcher is not None and any(clause.start <= s and e <= clause.end for s, e in self.spans(view, matcher)):
+        if matcher is not None and any(lo <= s and e <= hi for s, e in self.spans(view, matcher)):
             return True
-        return mood == "question" and looks_like_question(view.norm.text[clause.start : clause.end])
+        return mood == "question" and looks_like_question(view.norm.text[lo:hi])
 
     def person(self, view, hit) -> str:
         clause = view.clauses().at(hit.nstart)
