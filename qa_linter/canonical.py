@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import CHANNELS, ROLES, Conversation, Message
+from .model import Conversation, Message
+from .vocabulary import CHANNELS, ROLES
 
 
 class InvalidTranscript(ValueError):

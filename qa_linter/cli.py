@@ -12,10 +12,9 @@ import click
 
 from . import __version__
 from .errors import ConfigError, QALinterError, RuleLoadError
+from .vocabulary import CATEGORIES, CHANNELS, FAIL_ON, INPUT_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FAIL_ON = ("error", "warning", "info", "never")
-INPUT_FORMATS = ("jsonl", "csv", "tsv", "xlsx", "email", "chatlog")  # = readers.FORMATS (kept equal by a test)
 
 
 class UserError(click.ClickException):
@@ -38,7 +37,7 @@ def _stderr_console(color: str = "auto"):
     return make_console(sys.stderr, color)
 
 
-def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), severity=()):
+def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), severity=(), quiet=False):
     """Build the Linter for a command; every configuration or rule mistake becomes exit code 2."""
     from .config import load_config
     from .engine import Linter
@@ -51,7 +50,7 @@ def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), s
             if not sep:
                 raise ConfigError(f"--severity {item!r}: use RULE_OR_CATEGORY=error|warning|info")
             overrides[key.strip()] = level.strip()
-        return Linter.from_config(
+        linter = Linter.from_config(
             config,
             rules=rules,
             builtin=False if no_builtin else None,
@@ -65,6 +64,10 @@ def load_linter(config_path, rules=(), no_builtin=False, select=(), ignore=(), s
         raise UserError(f"{len(exc.errors)} error(s) in the rules; nothing was scanned") from None
     except QALinterError as exc:
         raise UserError(str(exc)) from None
+    if not quiet:
+        for warning in linter.pack.warnings:
+            click.echo(_safe(f"warning: {warning.describe()}"), err=True)
+    return linter
 
 
 def load_reader_options(config, encoding=None, input_format=None):
@@ -143,7 +146,7 @@ def scan(paths, use_examples, fmt, output, fail_on, exit_zero, statistics, quiet
         raise click.UsageError("give transcript files or folders, - for stdin, or --examples")
     if mask_pii and no_mask:
         raise click.UsageError("--mask-pii and --no-mask contradict each other")
-    linter = load_linter(**rule_args)
+    linter = load_linter(**rule_args, quiet=quiet)
     fail_on = fail_on or linter.config.get("fail_on", "error")
     if fail_on not in FAIL_ON:
         raise UserError(f"fail_on {fail_on!r} must be one of {', '.join(FAIL_ON)}")
@@ -211,7 +214,7 @@ def _scan_stream(linter, items, summary, jobs, rule_args, keep_conversations=Tru
     from .batch import WorkerFailed, scan_items
 
     try:
-        yield from scan_items(linter, items, summary, jobs=jobs, linter_factory=partial(load_linter, **rule_args),
+        yield from scan_items(linter, items, summary, jobs=jobs, linter_factory=partial(load_linter, **rule_args, quiet=True),
                               keep_conversations=keep_conversations)
     except WorkerFailed as exc:
         raise UserError(str(exc)) from None
@@ -397,13 +400,6 @@ def _exit_code(summary, fail_on: str, exit_zero: bool) -> int:
 
 
 # -- calibrate ----------------------------------------------------------------------------------------------
-CATEGORIES = (
-    "banned-phrase", "slang", "emoji", "jargon-unexplained", "pii-exposure", "credential-request",
-    "remote-no-consent", "empathy-missing", "greeting-missing", "closing-missing", "no-resolution-check",
-    "slow-response",
-)
-
-
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--gold", type=click.Path(exists=True, dir_okay=False), help="Human labels (JSON Lines, see README) for PATHS.")
@@ -554,6 +550,8 @@ def rules_validate(paths, with_builtin):
         sys.exit(EXIT_ERROR)
     except QALinterError as exc:
         raise UserError(str(exc)) from None
+    for warning in pack.warnings:
+        click.echo(_safe(f"warning: {warning.describe()}"), err=True)
     click.echo(f"ok: {len(pack.rules)} rules in {len(pack.files)} file(s)")
 
 
@@ -562,7 +560,7 @@ def rules_validate(paths, with_builtin):
 @click.argument("text")
 @click.option("--context", "context_path", type=click.Path(dir_okay=False, allow_dash=True),
               help="The conversation so far: canonical JSON, one JSON Lines record, or a list of messages.")
-@click.option("--channel", type=click.Choice(["chat", "email", "phone"]), default=None,
+@click.option("--channel", type=click.Choice(CHANNELS), default=None,
               help="Channel of the reply [default: the context's, else chat].")
 @click.option("--ts", help="When the reply would be sent (ISO 8601); slow-response is judged only with it.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -639,7 +637,8 @@ def serve(host, port, workers, token, max_body_bytes, max_messages, fail_on, acc
     from .service.server import serve as run_server
     from .service.settings import ServiceSettings
 
-    linter = load_linter(config_path, rules, **rule_args)  # rule mistakes stop here, before listening
+    # Rule mistakes stop here, before listening; warnings are printed once the service has said where it listens.
+    linter = load_linter(config_path, rules, **rule_args, quiet=True)
     try:
         settings = ServiceSettings(
             host=host, port=port, workers=workers, token=token or None, max_body_bytes=max_body_bytes,

@@ -95,7 +95,7 @@ def load_config(path: Path | None = None, discover: bool = True) -> Config:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: TOML syntax: {exc}") from None
     else:
-        from .loader import MAX_YAML_VALUES, TOO_MANY_VALUES, expands_within, yaml_problem
+        from .yamlfile import MAX_YAML_VALUES, TOO_MANY_VALUES, expands_within, yaml_problem
 
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from .checks.fields import COMMON_FIELDS
+
 
 def rules_table(rules, fmt: str = "text") -> str:
     rows = [(r.id, r.TYPE, r.category, str(r.severity), str(r.manual or "")) for r in rules]
@@ -53,8 +55,9 @@ def rule_details(rule) -> str:
     return "\n".join(lines)
 
 
-# Fields every rule has; the rest of a rule's fields say what it matches and are shown under "Checks".
-_COMMON = {"id", "type", "category", "severity", "message", "suggest", "manual", "description", "examples", "enabled"}
+# Fields every rule has are shown above; the rest of a rule's fields say what it matches and are shown under
+# "Checks", with scope and channels as the rule wrote them.
+_COMMON = set(COMMON_FIELDS.names()) - {"scope", "channels"}
 _LIST_SHOWN = 8  # items of a long term list shown before "… (+N more)"
 
 

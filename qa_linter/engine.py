@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from .analysis import ConversationView
 from .canonical import conversation_from_dict
+from .checks import Draft
 from .config import Config, load_config
 from .loader import RulePack, load_rule_pack
 from .model import Conversation, Finding
@@ -112,10 +113,8 @@ class Linter:
         """(rules that can judge a draft, ids of those that cannot), computed once per rule pack."""
         cached = self._draft_rules
         if cached is None or cached[0] is not self.pack:
-            from .presend import decided_later
-
-            rules = [r for r in self.pack.rules if not decided_later(r)]
-            skipped = [r.id for r in self.pack.rules if decided_later(r)]
+            rules = [r for r in self.pack.rules if r.on_draft is not Draft.LATER]
+            skipped = [r.id for r in self.pack.rules if r.on_draft is Draft.LATER]
             cached = self._draft_rules = (self.pack, rules, skipped)
         return cached[1], cached[2]
 

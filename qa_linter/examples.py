@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .canonical import InvalidTranscript, conversation_from_dict
-from .model import ROLES, Conversation
+from .model import Conversation
+from .vocabulary import ROLES
 
 
 @dataclass(frozen=True)

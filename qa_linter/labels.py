@@ -1,23 +1,11 @@
 """Chinese labels for the report UI (scorecards, weekly reports), gathered so their tone is reviewed in one place.
 
 Identifiers (category ids, channel names) stay English in data and code; only what a reviewer reads is here.
+The category labels are kept with the categories themselves, in vocabulary.py.
 """
 from __future__ import annotations
 
-CATEGORY_LABELS = {
-    "banned-phrase": "服务忌语",
-    "slang": "网络用语",
-    "emoji": "表情符号",
-    "jargon-unexplained": "术语未解释",
-    "pii-exposure": "泄露个人信息",
-    "credential-request": "索要密码/验证码",
-    "remote-no-consent": "未经同意远程协助",
-    "empathy-missing": "缺少安抚致歉",
-    "greeting-missing": "缺少问候语",
-    "closing-missing": "缺少感谢道别",
-    "no-resolution-check": "未确认问题解决",
-    "slow-response": "响应超时",
-}
+from .vocabulary import CATEGORY_LABELS
 
 CHANNEL_LABELS = {"chat": "在线聊天", "email": "邮件", "phone": "电话"}
 ROLE_LABELS = {"agent": "客服", "customer": "客户", "system": "系统"}

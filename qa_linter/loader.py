@@ -1,124 +1,29 @@
-"""Loading rule packs: YAML with line numbers, validation of every field, lexicon look-up, compilation.
+"""Loading rule packs: the files of a pack, lexicon look-up, the configuration's selection and overrides.
 
-Every mistake is collected with its file, line and a fix, and all of them are reported together; the
-YAML is read with the safe loader only (no object construction tags).
+Every mistake is collected with its file, line and a fix, and all of them are reported together; the YAML is
+read with the safe loader only (yamlfile.py). What a rule may say and how it is compiled is its type's business
+(checks/): the loader hands each rule to `checks.compile_rule`.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
-
-import yaml
+from typing import Iterable
 
 from .analysis import Toolkit
-from .checks import COMMON_FIELDS, RULE_TYPES, CompileContext, Rule
-from .checks.base import line_of
+from .checks import CompileContext, Rule, compile_rule
 from .errors import RuleError, RuleLoadError
-from .model import Severity
 from .resources import builtin_lexicons, builtin_rules
 from .text.lexicon import Lexicon, read_lexicon
+from .vocabulary import Severity
+from .yamlfile import MAX_YAML_VALUES, LineDict, expands_within, line_of, load_yaml, yaml_problem
+
+__all__ = ["RulePack", "load_rule_pack", "load_yaml", "rule_files", "MAX_YAML_VALUES", "expands_within", "yaml_problem"]
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-REQUIRED = ("id", "type", "category", "message")
-
-
-class LineDict(dict):
-    """A YAML mapping that remembers its own line and the line of each key (1-based)."""
-
-    line: int | None = None
-    key_lines: dict[str, int] = {}
-
-
-# libyaml's parser where PyYAML was built with it (the usual wheels): the same nodes and marks, several times
-# faster than the pure-Python one, which matters at every start of `qa-lint`.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_SafeLoader):
-    def construct_mapping(self, node, deep=False):
-        mapping = LineDict(super().construct_mapping(node, deep=deep))
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-        }
-        return mapping
-
-
-class LineList(list):
-    """A YAML sequence that remembers the line of each item (scalars cannot carry their own)."""
-
-    item_lines: list[int] = []
-
-
-def _construct_line_list(loader, node):
-    items = LineList()
-    yield items  # two-step construction, as PyYAML does it, so recursive structures still work
-    items.extend(loader.construct_sequence(node))
-    items.item_lines = [item.start_mark.line + 1 for item in node.value]
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_line_list)
-
-
-def load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RuleError(str(path), None, f"not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
-    except OSError as exc:
-        raise RuleError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise RuleError(str(path), line, yaml_problem(exc)) from None
-    except yaml.YAMLError as exc:
-        raise RuleError(str(path), None, f"YAML: {exc}") from None
-    if not expands_within(data, MAX_YAML_VALUES):
-        raise RuleError(str(path), None, TOO_MANY_VALUES)
-    return data
-
-
-# Rule files, lexicon lists and settings are plain data. Aliases of aliases (the "billion laughs" file) or an
-# anchor that contains itself would make every later walk over the data run for hours or forever, although
-# the safe loader builds them cheaply (an alias is a shared reference); real rule packs hold a few thousand.
-MAX_YAML_VALUES = 1_000_000
-TOO_MANY_VALUES = (
-    f"the file expands to more than {MAX_YAML_VALUES:,} values through its & anchors and * aliases "
-    "(aliases of aliases, or an anchor that contains itself); write the values out instead"
-)
-
-
-def expands_within(data: Any, budget: int) -> bool:
-    """Whether `data`, with every alias expanded, holds at most `budget` values (stops as soon as it does not)."""
-    stack, count = [data], 0
-    while stack:
-        item = stack.pop()
-        count += 1
-        if count > budget:
-            return False
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return True
-
-
-def yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    """What a YAML error means for someone editing a rule or settings file."""
-    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc.problem):
-        quoted = re.search(r"'([^']*)'", exc.problem)
-        tag = (quoted.group(1) if quoted else "?").replace("tag:yaml.org,2002:", "!!")
-        return (f"the tag {tag!r} is not allowed: these files are plain data (text, numbers, lists, mappings) "
-                "and are read without constructing objects; remove the tag")
-    return f"YAML syntax: {exc.problem or exc}; check indentation and quoting"
 
 
 @dataclass
@@ -129,6 +34,8 @@ class RulePack:
     name: str = "qa-linter"
     version: str = "0"
     digest: str = ""
+    # Mistakes that do not stop a rule from loading (a field under its old name), with file:line.
+    warnings: list[RuleError] = field(default_factory=list)
 
     def get(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -226,7 +133,7 @@ def load_rule_pack(
         ctx.path, ctx.rule_id = str(path), rule_id
         ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d, ctx.errors)
         ctx.lexicon_names = lambda d=path.parent: lexicons.names(d)
-        rule = _compile(spec, ctx)
+        rule = compile_rule(spec, ctx)
         if rule is not None:
             rules.append(rule)
     errors.extend(ctx.errors)
@@ -244,11 +151,15 @@ def load_rule_pack(
             order.setdefault(place, len(order))
         errors.sort(key=lambda e: (order.get(e.path or "", len(order)), e.path or "", e.line or 0))
         raise RuleLoadError(errors)
+    for warning in ctx.warnings:
+        # For Python callers; the command line prints pack.warnings itself.
+        warnings.warn(warning.describe(), DeprecationWarning, stacklevel=2)
     digest = hashlib.sha256()
     for p in sorted(set(files) | set(lexicons.used)):
         digest.update(str(p.name).encode())
         digest.update(p.read_bytes())
-    return RulePack(rules, toolkit, [str(f) for f in files], meta["name"], str(meta["version"]), digest.hexdigest()[:12])
+    return RulePack(rules, toolkit, [str(f) for f in files], meta["name"], str(meta["version"]), digest.hexdigest()[:12],
+                    ctx.warnings)
 
 
 def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_builtin: bool) -> None:
@@ -289,36 +200,6 @@ def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_bu
         specs[rule_id] = (item, path)
 
 
-def _compile(spec: dict, ctx: CompileContext) -> Rule | None:
-    before = len(ctx.errors)
-    for key in REQUIRED:
-        if not spec.get(key):
-            ctx.error(f"missing required field {key!r}", line_of(spec))
-    rule_type = spec.get("type")
-    cls = RULE_TYPES.get(rule_type)
-    if cls is None:
-        if rule_type:
-            close = difflib.get_close_matches(str(rule_type), RULE_TYPES, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            ctx.error(f"unknown rule type {rule_type!r}; {hint}(types: {', '.join(RULE_TYPES)})", line_of(spec, "type"))
-        return None
-    allowed = set(COMMON_FIELDS) | set(cls.FIELDS)
-    for key in spec:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"{cls.TYPE} rules take: {', '.join(sorted(cls.FIELDS))}"
-            ctx.error(f"unknown field {key!r}; {hint}", line_of(spec, key))
-    if len(ctx.errors) > before:
-        return None
-    try:
-        rule = cls(spec, ctx)
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:
-        # A value of the wrong shape that a rule type did not check for: still one line, never a traceback.
-        ctx.error(f"a field has a value of the wrong kind ({type(exc).__name__}: {exc}); see docs/rule-language.md", line_of(spec))
-        return None
-    return rule if len(ctx.errors) == before else None
-
-
 def _override(spec: dict, override: dict) -> dict:
     merged = LineDict(spec)
     merged.line, merged.key_lines = getattr(spec, "line", None), getattr(spec, "key_lines", {})
@@ -355,17 +236,9 @@ def _apply_severity(rules: list[Rule], overrides: dict[str, str]) -> list[RuleEr
 
 
 def _apply_allowlist(rules: list[Rule], allowlist: Iterable[str]) -> None:
-    """The config's `allowlist` (company hotlines, support mailboxes) is never personal data."""
-    import regex
-
-    from .checks.regex import RegexRule
-    from .text.matching import PATTERN_FLAGS
-
-    values = [v.strip() for v in allowlist if str(v).strip()]
-    if not values:
-        return
-    # Compared like the rule compares a match: without spaces and hyphens, lower case.
-    literals = [regex.compile(regex.escape("".join(c for c in v.lower() if not c.isspace() and c != "-")), PATTERN_FLAGS) for v in values]
-    for rule in rules:
-        if isinstance(rule, RegexRule) and rule.category == "pii-exposure":
-            rule.allow.extend(literals)
+    """The config's `allowlist` (company hotlines, support mailboxes) is never personal data: each rule that finds
+    personal data takes it (Rule.allow_values)."""
+    values = [str(v).strip() for v in allowlist if str(v).strip()]
+    if values:
+        for rule in rules:
+            rule.allow_values(values)

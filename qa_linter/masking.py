@@ -1,10 +1,11 @@
 """Masking customer PII for anything meant to be shared: scorecard pages, weekly reports, stored excerpts.
 
-The one place that decides what is personal data in a transcript and how it is hidden: mainland mobile
-numbers, 18-digit resident IDs (valid check character), payment card numbers (16-19 digits, Luhn-valid)
-and e-mail addresses. Detection runs on the normalised text (full-width digits, zero-width characters),
-with spans mapped back to the original, and errs on the side of hiding: any Luhn-valid 16-19-digit
-number is masked, also one that is really a tracking number.
+The one place that decides how personal data in a transcript is hidden. What is personal data (mainland
+mobile numbers, 18-digit resident IDs with a valid check character, card numbers of 16-19 digits that pass
+the Luhn check, e-mail addresses other than role mailboxes) is defined in vocabulary.py, where the rule
+pack's PII rules (`pii:` in a regex rule) take the same patterns. Detection runs on the normalised text
+(full-width digits, zero-width characters), with spans mapped back to the original, and errs on the side of
+hiding: any Luhn-valid 16-19-digit number is masked, also one that is really a tracking number.
 
 Masking is defined per character of the original text (`MaskedText`), so a page can first cut a message
 at finding offsets and then mask each piece: the cut points stay those of the original text, and a number
@@ -13,28 +14,12 @@ cut in two by a highlight is still masked on both sides of the cut.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable
 
-import regex
-
 from .text.normalize import normalize
-from .validators import cn_mobile, cn_resident_id, luhn
+from .vocabulary import MASKED_KINDS, PII_PATTERNS, ROLE_MAILBOX
 
 MASK = "*"
-
-# Patterns run on the normalised (lower-cased, full-width folded) text. A number glued to other digits or
-# to a mask character is part of something else (an order number, an already masked 138****5678).
-_MOBILE = regex.compile(r"(?<![\d*])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d*])")
-_RESIDENT_ID = regex.compile(r"(?<![0-9a-z*])\d{17}[0-9x](?![0-9a-z*])")
-_CARD = regex.compile(r"(?<![\d*])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![\d*])")
-_EMAIL = regex.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
-
-# Role mailboxes of a company are not personal data (the pii-email rule allows them too).
-_ROLE_MAILBOX = regex.compile(
-    r"(?:support|service|services|help|helpdesk|kefu|cs|customer|customerservice|noreply|no-reply|admin|info"
-    r"|contact|feedback|billing|invoice|sales|hr|postmaster|security)@.*"
-)
 
 
 @dataclass(frozen=True)
@@ -72,10 +57,11 @@ class Masker:
         folded = normalize(text)
         found: list[PiiSpan] = []
         taken: list[tuple[int, int]] = []
-        for kind, pattern, valid in _DETECTORS:
-            for m in pattern.finditer(folded.text):
+        for kind in MASKED_KINDS:
+            pii = PII_PATTERNS[kind]
+            for m in pii.pattern.finditer(folded.text):
                 value = m.group(0)
-                if not valid(value) or self._allowed(kind, value):
+                if not pii.valid(value) or self._allowed(kind, value):
                     continue
                 start, end = folded.to_original(m.start(), m.end())
                 if any(start < t_end and t_start < end for t_start, t_end in taken):
@@ -108,7 +94,7 @@ class Masker:
     def _allowed(self, kind: str, value: str) -> bool:
         if kind == "email":
             in_domain = any(value.endswith(domain) for domain in self._domains)
-            return value in self._exact or in_domain or bool(_ROLE_MAILBOX.fullmatch(value))
+            return value in self._exact or in_domain or bool(ROLE_MAILBOX.fullmatch(value))
         digits = _only_digits(value)
         if kind == "mobile" and len(digits) == 13 and digits.startswith("86"):
             digits = digits[2:]
@@ -225,13 +211,6 @@ def _mask_email(value: str) -> dict[int, str]:
 
 
 _MASKERS = {"mobile": _mask_mobile, "resident-id": _mask_resident_id, "card": _mask_card, "email": _mask_email}
-# Order matters: an 18-digit ID is masked as an ID even when it also passes the Luhn check.
-_DETECTORS = (
-    ("resident-id", _RESIDENT_ID, cn_resident_id),
-    ("card", _CARD, luhn),
-    ("mobile", _MOBILE, cn_mobile),
-    ("email", _EMAIL, lambda value: True),
-)
 
 
 def _only_digits(value: str) -> str:
@@ -241,7 +220,3 @@ def _only_digits(value: str) -> str:
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
-
-@lru_cache(maxsize=1)
-def default_masker() -> Masker:
-    return Masker()

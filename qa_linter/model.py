@@ -1,31 +1,13 @@
 """The records every part of qa-linter shares: conversations, messages, findings, problems."""
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-ROLES = ("agent", "customer", "system")
-CHANNELS = ("chat", "email", "phone")
+from .vocabulary import Severity
 
-
-class Severity(enum.IntEnum):
-    """Ordered so that `severity >= threshold` reads naturally."""
-
-    INFO = 1
-    WARNING = 2
-    ERROR = 3
-
-    @classmethod
-    def parse(cls, value: str) -> "Severity":
-        try:
-            return cls[str(value).strip().upper()]
-        except KeyError:
-            raise ValueError(f"unknown severity {value!r} (use error, warning or info)") from None
-
-    def __str__(self) -> str:
-        return self.name.lower()
+__all__ = ["Conversation", "Finding", "InputProblem", "Message", "Severity"]
 
 
 class Message(NamedTuple):

@@ -25,22 +25,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from .analysis import ConversationView, MessageView
 from .canonical import InvalidTranscript, conversation_from_dict, parse_time
-from .checks.emoji import EmojiRule
-from .checks.jargon import JargonRule
-from .checks.pattern import PatternRule
-from .checks.phrases import PhrasesRule
-from .checks.regex import RegexRule
-from .checks.required import RequiredRule
-from .checks.sequence import SequenceRule
-from .model import CHANNELS, Conversation, Finding, Message, Severity
-from .text.matching import TextMatcher
-from .text.normalize import normalize
+from .checks import Draft
+from .model import Conversation, Finding, Message, Severity
+from .vocabulary import CHANNELS, fail_threshold
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks import Rule
-    from .engine import Linter
 
-FAIL_ON = ("error", "warning", "info", "never")
 DRAFT_CONVERSATION_ID = "draft"
 
 
@@ -48,19 +39,11 @@ DRAFT_CONVERSATION_ID = "draft"
 def decided_later(rule: "Rule") -> bool:
     """True for a rule whose verdict on a message depends on messages after it, so a draft cannot be judged.
 
-    * rules about the conversation's end (`CONVERSATION_END`: closing, resolution check) and any rule
-      scoped to the last messages;
-    * `required` rules over more than the first message, or only for conversations of some length
-      (`min_messages`): a later message may still satisfy them;
-    * `sequence` rules with `where: after`: they point at the trigger and look at what follows it.
+    The rule type says (Rule.draft_judgement): rules about the conversation's end (closing, resolution check)
+    and any rule scoped to the last messages; `required` rules over more than the first message, or only for
+    conversations of some length; `sequence` rules with `where: after`.
     """
-    if rule.CONVERSATION_END or rule.scope.which == "last":
-        return True
-    if isinstance(rule, RequiredRule):
-        return not (rule.scope.which == "first" and rule.scope.count == 1 and rule.min_messages <= 1)
-    if isinstance(rule, SequenceRule):
-        return rule.where == "after"
-    return False
+    return rule.on_draft is Draft.LATER
 
 
 # -- results ------------------------------------------------------------------------------------------------
@@ -123,7 +106,7 @@ class CheckResult:
 
 # -- the check ---------------------------------------------------------------------------------------------
 def check_reply(
-    linter: "Linter",
+    linter,
     text: str,
     context: Conversation | dict[str, Any] | Sequence[dict[str, Any]] | None = None,
     *,
@@ -131,9 +114,10 @@ def check_reply(
     ts: datetime | str | None = None,
     fail_on: str | Severity = "error",
 ) -> CheckResult:
-    """Judge `text` as the next agent message after `context`. See Linter.check_reply."""
+    """Judge `text` as the next agent message after `context` with `linter` (an engine.Linter). See
+    Linter.check_reply."""
     started = time.perf_counter()
-    threshold = _threshold(fail_on)
+    threshold = fail_threshold(fail_on)
     conversation = draft_conversation(text, context, channel=channel, ts=ts)
     draft_index = len(conversation.messages) - 1
     rules, skipped = linter.draft_rule_set()
@@ -152,20 +136,20 @@ def check_reply(
     )
 
 
-# Rule types whose verdict on a message depends on that message alone (and on whether it is in the rule's
-# scope). They judge the draft by itself; running them over the whole context would only produce findings
-# about earlier messages, to be thrown away. The equivalence test with full scans guards this list.
-MESSAGE_LOCAL = (PhrasesRule, RegexRule, PatternRule, EmojiRule)
 CONTEXT_CACHE_SIZE = 4096  # analysed context messages kept per thread
 
 
-def judge_draft(linter: "Linter", conversation: Conversation, rules: list["Rule"]) -> list[Finding]:
-    """The findings a full scan of `conversation` anchors at its last message (the draft), for `rules`."""
+def judge_draft(linter, conversation: Conversation, rules: list["Rule"]) -> list[Finding]:
+    """The findings a full scan of `conversation` anchors at its last message (the draft), for `rules`.
+
+    Rules that judge a message from its own text (Draft.ALONE) run on the draft by itself: over the whole context
+    they would only produce findings about earlier messages, to be thrown away. The equivalence test with full
+    scans guards this."""
     toolkit = linter.pack.toolkit
     *context, draft = conversation.messages
     draft_view = MessageView(draft, toolkit)
-    local = [r for r in rules if isinstance(r, MESSAGE_LOCAL)]
-    contextual = [r for r in rules if not isinstance(r, MESSAGE_LOCAL)]
+    local = [r for r in rules if r.on_draft is Draft.ALONE]
+    contextual = [r for r in rules if r.on_draft is not Draft.ALONE]
     findings: list[Finding] = []
     if local:
         counts = Counter(m.role for m in context)
@@ -217,17 +201,6 @@ def _context_views(toolkit, messages: list[Message]) -> list[MessageView]:
     return views
 
 
-def _threshold(fail_on: str | Severity) -> Severity | None:
-    if isinstance(fail_on, Severity):
-        return fail_on
-    value = str(fail_on).strip().lower()
-    if value == "never":
-        return None
-    if value not in FAIL_ON:
-        raise ValueError(f"fail_on {fail_on!r} must be one of {', '.join(FAIL_ON)}")
-    return Severity.parse(value)
-
-
 def draft_conversation(
     text: str,
     context: Conversation | dict[str, Any] | Sequence[dict[str, Any]] | None = None,
@@ -276,7 +249,7 @@ def _context_conversation(context: Any) -> Conversation:
     )
 
 
-def suggestions_for(findings: list[Finding], linter: "Linter") -> list[Suggestion]:
+def suggestions_for(findings: list[Finding], linter) -> list[Suggestion]:
     rules = {rule.id: rule for rule in linter.rules}
     out = []
     for position, finding in enumerate(findings):
@@ -287,46 +260,9 @@ def suggestions_for(findings: list[Finding], linter: "Linter") -> list[Suggestio
 
 def _suggestion(position: int, finding: Finding, rule: "Rule | None") -> Suggestion:
     text = finding.suggestion or ""
-    own = _own_suggestion(rule, finding) if rule is not None else None
-    if own is None:
-        return Suggestion(position, finding.rule, "advice", text, finding.start, finding.end, finding.text)
-    replacement = f"{finding.text}（{own}）" if isinstance(rule, JargonRule) else own
-    return Suggestion(position, finding.rule, "replacement", text, finding.start, finding.end, finding.text, replacement)
-
-
-def _own_suggestion(rule: "Rule", finding: Finding) -> str | None:
-    """The matched term's own suggestion (lexicon column 2, or `{term, suggest}`), if the finding has a term.
-
-    The finding's `suggestion` may be the rule's `suggest` wording with the term's suggestion inside it
-    ("…例如「{match}（{suggestion}）」"), so the term is looked up in the rule's term lists by its
-    normalised text rather than read back from the finding.
-    """
-    if finding.start is None or finding.end is None or not finding.text:
-        return None
-    return _term_suggestions(rule).get(normalize(finding.text).text)
-
-
-_SUGGESTIONS_BY_RULE: "weakref.WeakKeyDictionary[Rule, dict[str, str]]" = weakref.WeakKeyDictionary()
-_SUGGESTIONS_LOCK = threading.Lock()
-
-
-def _term_suggestions(rule: "Rule") -> dict[str, str]:
-    """normalised term -> its own suggestion, over every term list the rule matches with (not exceptions)."""
-    with _SUGGESTIONS_LOCK:
-        table = _SUGGESTIONS_BY_RULE.get(rule)
-    if table is not None:
-        return table
-    table = {}
-    for value in vars(rule).values():
-        term_list = value.terms if isinstance(value, TextMatcher) else None
-        if term_list is None:
-            continue
-        for key, term in zip(term_list.keys, term_list.terms):
-            if term.suggestion and key not in table:
-                table[key] = str(term.suggestion)
-    with _SUGGESTIONS_LOCK:
-        _SUGGESTIONS_BY_RULE[rule] = table
-    return table
+    replacement = rule.replacement_for(finding) if rule is not None else None
+    kind = "advice" if replacement is None else "replacement"
+    return Suggestion(position, finding.rule, kind, text, finding.start, finding.end, finding.text, replacement)
 
 
 # -- reading a context for the command line ----------------------------------------------------------------

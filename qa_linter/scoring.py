@@ -24,15 +24,10 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .errors import QALinterError, RuleError
-from .model import CHANNELS, Conversation, Finding
+from .model import Conversation, Finding
+from .vocabulary import CATEGORIES, CHANNELS, SEVERITIES
+from .yamlfile import line_of
 
-# The categories of the built-in rule pack (spec: rule-categories.md); custom packs may add others.
-KNOWN_CATEGORIES = (
-    "banned-phrase", "slang", "emoji", "jargon-unexplained", "pii-exposure", "credential-request",
-    "remote-no-consent", "empathy-missing", "greeting-missing", "closing-missing", "no-resolution-check",
-    "slow-response",
-)
-SEVERITIES = ("error", "warning", "info")
 REQUIREMENTS = {"timestamps": "a reply whose message and the customer message it answers both have ts"}
 TOP_LEVEL = {"scorecard", "pass_mark", "on_auto_fail", "deductions", "auto_fail", "sections"}
 SECTION_FIELDS = {"id", "name", "points", "categories", "cap", "deductions", "requires", "channels"}
@@ -276,7 +271,7 @@ def default_scorecard_path() -> Path:
 
 def load_scoring_model(path: str | Path | None = None) -> ScoringModel:
     """Load and validate a scorecard file (the bundled default when `path` is None)."""
-    from .loader import load_yaml
+    from .yamlfile import load_yaml
 
     path = Path(path) if path else default_scorecard_path()
     if not path.is_file():
@@ -305,8 +300,6 @@ class _Builder:
         self.errors: list[RuleError] = []
 
     def error(self, node: Any, reason: str, key: str | None = None) -> None:
-        from .checks.base import line_of
-
         self.errors.append(RuleError(str(self.path), line_of(node, key), reason))
 
     def build(self, digest: str) -> ScoringModel:
@@ -463,11 +456,11 @@ class _Builder:
 
 
 def _category_problem(category: str) -> str | None:
-    if category in KNOWN_CATEGORIES:
+    if category in CATEGORIES:
         return None
     if not CATEGORY_ID.match(category):
         return f"category {category!r} must be lower-case letters, digits, - . _"
-    close = difflib.get_close_matches(category, KNOWN_CATEGORIES, n=1, cutoff=0.8)
+    close = difflib.get_close_matches(category, CATEGORIES, n=1, cutoff=0.8)
     if close:
         return f"unknown category {category!r}; did you mean {close[0]!r}?"
     return None  # a custom pack's own category

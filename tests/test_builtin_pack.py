@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa_linter.cli import CATEGORIES, main
+from qa_linter.cli import main
+from qa_linter.vocabulary import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from qa_linter.canonical import conversation_from_dict
-from qa_linter.cli import INPUT_FORMATS, main
+from qa_linter.cli import main
 from qa_linter.readers import FORMATS, read_paths
+from qa_linter.vocabulary import INPUT_FORMATS
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"

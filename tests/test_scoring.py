@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.cli import main
 from qa_linter.model import Finding, Severity
-from qa_linter.scoring import KNOWN_CATEGORIES, ScorecardError, load_scoring_model
+from qa_linter.scoring import ScorecardError, load_scoring_model
+from qa_linter.vocabulary import CATEGORIES as KNOWN_CATEGORIES
 
 RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 TS = "2026-11-20T10:00:{:02d}+08:00"

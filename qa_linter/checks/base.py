@@ -1,54 +1,35 @@
-"""What every rule type shares: the common fields, scopes, matcher specs, and how a finding is made.
+"""What every rule type shares: the common fields, scopes, matcher specs, validation, and how a finding is made.
 
-A rule type module subclasses `Rule`, lists its own fields in `FIELDS`, builds its matchers once in
-`compile()` and only matches in `check()`.
+A rule type module subclasses `Rule` and owns everything about its type: the fields it takes (`FIELDS`, and the
+shared field sets in `SHARED`), how they are validated (`validate`) and compiled once (`compile`), how it judges
+a draft reply before it is sent (`draft_judgement`), which values the configuration says are never personal data
+(`allow_values`), and the documented example rules (`EXAMPLES`). Nothing outside `checks/` names a rule type's
+class: the loader, the pre-send check, the masker's allowlist and the docs ask the rule.
 """
 from __future__ import annotations
 
 import difflib
+import enum
 import re
+import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import regex
 
 from ..errors import RuleError
-from ..model import ROLES, Finding, Severity
+from ..model import Finding
 from ..text.lexicon import Lexicon, Term
-from ..text.matching import PATTERN_FLAGS, PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
+from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
 from ..text.normalize import normalize
+from ..vocabulary import CHANNELS, PATTERN_FLAGS, ROLES, Severity
+from ..yamlfile import line_of, with_lines
 from .conditions import compile_conditions
+from .fields import COMMON_FIELDS, Declared, Field, FieldSet, declared
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import ConversationView, MessageView, Toolkit
     from ..text.matching import Hit
-
-COMMON_FIELDS = {
-    "id": "unique rule id, e.g. slang-address",
-    "type": "rule type",
-    "category": "finding category",
-    "severity": "error | warning | info",
-    "message": "Chinese message shown to the user; {match} is the matched text",
-    "suggest": "replacement or advice",
-    "manual": "section of the service manual",
-    "description": "what it checks and why (for `rules show`)",
-    "scope": "which messages: all | first | last | first N, and role",
-    "channels": "channels the rule applies to (chat, email, phone)",
-    "examples": "flag: / pass: examples",
-    "enabled": "false to switch the rule off",
-}
-
-MATCHER_FIELDS = {
-    "terms": "inline terms (strings or {term, suggest})",
-    "lexicon": "lexicon name(s) to take terms from",
-    "patterns": "regular expressions on the normalised text",
-    "boundary": "word (default) or none",
-    "exceptions": "terms or contexts that cancel an overlapping hit",
-    "exception_patterns": "regular expressions that cancel an overlapping hit",
-    "when": "conditions that must all hold around a hit (clause, sentence, message or near: any/all/none of lexicon classes, mood, person)",
-    "unless": "conditions any of which cancels a hit (same form as when)",
-}
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 NAMED_LIST = re.compile(r"\\L<(\w+)>")
@@ -84,26 +65,101 @@ class CompileContext:
         self.path: str | None = None
         self.rule_id: str | None = None
         self.errors: list[RuleError] = []
+        self.warnings: list[RuleError] = []  # the rule still loads (a field under its old name)
 
     def error(self, reason: str, line: int | None) -> None:
         self.errors.append(RuleError(self.path, line, reason, self.rule_id))
 
+    def warn(self, reason: str, line: int | None) -> None:
+        self.warnings.append(RuleError(self.path, line, reason, self.rule_id))
 
-def line_of(node: Any, key: str | None = None) -> int | None:
-    """The YAML line of a mapping (or of one of its keys), when the loader recorded it."""
-    if key is not None:
-        lines = getattr(node, "key_lines", None)
-        if lines and key in lines:
-            return lines[key]
-    return getattr(node, "line", None)
+
+class Draft(enum.Enum):
+    """How a rule judges a draft reply in the pre-send check (the draft is the conversation's next agent message)."""
+
+    ALONE = "alone"  # from the draft's own text: run on the draft by itself
+    IN_CONTEXT = "in context"  # needs the conversation so far: run on it, keeping findings about the draft
+    LATER = "later"  # decided by messages after the draft (a closing, a check that may still come): not run
 
 
 class Rule:
     TYPE = ""
-    FIELDS: dict[str, str] = {}
+    FIELDS: Declared = ()  # this type's own fields (Field objects, or a mapping of name to meaning)
+    SHARED: tuple[FieldSet, ...] = ()  # shared field sets it takes besides the common fields
+    RENAMED: dict[str, str] = {}  # old field name -> new name: still read, with a deprecation warning
+    EXAMPLES = ""  # documented example rules, YAML list items: loaded and run by the tests, shown in the reference
     DEFAULT_SCOPE = Scope()
-    # Rules about the end of a conversation cannot be judged on a draft reply (see the pre-send check).
+    # Rules about the end of a conversation cannot be judged on a draft reply (see `draft_judgement`).
     CONVERSATION_END = False
+    # A verdict on a message from that message alone (and whether it is in the scope): a draft is judged by itself.
+    MESSAGE_LOCAL = False
+
+    # -- what the type takes ---------------------------------------------------------------------------------
+    @classmethod
+    def field_sets(cls) -> tuple[FieldSet, ...]:
+        return (COMMON_FIELDS, *cls.SHARED)
+
+    @classmethod
+    def own_fields(cls) -> tuple[Field, ...]:
+        return declared(cls.FIELDS)
+
+    @classmethod
+    def fields(cls) -> dict[str, Field]:
+        """Every field a rule of this type takes, by name."""
+        out = {f.name: f for field_set in cls.field_sets() for f in field_set}
+        out.update((f.name, f) for f in cls.own_fields())
+        return out
+
+    @classmethod
+    def validate(cls, spec: dict, ctx: CompileContext) -> dict | None:
+        """The spec to compile (old field names renamed), or None after reporting why it cannot be compiled:
+        an unknown field (with a did-you-mean), two fields that exclude each other, a field under both names."""
+        fields = cls.fields()
+        before = len(ctx.errors)
+        for key in spec:
+            if key in fields:
+                continue
+            if key in cls.RENAMED:
+                new = cls.RENAMED[key]
+                if new in spec:
+                    ctx.error(f"give {new} only: {key} is its old name", line_of(spec, key))
+                else:
+                    ctx.warn(f"{key!r} is now called {new!r} in {cls.TYPE} rules; rename it (the old name will stop "
+                             "working in a later version)", line_of(spec, key))
+                continue
+            allowed = set(fields) - set(COMMON_FIELDS.names())
+            close = difflib.get_close_matches(str(key), fields, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"{cls.TYPE} rules take: {', '.join(sorted(allowed))}"
+            ctx.error(f"unknown field {key!r}; {hint}", line_of(spec, key))
+        for f in fields.values():
+            for other in f.excludes:
+                if f.name in spec and other in spec:
+                    ctx.error(f"give {f.name} or {other}, not both", line_of(spec, other))
+        if len(ctx.errors) > before:
+            return None
+        renamed = {old: new for old, new in cls.RENAMED.items() if old in spec}
+        if not renamed:
+            return spec
+        return with_lines(
+            {renamed.get(k, k): v for k, v in spec.items()}, spec,
+            {renamed.get(k, k): k for k in getattr(spec, "key_lines", {}) or spec},
+        )
+
+    @classmethod
+    def build(cls, spec: dict, ctx: CompileContext) -> "Rule | None":
+        """Validate and compile one rule; None (the reasons reported to `ctx`) if it has a mistake."""
+        before = len(ctx.errors)
+        spec = cls.validate(spec, ctx)
+        if spec is None:
+            return None
+        try:
+            rule = cls(spec, ctx)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            # A value of the wrong shape that a rule type did not check for: still one line, never a traceback.
+            ctx.error(f"a field has a value of the wrong kind ({type(exc).__name__}: {exc}); "
+                      "see docs/rule-language.md", line_of(spec))
+            return None
+        return rule if len(ctx.errors) == before else None
 
     def __init__(self, spec: dict, ctx: CompileContext):
         self.spec = spec
@@ -138,7 +194,7 @@ class Rule:
         if value is None:
             return None
         values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not all(v in ("chat", "email", "phone") for v in values):
+        if not isinstance(values, list) or not all(v in CHANNELS for v in values):
             ctx.error("channels must be a list of chat, email, phone", line_of(spec, "channels"))
             return None
         return frozenset(values)
@@ -273,6 +329,9 @@ class Rule:
             return None
         compiled = []
         for p in value:
+            if isinstance(p, regex.Pattern):
+                compiled.append(p)  # a shared pattern, compiled once (the vocabulary's personal data)
+                continue
             named_lists = {}
             for name in NAMED_LIST.findall(str(p)):
                 lexicon = ctx.lexicon_lookup(name) or ctx.lexicon_lookup(name.replace("_", "-"))
@@ -280,19 +339,20 @@ class Rule:
                     ctx.error(f"pattern uses \\L<{name}> but there is no lexicon {name!r}", line)
                     continue
                 named_lists[name] = [k for k in (normalize(t.text).text for t in lexicon.terms) if k]
-            too_big = repetition_problem(str(p))
-            if too_big:
-                ctx.error(f"bad regular expression {p!r}: {too_big}", line)
-                continue
-            try:
-                compiled.append(regex.compile(str(p), PATTERN_FLAGS, **named_lists))
-            except (regex.error, KeyError) as exc:
-                ctx.error(f"bad regular expression {p!r}: {exc}", line)
+            pattern = compile_pattern(p, ctx, line, "regular expression", named_lists)
+            if pattern is not None:
+                compiled.append(pattern)
         return PatternMatcher(compiled, ctx.toolkit.term_index) if compiled else None
 
     def configure(self, settings: dict) -> None:
         """Take what a rule type needs from the deployment's configuration (audiences per team, the company's
         own mail domains …). Called once after loading, with the merged configuration; most types need none."""
+
+    def pattern_list(self, spec: dict, key: str, ctx: CompileContext, label: str) -> list["regex.Pattern"]:
+        """A field holding one regular expression or a list of them (`allow`, `ignore_inside` …), compiled."""
+        value = spec.get(key) or []
+        compiled = [compile_pattern(p, ctx, line_of(spec, key), label) for p in ([value] if isinstance(value, str) else value)]
+        return [p for p in compiled if p is not None]
 
     # -- checking ------------------------------------------------------------------------------------------------
     def requirement(self) -> "Requirement | None":
@@ -350,6 +410,79 @@ class Rule:
             manual=self.manual,
         )
 
+    # -- how the rule takes part in the pre-send check and in masking ---------------------------------------------
+    def draft_judgement(self) -> Draft:
+        """How a draft reply is judged by this rule (see Draft). A rule about the conversation's end, or scoped
+        to its last messages, waits for later messages; a message-local rule judges the draft by itself."""
+        if self.CONVERSATION_END or self.scope.which == "last":
+            return Draft.LATER
+        return Draft.ALONE if self.MESSAGE_LOCAL else Draft.IN_CONTEXT
+
+    @property
+    def on_draft(self) -> Draft:
+        """draft_judgement(), worked out once (the pre-send check asks on every draft)."""
+        judged = self.__dict__.get("_on_draft")
+        if judged is None:
+            judged = self.__dict__["_on_draft"] = self.draft_judgement()
+        return judged
+
+    def allow_values(self, values: list[str]) -> None:
+        """Numbers and addresses the configuration's `allowlist` says are never personal data (company hotlines,
+        support mailboxes). Only rules that find personal data take them."""
+
+    def matchers(self) -> list[TextMatcher]:
+        """The matchers whose terms this rule reports, in order (a term listed in two keeps the first's suggestion)."""
+        return []
+
+    def replacement_for(self, finding: Finding) -> str | None:
+        """What goes in place of the finding's words in the draft, when the matched term has its own suggestion
+        (a lexicon's second column, or `{term: …, suggest: …}`); None when the suggestion is only advice.
+
+        The finding's `suggestion` may be the rule's `suggest` wording with the term's suggestion inside it, so the
+        term is looked up by its normalised text rather than read back from the finding."""
+        if finding.start is None or finding.end is None or not finding.text:
+            return None
+        return self.term_suggestions().get(normalize(finding.text).text)
+
+    def term_suggestions(self) -> dict[str, str]:
+        """normalised term -> its own suggestion, over every term list the rule matches with (not exceptions);
+        built on first use (only the pre-send check asks)."""
+        table = self.__dict__.get("_term_suggestions")
+        if table is None:
+            with _SUGGESTIONS_LOCK:
+                table = self.__dict__.get("_term_suggestions")
+                if table is None:
+                    table = {}
+                    for matcher in self.matchers():
+                        term_list = matcher.terms if matcher is not None else None
+                        if term_list is None:
+                            continue
+                        for key, term in zip(term_list.keys, term_list.terms):
+                            if term.suggestion and key not in table:
+                                table[key] = str(term.suggestion)
+                    self.__dict__["_term_suggestions"] = table
+        return table
+
     def summary(self) -> str:
         """One line on what the rule matches, for `rules show`."""
         return self.TYPE
+
+
+_SUGGESTIONS_LOCK = threading.Lock()
+
+
+def compile_pattern(
+    source: Any, ctx: CompileContext, line: int | None, label: str, named_lists: dict | None = None
+) -> "regex.Pattern | None":
+    """One regular expression of a rule, compiled as every rule pattern is; a mistake is a load error naming
+    `label` ("regular expression", "allow pattern" …) and the pattern."""
+    text = str(source)
+    problem = repetition_problem(text)
+    if problem:
+        ctx.error(f"bad {label} {text!r}: {problem}", line)
+        return None
+    try:
+        return regex.compile(text, PATTERN_FLAGS, **(named_lists or {}))
+    except (regex.error, KeyError) as exc:
+        ctx.error(f"bad {label} {text!r}: {exc}", line)
+        return None

@@ -12,8 +12,9 @@ from functools import lru_cache
 
 import regex
 
-from .base import Rule
 from ..text.matching import Hit
+from .base import Rule
+from .fields import Field
 
 _PRESENTATION = regex.compile(r"\p{Emoji_Presentation}")
 
@@ -31,11 +32,29 @@ def emoji_characters() -> frozenset[str]:
 
 
 class EmojiRule(Rule):
+    """Every Unicode emoji sequence (ZWJ sequences, skin tones, flags, keycaps), found with the `emoji` package on
+    the original text. A character whose default presentation is text (®, ©, ™, ↔) is an emoji only when written
+    with the emoji variation selector, so a trademark sign in a signature is not flagged. Kaomoji and platform
+    codes (`[微笑]`) are lexicons for a `phrases` rule of the same category."""
+
     TYPE = "emoji"
-    FIELDS = {
-        "also": "text-style pictographs that count as emoji even without the emoji variation selector",
-        "ignore": "emoji never flagged",
-    }
+    FIELDS = (
+        Field("also", "list of characters", "text-style pictographs (❤, ☺) that count even without the emoji "
+              "variation selector", example="[❤, ☺]"),
+        Field("ignore", "list of emoji", "emoji never flagged", example="[✅]"),
+    )
+    MESSAGE_LOCAL = True
+    EXAMPLES = """\
+  - id: e-emoji
+    type: emoji
+    category: emoji
+    message: "回复中使用了表情符号「{match}」"
+    also: [❤]          # a text-style heart still counts
+    ignore: [✅]        # a check mark in a status line does not
+    examples:
+      flag: [好的😊, 收到👍🏻, 爱你❤]
+      pass: [好的, 注册商标®, ✅ 已处理]
+"""
 
     def compile(self, spec, ctx):
         import emoji  # noqa: F401 - fail at load time, not mid-scan, if it is missing

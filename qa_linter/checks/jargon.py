@@ -10,9 +10,11 @@ from functools import lru_cache
 
 import regex
 
-from ..text.matching import PATTERN_FLAGS, RegexTimeout, drop_inside, regex_timeout, repetition_problem
+from ..text.matching import RegexTimeout, drop_inside, regex_timeout
 from ..text.prefilter import required_literals
-from .base import MATCHER_FIELDS, Rule, line_of
+from ..yamlfile import line_of
+from .base import Rule
+from .fields import MATCHER_FIELDS, Field
 
 # What follows a term the customer asks about rather than uses.
 _ASKED_ABOUT = regex.compile(r"\s*(是什么|是啥|是个啥|什么意思|啥意思|是指什么|指什么|又是什么|在哪|怎么设置|怎么弄)")
@@ -25,21 +27,65 @@ _CLAUSE_END = "。！？!?；;\n"
 
 
 class JargonRule(Rule):
+    """Technical terms the agent must explain the first time they use them. The terms are given with the
+    [matcher fields](#matcher-fields).
+
+    The conversation is remembered: a term the agent explained once, or that the customer said first, is not
+    judged again; a term is reported once per conversation, at its first unexplained use. A term used twice in one
+    message is explained if either use is."""
+
     TYPE = "jargon"
-    FIELDS = {
-        **MATCHER_FIELDS,
-        "explained_by": "matcher of explanation markers (即, 也就是, 是指 …)",
-        "window": "how many characters before or after a term a marker may stand (default 12)",
-        "parenthesis": "true (default): a parenthesis after the term, in the same clause and window, explains it",
-        "ignore_inside": "regular expressions of spans where terms are not judged (URLs, 《titles》)",
-        "explained_inside": "regular expressions of spans that are explanations: terms in them count as explained",
-        "customer_first": "true (default): a term the customer used first, also inside a longer word, needs no explanation",
-        "audiences": "audience name -> {knows: [lexicon names] or all}: terms that audience needs no explanation for",
-        "default_audience": "the audience of a conversation whose team or product line has none in config (default consumer)",
-        "technical_customer": "{min_terms: N, audience: NAME}: a customer who writes N distinct terms is that audience",
-        "product_keywords": "word in a team or product-line name -> audience, when the configuration names none (cloud: developer)",
-        "layperson_cues": "matcher of what a customer says when not technical (不懂, 老年人 …): such a customer is the default audience",
-    }
+    SHARED = (MATCHER_FIELDS,)
+    FIELDS = (
+        Field("explained_by", "matcher", "a [matcher](#matcher-fields) of explanation markers (即, 也就是, 是指 …)",
+              example="{terms: [即, 也就是, 是指], boundary: none}"),
+        Field("window", "whole number", "how many characters before or after a term a marker may stand, and how far "
+              "after it a parenthesis may open", default="12", example="8"),
+        Field("parenthesis", "true | false", "`true`: a parenthesis `(` `（` `【` `[` opening after the term, within the "
+              "window and before the clause ends (`。！？；`), explains it", default="true", example="false"),
+        Field("ignore_inside", "regular expressions", "one or a list: spans where terms are not judged (URLs, "
+              "《titles》)", example="['https?://\\S+', '《[^》]*》']"),
+        Field("explained_inside", "regular expressions", "spans that are themselves explanations: a term inside one "
+              "counts as explained", example="['（[^）]*）']"),
+        Field("customer_first", "true | false", "`true`: a term the customer used before the agent needs no "
+              "explanation, also inside a longer word (智能网关 introduces 网关)", default="true", example="false"),
+        Field("audiences", "audience -> {knows: …}", "the terms each audience needs no explanation for: "
+              "`{knows: [lexicon names]}` or `{knows: all}`", example="{consumer: {knows: []}, developer: {knows: all}}"),
+        Field("default_audience", "audience name", "the audience when nothing else decides", default="consumer",
+              example="consumer"),
+        Field("technical_customer", "{min_terms, audience}", "a customer who writes `min_terms` distinct terms as "
+              "their own words (not 什么是APN) is that audience", example="{min_terms: 2, audience: developer}"),
+        Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
+              "when the configuration's `audiences` names none", example="{cloud: developer}"),
+        Field("layperson_cues", "matcher", "what a non-technical customer says (不太懂, 老两口 …): such a customer is "
+              "the default audience", example="{terms: [不懂, 不太懂], boundary: none}"),
+    )
+    EXAMPLES = """\
+  - id: j-terms
+    type: jargon
+    category: jargon-unexplained
+    message: "术语「{match}」未加解释"
+    suggest: 第一次提到时在括号里加一句解释
+    terms: [{term: DNS, suggest: "DNS（域名解析服务）"}, CDN, 光猫, 端口映射]
+    explained_by: {terms: [即, 也就是, 是指, 简单来说], boundary: none}
+    window: 8                  # a marker up to 8 characters before or after the term explains it
+    ignore_inside: ['https?://\\S+', '《[^》]*》']
+    examples:
+      flag:
+        - 请修改DNS设置
+        - 请修改ＤＮＳ设置
+        - [{customer: 网不好}, {agent: 重启光猫}, {agent: 光猫灯亮吗}]     # flagged once, at its first use
+        - 请检查一下端口映射是不是配置好了，另外运营商那边有一些限制，也就是说可能需要申请公网地址
+      pass:
+        - "请修改DNS（域名解析服务）设置"
+        - "DNS也就是域名解析"
+        - "简单来说，DNS负责把网址翻译成地址"
+        - [{customer: 我的光猫坏了}, {agent: 请重启光猫}]               # the customer said it first
+        - [{agent: 光猫也就是入户的调制解调器}, {agent: 请重启光猫}]          # explained earlier
+        - [{agent: 光猫即入户的调制解调器，请重启光猫}]                   # any use in the message explained
+        - 请看 https://x.com/cdn/a
+        - 《CDN入门》第5章
+"""
 
     def compile(self, spec, ctx):
         self.terms = self.matcher(spec, ctx)
@@ -133,22 +179,17 @@ class JargonRule(Rule):
     def requirement(self):
         return self.terms.requirement()
 
+    def matchers(self):
+        return [m for m in (self.terms, self.markers) if m is not None]
+
+    def replacement_for(self, finding):
+        # A jargon term's own suggestion is its explanation: the term stays and the explanation follows it.
+        own = super().replacement_for(finding)
+        return None if own is None else f"{finding.text}（{own}）"
+
     def _spans(self, spec, field, ctx):
-        compiled = []
-        patterns = spec.get(field) or []
-        for p in [patterns] if isinstance(patterns, str) else patterns:
-            too_big = repetition_problem(str(p))
-            if too_big:
-                ctx.error(f"bad {field} pattern {p!r}: {too_big}", line_of(spec, field))
-                continue
-            try:
-                pattern = regex.compile(str(p), PATTERN_FLAGS)
-            except regex.error as exc:
-                ctx.error(f"bad {field} pattern {p!r}: {exc}", line_of(spec, field))
-                continue
-            # With the literals every match needs (:// for a URL, 《 for a title), most messages are not searched.
-            compiled.append((pattern, required_literals(pattern)))
-        return compiled
+        # With the literals every match needs (:// for a URL, 《 for a title), most messages are not searched.
+        return [(pattern, required_literals(pattern)) for pattern in self.pattern_list(spec, field, ctx, f"{field} pattern")]
 
     @staticmethod
     def _span_list(patterns, view) -> list[tuple[int, int]]:

@@ -11,28 +11,61 @@ import re
 from ..text.lexicon import Term
 from ..text.matching import Requirement, TermMatcher, drop_overlapping, keep_longest
 from ..text.normalize import normalize
-from .base import Rule, line_of
+from ..yamlfile import line_of
+from .base import Rule
+from .fields import MATCHER_FIELDS, Field
 
 _LITERAL_KEYS = ("TEXT", "LOWER", "ORTH", "NORM")
 _ZERO_MIN = re.compile(r"\{(0|0?,\d*)\}")
 
 
 class PatternRule(Rule):
+    """spaCy [`Matcher`](https://spacy.io/usage/rule-based-matching#matcher) token patterns over the words of the
+    message, for phrases with gaps and variants.
+
+    Tokens are the words of the [segmentation](#word-boundaries) of the normalised text. Literal values (`TEXT`,
+    `LOWER`, `ORTH`, `NORM`, and `IN` lists of them) are normalised for you, so a pattern may say `講過`. A literal
+    must be a whole word as jieba cuts the text: the literal words of a pattern are added to the dictionary, but
+    jieba may still glue a neighbour to a gap (说了**几遍** is 说/了/几遍, so `{LOWER: 遍}` does not match it);
+    check a pattern with its `examples`, or use a `regex` rule. spaCy is loaded only when a pack has a pattern
+    rule, and a message is segmented for it only when it contains one of the literal words its patterns need.
+
+    The field was called `patterns` before; that name still works, with a warning, and will stop working in a
+    later version (everywhere else `patterns` means regular expressions)."""
+
     TYPE = "pattern"
-    FIELDS = {
-        "patterns": "a list of spaCy Matcher patterns (each a list of token dicts)",
-        "exceptions": "terms or contexts that cancel an overlapping hit",
-        "exception_patterns": "regular expressions that cancel an overlapping hit",
-    }
+    FIELDS = (
+        Field("token_patterns", "list of token patterns", "required: a list of patterns, each a list of token "
+              "mappings (`{LOWER: 你}`, `{OP: \"?\"}`, `{LOWER: {IN: [看, 查]}}`, counted operators such as "
+              "`{OP: \"{0,2}\"}`)", example="[[{LOWER: 说}, {LOWER: 了}, {OP: \"{0,2}\"}, {LOWER: 遍}]]",
+              required=True),
+        *(f for f in MATCHER_FIELDS if f.name in ("exceptions", "exception_patterns")),
+    )
+    RENAMED = {"patterns": "token_patterns"}
+    MESSAGE_LOCAL = True
+    EXAMPLES = """\
+  - id: pt-tokens
+    type: pattern
+    category: banned-phrase
+    severity: error
+    message: "推诿：{match}"
+    token_patterns:
+      # 你 [one optional word] 自己/自个儿 看/查/找
+      - [{LOWER: 你}, {OP: "?"}, {LOWER: {IN: [自己, 自个儿]}}, {LOWER: {IN: [看, 查, 找]}}]
+    exceptions: [你自己查看一下也可以]
+    examples:
+      flag: [你自己查, 你就自己找吧, 你自个儿看]
+      pass: [我自己查一下, 你自己查看一下也可以, 你们自己]
+"""
 
     def compile(self, spec, ctx):
         from spacy.matcher import Matcher
 
-        patterns = spec.get("patterns")
-        line = line_of(spec, "patterns")
+        patterns = spec.get("token_patterns")
+        line = line_of(spec, "token_patterns")
         self.matcher_ = Matcher(ctx.toolkit.nlp.vocab)
         if not isinstance(patterns, list) or not patterns:
-            ctx.error("pattern rule needs patterns: a list of token-pattern lists", line)
+            ctx.error("pattern rule needs token_patterns: a list of token-pattern lists", line)
             patterns = []
         literals: set[str] | None = set()
         for i, pattern in enumerate(patterns):
@@ -60,6 +93,9 @@ class PatternRule(Rule):
 
     def requirement(self):
         return Requirement([(self.prefilter.list_id,)]) if self.prefilter is not None else None
+
+    def matchers(self):
+        return [self.exceptions] if self.exceptions is not None else []
 
     def check(self, conv):
         for view in self.scope.select(conv):

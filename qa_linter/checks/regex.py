@@ -1,50 +1,104 @@
-"""`regex`: a regular expression on the normalised text, optionally checked by a validator (luhn, …)."""
+"""`regex`: a regular expression on the normalised text, optionally checked by a validator (luhn, …), or one of
+the kinds of personal data the masker hides (`pii:`), with the same patterns."""
 from __future__ import annotations
 
-import regex as re_
+import regex
 
-from ..text.matching import PATTERN_FLAGS
 from ..validators import VALIDATORS
-from .base import Rule, line_of
+from ..vocabulary import PII_CATEGORY, PII_PATTERNS, PATTERN_FLAGS, ROLE_MAILBOX
+from ..yamlfile import line_of, with_lines
+from .base import Rule
+from .fields import MATCHER_FIELDS, Field
+
+_VALIDATORS = ", ".join(sorted(VALIDATORS))
 
 
 class RegexRule(Rule):
+    """A regular expression on the normalised text, optionally checked by a validator.
+
+    The validator and `allow` see the matched value with spaces and dashes removed. Patterns are case-insensitive
+    (the text they read is lower case) and see the [normalised](#normalisation) text: full-width digits are
+    ordinary digits, Traditional characters are Simplified. Each search stops after 0.25 s: a pattern that
+    backtracks catastrophically (`(a|aa)+$` on a long run of `a`) is skipped for that conversation, named once in
+    the scan summary (`Rule ID: regular expression timed out and was skipped: …`), the rest of the scan goes on,
+    and the exit code is 2.
+
+    `pii:` names a kind of personal data instead of a pattern, and the rule finds it with the same pattern and check
+    the masker uses to hide it: `mobile`, `resident-id`, `email` (an address of a role mailbox such as support@ or
+    kefu@ is not personal data), `card` (what the masker hides: any Luhn-valid number of 16-19 digits) or
+    `bank-card` (what the built-in pack reports: only numbers that start like a payment card, 3-6). Rules of the
+    `pii-exposure` category, and rules with `pii:`, also accept every value of the configuration's `allowlist`
+    (your hotlines and mailboxes)."""
+
     TYPE = "regex"
-    FIELDS = {
-        "pattern": "regular expression (or a list of them) on the normalised text",
-        "validator": f"a check on the matched value: {', '.join(sorted(VALIDATORS))}",
-        "allow": "regular expressions; a value that fully matches one is fine (e.g. service hotlines)",
-        "exceptions": "terms or contexts that cancel an overlapping hit",
-        "exception_patterns": "regular expressions that cancel an overlapping hit",
-        "own_addresses": "true: addresses of the company itself (config own_domains, support_addresses) are fine",
-        "when": "conditions that must all hold around a hit (see checks/conditions.py)",
-        "unless": "conditions any of which cancels a hit",
-    }
+    FIELDS = (
+        Field("pattern", "regular expressions", "one regular expression or a list "
+              "([`regex`](https://pypi.org/project/regex/) module syntax, so `\\p{Han}` works); required unless "
+              "`pii` is given", example="'(发|告诉)(我|一下)?.{0,4}(密码|PIN码)'"),
+        Field("pii", "kind of personal data", "find this kind with the masker's own pattern and check: "
+              + "; ".join(f"`{kind}`: {p.description}" for kind, p in PII_PATTERNS.items()),
+              example="mobile", excludes=("pattern", "validator")),
+        Field("validator", f"one of {_VALIDATORS}", "a check on the matched value: `luhn` (bank cards: the Luhn "
+              "check digit), `cn_resident_id` (18-character ID: a plausible birth date and the MOD 11-2 check "
+              "character), `cn_mobile` (11 digits starting 13-19, optional +86)", example="luhn"),
+        Field("allow", "regular expressions", "one or a list; a value that matches one *completely* is fine (your "
+              "own hotline)", example="['13800138000']"),
+        *(f for f in MATCHER_FIELDS if f.name in ("exceptions", "exception_patterns", "when", "unless")),
+        Field("own_addresses", "true | false", "`true`: an e-mail address of the company itself (`own_domains` and "
+              "`support_addresses` in the configuration) is not reported", default="false", example="true"),
+    )
+    MESSAGE_LOCAL = True
+    EXAMPLES = """\
+  - id: r-mobile
+    type: regex
+    category: pii-exposure
+    message: "疑似手机号「{match}」"
+    pattern: '(?<!\\d)(?:\\+?86[ -]?)?1\\d{2}(?:[ -]?\\d{4}){2}(?!\\d)'
+    validator: cn_mobile
+    # Our own hotline is fine: an allow pattern that matches the whole value (spaces and dashes removed).
+    allow: ['13800138000']
+    # An exception cancels every hit it overlaps: the number in a documentation sample is not a leak.
+    exception_patterns: ['示例号码\\s*\\d+']
+    examples:
+      flag: [请拨打 137 0000 1111, 回拨 +86 137-0000-1111]
+      pass: [请拨打 138****5678, 客服热线 138-0013-8000, 编号 12700001111, 示例号码 13700001111]
+
+  - id: r-pii-email
+    type: regex
+    category: pii-exposure
+    message: "邮箱地址「{match}」"
+    pii: email   # the masker's pattern: a role mailbox (support@, kefu@ …) is not personal data
+    examples:
+      flag: [详细步骤已发送至 li.ming@example.com]
+      pass: [如有问题请发邮件至 support@example.com, 邮箱 li***@example.com 已验证]
+"""
 
     def compile(self, spec, ctx):
-        patterns = spec.get("pattern")
-        if patterns is None:
+        self.pii = None
+        kind = spec.get("pii")
+        if kind is not None:
+            self.pii = PII_PATTERNS.get(str(kind))
+            if self.pii is None:
+                ctx.error(f"unknown pii kind {kind!r}; known: {', '.join(PII_PATTERNS)}", line_of(spec, "pii"))
+        patterns = [self.pii.pattern] if self.pii is not None else spec.get("pattern")
+        if patterns is None and kind is None:
             ctx.error("regex rule needs a pattern", line_of(spec))
-        matcher_spec = {
-            "patterns": patterns,
-            "exceptions": spec.get("exceptions"),
-            "exception_patterns": spec.get("exception_patterns"),
-        }
-        matcher_spec.update({key: spec[key] for key in ("when", "unless") if key in spec})
-        self.match = self.matcher(_with_lines(matcher_spec, spec), ctx, required=patterns is not None)
+        matcher_spec = with_lines(
+            {k: v for k, v in (("patterns", patterns), ("exceptions", spec.get("exceptions")),
+                               ("exception_patterns", spec.get("exception_patterns"))) if v is not None},
+            spec, {"patterns": "pii" if self.pii is not None else "pattern", "exceptions": "exceptions",
+                   "exception_patterns": "exception_patterns"},
+        )
+        self.match = self.matcher(matcher_spec, ctx, required=patterns is not None)
+        self.validator = self.pii.valid if self.pii is not None else None
         name = spec.get("validator")
-        self.validator = None
         if name is not None:
             self.validator = VALIDATORS.get(str(name))
             if self.validator is None:
-                ctx.error(f"unknown validator {name!r}; known: {', '.join(sorted(VALIDATORS))}", line_of(spec, "validator"))
-        self.allow = []
-        allow = spec.get("allow") or []
-        for p in [allow] if isinstance(allow, str) else allow:
-            try:
-                self.allow.append(re_.compile(str(p), PATTERN_FLAGS))
-            except re_.error as exc:
-                ctx.error(f"bad allow pattern {p!r}: {exc}", line_of(spec, "allow"))
+                ctx.error(f"unknown validator {name!r}; known: {_VALIDATORS}", line_of(spec, "validator"))
+        self.allow = self.pattern_list(spec, "allow", ctx, "allow pattern")
+        if self.pii is not None and self.pii.kind == "email":
+            self.allow.append(ROLE_MAILBOX)
 
         self.own_addresses = bool(spec.get("own_addresses", False))
         self.own_domains: tuple[str, ...] = ()
@@ -67,6 +121,18 @@ class RegexRule(Rule):
 
     def requirement(self):
         return self.match.requirement()
+
+    def matchers(self):
+        return [self.match]
+
+    def allow_values(self, values):
+        if self.category != PII_CATEGORY and self.pii is None:
+            return
+        # Compared like a match is: without spaces and hyphens, lower case.
+        self.allow.extend(
+            regex.compile(regex.escape("".join(c for c in v.lower() if not c.isspace() and c != "-")), PATTERN_FLAGS)
+            for v in values
+        )
 
     def _value(self, text: str) -> str:
         return "".join(ch for ch in text if not ch.isspace() and ch not in "-")
@@ -102,14 +168,3 @@ def own_addresses(settings: dict) -> tuple[set[str], set[str]]:
             domains.add(value)
     return domains, mailboxes
 
-
-def _with_lines(new: dict, spec: dict) -> dict:
-    """Give a derived mapping the line numbers of the rule it came from, for error messages."""
-    from ..loader import LineDict
-
-    out = LineDict((k, v) for k, v in new.items() if v is not None)
-    out.line = line_of(spec)
-    out.key_lines = {"patterns": line_of(spec, "pattern")}
-    for key in ("exceptions", "exception_patterns", "when", "unless"):
-        out.key_lines[key] = line_of(spec, key)
-    return out

@@ -4,17 +4,51 @@ When it is missing the finding has no offsets and is anchored to the first or la
 """
 from __future__ import annotations
 
-from .base import Rule, Scope, line_of
+from ..yamlfile import line_of
+from .base import Draft, Rule, Scope
+from .fields import Field
 
 
 class RequiredRule(Rule):
+    """Something that must be present in the scope: a greeting in the first agent message, a farewell in the last.
+
+    The default scope is `first` (the first agent message). A conversation without a message of the role is not
+    judged. The finding has no offsets (`start`, `end` and `text` are null): it is about something missing."""
+
     TYPE = "required"
-    FIELDS = {
-        "require": "matcher (terms / lexicon / patterns, with when/unless) that must be found in the scope, or a list of such matchers (any one will do)",
-        "anchor": "first | last: which scope message a missing finding points at (default: last)",
-        "min_messages": "only judge conversations with at least this many messages of the scope's role",
-    }
+    FIELDS = (
+        Field("require", "matcher or list of matchers", "required: a [matcher](#matcher-fields), or a list of them "
+              "(any one will do); one hit anywhere in the scope satisfies the rule",
+              example="{terms: [您好, 你好], patterns: ['(早|上午|下午|晚上)好']}", required=True),
+        Field("anchor", "first | last", "which message of the scope a missing-thing finding points at",
+              default="last", example="first"),
+        Field("min_messages", "whole number", "judge only conversations with at least this many messages of the "
+              "scope's role", default="1", example="2"),
+    )
     DEFAULT_SCOPE = Scope("agent", "first", 1)
+    EXAMPLES = """\
+  - id: c-closing
+    type: required
+    category: closing-missing
+    message: "最后一条回复缺少感谢或道别"
+    scope: last
+    require: {terms: [谢谢, 再见, 感谢], patterns: ['祝您.{1,8}']}
+    examples:
+      flag: [[{agent: 您好}, {agent: 好的}]]
+      pass: [[{agent: 您好}, {agent: 祝您生活愉快}], [{agent: 谢谢}, {customer: 好的}]]
+
+  - id: c-verify
+    type: required
+    category: no-resolution-check
+    message: "没有确认问题是否解决"
+    scope: {role: agent, messages: all}   # anywhere in the conversation…
+    anchor: last                          # …and a missing check points at the last agent message
+    min_messages: 2                       # a one-line exchange is not judged
+    require: {terms: [是否已解决, 可以了吗, 请您确认]}
+    examples:
+      flag: [[{agent: 您好}, {agent: 已为您重置}]]
+      pass: [[{agent: 您好}, {agent: 现在可以了吗}, {agent: 再见}], 已为您重置]
+"""
 
     def compile(self, spec, ctx):
         require = spec.get("require")
@@ -28,6 +62,16 @@ class RequiredRule(Rule):
         self.min_messages = self.whole_number(spec, "min_messages", 1, ctx)
         # A rule about the last message (closing, resolution check) judges the end of the conversation.
         self.CONVERSATION_END = self.scope.which == "last" or (self.scope.which == "all" and self.anchor == "last")
+
+    def matchers(self):
+        return [self.require]
+
+    def draft_judgement(self):
+        # Over more than the first message, or only for conversations of some length, a later message may still
+        # satisfy the rule: a draft cannot be judged.
+        if self.CONVERSATION_END or not (self.scope.which == "first" and self.scope.count == 1 and self.min_messages <= 1):
+            return Draft.LATER
+        return Draft.IN_CONTEXT
 
     def check(self, conv):
         if len(conv.by_role(self.scope.role)) < self.min_messages:

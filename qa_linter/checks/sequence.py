@@ -13,19 +13,73 @@ question: `answer: {to: <matcher on the message just before it>, with: <matcher 
 """
 from __future__ import annotations
 
-from ..model import ROLES
-from .base import MATCHER_FIELDS, Rule, line_of
+from ..vocabulary import ROLES
+from ..yamlfile import line_of
+from .base import Draft, Rule
+from .fields import MATCHER_FIELDS, Field
 
 _WHERE = ("next", "before", "after")
 
 
 class SequenceRule(Rule):
+    """A trigger in one message requires, or forbids, something in a later or earlier message.
+
+    Where the finding points: for `where: next`, at the next message of the expected role (with the forbidden
+    words marked for `forbid`, without offsets for a missing `require`); if there is no such message yet, there is
+    nothing to judge. For `before` and `after`, at the trigger message, with the trigger's words marked. Several
+    triggers that point at the same reply give one finding."""
+
     TYPE = "sequence"
-    FIELDS = {
-        "trigger": "role + matcher of the triggering message",
-        "expect": "role, where (next | before | after), and require or forbid (a matcher)",
-        "once": "true: only the first failing trigger in a conversation is reported",
-    }
+    FIELDS = (
+        Field("trigger", "role + matcher", "`role` (default `customer`) plus [matcher fields](#matcher-fields): the "
+              "message that sets the rule off", example="{role: customer, terms: [投诉, 太慢了]}", required=True,
+              parts=("role", *MATCHER_FIELDS.names())),
+        Field("expect", "role, where, require or forbid", "`role` (default `agent`), `where` (`next` (default), "
+              "`before`, `after`), and exactly one of `require:` / `forbid:` (a matcher); optionally `answer:`",
+              example="{role: agent, where: next, require: {terms: [抱歉]}}", required=True,
+              parts=("role", "where", "require", "forbid", Field(
+                  "answer", "{to: matcher, with: matcher}", "only with `require` and `where: before`: a short reply "
+                  "matching `with` counts as the requirement when the message just before it (another role's) "
+                  "matches `to` (可以 counts as consent only as the answer to 您同意吗)",
+                  example="{to: {terms: [同意吗]}, with: {terms: [可以, 好的]}}"))),
+        Field("once", "true | false", "`true`: report only the first failing trigger of a conversation",
+              default="false", example="true"),
+    )
+    EXAMPLES = """\
+  - id: c-empathy
+    type: sequence
+    category: empathy-missing
+    message: "客户不满后的回复缺少致歉或安抚"
+    trigger: {role: customer, terms: [太慢了, 投诉, 着急], exceptions: [不着急]}
+    expect: {role: agent, where: next, require: {terms: [抱歉, 不好意思, 理解您]}}
+    examples:
+      flag: [[{customer: 太慢了吧}, {agent: 请提供订单号}]]
+      pass:
+        - [{customer: 太慢了吧}, {agent: 非常抱歉，请提供订单号}]
+        - [{customer: 我不着急}, {agent: 好的}]
+        - [{customer: 太慢了吧}]          # no reply yet: nothing to judge
+
+  - id: c-remote
+    type: sequence
+    category: remote-no-consent
+    severity: error
+    message: "未经客户同意发起远程协助"
+    trigger: {role: agent, terms: [远程协助, 向日葵]}
+    expect:
+      role: customer
+      where: before
+      require: {terms: [同意, 可以远程]}
+      # A bare 可以 counts as consent only as the answer to a question that asks for it.
+      answer: {to: {terms: [同意吗, 可以吗]}, with: {terms: [可以, 好的, 行]}}
+    once: true                # report only the first unauthorised start
+    examples:
+      flag:
+        - [{customer: 电脑坏了}, {agent: 我现在发起远程协助}]
+        - [{customer: 可以}, {agent: 我现在发起远程协助}]
+      pass:
+        - [{customer: 可以远程吗}, {agent: 我现在发起远程协助}]
+        - [{agent: 我远程帮您看看，您同意吗？}, {customer: 可以}, {agent: 我现在发起远程协助}]
+"""
 
     def compile(self, spec, ctx):
         trigger = spec.get("trigger")
@@ -33,8 +87,9 @@ class SequenceRule(Rule):
         if not isinstance(trigger, dict) or not isinstance(expect, dict):
             ctx.error("sequence rule needs trigger: and expect: mappings", line_of(spec))
             trigger, expect = trigger if isinstance(trigger, dict) else {}, expect if isinstance(expect, dict) else {}
-        self._unknown(trigger, set(MATCHER_FIELDS) | {"role"}, ctx, "trigger")
-        self._unknown(expect, {"role", "where", "require", "forbid", "answer"}, ctx, "expect")
+        fields = self.fields()
+        self._unknown(trigger, fields["trigger"].part_names(), ctx, "trigger")
+        self._unknown(expect, fields["expect"].part_names(), ctx, "expect")
         self.trigger_role = self._role(trigger, "customer", ctx, "trigger")
         self.trigger = self.matcher(trigger, ctx, "trigger")
         self.expect_role = self._role(expect, "agent", ctx, "expect")
@@ -57,6 +112,15 @@ class SequenceRule(Rule):
 
     def requirement(self):
         return self.trigger.requirement()  # every finding is about a trigger
+
+    def matchers(self):
+        return [m for m in (self.trigger, self.expected, self.answer_to, self.answer_with) if m is not None]
+
+    def draft_judgement(self):
+        # With `where: after` the finding points at the trigger and depends on what follows it.
+        if self.where == "after":
+            return Draft.LATER
+        return super().draft_judgement()
 
     def _role(self, mapping, default, ctx, where):
         role = mapping.get("role", default)

@@ -7,18 +7,85 @@ without timestamps on the messages involved are skipped, not passed.
 """
 from __future__ import annotations
 
-from ..model import CHANNELS
-from .base import Rule, line_of
+from dataclasses import replace
+
+from ..vocabulary import CHANNELS, format_duration
+from ..yamlfile import line_of
+from .base import Rule
+from .fields import Field
 
 _DEFAULTS = {"chat": {"first": 60, "later": 180}, "email": {"first": 86400}}
 
 
 class TimingRule(Rule):
+    """Response-time limits per channel, from the message timestamps (`ts`).
+
+    An agent message *answers* the customer messages sent since the previous agent message; the first such reply
+    is timed against `first`, the others against `later`. A reply is late when the wait is **strictly greater**
+    than the limit. An agent message with no customer message before it (a follow-up) is not a reply and is not
+    timed; system lines are ignored. A reply whose time, or the time of the message it answers, is missing is
+    skipped, not passed; so is a pair where one time has a UTC offset and the other has none. The finding points
+    at the late reply, without offsets; `{wait}` and `{limit}` in its message are said in words
+    (`回复慢：等了 61 秒（上限 60 秒）`)."""
+
     TYPE = "timing"
-    FIELDS = {
-        "thresholds": "per channel: {first: seconds, later: seconds}; a missing key means not timed",
-        "measure_from": "first (default: the first unanswered customer message) or last",
-    }
+    FIELDS = (
+        Field("thresholds", "per channel: {first: seconds, later: seconds}", "per channel (`chat`, `email`, "
+              "`phone`); a missing key or channel is not timed",
+              default="{chat: {first: 60, later: 180}, email: {first: 86400}}",
+              example="{chat: {first: 30, later: 120}, email: {first: 14400}}"),
+        Field("measure_from", "first | last", "`first`: the wait runs from the first customer message the reply "
+              "answers; `last`: from the last one", default="first", example="last"),
+    )
+    EXAMPLES = """\
+  - id: tm-slow
+    type: timing
+    category: slow-response
+    message: "回复慢：等了 {wait}（上限 {limit}）"
+    thresholds:
+      chat: {first: 60, later: 180}    # seconds; a reply is late when the wait is strictly greater
+      email: {first: 86400}            # e-mail: only the first reply is timed
+    examples:
+      flag:
+        - channel: chat
+          messages:
+            - {role: customer, text: 在吗, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-20T10:01:01+08:00"}
+        - channel: chat
+          messages:
+            - {role: customer, text: 在吗, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-20T10:00:30+08:00"}
+            - {role: customer, text: 退款呢, ts: "2026-11-20T10:01:00+08:00"}
+            - {role: agent, text: 已退, ts: "2026-11-20T10:04:01+08:00"}
+        - channel: email
+          messages:
+            - {role: customer, text: 发票问题, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-21T10:00:01+08:00"}
+      pass:
+        - channel: chat
+          messages:
+            - {role: customer, text: 在吗, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-20T10:01:00+08:00"}     # exactly the limit
+        - channel: chat
+          messages:                                                        # no timestamps: skipped
+            - {role: customer, text: 在吗}
+            - {role: agent, text: 您好}
+        - channel: chat
+          messages:                                                        # a follow-up is not a reply
+            - {role: customer, text: 在吗, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-20T10:00:20+08:00"}
+            - {role: agent, text: 还在吗, ts: "2026-11-20T10:30:00+08:00"}
+        - channel: email
+          messages:                                                        # later e-mail replies are not timed
+            - {role: customer, text: 发票问题, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-20T11:00:00+08:00"}
+            - {role: customer, text: 还有一个问题, ts: "2026-11-21T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-25T10:00:00+08:00"}
+        - channel: phone
+          messages:                                                        # no threshold for phone
+            - {role: customer, text: 喂, ts: "2026-11-20T10:00:00+08:00"}
+            - {role: agent, text: 您好, ts: "2026-11-20T11:00:00+08:00"}
+"""
 
     def compile(self, spec, ctx):
         thresholds = spec.get("thresholds", _DEFAULTS)
@@ -75,16 +142,5 @@ class TimingRule(Rule):
 
 
 def _with_wait(finding, waited: float, limit: float):
-    from dataclasses import replace
-
-    return replace(finding, message=finding.message.replace("{wait}", _human(waited)).replace("{limit}", _human(limit)))
-
-
-def _human(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 120:
-        return f"{seconds} 秒"
-    if seconds < 7200:
-        return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds % 60 else f"{seconds // 60} 分钟"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} 小时 {rest // 60} 分" if rest >= 60 else f"{hours} 小时"
+    message = finding.message.replace("{wait}", format_duration(waited)).replace("{limit}", format_duration(limit))
+    return replace(finding, message=message)

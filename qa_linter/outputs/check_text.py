@@ -4,6 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from ..vocabulary import SEVERITIES
 from .excerpt import excerpt, terminal_safe
 from .text import SEVERITY_STYLES
 
@@ -40,7 +41,7 @@ def verdict(result) -> str:
     if not result.findings:
         head = "no findings"
     else:
-        parts = ", ".join(f"{counts[k]} {k}" for k in ("error", "warning", "info") if counts.get(k))
+        parts = ", ".join(f"{counts[k]} {k}" for k in SEVERITIES if counts.get(k))
         head = f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} ({parts})"
     send = f"blocks sending (--fail-on {result.fail_on})" if result.blocking else "ok to send"
     return f"{head} · {send} · {result.elapsed_ms:.1f} ms"

@@ -154,19 +154,6 @@ def format_percent(value) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 0:
-        return "—"
-    if seconds < 120:
-        return f"{seconds} 秒"
-    if seconds < 7200:
-        minutes, rest = divmod(seconds, 60)
-        return f"{minutes} 分 {rest} 秒" if rest else f"{minutes} 分钟"
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours} 小时 {rest // 60} 分" if rest >= 60 else f"{hours} 小时"
-
-
 def format_datetime(value: datetime | None, with_seconds: bool = False) -> str:
     if value is None:
         return ""

@@ -25,13 +25,13 @@ from ..labels import (
 )
 from ..masking import Masker, mask_finding
 from ..model import Conversation, Finding, Message, Severity
+from ..vocabulary import format_duration
 from .html_common import (
     PageNames,
     atomic_write_text,
     is_page_name,
     environment,
     format_datetime,
-    format_duration,
     new_nonce,
 )
 

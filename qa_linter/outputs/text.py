@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..model import Conversation, Finding
+from ..vocabulary import SEVERITIES
 from .excerpt import excerpt, terminal_safe
 
 ROLE_LABELS = {"agent": "客服", "customer": "客户", "system": "系统"}
@@ -88,7 +89,7 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
     """The closing summary (stderr): counts, findings by category, what was skipped and why."""
     s = summary
     if not quiet:
-        sev = ", ".join(f"{s.by_severity[k]} {k}" for k in ("error", "warning", "info") if s.by_severity.get(k))
+        sev = ", ".join(f"{s.by_severity[k]} {k}" for k in SEVERITIES if s.by_severity.get(k))
         console.print(
             Text(
                 f"{s.conversations} conversations, {s.messages} messages, {s.findings} findings"

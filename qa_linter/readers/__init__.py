@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ..model import Conversation, InputProblem
+from ..vocabulary import INPUT_EXTENSIONS
 from . import jsonl
 from .options import ReaderOptions
 from .textio import UnknownEncoding, detect_encoding
@@ -42,16 +43,18 @@ class _Deferred:
         return getattr(import_module(f"{__name__}.{self.module}"), self.function)(*args, **kwargs)
 
 
-# format name -> (reader, file extensions)
-FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
-    "jsonl": (jsonl.read, (".jsonl", ".json", ".ndjson")),
-    "csv": (_Deferred("csv_table", "read"), (".csv",)),
-    "tsv": (_Deferred("csv_table", "read_tsv"), (".tsv", ".tab")),
-    "xlsx": (_Deferred("csv_table", "read_xlsx"), (".xlsx", ".xlsm")),
-    "email": (_Deferred("email_mime", "read"), (".eml", ".mbox", ".mbx")),
-    "chatlog": (_Deferred("chat_log", "read"), (".log", ".txt")),
+_READERS: dict[str, Reader] = {
+    "jsonl": jsonl.read,
+    "csv": _Deferred("csv_table", "read"),
+    "tsv": _Deferred("csv_table", "read_tsv"),
+    "xlsx": _Deferred("csv_table", "read_xlsx"),
+    "email": _Deferred("email_mime", "read"),
+    "chatlog": _Deferred("chat_log", "read"),
 }
-FORMAT_NAMES = tuple(FORMATS)
+# format name -> (reader, file extensions); the names and extensions are the vocabulary's (vocabulary.py)
+FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
+    name: (_READERS[name], extensions) for name, extensions in INPUT_EXTENSIONS.items()
+}
 THREADED_FORMATS = {"email"}  # read through email_mime.ThreadCollector, across files
 # Extensions that many non-transcript files share: in a scanned folder such a file is read only when its
 # first lines look like its format (a README.txt next to the exports is not a broken chat log).
@@ -64,7 +67,7 @@ UNSUPPORTED = {
     ".pst": "Outlook .pst archives cannot be read; export the folder as .mbox or the mails as .eml",
 }
 
-__all__ = ["FORMATS", "FORMAT_NAMES", "ReaderOptions", "format_for", "read_paths", "sniff_format"]
+__all__ = ["FORMATS", "ReaderOptions", "format_for", "read_paths", "sniff_format"]
 
 
 def format_for(path: Path) -> str | None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Iterable, Iterator, Mapping, Sequence
 
-from ..model import CHANNELS, Conversation, InputProblem, Message
+from ..model import Conversation, InputProblem, Message
+from ..vocabulary import CHANNELS
 from .options import CSV_FIELDS, REQUIRED_CSV_FIELDS, CsvColumns, ReaderOptions, normal_key
 from .row_groups import Row, RowGroups
 from .textio import TextInput, UnknownEncoding

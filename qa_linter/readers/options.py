@@ -12,7 +12,7 @@ from datetime import tzinfo
 from typing import Any, Mapping
 
 from ..errors import ConfigError
-from ..model import ROLES
+from ..vocabulary import ROLES
 from .textio import UnknownEncoding, codec_name
 from .timeparse import local_zone
 

@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from .. import __version__
 from ..canonical import InvalidTranscript
+from ..checks import Draft
 from ..errors import QALinterError, RuleLoadError
 from .openapi import openapi_document
 from .page import agent_page
@@ -161,8 +162,6 @@ async def rules(request: Request) -> Response:
         _authorise(request)
     except ApiError as exc:
         return _error(exc)
-    from ..presend import decided_later
-
     linter = _state(request).linter
     listed = [
         {
@@ -174,7 +173,7 @@ async def rules(request: Request) -> Response:
             "suggest": None if r.suggest is None else str(r.suggest),
             "manual": None if r.manual is None else str(r.manual),
             "channels": sorted(r.channels) if r.channels else None,
-            "judged_on_draft": not decided_later(r),
+            "judged_on_draft": r.on_draft is not Draft.LATER,
         }
         for r in linter.rules
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
+from ..vocabulary import CHANNELS, FAIL_ON, ROLES, SEVERITIES
 from .settings import ServiceSettings
 
 
@@ -26,7 +27,7 @@ MESSAGE = {
     "type": "object",
     "required": ["role", "text"],
     "properties": {
-        "role": {"enum": ["agent", "customer", "system"]},
+        "role": {"enum": list(ROLES)},
         "text": {"type": "string"},
         "ts": {"type": "string", "format": "date-time", "description": "ISO 8601; needed by timing rules"},
     },
@@ -38,7 +39,7 @@ CONVERSATION = {
     "description": "A conversation in the canonical transcript format.",
     "properties": {
         "id": {"type": "string"},
-        "channel": {"enum": ["chat", "email", "phone"], "default": "chat"},
+        "channel": {"enum": list(CHANNELS), "default": "chat"},
         "agent": {"type": "string"},
         "team": {"type": "string"},
         "started_at": {"type": "string", "format": "date-time"},
@@ -56,7 +57,7 @@ FINDING = {
         "role": {"type": "string"},
         "rule": {"type": "string"},
         "category": {"type": "string"},
-        "severity": {"enum": ["error", "warning", "info"]},
+        "severity": {"enum": list(SEVERITIES)},
         "message": {"type": "string"},
         "start": NULLABLE_INT,
         "end": NULLABLE_INT,
@@ -94,9 +95,9 @@ CHECK_REQUEST = {
             "description": "the conversation so far: a canonical conversation or an array of messages",
             "oneOf": [_ref("Conversation"), {"type": "array", "items": _ref("Message")}],
         },
-        "channel": {"enum": ["chat", "email", "phone"], "description": "default: the context's channel, else chat"},
+        "channel": {"enum": list(CHANNELS), "description": "default: the context's channel, else chat"},
         "ts": {"type": "string", "format": "date-time", "description": "the draft's send time; slow-response is judged only with it"},
-        "fail_on": {"enum": ["error", "warning", "info", "never"], "description": "lowest severity that blocks sending"},
+        "fail_on": {"enum": list(FAIL_ON), "description": "lowest severity that blocks sending"},
     },
 }
 

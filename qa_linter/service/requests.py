@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..canonical import InvalidTranscript, conversation_from_dict
-from ..model import CHANNELS, Conversation
-from .settings import FAIL_ON, ServiceSettings
+from ..model import Conversation
+from ..vocabulary import CHANNELS, FAIL_ON
+from .settings import ServiceSettings
 
 
 class ApiError(Exception):

@@ -111,3 +111,8 @@ def _announce(settings: ServiceSettings, port: int, linter) -> None:
             file=sys.stderr,
             flush=True,
         )
+    if linter.pack.warnings:  # rules that loaded but use a deprecated field name
+        from ..outputs.excerpt import terminal_safe
+
+        for warning in linter.pack.warnings:
+            print(terminal_safe(f"warning: {warning.describe()}"), file=sys.stderr, flush=True)

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..vocabulary import FAIL_ON
 
 ENV_VAR = "QA_LINT_SERVICE_SETTINGS"
-FAIL_ON = ("error", "warning", "info", "never")
 
 
 @dataclass

@@ -1,0 +1,165 @@
+"""What the whole package shares, written once: roles, channels, categories, severities and fail-on levels,
+input formats, the patterns of personal data, and how a duration is said.
+
+Everything here is plain data (and the few functions that read it); it imports nothing else of qa_linter, so
+every layer may use it. A list that two modules need lives here, not in either of them.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable
+
+import regex
+
+from .validators import cn_mobile, cn_resident_id, luhn
+
+# -- conversations ----------------------------------------------------------------------------------------------
+ROLES = ("agent", "customer", "system")
+CHANNELS = ("chat", "email", "phone")
+
+# -- findings -----------------------------------------------------------------------------------------------------
+# The categories of the built-in rule pack (spec: rule-categories.md), in the order reports list them, with the
+# Chinese label reports show. A custom pack may add categories of its own; they are shown by their id.
+CATEGORY_LABELS = {
+    "banned-phrase": "服务忌语",
+    "slang": "网络用语",
+    "emoji": "表情符号",
+    "jargon-unexplained": "术语未解释",
+    "pii-exposure": "泄露个人信息",
+    "credential-request": "索要密码/验证码",
+    "remote-no-consent": "未经同意远程协助",
+    "empathy-missing": "缺少安抚致歉",
+    "greeting-missing": "缺少问候语",
+    "closing-missing": "缺少感谢道别",
+    "no-resolution-check": "未确认问题解决",
+    "slow-response": "响应超时",
+}
+CATEGORIES = tuple(CATEGORY_LABELS)
+# The category whose rules find personal data: they share the masker's patterns and the `allowlist` setting.
+PII_CATEGORY = "pii-exposure"
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `severity >= threshold` reads naturally."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, value: str) -> "Severity":
+        try:
+            return cls[str(value).strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {value!r} (use error, warning or info)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+SEVERITIES = tuple(str(s) for s in sorted(Severity, reverse=True))  # error, warning, info
+# The lowest severity that fails a scan or blocks a draft; `never` fails nothing.
+NEVER = "never"
+FAIL_ON = (*SEVERITIES, NEVER)
+DEFAULT_FAIL_ON = "error"
+
+
+def fail_threshold(value: "str | Severity") -> Severity | None:
+    """The severity a finding needs to fail (None for `never`); ValueError naming the levels otherwise."""
+    if isinstance(value, Severity):
+        return value
+    level = str(value).strip().lower()
+    if level == NEVER:
+        return None
+    if level not in FAIL_ON:
+        raise ValueError(f"fail_on {value!r} must be one of {', '.join(FAIL_ON)}")
+    return Severity.parse(level)
+
+
+# -- inputs -------------------------------------------------------------------------------------------------------
+# format name -> the file extensions that mean it (readers/ has one module per format, registered by these names)
+INPUT_EXTENSIONS = {
+    "jsonl": (".jsonl", ".json", ".ndjson"),
+    "csv": (".csv",),
+    "tsv": (".tsv", ".tab"),
+    "xlsx": (".xlsx", ".xlsm"),
+    "email": (".eml", ".mbox", ".mbx"),
+    "chatlog": (".log", ".txt"),
+}
+INPUT_FORMATS = tuple(INPUT_EXTENSIONS)
+
+
+# -- patterns -----------------------------------------------------------------------------------------------------
+# How every regular expression of a rule is compiled (the `regex` module). The normalised text is lower case, so a
+# pattern written with capitals (SSL, TeamViewer) must still match it.
+PATTERN_FLAGS = regex.V0 | regex.IGNORECASE
+
+
+# -- personal data ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PiiPattern:
+    """One kind of personal data: where it may stand in the normalised (lower-case, half-width) text, and the
+    check a candidate must pass (a check digit, a number range)."""
+
+    kind: str
+    pattern: "regex.Pattern[str]"
+    valid: Callable[[str], bool]
+    description: str
+
+
+def _always(value: str) -> bool:
+    return True
+
+
+# A number glued to other digits or to a mask character is part of something else (an order number, an
+# already masked 138****5678).
+_MOBILE = PiiPattern(
+    "mobile", regex.compile(r"(?<![\d*])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d*])", PATTERN_FLAGS), cn_mobile,
+    "mainland mobile numbers: 11 digits starting 13-19, also in groups or with +86",
+)
+_RESIDENT_ID = PiiPattern(
+    "resident-id", regex.compile(r"(?<![0-9a-z*])\d{17}[0-9x](?![0-9a-z*])", PATTERN_FLAGS), cn_resident_id,
+    "18-character resident ID numbers with a plausible birth date and a valid check character",
+)
+# Two card definitions, on purpose: hiding errs on the side of hiding (any Luhn-valid 16-19 digit number, also
+# a tracking number that happens to pass), while a finding must be one a reviewer agrees with (numbers that
+# start like a payment card, 3-6, so that order and tracking numbers are not reported as leaks).
+_CARD = PiiPattern(
+    "card", regex.compile(r"(?<![\d*])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![\d*])", PATTERN_FLAGS), luhn,
+    "any Luhn-valid number of 16-19 digits (also in groups of four)",
+)
+_BANK_CARD = PiiPattern(
+    "bank-card",
+    regex.compile(r"(?<![\d*])(?:[3-6]\d{15,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)(?![\d*])", PATTERN_FLAGS), luhn,
+    "payment card numbers: starting 3-6, 16-19 digits (also in groups of four), Luhn-valid",
+)
+_EMAIL = PiiPattern(
+    "email", regex.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", PATTERN_FLAGS), _always,
+    "e-mail addresses, except a company's role mailboxes (support@, kefu@ …)",
+)
+PII_PATTERNS = {p.kind: p for p in (_MOBILE, _RESIDENT_ID, _CARD, _BANK_CARD, _EMAIL)}
+# What the masker hides, in this order: an 18-digit ID is masked as an ID even when it also passes the Luhn check.
+MASKED_KINDS = ("resident-id", "card", "mobile", "email")
+
+# Role mailboxes of a company are not personal data: an address with one of these names is never PII.
+ROLE_MAILBOXES = (
+    "support", "service", "services", "help", "helpdesk", "kefu", "cs", "customer", "customerservice", "noreply",
+    "no-reply", "admin", "info", "contact", "feedback", "billing", "invoice", "sales", "hr", "postmaster", "security",
+)
+ROLE_MAILBOX = regex.compile("(?:" + "|".join(regex.escape(name) for name in ROLE_MAILBOXES) + ")@.*", PATTERN_FLAGS)
+
+
+# -- durations ----------------------------------------------------------------------------------------------------
+def format_duration(seconds: float) -> str:
+    """A wait as a reviewer says it: 45 秒, 3 分 1 秒, 3 分钟, 2 小时 5 分, 24 小时."""
+    seconds = int(round(seconds))
+    if seconds < 0:
+        return "—"
+    if seconds < 120:
+        return f"{seconds} 秒"
+    if seconds < 7200:
+        minutes, rest = divmod(seconds, 60)
+        return f"{minutes} 分 {rest} 秒" if rest else f"{minutes} 分钟"
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} 小时 {rest // 60} 分" if rest >= 60 else f"{hours} 小时"

@@ -1,0 +1,155 @@
+"""What each rule type says about itself: its fields, a renamed field, personal data, the pre-send check."""
+from __future__ import annotations
+
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+from packs import agent_says, linter_from_yaml
+from qa_linter.checks import RULE_TYPES, Draft, Rule
+from qa_linter.errors import RuleLoadError
+from qa_linter.loader import load_rule_pack
+from qa_linter.vocabulary import PII_PATTERNS
+
+
+def load(tmp_path: Path, text: str):
+    path = tmp_path / "pack.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pack = load_rule_pack([path], builtin=False)
+    return pack, [str(w.message) for w in caught]
+
+
+def errors(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "pack.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_pack([path], builtin=False)
+    return [e.describe().replace(f"{tmp_path}/", "") for e in info.value.errors]
+
+
+TOKENS = "[[{LOWER: 你}, {LOWER: 自己}, {LOWER: 查}]]"
+
+
+def test_token_patterns_is_the_field_of_a_pattern_rule(tmp_path):
+    pack, caught = load(tmp_path, f"""
+        rules:
+          - {{id: r, type: pattern, category: banned-phrase, message: x, token_patterns: {TOKENS}}}
+        """)
+    assert pack.warnings == [] and caught == []
+    assert [f.text for f in agent_says_pack(pack, "你自己查吧")] == ["你自己查"]
+
+
+def test_the_old_name_still_loads_with_a_deprecation_warning_naming_file_and_line(tmp_path):
+    pack, caught = load(tmp_path, f"""
+        rules:
+          - id: r
+            type: pattern
+            category: banned-phrase
+            message: x
+            patterns: {TOKENS}
+        """)
+    assert [w.describe().replace(f"{tmp_path}/", "") for w in pack.warnings] == [
+        "pack.yaml:7: [r] 'patterns' is now called 'token_patterns' in pattern rules; rename it (the old name will "
+        "stop working in a later version)"
+    ]
+    assert caught == [pack.warnings[0].describe()]  # a DeprecationWarning for Python callers
+    assert [f.text for f in agent_says_pack(pack, "你自己查吧")] == ["你自己查"]
+
+
+def test_both_names_at_once_is_an_error(tmp_path):
+    assert errors(tmp_path, f"""
+        rules:
+          - {{id: r, type: pattern, category: banned-phrase, message: x, patterns: {TOKENS}, token_patterns: {TOKENS}}}
+        """) == ["pack.yaml:3: [r] give token_patterns only: patterns is its old name"]
+
+
+def test_rules_validate_prints_the_warning_and_passes(tmp_path):
+    from click.testing import CliRunner
+
+    from qa_linter.cli import main
+
+    path = tmp_path / "pack.yaml"
+    path.write_text(f"rules:\n  - {{id: r, type: pattern, category: x, message: x, patterns: {TOKENS}}}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["rules", "validate", str(path)])
+    assert result.exit_code == 0 and result.stdout.strip() == "ok: 1 rules in 1 file(s)"
+    assert result.stderr.startswith(f"warning: {path}:2: [r] 'patterns' is now called 'token_patterns'")
+
+
+def agent_says_pack(pack, text):
+    from qa_linter import Linter
+
+    return agent_says(Linter(pack), text)
+
+
+# -- personal data: a regex rule with `pii:` uses the masker's patterns --------------------------------------------
+def test_a_pii_rule_finds_what_the_masker_hides(tmp_path):
+    from qa_linter.masking import Masker
+
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - {id: m, type: regex, category: pii-exposure, message: x, pii: mobile}
+          - {id: e, type: regex, category: pii-exposure, message: x, pii: email}
+        """)
+    text = "电话 139-1234-5678，邮件 li.ming@example.com，抄送 support@example.com"
+    found = [(f.rule, f.text) for f in agent_says(linter, text)]
+    assert found == [("m", "139-1234-5678"), ("e", "li.ming@example.com")]
+    assert [text[s.start:s.end] for s in Masker().spans(text)] == ["139-1234-5678", "li.ming@example.com"]
+
+
+def test_the_allowlist_reaches_pii_rules_of_any_category(tmp_path):
+    from qa_linter import Linter
+    from qa_linter.config import Config
+
+    path = tmp_path / "pack.yaml"
+    path.write_text("rules:\n  - {id: m, type: regex, category: leak, message: x, pii: mobile}\n"
+                    "  - {id: n, type: regex, category: leak, message: x, pattern: '1\\d{10}'}\n", encoding="utf-8")
+    linter = Linter.from_config(Config(None, {"allowlist": ["139-1234-5678"]}), rules=[path], builtin=False)
+    # `m` finds personal data and takes the allowlist; `n` is an ordinary pattern of another category and does not.
+    assert [f.rule for f in agent_says(linter, "热线 13912345678")] == ["n"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ("pii: phone", "unknown pii kind 'phone'; known: " + ", ".join(PII_PATTERNS)),
+        ("pii: mobile, pattern: '1\\d{10}'", "give pii or pattern, not both"),
+        ("pii: mobile, validator: luhn", "give pii or validator, not both"),
+    ],
+)
+def test_pii_mistakes(tmp_path, fields, error):
+    assert errors(tmp_path, f"rules:\n  - {{id: r, type: regex, category: x, message: x, {fields}}}\n") == [
+        f"pack.yaml:2: [r] {error}"
+    ]
+
+
+# -- the pre-send check asks the rule -------------------------------------------------------------------------------
+def test_every_rule_type_says_how_it_judges_a_draft():
+    assert {name: cls.MESSAGE_LOCAL for name, cls in RULE_TYPES.items()} == {
+        "phrases": True, "regex": True, "pattern": True, "emoji": True,
+        "required": False, "sequence": False, "jargon": False, "timing": False,
+    }
+
+
+def test_a_new_rule_type_judges_drafts_in_context_unless_it_says_otherwise(tmp_path, monkeypatch):
+    class Counting(Rule):
+        TYPE = "counting"
+        FIELDS = {"limit": "a number"}
+
+        def compile(self, spec, ctx):
+            self.limit = int(spec.get("limit", 1))
+
+        def check(self, conv):
+            return []
+
+    monkeypatch.setitem(RULE_TYPES, "counting", Counting)
+    pack, _ = load(tmp_path, """
+        rules:
+          - {id: a, type: counting, category: x, message: x}
+          - {id: b, type: counting, category: x, message: x, scope: last}
+        """)
+    assert [r.on_draft for r in pack.rules] == [Draft.IN_CONTEXT, Draft.LATER]
+    assert RULE_TYPES["counting"].fields()["limit"].doc == "a number"
