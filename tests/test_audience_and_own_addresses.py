@@ -97,3 +97,19 @@ def test_a_word_of_the_product_line_name_sets_the_audience():
     messages = [("customer", "网站打不开"), ("agent", "您好，可能是DNS的问题。")]
     assert _found(linter, *messages, product="cloud-hosting") == []
     assert _found(linter, *messages, product="home-broadband") == ["DNS"]
+
+
+def test_the_email_reader_takes_own_domains_as_the_support_side():
+    from qa_linter.readers.options import ReaderOptions
+
+    options = ReaderOptions.from_config({"own_domains": ["example.cn"]})
+    assert options.is_support_address("kefu@example.cn") and options.is_support_address("li@hz.example.cn")
+    assert not options.is_support_address("li@notexample.cn") and not options.is_support_address("li@example.org")
+
+
+def test_a_bad_own_domains_value_is_a_configuration_error():
+    from qa_linter.errors import ConfigError
+    from qa_linter.readers.options import ReaderOptions
+
+    with pytest.raises(ConfigError, match="own_domains"):
+        ReaderOptions.from_config({"own_domains": {"a": 1}})

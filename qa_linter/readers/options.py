@@ -167,7 +167,9 @@ class ReaderOptions:
         return cls(
             encoding=encoding,
             timezone=zone,
-            support_addresses=support_addresses(data.get("support_addresses")),
+            # One list of the company's own addresses: support_addresses plus every own_domains domain.
+            support_addresses=support_addresses(data.get("support_addresses"))
+            + support_addresses(data.get("own_domains"), key="own_domains"),
             csv_columns=CsvColumns.from_config(data.get("csv_columns")),
             chat_log=ChatLogSettings.from_config(data.get("chat_log")),
         )
@@ -177,20 +179,24 @@ class ReaderOptions:
         local, _, domain = address.rpartition("@")
         if not self.support_addresses:
             return local in DEFAULT_SUPPORT_MAILBOXES
-        return address in self.support_addresses or f"@{domain}" in self.support_addresses
+        if address in self.support_addresses:
+            return True
+        # "@example.cn" also covers its subdomains (kefu@hz.example.cn), as in the PII rule.
+        return any(entry.startswith("@") and (domain == entry[1:] or domain.endswith("." + entry[1:]))
+                   for entry in self.support_addresses)
 
 
-def support_addresses(value: Any) -> tuple[str, ...]:
+def support_addresses(value: Any, key: str = "support_addresses") -> tuple[str, ...]:
     if value in (None, "", []):
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise ConfigError("support_addresses: a list of addresses or @domains, e.g. [support@example.com, '@example.com']")
+        raise ConfigError(f"{key}: a list of addresses or @domains, e.g. [support@example.com, '@example.com']")
     out = []
     for item in value:
         text = str(item).strip().lower()
         if not text or " " in text:
-            raise ConfigError(f"support_addresses: {item!r} is not an address or @domain")
+            raise ConfigError(f"{key}: {item!r} is not an address or @domain")
         out.append(text if "@" in text else f"@{text}")
     return tuple(out)
