@@ -187,16 +187,29 @@ class ClassBook:
 
 
 def _words_around(view: "MessageView", hit: "Hit", within: int) -> tuple[int, int]:
-    """The span of `within` words before and after the hit (jieba words, punctuation not counted)."""
+    """The span of `within` words before and after the hit (punctuation and spaces not counted). Words are the
+    segmenter's, read from the message's word boundaries: the blocks they need are cut once and cached."""
     text = view.norm.text
-    reach = within * 6  # no Chinese word of interest is longer than six characters
-    lo_limit, hi_limit = max(0, hit.nstart - reach), min(len(text), hit.nend + reach)
-    segmenter = view.toolkit.segmenter
-    before = [w for w in segmenter.words(text[lo_limit : hit.nstart]) if w[0].strip(",，。!?、;:") ]
-    after = [w for w in segmenter.words(text[hit.nend : hi_limit]) if w[0].strip(",，。!?、;:")]
-    lo = lo_limit + before[-within][1] if len(before) >= within and within else (lo_limit if before else hit.nstart)
-    hi = hit.nend + after[within - 1][2] if len(after) >= within and within else (hi_limit if after else hit.nend)
+    boundaries = view.boundaries()
+    reach = within * 8  # no word a condition names is longer
+    lo, count, pos = hit.nstart, 0, hit.nstart
+    while pos > max(0, hit.nstart - reach) and count < within:
+        pos -= 1
+        if text[pos] in _NOT_WORDS:
+            continue
+        if boundaries.is_boundary(pos):  # a word starts here
+            count, lo = count + 1, pos
+    hi, count, pos = hit.nend, 0, hit.nend
+    while pos < min(len(text), hit.nend + reach) and count < within:
+        pos += 1
+        if text[pos - 1] in _NOT_WORDS:
+            continue
+        if boundaries.is_boundary(pos):  # a word ends here
+            count, hi = count + 1, pos
     return lo, hi
+
+
+_NOT_WORDS = frozenset(" \t\n,，。!?！？、;；:：~～()（）[]【】「」“”\"'")
 
 
 def compile_conditions(spec: dict, ctx: "CompileContext", line_of) -> Conditions | None:

@@ -234,6 +234,13 @@ class JargonRule(Rule):
             if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
         }
 
+    def _audience_knows(self, conv) -> "frozenset[str] | None":
+        customer_terms: set[str] = set()
+        for view in conv.by_role("customer"):
+            customer_terms |= self._vocabulary(view)
+        audience = self._audience(conv, customer_terms)
+        return self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
+
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""
         matcher = self.terms.terms
@@ -243,15 +250,7 @@ class JargonRule(Rule):
 
     def check(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
-        if self.audiences or self.technical:
-            customer_terms: set[str] = set()
-            for view in conv.by_role("customer"):
-                customer_terms |= self._vocabulary(view)
-            audience = self._audience(conv, customer_terms)
-            knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
-            if knows is None:
-                return  # this audience knows every term of the rule
-            known.update(knows)
+        audience_known = not (self.audiences or self.technical)
         for view in conv.messages:
             if view.role == "system":
                 continue
@@ -262,6 +261,13 @@ class JargonRule(Rule):
             hits = self._hits(view)
             if not hits:
                 continue
+            if not audience_known:
+                # Who the customer is matters only once the agent used a term: worked out then, once.
+                audience_known = True
+                knows = self._audience_knows(conv)
+                if knows is None:
+                    return  # this audience knows every term of the rule
+                known |= knows
             marker_hits = self.markers.find(view) if self.markers else []
             explanations = self._span_list(self.explanations, view) if self.explanations else []
             # A term counts as explained when any of its uses in this message is explained.
