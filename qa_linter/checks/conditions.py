@@ -139,7 +139,8 @@ class ClassBook:
                 hint = f"did you mean {close[0]!r}?" if close else f"known lexicons: {', '.join(known) or 'none'}"
                 ctx.error(f"condition names unknown lexicon class {name!r}; {hint}", line)
         else:
-            ctx.toolkit.add_words(t.text for t in lexicon.terms)
+            # Not added to the segmenter's words: a class term such as 您把 must not glue 您 and 把 into one word
+            # and hide the 您 that `person` looks for. A term of several words still matches on its outer boundaries.
             matcher = TermMatcher(ctx.toolkit.term_index, lexicon.terms, "word")
         self._matchers[name] = matcher
         return matcher
