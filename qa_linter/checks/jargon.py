@@ -53,8 +53,9 @@ class JargonRule(Rule):
               "`{knows: [lexicon names]}` or `{knows: all}`", example="{consumer: {knows: []}, developer: {knows: all}}"),
         Field("default_audience", "audience name", "the audience when nothing else decides", default="consumer",
               example="consumer"),
-        Field("technical_customer", "{min_terms, audience}", "a customer who writes `min_terms` distinct terms as "
-              "their own words (not 什么是APN) is that audience", example="{min_terms: 2, audience: developer}"),
+        Field("technical_customer", "{min_terms, audience, vocabulary}", "a customer who writes `min_terms` distinct "
+              "terms as their own words (not 什么是APN) is that audience; `vocabulary` names lexicons of further words "
+              "that count (服务器, 日志 …)", example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
         Field("layperson_cues", "matcher", "what a non-technical customer says (不太懂, 老两口 …): such a customer is "
@@ -100,6 +101,7 @@ class JargonRule(Rule):
         self.default_audience = str(spec.get("default_audience", "consumer"))
         if self.audiences and self.default_audience not in self.audiences:
             ctx.error(f"default_audience {self.default_audience!r} is not one of the audiences ({', '.join(self.audiences)})", line_of(spec, "default_audience"))
+        self.vocabulary = None
         self.technical = self._technical(spec, ctx)
         keywords = spec.get("product_keywords") or {}
         if not isinstance(keywords, dict):
@@ -151,9 +153,11 @@ class JargonRule(Rule):
         if value is None:
             return None
         line = line_of(spec, "technical_customer")
-        if not isinstance(value, dict) or set(value) != {"min_terms", "audience"}:
-            ctx.error("technical_customer needs {min_terms: N, audience: NAME}", line)
+        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary"}:
+            ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names]", line)
             return None
+        vocabulary = value.get("vocabulary")
+        self.vocabulary = self.matcher({"lexicon": vocabulary, "boundary": "none"}, ctx, "technical_customer.vocabulary") if vocabulary else None
         n = value["min_terms"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             ctx.error(f"technical_customer.min_terms must be a whole number of at least 1, not {n!r}", line)
@@ -229,8 +233,14 @@ class JargonRule(Rule):
         """The terms a customer uses as their own words: whole words, outside titles and URLs, and not
         asked about (APN是什么？ shows the customer does not know it)."""
         text = view.norm.text
+        hits = self._hits(view)
+        if self.vocabulary is not None:
+            extra = self.vocabulary.find(view)
+            if extra and self.ignore:
+                extra = drop_inside(extra, self._span_list(self.ignore, view))
+            hits = hits + extra
         return {
-            _key(h) for h in self._hits(view)
+            _key(h) for h in hits
             if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
         }
 
