@@ -477,7 +477,7 @@ def compile_pattern(
     """One regular expression of a rule, compiled as every rule pattern is; a mistake is a load error naming
     `label` ("regular expression", "allow pattern" …) and the pattern."""
     text = str(source)
-    problem = repetition_problem(text)
+    problem = repetition_problem(text) or han_word_boundary(text)
     if problem:
         ctx.error(f"bad {label} {text!r}: {problem}", line)
         return None
@@ -486,3 +486,22 @@ def compile_pattern(
     except (regex.error, KeyError) as exc:
         ctx.error(f"bad {label} {text!r}: {exc}", line)
         return None
+
+
+# Chinese, a character (or a class or property of them) that is Han.
+_HAN = r"(?:\p{Han}|\\p\{(?:Han|Script=Han|sc=Han|IsHan)\}|\[[^\]]*(?:\p{Han}|\\p\{Han\})[^\]]*\])"
+# \b (not an escaped backslash and a b) directly before Han text, past any opening groups: \b您好, \b(?:您|你)好
+_BOUNDARY_BEFORE_HAN = regex.compile(r"(?<!\\)(?:\\\\)*\\b(?:\((?:\?(?::|P?<\w+>|[=!]))?)*" + _HAN)
+# Han text directly before \b, past a quantifier and closing groups: 您好\b, (您好|你好)\b, 好+\b
+_BOUNDARY_AFTER_HAN = regex.compile(_HAN + r"(?:[?*+]|\{\d*,?\d*\})?\)*\\b")
+
+
+def han_word_boundary(source: str) -> str | None:
+    """Why a pattern with \\b next to Chinese text is refused: between two Chinese characters there is never a
+    word boundary (Chinese writes no spaces; `regex` counts every Han character as a word character), so
+    \\b您好\\b finds 您好 only at the edges of a run of Chinese, never as the word the author meant."""
+    if _BOUNDARY_BEFORE_HAN.search(source) or _BOUNDARY_AFTER_HAN.search(source):
+        return ("\\b next to Chinese text never marks a word between Chinese characters (Chinese has no spaces "
+                "between words); for whole words list the words as terms (boundary: word, the default), or "
+                "remove the \\b")
+    return None

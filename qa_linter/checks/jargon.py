@@ -32,7 +32,12 @@ class JargonRule(Rule):
 
     The conversation is remembered: a term the agent explained once, or that the customer said first, is not
     judged again; a term is reported once per conversation, at its first unexplained use. A term used twice in one
-    message is explained if either use is."""
+    message is explained if either use is.
+
+    Jargon is judged for the audience. The audience of a conversation is, in this order: the default when the
+    customer says they are not technical (`layperson_cues`); `technical_customer`'s audience when the customer
+    writes enough technical words of their own; the configuration's `audiences` for its team or product line; a
+    word of that name (`product_keywords`); `default_audience`. Terms the audience `knows` are not judged."""
 
     TYPE = "jargon"
     SHARED = (MATCHER_FIELDS,)
