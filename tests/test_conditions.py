@@ -175,3 +175,14 @@ def test_cancelled_hits_are_traced_with_the_deciding_condition(tmp_path):
     (owner, index, text, reason), = linter.pack.toolkit.trace
     assert (owner, index, text) == ("taboo", 0, "没办法")
     assert reason.startswith("unless: clause: mood: conditional")
+
+
+def test_letter_spaced_words_are_not_clause_gaps():
+    from qa_linter.text.clauses import removed_whitespace
+    from qa_linter.text.normalize import normalize
+
+    spaced = normalize("我 不 知 道您看了多少")
+    assert removed_whitespace(spaced.original, spaced.starts, spaced.ends) == []
+    phone = normalize("好的 那我这边断开了 您再试试")
+    gaps = removed_whitespace(phone.original, phone.starts, phone.ends)
+    assert [phone.text[g:g + 2] for g in gaps] == ["那我", "您再"]

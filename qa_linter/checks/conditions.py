@@ -12,8 +12,8 @@ An item looks at one region around the hit: `clause` (the clause holding it), `s
 `near` (`within` N words of it, default 4). `side` narrows the region to what stands `before` or `after` the
 hit (default `around`: both). In that region it tests, all of those given:
 - `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
-- `mood`: one of question, request, conditional: of the sentence or message when the item names one, else of
-  the hit's clause;
+- `mood`: one of question, request, conditional: of the sentence or message (on the `side` given) when the
+  item names one, else of the hit's clause;
 - `person`: first, second, third or none: who the clause is about, taken from the first person word
   (我/您/系统/快递员 …) of its clause before the hit, else the first 我/您 word after it.
 
@@ -72,9 +72,7 @@ class Condition:
     def _mood_span(self, view: "MessageView", hit: "Hit") -> tuple[int, int]:
         """Where a mood is read: the sentence or the message when the item names one, else the hit's clause."""
         if self.region in ("sentence", "message"):
-            lo, hi = self._region(view, hit)
-            if self.side == "around":
-                return lo, hi
+            return self._region(view, hit)  # narrowed by `side`: 看看…通不通 asks after the verb
         clause = view.clauses().at(hit.nstart)
         return clause.start, clause.end
 

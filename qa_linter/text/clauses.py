@@ -109,7 +109,10 @@ def removed_whitespace(original: str, starts, ends) -> list[int]:
         if start > prev_end and any(ch.isspace() for ch in original[prev_end:start]):
             if _HAN.match(original[prev_end - 1]) and _HAN.match(original[start]):
                 gaps.append(i)
-    return gaps
+    # Letter-spaced text (我 不 知 道) is one word spelled out, not clauses: a gap counts only between runs of two
+    # characters or more.
+    bounds = [0, *gaps, len(starts)]
+    return [g for k, g in enumerate(gaps, 1) if g - bounds[k - 1] >= 2 and bounds[k + 1] - g >= 2]
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
