@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import Conversation, Finding, InputProblem
+from .model import Conversation, Finding
+from .vocabulary import CATEGORIES
 
 Key = tuple[str, int, str]
 
@@ -113,6 +114,12 @@ def read_labels(path: Path) -> dict[str, dict[tuple[int, str], str]]:
             raise LabelError(f"{path}:{lineno}: not a label line ({exc}); expected {{\"id\", \"findings\": [{{\"message_index\", \"category\"}}]}}") from None
         labels[conv_id] = items
     return labels
+
+
+def categories_of(rules) -> list[str]:
+    """The categories the rules check, in the built-in order (vocabulary.CATEGORIES), then any custom ones sorted."""
+    categories = [c for c in CATEGORIES if any(r.category == c for r in rules)]
+    return categories + sorted({r.category for r in rules} - set(categories))
 
 
 def calibrate(

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from ..config import configured_store
 from ..errors import QALinterError
 from ..masking import Masker
 from ..store.base import ResultStore, open_store
@@ -45,23 +44,19 @@ def choose_period(options: WeeklyOptions, config, now: datetime | None = None) -
     return last_complete_week(now or datetime.now(timezone.utc), tz), tz_name
 
 
-def store_location(store_path: str | None, config) -> str:
-    location = configured_store(store_path, config)
+def open_report_store(location: str | None, masker: Masker) -> ResultStore:
+    """The results store a report reads (--store, else the `store` setting); it must exist already."""
     if location is None:
         raise ReportError("no results store: give --store PATH, transcript files, or set `store:` in qa-linter.yaml")
-    return location
+    return open_store(location, masker=masker, create=False)
 
 
-def open_report_store(store_path: str | None, config) -> ResultStore:
-    return open_store(store_location(store_path, config), masker=Masker.from_config(config), create=False)
-
-
-def scan_into_memory(linter, scoring, items, summary) -> ResultStore:
+def scan_into_memory(linter, scoring, items, summary, masker: Masker) -> ResultStore:
     """TRANSCRIPTS mode: scan now into a throw-away in-memory store, exactly as `scan --store` would record."""
     from ..batch import scan_items
     from ..store.sink import StoreWriter
 
-    store = open_store(":memory:", masker=Masker.from_config(linter.config))
+    store = open_store(":memory:", masker=masker)
     writer = StoreWriter(store, linter.pack.fingerprint, scoring)
     for conv, findings in scan_items(linter, items, summary):
         writer.conversation(conv, findings, {"scorecard": scoring.score(conv, findings).to_dict()})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from ..errors import ConfigError
 from ..vocabulary import FAIL_ON
@@ -31,7 +30,7 @@ class ServiceSettings:
     keep_alive_timeout: int = 5  # seconds an idle connection stays open
     fail_on: str = "error"
     access_log: bool = False
-    # the rule options of every command (see cli.with_rule_options)
+    # the rule options of every command (see cli/common.py, RULE_OPTIONS), as run.RunOptions takes them
     config_path: str | None = None
     rules: list[str] = field(default_factory=list)
     no_builtin: bool = False
@@ -62,27 +61,28 @@ class ServiceSettings:
         return cls(**json.loads(raw))
 
     # -- rules ----------------------------------------------------------------------------------------------
-    def build_linter(self):
-        """Load the rules as the command line would; raises RuleLoadError / QALinterError on a mistake."""
-        from ..config import load_config
-        from ..engine import Linter
+    @classmethod
+    def for_run(cls, run, **settings) -> "ServiceSettings":
+        """The settings of a service over `run` (a run.Run): its rule options, with absolute paths so that workers
+        and reloads find the same files, and its fail-on level as the default."""
+        from pathlib import Path
 
-        config = load_config(Path(self.config_path) if self.config_path else None)
-        overrides = {}
-        for item in self.severity:
-            key, sep, level = item.partition("=")
-            if not sep:
-                raise ConfigError(f"--severity {item!r}: use RULE_OR_CATEGORY=error|warning|info")
-            overrides[key.strip()] = level.strip()
-        return Linter.from_config(
-            config,
-            rules=self.rules,
-            builtin=False if self.no_builtin else None,
-            select=_split(self.select),
-            ignore=_split(self.ignore),
-            severity=overrides,
+        options = run.options
+        return cls(
+            **settings, fail_on=run.fail_on,
+            config_path=str(Path(options.config_path).resolve()) if options.config_path else None,
+            rules=[str(Path(r).resolve()) for r in options.rules], no_builtin=options.no_builtin,
+            select=list(options.select), ignore=list(options.ignore), severity=list(options.severity),
         )
 
+    def run_options(self):
+        from ..run import RunOptions
 
-def _split(values) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+        return RunOptions(config_path=self.config_path, rules=tuple(self.rules), no_builtin=self.no_builtin,
+                          select=tuple(self.select), ignore=tuple(self.ignore), severity=tuple(self.severity))
+
+    def build_linter(self):
+        """Load the rules as the command line would; raises RuleLoadError / QALinterError on a mistake."""
+        from ..run import Run
+
+        return Run(self.run_options()).linter

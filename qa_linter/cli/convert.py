@@ -1,0 +1,38 @@
+"""`qa-lint convert`: any supported input to canonical JSON Lines, to inspect or fix what was read."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..vocabulary import INPUT_FORMATS
+from .common import CONFIG_OPTION, EXIT_CLEAN, EXIT_ERROR, echo_err, make_run, output_file, user_errors
+
+
+@click.command("convert")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON Lines to FILE instead of stdout.")
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
+@CONFIG_OPTION
+def command(paths, output, input_format, encoding, config_path):
+    """Convert CSV/TSV/Excel exports, e-mail and chat logs to canonical JSON Lines (to inspect or fix them)."""
+    from ..readers.convert import write_canonical
+    from ..readers.progress import ScanProgress
+
+    with user_errors():
+        run = make_run(config_path, input_format=input_format, encoding=encoding)
+        run.settle("config", "reader_options")
+        progress = ScanProgress.for_terminal(stdout_used=False) if output else None
+        with output_file(output) as out:
+            try:
+                summary = write_canonical(run.read(paths, progress), out)
+            finally:
+                if progress:
+                    progress.stop()
+    for problem in summary.problems:
+        echo_err(f"{problem.where()}: {problem.reason}")
+    if summary.problem_count > len(summary.problems):
+        click.echo(f"… and {summary.problem_count - len(summary.problems)} more", err=True)
+    click.echo(summary.describe(), err=True)
+    sys.exit(EXIT_ERROR if summary.problem_count else EXIT_CLEAN)

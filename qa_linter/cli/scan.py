@@ -1,0 +1,88 @@
+"""`qa-lint scan`: transcripts in, findings out (text, JSON, JSON Lines), plus scorecards and the results store."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..outputs import FORMATS
+from ..vocabulary import FAIL_ON, INPUT_FORMATS, fail_threshold
+from .common import (
+    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, load_rules, load_scoring, make_run, output_file, stderr_console, user_errors,
+    with_rule_options,
+)
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--examples", "use_examples", is_flag=True, help="Also scan the bundled example transcripts.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write results to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
+@click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
+@click.option("--scorecard", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")
+@click.option("--no-mask", is_flag=True, help="Show customer PII (phone, ID, card numbers, e-mail) unmasked in HTML pages.")
+@click.option("--mask-pii", is_flag=True, help="Also mask customer PII in the text, JSON and JSON Lines output (offsets stay those of the original).")
+@click.option("--store", type=click.Path(dir_okay=False), help="Record results in this SQLite store [default: setting `store`].")
+@click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
+@with_rule_options
+def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show_clean, color, html_dir, no_mask,
+            mask_pii, **options):
+    """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
+    from ..batch import ScanSummary
+    from ..outputs import writer_for
+    from ..outputs.statistics import write_statistics
+    from ..outputs.text import print_summary
+    from ..readers.progress import ScanProgress
+
+    paths = _paths(paths, use_examples)
+    if mask_pii and no_mask:
+        raise click.UsageError("--mask-pii and --no-mask contradict each other")
+    summary = ScanSummary()
+    with user_errors():
+        run = make_run(**options, mask=not no_mask)
+        load_rules(run, quiet)
+        run.settle("fail_on", "reader_options")  # a mistake in the settings stops the scan before it writes anything
+        load_scoring(run)
+        progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
+        with output_file(output, progress.stdout() if progress else None) as out:
+            try:
+                writer = writer_for(fmt, out, color if not output else "never", show_clean, statistics)
+                # A full disk is exit 2 with its reason (a closed pipe on stdout: click's).
+                sinks = run.sinks(writer, mask_pii=mask_pii, guard_writer=bool(output), html_dir=html_dir)
+                # With workers, JSON Lines records are parsed there (JSON Lines output then needs no conversations).
+                run.feed(sinks, run.read(paths, progress, defer_json_lines=run.jobs > 1), summary)
+            finally:
+                if progress:
+                    progress.stop()
+            run.close(sinks, summary)
+            if statistics:
+                write_statistics(fmt, out, summary, run.linter, color)
+    print_summary(stderr_console(color), summary, quiet)
+    sys.exit(exit_code(summary, run.fail_on, exit_zero))
+
+
+def _paths(paths, use_examples: bool) -> list[str]:
+    from ..resources import examples_dir
+
+    paths = list(paths) + ([str(examples_dir())] if use_examples else [])
+    if not paths:
+        raise click.UsageError("give transcript files or folders, - for stdin, or --examples")
+    return paths
+
+
+def exit_code(summary, fail_on: str, exit_zero: bool) -> int:
+    if summary.skipped_count or summary.rule_problems:
+        return EXIT_ERROR
+    threshold = fail_threshold(fail_on)
+    if exit_zero or threshold is None or summary.max_severity is None:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if summary.max_severity >= threshold else EXIT_CLEAN
