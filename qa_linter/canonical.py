@@ -82,8 +82,3 @@ def conversation_to_dict(conv: Conversation) -> dict[str, Any]:
     ]
     out["meta"] = conv.meta
     return out
-
-
-def messages_from_list(items: Any, source: str | None = None) -> Conversation:
-    """A bare list of messages (the pre-send context) as a conversation."""
-    return conversation_from_dict({"id": "context", "messages": items}, source)

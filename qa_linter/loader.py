@@ -104,25 +104,55 @@ def load_rule_pack(
     """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any."""
     toolkit = Toolkit()
     lexicons = _Lexicons([*map(Path, lexicon_dirs), builtin_lexicons()])
-    errors: list[RuleError] = []
     sources = ([builtin_rules()] if builtin else []) + [Path(p) for p in paths]
-    specs: dict[str, tuple[dict, Path]] = {}
-    files: list[Path] = []
-    meta = {"name": "qa-linter", "version": "0"}
+    found = _collect_sources(sources, builtin)
+    options = options or {}
+    errors = found.errors + [RuleError("config", None, f"options for unknown rule {rule_id!r}")
+                             for rule_id in options if rule_id not in found.specs]
+    rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons)
+    errors += ctx.errors + lexicons.errors
+    if severity:
+        errors.extend(_apply_severity(rules, severity))
+    _apply_allowlist(rules, allowlist)
+    for rule in rules:
+        rule.configure(settings or {})
+    if errors:
+        raise RuleLoadError(_in_file_order(errors, [*sources, *found.files]))
+    for warning in ctx.warnings:
+        # For Python callers; the command line prints pack.warnings itself.
+        warnings.warn(warning.describe(), DeprecationWarning, stacklevel=2)
+    return RulePack(rules, toolkit, [str(f) for f in found.files], found.meta["name"], str(found.meta["version"]),
+                    _digest([*found.files, *lexicons.used]), ctx.warnings)
+
+
+@dataclass
+class _Found:
+    """The rule mappings of a pack's files (a later file's rule replaces an earlier one with its id)."""
+
+    specs: dict[str, tuple[dict, Path]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    meta: dict = field(default_factory=lambda: {"name": "qa-linter", "version": "0"})
+    errors: list[RuleError] = field(default_factory=list)
+
+
+def _collect_sources(sources: list[Path], builtin: bool) -> _Found:
+    found = _Found()
     for source in sources:
         if not source.exists():
-            errors.append(RuleError(str(source), None, "no such rule file or folder"))
+            found.errors.append(RuleError(str(source), None, "no such rule file or folder"))
             continue
         for path in rule_files(source):
-            files.append(path)
+            found.files.append(path)
             try:
-                _collect(path, specs, errors, meta, builtin and source == builtin_rules())
+                _collect(path, found.specs, found.errors, found.meta, builtin and source == builtin_rules())
             except RuleError as exc:
-                errors.append(exc)
-    options = options or {}
-    for rule_id in options:
-        if rule_id not in specs:
-            errors.append(RuleError("config", None, f"options for unknown rule {rule_id!r}"))
+                found.errors.append(exc)
+    return found
+
+
+def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "_Lexicons") -> tuple[list[Rule], CompileContext]:
+    """The selected, enabled rules compiled (with the configuration's `options` over their fields); the context
+    holds every mistake and warning."""
     rules: list[Rule] = []
     ctx = CompileContext(toolkit, None, None)  # type: ignore[arg-type]
     for rule_id, (spec, path) in specs.items():
@@ -136,30 +166,26 @@ def load_rule_pack(
         rule = compile_rule(spec, ctx)
         if rule is not None:
             rules.append(rule)
-    errors.extend(ctx.errors)
-    errors.extend(lexicons.errors)
-    if severity:
-        errors.extend(_apply_severity(rules, severity))
-    _apply_allowlist(rules, allowlist)
-    for rule in rules:
-        rule.configure(settings or {})
-    if errors:
-        errors = list({e.describe(): e for e in errors}.values())  # an unreadable lexicon is named once
-        # File by file in the order they were given (lexicons and config after), top to bottom in each.
-        order: dict[str, int] = {}
-        for place in [*map(str, sources), *map(str, files)]:
-            order.setdefault(place, len(order))
-        errors.sort(key=lambda e: (order.get(e.path or "", len(order)), e.path or "", e.line or 0))
-        raise RuleLoadError(errors)
-    for warning in ctx.warnings:
-        # For Python callers; the command line prints pack.warnings itself.
-        warnings.warn(warning.describe(), DeprecationWarning, stacklevel=2)
+    return rules, ctx
+
+
+def _in_file_order(errors: list[RuleError], places: list[Path]) -> list[RuleError]:
+    """Each mistake once (an unreadable lexicon is named once), file by file in the order the files were given
+    (lexicons and config after), top to bottom in each."""
+    errors = list({e.describe(): e for e in errors}.values())
+    order: dict[str, int] = {}
+    for place in map(str, places):
+        order.setdefault(place, len(order))
+    return sorted(errors, key=lambda e: (order.get(e.path or "", len(order)), e.path or "", e.line or 0))
+
+
+def _digest(paths: Iterable[Path]) -> str:
+    """What the rule pack's fingerprint says: the files' names and bytes, rule files and lexicons alike."""
     digest = hashlib.sha256()
-    for p in sorted(set(files) | set(lexicons.used)):
+    for p in sorted(set(paths)):
         digest.update(str(p.name).encode())
         digest.update(p.read_bytes())
-    return RulePack(rules, toolkit, [str(f) for f in files], meta["name"], str(meta["version"]), digest.hexdigest()[:12],
-                    ctx.warnings)
+    return digest.hexdigest()[:12]
 
 
 def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_builtin: bool) -> None:

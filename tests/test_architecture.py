@@ -41,9 +41,13 @@ def imported(path: Path, name: str | None = None) -> list[tuple[int, str, list[s
     return found
 
 
-RULE_TYPE_MODULES = {f"qa_linter.checks.{p.stem}" for p in (PACKAGE / "checks").glob("*.py")} - {
-    "qa_linter.checks.__init__", "qa_linter.checks.base", "qa_linter.checks.fields",
-}
+def rule_type_modules() -> set[str]:
+    from qa_linter.checks import RULE_TYPES
+
+    return {cls.__module__ for cls in RULE_TYPES.values()}
+
+
+RULE_TYPE_MODULES = rule_type_modules()
 
 
 def concrete_rule_imports(path: Path, name: str | None = None) -> list[str]:
@@ -115,3 +119,64 @@ def test_the_rule_pack_and_the_masker_share_the_pii_patterns(builtin_linter):
         assert rule.match.patterns.compiled == [vocabulary.PII_PATTERNS[kind].pattern]
         assert rule.validator is vocabulary.PII_PATTERNS[kind].valid
     assert vocabulary.ROLE_MAILBOX in builtin_linter.pack.get("pii-email").allow
+
+
+# -- import cycles --------------------------------------------------------------------------------------------------
+def import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """module -> the package modules it imports, counting every import (lazy ones and type hints too: a cycle of
+    type hints is still two modules that cannot be understood one without the other)."""
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for _, target, names in imported(path, name):
+            for candidate in [f"{target}.{n}" for n in names] or [target]:
+                while candidate not in modules and "." in candidate:
+                    candidate = candidate.rsplit(".", 1)[0]
+                if candidate in modules and candidate != name:
+                    targets.add(candidate)
+        graph[name] = targets
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles():
+    assert cycles(import_graph({module_name(p): p for p in MODULES})) == []
+
+
+def test_the_cycle_check_finds_a_cycle(tmp_path):
+    (tmp_path / "a.py").write_text("from . import b\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import X\n",
+                                   encoding="utf-8")
+    graph = import_graph({"pkg.a": tmp_path / "a.py", "pkg.b": tmp_path / "b.py"})
+    assert cycles(graph) == [["pkg.a", "pkg.b"]]

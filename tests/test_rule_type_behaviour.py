@@ -153,3 +153,41 @@ def test_a_new_rule_type_judges_drafts_in_context_unless_it_says_otherwise(tmp_p
         """)
     assert [r.on_draft for r in pack.rules] == [Draft.IN_CONTEXT, Draft.LATER]
     assert RULE_TYPES["counting"].fields()["limit"].doc == "a number"
+
+
+# -- \b next to Chinese text can never mean a word boundary ------------------------------------------------------
+HINT = ("\\b next to Chinese text never marks a word between Chinese characters (Chinese has no spaces between "
+        "words); for whole words list the words as terms (boundary: word, the default), or remove the \\b")
+
+
+@pytest.mark.parametrize(
+    ("fields", "pattern"),
+    [
+        ("patterns: ['\\b您好\\b']", "\\b您好\\b"),
+        ("patterns: ['(您好|你好)\\b']", "(您好|你好)\\b"),
+        ("patterns: ['\\b(?:您|你)好']", "\\b(?:您|你)好"),
+        ("patterns: ['\\b\\p{Han}+']", "\\b\\p{Han}+"),
+        ("patterns: ['好+\\b']", "好+\\b"),
+        ("terms: [好], exception_patterns: ['\\b[您你]好']", "\\b[您你]好"),
+    ],
+)
+def test_a_word_boundary_next_to_chinese_is_refused_with_a_hint(tmp_path, fields, pattern):
+    assert errors(tmp_path, f"rules:\n  - {{id: r, type: phrases, category: x, message: x, {fields}}}\n") == [
+        f"pack.yaml:2: [r] bad regular expression {pattern!r}: {HINT}"
+    ]
+
+
+def test_the_same_check_covers_allow_and_span_patterns(tmp_path):
+    found = errors(tmp_path, """
+        rules:
+          - {id: a, type: regex, category: x, message: x, pattern: '\\d+', allow: ['\\b客服']}
+          - {id: j, type: jargon, category: x, message: x, terms: [DNS], ignore_inside: ['网址\\b']}
+        """)
+    assert found == [f"pack.yaml:3: [a] bad allow pattern '\\\\b客服': {HINT}",
+                     f"pack.yaml:4: [j] bad ignore_inside pattern '网址\\\\b': {HINT}"]
+
+
+@pytest.mark.parametrize("pattern", ["^(hi|hello)\\b", "\\bvpn\\b", "\\\\b您好", "您好\\s*\\d+\\b"])
+def test_a_word_boundary_next_to_latin_text_or_digits_is_fine(tmp_path, pattern):
+    pack, _ = load(tmp_path, f"rules:\n  - {{id: r, type: phrases, category: x, message: x, patterns: ['{pattern}']}}\n")
+    assert [r.id for r in pack.rules] == ["r"]

@@ -13,22 +13,22 @@ import enum
 import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import regex
 
-from ..errors import RuleError
 from ..model import Finding
-from ..text.lexicon import Lexicon, Term
+from ..text.lexicon import Term
 from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
 from ..text.normalize import normalize
 from ..vocabulary import CHANNELS, PATTERN_FLAGS, ROLES, Severity
 from ..yamlfile import line_of, with_lines
 from .conditions import compile_conditions
+from .context import CompileContext
 from .fields import COMMON_FIELDS, Declared, Field, FieldSet, declared
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analysis import ConversationView, MessageView, Toolkit
+    from ..analysis import ConversationView, MessageView
     from ..text.matching import Hit
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -53,25 +53,6 @@ class Scope:
     def describe(self) -> str:
         which = self.which if self.which == "all" else f"{self.which} {self.count}"
         return f"{self.role} messages: {which}"
-
-
-class CompileContext:
-    """Where a rule is being compiled: its file, the shared toolkit, lexicons, and the error list."""
-
-    def __init__(self, toolkit: "Toolkit", lexicon_lookup: Callable[[str], Lexicon | None], lexicon_names: Callable[[], list[str]]):
-        self.toolkit = toolkit
-        self.lexicon_lookup = lexicon_lookup
-        self.lexicon_names = lexicon_names
-        self.path: str | None = None
-        self.rule_id: str | None = None
-        self.errors: list[RuleError] = []
-        self.warnings: list[RuleError] = []  # the rule still loads (a field under its old name)
-
-    def error(self, reason: str, line: int | None) -> None:
-        self.errors.append(RuleError(self.path, line, reason, self.rule_id))
-
-    def warn(self, reason: str, line: int | None) -> None:
-        self.warnings.append(RuleError(self.path, line, reason, self.rule_id))
 
 
 class Draft(enum.Enum):
@@ -477,7 +458,7 @@ def compile_pattern(
     """One regular expression of a rule, compiled as every rule pattern is; a mistake is a load error naming
     `label` ("regular expression", "allow pattern" …) and the pattern."""
     text = str(source)
-    problem = repetition_problem(text)
+    problem = repetition_problem(text) or han_word_boundary(text)
     if problem:
         ctx.error(f"bad {label} {text!r}: {problem}", line)
         return None
@@ -486,3 +467,22 @@ def compile_pattern(
     except (regex.error, KeyError) as exc:
         ctx.error(f"bad {label} {text!r}: {exc}", line)
         return None
+
+
+# Chinese, a character (or a class or property of them) that is Han.
+_HAN = r"(?:\p{Han}|\\p\{(?:Han|Script=Han|sc=Han|IsHan)\}|\[[^\]]*(?:\p{Han}|\\p\{Han\})[^\]]*\])"
+# \b (not an escaped backslash and a b) directly before Han text, past any opening groups: \b您好, \b(?:您|你)好
+_BOUNDARY_BEFORE_HAN = regex.compile(r"(?<!\\)(?:\\\\)*\\b(?:\((?:\?(?::|P?<\w+>|[=!]))?)*" + _HAN)
+# Han text directly before \b, past a quantifier and closing groups: 您好\b, (您好|你好)\b, 好+\b
+_BOUNDARY_AFTER_HAN = regex.compile(_HAN + r"(?:[?*+]|\{\d*,?\d*\})?\)*\\b")
+
+
+def han_word_boundary(source: str) -> str | None:
+    """Why a pattern with \\b next to Chinese text is refused: between two Chinese characters there is never a
+    word boundary (Chinese writes no spaces; `regex` counts every Han character as a word character), so
+    \\b您好\\b finds 您好 only at the edges of a run of Chinese, never as the word the author meant."""
+    if _BOUNDARY_BEFORE_HAN.search(source) or _BOUNDARY_AFTER_HAN.search(source):
+        return ("\\b next to Chinese text never marks a word between Chinese characters (Chinese has no spaces "
+                "between words); for whole words list the words as terms (boundary: word, the default), or "
+                "remove the \\b")
+    return None

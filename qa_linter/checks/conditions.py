@@ -33,7 +33,7 @@ from ..text.matching import TermMatcher
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
     from ..text.matching import Hit
-    from .base import CompileContext
+    from .context import CompileContext
 
 REGIONS = ("clause", "sentence", "message", "near")
 SIDES = ("around", "before", "after")

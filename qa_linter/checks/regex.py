@@ -35,9 +35,9 @@ class RegexRule(Rule):
         Field("pattern", "regular expressions", "one regular expression or a list "
               "([`regex`](https://pypi.org/project/regex/) module syntax, so `\\p{Han}` works); required unless "
               "`pii` is given", example="'(发|告诉)(我|一下)?.{0,4}(密码|PIN码)'"),
-        Field("pii", "kind of personal data", "find this kind with the masker's own pattern and check: "
-              + "; ".join(f"`{kind}`: {p.description}" for kind, p in PII_PATTERNS.items()),
-              example="mobile", excludes=("pattern", "validator")),
+        Field("pii", "mobile | resident-id | card | bank-card | email", "a kind of personal data, found with the "
+              "masker's own pattern and check, as described above", example="mobile",
+              excludes=("pattern", "validator")),
         Field("validator", f"one of {_VALIDATORS}", "a check on the matched value: `luhn` (bank cards: the Luhn "
               "check digit), `cn_resident_id` (18-character ID: a plausible birth date and the MOD 11-2 check "
               "character), `cn_mobile` (11 digits starting 13-19, optional +86)", example="luhn"),

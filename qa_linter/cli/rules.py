@@ -1,4 +1,4 @@
-"""`qa-lint rules …`: list, show, test and validate rules."""
+"""`qa-lint rules …`: list, show, test and validate rules, and the rule types they are written in."""
 from __future__ import annotations
 
 import sys
@@ -15,7 +15,7 @@ from .common import (
 
 @click.group("rules")
 def command():
-    """List, show, test and validate rules."""
+    """List, show, test and validate rules; list the rule types."""
 
 
 def _linter(**rule_options):
@@ -31,6 +31,15 @@ def rules_list(fmt, **rule_options):
     from ..docs import rules_table
 
     click.echo(rules_table(_linter(**rule_options).rules, fmt))
+
+
+@command.command("types")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+def rules_types(fmt):
+    """Every rule type and the fields it takes (markdown: the reference of docs/rule-language.md)."""
+    from ..docs import rule_types_reference, rule_types_text
+
+    click.echo(rule_types_reference() if fmt == "markdown" else rule_types_text())
 
 
 @command.command("show")

@@ -37,10 +37,26 @@ class _Deferred:
     def __init__(self, module: str, function: str):
         self.module, self.function = module, function
 
-    def __call__(self, *args, **kwargs):
+    def _module(self):
         from importlib import import_module
 
-        return getattr(import_module(f"{__name__}.{self.module}"), self.function)(*args, **kwargs)
+        return import_module(f"{__name__}.{self.module}")
+
+    def __call__(self, *args, **kwargs):
+        return getattr(self._module(), self.function)(*args, **kwargs)
+
+
+class _Joined(_Deferred):
+    """A reader whose records join across inputs (an e-mail thread spread over many .eml files). Called, it reads
+    one input on its own; `read_paths` instead gives every input of the format to one `collector(options)` (with
+    `add(stream, source)`, yielding problems, and `conversations()` after the last input)."""
+
+    def __init__(self, module: str, function: str, collector: str, joined: str):
+        super().__init__(module, function)
+        self.collector_name, self.joined = collector, joined
+
+    def collector(self, options: ReaderOptions):
+        return getattr(self._module(), self.collector_name)(options)
 
 
 _READERS: dict[str, Reader] = {
@@ -48,14 +64,13 @@ _READERS: dict[str, Reader] = {
     "csv": _Deferred("csv_table", "read"),
     "tsv": _Deferred("csv_table", "read_tsv"),
     "xlsx": _Deferred("csv_table", "read_xlsx"),
-    "email": _Deferred("email_mime", "read"),
+    "email": _Joined("email_mime", "read", "ThreadCollector", "e-mail threads"),
     "chatlog": _Deferred("chat_log", "read"),
 }
 # format name -> (reader, file extensions); the names and extensions are the vocabulary's (vocabulary.py)
 FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
     name: (_READERS[name], extensions) for name, extensions in INPUT_EXTENSIONS.items()
 }
-THREADED_FORMATS = {"email"}  # read through email_mime.ThreadCollector, across files
 # Extensions that many non-transcript files share: in a scanned folder such a file is read only when its
 # first lines look like its format (a README.txt next to the exports is not a broken chat log).
 CONTENT_CHECKED_IN_FOLDERS = {".txt", ".log"}
@@ -104,21 +119,17 @@ def read_paths(
         files = [i for i in inputs if isinstance(i, _Input)]
         sizes = [i.size for i in files]
         progress.plan(len(files), None if None in sizes else sum(sizes))
-    mail = _MailThreads(options)
-    mail_read = False
+    collectors: dict[str, object] = {}  # per joined format, its collector: made at its first input, emptied at the end
     for item in inputs:
         if isinstance(item, InputProblem):
             yield item
             continue
-        for result in _read_input(item, stdin, options, mail, progress, defer_json_lines):
-            if result is _MAIL_READ:
-                mail_read = True
-                continue
+        for result in _read_input(item, stdin, options, collectors, progress, defer_json_lines):
             if progress is not None:
                 progress.advance(result)
             yield result
-    if mail_read:
-        for result in _guarded(mail.conversations(), "e-mail threads"):
+    for name, collector in collectors.items():
+        for result in _guarded(collector.conversations(), FORMATS[name][0].joined):
             if progress is not None:
                 progress.advance(result)
             yield result
@@ -129,27 +140,6 @@ def _guarded(items: Iterator, source: str) -> Iterator:
         yield from items
     except Exception as exc:  # noqa: BLE001 - as in _read_stream
         yield _unexpected(source, exc)
-
-
-_MAIL_READ = object()  # marker: an input went into the e-mail collector
-
-
-class _MailThreads:
-    """email_mime.ThreadCollector, created (and its module imported) when the first e-mail input arrives."""
-
-    def __init__(self, options: ReaderOptions):
-        self.options = options
-        self._collector = None
-
-    def add(self, stream: BinaryIO, source: str) -> Iterator:
-        if self._collector is None:
-            from .email_mime import ThreadCollector
-
-            self._collector = ThreadCollector(self.options)
-        return self._collector.add(stream, source)
-
-    def conversations(self) -> Iterator:
-        return self._collector.conversations() if self._collector is not None else iter(())
 
 
 def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptions) -> Iterator["_Input | InputProblem"]:
@@ -250,10 +240,10 @@ def _folder_problems(errors: list[OSError]) -> Iterator[InputProblem]:
         yield InputProblem(str(exc.filename), None, f"cannot read folder: {exc.strerror or exc}; its files were skipped")
 
 
-def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, mail, progress, defer: bool = False) -> Iterator:
+def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, collectors, progress, defer: bool = False) -> Iterator:
     if item.path is None:
         stream = _peekable(stdin or sys.stdin.buffer)
-        yield from _read_stream(stream, "<stdin>", item.format, options, mail, progress, None, defer)
+        yield from _read_stream(stream, "<stdin>", item.format, options, collectors, progress, None, defer)
         return
     try:
         stream = open(item.path, "rb")
@@ -261,20 +251,23 @@ def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, ma
         yield InputProblem(str(item.path), None, f"cannot open: {exc.strerror or exc}")
         return
     with stream:
-        yield from _read_stream(stream, str(item.path), item.format, options, mail, progress, item.size, defer)
+        yield from _read_stream(stream, str(item.path), item.format, options, collectors, progress, item.size, defer)
 
 
-def _read_stream(stream, source: str, name: str | None, options, mail, progress, size, defer: bool = False) -> Iterator:
+def _read_stream(stream, source: str, name: str | None, options, collectors, progress, size, defer: bool = False) -> Iterator:
     if progress is not None:
         progress.file_started(stream)
     try:
         name = name or sniff_format(_head(stream), options)
-        if name in THREADED_FORMATS:
-            yield _MAIL_READ
-            yield from mail.add(stream, source)
+        reader = FORMATS[name][0]
+        if hasattr(reader, "collector"):
+            collector = collectors.get(name)
+            if collector is None:
+                collector = collectors[name] = reader.collector(options)
+            yield from collector.add(stream, source)
         else:
             deferred = {"defer": True} if defer and name == "jsonl" else {}
-            yield from FORMATS[name][0](stream, source, options, **deferred)
+            yield from reader(stream, source, options, **deferred)
     except OSError as exc:
         yield InputProblem(source, None, f"read error: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - an input no reader foresaw must not end the batch

@@ -8,7 +8,7 @@ from typing import Callable
 
 from ..errors import QALinterError
 from ..masking import Masker
-from ..store.base import ResultStore, open_store
+from ..store import ResultStore, open_store
 from .periods import Period, date_range, last_complete_week, parse_day, parse_week, zone
 from .render import render_text, scorecard_links, write_report
 from .weekly import WeeklyReport, build_report

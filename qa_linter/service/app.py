@@ -24,7 +24,6 @@ from starlette.routing import Route
 
 from .. import __version__
 from ..canonical import InvalidTranscript
-from ..checks import Draft
 from ..errors import QALinterError, RuleLoadError
 from .openapi import openapi_document
 from .page import agent_page
@@ -131,9 +130,8 @@ def _scan_all(linter, conversations) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for conv in conversations:
         findings = linter.scan(conv)
-        record = {"id": conv.id, "channel": conv.channel, "messages": len(conv.messages), "findings": [f.to_dict() for f in findings]}
-        record.update(conversation_extra(linter, conv, findings))
-        results.append(record)
+        results.append({"id": conv.id, "channel": conv.channel, "messages": len(conv.messages),
+                        "findings": [f.to_dict() for f in findings]})
         for f in findings:
             counts[f.category] = counts.get(f.category, 0) + 1
     return {
@@ -148,20 +146,13 @@ def _scan_all(linter, conversations) -> dict[str, Any]:
     }
 
 
-def conversation_extra(linter, conv, findings) -> dict[str, Any]:
-    """Per-conversation figures added to a scan result, as `qa-lint scan` passes `extra` to its outputs.
-
-    The hook for scores: when qa_linter/scoring.py exists, compute the conversation's score here with the
-    same function `qa-lint scan` uses, so the service and the command line report the same numbers.
-    """
-    return {}
-
-
 async def rules(request: Request) -> Response:
     try:
         _authorise(request)
     except ApiError as exc:
         return _error(exc)
+    from ..presend import decided_later
+
     linter = _state(request).linter
     listed = [
         {
@@ -173,7 +164,7 @@ async def rules(request: Request) -> Response:
             "suggest": None if r.suggest is None else str(r.suggest),
             "manual": None if r.manual is None else str(r.manual),
             "channels": sorted(r.channels) if r.channels else None,
-            "judged_on_draft": r.on_draft is not Draft.LATER,
+            "judged_on_draft": not decided_later(r),
         }
         for r in linter.rules
     ]

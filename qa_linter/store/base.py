@@ -1,7 +1,7 @@
 """The results store interface: what a scan records and what reports read back.
 
-Everything outside qa_linter/store talks to a `ResultStore`; only `open_store` knows which implementation
-a location means (today a SQLite file; a server database such as PostgreSQL via SQLAlchemy would be a
+Everything outside qa_linter/store talks to a `ResultStore`; only `open_store` (store/__init__.py) knows which
+implementation a location means (today a SQLite file; a server database such as PostgreSQL via SQLAlchemy would be a
 second module behind the same protocol, chosen by a URL scheme).
 """
 from __future__ import annotations
@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Iterable, Protocol
 
 from ..errors import QALinterError
-from ..masking import Masker
 from ..model import Conversation, Finding
 
 
@@ -82,14 +81,3 @@ class ResultStore(Protocol):
 
     def close(self) -> None:
         ...
-
-
-def open_store(location: str, masker: Masker | None = None, create: bool = True) -> ResultStore:
-    """The store at `location`: a file path (SQLite) or `sqlite:///path`."""
-    if "://" in location and not location.startswith("sqlite:///"):
-        scheme = location.split("://", 1)[0]
-        raise StoreError(f"{location}: unsupported store type {scheme!r}; use a file path (SQLite)")
-    from .sqlite import SQLiteStore
-
-    path = location[len("sqlite:///"):] if location.startswith("sqlite:///") else location
-    return SQLiteStore(path, masker=masker, create=create)

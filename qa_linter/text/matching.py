@@ -10,17 +10,34 @@ import bisect
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol, Sequence
 
 import ahocorasick
 import regex
 
+from ..vocabulary import PATTERN_FLAGS
 from .lexicon import Term
-from .normalize import normalize
+from .normalize import NormalizedText, normalize
 from .prefilter import min_decimal_digits, required_literal_sets
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analysis import MessageView
+    from .tokenize import WordBoundaries
+
+
+class MessageView(Protocol):
+    """What a matcher asks of a message: its folded text, the one automaton pass over it, its word boundaries,
+    its digit count, and hits mapped back to the original (analysis.MessageView, which computes each once)."""
+
+    norm: NormalizedText
+    toolkit: Any  # `.reference`: every shortcut off (see analysis.Toolkit)
+
+    def term_candidates(self) -> dict[int, list[tuple[int, int, int]]]: ...
+
+    def boundaries(self) -> "WordBoundaries": ...
+
+    def decimal_digits(self) -> int: ...
+
+    def hit(self, nstart: int, nend: int, term: Term | None = None) -> "Hit": ...
 
 REGEX_TIMEOUT = 0.25  # seconds a pattern may take over an ordinary message; one that needs more is reported, skipped
 # ... plus this much per character. A well-behaved pattern is linear (the slowest built-in one needs about 3 µs a
@@ -47,8 +64,6 @@ def repetition_problem(source: str) -> str | None:
 def regex_timeout(text: str) -> float:
     """Seconds one pattern may search `text` for (all its matches together)."""
     return REGEX_TIMEOUT + len(text) * REGEX_SECONDS_PER_CHAR
-# The normalised text is lower case, so a pattern written with capitals (SSL, TeamViewer) must still match it.
-PATTERN_FLAGS = regex.V0 | regex.IGNORECASE
 
 
 @dataclass(frozen=True)
@@ -229,11 +244,6 @@ class PatternMatcher:
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
-
-    @property
-    def gates(self) -> list[int | tuple[int, ...] | None]:
-        """Per pattern, the term-index list(s) of its required literals (None: it always runs)."""
-        return self._gates
 
     def requirement(self) -> "Requirement | None":
         alternatives = []
