@@ -41,9 +41,13 @@ def imported(path: Path, name: str | None = None) -> list[tuple[int, str, list[s
     return found
 
 
-RULE_TYPE_MODULES = {f"qa_linter.checks.{p.stem}" for p in (PACKAGE / "checks").glob("*.py")} - {
-    "qa_linter.checks.__init__", "qa_linter.checks.base", "qa_linter.checks.fields",
-}
+def rule_type_modules() -> set[str]:
+    from qa_linter.checks import RULE_TYPES
+
+    return {cls.__module__ for cls in RULE_TYPES.values()}
+
+
+RULE_TYPE_MODULES = rule_type_modules()
 
 
 def concrete_rule_imports(path: Path, name: str | None = None) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 
 from ..yamlfile import line_of
-from .base import CompileContext, Draft, Rule, Scope, compile_pattern
+from .base import Draft, Rule, Scope, compile_pattern
+from .context import CompileContext
 from .emoji import EmojiRule
 from .fields import COMMON_FIELDS, MATCHER_FIELDS, Field, FieldSet
 from .jargon import JargonRule

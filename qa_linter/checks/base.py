@@ -13,22 +13,22 @@ import enum
 import re
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import regex
 
-from ..errors import RuleError
 from ..model import Finding
-from ..text.lexicon import Lexicon, Term
+from ..text.lexicon import Term
 from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
 from ..text.normalize import normalize
 from ..vocabulary import CHANNELS, PATTERN_FLAGS, ROLES, Severity
 from ..yamlfile import line_of, with_lines
 from .conditions import compile_conditions
+from .context import CompileContext
 from .fields import COMMON_FIELDS, Declared, Field, FieldSet, declared
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..analysis import ConversationView, MessageView, Toolkit
+    from ..analysis import ConversationView, MessageView
     from ..text.matching import Hit
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -53,25 +53,6 @@ class Scope:
     def describe(self) -> str:
         which = self.which if self.which == "all" else f"{self.which} {self.count}"
         return f"{self.role} messages: {which}"
-
-
-class CompileContext:
-    """Where a rule is being compiled: its file, the shared toolkit, lexicons, and the error list."""
-
-    def __init__(self, toolkit: "Toolkit", lexicon_lookup: Callable[[str], Lexicon | None], lexicon_names: Callable[[], list[str]]):
-        self.toolkit = toolkit
-        self.lexicon_lookup = lexicon_lookup
-        self.lexicon_names = lexicon_names
-        self.path: str | None = None
-        self.rule_id: str | None = None
-        self.errors: list[RuleError] = []
-        self.warnings: list[RuleError] = []  # the rule still loads (a field under its old name)
-
-    def error(self, reason: str, line: int | None) -> None:
-        self.errors.append(RuleError(self.path, line, reason, self.rule_id))
-
-    def warn(self, reason: str, line: int | None) -> None:
-        self.warnings.append(RuleError(self.path, line, reason, self.rule_id))
 
 
 class Draft(enum.Enum):

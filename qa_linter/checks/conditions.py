@@ -33,6 +33,7 @@ from ..text.matching import TermMatcher
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import MessageView
     from ..text.matching import Hit
+    from .context import CompileContext
 
 REGIONS = ("clause", "sentence", "message", "near")
 SIDES = ("around", "before", "after")
@@ -119,7 +120,7 @@ class Conditions:
 class ClassBook:
     """The lexicon classes conditions name, each a whole-word term list on the shared term index."""
 
-    def __init__(self, ctx: "checks.base.CompileContext"):
+    def __init__(self, ctx: "CompileContext"):
         self._ctx = ctx
         self._matchers: dict[str, TermMatcher | None] = {}
 
@@ -210,7 +211,7 @@ def _words_around(view: "MessageView", hit: "Hit", within: int) -> tuple[int, in
 _NOT_WORDS = frozenset(" \t\n,，。!?！？、;；:：~～()（）[]【】「」“”\"'")
 
 
-def compile_conditions(spec: dict, ctx: "checks.base.CompileContext", line_of) -> Conditions | None:
+def compile_conditions(spec: dict, ctx: "CompileContext", line_of) -> Conditions | None:
     if "when" not in spec and "unless" not in spec:
         return None
     classes = ctx.__dict__.get("classes")

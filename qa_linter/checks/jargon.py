@@ -30,6 +30,10 @@ class JargonRule(Rule):
     """Technical terms the agent must explain the first time they use them. The terms are given with the
     [matcher fields](#matcher-fields).
 
+    The audience of a conversation is, in this order: a layperson cue from the customer; the customer's own
+    technical vocabulary; the configuration's `audiences` for its team or product line; a word of that name; the
+    default.
+
     The conversation is remembered: a term the agent explained once, or that the customer said first, is not
     judged again; a term is reported once per conversation, at its first unexplained use. A term used twice in one
     message is explained if either use is.

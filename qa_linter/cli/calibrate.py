@@ -15,8 +15,7 @@ from .common import EXIT_ERROR, UserError, load_rules, make_run, safe, stderr_co
 @click.option("--set", "sets", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="A labelled set: a folder with transcripts.jsonl and labels.jsonl. Repeat to compare sets side by side.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--show-errors", is_flag=True,
-              help="List every false positive and miss, grouped by rule, with the condition that decided it.")
+@click.option("--show-errors", is_flag=True, help="List every false positive and miss, grouped by rule, with the condition that decided it.")
 @with_rule_options
 def command(paths, gold, sets, fmt, show_errors, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
@@ -27,17 +26,18 @@ def command(paths, gold, sets, fmt, show_errors, **rule_options):
     if bool(paths) == bool(sets) or bool(paths) != bool(gold):
         raise click.UsageError("give PATHS with --gold LABELS, or one or more --set FOLDER")
     try:
-        named = [(Path(p).name, *read_set(Path(p))) for p in sets] if sets else [("labels", paths, Path(gold))]
+        named = [(str(p), read_set(Path(p))) for p in sets] if sets else [("labels", (paths, Path(gold)))]
     except LabelError as exc:
         raise UserError(str(exc)) from None
     with user_errors():
         run = make_run(**rule_options, jobs=1)
-        linter = load_rules(run)
-    results, failed = [], False
-    for name, inputs, labels_path in named:
-        result, problems = _one(run, linter, inputs if isinstance(inputs, tuple) else (str(inputs),), labels_path, show_errors)
-        results.append((name, result))
-        failed = failed or problems
+        load_rules(run)
+        results, failed = [], False
+        for name, (inputs, labels_path) in named:
+            result, problems = _calibrate_one(run, inputs if isinstance(inputs, tuple) else (str(inputs),),
+                                              labels_path, show_errors)
+            results.append((Path(name).name if sets else name, result))
+            failed = failed or problems
     if fmt == "json":
         doc = results[0][1].to_dict() if not sets else {"sets": [{"name": n, **r.to_dict()} for n, r in results]}
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -54,7 +54,7 @@ def command(paths, gold, sets, fmt, show_errors, **rule_options):
         sys.exit(EXIT_ERROR)
 
 
-def _one(run, linter, paths, gold, show_errors):
+def _calibrate_one(run, paths, gold, show_errors):
     """Scan one labelled input and compare; problems are printed in the summary on stderr."""
     from ..batch import ScanSummary
     from ..calibration import LabelError, calibrate, categories_of, explain_misses, read_labels
@@ -64,9 +64,9 @@ def _one(run, linter, paths, gold, show_errors):
         labels = read_labels(Path(gold))
     except LabelError as exc:
         raise UserError(str(exc)) from None
+    linter = run.linter
     summary = ScanSummary()
-    with user_errors():
-        scanned = list(run.scan(run.read(paths), summary))
+    scanned = list(run.scan(run.read(paths), summary))
     result = calibrate(scanned, labels, categories_of(linter.rules))
     if show_errors:
         explain_misses(linter, result, {conv.id: conv for conv, _ in scanned if conv is not None})
