@@ -7,6 +7,7 @@ from datetime import datetime
 from ..labels import category_label
 from ..outputs.excerpt import terminal_safe
 from ..outputs.html_common import environment, new_nonce
+from .stats_render import _cells
 from .replay import Replay
 
 
@@ -42,7 +43,7 @@ def to_text(data: dict) -> str:
     changed = [r for r in data["rules"] if r["added"] or r["removed"]]
     lines += ["", "按规则的变化" if changed else "没有规则的结果发生变化。"]
     for r in changed:
-        lines.append(f"  {r['rule']:<30} {r['before']:>4} → {r['after']:<4}  新增 {r['added']}，消失 {r['removed']}")
+        lines.append(f"  {_cells(r['rule'], 30)} {r['before']:>4} → {r['after']:<4}  新增 {r['added']}，消失 {r['removed']}")
         for kind, key in (("+", "examples_added"), ("-", "examples_removed")):
             for e in r[key]:
                 lines.append(f"      {kind} {e['conversation_id']} #{e['message_index']}: {e['excerpt']}")
@@ -57,7 +58,7 @@ def to_text(data: dict) -> str:
             lines += ["", f"{title}得分变化"]
             name = key[:-1]
             for r in rows:
-                lines.append(f"  {r[name] or '（未填写）':<16} {r['conversations']:>4} 个会话  平均分 {_score(r['average_score_before'])} → "
+                lines.append(f"  {_cells(r[name] or '（未填写）', 16)} {r['conversations']:>4} 个会话  平均分 {_score(r['average_score_before'])} → "
                              f"{_score(r['average_score_after'])}（{_signed(r['score_change'], 2)}）  合格率 "
                              f"{_pct(r['pass_rate_before'])} → {_pct(r['pass_rate_after'])}")
     b, a = p["before"], p["after"]

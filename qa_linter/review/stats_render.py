@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from rich.cells import cell_len
+
 from ..outputs.excerpt import terminal_safe
 from ..outputs.html_common import environment, new_nonce
 from .stats import ReviewStats
@@ -27,26 +29,42 @@ def _kappa(value) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _cells(value, width: int, right: bool = False) -> str:
+    """`value` padded to `width` terminal cells (a Chinese character takes two)."""
+    text = str(value)
+    pad = " " * max(0, width - cell_len(text))
+    return pad + text if right else text + pad
+
+
+def _table(header: list[tuple[str, int, bool]], rows: list[list]) -> list[str]:
+    """Lines of a plain table: (title, width, right-aligned) per column."""
+    lines = ["  " + " ".join(_cells(title, width, right) for title, width, right in header)]
+    for row in rows:
+        lines.append("  " + " ".join(_cells(v, width, right) for v, (_, width, right) in zip(row, header)))
+    return lines
+
+
 def to_text(stats: ReviewStats) -> str:
     d = stats.to_dict()
     o = d["overall"]
     lines = [f"复核统计（{'全部' if d['scope'] == 'all' else d['scope']}）：{d['conversations']} 个会话，"
              f"{d['findings_judged']} 条问题有判定（{d['verdicts']} 个判定，复核员 {len(d['reviewers'])} 人）",
              f"总体准确率 {_pct(o['precision'])}（95% 置信区间 {_interval(o)}，n={o['n']}；"
-             f"争议 {o['disputed']}，漏检 {o['missed']}）"]
-    lines += ["", "按规则的准确率", f"  {'规则':<30}{'n':>5}{'正确':>6}{'误报':>6}{'争议':>6}{'准确率':>9}   95% 区间"]
-    for r in d["rules"]:
-        lines.append(f"  {r['rule']:<32}{r['n']:>5}{r['correct']:>8}{r['wrong']:>8}{r['disputed']:>8}"
-                     f"{_pct(r['precision']):>10}   {_interval(r)}")
-    lines += ["", "按类别的准确率与漏检", f"  {'类别':<30}{'n':>5}{'准确率':>9}   95% 区间      漏检"]
-    for c in d["categories"]:
-        lines.append(f"  {c['category']:<32}{c['n']:>5}{_pct(c['precision']):>10}   {_interval(c):<13}{c['missed']:>4}")
-    lines += ["", "机器与复核员", f"  {'复核员':<17}{'判定':>5}{'确认':>6}{'误报':>6}{'漏检':>6}{'准确率':>9}{'正向一致率':>10}"]
-    for r in d["machine_vs_reviewer"]:
-        lines.append(f"  {r['reviewer']:<20}{r['judged']:>5}{r['correct']:>8}{r['wrong']:>8}{r['missed']:>8}"
-                     f"{_pct(r['precision']):>10}{_pct(r['positive_agreement']):>14}")
-    lines.append(f"  {'（多数意见）':<14}{o['n']:>5}{o['correct']:>8}{o['wrong']:>8}{o['missed']:>8}"
-                 f"{_pct(o['precision']):>10}{_pct(o['positive_agreement']):>14}")
+             f"争议 {o['disputed']}，漏检 {o['missed']}）", "", "按规则的准确率"]
+    lines += _table([("规则", 30, False), ("n", 5, True), ("正确", 5, True), ("误报", 5, True), ("争议", 5, True),
+                     ("准确率", 8, True), ("95% 区间", 10, True)],
+                    [[r["rule"], r["n"], r["correct"], r["wrong"], r["disputed"], _pct(r["precision"]), _interval(r)]
+                     for r in d["rules"]])
+    lines += ["", "按类别的准确率与漏检"]
+    lines += _table([("类别", 30, False), ("n", 5, True), ("准确率", 8, True), ("95% 区间", 10, True), ("漏检", 5, True)],
+                    [[c["category"], c["n"], _pct(c["precision"]), _interval(c), c["missed"]] for c in d["categories"]])
+    lines += ["", "机器与复核员"]
+    rows = [[r["reviewer"], r["judged"], r["correct"], r["wrong"], r["missed"], _pct(r["precision"]),
+             _pct(r["positive_agreement"])] for r in d["machine_vs_reviewer"]]
+    rows.append(["（多数意见）", o["n"], o["correct"], o["wrong"], o["missed"], _pct(o["precision"]),
+                 _pct(o["positive_agreement"])])
+    lines += _table([("复核员", 20, False), ("判定", 5, True), ("确认", 5, True), ("误报", 5, True), ("漏检", 5, True),
+                     ("准确率", 8, True), ("正向一致率", 10, True)], rows)
     lines += ["", "复核员之间的一致性（Cohen's kappa，两人都判定过的问题）"]
     if not d["reviewer_pairs"]:
         lines.append("  没有两位复核员判定过同一条问题。")

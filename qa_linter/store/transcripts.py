@@ -10,8 +10,9 @@ check character and birth date, a Luhn-valid card, a mobile prefix). Consequence
 - the rules find the same findings at the same offsets (the same length, the same validity);
 - the real digits are not in the store; one value keeps one surrogate within a conversation.
 
-A message whose surrogates would not mask or validate like the original (never seen, but checked every time)
-is stored masked instead, and its PII findings would then be missing from a replay. Numbers in the `allowlist`
+The hidden part of an e-mail name is made of vowels, so a surrogate does not spell a slang abbreviation (a
+lexicon holding vowel-only terms could in principle still match one). A message whose surrogates would not
+mask or validate like the original (never seen, but checked every time) is stored masked instead, and its PII findings would then be missing from a replay. Numbers in the `allowlist`
 setting and role mailboxes are not PII and are kept. Names and addresses in free text are kept as they are
 (the masker does not look for them).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+import unicodedata
 import zlib
 from datetime import datetime
 from typing import Any
@@ -103,7 +105,8 @@ def _surrogate(kind: str, value: str, hidden: list[int], rng) -> str | None:
     make = _MAKERS.get(kind, _random_fill)
     for _ in range(_TRIES):
         candidate = make(value, hidden, rng)
-        if candidate is not None and candidate != value and _VALID.get(kind, bool)(candidate):
+        # Validated as the rules see it: folded (full-width digits are digits to them).
+        if candidate is not None and candidate != value and _VALID.get(kind, bool)(unicodedata.normalize("NFKC", candidate)):
             return candidate
     return None
 
@@ -173,7 +176,24 @@ def _resident_id(value: str, hidden: list[int], rng) -> str | None:
     return "".join(chars)
 
 
-_MAKERS = {"card": _card, "resident-id": _resident_id}
+def _email(value: str, hidden: list[int], rng) -> str:
+    """The hidden part of the name in vowels (and digits 0 1 4 7 9): random consonants spell slang
+    abbreviations (lz, mm, nb, wx …) that the rules would then flag inside the address."""
+    chars = list(value)
+    for i in hidden:
+        ch = value[i]
+        if ch.isdigit():
+            chars[i] = _in_width(ch, rng.choice("01479"))
+        elif ch.isalpha() and ch.isascii() or "\uff21" <= ch <= "\uff5a":
+            chars[i] = _in_width(ch, rng.choice("AEIO" if ch.isupper() else "aeio"))
+    return "".join(chars)
+
+
+def _in_width(original: str, ch: str) -> str:
+    return chr(ord(ch) + 0xFEE0) if "\uff10" <= original <= "\uff5a" else ch
+
+
+_MAKERS = {"card": _card, "resident-id": _resident_id, "email": _email}
 
 
 # -- storing and reading ------------------------------------------------------------------------------------------
