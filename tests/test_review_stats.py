@@ -41,7 +41,7 @@ def world(tmp_path_factory):
     extra = dict(miss, verdict="missed", reviewer="li.na", category="greeting-missing", message_index="1", note="没有问候")
     write_csv_sheet(tmp / "li.na.csv", [*read_csv_sheet(tmp / "li.na.csv"), extra])
     run("review", "import", *[tmp / f"{r}.csv" for r in REVIEWERS], "--store", store)
-    stats = json.loads(run("review", "stats", "--store", store, "--format", "json").output)
+    stats = json.loads(run("review", "stats", "--store", store, "--format", "json").stdout)
     return {"tmp": tmp, "store": store, "chosen": chosen, "stats": stats, "miss": extra, "a": a, "b": b}
 
 
@@ -83,13 +83,15 @@ def test_text_and_html(world):
     out = world["tmp"] / "stats.html"
     run("review", "stats", "--store", world["store"], "--format", "html", "-o", out)
     html = out.read_text(encoding="utf-8")
-    assert 'id="t-precision"' in html and "60.0%" in html and "0.196" in html and html.count("<script") == 1
+    assert 'id="t-precision"' in html and "60.0%" in html and html.count("<script") == 1
+    assert '<td class="num">5</td><td class="num">60.0%</td>' in html  # a pair: 5 findings in common, 60 % alike
+    assert "Fleiss' kappa <b>0.196</b>：5 条问题，各由 3 位复核员判定" in html
 
 
 def test_week_scope(world):
     weeks = {}
     for week in ("2026-W47", "2026-W48"):
-        weeks[week] = json.loads(run("review", "stats", "--store", world["store"], "--week", week, "--format", "json").output)
+        weeks[week] = json.loads(run("review", "stats", "--store", world["store"], "--week", week, "--format", "json").stdout)
     assert weeks["2026-W47"]["scope"] == "2026-W47"
     assert weeks["2026-W47"]["findings_judged"] + weeks["2026-W48"]["findings_judged"] == 5
 
@@ -106,7 +108,7 @@ def test_exported_labels_are_accepted_by_calibrate(world):
     assert confirmed and rejected
     assert {(f["message_index"], f["category"]) for f in line["findings"]} == confirmed | {(1, "greeting-missing")}
     assert {"message_index": 1, "category": "greeting-missing", "note": "li.na: 没有问候"} in line["findings"]
-    cal = json.loads(run("calibrate", CORPUS, "--gold", labels, "--format", "json").output)
+    cal = json.loads(run("calibrate", CORPUS, "--gold", labels, "--format", "json").stdout)
     # By hand: each confirmed finding is a TP, each rejected one an FP, the reported miss an FN.
     assert cal["conversations"] == 1
     assert (cal["micro"]["tp"], cal["micro"]["fp"], cal["micro"]["fn"]) == (len(confirmed), len(rejected), 1)
