@@ -1,6 +1,8 @@
 """The `qa-lint review …` commands and `qa-lint replay`: thin layers over the review modules.
 
-Registered on the main command group in qa_linter/cli (one line there); everything else is in this package.
+Registered on the main command group in qa_linter/cli (which also gives replay the rule options); the
+helpers of the command line (UserError, load_linter …) are imported when a command runs, as this module is
+imported while qa_linter.cli itself is still loading.
 """
 from __future__ import annotations
 
@@ -10,8 +12,23 @@ from pathlib import Path
 
 import click
 
-from ..cli import EXIT_CLEAN, EXIT_ERROR, UserError, _safe, with_rule_options
 from ..errors import QALinterError
+
+EXIT_CLEAN, EXIT_ERROR = 0, 2  # = qa_linter.cli's
+
+
+def _cli():
+    from .. import cli
+
+    return cli
+
+
+def _safe(text: str) -> str:
+    return _cli()._safe(text)
+
+
+def _user_error(message: str) -> click.ClickException:
+    return _cli().UserError(message)
 
 store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False),
                             help="Results store [default: setting `store`].")
@@ -66,7 +83,7 @@ def review_sample(store_path, week, per_agent, all_auto_fail, seed, output, tz_n
         sheet = build_sheet(sampled, transcripts, masker)
         write_sheet(Path(output), sheet, categories, masker)
     except QALinterError as exc:
-        raise UserError(str(exc)) from None
+        raise _user_error(str(exc)) from None
     auto = sum(1 for s in sampled if s.reason == REASON_AUTO_FAIL)
     click.echo(_safe(f"{output}: {len(sampled)} conversations ({auto} auto-fail, {len(sampled) - auto} random), "
                      f"{sheet.findings} findings; seed {seed} (--seed {seed} draws the same sample)"), err=True)
@@ -90,7 +107,7 @@ def review_import(sheets, store_path, reviewer, config_path):
         with _open(store_path, config) as store:
             result = import_sheets(store, [Path(s) for s in sheets], reviewer)
     except QALinterError as exc:
-        raise UserError(str(exc)) from None
+        raise _user_error(str(exc)) from None
     for error in result.errors:
         click.echo(_safe(f"error: {error}"), err=True)
     c = result.counts
@@ -138,9 +155,9 @@ def review_stats(store_path, week, fmt, output, export_labels, tz_name, config_p
             for conv_id, why in sorted(exported.left_out.items()):
                 click.echo(_safe(f"  not exported: {conv_id}: {why}"), err=True)
     except QALinterError as exc:
-        raise UserError(str(exc)) from None
+        raise _user_error(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"{exc.filename or output}: cannot write: {exc.strerror or exc}") from None
+        raise _user_error(f"{exc.filename or output}: cannot write: {exc.strerror or exc}") from None
 
 
 @review.command("suppress")
@@ -165,11 +182,11 @@ def review_suppress(finding_ids, store_path, file_path, who, why, config_path):
     except SuppressionError as exc:
         for error in exc.errors:
             click.echo(_safe(f"error: {error.describe()}"), err=True)
-        raise UserError(f"{len(exc.errors)} error(s) in the suppressions file; nothing was added") from None
+        raise _user_error(f"{len(exc.errors)} error(s) in the suppressions file; nothing was added") from None
     except QALinterError as exc:
-        raise UserError(str(exc)) from None
+        raise _user_error(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"{file_path or 'suppressions file'}: cannot write: {exc.strerror or exc}") from None
+        raise _user_error(f"{file_path or 'suppressions file'}: cannot write: {exc.strerror or exc}") from None
     for problem in outcome.problems:
         click.echo(_safe(f"error: {problem}"), err=True)
     click.echo(_safe(f"{path}: {outcome.added} finding(s) suppressed, {outcome.already} already there"), err=True)
@@ -184,22 +201,21 @@ def review_suppress(finding_ids, store_path, file_path, who, why, config_path):
 @click.option("--html", "html_path", type=click.Path(), help="Also write the difference as an HTML page (a file, or a folder for replay-<week>.html).")
 @click.option("--no-suppress", is_flag=True, help="Do not apply the suppressions file to the new findings.")
 @tz_option
-@with_rule_options
 def replay(store_path, week, scorecard_path, fmt, html_path, no_suppress, tz_name, **rule_args):
     """What-if: re-scan the stored conversations with changed rules or configuration and show the difference.
 
     Give the change as you would to scan (--rules NEW_PACK, --config NEW_CONFIG, --ignore RULE …).
     """
-    from ..cli import _scoring_and_masker, _suppressions, load_linter
+    cli = _cli()
     from ..masking import Masker
     from ..outputs.html_common import atomic_write_text
     from .replay import run_replay
     from .replay_render import to_html, to_json, to_text
     from .scope import conversations_in, period_of
 
-    linter = load_linter(**rule_args)
-    scoring, _ = _scoring_and_masker(linter, scorecard_path, no_mask=False)
-    suppress = None if no_suppress else _suppressions(linter.config)
+    linter = cli.load_linter(**rule_args)
+    scoring, _ = cli._scoring_and_masker(linter, scorecard_path, no_mask=False)
+    suppress = None if no_suppress else cli._suppressions(linter.config)
     try:
         period, tz = period_of(week, tz_name, linter.config)
         with _open(store_path, linter.config) as store:
@@ -216,9 +232,9 @@ def replay(store_path, week, scorecard_path, fmt, html_path, no_suppress, tz_nam
             atomic_write_text(target, to_html(data))
             click.echo(f"html: {target}", err=True)
     except QALinterError as exc:
-        raise UserError(str(exc)) from None
+        raise _user_error(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"{html_path}: cannot write: {exc.strerror or exc}") from None
+        raise _user_error(f"{html_path}: cannot write: {exc.strerror or exc}") from None
     for rule_id, reason in sorted(linter.rule_problems.items()):
         click.echo(_safe(f"Rule {rule_id}: {reason}"), err=True)
     sys.exit(EXIT_ERROR if linter.rule_problems else EXIT_CLEAN)
