@@ -64,7 +64,7 @@ def review_sample(store_path, week, per_agent, all_auto_fail, seed, output, tz_n
     import secrets
 
     from ..masking import Masker
-    from ..scoring import KNOWN_CATEGORIES
+    from ..vocabulary import CATEGORIES
     from .sample import REASON_AUTO_FAIL, build_sheet, choose
     from .scope import config_of, conversations_in, period_of
     from .sheet_io import write_sheet
@@ -79,7 +79,7 @@ def review_sample(store_path, week, per_agent, all_auto_fail, seed, output, tz_n
         with _open(store_path, config) as store:
             sampled = choose(conversations_in(store, period, tz), per_agent, all_auto_fail, seed)
             transcripts = store.transcripts(s.conversation.id for s in sampled)
-            categories = sorted(set(KNOWN_CATEGORIES) | set(store.finding_categories()))
+            categories = sorted(set(CATEGORIES) | set(store.finding_categories()))
         sheet = build_sheet(sampled, transcripts, masker)
         write_sheet(Path(output), sheet, categories, masker)
     except QALinterError as exc:

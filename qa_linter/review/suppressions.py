@@ -106,8 +106,7 @@ def load_for_scan(config, explicit: str | Path | None = None) -> Suppressions | 
 
 
 def load(path: Path) -> Suppressions:
-    from ..checks.base import line_of
-    from ..loader import load_yaml
+    from ..yamlfile import line_of, load_yaml
 
     if not path.is_file():
         return Suppressions([], path)

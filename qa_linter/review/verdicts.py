@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from ..scoring import KNOWN_CATEGORIES
+from ..vocabulary import CATEGORIES
 from ..store.review_tables import StoredMiss, StoredVerdict
 from .sheet_io import SheetError, read_sheet
 
@@ -59,7 +59,7 @@ def import_sheets(store, paths: Iterable[Path], default_reviewer: str | None = N
     judged_at = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
     refs = store.finding_refs(r.finding_id for r in rows if r.verdict != "missed")
     sizes = store.conversation_sizes(r.conversation_id for r in rows if r.verdict == "missed")
-    known = set(KNOWN_CATEGORIES) | set(store.finding_categories())
+    known = set(CATEGORIES) | set(store.finding_categories())
     verdicts: dict[tuple[str, str], StoredVerdict] = {}
     misses: dict[tuple, StoredMiss] = {}
     for row in rows:
