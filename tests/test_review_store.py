@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.cli import main
 from qa_linter.masking import Masker
-from qa_linter.review.fingerprint import finding_fingerprint, finding_ids, fingerprint
+from qa_linter.fingerprint import finding_fingerprint, finding_ids, fingerprint
 from qa_linter.store import open_store
 from qa_linter.store import transcripts as codec
 from qa_linter.store.sqlite import MIGRATIONS, SCHEMA_VERSION

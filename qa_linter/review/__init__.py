@@ -1,7 +1,7 @@
 """The QA team's review loop over the results store: review sheets, verdicts, agreement, suppressions, replay.
 
 docs/review.md explains the sheet and the statistics. The modules:
-- fingerprint: the stable id of a finding (survives re-scans; the same for a stored, pseudonymised transcript);
+- fingerprint: (qa_linter/fingerprint.py gives a finding its stable id, which survives re-scans);
 - sample / sheet_io: choosing conversations and writing / reading review sheets (xlsx, CSV);
 - verdicts: importing filled sheets into the store;
 - agreement: precision with Wilson intervals, Cohen's and Fleiss' kappa (pure arithmetic);

@@ -2,7 +2,7 @@
 
 The store's transcripts (pseudonymised, store/transcripts.py) are scanned again with the new rules, scored
 with the scoring model, and compared with what the store recorded:
-- findings added and removed, per rule, with examples — matched by finding id (review/fingerprint.py), so a
+- findings added and removed, per rule, with examples — matched by finding id (qa_linter/fingerprint.py), so a
   finding counts as kept when the same rule flags the same words in the same message;
 - conversations whose pass/fail verdict flips, and score changes per team and agent;
 - the new pack's precision on findings reviewers judged, next to the stored pack's: a finding with a majority
@@ -21,7 +21,7 @@ from ..masking import Masker
 from ..model import Conversation, Finding
 from ..store.base import StoredConversation
 from .agreement import wilson
-from .fingerprint import finding_fingerprint, finding_ids
+from ..fingerprint import finding_fingerprint, finding_ids
 from .sample import HIT_CLOSE, HIT_OPEN, excerpt_parts
 from .stats import CORRECT, WRONG, build_stats
 

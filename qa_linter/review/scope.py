@@ -1,15 +1,8 @@
 """Which stored conversations a review command looks at: one ISO week (--week) or the whole store."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..config import Config, load_config
 from ..reporting.periods import Period, local, parse_week, zone
 from ..store.base import StoredConversation
-
-
-def config_of(config_path: str | None) -> Config:
-    return load_config(Path(config_path) if config_path else None)
 
 
 def period_of(week: str | None, tz_name: str | None, config) -> tuple[Period | None, object]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..masking import Masker
-from .fingerprint import fingerprint_of_shown, shown_words
+from ..fingerprint import fingerprint_of_shown, shown_words
 from .stats import WRONG, build_stats
 from .suppressions import Suppression, load, merged, write
 

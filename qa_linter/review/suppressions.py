@@ -2,7 +2,7 @@
 
 Each entry names one finding by what a person can check — conversation, rule, message index and the matched
 words (PII masked, as the review sheet shows them) — plus who suppressed it, why and when. The fingerprint
-(review/fingerprint.py) is computed from those fields, so an entry written by hand works the same as one
+(qa_linter/fingerprint.py) is computed from those fields, so an entry written by hand works the same as one
 written by `qa-lint review suppress`, and a finding stays suppressed through re-scans as long as the same rule
 flags the same words in the same message. Loading checks every entry and reports each mistake with file:line.
 
@@ -21,7 +21,7 @@ from typing import Iterable
 import yaml
 
 from ..errors import QALinterError, RuleError
-from .fingerprint import fingerprint_of_shown, finding_fingerprint, shown_words
+from ..fingerprint import fingerprint_of_shown, finding_fingerprint, shown_words
 
 FILE_NAME = "qa-linter-suppressions.yaml"
 FIELDS = ("conversation", "rule", "message_index", "text", "who", "why", "when")

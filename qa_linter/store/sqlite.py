@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..masking import Masker, MaskedText, mask_finding
-from ..review.fingerprint import finding_fingerprint, finding_ids
+from ..fingerprint import finding_fingerprint, finding_ids
 from . import transcripts
 from .base import ScanResult, StoreError, StoredConversation, StoredFinding
 from .review_tables import ReviewTables

@@ -15,8 +15,8 @@ import hashlib
 from functools import lru_cache
 from typing import Iterable
 
-from ..masking import Masker
-from ..text.normalize import normalize
+from .masking import Masker
+from .text.normalize import normalize
 
 LENGTH = 16  # hex digits: 64 bits, no collision in any store a team will keep
 
