@@ -29,6 +29,7 @@ class ScanSummary:
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
     max_severity: Severity | None = None
+    suppressed: int = 0  # findings hidden by the suppressions file (review/suppressions.py)
 
     MAX_LISTED = 200  # problems listed one by one; the rest are only counted
 
@@ -64,6 +65,7 @@ class ScanSummary:
             "by_rule": dict(sorted(self.by_rule.items())),
             "by_severity": dict(sorted(self.by_severity.items())),
             "skipped": self.skipped_count,
+            "suppressed": self.suppressed,
             "skipped_inputs": [p.to_dict() for p in self.skipped],
             "rule_problems": self.rule_problems,
             "elapsed_seconds": round(self.elapsed, 3),
@@ -83,8 +85,12 @@ def scan_items(
     jobs: int = 1,
     linter_factory: "Callable[[], Linter] | None" = None,
     keep_conversations: bool = True,
+    suppress: "Callable[[list[Finding]], list[Finding]] | None" = None,
 ) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     """(conversation, findings) for every conversation of `items`, in input order; problems go to `summary`.
+
+    `suppress` removes findings reviewers suppressed (review/suppressions.py) before they are counted or
+    delivered, so counts, exit code and scores all see the suppressed view; `summary.suppressed` counts them.
 
     With `jobs` > 1 the rules run in that many worker processes (see `scan_parallel`); the output is the
     same, in the same order. Unparsed JSON Lines records (`read_paths(defer_json_lines=True)`) are parsed
@@ -92,11 +98,11 @@ def scan_items(
     parsed again here and come out as None, for outputs that need only the findings (JSON Lines).
     """
     if jobs > 1:
-        yield from scan_parallel(linter, items, summary, jobs, linter_factory, keep_conversations)
+        yield from scan_parallel(linter, items, summary, jobs, linter_factory, keep_conversations, suppress)
         return
     for item in items:
         for entry in _scan_here(linter, item):
-            yield from _record(summary, entry)
+            yield from _record(summary, entry, suppress)
 
 
 def _scan_here(linter: Linter, item) -> list:
@@ -108,11 +114,15 @@ def _scan_here(linter: Linter, item) -> list:
     return [(item, len(item.messages), linter.scan(item))]
 
 
-def _record(summary: ScanSummary, entry) -> Iterator[tuple["Conversation | None", list[Finding]]]:
+def _record(summary: ScanSummary, entry, suppress=None) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     if isinstance(entry, InputProblem):
         summary.skip(entry)
         return
     conv, messages, findings = entry
+    if suppress is not None and findings:
+        kept = suppress(findings)
+        summary.suppressed += len(findings) - len(kept)
+        findings = kept
     summary.add_counts(messages, findings)
     yield conv, findings
 
@@ -148,6 +158,7 @@ def scan_parallel(
     jobs: int,
     linter_factory: "Callable[[], Linter] | None" = None,
     keep_conversations: bool = True,
+    suppress: "Callable[[list[Finding]], list[Finding]] | None" = None,
 ) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     """`scan_items` in `jobs` processes: this one and jobs - 1 workers; same results, same order.
 
@@ -168,12 +179,12 @@ def scan_parallel(
     # larger one gets its workers at once, so they start while this process is still at the first chunk.
     head = list(itertools.islice(stream, POOL_THRESHOLD))
     if len(head) < POOL_THRESHOLD:
-        yield from scan_items(linter, head, summary)
+        yield from scan_items(linter, head, summary, suppress=suppress)
         return
     stream = itertools.chain(head, stream)
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork and linter_factory is None:
-        yield from scan_items(linter, stream, summary)
+        yield from scan_items(linter, stream, summary, suppress=suppress)
         return
     import gc
     from concurrent.futures import ProcessPoolExecutor
@@ -192,7 +203,7 @@ def scan_parallel(
             pending: deque = deque()  # (chunk, future or entries already computed here), in input order
             for chunk in _chunks(stream, summary):
                 while pending and _ready(pending[0][1]):
-                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations)
+                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
                 # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;
                 # otherwise the chunk is scanned here. No queue builds up behind a busy worker, so none
                 # needs taking back at the end (a cancelled future in a pool that then breaks trips
@@ -202,9 +213,9 @@ def scan_parallel(
                 else:
                     pending.append((chunk, [_scan_here(linter, item) for item in chunk]))
                 while len(pending) >= window + LOCAL_AHEAD:
-                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations)
+                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
             while pending:
-                yield from _deliver(linter, summary, *pending.popleft(), keep_conversations)
+                yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
     except BrokenProcessPool as exc:
         raise WorkerFailed(f"a worker process stopped unexpectedly ({exc}); run again with --jobs 1") from None
     finally:
@@ -236,7 +247,8 @@ def _chunks(items: Iterable[Item], summary: ScanSummary) -> Iterator[list]:
         yield chunk
 
 
-def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conversations: bool) -> Iterator[tuple["Conversation | None", list[Finding]]]:
+def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conversations: bool,
+             suppress=None) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     if isinstance(work, list):
         results = work  # scanned here, conversations kept; problems went straight to linter.rule_problems
     else:
@@ -245,7 +257,7 @@ def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conve
             linter._problem(rule_id, reason)
     for item, entries in zip(chunk, results):
         for entry in _with_conversations(item, entries, keep_conversations):
-            yield from _record(summary, entry)
+            yield from _record(summary, entry, suppress)
 
 
 def _with_conversations(item, entries: list, keep: bool) -> list:

@@ -42,6 +42,7 @@ KEYS = {
     "scorecard": "path to a scorecard.yaml",
     "timezone": "IANA time zone for weekly reports (default Asia/Shanghai)",
     "store": "default results store path",
+    "suppressions": "path to the suppressions file (default: qa-linter-suppressions.yaml next to this file)",
     "jobs": "processes that run the rules in `scan` (default: the number of CPU cores)",
 }
 

@@ -50,6 +50,7 @@ class RunOptions:
     no_store: bool = False
     mask: bool = True  # False: --no-mask, PII shown in HTML pages
     jobs: int | None = None
+    no_suppress: bool = False  # --no-suppress: the suppressions file is not applied
 
 
 class OutputError(QALinterError):
@@ -164,13 +165,24 @@ class Run:
                           defer_json_lines=defer_json_lines)
 
     # -- scanning -------------------------------------------------------------------------------------------------
+    @cached_property
+    def suppressions(self):
+        """The filter of the suppressions file (review/suppressions.py: findings reviewers judged wrong), or None
+        when there is none or --no-suppress; a broken file is a SuppressionError with every mistake."""
+        if self.options.no_suppress:
+            return None
+        from .review.suppressions import load_for_scan
+
+        loaded = load_for_scan(self.config)
+        return loaded.filter if loaded is not None else None
+
     def scan(self, items: Iterable, summary: "ScanSummary", keep_conversations: bool = True) -> Iterator:
         """(conversation, findings) for every conversation of `items`, in order, over `jobs` processes; workers that
         cannot fork build the same rules from these options."""
         from .batch import scan_items
 
         return scan_items(self.linter, items, summary, jobs=self.jobs, linter_factory=partial(linter_for, self.options),
-                          keep_conversations=keep_conversations)
+                          keep_conversations=keep_conversations, suppress=self.suppressions)
 
     def sinks(self, writer, *, mask_pii: bool = False, guard_writer: bool = False, html_dir: str | None = None) -> list:
         """Every output of a scan, each fed the same (conversation, findings, extra) stream: `writer` (masked with

@@ -12,7 +12,7 @@ import click
 
 from .. import __version__
 
-COMMANDS = ("scan", "convert", "calibrate", "rules", "check", "serve", "report")
+COMMANDS = ("scan", "convert", "calibrate", "rules", "check", "serve", "report", "review", "replay")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -44,6 +44,7 @@ def stderr_console(color: str = "auto"):
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Every mistake the user can fix becomes its message(s) on stderr and exit code 2, never a traceback."""
+    from ..review.suppressions import SuppressionError
     from ..scoring import ScorecardError
 
     try:
@@ -56,6 +57,10 @@ def user_errors() -> Iterator[None]:
         for error in exc.errors:
             echo_err(f"error: {error.describe()}")
         raise UserError(f"{len(exc.errors)} error(s) in the scorecard; nothing was scanned") from None
+    except SuppressionError as exc:
+        for error in exc.errors:
+            echo_err(f"error: {error.describe()}")
+        raise UserError(f"{len(exc.errors)} error(s) in the suppressions file; nothing was scanned") from None
     except QALinterError as exc:
         raise UserError(str(exc)) from None
 

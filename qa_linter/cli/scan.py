@@ -33,6 +33,7 @@ from .common import (
 @click.option("--store", type=click.Path(dir_okay=False), help="Record results in this SQLite store [default: setting `store`].")
 @click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
+@click.option("--no-suppress", is_flag=True, help="Show findings suppressed in qa-linter-suppressions.yaml too (docs/review.md).")
 @with_rule_options
 def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show_clean, color, html_dir, no_mask,
             mask_pii, **options):
@@ -50,7 +51,7 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
     with user_errors():
         run = make_run(**options, mask=not no_mask)
         load_rules(run, quiet)
-        run.settle("fail_on", "reader_options")  # a mistake in the settings stops the scan before it writes anything
+        run.settle("fail_on", "reader_options", "suppressions")  # a mistake in the settings stops the scan before it writes anything
         load_scoring(run)
         progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
         with output_file(output, progress.stdout() if progress else None) as out:

@@ -94,6 +94,7 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
             Text(
                 f"{s.conversations} conversations, {s.messages} messages, {s.findings} findings"
                 + (f" ({sev})" if sev else "")
+                + (f", {s.suppressed} suppressed" if getattr(s, "suppressed", 0) else "")
                 + f" in {s.elapsed:.1f} s",
                 style="bold",
             )

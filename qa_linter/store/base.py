@@ -40,6 +40,7 @@ class StoredFinding:
     end: int | None
     excerpt: str  # masked, one line
     message: str  # masked
+    finding_id: str | None = None  # stable (qa_linter/fingerprint.py); None for findings recorded before schema 2
 
 
 @dataclass(frozen=True)

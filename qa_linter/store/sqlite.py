@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Iterable
 
 from ..masking import Masker, MaskedText, mask_finding
+from ..fingerprint import finding_fingerprint, finding_ids
+from . import transcripts
 from .base import ScanResult, StoreError, StoredConversation, StoredFinding
+from .review_tables import ReviewTables
 
 BUSY_TIMEOUT_MS = 60_000
 # A time without a UTC offset lies somewhere between UTC-12 and UTC+14: a range query widens by this much.
@@ -71,6 +74,44 @@ MIGRATIONS: dict[int, list[str]] = {
             conversations INTEGER NOT NULL
         )""",
     ],
+    # The review loop (qa_linter/review, docs/review.md): stable finding ids, the transcripts a replay re-scans
+    # (pseudonymised, store/transcripts.py), reviewers' verdicts and the misses they report. Findings recorded
+    # before this version have no id until their conversation is scanned again.
+    2: [
+        "ALTER TABLE findings ADD COLUMN finding_id TEXT",
+        "ALTER TABLE findings ADD COLUMN fingerprint TEXT",
+        "CREATE INDEX findings_finding_id ON findings (finding_id)",
+        """CREATE TABLE transcripts (
+            conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            body BLOB NOT NULL          -- zlib-compressed JSON, PII replaced by surrogates
+        )""",
+        # A verdict keeps what it judged (rule, category, place), so it outlives a re-scan that drops the finding.
+        """CREATE TABLE verdicts (
+            finding_id TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            conversation_id TEXT NOT NULL,
+            message_index INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            category TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('correct', 'wrong')),
+            note TEXT NOT NULL DEFAULT '',
+            judged_at TEXT NOT NULL,    -- when this verdict was first imported (a re-import keeps it)
+            source TEXT NOT NULL,       -- sheet:row it came from
+            PRIMARY KEY (finding_id, reviewer)
+        )""",
+        "CREATE INDEX verdicts_conversation ON verdicts (conversation_id)",
+        """CREATE TABLE misses (
+            conversation_id TEXT NOT NULL,
+            message_index INTEGER NOT NULL,
+            category TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            judged_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, message_index, category, reviewer)
+        )""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -80,7 +121,7 @@ def utc_key(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteStore:
+class SQLiteStore(ReviewTables):
     def __init__(self, path: str | Path, masker: Masker | None = None, create: bool = True):
         self.location = str(path)
         self.masker = masker or Masker()
@@ -150,11 +191,13 @@ class SQLiteStore:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
                 try:
-                    for conversation, findings in rows:
+                    for conversation, findings, transcript in rows:
                         self.db.execute("DELETE FROM findings WHERE conversation_id = ?", (conversation[0],))
+                        self.db.execute("DELETE FROM transcripts WHERE conversation_id = ?", (conversation[0],))
                         self.db.execute("DELETE FROM conversations WHERE id = ?", (conversation[0],))
                         self.db.execute(f"INSERT INTO conversations VALUES ({', '.join('?' * len(conversation))})", conversation)
-                        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
+                        self.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
+                        self.db.execute("INSERT INTO transcripts VALUES (?, ?)", (conversation[0], transcript))
                     self.db.execute("COMMIT")
                 except BaseException:
                     self.db.execute("ROLLBACK")
@@ -174,7 +217,7 @@ class SQLiteStore:
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"{self.location}: cannot write the scan log ({exc})") from None
 
-    def _rows(self, result: ScanResult) -> tuple[tuple, list[tuple]]:
+    def _rows(self, result: ScanResult) -> tuple[tuple, list[tuple], bytes]:
         conv, card = result.conversation, result.scorecard
         start = conv.start_time
         naive = start is not None and start.tzinfo is None
@@ -193,7 +236,8 @@ class SQLiteStore:
         )
         findings = []
         prepared: dict[int, MaskedText] = {}
-        for position, f in enumerate(result.findings):
+        fingerprints = [finding_fingerprint(f) for f in result.findings]
+        for position, (f, fp, finding_id) in enumerate(zip(result.findings, fingerprints, finding_ids(fingerprints))):
             text = conv.messages[f.message_index].text if 0 <= f.message_index < len(conv.messages) else ""
             if f.message_index not in prepared:
                 prepared[f.message_index] = self.masker.prepare(text)
@@ -201,22 +245,30 @@ class SQLiteStore:
             findings.append((
                 conv.id, position, f.message_index, f.role, f.rule, f.category, str(f.severity),
                 f.start if shown.located else None, f.end if shown.located else None, shown.excerpt, shown.message,
+                finding_id, fp,
             ))
-        return conversation, findings
+        transcript, _ = transcripts.encode(conv, self.masker)
+        return conversation, findings, transcript
 
     # -- reading ------------------------------------------------------------------------------------------------
     def conversations(self, since: datetime, until: datetime) -> list[StoredConversation]:
         low, high = utc_key(since - NAIVE_MARGIN), utc_key(until + NAIVE_MARGIN)
         exact_low, exact_high = utc_key(since), utc_key(until)
+        return self._stored(
+            """WHERE (started_naive = 0 AND started_utc >= ? AND started_utc < ?)
+                  OR (started_naive = 1 AND started_utc >= ? AND started_utc < ?)""",
+            (exact_low, exact_high, low, high),
+        )
+
+    def _stored(self, where: str, args: tuple) -> list[StoredConversation]:
+        """Conversations matching a WHERE clause over the conversations table, with their findings."""
         with self._lock:
             rows = self.db.execute(
-                """SELECT id, channel, agent, team, started_at, messages, agent_messages, score, passed, auto_fail,
+                f"""SELECT id, channel, agent, team, started_at, messages, agent_messages, score, passed, auto_fail,
                           sections, rule_pack, scoring_model, scanned_at
-                   FROM conversations
-                   WHERE (started_naive = 0 AND started_utc >= ? AND started_utc < ?)
-                      OR (started_naive = 1 AND started_utc >= ? AND started_utc < ?)
+                   FROM conversations {where}
                    ORDER BY started_utc, id""",
-                (exact_low, exact_high, low, high),
+                args,
             ).fetchall()
             found = self._findings([r[0] for r in rows])
         return [
@@ -237,7 +289,8 @@ class SQLiteStore:
         for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):  # stay under SQLite's variable limit
             marks = ", ".join("?" * len(chunk))
             for row in self.db.execute(
-                f"""SELECT conversation_id, rule, category, severity, message_index, start, "end", excerpt, message
+                f"""SELECT conversation_id, rule, category, severity, message_index, start, "end", excerpt, message,
+                           finding_id
                     FROM findings WHERE conversation_id IN ({marks}) ORDER BY conversation_id, position""",
                 chunk,
             ):
