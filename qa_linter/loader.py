@@ -36,6 +36,9 @@ class RulePack:
     digest: str = ""
     # Mistakes that do not stop a rule from loading (a field under its old name), with file:line.
     warnings: list[RuleError] = field(default_factory=list)
+    lexicon_files: list[str] = field(default_factory=list)  # the lexicons the rules use, as found
+    # What load_rule_pack was called with: another process (a Spark executor) rebuilds the same pack from it.
+    arguments: dict[str, Any] = field(default_factory=dict)
 
     def get(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -103,9 +106,14 @@ def load_rule_pack(
 ) -> RulePack:
     """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any. `settings` is the
     merged configuration, which each rule may read what it needs from (Rule.configure)."""
+    paths, lexicon_dirs = [Path(p) for p in paths], [Path(d) for d in lexicon_dirs]
+    select, ignore, allowlist = list(select), list(ignore), list(allowlist)
+    arguments = {"paths": [str(p) for p in paths], "builtin": builtin, "lexicon_dirs": [str(d) for d in lexicon_dirs],
+                 "options": options, "select": select, "ignore": ignore, "severity": dict(severity or {}),
+                 "allowlist": allowlist, "settings": settings}
     toolkit = Toolkit()
-    lexicons = _Lexicons([*map(Path, lexicon_dirs), builtin_lexicons()])
-    sources = ([builtin_rules()] if builtin else []) + [Path(p) for p in paths]
+    lexicons = _Lexicons([*lexicon_dirs, builtin_lexicons()])
+    sources = ([builtin_rules()] if builtin else []) + paths
     found = _collect_sources(sources, builtin)
     options = options or {}
     errors = found.errors + [RuleError("config", None, f"options for unknown rule {rule_id!r}")
@@ -123,7 +131,7 @@ def load_rule_pack(
         # For Python callers; the command line prints pack.warnings itself.
         warnings.warn(warning.describe(), DeprecationWarning, stacklevel=2)
     return RulePack(rules, toolkit, [str(f) for f in found.files], found.meta["name"], str(found.meta["version"]),
-                    _digest([*found.files, *lexicons.used]), ctx.warnings)
+                    _digest([*found.files, *lexicons.used]), ctx.warnings, [str(p) for p in lexicons.used], arguments)
 
 
 @dataclass

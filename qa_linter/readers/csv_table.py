@@ -355,8 +355,10 @@ def _time(value: object, columns: ColumnMap, options: ReaderOptions) -> str | No
     return moment.isoformat()
 
 
-def _conversation(conv_id: str, rows: list[Row], source: str) -> Conversation:
-    if all(r.ts is not None for r in rows):
+def _conversation(conv_id: str, rows: list[Row], source: str, sort_by_time: bool = True) -> Conversation:
+    """`rows` in file order, sorted here by time; with `sort_by_time` false they are in conversation order
+    already (a flat table's sequence column put them there)."""
+    if sort_by_time and all(r.ts is not None for r in rows):
         # Stable: rows with equal times keep their order in the file.
         rows = sorted(rows, key=lambda r: datetime.fromisoformat(r.ts))
     messages = [
