@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from ..outputs import FORMATS
 from ..vocabulary import FAIL_ON, INPUT_FORMATS, fail_threshold
 from .common import (
-    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, load_rules, load_scoring, make_run, output_file, stderr_console, user_errors,
-    with_rule_options,
+    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, load_scoring, make_run, output_file,
+    stderr_console, user_errors, with_rule_options,
 )
 
 
 @click.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--examples", "use_examples", is_flag=True, help="Also scan the bundled example transcripts.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write results to FILE instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "parquet"]), default="text", show_default=True, help="Output format (parquet: with --engine spark) [default with --engine spark: jsonl].")
+@click.option("-o", "--output", type=click.Path(writable=True), help="Write results to FILE instead of stdout (with --engine spark: a folder).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
@@ -34,9 +35,11 @@ from .common import (
 @click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
 @click.option("--no-suppress", is_flag=True, help="Show findings suppressed in qa-linter-suppressions.yaml too (docs/review.md).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True, help="Run the rules here, or on Apache Spark (pip install 'qa-linter[spark]'; docs/spark.md).")
+@click.option("--master", help="Spark master with --engine spark: local[N], yarn, spark://HOST:PORT, k8s://… [default: spark-submit's, else local[*]].")
 @with_rule_options
 def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show_clean, color, html_dir, no_mask,
-            mask_pii, **options):
+            mask_pii, engine, master, **options):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from ..batch import ScanSummary
     from ..outputs import writer_for
@@ -53,6 +56,11 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
         load_rules(run, quiet)
         run.settle("fail_on", "reader_options", "suppressions")  # a mistake in the settings stops the scan before it writes anything
         load_scoring(run)
+        if engine == "spark" or master:
+            _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, {
+                "--html": html_dir, "--store": options.get("store"), "--mask-pii": mask_pii, "--statistics": statistics,
+                "--show-clean": show_clean, "--jobs": options.get("jobs")})
+        _local_only(fmt, output)
         progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
         with output_file(output, progress.stdout() if progress else None) as out:
             try:
@@ -69,6 +77,33 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
                 write_statistics(fmt, out, summary, run.linter, color)
     print_summary(stderr_console(color), summary, quiet)
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
+
+
+def _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, unsupported: dict):
+    """`scan --engine spark` (qa_linter/spark/command.py): the same rules, findings and scores, on Spark; it
+    ends the command with the summary and exit code of a local scan."""
+    from click.core import ParameterSource
+
+    from ..outputs.text import print_summary
+
+    if click.get_current_context().get_parameter_source("fmt") is ParameterSource.DEFAULT:
+        fmt = "jsonl"  # Spark writes tables; the terminal text report is the local engine's
+    try:
+        from ..spark.command import check_options, run_scan
+    except ImportError as exc:
+        raise UserError(f"--engine spark needs pyspark: pip install 'qa-linter[spark]' ({exc})") from None
+    check_options(fmt, output, paths, unsupported)
+    summary = run_scan(paths, run.linter, run.scoring, run.reader_options, input_format=run.input_format, fmt=fmt,
+                       output=output, master=master, note=None if quiet else echo_err)
+    print_summary(stderr_console(color), summary, quiet)
+    sys.exit(exit_code(summary, run.fail_on, exit_zero))
+
+
+def _local_only(fmt: str, output: str | None) -> None:
+    if fmt == "parquet":
+        raise click.UsageError("--format parquet is written by --engine spark")
+    if output and Path(output).is_dir():
+        raise click.UsageError(f"-o {output}: is a folder; give a file (a folder is for --engine spark)")
 
 
 def _paths(paths, use_examples: bool) -> list[str]:

@@ -48,7 +48,7 @@ def load(config=None, *, rules: Iterable = (), builtin: bool | None = None, sele
     return linter, scoring_model_from_config(config, scorecard).limited_to(linter.rules)
 
 
-def scan_results(df, linter=None, scoring=None, *, reader_options=None, config=None, **load_args):
+def scan_results(df, linter=None, scoring=None, *, reader_options=None, config=None, bundle=None, **load_args):
     """One RESULT row per input row (schema.RESULT): the conversation's score record and its findings, or
     the problem that kept it from being read; plus `rule_problem` rows. Persist it to write several outputs
     from one pass of the rules."""
@@ -56,14 +56,15 @@ def scan_results(df, linter=None, scoring=None, *, reader_options=None, config=N
         raise SparkInputError(
             f"the DataFrame has no {'messages' if 'messages' not in df.columns else 'id'} column, so it is not in the "
             "canonical shape (id, messages[role, text, ts], …); for one message per row use flat_to_canonical")
-    if linter is None:
-        linter, loaded_scoring = load(config, **load_args)
-        scoring = scoring or loaded_scoring
-    elif scoring is None:
-        from ..scoring import load_scoring_model
+    if bundle is None:  # (the command line builds the bundle once for all its inputs)
+        if linter is None:
+            linter, loaded_scoring = load(config, **load_args)
+            scoring = scoring or loaded_scoring
+        elif scoring is None:
+            from ..scoring import load_scoring_model
 
-        scoring = load_scoring_model().limited_to(linter.rules)
-    bundle = PackBundle.of(linter, scoring, reader_options)
+            scoring = load_scoring_model().limited_to(linter.rules)
+        bundle = PackBundle.of(linter, scoring, reader_options)
     from .worker import scan_batches
 
     columns = [c for c in TRANSCRIPT_COLUMNS if c in df.columns]

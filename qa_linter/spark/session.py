@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
+from pathlib import Path
 
-LOG4J = """\
-rootLogger.level = error
-rootLogger.appenderRef.stderr.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
-"""
+LOG4J = Path(__file__).with_name("log4j2.properties")  # errors only; no "Setting default log level" line
 
 DEFAULTS = {
     "spark.sql.session.timeZone": "UTC",
@@ -53,10 +45,7 @@ def get_session(master: str | None = None, app_name: str = "qa-lint scan", conf:
     if is_local(master):
         settings["spark.ui.enabled"] = "false"
     settings.update(conf or {})
-    log_file = os.path.join(tempfile.gettempdir(), "qa-lint-spark-log4j2.properties")
-    with open(log_file, "w", encoding="utf-8") as out:
-        out.write(LOG4J)
-    java = f"-Dlog4j2.configurationFile=file:{log_file}"
+    java = f"-Dlog4j2.configurationFile={LOG4J.as_uri()}"
     settings["spark.driver.extraJavaOptions"] = (settings.get("spark.driver.extraJavaOptions", "") + " " + java).strip()
     for key, value in settings.items():
         builder = builder.config(key, value)
