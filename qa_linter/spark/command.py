@@ -55,10 +55,17 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
     from .parquet import read_parquet
     from .session import get_session
 
+    from .inputs import local_path
+
     note = note or (lambda text: None)
     summary = ScanSummary()
+    output = local_path(output) if output else None
     bundle = PackBundle.of(linter, scoring, reader_options)
-    note(f"starting Spark ({master or 'the master spark-submit gives, else local[*]'}) …")
+    from pyspark.sql import SparkSession
+
+    own = SparkSession.getActiveSession() is None  # under spark-submit or in a notebook the session is theirs
+    if own:
+        note(f"starting Spark ({master or 'the master spark-submit gives, else local[*]'}) …")
     spark = get_session(master)
     try:
         tables = []
@@ -95,7 +102,8 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
                         json.dumps({**header, "summary": summary.to_dict()}, ensure_ascii=False, indent=2) + "\n")
         return summary
     finally:
-        spark.stop()
+        if own:
+            spark.stop()
 
 
 def _write_tables(spark, output: str, fmt: str, findings, scores, problems, note) -> None:

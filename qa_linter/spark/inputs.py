@@ -6,6 +6,7 @@ and sources under the name the user gave (`exports/day1.jsonl`, not `file:/home/
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -33,7 +34,8 @@ def list_inputs(spark, paths: Iterable[str], input_format: str | None = None) ->
     conf = spark._jsc.hadoopConfiguration()
     found = InputFiles()
     for given in paths:
-        path = jvm.org.apache.hadoop.fs.Path(given)
+        # A local path is made absolute here: the JVM resolves relative ones against its own start folder.
+        path = jvm.org.apache.hadoop.fs.Path(local_path(given))
         try:
             fs = path.getFileSystem(conf)
             exists = fs.exists(path)
@@ -59,6 +61,15 @@ def list_inputs(spark, paths: Iterable[str], input_format: str | None = None) ->
         for name, shown in sorted(listed):
             _add(found, name, shown, input_format, explicit=False)
     return found
+
+
+def local_path(path: str) -> str:
+    """A path without a scheme made absolute (the JVM would resolve it against the folder it started in);
+    a URI (s3a://…, hdfs://…, file:…) as it is."""
+    head, sep, _ = path.partition(":")
+    if sep and len(head) > 1 and head.replace("+", "").replace("-", "").replace(".", "").isalnum():
+        return path
+    return os.path.abspath(path)
 
 
 def _add(found: InputFiles, name: str, shown: str, input_format: str | None, explicit: bool) -> None:

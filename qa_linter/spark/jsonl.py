@@ -68,7 +68,8 @@ def parse_batches(before: dict, batches: Iterator) -> Iterator:
                 raw = raw[len(BOM):]
             if not raw.strip():
                 continue
-            items = UnparsedLine(file, lineno, raw).parse()
+            # The line as the local reader sees it, with its newline (a JSON error's column counts from it).
+            items = UnparsedLine(file, lineno, raw + b"\n").parse()
             for position, item in enumerate(items):
                 rows.append(transcript_row(item, file, lineno, position if len(items) > 1 else None))
         yield pa.RecordBatch.from_pylist(rows, schema=arrow)

@@ -110,3 +110,19 @@ def _meta(value: Any) -> Any:
         return dict(value)  # an Arrow map
     return value
 
+
+
+def probe_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
+    """mapInArrow diagnostic (tests, benchmarks/spark_scale.py): per task, this worker's process id and how
+    often it has loaded the pack; with worker reuse, a worker that ran many tasks says 1."""
+    import os
+
+    import pyarrow as pa
+
+    from .pack import LOADS
+
+    loaded(bundle)
+    for _ in batches:
+        pass
+    yield pa.RecordBatch.from_pylist([{"pid": os.getpid(), "loads": LOADS.get(bundle.key, 0)}],
+                                     schema=pa.schema([("pid", pa.int64()), ("loads", pa.int64())]))
