@@ -67,6 +67,8 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
     if own:
         note(f"starting Spark ({master or 'the master spark-submit gives, else local[*]'}) …")
     spark = get_session(master)
+    if own:
+        _size_splits(spark)
     try:
         tables = []
         jsonl_files, names = [], {}
@@ -104,6 +106,14 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
     finally:
         if own:
             spark.stop()
+
+
+def _size_splits(spark) -> None:
+    """About four input splits per core, also for inputs of a few MB: the rules cost ~1 ms a conversation,
+    so a split is minutes of work, and two splits on two cores leave one idle when the other runs long."""
+    cores = spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.files.minPartitionNum", str(cores * 4))
+    spark.conf.set("spark.sql.files.openCostInBytes", str(1024 * 1024))
 
 
 def _write_tables(spark, output: str, fmt: str, findings, scores, problems, note) -> None:
