@@ -139,6 +139,11 @@ def _warm(corpus: Path, conversations: int, characters: int, work: Path) -> None
     spark = get_session("local[2]", app_name="qa-lint spark_scale")
     print(f"warm session: local[2] started in {time.perf_counter() - started:.1f} s")
     linter, scoring = load()
+    from functools import partial
+
+    from qa_linter.spark.pack import PackBundle
+    from qa_linter.spark.worker import probe_batches
+
     for attempt in (1, 2):
         started = time.perf_counter()
         results = scan_results(read_jsonl(spark, [str(corpus)]), linter, scoring).persist(StorageLevel.MEMORY_AND_DISK)
@@ -147,6 +152,11 @@ def _warm(corpus: Path, conversations: int, characters: int, work: Path) -> None
         results.unpersist()
         seconds = time.perf_counter() - started
         print(f"  pass {attempt}: {seconds:6.1f} s, {conversations / seconds:8,.0f} conversations/s, {characters / seconds:10,.0f} chars/s")
+    probes = spark.range(8, numPartitions=4).mapInArrow(partial(probe_batches, PackBundle.of(linter, scoring)),
+                                                         "pid long, loads long, peak_mb long").collect()
+    workers = {p["pid"]: p["peak_mb"] for p in probes}
+    print(f"  Python workers after the passes: {len(workers)}, peak resident memory "
+          f"{', '.join(f'{mb} MB' for mb in sorted(workers.values()))}")
     spark.stop()
 
 

@@ -218,7 +218,7 @@ def test_the_pack_is_loaded_once_per_python_worker_not_per_task(spark):
 
     bundle = PackBundle.of(*load())
     tasks = 12
-    probes = spark.range(tasks * 10, numPartitions=tasks).mapInArrow(partial(probe_batches, bundle), "pid long, loads long").collect()
+    probes = spark.range(tasks * 10, numPartitions=tasks).mapInArrow(partial(probe_batches, bundle), "pid long, loads long, peak_mb long").collect()
     assert len(probes) == tasks
     assert {p["loads"] for p in probes} == {1}
     assert len({p["pid"] for p in probes}) < tasks  # workers ran several tasks each, and loaded the pack once

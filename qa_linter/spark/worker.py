@@ -114,8 +114,10 @@ def _meta(value: Any) -> Any:
 
 def probe_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
     """mapInArrow diagnostic (tests, benchmarks/spark_scale.py): per task, this worker's process id and how
-    often it has loaded the pack; with worker reuse, a worker that ran many tasks says 1."""
+    often it has loaded the pack (with worker reuse, a worker that ran many tasks says 1), and its peak
+    resident memory in MB."""
     import os
+    import resource
 
     import pyarrow as pa
 
@@ -124,5 +126,6 @@ def probe_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
     loaded(bundle)
     for _ in batches:
         pass
-    yield pa.RecordBatch.from_pylist([{"pid": os.getpid(), "loads": LOADS.get(bundle.key, 0)}],
-                                     schema=pa.schema([("pid", pa.int64()), ("loads", pa.int64())]))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # Linux: kilobytes
+    yield pa.RecordBatch.from_pylist([{"pid": os.getpid(), "loads": LOADS.get(bundle.key, 0), "peak_mb": peak_mb}],
+                                     schema=pa.schema([("pid", pa.int64()), ("loads", pa.int64()), ("peak_mb", pa.int64())]))
