@@ -50,7 +50,7 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
 
     from . import findings_of, problems_of, rule_problems_of, scan_results, scores_of
     from .inputs import list_inputs
-    from .jsonl import read_jsonl
+    from .jsonl import scan_jsonl
     from .pack import PackBundle
     from .parquet import read_parquet
     from .session import get_session
@@ -80,11 +80,11 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
             jsonl_files += found.jsonl
             if found.parquet:  # each input path is one table (canonical or flat), read on its own
                 tables.append(read_parquet(spark, found.parquet, found.names, reader_options=reader_options))
-        if jsonl_files:
-            tables.insert(0, read_jsonl(spark, jsonl_files, names))
-        if not tables:
+        parts = [scan_jsonl(spark, jsonl_files, names, bundle)] if jsonl_files else []
+        parts += [scan_results(t, bundle=bundle) for t in tables]
+        if not parts:
             return summary
-        results = reduce(lambda a, b: a.union(b), [scan_results(t, bundle=bundle) for t in tables])
+        results = reduce(lambda a, b: a.union(b), parts)
         results = results.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             if output:

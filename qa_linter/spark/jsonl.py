@@ -24,6 +24,19 @@ BOM = b"\xef\xbb\xbf"
 def read_jsonl(spark, paths: Sequence[str], names: dict[str, str] | None = None):
     """A TRANSCRIPT DataFrame of the conversations (and bad lines) in JSON Lines files (Spark's names; list
     folders with inputs.list_inputs). `names` maps them to the names shown in problems and sources."""
+    return numbered_lines(spark, paths, names, lambda before: partial(parse_batches, before), schema.TRANSCRIPT)
+
+
+def scan_jsonl(spark, paths: Sequence[str], names: dict[str, str] | None, bundle):
+    """RESULT rows straight from the lines: read_jsonl and scan_results in one Python pass, which saves
+    turning every conversation into a table row and back (the command line's path)."""
+    from .worker import scan_line_batches
+
+    return numbered_lines(spark, paths, names, lambda before: partial(scan_line_batches, before, bundle), schema.RESULT)
+
+
+def numbered_lines(spark, paths, names, function, output_schema):
+    """The files' lines as (raw binary, file, block), counted per split, mapped by `function(before)`."""
     from pyspark.sql import functions as F
 
     from .inputs import displayed
@@ -33,11 +46,6 @@ def read_jsonl(spark, paths: Sequence[str], names: dict[str, str] | None = None)
         .select(F.col("value").cast("binary").alias("raw"), displayed(F.col("_metadata.file_path"), names or {}).alias("file"),
                 F.col("_metadata.file_block_start").alias("block"))
     )
-    return lines_to_transcripts(text)
-
-
-def lines_to_transcripts(text):
-    """(raw binary, file string, block long) lines -> TRANSCRIPT rows, numbered per file."""
     counts: dict[str, list[tuple[int, int]]] = {}
     for row in text.groupBy("file", "block").count().collect():
         counts.setdefault(row["file"], []).append((row["block"], row["count"]))
@@ -47,7 +55,26 @@ def lines_to_transcripts(text):
         for block, count in sorted(blocks):
             before[(file, block)] = total
             total += count
-    return text.mapInArrow(partial(parse_batches, before), schema.TRANSCRIPT)
+    return text.mapInArrow(function(before), output_schema)
+
+
+def parsed_lines(before: dict, batch, seen: dict) -> Iterator[tuple]:
+    """(conversation or problem, file, line, position on the line or None) for every record of a batch of
+    lines; `seen` counts the lines of each split met so far in this task."""
+    columns = batch.to_pydict()
+    for raw, file, block in zip(columns["raw"], columns["file"], columns["block"]):
+        key = (file, block)
+        index = seen.get(key, 0)
+        seen[key] = index + 1
+        lineno = before[key] + index + 1 if key in before else None
+        if lineno == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
+        if not raw.strip():
+            continue
+        # The line as the local reader sees it, with its newline (a JSON error's column counts from it).
+        items = UnparsedLine(file, lineno, raw + b"\n").parse()
+        for position, item in enumerate(items):
+            yield item, file, lineno, position if len(items) > 1 else None
 
 
 def parse_batches(before: dict, batches: Iterator) -> Iterator:
@@ -57,21 +84,7 @@ def parse_batches(before: dict, batches: Iterator) -> Iterator:
     arrow = schema.arrow_schema(schema.TRANSCRIPT)
     seen: dict[tuple[str, int], int] = {}
     for batch in batches:
-        columns = batch.to_pydict()
-        rows = []
-        for raw, file, block in zip(columns["raw"], columns["file"], columns["block"]):
-            key = (file, block)
-            index = seen.get(key, 0)
-            seen[key] = index + 1
-            lineno = before[key] + index + 1 if key in before else None
-            if lineno == 1 and raw.startswith(BOM):
-                raw = raw[len(BOM):]
-            if not raw.strip():
-                continue
-            # The line as the local reader sees it, with its newline (a JSON error's column counts from it).
-            items = UnparsedLine(file, lineno, raw + b"\n").parse()
-            for position, item in enumerate(items):
-                rows.append(transcript_row(item, file, lineno, position if len(items) > 1 else None))
+        rows = [transcript_row(*parsed) for parsed in parsed_lines(before, batch, seen)]
         yield pa.RecordBatch.from_pylist(rows, schema=arrow)
 
 

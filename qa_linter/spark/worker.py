@@ -30,17 +30,39 @@ def result_arrow():
 
 def scan_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
     """mapInArrow: TRANSCRIPT-shaped batches -> RESULT batches (one row per input row, plus rule problems)."""
-    import pyarrow as pa
+    linter, scoring = loaded(bundle)
+    for batch in batches:
+        yield _results(bundle, linter, [result_row(linter, scoring, row) for row in batch.to_pylist()])
+
+
+def scan_line_batches(before: dict, bundle: PackBundle, batches: Iterator) -> Iterator:
+    """mapInArrow: JSON Lines lines (jsonl.numbered_lines) -> RESULT batches, parsed and scanned in one pass."""
+    from ..model import InputProblem
+    from .jsonl import parsed_lines
 
     linter, scoring = loaded(bundle)
-    reported = _REPORTED.setdefault(bundle.key, set())
+    seen: dict = {}
     for batch in batches:
-        rows = [result_row(linter, scoring, row) for row in batch.to_pylist()]
-        new = [{"rule": rule, "reason": reason} for rule, reason in sorted(linter.rule_problems.items()) if rule not in reported]
-        if new:
-            reported.update(p["rule"] for p in new)
-            rows.append({"kind": "rule_problem", "rule_problems": new})
-        yield pa.RecordBatch.from_pylist(rows, schema=result_arrow())
+        rows = []
+        for item, file, line, position in parsed_lines(before, batch, seen):
+            order = {"file": file, "line": line, "item": position}
+            if isinstance(item, InputProblem):
+                rows.append({"kind": "problem", "problem": item.to_dict(), "order": order})
+            else:
+                rows.append(conversation_result(linter, scoring, item, order))
+        yield _results(bundle, linter, rows)
+
+
+def _results(bundle: PackBundle, linter, rows: list[dict]):
+    """A RESULT batch of `rows`, plus one row with the rule problems this worker has not returned before."""
+    import pyarrow as pa
+
+    reported = _REPORTED.setdefault(bundle.key, set())
+    new = [{"rule": rule, "reason": reason} for rule, reason in sorted(linter.rule_problems.items()) if rule not in reported]
+    if new:
+        reported.update(p["rule"] for p in new)
+        rows.append({"kind": "rule_problem", "rule_problems": new})
+    return pa.RecordBatch.from_pylist(rows, schema=result_arrow())
 
 
 _REPORTED: dict[str, set[str]] = {}  # bundle key -> rule problems this worker has already returned
@@ -57,6 +79,11 @@ def result_row(linter, scoring, row: dict[str, Any]) -> dict[str, Any]:
         item = where.get("item")
         reason = str(exc) if item is None else f"item {item}: {exc}"
         return {"kind": "problem", "problem": _problem(where, reason), "order": order}
+    return conversation_result(linter, scoring, conv, order)
+
+
+def conversation_result(linter, scoring, conv, order: dict) -> dict[str, Any]:
+    """The RESULT row of one conversation: `qa-lint scan`'s findings, and its score as the JSON output has it."""
     findings = linter.scan(conv)
     card = scoring.score(conv, findings)
     record = conversation_record(conv, findings)
