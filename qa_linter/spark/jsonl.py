@@ -30,8 +30,6 @@ def read_jsonl(spark, paths: Sequence[str], names: dict[str, str] | None = None)
 def scan_jsonl(spark, paths: Sequence[str], names: dict[str, str] | None, bundle):
     """RESULT rows straight from the lines: read_jsonl and scan_results in one Python pass, which saves
     turning every conversation into a table row and back (the command line's path)."""
-    from .worker import scan_line_batches
-
     return numbered_lines(spark, paths, names, lambda before: partial(scan_line_batches, before, bundle), schema.RESULT)
 
 
@@ -100,3 +98,21 @@ def transcript_row(item, file: str | None, line: int | None, position: int | Non
         "meta": json.dumps(data["meta"], ensure_ascii=False),
         "_input": {"source": item.source, "file": file, "line": line, "item": position},
     }
+
+
+def scan_line_batches(before: dict, bundle, batches: Iterator) -> Iterator:
+    """mapInArrow: lines (numbered_lines) -> RESULT batches, parsed and scanned in one pass."""
+    from .pack import loaded
+    from .worker import conversation_result, results_batch
+
+    linter, scoring = loaded(bundle)
+    seen: dict = {}
+    for batch in batches:
+        rows = []
+        for item, file, line, position in parsed_lines(before, batch, seen):
+            order = {"file": file, "line": line, "item": position}
+            if isinstance(item, InputProblem):
+                rows.append({"kind": "problem", "problem": item.to_dict(), "order": order})
+            else:
+                rows.append(conversation_result(linter, scoring, item, order))
+        yield results_batch(bundle, linter, rows)

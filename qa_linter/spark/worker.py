@@ -32,28 +32,10 @@ def scan_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
     """mapInArrow: TRANSCRIPT-shaped batches -> RESULT batches (one row per input row, plus rule problems)."""
     linter, scoring = loaded(bundle)
     for batch in batches:
-        yield _results(bundle, linter, [result_row(linter, scoring, row) for row in batch.to_pylist()])
+        yield results_batch(bundle, linter, [result_row(linter, scoring, row) for row in batch.to_pylist()])
 
 
-def scan_line_batches(before: dict, bundle: PackBundle, batches: Iterator) -> Iterator:
-    """mapInArrow: JSON Lines lines (jsonl.numbered_lines) -> RESULT batches, parsed and scanned in one pass."""
-    from ..model import InputProblem
-    from .jsonl import parsed_lines
-
-    linter, scoring = loaded(bundle)
-    seen: dict = {}
-    for batch in batches:
-        rows = []
-        for item, file, line, position in parsed_lines(before, batch, seen):
-            order = {"file": file, "line": line, "item": position}
-            if isinstance(item, InputProblem):
-                rows.append({"kind": "problem", "problem": item.to_dict(), "order": order})
-            else:
-                rows.append(conversation_result(linter, scoring, item, order))
-        yield _results(bundle, linter, rows)
-
-
-def _results(bundle: PackBundle, linter, rows: list[dict]):
+def results_batch(bundle: PackBundle, linter, rows: list[dict]):
     """A RESULT batch of `rows`, plus one row with the rule problems this worker has not returned before."""
     import pyarrow as pa
 
