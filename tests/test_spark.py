@@ -66,9 +66,10 @@ def test_cli_jsonl_on_spark_prints_the_bytes_of_a_local_scan(spark):
     local = _cli("scan", str(CORPUS), "--format", "jsonl", "--jobs", "1")
     on_spark = _cli("scan", str(CORPUS), "--engine", "spark", "--master", "local[2]", "--format", "jsonl")
     assert on_spark.exit_code == local.exit_code == 1  # the corpus has error findings
-    assert local.stdout.count("\n") == 88
+    assert local.stdout.count("\n") > 50  # the sample corpus breaks many rules: the comparison is not vacuous
     assert on_spark.stdout == local.stdout
-    assert "40 conversations, 356 messages, 88 findings" in on_spark.stderr
+    counts = local.stderr.splitlines()[0].split(" in ")[0]  # "40 conversations, 356 messages, N findings (…)"
+    assert counts.startswith("40 conversations") and counts in on_spark.stderr
 
 
 def test_api_findings_and_scores_equal_the_local_scan_row_for_row(spark):
@@ -96,7 +97,7 @@ def test_output_folder_holds_findings_scores_problems_and_summary_as_parquet(spa
     assert _rows(_plain(scores)) == _rows(_plain(local["conversations"]))
     assert spark.read.parquet(str(out / "problems")).count() == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["summary"]["findings"] == 88 and summary["summary"]["by_rule"] == local["summary"]["by_rule"]
+    assert summary["summary"]["findings"] == len(local["findings"]) and summary["summary"]["by_rule"] == local["summary"]["by_rule"]
     assert summary["rule_pack"] == local["rule_pack"] and summary["scorecard"] == local["scorecard"]
 
 
@@ -126,7 +127,7 @@ def test_a_flat_one_message_per_row_table_scans_to_the_same_findings(spark, tmp_
     assert on_spark.exit_code == 0, on_spark.output
     local = _cli("scan", str(CORPUS), "--format", "jsonl", "--jobs", "1", "--exit-zero")
     assert sorted(on_spark.stdout.splitlines()) == sorted(local.stdout.splitlines())
-    assert len(local.stdout.splitlines()) == 88
+    assert len(local.stdout.splitlines()) > 50
 
     from qa_linter.spark import read_parquet, score_dataframe
 
