@@ -230,3 +230,16 @@ def test_a_dataframe_not_in_the_canonical_shape_is_refused_with_the_reason(spark
 
     with pytest.raises(SparkInputError, match="flat_to_canonical"):
         scan_dataframe(spark.createDataFrame([("c", "agent", "hi")], "conversation_id string, role string, text string"))
+
+
+def test_the_suppressions_file_hides_the_same_findings_and_scores_as_locally(spark, tmp_path):
+    from qa_linter.review.suppressions import FILE_NAME, Suppression, write
+
+    write(tmp_path / FILE_NAME, [Suppression("s-002", "slang-internet", 1, "亲", "li.na", "称呼", "2026-11-30")])
+    local = _cli("scan", str(CORPUS), "--format", "jsonl", "--jobs", "1", "--exit-zero")
+    on_spark = _cli("scan", str(CORPUS), "--engine", "spark", "--format", "jsonl", "--exit-zero")
+    assert "1 suppressed" in local.output and "1 suppressed" in on_spark.output
+    assert on_spark.stdout == local.stdout
+    assert '"conversation_id": "s-002", "message_index": 1, "role": "agent", "rule": "slang-internet"' not in on_spark.stdout
+    unsuppressed = _cli("scan", str(CORPUS), "--engine", "spark", "--format", "jsonl", "--exit-zero", "--no-suppress")
+    assert unsuppressed.stdout.count("\n") == on_spark.stdout.count("\n") + 1

@@ -45,7 +45,7 @@ def check_options(fmt: str, output: str | None, paths: Sequence[str], unsupporte
 
 def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_format: str | None, fmt: str,
              output: str | None, master: str | None, stdout: IO[str] | None = None,
-             note: Callable[[str], None] | None = None) -> ScanSummary:
+             note: Callable[[str], None] | None = None, suppress=None) -> ScanSummary:
     from pyspark import StorageLevel
 
     from . import findings_of, problems_of, rule_problems_of, scan_results, scores_of
@@ -60,7 +60,7 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
     note = note or (lambda text: None)
     summary = ScanSummary()
     output = local_path(output) if output else None
-    bundle = PackBundle.of(linter, scoring, reader_options)
+    bundle = PackBundle.of(linter, scoring, reader_options, suppress)
     from pyspark.sql import SparkSession
 
     own = SparkSession.getActiveSession() is None  # under spark-submit or in a notebook the session is theirs
@@ -153,8 +153,10 @@ def finding_from_row(row: dict) -> Finding:
 def _summarise(summary: ScanSummary, results, findings, problems) -> None:
     from pyspark.sql import functions as F
 
-    totals = results.where(F.col("kind") == "conversation").agg(F.count(F.lit(1)).alias("n"), F.sum("messages").alias("m")).first()
+    totals = (results.where(F.col("kind") == "conversation")
+              .agg(F.count(F.lit(1)).alias("n"), F.sum("messages").alias("m"), F.sum("suppressed").alias("s")).first())
     summary.conversations, summary.messages = int(totals["n"] or 0), int(totals["m"] or 0)
+    summary.suppressed = int(totals["s"] or 0)
     for row in findings.groupBy("rule", "category", "severity").count().collect():
         count = int(row["count"])
         summary.findings += count

@@ -43,12 +43,14 @@ class PackBundle:
     scorecard: str  # absolute driver path of the scoring model (one of `files`)
     reader_options: Any  # readers.options.ReaderOptions (the flat-table reader needs roles, times, zone)
     content: str  # pack_content(pack) on the driver
+    # The suppressions file's filter (review/suppressions.py: findings reviewers judged wrong), or None.
+    suppress: Any = None
     version: str = __version__
     key: str = field(default="", compare=False)
 
     # -- on the driver ------------------------------------------------------------------------------------------
     @classmethod
-    def of(cls, linter: Linter, scoring: ScoringModel, reader_options=None) -> "PackBundle":
+    def of(cls, linter: Linter, scoring: ScoringModel, reader_options=None, suppress=None) -> "PackBundle":
         from ..readers.options import ReaderOptions
 
         pack = linter.pack
@@ -73,8 +75,10 @@ class PackBundle:
         scorecard = os.path.abspath(scoring.source) if scoring.source else ""
         if scorecard:
             files[scorecard] = Path(scorecard).read_bytes()
-        bundle = cls(tuple(sorted(files.items())), arguments, scorecard, reader_options or ReaderOptions(), pack_content(pack))
-        key = hashlib.sha256(pickle.dumps((bundle.files, sorted(arguments.items(), key=str), scorecard, bundle.content, __version__))).hexdigest()[:16]
+        bundle = cls(tuple(sorted(files.items())), arguments, scorecard, reader_options or ReaderOptions(), pack_content(pack),
+                     suppress)
+        key = hashlib.sha256(pickle.dumps((bundle.files, sorted(arguments.items(), key=str), scorecard, bundle.content,
+                                           __version__))).hexdigest()[:16]
         object.__setattr__(bundle, "key", key)
         return bundle
 

@@ -107,6 +107,7 @@ RESULT = StructType(
     + [
         StructField("kind", StringType(), False),  # conversation | problem | rule_problem
         StructField("finding_rows", ArrayType(FINDING), True),
+        StructField("suppressed", IntegerType(), True),  # findings the suppressions file hid
         StructField("problem", PROBLEM, True),
         StructField("rule_problems", ArrayType(RULE_PROBLEM), True),
         StructField("order", _struct(("file", StringType()), ("line", LongType()), ("item", IntegerType())), True),

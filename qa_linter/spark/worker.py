@@ -32,7 +32,7 @@ def scan_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
     """mapInArrow: TRANSCRIPT-shaped batches -> RESULT batches (one row per input row, plus rule problems)."""
     linter, scoring = loaded(bundle)
     for batch in batches:
-        yield results_batch(bundle, linter, [result_row(linter, scoring, row) for row in batch.to_pylist()])
+        yield results_batch(bundle, linter, [result_row(linter, scoring, row, bundle.suppress) for row in batch.to_pylist()])
 
 
 def results_batch(bundle: PackBundle, linter, rows: list[dict]):
@@ -50,7 +50,7 @@ def results_batch(bundle: PackBundle, linter, rows: list[dict]):
 _REPORTED: dict[str, set[str]] = {}  # bundle key -> rule problems this worker has already returned
 
 
-def result_row(linter, scoring, row: dict[str, Any]) -> dict[str, Any]:
+def result_row(linter, scoring, row: dict[str, Any], suppress=None) -> dict[str, Any]:
     where = row.get("_input") or {}
     order = {"file": where.get("file"), "line": where.get("line"), "item": where.get("item")}
     if where.get("problem"):
@@ -61,16 +61,19 @@ def result_row(linter, scoring, row: dict[str, Any]) -> dict[str, Any]:
         item = where.get("item")
         reason = str(exc) if item is None else f"item {item}: {exc}"
         return {"kind": "problem", "problem": _problem(where, reason), "order": order}
-    return conversation_result(linter, scoring, conv, order)
+    return conversation_result(linter, scoring, conv, order, suppress)
 
 
-def conversation_result(linter, scoring, conv, order: dict) -> dict[str, Any]:
-    """The RESULT row of one conversation: `qa-lint scan`'s findings, and its score as the JSON output has it."""
-    findings = linter.scan(conv)
+def conversation_result(linter, scoring, conv, order: dict, suppress=None) -> dict[str, Any]:
+    """The RESULT row of one conversation: `qa-lint scan`'s findings (without those the suppressions file hides,
+    as batch.scan_items does), and its score as the JSON output has it."""
+    found = linter.scan(conv)
+    findings = suppress(found) if suppress is not None and found else found
     card = scoring.score(conv, findings)
     record = conversation_record(conv, findings)
     record.update(score=card.total, passed=card.passed, scorecard=card.to_dict())
-    record.update(kind="conversation", finding_rows=[f.to_dict() for f in findings], order=order)
+    record.update(kind="conversation", finding_rows=[f.to_dict() for f in findings], order=order,
+                  suppressed=len(found) - len(findings))
     return record
 
 
