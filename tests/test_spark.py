@@ -27,7 +27,8 @@ CORPUS = Path(__file__).parent / "data" / "corpus" / "transcripts.jsonl"
 def spark():
     from qa_linter.spark.session import get_session
 
-    session = get_session("local[2]", app_name="qa-linter tests")
+    # As `scan --engine spark` sizes its own session: a flat table is grouped into 8 partitions, not 200.
+    session = get_session("local[2]", app_name="qa-linter tests", conf={"spark.sql.shuffle.partitions": "8"})
     yield session
     session.stop()
 

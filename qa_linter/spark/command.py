@@ -109,11 +109,13 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
 
 
 def _size_splits(spark) -> None:
-    """About four input splits per core, also for inputs of a few MB: the rules cost ~1 ms a conversation,
+    """About four input splits (and shuffle partitions) per core, also for inputs of a few MB: the rules cost ~1 ms a conversation,
     so a split is minutes of work, and two splits on two cores leave one idle when the other runs long."""
     cores = spark.sparkContext.defaultParallelism
     spark.conf.set("spark.sql.files.minPartitionNum", str(cores * 4))
     spark.conf.set("spark.sql.files.openCostInBytes", str(1024 * 1024))
+    # A flat table is grouped by conversation: as many groups of conversations as splits, not Spark's 200.
+    spark.conf.set("spark.sql.shuffle.partitions", str(cores * 4))
 
 
 def _write_tables(spark, output: str, fmt: str, findings, scores, problems, note) -> None:
