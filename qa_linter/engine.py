@@ -22,8 +22,11 @@ class Linter:
         self.config = config or Config()
         self._lock = threading.Lock()
         self._draft_rules: tuple | None = None  # (pack, rules judged on a draft, ids of the others)
-        # Problems found while scanning (a regex that timed out, a rule that failed), reported once each.
-        self.rule_problems: dict[str, str] = {}
+        # Problems found while scanning (a regex that timed out, a rule that failed), reported once each; a rule
+        # left out when it loaded (an unsafe pattern) is one from the start, so every scan reports it (exit 2).
+        self.rule_problems: dict[str, str] = {
+            str(e.rule_id): f"left out ({e.path}:{e.line}): {e.reason}" for e in getattr(pack, "refused", ())
+        }
 
     @classmethod
     def from_config(

@@ -39,6 +39,9 @@ class RulePack:
     lexicon_files: list[str] = field(default_factory=list)  # the lexicons the rules use, as found
     # What load_rule_pack was called with: another process (a Spark executor) rebuilds the same pack from it.
     arguments: dict[str, Any] = field(default_factory=dict)
+    # Rules left out because a part of them is unsafe to build (a pattern that would exhaust memory): file, line
+    # and why. The others load; every scan reports these (Linter.rule_problems, exit 2).
+    refused: list[RuleError] = field(default_factory=list)
 
     def get(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -105,7 +108,10 @@ def load_rule_pack(
     settings: dict | None = None,
 ) -> RulePack:
     """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any. `settings` is the
-    merged configuration, which each rule may read what it needs from (Rule.configure)."""
+    merged configuration, which each rule may read what it needs from (Rule.configure).
+
+    A rule with a pattern that is valid but unsafe to compile (it would take gigabytes) is not a mistake that
+    stops everything: that rule is left out, listed in `RulePack.refused`, and the others load."""
     paths, lexicon_dirs = [Path(p) for p in paths], [Path(d) for d in lexicon_dirs]
     select, ignore, allowlist = list(select), list(ignore), list(allowlist)
     arguments = {"paths": [str(p) for p in paths], "builtin": builtin, "lexicon_dirs": [str(d) for d in lexicon_dirs],
@@ -131,7 +137,8 @@ def load_rule_pack(
         # For Python callers; the command line prints pack.warnings itself.
         warnings.warn(warning.describe(), DeprecationWarning, stacklevel=2)
     return RulePack(rules, toolkit, [str(f) for f in found.files], found.meta["name"], str(found.meta["version"]),
-                    _digest([*found.files, *lexicons.used]), ctx.warnings, [str(p) for p in lexicons.used], arguments)
+                    _digest([*found.files, *lexicons.used]), ctx.warnings, [str(p) for p in lexicons.used], arguments,
+                    ctx.refused)
 
 
 @dataclass

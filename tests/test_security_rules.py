@@ -5,6 +5,7 @@ a 10,000-term lexicon loads and matches.
 """
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -210,14 +211,132 @@ def test_a_long_message_is_not_cut_short_by_the_timeout_of_a_linear_pattern(tmp_
 
 
 def test_an_oversized_repetition_is_refused_when_the_rules_load(tmp_path):
-    """regex would spend minutes laying out a{1000000000} before any timeout applies."""
+    """regex would spend minutes laying out a{1000000000} before any timeout applies: those rules are left out
+    with file:line and reason, the others load."""
     rules = write(tmp_path / "huge.yaml", """\
         rules:
           - {id: huge, type: regex, category: slang, message: x, pattern: 'a{1000000000}'}
           - {id: huge-exception, type: phrases, category: slang, message: x, terms: [亲],
              exception_patterns: ['b{2,50000}']}
+          - {id: fine, type: phrases, category: slang, message: x, terms: [亲]}
         """)
-    errors = load_errors(rules)
-    assert len(errors) == 2
-    assert "[huge] bad regular expression 'a{1000000000}': repetition {1000000000} is larger than 10,000" in errors[0]
-    assert "[huge-exception]" in errors[1] and "{2,50000}" in errors[1]
+    pack = load_rule_pack([rules], builtin=False)
+    assert [r.id for r in pack.rules] == ["fine"]
+    refused = [e.describe() for e in pack.refused]
+    assert len(refused) == 2
+    assert refused[0].startswith(f"{rules}:2: [huge] regular expression 'a{{1000000000}}' refused: repetition {{1000000000}} is larger than 10,000")
+    assert refused[1].startswith(f"{rules}:4: [huge-exception]") and "{2,50000}" in refused[1]
+
+
+# -- patterns whose compiling would exhaust memory ---------------------------------------------------------------
+MEMORY_BOMB = """\
+rules:
+  - id: bomb
+    type: regex
+    category: slang
+    message: x
+    pattern: '(a{10000}){10000}'
+  - {id: bomb-jargon, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+     ignore_inside: ['(?:(?:b{100}){100}){100}']}
+  - {id: bomb-allow, type: regex, category: pii-exposure, message: x, pattern: '\\d{11}', allow: ['(?:c{1000}){1000}']}
+  - {id: hi, type: phrases, category: slang, message: "「{match}」", terms: [亲]}
+"""
+
+
+def _capped(megabytes: int):
+    """preexec_fn: an address-space cap, so that a regression fails this test instead of the machine."""
+    def cap():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+    return cap
+
+
+def test_nested_repetitions_that_would_exhaust_memory_are_refused_and_the_scan_goes_on(tmp_path):
+    """(a{10000}){10000} asks regex for a hundred million copies (one run grew to 24 GB). Under a 2 GB cap the
+    command must name each such rule with file:line and reason, and scan with the others."""
+    rules = tmp_path / "bomb.yaml"
+    rules.write_text(MEMORY_BOMB, encoding="utf-8")
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text('{"id": "t1", "messages": [{"role": "agent", "text": "亲，DNS 设置好了"}]}\n', encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa_linter.cli", "scan", "--no-builtin", "--rules", str(rules), str(transcript),
+         "--format", "jsonl"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, preexec_fn=_capped(2048),
+    )
+    assert "Traceback" not in proc.stderr and "MemoryError" not in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert [json.loads(line)["rule"] for line in proc.stdout.splitlines()] == ["hi"]
+    for rule_id, line in (("bomb", 6), ("bomb-jargon", 8), ("bomb-allow", 9)):
+        assert f"Rule {rule_id}: left out ({rules}:{line}): " in proc.stderr, proc.stderr
+    assert proc.stderr.count("refused: nested repetitions lay out about") == 3
+
+
+def test_rules_validate_reports_a_memory_bomb_as_an_error(tmp_path):
+    rules = tmp_path / "bomb.yaml"
+    rules.write_text(MEMORY_BOMB, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "qa_linter.cli", "rules", "validate", str(rules)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path, preexec_fn=_capped(2048))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"error: {rules}:6: [bomb] regular expression '(a{{10000}}){{10000}}' refused" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("pattern", "layout"),
+    [
+        ("a{10000}", 10_000),
+        ("(a{10000}){10000}", 100_000_000),
+        ("(?:(?:a{100}){100}){100}", 1_000_000),
+        ("(abc|def){1000}", 6_000),  # alternatives are all laid out: they add up
+        ("(?:a{1000})+", 2_000),  # x+ is x followed by x*
+        ("(?:a{1000}){0,1000}", 1_000),  # a minimum of 0 lays out one copy
+        ("[a{1000}]{1000}", 1_000),  # braces inside a class are characters
+        ("\\{1000}", 6),  # an escaped brace is a character
+        ("(?#a{1000}){3}x", 1),  # a comment is nothing (its repetition repeats nothing)
+        ("(?P<n>a{100}){100}", 10_000),
+    ],
+)
+def test_the_layout_estimate_multiplies_nested_repetitions(pattern, layout):
+    from qa_linter.text.pattern_safety import layout_estimate
+
+    assert layout_estimate(pattern) == layout
+
+
+def test_a_large_estimate_that_compiles_small_is_accepted_after_a_trial(tmp_path):
+    """The estimate is an upper bound: regex shares 2,000 alternative words, so 50 copies compile in a few MB.
+    Such a pattern is tried in a child process first and then used."""
+    from qa_linter.text.pattern_safety import MAX_LAYOUT, layout_estimate
+
+    words = "|".join(f"w{i:05d}" for i in range(2000))
+    pattern = f"(?:{words}){{50}}"
+    assert layout_estimate(pattern) > MAX_LAYOUT
+    rules = write(tmp_path / "wide.yaml", f"""\
+        rules:
+          - {{id: wide, type: regex, category: slang, message: x, pattern: '{pattern}'}}
+        """)
+    pack = load_rule_pack([rules], builtin=False)
+    assert [r.id for r in pack.rules] == ["wide"] and pack.refused == []
+
+
+def test_the_built_in_patterns_compile_without_a_trial():
+    """Start-up must not spawn a process per pattern: every built-in pattern is far below the trial threshold."""
+    import yaml
+
+    from qa_linter.resources import builtin_rules
+    from qa_linter.text.pattern_safety import MAX_LAYOUT, layout_estimate
+
+    fields = {"pattern", "patterns", "exception_patterns", "ignore_inside", "explained_inside", "allow"}
+
+    def patterns(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in fields:
+                    yield from ([value] if isinstance(value, str) else [v for v in value if isinstance(v, str)])
+                yield from patterns(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from patterns(item)
+
+    found = [p for f in sorted(builtin_rules().glob("*.yaml")) for p in patterns(yaml.safe_load(f.read_text(encoding="utf-8")))]
+    assert len(found) > 10
+    assert max(map(layout_estimate, found)) < MAX_LAYOUT // 100

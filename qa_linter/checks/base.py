@@ -19,7 +19,8 @@ import regex
 
 from ..model import Finding
 from ..text.lexicon import Term
-from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher, repetition_problem
+from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher
+from ..text.pattern_safety import UnsafePattern, safe_compile
 from ..text.normalize import normalize
 from ..vocabulary import CHANNELS, PATTERN_FLAGS, ROLES, Severity
 from ..yamlfile import line_of, with_lines
@@ -128,8 +129,9 @@ class Rule:
 
     @classmethod
     def build(cls, spec: dict, ctx: CompileContext) -> "Rule | None":
-        """Validate and compile one rule; None (the reasons reported to `ctx`) if it has a mistake."""
-        before = len(ctx.errors)
+        """Validate and compile one rule; None (the reasons reported to `ctx`) if it has a mistake or a part that
+        is unsafe to build (ctx.refuse)."""
+        before, refused_before = len(ctx.errors), len(ctx.refused)
         spec = cls.validate(spec, ctx)
         if spec is None:
             return None
@@ -140,7 +142,7 @@ class Rule:
             ctx.error(f"a field has a value of the wrong kind ({type(exc).__name__}: {exc}); "
                       "see docs/rule-language.md", line_of(spec))
             return None
-        return rule if len(ctx.errors) == before else None
+        return rule if len(ctx.errors) == before and len(ctx.refused) == refused_before else None
 
     def __init__(self, spec: dict, ctx: CompileContext):
         self.spec = spec
@@ -240,12 +242,12 @@ class Rule:
         if boundary not in ("word", "none"):
             ctx.error(f"boundary must be word or none, not {boundary!r}", line_of(spec, "boundary"))
             boundary = "word"
-        errors_before = len(ctx.errors)
+        errors_before = len(ctx.errors) + len(ctx.refused)
         terms = list(self._terms(spec.get("terms"), ctx, line_of(spec, "terms")))
         terms += self._lexicon_terms(spec.get("lexicon"), ctx, line_of(spec, "lexicon"))
         patterns = self._patterns(spec.get("patterns"), ctx, line_of(spec, "patterns"))
         # Only when nothing was given: a bad pattern or an unknown lexicon has been reported already.
-        if required and not terms and not patterns and len(ctx.errors) == errors_before:
+        if required and not terms and not patterns and len(ctx.errors) + len(ctx.refused) == errors_before:
             ctx.error(f"{where or 'rule'} needs terms, lexicon or patterns", line)
         exceptions = None
         exc_terms = list(self._terms(spec.get("exceptions"), ctx, line_of(spec, "exceptions")))
@@ -458,12 +460,15 @@ def compile_pattern(
     """One regular expression of a rule, compiled as every rule pattern is; a mistake is a load error naming
     `label` ("regular expression", "allow pattern" …) and the pattern."""
     text = str(source)
-    problem = repetition_problem(text) or han_word_boundary(text)
+    problem = han_word_boundary(text)
     if problem:
         ctx.error(f"bad {label} {text!r}: {problem}", line)
         return None
     try:
-        return regex.compile(text, PATTERN_FLAGS, **(named_lists or {}))
+        return safe_compile(text, PATTERN_FLAGS, **(named_lists or {}))
+    except UnsafePattern as exc:  # valid, but compiling it would take gigabytes: the rule is left out
+        ctx.refuse(f"{label} {text!r} refused: {exc}", line)
+        return None
     except (regex.error, KeyError) as exc:
         ctx.error(f"bad {label} {text!r}: {exc}", line)
         return None

@@ -21,9 +21,15 @@ class CompileContext:
         self.rule_id: str | None = None
         self.errors: list[RuleError] = []
         self.warnings: list[RuleError] = []  # the rule still loads (a field under its old name)
+        self.refused: list[RuleError] = []  # the rule is left out, the others load (a pattern unsafe to compile)
 
     def error(self, reason: str, line: int | None) -> None:
         self.errors.append(RuleError(self.path, line, reason, self.rule_id))
 
     def warn(self, reason: str, line: int | None) -> None:
         self.warnings.append(RuleError(self.path, line, reason, self.rule_id))
+
+    def refuse(self, reason: str, line: int | None) -> None:
+        """A part of the rule that is valid but unsafe to build (a pattern whose compiling would exhaust memory):
+        the rule is left out and reported, the other rules load and run (see loader.load_rule_pack)."""
+        self.refused.append(RuleError(self.path, line, reason, self.rule_id))

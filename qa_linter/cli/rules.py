@@ -84,6 +84,9 @@ def rules_test(paths, verbose, rules, no_builtin, **rule_options):
                 passed += 1
                 if verbose:
                     click.echo(f"ok    {r.rule}  {r.kind} #{r.number}")
+    for rule_id, reason in sorted(linter.rule_problems.items()):  # rules left out when they loaded
+        failures += 1
+        click.echo(safe(f"FAIL  {rule_id}  {reason}"))
     click.echo(f"{passed} passed, {failures} failed ({len(linter.rules)} rules)")
     sys.exit(EXIT_FINDINGS if failures else EXIT_CLEAN)
 
@@ -106,4 +109,9 @@ def rules_validate(paths, with_builtin):
         raise UserError(str(exc)) from None
     for warning in pack.warnings:
         echo_err(f"warning: {warning.describe()}")
+    if pack.refused:  # valid YAML, but a pattern that would exhaust memory: scans leave these rules out
+        for error in pack.refused:
+            echo_err(f"error: {error.describe()}")
+        click.echo(f"{len(pack.refused)} error(s); scans run without these rules", err=True)
+        sys.exit(EXIT_ERROR)
     click.echo(f"ok: {len(pack.rules)} rules in {len(pack.files)} file(s)")

@@ -46,19 +46,8 @@ REGEX_TIMEOUT = 0.25  # seconds a pattern may take over an ordinary message; one
 REGEX_SECONDS_PER_CHAR = 20e-6
 
 
-# Compiling a{1000000000} takes the regex module minutes and gigabytes (it lays the repetition out), before any
-# timeout can apply; no wording rule needs a bound anywhere near this.
-MAX_REPEAT = 10_000
-_REPEAT_BOUND = regex.compile(r"(?<!\\)(?:\\\\)*\{(\d+)(?:,(\d*))?\}")
-
-
-def repetition_problem(source: str) -> str | None:
-    """Why a pattern must not be compiled (a repetition bound over MAX_REPEAT), else None."""
-    for m in _REPEAT_BOUND.finditer(source):
-        bound = max(int(m.group(1)), int(m.group(2) or 0))
-        if bound > MAX_REPEAT:
-            return f"repetition {m.group(0).lstrip(chr(92))} is larger than {MAX_REPEAT:,}; use a smaller bound"
-    return None
+# Which patterns may be compiled at all (nested repetitions, oversized bounds): see pattern_safety.py.
+from .pattern_safety import MAX_REPEAT, repetition_problem  # noqa: E402,F401  (re-exported)
 
 
 def regex_timeout(text: str) -> float:

@@ -1,0 +1,245 @@
+"""Compiling a rule's regular expression without letting it take the machine down.
+
+The `regex` module lays repetitions out when it compiles: `a{1000}` becomes a thousand copies of `a`, and a
+repetition of a group copies the group, so nested bounds multiply — `(a{10000}){10000}` asks for a hundred
+million copies and grew one run to 24 GB before it was killed. No timeout applies while compiling, so a
+pattern is judged before it is compiled:
+
+1. a single bound over MAX_REPEAT is refused outright (`a{1000000000}`);
+2. the *layout* of the pattern is estimated from its source: every atom counts 1, a repetition multiplies
+   what it repeats by its minimum count (the copies regex lays out; one more when the maximum is higher),
+   and alternatives add up. Up to MAX_LAYOUT (about 25 MB compiled) it is compiled here as usual;
+3. above that, the estimate is only an upper bound (regex shares alternatives of plain words, for one), so the
+   pattern is compiled first in a child process with an address-space cap and a time limit; only if that
+   child succeeds, within MAX_COMPILED_MB, is it compiled here.
+
+A pattern refused by any step raises UnsafePattern with a reason for the rule's author; the loader then
+leaves that rule out and loads the others (see loader.py).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import regex
+
+# Compiling a{1000000000} takes the regex module minutes and gigabytes; no wording rule needs a bound near this.
+MAX_REPEAT = 10_000
+# Estimated layout units compiled in this process without a trial (about 250 bytes each: 25 MB).
+MAX_LAYOUT = 100_000
+# A trial compile in a child may use this much memory over its start (the pattern's compiled size) ...
+MAX_COMPILED_MB = 64
+# ... within an address-space cap of this much (the child is a small Python: interpreter plus `regex`) ...
+CHILD_ADDRESS_SPACE_MB = 256
+# ... and this many seconds.
+CHILD_SECONDS = 10.0
+
+_REPEAT_BOUND = regex.compile(r"(?<!\\)(?:\\\\)*\{(\d+)(?:,(\d*))?\}")
+_QUANTIFIER = regex.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+# What opens a group after "(" and is not part of its pattern.
+_GROUP_PREFIX = regex.compile(r"\?(?:P?<(?![=!])[^>]*>|'[^']*'|<[=!]|[:=!>|])")
+_HUGE = 10**15  # estimates are capped here: past it, only "too big" matters
+
+
+class UnsafePattern(ValueError):
+    """A pattern that compiling would make too big or too slow; the message says why and what to do."""
+
+
+def repetition_problem(source: str) -> str | None:
+    """Why a pattern must not be compiled (a repetition bound over MAX_REPEAT), else None."""
+    for m in _REPEAT_BOUND.finditer(source):
+        bound = max(int(m.group(1)), int(m.group(2) or 0))
+        if bound > MAX_REPEAT:
+            return f"repetition {m.group(0).lstrip(chr(92))} is larger than {MAX_REPEAT:,}; use a smaller bound"
+    return None
+
+
+def layout_estimate(source: str) -> int:
+    """How many units the regex module lays out for `source` (an upper bound; capped at a huge value).
+
+    A small parser of the pattern's structure: escapes, classes and groups are atoms, quantifiers multiply the
+    atom before them. Anything it does not understand counts as a plain character, which only makes the
+    estimate larger.
+    """
+    stack: list[list[int]] = [[0, 0]]  # per open group: [cost of the items before the last one, the last item]
+    i, n = 0, len(source)
+
+    def add(cost: int) -> None:
+        frame = stack[-1]
+        frame[0] = min(frame[0] + frame[1], _HUGE)
+        frame[1] = cost
+
+    while i < n:
+        ch = source[i]
+        if ch == "\\":
+            i = _skip_escape(source, i)
+            add(1)
+            continue
+        if ch == "[":
+            i = _skip_class(source, i)
+            add(1)
+            continue
+        if ch == "(":
+            if source.startswith("(?#", i):
+                close = source.find(")", i)
+                i = n if close < 0 else close + 1
+                continue
+            stack.append([0, 0])
+            prefix = _GROUP_PREFIX.match(source, i + 1)  # (?:  (?P<name>  (?=  (?<!  (?>  (?|
+            i = prefix.end() if prefix else i + 1  # flags and references count as characters: a little more
+            continue
+        if ch == ")":
+            if len(stack) > 1:
+                frame = stack.pop()
+                add(max(1, min(frame[0] + frame[1], _HUGE)))
+            else:
+                add(1)
+            i += 1
+            continue
+        if ch == "|":
+            frame = stack[-1]
+            frame[0], frame[1] = min(frame[0] + frame[1], _HUGE), 0  # alternatives are all laid out: they add up
+            i += 1
+            continue
+        if ch in "*+?{":
+            bounds = _quantifier(source, i)
+            if bounds is not None:
+                low, high, i = bounds
+                frame = stack[-1]
+                copies = max(1, low + (1 if high is None or high > low else 0))
+                frame[1] = min(frame[1] * copies, _HUGE)
+                if i < n and source[i] in "?+":  # lazy or possessive: a modifier, not another repetition
+                    i += 1
+                continue
+        add(1)
+        i += 1
+    while len(stack) > 1:  # an unclosed group: compiling will say so; estimate what is there
+        frame = stack.pop()
+        add(frame[0] + frame[1])
+    return min(stack[0][0] + stack[0][1], _HUGE)
+
+
+def _skip_escape(source: str, i: int) -> int:
+    """The index after the escape starting at source[i] (a backslash)."""
+    if i + 1 >= len(source):
+        return i + 1
+    kind = source[i + 1]
+    if kind in "pPNx" and i + 2 < len(source) and source[i + 2] == "{":
+        close = source.find("}", i + 2)
+        return len(source) if close < 0 else close + 1
+    if kind in "Lgk" and i + 2 < len(source) and source[i + 2] == "<":
+        close = source.find(">", i + 2)
+        return len(source) if close < 0 else close + 1
+    return i + 2
+
+
+def _skip_class(source: str, i: int) -> int:
+    """The index after the character class starting at source[i] ("[")."""
+    j = i + 1
+    if j < len(source) and source[j] == "^":
+        j += 1
+    if j < len(source) and source[j] == "]":  # a ] first in the class is a literal
+        j += 1
+    while j < len(source):
+        if source[j] == "\\":
+            j = _skip_escape(source, j)
+            continue
+        if source.startswith("[:", j):
+            close = source.find(":]", j + 2)
+            if close >= 0:
+                j = close + 2
+                continue
+        if source[j] == "]":
+            return j + 1
+        j += 1
+    return j
+
+
+def _quantifier(source: str, i: int) -> tuple[int, int | None, int] | None:
+    """(minimum, maximum or None, index after) for a quantifier at source[i], or None when it is a literal."""
+    ch = source[i]
+    if ch == "*":
+        return 0, None, i + 1
+    if ch == "+":
+        return 1, None, i + 1
+    if ch == "?":
+        return 0, 1, i + 1
+    m = _QUANTIFIER.match(source, i)
+    if m is None or not (m.group(1) or m.group(3)):  # {} and {,} are literal text
+        return None
+    low = int(m.group(1) or 0)
+    if m.group(2) is None:
+        return low, low, m.end()
+    return low, int(m.group(3)) if m.group(3) else None, m.end()
+
+
+def safe_compile(source: str, flags: int, **named_lists) -> "regex.Pattern":
+    """`regex.compile(source, flags, **named_lists)`, refusing a pattern whose compiling is unsafe.
+
+    Raises UnsafePattern (too big) or regex.error (not a valid pattern).
+    """
+    too_big = repetition_problem(source)
+    if too_big:
+        raise UnsafePattern(too_big)
+    layout = layout_estimate(source)
+    if layout > MAX_LAYOUT:
+        _trial_compile(source, flags, named_lists, layout)
+    return regex.compile(source, flags, **named_lists)
+
+
+# The child: cap its address space, compile, say how much memory compiling took (or why it failed). Memory is
+# the resident size read from /proc, not ru_maxrss: Linux carries the high-water mark over from the parent that
+# forked the child, which would hide the compile's growth under the parent's size.
+_CHILD = r"""
+import json, sys
+job = json.loads(sys.stdin.buffer.read())
+try:
+    import resource
+    cap = job["cap"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+except (ImportError, ValueError, OSError):
+    pass
+def rss():
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * 4096
+    except (OSError, ValueError, IndexError):
+        return 0
+import regex
+before = rss()
+try:
+    pattern = regex.compile(job["source"], job["flags"], **job["lists"])
+except MemoryError:
+    print(json.dumps({"outcome": "memory"}))
+except Exception as exc:
+    print(json.dumps({"outcome": "error", "reason": str(exc)}))
+else:
+    print(json.dumps({"outcome": "ok", "bytes": max(0, rss() - before)}))
+"""
+
+
+def _trial_compile(source: str, flags: int, named_lists: dict, layout: int) -> None:
+    """Compile `source` in a child process first; raise UnsafePattern if that runs out of memory or time."""
+    estimate = f"nested repetitions lay out about {layout:,} copies"
+    job = json.dumps({"source": source, "flags": int(flags), "cap": CHILD_ADDRESS_SPACE_MB,
+                      "lists": {k: list(v) for k, v in named_lists.items()}})
+    try:
+        proc = subprocess.run([sys.executable, "-c", _CHILD], input=job.encode("utf-8"), capture_output=True,
+                              timeout=CHILD_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise UnsafePattern(f"{estimate}; compiling it took longer than {CHILD_SECONDS:g} s; "
+                            "use smaller repetition counts, or + and * instead of large {n}") from None
+    except OSError as exc:
+        raise UnsafePattern(f"{estimate}, and it could not be tried safely ({exc.strerror or exc}); "
+                            "use smaller repetition counts") from None
+    try:
+        result = json.loads(proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        result = {"outcome": "memory"}  # killed by the cap before it could answer
+    if result["outcome"] == "error":
+        raise regex.error(result["reason"])
+    size_mb = result.get("bytes", 0) / 1024 / 1024
+    if result["outcome"] == "memory" or size_mb > MAX_COMPILED_MB:
+        raise UnsafePattern(f"{estimate}; compiled, it needs more than {MAX_COMPILED_MB} MB of memory; "
+                            "use smaller repetition counts, or + and * instead of large {n}")
