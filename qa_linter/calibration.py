@@ -6,11 +6,11 @@ Several findings of one category on one message count once, as labellers count t
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .jsondata import loads
 from .model import Conversation, Finding
 from .vocabulary import CATEGORIES
 
@@ -107,7 +107,7 @@ def read_labels(path: Path) -> dict[str, dict[tuple[int, str], str]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads(line)
             conv_id = str(obj["id"])
             items = {(int(f["message_index"]), str(f["category"])): str(f.get("note", "")) for f in obj["findings"]}
         except (ValueError, KeyError, TypeError, RecursionError) as exc:

@@ -14,7 +14,6 @@ no timestamp and timing rules skip it, as they skip any message without one.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 import weakref
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from .analysis import ConversationView, MessageView
 from .canonical import InvalidTranscript, conversation_from_dict, parse_time
 from .checks import Draft
+from .jsondata import JsonProblem, loads
 from .model import Conversation, Finding, Message, Severity
 from .vocabulary import CHANNELS, fail_threshold
 
@@ -279,11 +279,9 @@ def parse_context(data: bytes | str, source: str) -> Conversation:
     if not data.strip():
         raise InvalidTranscript(f"{source}: the file is empty")
     try:
-        value = json.loads(data)
-    except json.JSONDecodeError as whole_error:
+        value = loads(data)
+    except JsonProblem as whole_error:  # bad syntax, nesting thousands deep, a number too long to convert
         raise _json_error(data, source, whole_error) from None
-    except RecursionError:  # json.loads recurses per level of [ or {
-        raise InvalidTranscript(f"{source}: invalid JSON: nested too deeply") from None
     where = source
     if isinstance(value, list) and value and all(isinstance(v, dict) and "messages" in v for v in value):
         if len(value) != 1:
@@ -295,16 +293,15 @@ def parse_context(data: bytes | str, source: str) -> Conversation:
         raise InvalidTranscript(f"{where}: {exc}") from None
 
 
-def _json_error(data: str, source: str, whole_error: json.JSONDecodeError) -> InvalidTranscript:
+def _json_error(data: str, source: str, whole_error: JsonProblem) -> InvalidTranscript:
     """Why a context file that is not one JSON document cannot be used: a bad line, or several records."""
     lines = [(n, line) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
-    if len(lines) < 2:
-        return InvalidTranscript(f"{source}:{whole_error.lineno}: invalid JSON: {whole_error.msg} (column {whole_error.colno})")
+    if len(lines) < 2 or not whole_error.syntax:  # valid JSON, but too deep or with a number too long
+        where = f"{source}:{whole_error.line}" if whole_error.line is not None else source
+        return InvalidTranscript(f"{where}: {whole_error.with_column()}")
     for lineno, line in lines:
         try:
-            json.loads(line)
-        except json.JSONDecodeError as exc:
-            return InvalidTranscript(f"{source}:{lineno}: invalid JSON: {exc.msg} (column {exc.colno})")
-        except RecursionError:
-            return InvalidTranscript(f"{source}:{lineno}: invalid JSON: nested too deeply")
+            loads(line)
+        except JsonProblem as exc:
+            return InvalidTranscript(f"{source}:{lineno}: {exc.with_column()}")
     return InvalidTranscript(f"{source}: {len(lines)} JSON lines; --context takes one conversation")

@@ -93,6 +93,31 @@ def test_a_pretty_printed_document_nested_thousands_deep(tmp_path):
     assert code == 2 and "nested too deeply" in stderr
 
 
+HUGE_NUMBER = "9" * 5000  # Python refuses to convert an integer of more than 4,300 digits
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_number_too_long_to_convert_is_one_skipped_record(tmp_path, jobs):
+    """With --jobs 2 the 400 lines (over the pool threshold) are parsed in a worker process."""
+    path = tmp_path / "numbers.jsonl"
+    good = [line({**GOOD, "id": f"g{i}"}) for i in range(400)]
+    bad = '{"id": "n", "meta": {"n": ' + HUGE_NUMBER + '}, "messages": [{"role": "agent", "text": "亲"}]}\n'
+    path.write_text("".join(good[:200]) + bad + "".join(good[200:]), encoding="utf-8")
+    code, records, stderr = scan(path, "--jobs", jobs)
+    assert code == 2 and scanned_ids(records) == {f"g{i}" for i in range(400)}
+    assert_skipped(stderr, 1, f"{path}:201: invalid JSON: a number with 5,000 digits (at most 4,300 can be read)")
+
+
+def test_a_number_too_long_to_convert_in_a_pretty_printed_document(tmp_path):
+    path = tmp_path / "doc.json"
+    path.write_text('{\n  "id": "d",\n  "n": ' + HUGE_NUMBER + ',\n  "messages": []\n}\n', encoding="utf-8")
+    good = tmp_path / "good.jsonl"
+    good.write_text(line(GOOD), encoding="utf-8")
+    code, records, stderr = scan(path, good)
+    assert code == 2 and scanned_ids(records) == {"good"}
+    assert_skipped(stderr, 1, f"{path}:3: invalid JSON: a number with 5,000 digits")
+
+
 def test_nul_and_control_characters_inside_messages_are_scanned(tmp_path):
     path = tmp_path / "nul.jsonl"
     text = "亲\u0000，您好\u0007\u001b[31m\u202e"
@@ -469,6 +494,23 @@ def test_other_json_inputs_nested_thousands_deep(tmp_path):
     ok.write_text(line(GOOD), encoding="utf-8")
     calibrate = runner.invoke(main, ["calibrate", "--no-builtin", "--rules", str(RULES), "--gold", str(deep), str(ok)])
     assert calibrate.exit_code == 2 and "not a label line" in calibrate.stderr
+    for result in (check, calibrate):
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_other_json_inputs_with_a_number_too_long_to_convert(tmp_path):
+    context = tmp_path / "context.json"
+    context.write_text('[{"role": "customer", "text": "在吗",\n  "n": ' + HUGE_NUMBER + "}]", encoding="utf-8")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"id": "good", "findings": [{"message_index": ' + HUGE_NUMBER + ', "category": "slang"}]}\n', encoding="utf-8")
+    ok = tmp_path / "ok.jsonl"
+    ok.write_text(line(GOOD), encoding="utf-8")
+    runner = CliRunner()
+    check = runner.invoke(main, ["check", "--no-builtin", "--rules", str(RULES), "--context", str(context), "您好"])
+    assert check.exit_code == 2 and f"{context}:2: invalid JSON: a number with 5,000 digits" in check.stderr
+    calibrate = runner.invoke(main, ["calibrate", "--no-builtin", "--rules", str(RULES), "--gold", str(labels), str(ok)])
+    assert calibrate.exit_code == 2 and f"{labels}:1: not a label line" in calibrate.stderr
     for result in (check, calibrate):
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert "Traceback" not in result.stdout + result.stderr

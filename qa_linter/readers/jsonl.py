@@ -5,10 +5,10 @@ value is tried as one JSON document (a pretty-printed object or an array), as lo
 """
 from __future__ import annotations
 
-import json
 from typing import BinaryIO, Iterator, NamedTuple
 
 from ..canonical import InvalidTranscript, conversation_from_dict
+from ..jsondata import JsonProblem, loads
 from ..model import Conversation, InputProblem
 
 WHOLE_DOCUMENT_LIMIT = 256 * 1024 * 1024  # bytes; beyond this a file must be JSON Lines
@@ -25,7 +25,10 @@ class UnparsedLine(NamedTuple):
 
     def parse(self) -> list["Conversation | InputProblem"]:
         """What reading the line would have given: its conversation(s), or the problem with it."""
-        return list(_read_line(self.raw, self.source, self.lineno))
+        try:
+            return list(_read_line(self.raw, self.source, self.lineno))
+        except Exception as exc:  # noqa: BLE001 - parsed in a worker, far from the reader's own guard: one record lost, not the batch
+            return [InputProblem(self.source, self.lineno, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")]
 
 
 def read(stream: BinaryIO, source: str, options=None, defer: bool = False) -> Iterator["Conversation | InputProblem | UnparsedLine"]:
@@ -77,14 +80,14 @@ def _deferred_line(raw: bytes, source: str, lineno: int) -> Iterator[UnparsedLin
         yield UnparsedLine(source, lineno, raw)
 
 
-# json.loads recurses once per nesting level: "[[[[…" thousands deep raises RecursionError, not ValueError.
-NOT_JSON = (ValueError, UnicodeDecodeError, RecursionError)
-TOO_DEEP = "invalid JSON: nested too deeply (thousands of [ or {); a conversation is an object with a list of messages"
+# What a line or document that is not usable JSON raises: bad bytes, or jsondata's problems (bad syntax,
+# nesting thousands deep, a number too long to convert).
+NOT_JSON = (JsonProblem, UnicodeDecodeError)
 
 
 def _parses(raw: bytes) -> bool:
     try:
-        json.loads(raw)
+        loads(raw.decode("utf-8"))
         return True
     except NOT_JSON:
         return False
@@ -95,27 +98,25 @@ def _is_record(raw: bytes) -> bool:
     if not raw.strip():
         return False
     try:
-        return isinstance(json.loads(raw), (dict, list))
+        return isinstance(loads(raw.decode("utf-8")), (dict, list))
     except NOT_JSON:
         return False
 
 
 def _document_problem(data: bytes, source: str, first_line: int) -> InputProblem:
     try:
-        json.loads(data.decode("utf-8"))
+        loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         line = first_line + data.count(b"\n", 0, exc.start)
         return InputProblem(source, line, "not valid UTF-8; convert the file to UTF-8")
-    except json.JSONDecodeError as exc:
-        return InputProblem(source, first_line + exc.lineno - 1, f"invalid JSON: {exc.msg} (column {exc.colno})")
-    except RecursionError:
-        return InputProblem(source, first_line, TOO_DEEP)
+    except JsonProblem as exc:
+        return InputProblem(source, first_line + (exc.line or 1) - 1, exc.with_column())
     return InputProblem(source, first_line, "invalid JSON")
 
 
 def _parse_document(data: bytes):
     try:
-        return json.loads(data.decode("utf-8"))
+        return loads(data.decode("utf-8"))
     except NOT_JSON:
         return None
 
@@ -129,12 +130,9 @@ def _read_line(raw: bytes, source: str, lineno: int) -> Iterator["Conversation |
         yield InputProblem(source, lineno, f"not valid UTF-8 (byte {exc.start} of the line); convert the file to UTF-8")
         return
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield InputProblem(source, lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
-        return
-    except RecursionError:
-        yield InputProblem(source, lineno, TOO_DEEP)
+        obj = loads(text)
+    except JsonProblem as exc:
+        yield InputProblem(source, lineno, exc.with_column())
         return
     yield from _items(obj, source, lineno)
 

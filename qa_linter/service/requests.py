@@ -7,12 +7,12 @@ limit (stopped while reading, not after), 422 for a JSON body whose fields are w
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from ..canonical import InvalidTranscript, conversation_from_dict
+from ..jsondata import JsonProblem, loads
 from ..model import Conversation
 from ..vocabulary import CHANNELS, FAIL_ON
 from .settings import ServiceSettings
@@ -74,14 +74,11 @@ async def read_json(request, settings: ServiceSettings) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ApiError(400, "malformed_json", f"the body is not UTF-8 (byte {exc.start})") from None
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ApiError(
-            400, "malformed_json", f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-            line=exc.lineno, column=exc.colno,
-        ) from None
-    except RecursionError:  # json.loads recurses per level: "[[[[…" thousands deep is not a server fault
-        raise ApiError(400, "malformed_json", "invalid JSON: nested too deeply") from None
+        value = loads(text)
+    except JsonProblem as exc:  # bad syntax, nesting thousands deep, a number too long to convert
+        where = f" at line {exc.line} column {exc.column}" if exc.line is not None else ""
+        located = {"line": exc.line, "column": exc.column} if exc.line is not None else {}
+        raise ApiError(400, "malformed_json", exc.reason + where, **located) from None
     if not isinstance(value, dict):
         raise _invalid("", f"the body must be a JSON object, not {_json_type(value)}")
     return value
