@@ -118,6 +118,59 @@ def test_a_number_too_long_to_convert_in_a_pretty_printed_document(tmp_path):
     assert_skipped(stderr, 1, f"{path}:3: invalid JSON: a number with 5,000 digits")
 
 
+# Lone surrogates: "\ud800" is valid JSON, but half a UTF-16 pair is no character any UTF-8 output can write.
+LONE_SURROGATES = (
+    '{"id": "s\\ud800", "agent": "a\\udc00", "team": "t\\udfff", "messages": [{"role": "agent", '
+    '"text": "\\u4eb2\\ud800\\u60a8\\u597d \\ud83d\\ude00"}], "meta": {"k\\udfff": ["v\\ud800"]}}\n'
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl"])
+def test_lone_surrogates_are_replaced_when_read_so_every_output_can_write_them(tmp_path, fmt):
+    import sqlite3
+
+    path = tmp_path / "lone.jsonl"
+    path.write_text(LONE_SURROGATES + line(GOOD), encoding="utf-8")
+    out, site, store = tmp_path / "out", tmp_path / "site", tmp_path / "results.db"
+    result = CliRunner().invoke(main, ["scan", "--no-builtin", "--rules", str(RULES), "--format", fmt, "-o", str(out),
+                                       "--html", str(site), "--store", str(store), "--no-mask", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 0, result.output  # warnings only, and nothing skipped
+    written = out.read_text(encoding="utf-8")
+    assert "s\ufffd" in written and "\ud800" not in written
+    pages = json.loads((site / "scorecards.json").read_text(encoding="utf-8"))["pages"]
+    assert set(pages) == {"s\ufffd", "good"}
+    assert "\ufffd您好 😀" in (site / pages["s\ufffd"]).read_text(encoding="utf-8")  # a valid pair (the emoji) stays
+    with sqlite3.connect(store) as db:
+        assert sorted(r[0] for r in db.execute("SELECT id FROM conversations")) == ["good", "s\ufffd"]
+        assert db.execute("SELECT agent, team FROM conversations WHERE id = 's\ufffd'").fetchone() == ("a\ufffd", "t\ufffd")
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse names that are not UTF-8")
+def test_a_file_name_that_is_not_utf8_is_shown_with_a_replacement_character(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.path.join(os.fsencode(folder), b"bad\xffname.jsonl")
+    with open(name, "wb") as out:
+        out.write(line(GOOD).encode() + b"{broken\n")
+    result = CliRunner().invoke(main, ["scan", "--no-builtin", "--rules", str(RULES), "--format", "json",
+                                       "-o", str(tmp_path / "out.json"), str(folder)])
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit)
+    doc = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert doc["summary"]["skipped_inputs"][0]["source"] == str(folder / "bad\ufffdname.jsonl")
+    assert f"{folder / 'bad'}\ufffdname.jsonl:2: invalid JSON" in result.stderr
+
+
+def test_a_draft_argument_that_is_not_utf8_is_checked(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa_linter.cli", "check", "--no-builtin", "--rules", str(RULES), "--color", "never",
+         b"\xe4\xba\xb2\xff"],  # 亲, then a byte that is not UTF-8 (Python passes it on as a lone surrogate)
+        capture_output=True, timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr  # a warning does not block
+    assert "«亲»\ufffd" in proc.stdout.decode("utf-8")  # the draft, shown with the finding marked
+
+
 def test_nul_and_control_characters_inside_messages_are_scanned(tmp_path):
     path = tmp_path / "nul.jsonl"
     text = "亲\u0000，您好\u0007\u001b[31m\u202e"

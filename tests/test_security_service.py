@@ -62,6 +62,20 @@ def test_a_number_too_long_to_convert_is_400_not_a_server_error(base, path, body
         assert c.post("/v1/check", json={"draft": "您好"}).status_code == 200  # and the service goes on
 
 
+def test_lone_surrogates_are_replaced_not_a_server_error(base):
+    """"\ud800" is valid JSON but no UTF-8 response can carry it: it becomes U+FFFD as the body is read."""
+    conversation = b'{"id": "s\\ud800", "agent": "a\\udc00", "messages": [{"role": "agent", "text": "\\u4eb2\\ud800"}]}'
+    with httpx.Client(base_url=base) as c:
+        scanned = c.post("/v1/scan", content=b'{"conversations": [' + conversation + b"]}",
+                         headers={"Content-Type": "application/json"})
+        assert scanned.status_code == 200, scanned.text
+        assert scanned.json()["results"][0]["id"] == "s\ufffd"
+        checked = c.post("/v1/check", content=b'{"draft": "\\u4eb2\\udc00", "context": [{"role": "customer", "text": "\\ud800"}]}',
+                         headers={"Content-Type": "application/json"})
+        assert checked.status_code == 200, checked.text
+        assert "亲" in [f["text"] for f in checked.json()["findings"]]
+
+
 def _wait_closed(sock: socket.socket, seconds: float) -> float | None:
     """Seconds until the server closed the connection, None if it is still open after `seconds`."""
     sock.settimeout(seconds)

@@ -58,7 +58,9 @@ def command(text, context_path, channel, ts, fmt, color, **options):
 
 def _read_draft(text: str) -> str:
     if text != "-":
-        return text
+        from ..jsondata import without_surrogates
+
+        return without_surrogates(text)  # bytes of the argument that were not UTF-8 arrive as lone surrogates
     try:
         draft = sys.stdin.buffer.read().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
+from ..jsondata import without_surrogates
 from ..model import Conversation, InputProblem
 from ..vocabulary import INPUT_EXTENSIONS
 from . import jsonl
@@ -156,22 +157,29 @@ def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptio
                 name = input_format or format_for(file)
                 special = _not_a_regular_file(file) if name is not None else None
                 if special:
-                    yield InputProblem(str(file), None, special)
+                    yield InputProblem(_label(file), None, special)
                     continue
                 if name is not None and not input_format and file.suffix.lower() in CONTENT_CHECKED_IN_FOLDERS:
                     name = name if _looks_like(file, name, options) else None
                 if name is not None:
                     yield _Input(file, name, _size(file))
                 elif file.suffix.lower() in UNSUPPORTED:
-                    yield InputProblem(str(file), None, UNSUPPORTED[file.suffix.lower()])
+                    yield InputProblem(_label(file), None, UNSUPPORTED[file.suffix.lower()])
                 # other files in a scanned folder are not transcripts
         elif path.exists():
             if not input_format and path.suffix.lower() in UNSUPPORTED:
-                yield InputProblem(str(path), None, UNSUPPORTED[path.suffix.lower()])
+                yield InputProblem(_label(path), None, UNSUPPORTED[path.suffix.lower()])
                 continue
             yield _Input(path, input_format or format_for(path), _size(path))
         else:
-            yield InputProblem(str(path), None, _not_a_regular_file(path) or "no such file or folder")
+            yield InputProblem(_label(path), None, _not_a_regular_file(path) or "no such file or folder")
+
+
+def _label(path) -> str:
+    """How a file is named in problems, conversation sources and ids derived from it. A name whose bytes are not
+    valid in the file system's encoding arrives with lone surrogates, which no output can write: they are
+    shown as U+FFFD (the file itself is opened by its real name)."""
+    return without_surrogates(str(path))
 
 
 def _looks_like(path: Path, name: str, options: ReaderOptions) -> bool:
@@ -237,7 +245,7 @@ def _walk(folder: Path) -> Iterator["Path | InputProblem"]:
 def _folder_problems(errors: list[OSError]) -> Iterator[InputProblem]:
     while errors:
         exc = errors.pop(0)
-        yield InputProblem(str(exc.filename), None, f"cannot read folder: {exc.strerror or exc}; its files were skipped")
+        yield InputProblem(_label(exc.filename), None, f"cannot read folder: {exc.strerror or exc}; its files were skipped")
 
 
 def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, collectors, progress, defer: bool = False) -> Iterator:
@@ -248,10 +256,10 @@ def _read_input(item: _Input, stdin: BinaryIO | None, options: ReaderOptions, co
     try:
         stream = open(item.path, "rb")
     except OSError as exc:
-        yield InputProblem(str(item.path), None, f"cannot open: {exc.strerror or exc}")
+        yield InputProblem(_label(item.path), None, f"cannot open: {exc.strerror or exc}")
         return
     with stream:
-        yield from _read_stream(stream, str(item.path), item.format, options, collectors, progress, item.size, defer)
+        yield from _read_stream(stream, _label(item.path), item.format, options, collectors, progress, item.size, defer)
 
 
 def _read_stream(stream, source: str, name: str | None, options, collectors, progress, size, defer: bool = False) -> Iterator:
