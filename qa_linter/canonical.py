@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import Conversation, Message
+from .model import Conversation, Message, out_of_range, time_in_range
 from .vocabulary import CHANNELS, ROLES
 
 
@@ -21,9 +21,12 @@ def parse_time(value: Any, where: str) -> datetime | None:
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidTranscript(f"{where}: {value!r} is not an ISO 8601 time (e.g. 2026-11-23T09:14:02+08:00)") from None
+    if not time_in_range(moment):
+        raise InvalidTranscript(f"{where}: {out_of_range(value)}")
+    return moment
 
 
 def conversation_from_dict(obj: Any, source: str | None = None, default_id: str | None = None) -> Conversation:

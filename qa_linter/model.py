@@ -2,12 +2,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from .vocabulary import Severity
 
-__all__ = ["Conversation", "Finding", "InputProblem", "Message", "Severity"]
+__all__ = ["Conversation", "Finding", "InputProblem", "Message", "Severity", "TIME_RANGE", "out_of_range", "time_in_range"]
+
+# The times qa-linter accepts. Whatever it stores or reports is moved between time zones (up to 14 hours) and
+# compared with the week before, and Python's datetime cannot go below year 1 or past year 9999: a time at the
+# very ends of its range (0001-01-01T00:00:00+14:00) would fail far from where it was read. Such a time is an
+# input error, reported with the record.
+EARLIEST_TIME = datetime(1, 1, 2)
+LATEST_TIME = datetime(9999, 12, 30)
+TIME_RANGE = "0001-01-02 to 9999-12-29"
+
+
+def time_in_range(moment: datetime) -> bool:
+    """Whether `moment` (aware or not) lies within EARLIEST_TIME..LATEST_TIME, both as written and in UTC."""
+    if not EARLIEST_TIME <= moment.replace(tzinfo=None) < LATEST_TIME:
+        return False
+    if moment.tzinfo is None:
+        return True
+    try:
+        utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except (OverflowError, ValueError):
+        return False
+    return EARLIEST_TIME <= utc < LATEST_TIME
+
+
+def out_of_range(text: object) -> str:
+    """The reason given for a time outside TIME_RANGE."""
+    return f"{text!r} is outside the dates qa-linter works with ({TIME_RANGE})"
 
 
 class Message(NamedTuple):

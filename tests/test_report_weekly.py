@@ -245,6 +245,19 @@ def test_mistakes_are_exit_2_with_a_reason(world, in_world, args, message):
     assert result.exit_code == 2 and message in result.output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--week", "0001-W01"], "0001-W01: too close to the ends of the calendar"),
+    (["--week", "9999-W52"], "9999-W52 is outside the calendar qa-linter can work with"),
+    (["--week", "0000-W01"], "0000-W01: the year must be between 0001 and 9999"),
+    (["--from", "0001-01-01", "--to", "0001-01-03"], "0001-01-01 – 0001-01-03: too close to the ends of the calendar"),
+    (["--from", "9999-12-20", "--to", "9999-12-31"], "--to 9999-12-31: too close to the end of the calendar"),
+])
+def test_periods_at_the_ends_of_the_calendar_are_exit_2_with_a_reason(world, in_world, args, message):
+    result = CliRunner().invoke(main, ["report", "weekly", "--store", "store.db", "--format", "text", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
 def test_missing_store(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["report", "weekly", "--week", "2026-W48"])

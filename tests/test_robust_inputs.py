@@ -171,6 +171,48 @@ def test_a_draft_argument_that_is_not_utf8_is_checked(tmp_path):
     assert "«亲»\ufffd" in proc.stdout.decode("utf-8")  # the draft, shown with the finding marked
 
 
+# Times at the very ends of Python's calendar: stored in UTC (0001-01-01T00:00:00+14:00 is in year 0) or moved
+# by 14 hours for a report, they would overflow far from where they were read.
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00"])
+@pytest.mark.parametrize("field", ["started_at", "ts"])
+def test_a_time_at_the_ends_of_the_calendar_is_one_skipped_record_and_the_rest_is_stored(tmp_path, moment, field):
+    import sqlite3
+
+    bad = {"id": "bad", "messages": [{"role": "agent", "text": "亲"}]}
+    if field == "ts":
+        bad["messages"][0]["ts"] = moment
+    else:
+        bad["started_at"] = moment
+    path = tmp_path / "times.jsonl"
+    path.write_text(line(GOOD) + line(bad) + line({**GOOD, "id": "after"}), encoding="utf-8")
+    store = tmp_path / "results.db"
+    code, records, stderr = scan(path, "--store", store)
+    assert code == 2 and scanned_ids(records) == {"good", "after"}
+    where = "messages[0].ts" if field == "ts" else "started_at"
+    assert_skipped(stderr, 1, f"{path}:2: {where}: '{moment}' is outside the dates qa-linter works with")
+    with sqlite3.connect(store) as db:
+        assert sorted(r[0] for r in db.execute("SELECT id FROM conversations")) == ["after", "good"]
+
+
+def test_a_time_at_the_ends_of_the_calendar_in_a_csv_export(tmp_path):
+    export = tmp_path / "export.csv"
+    export.write_text("会话ID,时间,角色,内容\nc1,2026-11-20 10:00:00,客服,亲\nc2,0001-01-01 00:00:00,客服,亲\n", encoding="utf-8")
+    code, records, stderr = scan(export, "--store", tmp_path / "results.db")
+    assert code == 2 and scanned_ids(records) == {"c1"}
+    assert "'0001-01-01 00:00:00' is outside the dates qa-linter works with" in stderr
+
+
+def test_a_time_at_the_ends_of_the_calendar_in_the_service_is_422(start_service):
+    import httpx
+
+    with httpx.Client(base_url=start_service()) as c:
+        response = c.post("/v1/check", json={"draft": "您好", "ts": "0001-01-01T00:00:00+14:00"})
+        assert response.status_code == 422 and "outside the dates" in response.json()["reason"], response.text
+        response = c.post("/v1/scan", json={"conversations": [{"id": "x", "messages": [
+            {"role": "agent", "text": "您好", "ts": "9999-12-31T23:59:59-14:00"}]}]})
+        assert response.status_code == 422 and "outside the dates" in response.json()["reason"], response.text
+
+
 def test_nul_and_control_characters_inside_messages_are_scanned(tmp_path):
     path = tmp_path / "nul.jsonl"
     text = "亲\u0000，您好\u0007\u001b[31m\u202e"

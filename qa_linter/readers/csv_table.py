@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Iterable, Iterator, Mapping, Sequence
 
-from ..model import Conversation, InputProblem, Message
+from ..model import Conversation, InputProblem, Message, out_of_range, time_in_range
 from ..vocabulary import CHANNELS
 from .options import CSV_FIELDS, REQUIRED_CSV_FIELDS, CsvColumns, ReaderOptions, normal_key
 from .row_groups import Row, RowGroups
@@ -352,6 +352,8 @@ def _time(value: object, columns: ColumnMap, options: ReaderOptions) -> str | No
         if fmt:
             raise BadRow(f"column {column!r}: {str(value)!r} does not match csv_columns.time_format {fmt!r}") from None
         raise BadRow(f"column {column!r}: {exc}; for another layout set csv_columns.time_format") from None
+    if not time_in_range(moment):
+        raise BadRow(f"column {columns.headers[columns.indexes['time']]!r}: {out_of_range(str(value).strip())}")
     return moment.isoformat()
 
 

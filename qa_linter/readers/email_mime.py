@@ -25,7 +25,7 @@ from email.parser import BytesParser
 from pathlib import PurePath
 from typing import BinaryIO, Iterable, Iterator
 
-from ..model import Conversation, InputProblem, Message
+from ..model import Conversation, InputProblem, Message, out_of_range, time_in_range
 from .email_quotes import cut_reply
 from .html_text import html_to_text
 from .options import DEFAULT_SUPPORT_MAILBOXES, ReaderOptions
@@ -145,6 +145,8 @@ def parse_mail(raw: bytes, source: str, line: int | None, order: int, options: R
         raw_date = message.get("Date")
         reason = f"the Date: header {str(raw_date)!r} is not a date" if raw_date else "no Date: header"
         return InputProblem(source, line, f"{label}: {reason}, so it cannot be placed in its thread; export the mail with its Date")
+    if not time_in_range(date):
+        return InputProblem(source, line, f"{label}: the Date: header {out_of_range(str(message.get('Date')))}")
     sender = _addresses(message, "From")
     if not sender:
         return InputProblem(source, line, f"{label}: no sender address in From:")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from ..model import out_of_range, time_in_range
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 # 2026-11-20 10:02:11, 2026/11/20 10:02, 2026.11.20T10:02:11.5+08:00, 2026年11月20日 10时02分11秒 ...
@@ -34,6 +36,13 @@ def local_zone(name: str | None) -> tzinfo:
 
 def parse_time(value: object, zone: tzinfo) -> datetime:
     """A cell or log time as an aware datetime; ValueError saying what was expected otherwise."""
+    moment = _parse_time(value, zone)
+    if not time_in_range(moment):
+        raise ValueError(out_of_range(value if isinstance(value, datetime) else str(value).strip()))
+    return moment
+
+
+def _parse_time(value: object, zone: tzinfo) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -9,7 +9,7 @@ from typing import Callable
 from ..errors import QALinterError
 from ..masking import Masker
 from ..store import ResultStore, open_store
-from .periods import Period, date_range, last_complete_week, parse_day, parse_week, zone
+from .periods import Period, check_reportable, date_range, last_complete_week, parse_day, parse_week, zone
 from .render import render_text, scorecard_links, write_report
 from .weekly import WeeklyReport, build_report
 
@@ -31,6 +31,12 @@ class WeeklyOptions:
 
 
 def choose_period(options: WeeklyOptions, config, now: datetime | None = None) -> tuple[Period, str]:
+    period, tz_name = _period(options, config, now)
+    check_reportable(period, options.weeks)
+    return period, tz_name
+
+
+def _period(options: WeeklyOptions, config, now: datetime | None) -> tuple[Period, str]:
     tz_name = options.tz_name or (config.get("timezone") if config is not None else None) or "Asia/Shanghai"
     tz = zone(tz_name)
     if options.week and (options.date_from or options.date_to):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import QALinterError
@@ -25,7 +25,7 @@ class Period:
     @property
     def label(self) -> str:
         if self.iso_week:
-            return f"{self.iso_week[0]}-W{self.iso_week[1]:02d}"
+            return f"{self.iso_week[0]:04d}-W{self.iso_week[1]:02d}"
         return f"{self.first_day.isoformat()} – {self.last_day.isoformat()}"
 
     @property
@@ -78,9 +78,14 @@ def _midnight(day: date, tz) -> datetime:
 def week_period(year: int, week: int, tz: tzinfo) -> Period:
     try:
         monday = date.fromisocalendar(year, week, 1)
+        end = monday + timedelta(days=7)
     except ValueError:
+        if not 1 <= year <= 9999:
+            raise PeriodError(f"{year:04d}-W{week:02d}: the year must be between 0001 and 9999") from None
         raise PeriodError(f"{year}-W{week:02d} is not an ISO week ({year} has {_weeks_in(year)} weeks)") from None
-    return Period(_midnight(monday, tz), _midnight(monday + timedelta(days=7), tz), (year, week))
+    except OverflowError:
+        raise PeriodError(f"{year:04d}-W{week:02d} is outside the calendar qa-linter can work with") from None
+    return Period(_midnight(monday, tz), _midnight(end, tz), (year, week))
 
 
 def _weeks_in(year: int) -> int:
@@ -111,11 +116,33 @@ def date_range(first: date, last: date, tz: tzinfo) -> Period:
     """first..last inclusive; a range that is exactly one ISO week is reported as that week."""
     if last < first:
         raise PeriodError(f"--to {last} is before --from {first}")
-    period = Period(_midnight(first, tz), _midnight(last + timedelta(days=1), tz))
+    try:
+        period = Period(_midnight(first, tz), _midnight(last + timedelta(days=1), tz))
+    except OverflowError:
+        raise PeriodError(f"--to {last}: too close to the end of the calendar; choose an earlier day") from None
     iso = first.isocalendar()
     if first.weekday() == 0 and period.days == 7:
         return week_period(iso[0], iso[1], tz)
     return period
+
+
+# A report reads its period, the period before it and `weeks` weeks of trend, with a margin of 14 hours for times
+# stored without an offset, all converted to UTC; Python's dates end at years 1 and 9999.
+QUERY_MARGIN = timedelta(days=1)
+
+
+def check_reportable(period: Period, weeks: int) -> None:
+    """Raise PeriodError when the period, the one before it or its trend weeks fall off the calendar."""
+    try:
+        earliest = min(period.previous().start, trailing_weeks(period, weeks)[0].start)
+        for moment in (earliest, period.end):
+            (moment.astimezone(timezone.utc) - QUERY_MARGIN, moment.astimezone(timezone.utc) + QUERY_MARGIN)
+            (moment - QUERY_MARGIN, moment + QUERY_MARGIN)
+    except (OverflowError, ValueError, PeriodError):
+        raise PeriodError(
+            f"{period.label}: too close to the ends of the calendar (year 1 or 9999): the report also reads the "
+            f"period before it and {weeks} weeks of trend; choose a period between 0002 and 9998"
+        ) from None
 
 
 def week_of(moment: datetime, tz: tzinfo) -> Period:
