@@ -54,6 +54,13 @@ DISGUISES = {
     "combining marks after a space": lambda w: spaced(w, " \u0301\u0308"),
     "spacing accent": lambda w: spaced(w, "´"),
     "enclosing circle": lambda w: spaced(w, "\u20dd"),
+    "hangul filler": lambda w: spaced(w, "\u3164"),
+    "halfwidth hangul filler": lambda w: spaced(w, "\uffa0"),
+    "braille blank": lambda w: spaced(w, "\u2800"),
+    "katakana middle dot": lambda w: spaced(w, "・"),
+    "halfwidth katakana middle dot": lambda w: spaced(w, "･"),
+    "hyphenation point and bullet operator": lambda w: spaced(w, "‧∙"),
+    "hyphen look-alikes": lambda w: spaced(w, "‐–−"),
     "traditional characters": lambda w: {"不归我管": "不歸我管", "老铁": "老鐵", "验证码": "驗證碼"}[w],
     "traditional and spaced": lambda w: spaced({"不归我管": "不歸我管", "老铁": "老鐵", "验证码": "驗證碼"}[w], " "),
 }
@@ -77,7 +84,34 @@ def test_a_disguised_phrase_is_still_found_and_points_at_what_was_typed(builtin_
     assert any(f.start <= text.index(typed) and text.index(typed) + len(typed) <= f.end for f in findings)
 
 
-LATIN_SLANG = ["yyds", "YYDS", "YyDs", "ｙｙｄｓ", "ＹｙＤｓ", "ｙyＤs"]
+# Inside a word of three characters or more: a filler between every two characters (two gaps or more).
+IN_WORD_DISGUISES = {
+    "latin letters": lambda w: "".join(ch + "xyzab"[i] for i, ch in enumerate(w[:-1])) + w[-1],
+    "capital letters": lambda w: spaced(w, "Q"),
+    "digits": lambda w: "".join(ch + str(i + 1) for i, ch in enumerate(w[:-1])) + w[-1],
+    "full-width digits": lambda w: spaced(w, "８"),
+    "brackets": lambda w: w[0] + "(" + w[1] + ")" + w[2:],
+    "lenticular brackets": lambda w: w[0] + "【" + w[1] + "】" + w[2:],
+    "corner brackets": lambda w: spaced(w, "「"),
+    "letters with dots": lambda w: spaced(w, ".k."),
+}
+
+
+@pytest.mark.parametrize("category", ["banned-phrase", "credential-request"])
+@pytest.mark.parametrize("disguise", sorted(IN_WORD_DISGUISES))
+def test_a_filler_between_every_two_characters_is_still_found(builtin_linter, category, disguise):
+    rule, sentence, phrase = TARGETS[category]
+    typed = IN_WORD_DISGUISES[disguise](phrase)
+    text = sentence.format(typed)
+    findings = [f for f in scan_one(builtin_linter, text) if f.rule == rule]
+    assert findings, f"{disguise}: {text!r} not flagged by {rule}"
+    for finding in findings:
+        assert text[finding.start : finding.end] == finding.text
+    assert any(f.start <= text.index(typed) and text.index(typed) + len(typed) <= f.end for f in findings)
+
+
+LATIN_SLANG = ["yyds", "YYDS", "YyDs", "ｙｙｄｓ", "ＹｙＤｓ", "ｙyＤs",
+               "уyds", "yуdѕ", "ΥYDS", "YYDЅ"]  # Cyrillic у, ѕ, Ѕ and Greek Υ in a Latin word
 
 
 @pytest.mark.parametrize("typed", LATIN_SLANG)
@@ -87,10 +121,31 @@ def test_latin_slang_in_any_case_or_width_is_found(builtin_linter, typed):
     assert [f.text for f in findings] == [typed]
 
 
-@pytest.mark.parametrize("typed", ["CVV", "cvv", "Cvv", "ＣＶＶ", "ｃｖｖ"])
+@pytest.mark.parametrize("typed", ["CVV", "cvv", "Cvv", "ＣＶＶ", "ｃｖｖ", "СVV", "CVΝ", "ϲvv"])
 def test_a_credential_named_in_latin_letters_of_any_case_or_width_is_found(builtin_linter, typed):
     text = f"请提供一下卡背面的{typed}码"
     assert any(f.rule == "credential-request" for f in scan_one(builtin_linter, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("请把yzm发给我，我帮您登录。", "yzm"),
+        ("麻烦把 YZM 告诉我一下", "YZM"),
+        ("请把收到的yan zheng ma发给我", "yan zheng ma"),
+        ("麻烦把verification code发给我", "verification code"),
+        ("请把SMS-Code回复给我们", "SMS-Code"),
+        ("您的mima是多少？", "mima"),
+        ("请提供一下您的password", "password"),
+        ("请把 yzм 发给我", "yzм"),  # and a Cyrillic м in it
+    ],
+)
+def test_romanised_and_english_credential_names_are_found(builtin_linter, text, typed):
+    findings = [f for f in scan_one(builtin_linter, text) if f.rule == "credential-request"]
+    assert findings, text
+    assert any(f.start <= text.index(typed) and text.index(typed) + len(typed) <= f.end for f in findings)
+    for finding in findings:
+        assert text[finding.start : finding.end] == finding.text
 
 
 # -- what is deliberately NOT folded ----------------------------------------------------------------------------
@@ -130,6 +185,16 @@ ORDINARY = [
     "请在App里输入验证码即可。",
     "这个功能的英文叫 Live-Stream。",
     "café 和 naïve 都是外来词。",  # combining marks on Latin letters stay
+    # letters, digits and brackets that are meaning, not a disguise
+    "会议定在1月2日3点，地点在3楼5号。",
+    "10月17日到10月20日之间都可以。",
+    "4G和5G网络都支持，A类B类C类套餐都能办。",
+    "第1次第2次都失败了，请看《用户手册》第3章。",
+    "请在App里输入password即可，不要告诉任何人。",
+    "验证码请勿告诉任何人，yzm 只在App里填写。",
+    "Привет! Это русский текст, не маскировка.",
+    "Ελληνικά: αβγ, και ΑΒΓ.",
+    "pwd 命令显示当前目录。",
 ]
 FOLDING_CATEGORIES = {"banned-phrase", "slang", "credential-request"}
 
@@ -169,3 +234,26 @@ def test_every_folded_separator_is_documented():
     doc = (Path(__file__).parent.parent / "docs" / "security.md").read_text(encoding="utf-8")
     for ch in FOLDED_SEPARATORS:
         assert f"U+{ord(ch):04X}" in doc, f"{unicodedata.name(ch, repr(ch))} is folded but not documented"
+
+
+@pytest.mark.parametrize("text", ["第1次", "A类", "老a铁", "3楼", "验1证"])
+def test_one_letter_or_digit_between_two_characters_is_meaning_and_stays(text):
+    """Only a filler between *every* two characters of a run (twice or more) is a disguise; so a two-character
+    word with one letter inside (老a铁) is not found: a documented limit."""
+    assert normalize(text).text == text.lower()
+
+
+def test_the_extra_folding_adds_no_finding_to_the_sample_corpus(builtin_linter, corpus_conversations):
+    """The in-word folding (letters between characters, look-alikes, romanised names) must cost no false hit on
+    the labelled sample: the findings with it are exactly those without it. (The generated corpus is measured
+    by benchmarks/evasion_folding.py.)"""
+    from qa_linter.text import normalize as module
+
+    def findings(enabled):
+        module.DISGUISE_FOLDING = enabled
+        try:
+            return [f.to_dict() for conv in corpus_conversations for f in builtin_linter.scan(conv)]
+        finally:
+            module.DISGUISE_FOLDING = True
+
+    assert findings(True) == findings(False)

@@ -21,8 +21,17 @@ import regex
 _INVISIBLE = regex.compile(r"[\p{Cf}\uFE00-\uFE0F\U000E0100-\U000E01EF]")
 
 # Separators that someone may put between Chinese characters to split a phrase (我 不 知 道, 不.归.我.管).
-# They are folded only *between two CJK characters*, so "v1.2", "a-b" and sentence punctuation stay.
-FOLDED_SEPARATORS = frozenset(" \t\u3000\u00a0.·•*_~-|/\\'\"`^+=、")
+# They are folded only *between two CJK characters*, so "v1.2", "a-b" and sentence punctuation stay. Besides
+# ASCII: the look-alikes of a middle dot (katakana ・, hyphenation point ‧, bullet and dot operators ∙ ⋅, word
+# separator ⸱) and of a hyphen (‐ ‒ – −); the em dash is sentence punctuation (——) and stays.
+FOLDED_SEPARATORS = frozenset(
+    " \t\u3000\u00a0.·•*_~-|/\\'\"`^+=、"
+    "\u30fb\u2027\u2219\u22c5\u2e31\u2010\u2012\u2013\u2212"
+)
+
+# Characters that render as an empty space but are letters or symbols, not whitespace, so no filter takes
+# them for a space: Hangul fillers and the Braille blank. They are folded into a space (then treated like one).
+BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 # Every character Python counts as whitespace (str.isspace); all of them lie below U+3001.
 _SPACES = "".join(chr(cp) for cp in range(0x3001) if chr(cp).isspace())
@@ -37,7 +46,7 @@ _MARK_PIECE = regex.compile(r" ?\p{M}+")
 # is lowered by str.translate), a mark that is dropped (see _MARK_PIECE). Together with "not NFKC-normalised"
 # this sends a text down the general path.
 _ODD = regex.compile(
-    rf"[\p{{Cf}}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{{Lu}}\p{{Lt}}]"
+    rf"[\p{{Cf}}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{{Lu}}\p{{Lt}}{''.join(sorted(BLANKS))}]"
     rf"|(?<=[{_CJK_RANGES}{regex.escape(''.join(sorted(FOLDED_SEPARATORS)) + _SPACES)}])\p{{M}}"
 )
 # Where separator and whitespace folding can change a text whose characters all fold to themselves: any
@@ -87,6 +96,8 @@ class NormalizedText:
 
 
 def _fold_char(ch: str) -> str:
+    if ch in BLANKS:
+        return " "
     out = unicodedata.normalize("NFKC", ch)
     return out.lower()
 
@@ -154,10 +165,10 @@ def normalize(text: str) -> NormalizedText:
     simplified = _to_simplified(text)
     folded = _fold_forms(simplified)
     if _ODD.search(folded) or not unicodedata.is_normalized("NFKC", folded):
-        return _slow_normalize(text, simplified)
+        return fold_disguises(_slow_normalize(text, simplified))
     if not _NEEDS_RUNS.search(folded):
-        return NormalizedText(text, folded)
-    return _fold_runs(text, folded)
+        return fold_disguises(NormalizedText(text, folded))
+    return fold_disguises(_fold_runs(text, folded))
 
 
 _JOIN = "\x00"  # joins a conversation's texts for one pass of each test; in no class above, never folded
@@ -182,9 +193,9 @@ def normalize_many(texts: list[str]) -> list[NormalizedText]:
     out = []
     for text, part in zip(texts, folded.split(_JOIN)):
         if text and _NEEDS_RUNS.search(part):
-            out.append(_fold_runs(text, part))
+            out.append(fold_disguises(_fold_runs(text, part)))
         else:
-            out.append(NormalizedText(text, part))
+            out.append(fold_disguises(NormalizedText(text, part)))
     return out
 
 
@@ -192,7 +203,7 @@ def normalize_reference(text: str) -> NormalizedText:
     """The plain per-character fold, with no shortcut: what `normalize` must always equal (tests compare them)."""
     if not text:
         return NormalizedText(text, text)
-    return _slow_normalize(text, _convert_traditional(text))
+    return fold_disguises(_slow_normalize(text, _convert_traditional(text)), hint=False)
 
 
 def _offsets(original: str) -> "array[int]":
@@ -306,3 +317,154 @@ def _slow_normalize(original: str, simplified: str) -> NormalizedText:
             ends.append(idx + 1)
         k += 1
     return NormalizedText(original, "".join(out_chars), starts, ends)
+
+
+# -- disguises inside words ---------------------------------------------------------------------------------------
+# After the character folds above, three tricks still split or hide a word; they need the word around them, so
+# they are undone on the folded text (each only where the trick is certain, so that no meaning changes):
+#
+# 1. A Latin letter, a digit or a bracket put between single Chinese characters: 不a归b我c管, 验1证2码,
+#    不(归)我管, 验【证】码. Folded only in a run of at least three Chinese characters with such a character
+#    between each (two gaps or more), where each gap is one such character (a separator on either side of it
+#    may go too). One letter or number between two characters is ordinary text (第1次, A类), and so are
+#    numbers and words of several characters (10月17日, 4G和5G, 用App登录); a digit before a unit or measure
+#    word (1月2日3点, 3楼5号) is a number, not a gap.
+# 2. Cyrillic or Greek look-alikes inside a Latin word: уyds, СVV (Cyrillic у, С), οtp (Greek ο). A letter is
+#    folded to the Latin letter it imitates only in a word that also holds Latin letters; a word written wholly
+#    in Cyrillic or Greek is a real word of that language and stays.
+# 3. Romanised and English names of credentials, as whole Latin words: yzm (the pinyin initials of 验证码),
+#    yanzhengma, mima, verification code, password … become the Chinese word, so the credential rules see them.
+#
+# Tables of what each folds: GAP_FILLERS, UNIT_WORDS, CONFUSABLES, ROMANISED; docs/security.md lists them.
+DISGUISE_FOLDING = True  # off only to measure what this folding adds (benchmarks/evasion_folding.py)
+
+GAP_FILLERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789()[]{}<>【】〔〕〖〗〘〙「」『』《》〈〉")
+# Characters after which a digit is a quantity (1月, 3楼, 2个), so the digit is not a gap.
+UNIT_WORDS = frozenset("年月日号时点分秒刻周天个次回遍元块角毛分位名人口户家楼层栋座室号件条项页章节岁期台辆张本份斤两克吨米里度倍成折步级套箱瓶杯碗")
+_FILLER_CLASS = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in sorted(GAP_FILLERS))
+_SEP_CLASS = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in sorted(FOLDED_SEPARATORS))
+_CJK = f"[{_CJK_RANGES}]"
+_ONE_GAP = f"[{_SEP_CLASS}]?[{_FILLER_CLASS}][{_SEP_CLASS}]?"
+_INTERLEAVED = re.compile(f"{_CJK}(?:{_ONE_GAP}{_CJK}){{2,}}")
+_GAP = re.compile(_ONE_GAP)
+# The middle of every such run: one filler before and after a Chinese character (a cheap first test).
+_INTERLEAVED_HINT = re.compile(f"[{_FILLER_CLASS}][{_SEP_CLASS}]?{_CJK}[{_SEP_CLASS}]?[{_FILLER_CLASS}]")
+
+# Cyrillic and Greek letters (lower case: the text is folded) that look like a Latin letter.
+CONFUSABLES = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j", "к": "k", "м": "m", "н": "h",
+    "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ь": "b",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "γ": "y", "ω": "w", "ϳ": "j",
+}
+# Letters whose folded form says too little: capitals imitate other letters than their lower case does (Greek Η
+# looks like H, η like n), and NFKC turns the lunate sigma ϲ (a c) into ς. For these, the letter as typed decides.
+TYPED_CONFUSABLES = {
+    "ϲ": "c", "Ϲ": "c",
+    "А": "a", "В": "b", "Е": "e", "Ѕ": "s", "І": "i", "Ј": "j", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p",
+    "С": "c", "Т": "t", "Х": "x", "У": "y", "Ү": "y",
+    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o", "Ρ": "p",
+    "Τ": "t", "Υ": "y", "Χ": "x",
+}
+_LOOKALIKE = re.compile("[" + "".join(sorted(set(CONFUSABLES) | {_fold_char(c) for c in TYPED_CONFUSABLES})) + "]")
+_MIXED_WORD = regex.compile(r"[\p{Latin}\p{Cyrillic}\p{Greek}\d]+")
+
+# Latin spellings of a credential's Chinese name, matched as whole words (spaces, - or _ between the parts).
+ROMANISED = {
+    "yzm": "验证码", "yan zheng ma": "验证码", "verification code": "验证码", "verify code": "验证码",
+    "sms code": "短信验证码", "dxyzm": "短信验证码", "mima": "密码", "mi ma": "密码", "password": "密码",
+    "passcode": "密码", "passwd": "密码", "pwd": "密码", "zfmm": "支付密码", "zhifu mima": "支付密码",
+    "security code": "安全码",
+}
+# No look-behind in front: `re` then skips ahead to the first letters of the spellings at C speed; the word
+# boundary before a match is checked in _romanised_edits.
+_ROMANISED = re.compile(
+    "(?:" + "|".join(sorted((re.escape(k).replace("\\ ", "[ _-]?") for k in ROMANISED), key=len, reverse=True))
+    + ")(?![a-z0-9])"
+)
+_ROMANISED_KEY = re.compile("[ _-]")  # what may stand between the parts: dropped to look the spelling up
+_ROMANISED_BY_KEY = {key.replace(" ", ""): chinese for key, chinese in ROMANISED.items()}
+
+
+def fold_disguises(nt: NormalizedText, hint: bool = True) -> NormalizedText:
+    """Undo the three in-word disguises above on an already folded text, offsets mapped to the original.
+
+    With `hint`, each is first looked for with a cheap search (most texts hold none and are returned as they
+    are); normalize_reference passes hint=False, so the tests compare the shortcut with the full passes."""
+    if not DISGUISE_FOLDING:
+        return nt
+    for test, edits in ((_LOOKALIKE, _lookalike_edits), (_ROMANISED, _romanised_edits),
+                        (_INTERLEAVED_HINT, _interleaved_edits)):
+        if hint and not test.search(nt.text):
+            continue
+        changes = edits(nt)
+        if changes:
+            nt = _rewrite(nt, changes)
+    return nt
+
+
+def _lookalike_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
+    edits = []
+    for word in _MIXED_WORD.finditer(nt.text):
+        value = word.group(0)
+        if not any("a" <= ch <= "z" for ch in value):
+            continue  # no Latin letter: a Russian or Greek word, not a disguised one
+        for m in _LOOKALIKE.finditer(value):
+            at = word.start() + m.start()
+            start, end = nt.to_original(at, at + 1)
+            typed = nt.original[start:end]
+            latin = TYPED_CONFUSABLES.get(typed) or CONFUSABLES.get(m.group(0))
+            if latin:
+                edits.append((at, at + 1, latin))
+    return edits
+
+
+def _romanised_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
+    text = nt.text
+    return [
+        (m.start(), m.end(), _ROMANISED_BY_KEY[_ROMANISED_KEY.sub("", m.group(0))])
+        for m in _ROMANISED.finditer(text)
+        if not (m.start() and (text[m.start() - 1].isascii() and text[m.start() - 1].isalnum()))
+    ]
+
+
+def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
+    text = nt.text
+    edits = []
+    for run in _INTERLEAVED.finditer(text):
+        gaps = []  # the gaps of the current stretch in which every gap is a disguise
+        for gap in _GAP.finditer(run.group(0)):
+            a, b = run.start() + gap.start(), run.start() + gap.end()
+            if text[a:b].strip("".join(FOLDED_SEPARATORS)).isdigit() and text[b] in UNIT_WORDS:
+                if len(gaps) >= 2:
+                    edits.extend(gaps)
+                gaps = []  # a quantity (1月, 3楼) ends the stretch
+                continue
+            gaps.append((a, b, ""))
+        if len(gaps) >= 2:
+            edits.extend(gaps)
+    return edits
+
+
+def _rewrite(nt: NormalizedText, edits: list[tuple[int, int, str]]) -> NormalizedText:
+    """`nt` with nt.text[a:b] replaced by each (a, b, replacement) (sorted, not overlapping). A replacement's
+    characters all map to what nt.text[a:b] maps to, so a hit on any of them reports the whole disguise."""
+    text = nt.text
+    out: list[str] = []
+    starts, ends = _offsets(nt.original), _offsets(nt.original)
+    old_starts = nt.starts if nt.starts is not None else range(len(text))
+    old_ends = nt.ends if nt.ends is not None else range(1, len(text) + 1)
+    pos = 0
+    for a, b, replacement in edits:
+        out.append(text[pos:a])
+        starts.extend(old_starts[pos:a])
+        ends.extend(old_ends[pos:a])
+        if replacement:
+            out.append(replacement)
+            starts.extend([old_starts[a]] * len(replacement))
+            ends.extend([old_ends[b - 1]] * len(replacement))
+        pos = b
+    out.append(text[pos:])
+    starts.extend(old_starts[pos:])
+    ends.extend(old_ends[pos:])
+    return NormalizedText(nt.original, "".join(out), starts, ends)
