@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from qa_linter.cli import main
+from qa_linter.outputs.html_scorecard import scorecard_page
 
 from browser import launch_browser, requires_chromium
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
@@ -115,8 +116,8 @@ def assert_masked_pii(shown: str, original: str) -> None:
 @pytest.mark.parametrize("variant", ["masked", "plain"])
 def test_every_page_is_offline_and_highlights_the_exact_text(browser, scanned, variant):
     out, doc = scanned[variant]
-    pages = json.loads((out / "scorecards.json").read_text(encoding="utf-8"))["pages"]
-    assert sorted(pages) == sorted(scanned["transcripts"]) and len(pages) == 40
+    pages = {conv_id: scorecard_page(out, conv_id) for conv_id in scanned["transcripts"]}
+    assert None not in pages.values() and len(set(pages.values())) == 40
     assert sorted(p.name for p in out.glob("*.html")) == sorted([*pages.values(), "index.html"])
     findings = findings_by_conversation(doc)
     session = Page(browser)
@@ -167,7 +168,7 @@ def test_hover_shows_the_finding_and_the_list_links_to_the_spot(browser, scanned
     out, doc = scanned["masked"]
     session = Page(browser)
     try:
-        page = session.open(out / "s-002.html")
+        page = session.open(out / scorecard_page(out, "s-002"))
         first_mark = page.locator("mark.hl").first
         number = first_mark.get_attribute("data-f").split()[0]
         first_mark.hover()
@@ -181,7 +182,7 @@ def test_hover_shows_the_finding_and_the_list_links_to_the_spot(browser, scanned
         link.click()
         assert page.evaluate("location.hash") == f"#{link.get_attribute('data-target')}"
         assert page.locator("mark.hl.flash").count() >= 1
-        session.assert_offline_and_clean(out / "s-002.html")
+        session.assert_offline_and_clean(out / scorecard_page(out, "s-002"))
     finally:
         session.close()
 
@@ -255,7 +256,7 @@ def test_screenshots(browser, scanned, tmp_path):
     target.mkdir(parents=True, exist_ok=True)
     session = Page(browser, 1280, 1400)  # tall enough for the whole findings list beside the chat
     try:
-        page = session.open(out / "s-005.html")  # an auto-fail: a card number (masked) and a taboo phrase
+        page = session.open(out / scorecard_page(out, "s-005"))  # an auto-fail: a card number (masked) and a taboo phrase
         page.locator("mark.hl").first.hover()
         page.screenshot(path=str(target / "scorecard.png"), full_page=True)
         page = session.open(out / "index.html")
@@ -274,7 +275,7 @@ def test_print_layout_has_no_interactive_parts(browser, scanned):
     out, _ = scanned["masked"]
     session = Page(browser)
     try:
-        page = session.open(out / "s-005.html")
+        page = session.open(out / scorecard_page(out, "s-005"))
         page.emulate_media(media="print")
         assert not page.locator(".topbar").is_visible() and not page.locator("a.f-goto").first.is_visible()
         assert page.locator("li.finding").last.is_visible()

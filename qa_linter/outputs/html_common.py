@@ -94,34 +94,50 @@ def atomic_write_text(path: Path, text: str) -> None:
 class PageNames:
     """A file name per conversation that is safe whatever the id holds, and unique within one output folder.
 
-    A plain id (letters, digits, . _ -) keeps its name: s-001 -> s-001.html. Anything else, an id that would
-    clash with another page (case-insensitively, for macOS and Windows), with index.html or with a device
-    name, and a second conversation with the same id, gets a cleaned name plus a short hash of the id.
+    Hashed (masked pages): "c-" and 20 hex digits of the manifest's salted hash of the id, which shows nothing
+    of an id that is a phone number or an e-mail address. Otherwise a plain id (letters, digits, . _ -) keeps
+    its name: s-001 -> s-001.html; anything else, an id that would clash with another page (case-insensitively,
+    for macOS and Windows), with index.html or with a device name, and a second conversation with the same id,
+    gets a cleaned name plus a short hash of the id.
     """
 
-    def __init__(self, reserved: tuple[str, ...] = ("index",), existing: dict[str, str] | None = None):
+    def __init__(self, reserved: tuple[str, ...] = ("index",), manifest=None, hashed: bool = False):
         self._used: set[str] = {r.lower() for r in reserved}
+        self._manifest = manifest
+        self._hashed = hashed
+        self._given: set[str] = set()
         # Pages an earlier scan wrote into the same folder: the same id keeps its page (and is replaced),
         # other ids never take those names.
-        self._existing = dict(existing or {})
-        self._reserved_earlier = {name.lower()[: -len(".html")] for name in self._existing.values()}
+        self._reserved_earlier = {name.lower()[: -len(".html")] for name in (manifest.names() if manifest else ())}
 
-    def name_for(self, conv_id: str) -> str:
-        earlier = self._existing.pop(conv_id, None)
+    def name_for(self, conv_id: str) -> tuple[str, str | None]:
+        """(the page's file name, the name of its page from an earlier scan, if any)."""
+        earlier = None
+        if self._manifest is not None and conv_id not in self._given:
+            earlier = self._manifest.page_for(conv_id)
+        self._given.add(conv_id)
         if earlier is not None and _SAFE_PAGE.match(earlier):
+            self._reserved_earlier.discard(earlier.lower()[: -len(".html")])
+        if self._hashed:
+            key = self._manifest.key(conv_id) if self._manifest is not None else hashlib.sha256(
+                conv_id.encode("utf-8", "surrogatepass")).hexdigest()
+            return self._unique(f"c-{key[:20]}"), earlier
+        if earlier is not None and _SAFE_PAGE.match(earlier) and not earlier.startswith("c-"):
             stem = earlier[: -len(".html")]
-            self._reserved_earlier.discard(stem.lower())
             if not self._taken(stem):
                 self._used.add(stem.lower())
-                return earlier
+                return earlier, earlier
         stem = conv_id if _SIMPLE_ID.match(conv_id) and not conv_id.endswith(".") else ""
         if not stem or self._taken(stem):
             cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", conv_id).strip("_")[:40] or "conversation"
-            base = f"{cleaned}-{hashlib.sha1(conv_id.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
-            stem, counter = base, 1
-            while self._taken(stem):
-                counter += 1
-                stem = f"{base}-{counter}"
+            stem = f"{cleaned}-{hashlib.sha1(conv_id.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+        return self._unique(stem), earlier
+
+    def _unique(self, base: str) -> str:
+        stem, counter = base, 1
+        while self._taken(stem):
+            counter += 1
+            stem = f"{base}-{counter}"
         self._used.add(stem.lower())
         return f"{stem}.html"
 

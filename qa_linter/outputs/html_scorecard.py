@@ -10,7 +10,9 @@ highlight. A piece covered by several findings is one <mark> naming all of them.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,7 +100,7 @@ def _meta_items(meta: dict[str, Any], masker: Masker) -> list[tuple[str, str]]:
     items = []
     for key, value in meta.items():
         shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        items.append((str(key), masker.mask(shown)))
+        items.append((masker.mask(str(key)), masker.mask(shown)))
     return items
 
 
@@ -123,7 +125,7 @@ def scorecard_context(conv: Conversation, findings: list[Finding], card: dict, m
             "index": m.index,
             "role": m.role,
             "role_label": ROLE_LABELS.get(m.role, m.role),
-            "speaker": conv.agent if m.role == "agent" and conv.agent else ROLE_LABELS.get(m.role, m.role),
+            "speaker": masker.mask(conv.agent) if m.role == "agent" and conv.agent else ROLE_LABELS.get(m.role, m.role),
             "time": _message_time(m.ts, start),
             "datetime": m.ts.isoformat() if m.ts else "",
             "wait": format_duration(wait) if wait is not None else None,
@@ -158,10 +160,12 @@ def scorecard_context(conv: Conversation, findings: list[Finding], card: dict, m
     auto = bool(card["auto_fail"])
     return {
         "conv": {
-            "id": conv.id,
+            # Ids and names come from the transcript too: a phone number used as an id or an e-mail address as an
+            # agent name is masked like the messages.
+            "id": masker.mask(conv.id),
             "channel": channel_label(conv.channel),
-            "agent": conv.agent or "",
-            "team": conv.team or "",
+            "agent": masker.mask(conv.agent or ""),
+            "team": masker.mask(conv.team or ""),
             "date": format_datetime(start),
             "meta": _meta_items(conv.meta, masker),
             "message_count": len(conv.messages),
@@ -190,20 +194,21 @@ def _unique_auto_fail(hits: list[dict]) -> list[dict]:
     return out
 
 
-def index_row(conv: Conversation, findings: list[Finding], card: dict, href: str, section_ids: list[str]) -> dict:
+def index_row(conv: Conversation, findings: list[Finding], card: dict, href: str, section_ids: list[str],
+              masker: Masker) -> dict:
     counts = {s["id"]: s["findings"] for s in card["sections"]}
     applicable = {s["id"]: s["applicable"] for s in card["sections"]}
     start = conv.start_time
     auto = bool(card["auto_fail"])
     categories = sorted({f.category for f in findings})
     return {
-        "id": conv.id,
+        "id": masker.mask(conv.id),
         "href": href,
         "score": card["score"],
         "verdict": verdict_label(card["passed"], auto),
         "verdict_class": verdict_class(card["passed"], auto),
-        "agent": conv.agent or "",
-        "team": conv.team or "",
+        "agent": masker.mask(conv.agent or ""),
+        "team": masker.mask(conv.team or ""),
         "channel": conv.channel,
         "channel_label": channel_label(conv.channel),
         "date": format_datetime(start),
@@ -223,21 +228,25 @@ class HtmlScorecardWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.scoring = scoring
         self.masker = masker
-        self.names = PageNames(existing=read_manifest(self.out_dir))
+        self.manifest = read_manifest(self.out_dir)
+        # Masked pages are named after a hash of the id (it may be a phone number); unmasked ones keep it readable.
+        self.names = PageNames(manifest=self.manifest, hashed=masker.enabled)
         self.rows: list[dict] = []
-        self.pages: dict[str, str] = {}
         env = environment()
         self._page = env.get_template("scorecard.html.j2")
         self._index = env.get_template("index.html.j2")
 
     def conversation(self, conv: Conversation, findings: list[Finding], extra: dict | None = None) -> None:
         card = (extra or {}).get("scorecard") or self.scoring.score(conv, findings).to_dict()
-        name = self.names.name_for(conv.id)
+        name, replaced = self.names.name_for(conv.id)
         context = scorecard_context(conv, findings, card, self.masker, "index.html")
-        html = self._page.render(**context, nonce=new_nonce(), title=f"{conv.id} · 质检评分卡")
+        html = self._page.render(**context, nonce=new_nonce(), title=f"{context['conv']['id']} · 质检评分卡")
         atomic_write_text(self.out_dir / name, html)
-        self.pages[conv.id] = name
-        self.rows.append(index_row(conv, findings, card, name, [s.id for s in self.scoring.sections]))
+        if replaced and replaced != name:
+            # The conversation's page from an earlier scan under another name (unmasked, say): not left behind.
+            (self.out_dir / replaced).unlink(missing_ok=True)
+        self.manifest.record(conv.id, name, hashed=self.masker.enabled)
+        self.rows.append(index_row(conv, findings, card, name, [s.id for s in self.scoring.sections], self.masker))
 
     def close(self, summary: dict, header: dict) -> None:
         sections = [{"id": s.id, "name": s.name} for s in self.scoring.sections]
@@ -260,22 +269,68 @@ class HtmlScorecardWriter:
         self._write_manifest()
 
     def _write_manifest(self) -> None:
-        """id -> page for every scorecard in the folder, merged with what earlier scans wrote there."""
-        pages = read_manifest(self.out_dir)
-        pages.update(self.pages)
-        atomic_write_text(self.out_dir / MANIFEST, json.dumps({"pages": pages}, ensure_ascii=False, indent=1) + "\n")
+        """Every scorecard in the folder, merged with what earlier scans wrote there."""
+        self.manifest.write(self.out_dir / MANIFEST)
 
 
-def read_manifest(folder: Path) -> dict[str, str]:
-    """Conversation id -> scorecard page in `folder` (empty when there is none or it is unreadable)."""
+class Manifest:
+    """Which page of an output folder shows which conversation (scorecards.json), for later scans into the same
+    folder (a conversation keeps its page) and the weekly report (links to the worst conversations).
+
+    A page written unmasked is listed under its id (`pages`); a masked one under a salted SHA-256 of its id
+    (`hashed_pages`), so the manifest of a masked folder names no conversation either. The salt is random per
+    folder: the same id gets the same key in that folder only.
+    """
+
+    def __init__(self, salt: str | None = None, pages: dict[str, str] | None = None, hashed: dict[str, str] | None = None):
+        self.salt = salt or secrets.token_hex(16)
+        self.pages = dict(pages or {})
+        self.hashed = dict(hashed or {})
+
+    def key(self, conv_id: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0{conv_id}".encode("utf-8", "surrogatepass")).hexdigest()
+
+    def page_for(self, conv_id: str) -> str | None:
+        return self.hashed.get(self.key(conv_id)) or self.pages.get(conv_id)
+
+    def names(self) -> set[str]:
+        return {*self.pages.values(), *self.hashed.values()}
+
+    def record(self, conv_id: str, name: str, hashed: bool) -> None:
+        if hashed:
+            self.pages.pop(conv_id, None)
+            self.hashed[self.key(conv_id)] = name
+        else:
+            self.hashed.pop(self.key(conv_id), None)
+            self.pages[conv_id] = name
+
+    def write(self, path: Path) -> None:
+        data = {"salt": self.salt, "pages": self.pages, "hashed_pages": self.hashed}
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """The manifest of `folder` (empty when there is none or it is unreadable)."""
     try:
         data = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    pages = data.get("pages") if isinstance(data, dict) else None
-    if not isinstance(pages, dict):
-        return {}
-    return {str(k): str(v) for k, v in pages.items() if isinstance(v, str) and is_page_name(v)}
+        return Manifest()
+    if not isinstance(data, dict):
+        return Manifest()
+
+    def pages(field: str) -> dict[str, str]:
+        value = data.get(field)
+        if not isinstance(value, dict):
+            return {}
+        return {str(k): str(v) for k, v in value.items() if isinstance(v, str) and is_page_name(v)}
+
+    salt = data.get("salt")
+    return Manifest(salt if isinstance(salt, str) and salt else None, pages("pages"), pages("hashed_pages"))
+
+
+def scorecard_page(folder: Path, conv_id: str) -> str | None:
+    """The file name of `conv_id`'s scorecard page in `folder`, if a scan wrote one there."""
+    return read_manifest(folder).page_for(conv_id)
 
 
 def index_totals(rows: list[dict]) -> dict:

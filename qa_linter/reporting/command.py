@@ -73,7 +73,7 @@ def scan_into_memory(linter, scoring, items, summary, masker: Masker) -> ResultS
 def run_weekly(store: ResultStore, period: Period, tz_name: str, options: WeeklyOptions,
                console_factory: Callable[[], object]) -> tuple[WeeklyReport, dict[str, Path]]:
     out_dir = Path(options.out_dir)
-    links = scorecard_links(Path(options.scorecards_dir), out_dir) if options.scorecards_dir else {}
+    links = scorecard_links(Path(options.scorecards_dir) if options.scorecards_dir else None, out_dir)
     report = build_report(store, period, zone(tz_name), tz_name, options.weeks, links)
     if options.fmt == "text":
         render_text(report, console_factory())

@@ -25,17 +25,30 @@ HEADLINE_LABELS = {
 
 
 # -- links to scorecard pages ------------------------------------------------------------------------------------
-def scorecard_links(scorecards_dir: Path | None, out_dir: Path) -> dict[str, str]:
-    """id -> relative href of its scorecard page, for pages that exist in `scorecards_dir`."""
-    if scorecards_dir is None:
-        return {}
-    links = {}
-    for conv_id, name in read_manifest(scorecards_dir).items():
-        page = Path(scorecards_dir) / name
-        if page.is_file():
-            rel = os.path.relpath(page.resolve(), Path(out_dir).resolve())
-            links[conv_id] = quote(rel.replace(os.sep, "/"))
-    return links
+class ScorecardLinks:
+    """id -> relative href of its scorecard page in a `scan --html` folder, for pages that exist there.
+
+    Looked up one id at a time: a masked folder's manifest lists its pages under a salted hash of the id,
+    so it cannot be listed by id (see html_scorecard.Manifest)."""
+
+    def __init__(self, scorecards_dir: Path | None, out_dir: Path):
+        self.folder = Path(scorecards_dir) if scorecards_dir is not None else None
+        self.out_dir = Path(out_dir)
+        self.manifest = read_manifest(self.folder) if self.folder is not None else None
+
+    def get(self, conv_id: str) -> str | None:
+        if self.manifest is None:
+            return None
+        name = self.manifest.page_for(conv_id)
+        page = self.folder / name if name else None
+        if page is None or not page.is_file():
+            return None
+        rel = os.path.relpath(page.resolve(), self.out_dir.resolve())
+        return quote(rel.replace(os.sep, "/"))
+
+
+def scorecard_links(scorecards_dir: Path | None, out_dir: Path) -> ScorecardLinks:
+    return ScorecardLinks(scorecards_dir, out_dir)
 
 
 # -- files --------------------------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..labels import category_label
+from ..masking import Masker
 from ..store.base import ResultStore, StoredConversation
 from .periods import Period, local, trailing_weeks
 
@@ -109,7 +110,10 @@ class WeeklyReport:
     before: list[StoredConversation]
     trend: list[tuple[Period, Figures]]
     undated: int = 0  # conversations in the store without a start time (in no period)
-    scorecard_links: dict[str, str] = field(default_factory=dict)  # id -> href of its scorecard page
+    scorecard_links: Any = field(default_factory=dict)  # .get(id) -> href of its scorecard page (render.ScorecardLinks)
+    # Shows ids, agent and team names in what the report writes: they may hold PII too (the store keeps them
+    # as given, so that the figures group by the real names).
+    masker: Masker = field(default_factory=Masker)
     source: str = ""
     generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
@@ -143,7 +147,7 @@ class WeeklyReport:
             cur = figures(now.get(name, []))
             prev = figures(before.get(name, []))
             row = {
-                key: name or "",
+                key: self.masker.mask(name or ""),
                 "conversations": cur.conversations,
                 "previous_conversations": prev.conversations,
                 "pass_rate": _round(cur.pass_rate, 4),
@@ -159,7 +163,7 @@ class WeeklyReport:
                 "status": "new" if not prev.conversations else "absent" if not cur.conversations else "both",
             }
             if key == "agent":
-                row["team"] = teams.get(name) or ""
+                row["team"] = self.masker.mask(teams.get(name) or "")
             rows.append(row)
         rows.sort(key=lambda r: (r["conversations"] == 0, r["average_score"] if r["average_score"] is not None else 101, r[key]))
         return rows
@@ -200,12 +204,14 @@ class WeeklyReport:
         before = Counter(f.rule for c in self.before for f in c.findings)
         category: dict[str, str] = {}
         examples: dict[str, list[dict]] = defaultdict(list)
+        example_ids: dict[str, set[str]] = defaultdict(set)  # one example per conversation
         for c in self.current:
             for f in c.findings:
                 now[f.rule] += 1
                 category[f.rule] = f.category
-                if len(examples[f.rule]) < EXAMPLES_PER_RULE and all(e["conversation_id"] != c.id for e in examples[f.rule]):
-                    examples[f.rule].append({"conversation_id": c.id, "message_index": f.message_index,
+                if len(examples[f.rule]) < EXAMPLES_PER_RULE and c.id not in example_ids[f.rule]:
+                    example_ids[f.rule].add(c.id)
+                    examples[f.rule].append({"conversation_id": self.masker.mask(c.id), "message_index": f.message_index,
                                              "excerpt": f.excerpt, "href": self.scorecard_links.get(c.id)})
         rows = [
             {"rule": rule, "category": category[rule], "label": category_label(category[rule]),
@@ -222,7 +228,8 @@ class WeeklyReport:
             key=lambda c: (not c.auto_fail, c.score if c.score is not None else 101.0, -len(c.findings), c.id),
         )
         return [
-            {"id": c.id, "agent": c.agent or "", "team": c.team or "", "channel": c.channel,
+            {"id": self.masker.mask(c.id), "agent": self.masker.mask(c.agent or ""), "team": self.masker.mask(c.team or ""),
+             "channel": c.channel,
              "started_at": local(c.started_at, self.period.start.tzinfo).isoformat() if c.started_at else None,
              "score": c.score, "passed": c.passed, "auto_fail": list(c.auto_fail), "findings": len(c.findings),
              "top_categories": _top_categories([c]), "href": self.scorecard_links.get(c.id)}
@@ -279,7 +286,7 @@ class _SectionSum:
 
 
 def build_report(store: ResultStore, period: Period, tz: tzinfo, tz_name: str, weeks: int = 8,
-                 scorecard_links: dict[str, str] | None = None) -> WeeklyReport:
+                 scorecard_links=None) -> WeeklyReport:
     """Read what the report needs from the store in one query and place each conversation in its period."""
     previous = period.previous()
     trend = trailing_weeks(period, max(1, weeks))
@@ -298,8 +305,9 @@ def build_report(store: ResultStore, period: Period, tz: tzinfo, tz_name: str, w
         before=within(previous),
         trend=[(w, figures(within(w))) for w in trend],
         undated=store.count(undated=True),
-        scorecard_links=dict(scorecard_links or {}),
+        scorecard_links=scorecard_links if scorecard_links is not None else {},
         source=getattr(store, "location", ""),
+        masker=getattr(store, "masker", None) or Masker(),
     )
 
 
