@@ -92,7 +92,8 @@ IN_WORD_DISGUISES = {
     "full-width digits": lambda w: spaced(w, "８"),
     "brackets": lambda w: w[0] + "(" + w[1] + ")" + w[2:],
     "lenticular brackets": lambda w: w[0] + "【" + w[1] + "】" + w[2:],
-    "corner brackets": lambda w: spaced(w, "「"),
+    "corner brackets": lambda w: w[0] + "「" + w[1] + "」" + w[2:],
+    "brackets twice": lambda w: w[0] + "(" + w[1] + ")" + w[2] + "(" + w[3:4] + ")" + w[4:] if len(w) > 3 else w[0] + "(" + w[1] + ")" + w[2:],
     "letters with dots": lambda w: spaced(w, ".k."),
 }
 
@@ -107,7 +108,8 @@ def test_a_filler_between_every_two_characters_is_still_found(builtin_linter, ca
     assert findings, f"{disguise}: {text!r} not flagged by {rule}"
     for finding in findings:
         assert text[finding.start : finding.end] == finding.text
-    assert any(f.start <= text.index(typed) and text.index(typed) + len(typed) <= f.end for f in findings)
+    covered = typed.rstrip(")")  # a bracket closed after the last character is not part of the words
+    assert any(f.start <= text.index(covered) and text.index(covered) + len(covered) <= f.end for f in findings)
 
 
 LATIN_SLANG = ["yyds", "YYDS", "YyDs", "ｙｙｄｓ", "ＹｙＤｓ", "ｙyＤs",
@@ -234,6 +236,13 @@ def test_every_folded_separator_is_documented():
     doc = (Path(__file__).parent.parent / "docs" / "security.md").read_text(encoding="utf-8")
     for ch in FOLDED_SEPARATORS:
         assert f"U+{ord(ch):04X}" in doc, f"{unicodedata.name(ch, repr(ch))} is folded but not documented"
+
+
+@pytest.mark.parametrize("text", ["[微笑]在「后台」设置", "您说的「不知道」是指", "请看《用户手册》和《说明》"])
+def test_brackets_around_words_are_kept(text):
+    """A bracket is a gap only in a pair around one character (不(归)我管): an emoticon code such as [微笑] right
+    before a quoted word must stay whole (benchmarks/evasion_folding.py once found the emoticon rule lose one)."""
+    assert normalize(text).text == text
 
 
 @pytest.mark.parametrize("text", ["第1次", "A类", "老a铁", "3楼", "验1证"])

@@ -326,7 +326,7 @@ def _slow_normalize(original: str, simplified: str) -> NormalizedText:
 # 1. A Latin letter, a digit or a bracket put between single Chinese characters: 不a归b我c管, 验1证2码,
 #    不(归)我管, 验【证】码. Folded only in a run of at least three Chinese characters with such a character
 #    between each (two gaps or more), where each gap is one such character (a separator on either side of it
-#    may go too). One letter or number between two characters is ordinary text (第1次, A类), and so are
+#    may go too) and a bracket is one of a pair around a single character (so [微笑] and 「后台」 stay). One letter or number between two characters is ordinary text (第1次, A类), and so are
 #    numbers and words of several characters (10月17日, 4G和5G, 用App登录); a digit before a unit or measure
 #    word (1月2日3点, 3楼5号) is a number, not a gap.
 # 2. Cyrillic or Greek look-alikes inside a Latin word: уyds, СVV (Cyrillic у, С), οtp (Greek ο). A letter is
@@ -428,21 +428,40 @@ def _romanised_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
     ]
 
 
+_BRACKET_PAIRS = dict(zip("([{<【〔〖〘「『《〈", ")]}>】〕〗〙」』》〉"))
+_CLOSING = {closing: opening for opening, closing in _BRACKET_PAIRS.items()}
+_SEPARATOR_CHARS = "".join(FOLDED_SEPARATORS)
+
+
 def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
     text = nt.text
     edits = []
     for run in _INTERLEAVED.finditer(text):
-        gaps = []  # the gaps of the current stretch in which every gap is a disguise
-        for gap in _GAP.finditer(run.group(0)):
-            a, b = run.start() + gap.start(), run.start() + gap.end()
-            if text[a:b].strip("".join(FOLDED_SEPARATORS)).isdigit() and text[b] in UNIT_WORDS:
-                if len(gaps) >= 2:
-                    edits.extend(gaps)
-                gaps = []  # a quantity (1月, 3楼) ends the stretch
+        spans = [(run.start() + g.start(), run.start() + g.end()) for g in _GAP.finditer(run.group(0))]
+        # A bracket pair around the first or last character reaches outside the run: (不)归我 or 不归(我).
+        if run.start() and text[run.start() - 1] in _BRACKET_PAIRS:
+            spans.insert(0, (run.start() - 1, run.start()))
+        if run.end() < len(text) and text[run.end()] in _CLOSING:
+            spans.append((run.end(), run.end() + 1))
+        fillers = [text[a:b].strip(_SEPARATOR_CHARS) for a, b in spans]
+        stretch: list[tuple[int, int, str]] = []  # consecutive gaps that are all disguises
+        for i, ((a, b), filler) in enumerate(zip(spans, fillers)):
+            if filler.isdigit() and b < len(text) and text[b] in UNIT_WORDS:
+                disguise = False  # a quantity (1月, 3楼)
+            elif filler in _BRACKET_PAIRS:  # a bracket only around one character: 不(归)我管, not 「后台」 or [微笑]
+                disguise = i + 1 < len(fillers) and fillers[i + 1] == _BRACKET_PAIRS[filler]
+            elif filler in _CLOSING:
+                disguise = i > 0 and fillers[i - 1] == _CLOSING[filler]
+            else:
+                disguise = True
+            if disguise:
+                stretch.append((a, b, ""))
                 continue
-            gaps.append((a, b, ""))
-        if len(gaps) >= 2:
-            edits.extend(gaps)
+            if len(stretch) >= 2:
+                edits.extend(stretch)
+            stretch = []
+        if len(stretch) >= 2:
+            edits.extend(stretch)
     return edits
 
 
