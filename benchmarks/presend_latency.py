@@ -101,7 +101,7 @@ async def wait_for_workers(port: int, workers: int, timeout: float = 120) -> Non
         if time.monotonic() > deadline:
             raise SystemExit("the workers did not come up")
         try:
-            status, body = await one_request(port, b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            status, body = await one_request(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             pids.add(json.loads(body)["pid"])
         except OSError:
             await asyncio.sleep(0.2)
@@ -147,7 +147,7 @@ async def client(port: int, request: bytes, count: int, latencies: list[float], 
 async def load(port: int, total: int, concurrency: int) -> tuple[list[float], list[str], float]:
     body = json.dumps({"draft": DRAFT, "context": context_messages()}, ensure_ascii=False).encode()
     request = (
-        b"POST /v1/check HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
     )
     latencies: list[float] = []

@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from qa_linter.service import protocol
 
 RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 
@@ -35,7 +34,7 @@ def base(start_service):
 )
 def test_json_nested_thousands_deep_is_400_not_a_server_error(base, body):
     with httpx.Client(base_url=base) as c:
-        response = c.post("/v1/check", content=body)
+        response = c.post("/v1/check", content=body, headers={"Content-Type": "application/json"})
         assert response.status_code == 400
         assert response.json()["error"] == "malformed_json"
         assert response.json()["reason"].startswith("invalid JSON: nested too deeply")
@@ -90,33 +89,30 @@ def _wait_closed(sock: socket.socket, seconds: float) -> float | None:
 
 @pytest.mark.parametrize(
     "sent",
-    [b"", b"POST /v1/check HTTP/1.1\r\n", b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: appl"],
+    [b"", b"POST /v1/check HTTP/1.1\r\n", b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl"],
     ids=["nothing", "request line only", "half a header"],
 )
-def test_a_client_that_never_finishes_its_request_head_is_disconnected(base, monkeypatch, sent):
-    monkeypatch.setattr(protocol, "REQUEST_HEAD_TIMEOUT", 0.5)
-    url = urlparse(base)
+def test_a_client_that_never_finishes_its_request_head_is_disconnected(start_service, sent):
+    url = urlparse(start_service(header_timeout=0.5))
     with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
         sock.sendall(sent)
         closed_after = _wait_closed(sock, 10)
     assert closed_after is not None, "the connection was still open after 10 s"
 
 
-def test_the_deadline_applies_again_after_each_response_on_a_kept_alive_connection(base, monkeypatch):
-    monkeypatch.setattr(protocol, "REQUEST_HEAD_TIMEOUT", 0.5)
-    url = urlparse(base)
+def test_the_deadline_applies_again_after_each_response_on_a_kept_alive_connection(start_service):
+    url = urlparse(start_service(header_timeout=0.5))
     with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 200")
         sock.sendall(b"POST /v1/check HTTP/1.1\r\nHo")  # starts a second request, then stalls
         assert _wait_closed(sock, 10) is not None
 
 
-def test_a_slow_request_head_that_arrives_in_time_is_served(base, monkeypatch):
-    monkeypatch.setattr(protocol, "REQUEST_HEAD_TIMEOUT", 3.0)
-    url = urlparse(base)
+def test_a_slow_request_head_that_arrives_in_time_is_served(start_service):
+    url = urlparse(start_service(header_timeout=3.0))
     body = b'{"draft": "\xe6\x82\xa8\xe5\xa5\xbd"}'
-    head = b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body)
+    head = b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         for i in range(0, len(head), 8):
             sock.sendall(head[i : i + 8])
@@ -125,9 +121,9 @@ def test_a_slow_request_head_that_arrives_in_time_is_served(base, monkeypatch):
         assert sock.recv(65536).startswith(b"HTTP/1.1 200")
 
 
-def test_stalled_connections_do_not_lock_out_other_clients(base, monkeypatch):
+def test_stalled_connections_do_not_lock_out_other_clients(start_service):
     """Slowloris: many connections that never finish a request; a real client is still served at once."""
-    monkeypatch.setattr(protocol, "REQUEST_HEAD_TIMEOUT", 1.0)
+    base = start_service(header_timeout=1.0)
     url = urlparse(base)
     stalled = []
     try:

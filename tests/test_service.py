@@ -175,7 +175,7 @@ def test_a_streamed_body_is_cut_off_while_it_is_still_arriving(start_service):
     # read it all before judging its size would wait forever; this one must answer 413 as soon as it passes.
     url = urlparse(start_service(max_body_bytes=4096))
     with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
         chunk = b'{"draft": "' + b"a" * 1000
         for _ in range(6):
             sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -187,7 +187,7 @@ def test_a_streamed_body_is_cut_off_while_it_is_still_arriving(start_service):
 def test_a_client_too_slow_to_send_its_body_gets_408(start_service):
     url = urlparse(start_service(body_timeout=0.5))
     with socket.create_connection((url.hostname, url.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"draft\"")
+        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"draft\"")
         started = time.monotonic()
         status, body = _read_response(sock)
     assert status == 408

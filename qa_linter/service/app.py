@@ -7,7 +7,9 @@ if it loaded, so a broken rule file never takes the service down.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import logging
 import os
 import signal
@@ -18,6 +20,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,8 +28,10 @@ from starlette.routing import Route
 from .. import __version__
 from ..canonical import InvalidTranscript
 from ..errors import QALinterError, RuleLoadError
+from .guard import RequestGuard
 from .openapi import openapi_document
 from .page import agent_page
+from .protocol import ConnectionGuard
 from .requests import ApiError, check_request, context_error, read_json, scan_request
 from .settings import ServiceSettings
 
@@ -45,6 +50,8 @@ class ServiceState:
         self.loaded_at = time.time()
         self.reloads = 0
         self._reload_lock = threading.Lock()
+        self.scan_slots = asyncio.Semaphore(settings.max_concurrent_scans)
+        self.connections = ConnectionGuard(settings.header_timeout, settings.max_connections_per_client)
 
     def reload(self) -> dict[str, Any]:
         """Load the rules again; keep serving the old ones if the new ones fail. Blocking: call off the loop."""
@@ -116,34 +123,62 @@ async def scan(request: Request) -> Response:
     try:
         _authorise(request)
         state = _state(request)
-        conversations = scan_request(await read_json(request, state.settings), state.settings)
+        settings = state.settings
+        conversations = scan_request(await read_json(request, settings), settings)
+        # A few scans at a time per process: each may hold up to max_output_bytes of answer while it runs.
+        try:
+            await asyncio.wait_for(state.scan_slots.acquire(), timeout=settings.scan_seconds)
+        except asyncio.TimeoutError:
+            raise ApiError(503, "busy", f"{settings.max_concurrent_scans} scans are running; try again shortly") from None
+        try:
+            body = await run_in_threadpool(_scan_all, state.linter, conversations, settings)
+        finally:
+            state.scan_slots.release()
     except ApiError as exc:
-        return _error(exc)
-    linter = state.linter
-    body = await run_in_threadpool(_scan_all, linter, conversations)
-    return JSONResponse(body)
+        response = _error(exc)
+        if exc.status == 503:
+            response.headers["Retry-After"] = "1"
+        return response
+    return Response(body, media_type="application/json")
 
 
-def _scan_all(linter, conversations) -> dict[str, Any]:
+def _scan_all(linter, conversations, settings) -> bytes:
+    """The /v1/scan answer, written record by record so that its size and the time spent are known as it grows:
+    past max_output_bytes or scan_seconds the scan stops with 422 (a request is split by its sender, never cut
+    short silently)."""
     started = time.perf_counter()
-    results = []
+    parts: list[bytes] = []
+    size = 0
     counts: dict[str, int] = {}
-    for conv in conversations:
+    findings_total = 0
+    for position, conv in enumerate(conversations):
+        if time.perf_counter() - started > settings.scan_seconds:
+            raise ApiError(422, "scan_too_long", f"the scan took longer than {settings.scan_seconds:g} s after "
+                           f"{position} of {len(conversations)} conversations; send fewer or shorter conversations per request",
+                           limit=settings.scan_seconds)
         findings = linter.scan(conv)
-        results.append({"id": conv.id, "channel": conv.channel, "messages": len(conv.messages),
-                        "findings": [f.to_dict() for f in findings]})
+        record = {"id": conv.id, "channel": conv.channel, "messages": len(conv.messages), "findings": [f.to_dict() for f in findings]}
+        part = _ENCODE(record).encode("utf-8")
+        size += len(part) + 1
+        if size > settings.max_output_bytes:
+            raise ApiError(422, "result_too_large", f"the answer would be larger than {settings.max_output_bytes} bytes "
+                           f"(at conversation {position}: {len(findings)} findings); send fewer conversations per request",
+                           limit=settings.max_output_bytes)
+        parts.append(part)
+        findings_total += len(findings)
         for f in findings:
             counts[f.category] = counts.get(f.category, 0) + 1
-    return {
-        "results": results,
-        "summary": {
-            "conversations": len(results),
-            "findings": sum(len(r["findings"]) for r in results),
-            "by_category": dict(sorted(counts.items())),
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
-        },
-        "rule_pack": linter.pack.fingerprint,
+    summary = {
+        "conversations": len(parts),
+        "findings": findings_total,
+        "by_category": dict(sorted(counts.items())),
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+    return b"".join([b'{"results": [', b",".join(parts), b'], "summary": ', _ENCODE(summary).encode("utf-8"),
+                     b', "rule_pack": ', _ENCODE(linter.pack.fingerprint).encode("utf-8"), b"}"])
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 async def rules(request: Request) -> Response:
@@ -251,6 +286,7 @@ def create_app(settings: ServiceSettings | None = None, linter=None, *, warm: bo
         warm_up(linter)
     state = ServiceState(settings, linter)
     app = Starlette(
+        middleware=[Middleware(RequestGuard, settings=settings)],
         routes=[
             Route("/", page, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -174,8 +174,12 @@ def openapi_document(settings: ServiceSettings) -> dict[str, Any]:
         "400": _error("the body is not JSON (the reason says where)"),
         "401": _error("a token is configured and the request has none or a wrong one"),
         "408": _error("the body did not arrive in time"),
+        "403": _error("the request comes from a web page of another site (Origin)"),
         "413": _error(f"the body is larger than {settings.max_body_bytes} bytes"),
-        "422": _error("a field is missing or wrong, or there are too many messages"),
+        "415": _error("the body is not declared as application/json"),
+        "421": _error("the Host header names a host this service does not answer to"),
+        "422": _error("a field is missing or wrong, or a limit is passed (messages, message length; for /v1/scan also "
+                      f"an answer over {settings.max_output_bytes} bytes or a scan over {settings.scan_seconds:g} s)"),
     }
     return {
         "openapi": "3.1.0",
@@ -198,7 +202,8 @@ def openapi_document(settings: ServiceSettings) -> dict[str, Any]:
                     "summary": "Scan whole conversations",
                     "security": protected,
                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ScanRequest")}}},
-                    "responses": {"200": _json(_ref("ScanResponse"), "findings per conversation"), **body_errors},
+                    "responses": {"200": _json(_ref("ScanResponse"), "findings per conversation"), **body_errors,
+                                  "503": _error("too many scans are running; retry after a second")},
                 }
             },
             "/v1/rules": {

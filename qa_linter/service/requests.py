@@ -65,7 +65,8 @@ def _too_large(limit: int) -> ApiError:
 
 
 async def read_json(request, settings: ServiceSettings) -> dict[str, Any]:
-    # The body is parsed as JSON whatever its Content-Type says (curl -d sends a form type by default).
+    # The Content-Type is application/json here: guard.py refuses anything else (a cross-site page can send
+    # text/plain without asking; curl needs -H 'Content-Type: application/json' or --json).
     body = await read_body(request, settings)
     if not body.strip():
         raise ApiError(400, "empty_body", "the request body is empty; send a JSON object")
@@ -109,12 +110,28 @@ def _optional_choice(body: dict[str, Any], name: str, choices: tuple[str, ...]) 
     return value
 
 
-def _message_count(context: Any) -> int:
+def _messages(context: Any) -> list:
     if isinstance(context, dict) and isinstance(context.get("messages"), list):
-        return len(context["messages"])
+        return context["messages"]
     if isinstance(context, list):
-        return len(context)
-    return 0
+        return context
+    return []
+
+
+def _message_count(context: Any) -> int:
+    return len(_messages(context))
+
+
+def _check_message_lengths(context: Any, where: str, settings: ServiceSettings) -> None:
+    """Every message text within max_message_chars (what a scan of it costs, and answers, grows with it)."""
+    for i, message in enumerate(_messages(context)):
+        text = message.get("text") if isinstance(message, dict) else None
+        if isinstance(text, str) and len(text) > settings.max_message_chars:
+            raise ApiError(
+                422, "message_too_long",
+                f"{where}messages[{i}].text: {len(text)} characters; at most {settings.max_message_chars}",
+                field=f"{where}messages[{i}].text", limit=settings.max_message_chars,
+            )
 
 
 # -- /v1/check ----------------------------------------------------------------------------------------------
@@ -149,6 +166,7 @@ def check_request(body: dict[str, Any], settings: ServiceSettings) -> CheckReque
             f"context: {count} messages; at most {settings.max_messages - 1} (the draft is one more)",
             field="context", limit=settings.max_messages,
         )
+    _check_message_lengths(context, "context: ", settings)
     ts = body.get("ts")
     if ts is not None and not isinstance(ts, str):
         raise _invalid("ts", f"must be an ISO 8601 string, not {_json_type(ts)}")
@@ -182,6 +200,12 @@ def scan_request(body: dict[str, Any], settings: ServiceSettings) -> list[Conver
             422, "too_many_conversations", f"conversations: {len(items)}; at most {settings.max_conversations} per request",
             field="conversations", limit=settings.max_conversations,
         )
+    total = sum(_message_count(item) for item in items)
+    if total > settings.max_scan_messages:
+        raise ApiError(
+            422, "too_many_messages", f"conversations: {total} messages in all; at most {settings.max_scan_messages} per request",
+            field="conversations", limit=settings.max_scan_messages,
+        )
     conversations = []
     for position, item in enumerate(items):
         where = f"conversations[{position}]"
@@ -191,6 +215,7 @@ def scan_request(body: dict[str, Any], settings: ServiceSettings) -> list[Conver
                 422, "too_many_messages", f"{where}: {count} messages; at most {settings.max_messages}",
                 field=where, limit=settings.max_messages,
             )
+        _check_message_lengths(item, f"{where}.", settings)
         try:
             conversations.append(conversation_from_dict(item, source=where, default_id=f"#{position}"))
         except InvalidTranscript as exc:

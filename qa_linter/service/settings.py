@@ -26,8 +26,22 @@ class ServiceSettings:
     max_messages: int = 500  # per conversation, context included
     max_conversations: int = 100  # per /v1/scan request
     max_draft_chars: int = 20_000
+    # /v1/scan costs what its answer costs, not what its body costs: a 1 MB body of "亲亲亲…" made a 90 MB answer.
+    max_scan_messages: int = 2_000  # messages in all conversations of one /v1/scan request
+    max_message_chars: int = 20_000  # characters of one message (scan conversations and check contexts)
+    max_output_bytes: int = 8 * 1024 * 1024  # the /v1/scan answer; a scan that would answer more stops (422)
+    scan_seconds: float = 10.0  # time one /v1/scan may run before it stops (422)
+    max_concurrent_scans: int = 2  # /v1/scan requests running at once per process; others wait, then 503
     body_timeout: float = 10.0  # seconds a client may take to send its request body
+    header_timeout: float = 10.0  # seconds from connecting (or the previous response) to a complete request head
     keep_alive_timeout: int = 5  # seconds an idle connection stays open
+    # Open connections from one client address; over the limit, its longest-waiting idle one is closed, or the new one.
+    max_connections_per_client: int = 64
+    # Which names the service answers to (the Host header) and which web pages may call it (the Origin header), beyond
+    # its own address and its own agent page: a page on another site, or one that rebinds its name to 127.0.0.1,
+    # must not drive a service that only this machine was meant to reach.
+    allowed_hosts: list[str] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
     fail_on: str = "error"
     access_log: bool = False
     # the rule options of every command (see cli/common.py, RULE_OPTIONS), as run.RunOptions takes them
@@ -43,11 +57,19 @@ class ServiceSettings:
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_ON:
             raise ConfigError(f"fail_on {self.fail_on!r} must be one of {', '.join(FAIL_ON)}")
-        for name in ("max_body_bytes", "max_messages", "max_conversations", "max_draft_chars"):
+        for name in ("max_body_bytes", "max_messages", "max_conversations", "max_draft_chars", "max_scan_messages",
+                     "max_message_chars", "max_output_bytes", "max_concurrent_scans", "max_connections_per_client"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1")
-        if self.body_timeout <= 0:
-            raise ConfigError("body_timeout must be a positive number of seconds")
+        for name in ("body_timeout", "header_timeout", "scan_seconds"):
+            if not float(getattr(self, name)) > 0:
+                raise ConfigError(f"{name} must be a positive number of seconds")
+        for host in self.allowed_hosts:
+            if not host or any(ch in host for ch in "/ @"):
+                raise ConfigError(f"--allow-host {host!r}: give a host name or address, such as qa.example.com")
+        for origin in self.allowed_origins:
+            if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+                raise ConfigError(f"--allow-origin {origin!r}: give an origin such as https://helpdesk.example.com")
 
     # -- passing to worker processes ------------------------------------------------------------------------
     def to_env(self) -> str:
