@@ -195,3 +195,91 @@ def test_two_concurrent_scans_lose_nothing(tmp_path, corpus_path):
         scans = s.scans()
     assert len(expected) == 640 and {c.id: (c.score, len(c.findings)) for c in stored} == expected
     assert [scan["conversations"] for scan in scans] == [320, 320]
+
+
+# -- a damaged store ----------------------------------------------------------------------------------------------
+PAGE = 4096
+
+
+def _damage(path: Path, how: str) -> None:
+    data = bytearray(path.read_bytes())
+    pages = len(data) // PAGE
+    if how == "truncated":
+        del data[len(data) // 2:]
+    elif how == "page in the middle":
+        middle = pages // 2
+        data[middle * PAGE:(middle + 1) * PAGE] = b"\xab" * PAGE
+    elif how == "last pages":
+        data[(pages - 3) * PAGE:] = b"\x00" * (len(data) - (pages - 3) * PAGE)
+    elif how == "every page but the first":
+        data[PAGE:] = bytes(range(256)) * ((len(data) - PAGE) // 256)
+    elif how == "header":
+        data[:16] = b"garbage garbage!"
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture(scope="module")
+def good_store(tmp_path_factory, corpus_path):
+    folder = tmp_path_factory.mktemp("store")
+    result_ = CliRunner().invoke(main, ["scan", *TEST_PACK, str(corpus_path), "--store", str(folder / "good.db"), "-q"])
+    assert result_.exit_code == 1
+    db = sqlite3.connect(folder / "good.db")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file, as after a clean exit
+    db.close()
+    return folder / "good.db"
+
+
+@pytest.mark.parametrize("how", ["truncated", "page in the middle", "last pages", "every page but the first", "header"])
+def test_a_damaged_store_is_reported_with_a_way_to_recover_and_never_written(tmp_path, corpus_path, good_store, how):
+    store = tmp_path / "results.db"
+    store.write_bytes(good_store.read_bytes())
+    _damage(store, how)
+    before = store.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa_linter.cli", "scan", *TEST_PACK, str(corpus_path), "--store", str(store), "-q",
+         "--format", "jsonl"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    if how == "header":
+        assert "not a qa-linter results store, nor any SQLite database" in proc.stderr
+    else:
+        assert f"{store}: the results store is damaged (" in proc.stderr
+        assert "nothing was written to it" in proc.stderr and "scan the transcripts again into a new store" in proc.stderr
+    assert store.read_bytes() == before  # not repaired, replaced or written into
+    assert not Path(f"{store}-wal").exists() or Path(f"{store}-wal").stat().st_size == 0
+
+    report = subprocess.run(
+        [sys.executable, "-m", "qa_linter.cli", "report", "weekly", "--store", str(store), "--week", "2026-W48",
+         "--format", "text"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    # A report reads only what it needs: damage it does not touch goes unnoticed; damage it touches is one error.
+    assert report.returncode in (0, 2) and "Traceback" not in report.stderr, report.stderr
+    if report.returncode == 2:
+        assert "damaged" in report.stderr or "not a qa-linter results store" in report.stderr
+    assert store.read_bytes() == before
+
+
+def test_a_database_of_another_program_is_not_written_into(tmp_path, corpus_path):
+    other = tmp_path / "places.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE moz_places (url TEXT)")
+    db.execute("INSERT INTO moz_places VALUES ('https://example.com')")
+    db.commit()
+    db.close()
+    before = other.read_bytes()
+    result_ = CliRunner().invoke(main, ["scan", *TEST_PACK, str(corpus_path), "--store", str(other), "-q"])
+    assert result_.exit_code == 2
+    assert "an SQLite database of another program (tables: moz_places), not a qa-linter results store" in result_.output
+    assert other.read_bytes() == before
+
+
+def test_a_store_damaged_while_a_report_reads_it_is_one_clear_error(tmp_path, good_store):
+    """Damage a report reaches (the findings of the week) is reported, not raised as a traceback."""
+    store = tmp_path / "results.db"
+    store.write_bytes(good_store.read_bytes())
+    _damage(store, "every page but the first")
+    with pytest.raises(StoreError, match="the results store is damaged"):
+        with open_store(str(store), create=False) as opened:
+            opened.conversations(*WEEK_47)

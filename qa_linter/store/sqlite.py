@@ -121,6 +121,27 @@ def utc_key(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def damaged(location: str, exc: "Exception | str", written: bool = False) -> StoreError:
+    """The error for a store SQLite finds damaged (truncated, overwritten, not a database): what, and how to recover.
+    The file is never replaced or repaired here: it may be all that is left of the results."""
+    name = Path(location).name
+    try:
+        with open(location, "rb") as file:
+            header = file.read(16)
+    except OSError:
+        header = b"SQLite format 3\x00"
+    if header and header != b"SQLite format 3\x00":
+        return StoreError(f"{location}: not a qa-linter results store, nor any SQLite database, and it was left as "
+                          "it is; give the store another file name (if it was a store, its first bytes are damaged: "
+                          "keep it aside and scan the transcripts again into a new store)")
+    done = "the transaction was rolled back" if written else "nothing was written to it"
+    return StoreError(
+        f"{location}: the results store is damaged ({exc}); {done}. To recover, keep the file aside (rename it, "
+        f"e.g. to {name}.damaged) and scan the transcripts again into a new store (qa-lint scan … --store "
+        f"{location}); `sqlite3 {name}.damaged .recover` may rescue what is left of it"
+    )
+
+
 class SQLiteStore(ReviewTables):
     def __init__(self, path: str | Path, masker: Masker | None = None, create: bool = True):
         self.location = str(path)
@@ -143,16 +164,53 @@ class SQLiteStore(ReviewTables):
                                       check_same_thread=False)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA foreign_keys = ON")
+            # Whose file it is and whether it is whole are asked before anything is written to it (switching the
+            # journal mode to WAL already writes to the file's header).
+            self._refuse_foreign_database()
+            if create and not memory:
+                self._check_integrity()
             if not memory:
                 mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
                     raise StoreError(f"{self.location}: cannot use write-ahead logging (journal mode {mode}); is it on a network drive?")
                 self.db.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
             self._migrate()
+        except StoreError:
+            self._close_quietly()
+            raise
+        except sqlite3.OperationalError as exc:
+            self._close_quietly()
+            raise StoreError(f"{self.location}: cannot open the results store ({exc})") from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.location}: not a qa-linter results store ({exc})") from None
+            self._close_quietly()
+            raise damaged(self.location, exc) from None
+
+    def _check_integrity(self) -> None:
+        """Before a scan writes into it: SQLite's quick check of every page (0.05 s for a 37 MB store), so a
+        damaged store is reported before hours of scanning, and is not written into."""
+        rows = [" ".join(line for line in str(r[0]).splitlines() if not line.startswith("***"))
+                for r in self.db.execute("PRAGMA quick_check")]
+        if rows != ["ok"]:
+            problem = "; ".join(" ".join(r.split()) for r in rows[:3]) + (f"; and {len(rows) - 3} more" if len(rows) > 3 else "")
+            raise damaged(self.location, problem)
+
+    def _close_quietly(self) -> None:
+        db = getattr(self, "db", None)
+        if db is not None:
+            try:
+                db.close()
+            except sqlite3.Error:
+                pass
 
     # -- schema -------------------------------------------------------------------------------------------------
+    def _refuse_foreign_database(self) -> None:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "schema_version" not in tables:
+            # Another program's database: adding our tables to it would change a file that is not ours.
+            shown = ", ".join(sorted(tables)[:5]) + (" …" if len(tables) > 5 else "")
+            raise StoreError(f"{self.location}: an SQLite database of another program (tables: {shown}), not a "
+                             "qa-linter results store; it was left as it is: give the store another file name")
+
     def _migrate(self) -> None:
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         version = self._version()
@@ -170,7 +228,7 @@ class SQLiteStore(ReviewTables):
                     self.db.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._rollback()
                 raise
             version = self._version()
 
@@ -200,11 +258,20 @@ class SQLiteStore(ReviewTables):
                         self.db.execute("INSERT INTO transcripts VALUES (?, ?)", (conversation[0], transcript))
                     self.db.execute("COMMIT")
                 except BaseException:
-                    self.db.execute("ROLLBACK")
+                    self._rollback()
                     raise
             except sqlite3.OperationalError as exc:
                 raise StoreError(f"{self.location}: cannot write ({exc}); nothing of this batch was recorded") from None
+            except sqlite3.DatabaseError as exc:
+                raise damaged(self.location, exc, written=True) from None
         return len(rows)
+
+    def _rollback(self) -> None:
+        """Undo the open transaction; a store too damaged even for that must not hide the first error."""
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
     def record_scan(self, scanned_at: datetime, rule_pack: str, scoring_model: str, conversations: int) -> None:
         """A line in the scan log: when, with which rules, how many conversations."""
@@ -215,7 +282,11 @@ class SQLiteStore(ReviewTables):
                                 (scanned_at.isoformat(), rule_pack, scoring_model, conversations))
                 self.db.execute("COMMIT")
             except sqlite3.OperationalError as exc:
+                self._rollback()
                 raise StoreError(f"{self.location}: cannot write the scan log ({exc})") from None
+            except sqlite3.DatabaseError as exc:
+                self._rollback()
+                raise damaged(self.location, exc, written=True) from None
 
     def _rows(self, result: ScanResult) -> tuple[tuple, list[tuple], bytes]:
         conv, card = result.conversation, result.scorecard
@@ -252,6 +323,14 @@ class SQLiteStore(ReviewTables):
 
     # -- reading ------------------------------------------------------------------------------------------------
     def conversations(self, since: datetime, until: datetime) -> list[StoredConversation]:
+        try:
+            return self._conversations(since, until)
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.location, exc) from None
+        except (ValueError, TypeError) as exc:  # a row whose values SQLite kept but are not what qa-linter wrote
+            raise damaged(self.location, f"a stored value cannot be read: {exc}") from None
+
+    def _conversations(self, since: datetime, until: datetime) -> list[StoredConversation]:
         low, high = utc_key(since - NAIVE_MARGIN), utc_key(until + NAIVE_MARGIN)
         exact_low, exact_high = utc_key(since), utc_key(until)
         return self._stored(
@@ -300,16 +379,25 @@ class SQLiteStore(ReviewTables):
     def count(self, undated: bool = False) -> int:
         where = " WHERE started_utc IS NULL" if undated else ""
         with self._lock:
-            return int(self.db.execute(f"SELECT COUNT(*) FROM conversations{where}").fetchone()[0])
+            try:
+                return int(self.db.execute(f"SELECT COUNT(*) FROM conversations{where}").fetchone()[0])
+            except sqlite3.DatabaseError as exc:
+                raise damaged(self.location, exc) from None
 
     def scans(self) -> list[dict]:
         with self._lock:
-            rows = self.db.execute("SELECT scanned_at, rule_pack, scoring_model, conversations FROM scans ORDER BY id").fetchall()
+            try:
+                rows = self.db.execute("SELECT scanned_at, rule_pack, scoring_model, conversations FROM scans ORDER BY id").fetchall()
+            except sqlite3.DatabaseError as exc:
+                raise damaged(self.location, exc) from None
         return [dict(zip(("scanned_at", "rule_pack", "scoring_model", "conversations"), r)) for r in rows]
 
     def close(self) -> None:
         with self._lock:
-            self.db.close()
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass  # nothing is pending: every write was its own committed (or rolled back) transaction
 
     def __enter__(self) -> "SQLiteStore":
         return self
