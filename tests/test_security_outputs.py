@@ -285,3 +285,49 @@ def test_rich_markup_in_names_is_shown_as_typed(tmp_path):
         result = CliRunner().invoke(main, args)
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert "[/bold][link=http://x]王[/link]" in result.stdout
+
+
+# Bidi controls reorder the rest of a terminal line (U+202E shows "亲ecnatsissa" for "亲assistance"), and C1 controls
+# act like ESC sequences (U+009B is CSI, U+009D OSC, U+0085 a line break): neither may reach a terminal as itself.
+BIDI = ["\u202e", "\u202d", "\u202a", "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f", "\u061c"]
+C1 = ["\x85", "\x9b", "\x9d", "\x90", "\x9c", "\x80", "\x9f"]
+INVISIBLE_CONTROLS = BIDI + C1
+
+
+def _no_invisible_controls(shown: str, where) -> None:
+    found = sorted({f"U+{ord(ch):04X}" for ch in shown if ch in INVISIBLE_CONTROLS})
+    assert not found, (where, found)
+
+
+def test_bidi_and_c1_controls_never_reach_the_terminal(tmp_path):
+    payload = "".join(INVISIBLE_CONTROLS)
+    conv = {"id": f"bidi{payload}", "agent": f"王{payload}", "team": f"组{payload}", "started_at": "2026-11-24T10:00:00+08:00",
+            "meta": {"subject": payload}, "messages": [
+                {"role": "customer", "text": f"太慢了{payload}"},
+                {"role": "agent", "text": f"亲{payload}，我不知道{payload}"}]}
+    path = tmp_path / f"bidi{BIDI[0]}.jsonl"
+    path.write_text(json.dumps(conv, ensure_ascii=False) + "\n{broken" + payload + "\n", encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"rules:\n  - {{id: bidi, type: phrases, category: slang, message: {json.dumps('msg' + payload + '{match}')}, "
+                     f"suggest: {json.dumps(payload)}, terms: [亲], examples: {{flag: [亲], pass: [您]}}}}\n", encoding="utf-8")
+    runs = {
+        "scan text": ["scan", "--no-builtin", "--rules", str(rules), str(path), "--show-clean", "--color", "always"],
+        "scan plain": ["scan", "--no-builtin", "--rules", str(rules), str(path), "--color", "never"],
+        "scan json": ["scan", "--no-builtin", "--rules", str(rules), str(path), "--format", "json"],
+        "scan jsonl": ["scan", "--no-builtin", "--rules", str(rules), str(path), "--format", "jsonl"],
+        "statistics": ["scan", "--no-builtin", "--rules", str(rules), str(path), "--statistics", "--format", "json"],
+        "check": ["check", "--no-builtin", "--rules", str(rules), f"亲{payload}您好"],
+        "check json": ["check", "--no-builtin", "--rules", str(rules), "--format", "json", f"亲{payload}您好"],
+        "weekly": ["report", "weekly", str(path), "--no-builtin", "--rules", str(rules), "--week", "2026-W48", "--format", "text"],
+        "convert": ["convert", str(path)],
+        "rules show": ["rules", "show", "bidi", "--no-builtin", "--rules", str(rules)],
+    }
+    for name, args in runs.items():
+        result = CliRunner().invoke(main, args)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (name, repr(result.exception))
+        _no_invisible_controls(result.stdout + result.stderr, name)
+        if name in ("scan jsonl", "convert"):  # escaped, not lost: the JSON decodes to the data as read
+            records = [json.loads(line) for line in result.stdout.splitlines()]
+            assert any(payload in json.dumps(r, ensure_ascii=False) for r in records), name
+    shown = CliRunner().invoke(main, runs["scan plain"]).stdout
+    assert "«亲»\ufffd" in shown  # shown as U+FFFD, one character for one, so the excerpt keeps its place

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_ERROR, UserError, load_rules, make_run, safe, stderr_console, user_errors, with_rule_options
+from .common import (
+    EXIT_ERROR, UserError, json_text, load_rules, make_run, safe, stderr_console, user_errors, with_rule_options,
+)
 
 
 @click.command("calibrate")
@@ -19,8 +21,6 @@ from .common import EXIT_ERROR, UserError, load_rules, make_run, safe, stderr_co
 @with_rule_options
 def command(paths, gold, sets, fmt, show_errors, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
-    import json
-
     from ..calibration import LabelError, read_set, render_sets, render_text
 
     if bool(paths) == bool(sets) or bool(paths) != bool(gold):
@@ -40,7 +40,7 @@ def command(paths, gold, sets, fmt, show_errors, **rule_options):
             failed = failed or problems
     if fmt == "json":
         doc = results[0][1].to_dict() if not sets else {"sets": [{"name": n, **r.to_dict()} for n, r in results]}
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        click.echo(json_text(doc))
     else:
         for name, result in results:
             if sets:

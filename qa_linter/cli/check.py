@@ -8,7 +8,8 @@ import click
 
 from ..vocabulary import CHANNELS, FAIL_ON
 from .common import (
-    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, make_run, user_errors, with_rule_options,
+    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, json_text, load_rules, make_run, user_errors,
+    with_rule_options,
 )
 
 
@@ -28,8 +29,6 @@ def command(text, context_path, channel, ts, fmt, color, **options):
 
     Exit 1 when a finding at or above --fail-on would block sending, 0 when the reply may be sent.
     """
-    import json
-
     from ..canonical import InvalidTranscript
 
     draft = _read_draft(text)
@@ -44,7 +43,7 @@ def command(text, context_path, channel, ts, fmt, color, **options):
         except (InvalidTranscript, ValueError) as exc:
             raise UserError(str(exc)) from None
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(json_text(result.to_dict()))
     else:
         from ..outputs.check_text import print_check, verdict
         from ..outputs.text import make_console

@@ -31,6 +31,15 @@ def safe(text: str, lines: bool = False) -> str:
     return terminal_safe(text, lines)
 
 
+def json_text(value) -> str:
+    """JSON for stdout, with C1 and bidi controls written as \\u escapes (see outputs/excerpt.json_safe)."""
+    import json
+
+    from ..outputs.excerpt import json_safe
+
+    return json_safe(json.dumps(value, ensure_ascii=False, indent=2))
+
+
 def echo_err(text: str) -> None:
     click.echo(safe(text), err=True)
 

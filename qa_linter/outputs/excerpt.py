@@ -5,6 +5,8 @@ Chinese message fits an 80-column terminal on one line.
 """
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len
 
 from ..model import Finding
@@ -14,9 +16,16 @@ TOTAL_CELLS = 72
 
 
 # Control characters (C0, DEL, C1) in a transcript, an id or a file name would reach the terminal as they are:
-# escape sequences that clear the screen, retitle the window, fake output or write the clipboard (OSC 52).
-# They are shown as their Unicode control pictures instead (ESC as ␛), one character for one.
-_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+# escape sequences that clear the screen, retitle the window, fake output or write the clipboard (OSC 52; a C1
+# CSI U+009B starts one on its own). Bidi controls (U+202E RIGHT-TO-LEFT OVERRIDE, the isolates, the marks)
+# reorder what follows them on the line, so an excerpt or a name could show other text than it holds ("Trojan
+# Source"). C0 and DEL are shown as their Unicode control pictures (ESC as ␛); C1 and bidi controls, which have
+# none, as U+FFFD (�); one character for one, so offsets stay valid.
+BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_CONTROL_PICTURES = (
+    {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+    | {c: 0xFFFD for c in BIDI_CONTROLS}
+)
 
 
 _CONTROL_PICTURES_BUT_LINES = {c: p for c, p in _CONTROL_PICTURES.items() if chr(c) not in "\n\t"}
@@ -27,6 +36,19 @@ def terminal_safe(text: str, lines: bool = False) -> str:
 
     With `lines`, line breaks and tabs stay (a multi-line text of our own that quotes data)."""
     return text.translate(_CONTROL_PICTURES_BUT_LINES if lines else _CONTROL_PICTURES)
+
+
+# JSON output keeps the data exactly, but a terminal (or a `cat` of the file) would act on C1 and bidi controls
+# written as themselves: the JSON encoder escapes only C0, so these are written as \uXXXX escapes too (the same
+# JSON value once decoded).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f" + "".join(chr(c) for c in BIDI_CONTROLS) + "]")
+
+
+def json_safe(encoded: str) -> str:
+    """Encoded JSON with C1, DEL and bidi controls written as \\u escapes (they can only be inside strings)."""
+    if not _JSON_UNSAFE.search(encoded):
+        return encoded
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", encoded)
 
 
 def _flat(text: str) -> str:

@@ -7,6 +7,7 @@ import tempfile
 from typing import IO
 
 from ..model import Conversation, Finding
+from .excerpt import json_safe
 
 
 def conversation_record(conv: Conversation, findings: list[Finding]) -> dict:
@@ -25,7 +26,11 @@ def conversation_record(conv: Conversation, findings: list[Finding]) -> dict:
 
 # One encoder for every line: json.dumps with an option builds a new encoder on each call, which a stream of
 # hundreds of thousands of findings notices.
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _ENCODE(value) -> str:  # noqa: N802 - the encoder's name, kept
+    return json_safe(_ENCODER(value))
 
 
 class JsonWriter:
@@ -56,7 +61,7 @@ class JsonWriter:
         out = self.out
         out.write("{\n")
         for key, value in {**header, "summary": summary}.items():
-            out.write(f"  {_ENCODE(key)}: {json.dumps(value, ensure_ascii=False, indent=2).replace(chr(10), chr(10) + '  ')},\n")
+            out.write(f"  {_ENCODE(key)}: {json_safe(json.dumps(value, ensure_ascii=False, indent=2)).replace(chr(10), chr(10) + '  ')},\n")
         for n, (key, spool) in enumerate(self._parts.items()):
             out.write(f"  {_ENCODE(key)}: [")
             spool.copy_to(out)

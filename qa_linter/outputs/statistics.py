@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from .excerpt import json_safe
+
 
 def write_statistics(fmt: str, out, summary, linter, color: str = "auto") -> None:
     from .text import make_console, print_statistics
@@ -13,5 +15,4 @@ def write_statistics(fmt: str, out, summary, linter, color: str = "auto") -> Non
     categories = {r.id: r.category for r in linter.rules}
     rows = [{"rule": k, "category": categories.get(k), "count": v}
             for k, v in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0]))]
-    json.dump(rows, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(json_safe(json.dumps(rows, ensure_ascii=False, indent=2)) + "\n")

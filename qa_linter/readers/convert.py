@@ -10,6 +10,7 @@ from typing import IO, Iterable
 
 from ..canonical import conversation_to_dict
 from ..model import Conversation, InputProblem
+from ..outputs.excerpt import json_safe
 
 MAX_LISTED_PROBLEMS = 200
 
@@ -36,7 +37,7 @@ def write_canonical(items: Iterable["Conversation | InputProblem"], out: IO[str]
             if len(summary.problems) < MAX_LISTED_PROBLEMS:
                 summary.problems.append(item)
             continue
-        out.write(json.dumps(conversation_to_dict(item), ensure_ascii=False, separators=(",", ":")))
+        out.write(json_safe(json.dumps(conversation_to_dict(item), ensure_ascii=False, separators=(",", ":"))))
         out.write("\n")
         summary.conversations += 1
         summary.messages += len(item.messages)

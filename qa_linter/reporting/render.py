@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from ..outputs.excerpt import terminal_safe
+from ..outputs.excerpt import json_safe, terminal_safe
 from ..outputs.html_common import atomic_write_text, environment, format_percent, format_score, new_nonce
 from ..outputs.html_scorecard import read_manifest
 from .weekly import HEADLINE, WeeklyReport
@@ -59,7 +59,7 @@ def write_report(report: WeeklyReport, out_dir: Path) -> dict[str, Path]:
     stem = f"weekly-{report.period.key}"
     data = report.to_dict()
     paths = {"html": out_dir / f"{stem}.html", "csv": out_dir / f"{stem}.csv", "json": out_dir / f"{stem}.json"}
-    atomic_write_text(paths["json"], json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(paths["json"], json_safe(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
     atomic_write_text(paths["csv"], "\ufeff" + to_csv(data))  # BOM: Excel then reads the Chinese as UTF-8
     atomic_write_text(paths["html"], render_html(report, data, {k: p.name for k, p in paths.items()}))
     return paths
