@@ -36,6 +36,8 @@ CATEGORY_LABELS = {
     "slow-response": "响应超时",
 }
 CATEGORIES = tuple(CATEGORY_LABELS)
+# A term's suggestion that means "delete the words" rather than "write this instead" (lexicons/slang.txt: yyds).
+DELETE_SUGGESTIONS = ("(删除)", "（删除）", "删除")
 # The category whose rules find personal data: they share the masker's patterns and the `allowlist` setting.
 PII_CATEGORY = "pii-exposure"
 

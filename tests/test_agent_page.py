@@ -134,3 +134,21 @@ def test_text_with_markup_and_astral_characters_stays_text(browser, start_servic
     assert w.page.input_value("#draft") == "😀<script>window.__xss=3</script><i><b onmouseover=window.__xss=2>您</b></i>"
     assert w.page.evaluate("window.__xss") is None
     w.assert_clean()
+
+
+def test_a_delete_suggestion_deletes_the_words(browser, start_service, builtin_linter):
+    """The slang lexicon's "(删除)" means "just delete it": applying it must remove yyds, not write "(删除)"."""
+    w = Watched(browser, start_service(linter=builtin_linter))
+    page = w.page
+    page.click("#draft")
+    page.keyboard.type("您好，这个功能真的yyds！", delay=10)
+    slang = w.finding("slang-internet")
+    slang.wait_for()
+    assert slang.locator("del").inner_text() == "yyds"
+    assert slang.locator("button.apply").inner_text() == "删除"
+    slang.locator("button.apply").click()
+    w.finding("slang-internet").wait_for(state="detached")
+    assert page.input_value("#draft") == "您好，这个功能真的！"
+    page.keyboard.press("Control+z")  # a normal edit: undo brings the words back
+    assert page.input_value("#draft") == "您好，这个功能真的yyds！"
+    w.assert_clean()

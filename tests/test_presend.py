@@ -343,3 +343,13 @@ def test_parse_context_errors_name_the_file(data, reason):
     with pytest.raises(InvalidTranscript) as caught:
         parse_context(data, "c.json")
     assert reason in str(caught.value)
+
+
+def test_a_delete_suggestion_is_an_empty_replacement(builtin_linter):
+    """A lexicon suggestion "(删除)" means "delete the words" (lexicons/slang.txt): the replacement is empty, so a
+    client that applies it deletes them instead of writing "(删除)" into the reply."""
+    result = builtin_linter.check_reply("这个功能真的yyds！")
+    (suggestion,) = [s for s in result.suggestions if s.rule == "slang-internet"]
+    assert suggestion.kind == "replacement" and suggestion.replacement == ""
+    assert (suggestion.start, suggestion.end, suggestion.original) == (6, 10, "yyds")
+    assert suggestion.text == "(删除)"  # the rule's own wording stays

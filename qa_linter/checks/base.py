@@ -22,7 +22,7 @@ from ..text.lexicon import Term
 from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher
 from ..text.pattern_safety import UnsafePattern, safe_compile
 from ..text.normalize import normalize
-from ..vocabulary import CHANNELS, PATTERN_FLAGS, ROLES, Severity
+from ..vocabulary import CHANNELS, DELETE_SUGGESTIONS, PATTERN_FLAGS, ROLES, Severity
 from ..yamlfile import line_of, with_lines
 from .conditions import compile_conditions
 from .context import CompileContext
@@ -419,13 +419,15 @@ class Rule:
 
     def replacement_for(self, finding: Finding) -> str | None:
         """What goes in place of the finding's words in the draft, when the matched term has its own suggestion
-        (a lexicon's second column, or `{term: …, suggest: …}`); None when the suggestion is only advice.
+        (a lexicon's second column, or `{term: …, suggest: …}`); None when the suggestion is only advice; "" when the
+        term's suggestion is "(删除)": applying it deletes the words (it must never write "(删除)" into a reply).
 
         The finding's `suggestion` may be the rule's `suggest` wording with the term's suggestion inside it, so the
         term is looked up by its normalised text rather than read back from the finding."""
         if finding.start is None or finding.end is None or not finding.text:
             return None
-        return self.term_suggestions().get(normalize(finding.text).text)
+        own = self.term_suggestions().get(normalize(finding.text).text)
+        return "" if own is not None and own.strip() in DELETE_SUGGESTIONS else own
 
     def term_suggestions(self) -> dict[str, str]:
         """normalised term -> its own suggestion, over every term list the rule matches with (not exceptions);

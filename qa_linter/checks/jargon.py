@@ -198,7 +198,7 @@ class JargonRule(Rule):
     def replacement_for(self, finding):
         # A jargon term's own suggestion is its explanation: the term stays and the explanation follows it.
         own = super().replacement_for(finding)
-        return None if own is None else f"{finding.text}（{own}）"
+        return None if not own else f"{finding.text}（{own}）"
 
     def _spans(self, spec, field, ctx):
         # With the literals every match needs (:// for a URL, 《 for a title), most messages are not searched.

@@ -27,7 +27,9 @@ def print_check(console: Console, draft: str, result) -> None:
             line.append(f"«{match}»" if plain else match, style="bold reverse red")
             line.append(after, style="dim")
         suggestion = by_finding.get(position)
-        if suggestion is not None:
+        if suggestion is not None and suggestion.replacement == "":
+            line.append("\n         建议：删除「" + terminal_safe(f.text or "") + "」", style="green")
+        elif suggestion is not None:
             line.append("\n         " + SUGGESTION_LABELS[suggestion.kind], style="green")
             line.append(terminal_safe(suggestion.replacement or suggestion.text), style="green")
         console.print(line)
