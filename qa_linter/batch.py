@@ -199,7 +199,7 @@ def scan_parallel(
         gc.freeze()  # forked workers then do not copy every page the collector would touch
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(None if fork else linter_factory,)) as pool:
+                                 initargs=(None if fork else linter_factory, os.getpid())) as pool:
             pending: deque = deque()  # (chunk, future or entries already computed here), in input order
             for chunk in _chunks(stream, summary):
                 while pending and _ready(pending[0][1]):
@@ -305,10 +305,13 @@ _INHERITED: Linter | None = None  # set in the parent just before forking; a for
 _WORKER: Linter | None = None
 
 
-def _start_worker(linter_factory: "Callable[[], Linter] | None") -> None:
+def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int) -> None:
     import signal
 
+    from .orphans import exit_with_parent
+
     global _WORKER
+    exit_with_parent(parent_pid)  # a scan killed with -9 must not leave its workers behind
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the pool
     _WORKER = _INHERITED if linter_factory is None else linter_factory()
     _WORKER.rule_problems.clear()  # report only what this worker finds

@@ -340,6 +340,10 @@ def app_from_environment() -> Starlette:
     uvicorn then keeps the old worker, which goes on serving the old rules.
     """
     settings = ServiceSettings.from_env()
+    if settings.supervisor_pid:
+        from ..orphans import exit_with_parent
+
+        exit_with_parent(settings.supervisor_pid)  # a supervisor killed with -9 must not leave workers serving
     try:
         return create_app(settings)
     except RuleLoadError as exc:
