@@ -283,3 +283,54 @@ def test_print_layout_has_no_interactive_parts(browser, scanned):
         assert pdf.startswith(b"%PDF")
     finally:
         session.close()
+
+
+# -- an index larger than one page -------------------------------------------------------------------------------
+TEST_RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
+
+
+def many_conversations(count: int) -> list[dict]:
+    texts = ["您好，已为您处理。", "亲，您好", "亲，这个我不知道", "您好，我不知道，亲"]
+    return [{"id": f"x-{i:04d}", "agent": f"agent.{i % 7}", "team": f"t{i % 3}",
+             "started_at": f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:00:00+08:00",
+             "messages": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": texts[i % len(texts)]}]}
+            for i in range(count)]
+
+
+def test_an_index_of_more_conversations_than_a_page_filters_sorts_and_totals_them_all(browser, tmp_path):
+    conversations = many_conversations(450)
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations), encoding="utf-8")
+    out = tmp_path / "site"
+    result = CliRunner().invoke(main, ["scan", "--no-builtin", "--rules", str(TEST_RULES), str(source), "--html", str(out),
+                                       "--format", "json", "-o", str(tmp_path / "scan.json")], catch_exceptions=False)
+    assert result.exit_code in (0, 1), result.output
+    records = {c["id"]: c for c in json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))["conversations"]}
+    session = Page(browser, 1400, 900)
+    try:
+        page = session.open(out / "index.html")
+        session.assert_offline_and_clean(out / "index.html")
+        assert len(visible_rows(page)) == 200  # one page of rows in the document …
+        assert page.locator("#t-conversations").text_content() == "450"  # … totals over all of them
+        assert page.locator("#p-info").text_content() == "第 1–200 个，共 450 个"
+        page.click("#p-next")
+        page.click("#p-next")
+        assert len(visible_rows(page)) == 50 and page.locator("#p-next").is_disabled()
+        # Sorting covers every row, not the page shown: the best score first, then the worst.
+        page.click("th:has-text('得分')")
+        best = max(r["score"] for r in records.values() if r["score"] is not None)
+        assert float(visible_rows(page)[0]["score"]) == best
+        page.click("th:has-text('得分')")
+        worst = min(r["score"] for r in records.values() if r["score"] is not None)
+        assert float(visible_rows(page)[0]["score"]) == worst
+        # Search and filters find conversations on any page.
+        page.fill("#f-text", "x-0449")
+        assert [r["id"] for r in visible_rows(page)] == ["x-0449"]
+        page.click("#f-reset")
+        page.select_option("#f-agent", "agent.3")
+        expected = {i for i, r in records.items() if r["agent"] == "agent.3"}
+        assert page.locator("#t-conversations").text_content() == str(len(expected))
+        assert {r["id"] for r in visible_rows(page)} == expected  # fewer than a page: all shown
+        assert session.errors == [] and session.dialogs == []
+    finally:
+        session.close()

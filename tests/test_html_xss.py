@@ -99,7 +99,7 @@ def test_no_payload_executes_and_each_is_shown_as_text(pages):
                 page.locator("mark.hl").first.hover()  # and one real pointer hover
             state = page.evaluate("""() => ({
                 pwned: window.__pwned,
-                scripts: document.scripts.length,
+                scripts: [...document.scripts].filter(s => s.type !== "application/json").length,
                 handlers: [...document.querySelectorAll('*')].flatMap(el => [...el.attributes].map(a => a.name)).filter(n => n.startsWith('on')),
                 jsLinks: [...document.querySelectorAll('[href], [src], [srcdoc]')].map(el => el.getAttribute('href') || el.getAttribute('src') || 'srcdoc')
                     .filter(v => v === 'srcdoc' || /^\\s*javascript:/i.test(v)),

@@ -76,11 +76,17 @@ def atomic_write_text(path: Path, text: str) -> None:
     No fsync: these are generated reports that a re-run recreates, and syncing every page of a batch of
     thousands would cost more than the scan.
     """
+    atomic_write_chunks(path, (text,))
+
+
+def atomic_write_chunks(path: Path, chunks) -> None:
+    """atomic_write_text for a text that arrives in pieces (a template's generate()), never held whole."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+            for chunk in chunks:
+                out.write(chunk)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -94,44 +100,64 @@ def atomic_write_text(path: Path, text: str) -> None:
 class PageNames:
     """A file name per conversation that is safe whatever the id holds, and unique within one output folder.
 
-    Hashed (masked pages): "c-" and 20 hex digits of the manifest's salted hash of the id, which shows nothing
-    of an id that is a phone number or an e-mail address. Otherwise a plain id (letters, digits, . _ -) keeps
-    its name: s-001 -> s-001.html; anything else, an id that would clash with another page (case-insensitively,
-    for macOS and Windows), with index.html or with a device name, and a second conversation with the same id,
-    gets a cleaned name plus a short hash of the id.
+    Hashed (masked pages): the manifest's salted hash of the id (Manifest.hashed_name: "c-" and 20 hex digits),
+    which shows nothing of an id that is a phone number or an e-mail address, and needs no bookkeeping: the same id
+    always gets the same page. Otherwise a plain id (letters, digits, . _ -) keeps its name: s-001 -> s-001.html;
+    anything else, an id that would clash with another page (case-insensitively, for macOS and Windows), with
+    index.html or with a device name, gets a cleaned name plus a short hash of the id. A second conversation with
+    the same id in one scan gets a page of its own ("-2").
     """
 
     def __init__(self, reserved: tuple[str, ...] = ("index",), manifest=None, hashed: bool = False):
         self._used: set[str] = {r.lower() for r in reserved}
         self._manifest = manifest
         self._hashed = hashed
-        self._given: set[str] = set()
-        # Pages an earlier scan wrote into the same folder: the same id keeps its page (and is replaced),
-        # other ids never take those names.
-        self._reserved_earlier = {name.lower()[: -len(".html")] for name in (manifest.names() if manifest else ())}
+        self._hashed_seen: set[int] = set()  # 64 bits of the hash of every id given a hashed page in this scan
+        self._given: set[str] = set()  # ids given a readable page in this scan
+        # Readable pages of earlier scans: the same id keeps its page (and is replaced), other ids never take them.
+        earlier = manifest.pages.values() if manifest is not None else ()
+        self._reserved_earlier = {name.lower()[: -len(".html")] for name in earlier}
 
-    def name_for(self, conv_id: str) -> tuple[str, str | None]:
-        """(the page's file name, the name of its page from an earlier scan, if any)."""
+    def name_for(self, conv_id: str) -> tuple[str, list[str]]:
+        """(the page's file name, pages of this conversation from earlier scans under other names, to remove)."""
+        if self._hashed:
+            return self._hashed_name(conv_id)
+        stale = []
         earlier = None
         if self._manifest is not None and conv_id not in self._given:
-            earlier = self._manifest.page_for(conv_id)
+            earlier = self._manifest.pages.get(conv_id)
+            stale.append(self._manifest.hashed_name(conv_id))  # a masked page of it from an earlier scan
         self._given.add(conv_id)
         if earlier is not None and _SAFE_PAGE.match(earlier):
-            self._reserved_earlier.discard(earlier.lower()[: -len(".html")])
-        if self._hashed:
-            key = self._manifest.key(conv_id) if self._manifest is not None else hashlib.sha256(
-                conv_id.encode("utf-8", "surrogatepass")).hexdigest()
-            return self._unique(f"c-{key[:20]}"), earlier
-        if earlier is not None and _SAFE_PAGE.match(earlier) and not earlier.startswith("c-"):
             stem = earlier[: -len(".html")]
+            self._reserved_earlier.discard(stem.lower())
             if not self._taken(stem):
                 self._used.add(stem.lower())
-                return earlier, earlier
+                return earlier, stale
         stem = conv_id if _SIMPLE_ID.match(conv_id) and not conv_id.endswith(".") else ""
         if not stem or self._taken(stem):
             cleaned = re.sub(r"[^A-Za-z0-9_-]+", "_", conv_id).strip("_")[:40] or "conversation"
             stem = f"{cleaned}-{hashlib.sha1(conv_id.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
-        return self._unique(stem), earlier
+        name = self._unique(stem)
+        if earlier is not None and earlier != name:
+            stale.append(earlier)
+        return name, stale
+
+    def _hashed_name(self, conv_id: str) -> tuple[str, list[str]]:
+        if self._manifest is not None:
+            key = self._manifest.key(conv_id)
+        else:
+            key = hashlib.sha256(conv_id.encode("utf-8", "surrogatepass")).hexdigest()
+        seen = int(key[:16], 16)
+        if seen not in self._hashed_seen:
+            self._hashed_seen.add(seen)
+            earlier = self._manifest.pages.get(conv_id) if self._manifest is not None else None
+            return f"c-{key[:20]}.html", [earlier] if earlier else []  # its unmasked page goes
+        counter = 2  # the same id again in this scan: a page of its own
+        while self._taken(f"c-{key[:20]}-{counter}"):
+            counter += 1
+        self._used.add(f"c-{key[:20]}-{counter}")
+        return f"c-{key[:20]}-{counter}.html", []
 
     def _unique(self, base: str) -> str:
         stem, counter = base, 1

@@ -13,12 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from ..labels import (
+    AUTO_FAIL_LABEL,
+    CHANNEL_LABELS,
+    FAILED_LABEL,
+    NOT_SCORED_LABEL,
+    PASSED_LABEL,
     ROLE_LABELS,
     SEVERITY_LABELS,
     category_label,
@@ -28,8 +36,10 @@ from ..labels import (
 from ..masking import Masker, mask_finding
 from ..model import Conversation, Finding, Message, Severity
 from ..vocabulary import format_duration
+from .excerpt import json_safe
 from .html_common import (
     PageNames,
+    atomic_write_chunks,
     atomic_write_text,
     is_page_name,
     environment,
@@ -195,29 +205,88 @@ def _unique_auto_fail(hits: list[dict]) -> list[dict]:
 
 
 def index_row(conv: Conversation, findings: list[Finding], card: dict, href: str, section_ids: list[str],
-              masker: Masker) -> dict:
+              masker: Masker) -> list:
+    """One conversation as a row of the index's data: a compact array (index.js names the positions)."""
     counts = {s["id"]: s["findings"] for s in card["sections"]}
     applicable = {s["id"]: s["applicable"] for s in card["sections"]}
     start = conv.start_time
     auto = bool(card["auto_fail"])
-    categories = sorted({f.category for f in findings})
-    return {
-        "id": masker.mask(conv.id),
-        "href": href,
-        "score": card["score"],
-        "verdict": verdict_label(card["passed"], auto),
-        "verdict_class": verdict_class(card["passed"], auto),
-        "agent": masker.mask(conv.agent or ""),
-        "team": masker.mask(conv.team or ""),
-        "channel": conv.channel,
-        "channel_label": channel_label(conv.channel),
-        "date": format_datetime(start),
-        "date_sort": start.isoformat() if start else "",
-        "findings": len(findings),
-        "by_section": [(counts.get(sid, 0), applicable.get(sid, True)) for sid in section_ids],
-        "categories": categories,
-        "auto_fail_reasons": sorted({a["reason"] for a in card["auto_fail"]}),
-    }
+    return [
+        masker.mask(conv.id),
+        href,
+        card["score"],
+        verdict_class(card["passed"], auto),
+        masker.mask(conv.agent or ""),
+        masker.mask(conv.team or ""),
+        conv.channel,
+        format_datetime(start),
+        start.isoformat() if start else "",
+        len(findings),
+        [counts.get(sid, 0) if applicable.get(sid, True) else -1 for sid in section_ids],
+        sorted({f.category for f in findings}),
+        sorted({a["reason"] for a in card["auto_fail"]}),
+    ]
+
+
+# Positions in an index row (index_row, index.js).
+ROW_SCORE, ROW_VERDICT, ROW_AGENT, ROW_TEAM, ROW_FINDINGS, ROW_CATEGORIES = 2, 3, 4, 5, 9, 11
+
+
+class IndexRows:
+    """The index's rows as they arrive: written to a temporary file, one encoded row a line, with running totals
+    and the values the filters offer, so memory does not grow with the number of conversations (200,000 rows held
+    as dictionaries and rendered into one page took 1.7 GB)."""
+
+    def __init__(self, folder: Path):
+        self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", dir=folder, prefix=".index-rows-")
+        self.count = 0
+        self.passed = self.judged = self.auto_fail = self.findings = self.scored = 0
+        self.score_sum = 0.0
+        self.agents: set[str] = set()
+        self.teams: set[str] = set()
+        self.categories: set[str] = set()
+
+    def add(self, row: list) -> None:
+        self.file.write(_ROW_ENCODE(row) + "\n")
+        self.count += 1
+        verdict = row[ROW_VERDICT]
+        self.judged += verdict != "na"
+        self.passed += verdict == "pass"
+        self.auto_fail += verdict == "autofail"
+        self.findings += row[ROW_FINDINGS]
+        if row[ROW_SCORE] is not None:
+            self.score_sum += row[ROW_SCORE]
+            self.scored += 1
+        if row[ROW_AGENT]:
+            self.agents.add(row[ROW_AGENT])
+        if row[ROW_TEAM]:
+            self.teams.add(row[ROW_TEAM])
+        self.categories.update(row[ROW_CATEGORIES])
+
+    def totals(self) -> dict:
+        return {
+            "conversations": self.count,
+            "passed": self.passed,
+            "pass_rate": self.passed / self.judged if self.judged else None,
+            "average": round(self.score_sum / self.scored, 1) if self.scored else None,
+            "auto_fail": self.auto_fail,
+            "findings": self.findings,
+        }
+
+
+
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Inside <script type="application/json"> the one thing that must not appear is "</script" (or "<!--"): every
+# < > & in the data is written as a \u escape, which JSON.parse reads back as the same character.
+_HTML_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _ROW_ENCODE(row: list) -> str:  # noqa: N802
+    return json_safe(_ROW_ENCODER(row)).translate(_HTML_UNSAFE)
+
+
+ROWS_PLACEHOLDER = "@@qa-lint-index-rows@@"
+INDEX_PAGE_SIZE = 200  # rows shown at once; filters, sorting, search and totals cover all of them
 
 
 class HtmlScorecardWriter:
@@ -231,7 +300,7 @@ class HtmlScorecardWriter:
         self.manifest = read_manifest(self.out_dir)
         # Masked pages are named after a hash of the id (it may be a phone number); unmasked ones keep it readable.
         self.names = PageNames(manifest=self.manifest, hashed=masker.enabled)
-        self.rows: list[dict] = []
+        self.rows = IndexRows(self.out_dir)
         env = environment()
         self._page = env.get_template("scorecard.html.j2")
         self._index = env.get_template("index.html.j2")
@@ -240,23 +309,24 @@ class HtmlScorecardWriter:
         card = (extra or {}).get("scorecard") or self.scoring.score(conv, findings).to_dict()
         name, replaced = self.names.name_for(conv.id)
         context = scorecard_context(conv, findings, card, self.masker, "index.html")
-        html = self._page.render(**context, nonce=new_nonce(), title=f"{context['conv']['id']} · 质检评分卡")
-        atomic_write_text(self.out_dir / name, html)
-        if replaced and replaced != name:
+        # Streamed into the file: a conversation of a few huge messages is never one string in memory.
+        chunks = self._page.generate(**context, nonce=new_nonce(), title=f"{context['conv']['id']} · 质检评分卡")
+        atomic_write_chunks(self.out_dir / name, chunks)
+        for old in replaced:
             # The conversation's page from an earlier scan under another name (unmasked, say): not left behind.
-            (self.out_dir / replaced).unlink(missing_ok=True)
+            (self.out_dir / old).unlink(missing_ok=True)
         self.manifest.record(conv.id, name, hashed=self.masker.enabled)
-        self.rows.append(index_row(conv, findings, card, name, [s.id for s in self.scoring.sections], self.masker))
+        self.rows.add(index_row(conv, findings, card, name, [s.id for s in self.scoring.sections], self.masker))
 
     def close(self, summary: dict, header: dict) -> None:
         sections = [{"id": s.id, "name": s.name} for s in self.scoring.sections]
+        rows = self.rows
         html = self._index.render(
-            rows=self.rows,
             sections=sections,
-            totals=index_totals(self.rows),
-            agents=sorted({r["agent"] for r in self.rows if r["agent"]}),
-            teams=sorted({r["team"] for r in self.rows if r["team"]}),
-            categories=sorted({c for r in self.rows for c in r["categories"]}, key=category_label),
+            totals=rows.totals(),
+            agents=sorted(rows.agents),
+            teams=sorted(rows.teams),
+            categories=sorted(rows.categories, key=category_label),
             summary=summary,
             header=header,
             pass_mark=self.scoring.pass_mark,
@@ -264,8 +334,13 @@ class HtmlScorecardWriter:
             masked=self.masker.enabled,
             nonce=new_nonce(),
             title="质检评分卡 · 会话总览",
+            meta={"page_size": INDEX_PAGE_SIZE, "channels": dict(CHANNEL_LABELS),
+                  "verdicts": {"pass": PASSED_LABEL, "fail": FAILED_LABEL, "autofail": AUTO_FAIL_LABEL,
+                               "na": NOT_SCORED_LABEL}},
+            rows_placeholder=Markup(ROWS_PLACEHOLDER),
         )
-        atomic_write_text(self.out_dir / "index.html", html)
+        head, tail = html.split(ROWS_PLACEHOLDER, 1)
+        atomic_write_chunks(self.out_dir / "index.html", _index_chunks(head, rows, tail))
         self._write_manifest()
 
     def _write_manifest(self) -> None:
@@ -273,39 +348,60 @@ class HtmlScorecardWriter:
         self.manifest.write(self.out_dir / MANIFEST)
 
 
+def _index_chunks(head: str, rows: IndexRows, tail: str):
+    """index.html in pieces: the page around the rows, and the rows read back from their file."""
+    yield head
+    rows.file.seek(0)
+    first = True
+    batch: list[str] = []
+    for line in rows.file:
+        batch.append(line.rstrip("\n") if first else "," + line.rstrip("\n"))
+        first = False
+        if len(batch) >= 256:  # about 50 KB a write
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+    rows.file.close()
+    yield tail
+
+
 class Manifest:
     """Which page of an output folder shows which conversation (scorecards.json), for later scans into the same
-    folder (a conversation keeps its page) and the weekly report (links to the worst conversations).
+    folder and for the weekly report (links to the worst conversations).
 
-    A page written unmasked is listed under its id (`pages`); a masked one under a salted SHA-256 of its id
-    (`hashed_pages`), so the manifest of a masked folder names no conversation either. The salt is random per
-    folder: the same id gets the same key in that folder only.
+    A masked page is named after a salted SHA-256 of its conversation id ("c-" and 20 hex digits), so it needs no
+    entry: its name follows from the id and the folder's salt, and the manifest of a masked folder names no
+    conversation. Pages written unmasked (--no-mask) keep readable names, listed under their ids in `pages`. The
+    salt is random per folder: the same id gets the same page name in that folder only.
     """
 
-    def __init__(self, salt: str | None = None, pages: dict[str, str] | None = None, hashed: dict[str, str] | None = None):
+    def __init__(self, salt: str | None = None, pages: dict[str, str] | None = None):
         self.salt = salt or secrets.token_hex(16)
         self.pages = dict(pages or {})
-        self.hashed = dict(hashed or {})
 
     def key(self, conv_id: str) -> str:
         return hashlib.sha256(f"{self.salt}\0{conv_id}".encode("utf-8", "surrogatepass")).hexdigest()
 
-    def page_for(self, conv_id: str) -> str | None:
-        return self.hashed.get(self.key(conv_id)) or self.pages.get(conv_id)
+    def hashed_name(self, conv_id: str) -> str:
+        return f"c-{self.key(conv_id)[:20]}.html"
 
-    def names(self) -> set[str]:
-        return {*self.pages.values(), *self.hashed.values()}
+    def page_for(self, conv_id: str, folder: Path | None = None) -> str | None:
+        """The page of `conv_id`: its unmasked page if one is listed, else its masked page (if it exists in
+        `folder`, when a folder is given)."""
+        if conv_id in self.pages:
+            return self.pages[conv_id]
+        name = self.hashed_name(conv_id)
+        return name if folder is None or (Path(folder) / name).is_file() else None
 
     def record(self, conv_id: str, name: str, hashed: bool) -> None:
         if hashed:
             self.pages.pop(conv_id, None)
-            self.hashed[self.key(conv_id)] = name
         else:
-            self.hashed.pop(self.key(conv_id), None)
             self.pages[conv_id] = name
 
     def write(self, path: Path) -> None:
-        data = {"salt": self.salt, "pages": self.pages, "hashed_pages": self.hashed}
+        data = {"salt": self.salt, "pages": self.pages}
         atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
@@ -317,31 +413,12 @@ def read_manifest(folder: Path) -> Manifest:
         return Manifest()
     if not isinstance(data, dict):
         return Manifest()
-
-    def pages(field: str) -> dict[str, str]:
-        value = data.get(field)
-        if not isinstance(value, dict):
-            return {}
-        return {str(k): str(v) for k, v in value.items() if isinstance(v, str) and is_page_name(v)}
-
+    pages = data.get("pages")
+    pages = {str(k): str(v) for k, v in pages.items() if isinstance(v, str) and is_page_name(v)} if isinstance(pages, dict) else {}
     salt = data.get("salt")
-    return Manifest(salt if isinstance(salt, str) and salt else None, pages("pages"), pages("hashed_pages"))
+    return Manifest(salt if isinstance(salt, str) and salt else None, pages)
 
 
 def scorecard_page(folder: Path, conv_id: str) -> str | None:
     """The file name of `conv_id`'s scorecard page in `folder`, if a scan wrote one there."""
-    return read_manifest(folder).page_for(conv_id)
-
-
-def index_totals(rows: list[dict]) -> dict:
-    scored = [r["score"] for r in rows if r["score"] is not None]
-    judged = [r for r in rows if r["verdict_class"] != "na"]
-    passed = sum(1 for r in judged if r["verdict_class"] == "pass")
-    return {
-        "conversations": len(rows),
-        "passed": passed,
-        "pass_rate": passed / len(judged) if judged else None,
-        "average": round(sum(scored) / len(scored), 1) if scored else None,
-        "auto_fail": sum(1 for r in rows if r["verdict_class"] == "autofail"),
-        "findings": sum(r["findings"] for r in rows),
-    }
+    return read_manifest(folder).page_for(conv_id, folder)
