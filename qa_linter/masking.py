@@ -13,11 +13,13 @@ cut in two by a highlight is still masked on both sides of the cut.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable
 
 from .text.normalize import normalize
-from .vocabulary import MASKED_KINDS, PII_PATTERNS, ROLE_MAILBOX
+from .validators import national_mobile, phone_digit_positions
+from .vocabulary import MASKED_KINDS, PII_PATTERNS, ROLE_MAILBOX, email_address
 
 MASK = "*"
 
@@ -93,12 +95,11 @@ class Masker:
 
     def _allowed(self, kind: str, value: str) -> bool:
         if kind == "email":
+            value = email_address(value)  # li.ming (at) qq.com is li.ming@qq.com
             in_domain = any(value.endswith(domain) for domain in self._domains)
             return value in self._exact or in_domain or bool(ROLE_MAILBOX.fullmatch(value))
-        digits = _only_digits(value)
-        if kind == "mobile" and len(digits) == 13 and digits.startswith("86"):
-            digits = digits[2:]
-        return digits in self._digits
+        digits = national_mobile(value) if kind == "mobile" else _only_digits(value)
+        return digits in self._digits or _only_digits(value) in self._digits
 
 
 class MaskedText:
@@ -186,8 +187,10 @@ def _keep_ends(value: str, keep_first: int, keep_last: int) -> dict[int, str]:
 
 
 def _mask_mobile(value: str) -> dict[int, str]:
-    # 138****5678: the four digits after the operator prefix, counted on the national number (+86 kept).
-    positions = _digit_positions(value)
+    # 138****5678: the four digits after the operator prefix, counted on the national number (+86 kept); digits
+    # written as numerals count (一三九****五六七八), the numerals of the words around a number read out in parts
+    # do not (前三位177，中间****，尾号0049).
+    positions = phone_digit_positions(value)
     national = positions[-11:]
     return {i: MASK for i in national[3:7]}
 
@@ -201,14 +204,17 @@ def _mask_card(value: str) -> dict[int, str]:
 
 
 def _mask_email(value: str) -> dict[int, str]:
-    # li.ming@example.com -> l***@example.com: the first character stays, the rest of the name is one "***".
-    at = next(i for i, ch in enumerate(value) if ch in "@＠")
+    # li.ming@example.com -> l***@example.com: the first character stays, the rest of the name is one "***"
+    # (also for li.ming (at) example.com and li.ming at qq.com).
+    at = len(_EMAIL_NAME.match(value).group(0))
     if at <= 1:
         return {0: MASK * 3} if at == 1 else {}
     out = {1: MASK * 3}
     out.update({i: "" for i in range(2, at)})
     return out
 
+
+_EMAIL_NAME = re.compile(r"[^@＠\s(\[{<【艾]*")
 
 _MASKERS = {"mobile": _mask_mobile, "resident-id": _mask_resident_id, "card": _mask_card, "email": _mask_email}
 

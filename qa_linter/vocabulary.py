@@ -12,7 +12,7 @@ from typing import Callable
 
 import regex
 
-from .validators import cn_mobile, cn_resident_id, luhn
+from .validators import DIGIT_WORDS, cn_mobile, cn_resident_id_any, luhn, national_mobile
 
 # -- conversations ----------------------------------------------------------------------------------------------
 ROLES = ("agent", "customer", "system")
@@ -101,28 +101,75 @@ PATTERN_FLAGS = regex.V0 | regex.IGNORECASE
 # -- personal data ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PiiPattern:
-    """One kind of personal data: where it may stand in the normalised (lower-case, half-width) text, and the
-    check a candidate must pass (a check digit, a number range)."""
+    """One kind of personal data: where it may stand in the normalised (lower-case, half-width) text, the check a
+    candidate must pass (a check digit, a number range), and how a match is written plainly (`canonical`: an
+    address written "li.ming (at) qq.com" is li.ming@qq.com) for the allowlist and the company's own addresses."""
 
     kind: str
     pattern: "regex.Pattern[str]"
     valid: Callable[[str], bool]
     description: str
+    canonical: Callable[[str], str] = str
 
 
-def _always(value: str) -> bool:
-    return True
+# Separators people put between the digit groups of a number (139 1234 5678, 139.1234.5678, 139-1234-5678).
+_SEP = r"[ .\-]"
+_NUMERALS = "".join(DIGIT_WORDS)
+# A number with Chinese numerals in it (一三九…, 1三9…): its boundaries are numerals too, so 第一 or 一直 next to an
+# all-digit number do not stop that number from being found by the first form.
+_NUMERAL_DIGIT = f"[0-9{_NUMERALS}]"
+# Words that say which part of a number is being read out (前三位177，中间4520，尾号0049).
+_FIRST_PART = r"(?:前三位|前3位|头三位|开头三位|开头3位|开头(?:是|为)?)"
+_MIDDLE_PART = r"(?:中间(?:四位|4位)?|第四到七位|第4到7位|然后|接着)"
+_LAST_FOUR = r"(?:尾号|后四位|后4位|末四位|末4位|最后四位|最后4位|最后)"
+_LAST_EIGHT = r"(?:后八位|后8位|后面八位|后面8位)"
+_FIRST_SEVEN = r"(?:前七位|前7位)"
+_SAYS = r"[是为:：]?\s?"
+_GAP_WORDS = r"[^\d。！？!?\n]{0,8}?"
+_MOBILE_PATTERN = (
+    # digits, grouped or not, +86 / 86 / 0086 before them
+    rf"(?<![\d*]|[\d*]{_SEP})(?:(?:\+|00)?86{_SEP}?)?1{_SEP}?[3-9](?:{_SEP}?\d){{9}}(?!{_SEP}?[\d*])"
+    # the same with Chinese numerals for some or all of the digits
+    rf"|(?<![\d*{_NUMERALS}]|[\d*{_NUMERALS}]{_SEP})(?:(?:\+|00)?(?:86|八六){_SEP}?)?[1一幺壹]{_SEP}?"
+    rf"[3-9三四五六七八九叁肆伍陆柒捌玖](?:{_SEP}?{_NUMERAL_DIGIT}){{9}}(?!{_SEP}?[\d*{_NUMERALS}])"
+    # read out in parts between words: 3 + 4 + 4, 3 + 8, 7 + 4 digits
+    rf"|{_FIRST_PART}{_SAYS}\d{{3}}{_GAP_WORDS}{_MIDDLE_PART}{_SAYS}\d{{4}}{_GAP_WORDS}{_LAST_FOUR}{_SAYS}\d{{4}}(?!\d)"
+    rf"|{_FIRST_PART}{_SAYS}\d{{3}}{_GAP_WORDS}{_LAST_EIGHT}{_SAYS}\d{{8}}(?!\d)"
+    rf"|{_FIRST_SEVEN}{_SAYS}\d{{7}}{_GAP_WORDS}{_LAST_FOUR}{_SAYS}\d{{4}}(?!\d)"
+)
+
+# An e-mail address, also with spaces around the @ or the @ written (at), [at] …; "at" or 艾特 on their own only
+# before a personal mail service's domain (in English, "at example.com" is too often not an address).
+_EMAIL_LOCAL = r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+"
+_EMAIL_DOMAIN = r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z][a-z0-9-]*"
+_EMAIL_AT = r"\s?(?:@|[(\[{<]\s?at\s?[)\]}>]|【at】)\s?"
+_WEBMAIL = (r"(?:vip\.qq|qq|vip\.163|163|126|yeah|sina|sohu|foxmail|gmail|hotmail|outlook|live|yahoo|icloud|aliyun"
+            r"|139|189|wo|tom)\.(?:com\.cn|com|cn|net)")
+_EMAIL_PATTERN = rf"{_EMAIL_LOCAL}(?:{_EMAIL_AT}{_EMAIL_DOMAIN}|(?:\sat\s|\s?艾特\s?){_WEBMAIL}(?![a-z0-9.-]))"
+_AT_WRITTEN = regex.compile(r"\s*(?:@|[(\[{<]\s*at\s*[)\]}>]|【at】|\sat\s|艾特)\s*", PATTERN_FLAGS)
+
+
+def email_address(text: str) -> str:
+    """The address written in `text` as name@domain, lower case ("Li.Ming (at) QQ.com" -> li.ming@qq.com)."""
+    return _AT_WRITTEN.sub("@", text.strip().lower(), count=1)
+
+
+def _personal_email(text: str) -> bool:
+    return not ROLE_MAILBOX.fullmatch(email_address(text))
 
 
 # A number glued to other digits or to a mask character is part of something else (an order number, an
 # already masked 138****5678).
 _MOBILE = PiiPattern(
-    "mobile", regex.compile(r"(?<![\d*])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\d*])", PATTERN_FLAGS), cn_mobile,
-    "mainland mobile numbers: 11 digits starting 13-19, also in groups or with +86",
+    "mobile", regex.compile(_MOBILE_PATTERN, PATTERN_FLAGS), cn_mobile,
+    "mainland mobile numbers: 11 digits starting 13-19, also in groups (spaces, dots, dashes), with +86, 86 or "
+    "0086, with Chinese numerals (一三九…) for digits, or read out in parts (前三位177，中间4520，尾号0049)",
+    national_mobile,
 )
 _RESIDENT_ID = PiiPattern(
-    "resident-id", regex.compile(r"(?<![0-9a-z*])\d{17}[0-9x](?![0-9a-z*])", PATTERN_FLAGS), cn_resident_id,
-    "18-character resident ID numbers with a plausible birth date and a valid check character",
+    "resident-id", regex.compile(r"(?<![0-9a-z*])(?:\d{17}[0-9x]|\d{15})(?![0-9a-z*])", PATTERN_FLAGS), cn_resident_id_any,
+    "resident ID numbers: 18 characters with a plausible birth date and a valid check character, or the 15 digits "
+    "of before 1999 with a province code and a real birth date",
 )
 # Two card definitions, on purpose: hiding errs on the side of hiding (any Luhn-valid 16-19 digit number, also
 # a tracking number that happens to pass), while a finding must be one a reviewer agrees with (numbers that
@@ -137,8 +184,10 @@ _BANK_CARD = PiiPattern(
     "payment card numbers: starting 3-6, 16-19 digits (also in groups of four), Luhn-valid",
 )
 _EMAIL = PiiPattern(
-    "email", regex.compile(r"(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", PATTERN_FLAGS), _always,
-    "e-mail addresses, except a company's role mailboxes (support@, kefu@ …)",
+    "email", regex.compile(_EMAIL_PATTERN, PATTERN_FLAGS), _personal_email,
+    "e-mail addresses, also with spaces around the @ or the @ written (at) or ＠ (at or 艾特 alone before a mail "
+    "service's domain: qq.com, 163.com …), except a company's role mailboxes (support@, kefu@ …)",
+    email_address,
 )
 PII_PATTERNS = {p.kind: p for p in (_MOBILE, _RESIDENT_ID, _CARD, _BANK_CARD, _EMAIL)}
 # What the masker hides, in this order: an 18-digit ID is masked as an ID even when it also passes the Luhn check.

@@ -24,9 +24,13 @@ class RegexRule(Rule):
     and the exit code is 2.
 
     `pii:` names a kind of personal data instead of a pattern, and the rule finds it with the same pattern and check
-    the masker uses to hide it: `mobile`, `resident-id`, `email` (an address of a role mailbox such as support@ or
-    kefu@ is not personal data), `card` (what the masker hides: any Luhn-valid number of 16-19 digits) or
-    `bank-card` (what the built-in pack reports: only numbers that start like a payment card, 3-6). Rules of the
+    the masker uses to hide it: `mobile` (also in groups with spaces, dots or dashes, with +86, 86 or 0086, with
+    Chinese numerals or other scripts' digits, or read out in parts: 前三位177，中间4520，尾号0049), `resident-id`
+    (18 characters with a valid check character, or the 15 digits of before 1999), `email` (also with spaces
+    around the @, written (at) or ＠, or at / 艾特 before a mail service's domain; an address of a role mailbox
+    such as support@ or kefu@ is not personal data), `card` (what the masker hides: any Luhn-valid number of
+    16-19 digits) or `bank-card` (what the built-in pack reports: only numbers that start like a payment card,
+    3-6). Rules of the
     `pii-exposure` category, and rules with `pii:`, also accept every value of the configuration's `allowlist`
     (your hotlines and mailboxes)."""
 
@@ -40,7 +44,9 @@ class RegexRule(Rule):
               excludes=("pattern", "validator")),
         Field("validator", f"one of {_VALIDATORS}", "a check on the matched value: `luhn` (bank cards: the Luhn "
               "check digit), `cn_resident_id` (18-character ID: a plausible birth date and the MOD 11-2 check "
-              "character), `cn_mobile` (11 digits starting 13-19, optional +86)", example="luhn"),
+              "character), `cn_resident_id_15` (the 15-digit ID of before 1999: a province code and a real birth "
+              "date), `cn_mobile` (11 digits starting 13-19, optional +86, 86 or 0086; Chinese numerals count as "
+              "digits)", example="luhn"),
         Field("allow", "regular expressions", "one or a list; a value that matches one *completely* is fine (your "
               "own hotline)", example="['13800138000']"),
         *(f for f in MATCHER_FIELDS if f.name in ("exceptions", "exception_patterns", "when", "unless")),
@@ -140,7 +146,10 @@ class RegexRule(Rule):
     def check(self, conv):
         for view in self.scope.select(conv):
             for hit in self.match.find(view):
-                value = self._value(view.norm.text[hit.nstart : hit.nend])
+                raw = view.norm.text[hit.nstart : hit.nend]
+                # A kind of personal data says how its value is written plainly (li.ming (at) qq.com is
+                # li.ming@qq.com, +86 139 1234 5678 is 13912345678), for the check, the allowlist and own addresses.
+                value = self.pii.canonical(raw) if self.pii is not None and self.pii.canonical is not str else self._value(raw)
                 if self.validator and not self.validator(value):
                     continue
                 if any(p.fullmatch(value) for p in self.allow):

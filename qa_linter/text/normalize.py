@@ -48,6 +48,7 @@ _MARK_PIECE = regex.compile(r" ?\p{M}+")
 _ODD = regex.compile(
     rf"[\p{{Cf}}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{{Lu}}\p{{Lt}}{''.join(sorted(BLANKS))}]"
     rf"|(?<=[{_CJK_RANGES}{regex.escape(''.join(sorted(FOLDED_SEPARATORS)) + _SPACES)}])\p{{M}}"
+    r"|(?![0-9])\p{Nd}"  # a digit of another script (Arabic-Indic ١٣٩ …): folded to 0-9 like full-width ones
 )
 # Where separator and whitespace folding can change a text whose characters all fold to themselves: any
 # whitespace, or a foldable separator right after a Chinese character (only such a run can be dropped).
@@ -98,6 +99,8 @@ class NormalizedText:
 def _fold_char(ch: str) -> str:
     if ch in BLANKS:
         return " "
+    if not ch.isascii() and unicodedata.category(ch) == "Nd":
+        return str(unicodedata.decimal(ch))  # ١٣٩ (Arabic-Indic), ۱۳۹, १३९ …: the same number as 139
     out = unicodedata.normalize("NFKC", ch)
     return out.lower()
 
@@ -446,8 +449,8 @@ def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
         fillers = [text[a:b].strip(_SEPARATOR_CHARS) for a, b in spans]
         stretch: list[tuple[int, int, str]] = []  # consecutive gaps that are all disguises
         for i, ((a, b), filler) in enumerate(zip(spans, fillers)):
-            if filler.isdigit() and b < len(text) and text[b] in UNIT_WORDS:
-                disguise = False  # a quantity (1月, 3楼)
+            if filler.isdigit() and (b < len(text) and text[b] in UNIT_WORDS or _next_to_numeral(text, a, b)):
+                disguise = False  # a quantity (1月, 3楼), or a number written half in numerals (1三9一二3四…)
             elif filler in _BRACKET_PAIRS:  # a bracket only around one character: 不(归)我管, not 「后台」 or [微笑]
                 disguise = i + 1 < len(fillers) and fillers[i + 1] == _BRACKET_PAIRS[filler]
             elif filler in _CLOSING:
@@ -463,6 +466,14 @@ def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
         if len(stretch) >= 2:
             edits.extend(stretch)
     return edits
+
+
+# Chinese numerals: a digit next to one is part of a number written half in numerals, not a gap.
+NUMERALS = frozenset("〇零一二三四五六七八九十百千万亿幺两壹贰叁肆伍陆柒捌玖拾佰仟")
+
+
+def _next_to_numeral(text: str, a: int, b: int) -> bool:
+    return (a > 0 and text[a - 1] in NUMERALS) or (b < len(text) and text[b] in NUMERALS)
 
 
 def _rewrite(nt: NormalizedText, edits: list[tuple[int, int, str]]) -> NormalizedText:
