@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Callable
 
@@ -59,8 +60,9 @@ def phone_digit_positions(text: str) -> list[int]:
 
 
 def phone_digits(text: str) -> str:
-    """The digits of the phone number written in `text` (see phone_digit_positions), numerals as digits."""
-    return "".join(DIGIT_WORDS.get(text[i], text[i]) for i in phone_digit_positions(text))
+    """The digits of the phone number written in `text` (see phone_digit_positions), as 0-9: numerals, full-width
+    and other scripts' digits (١٣٩) included."""
+    return "".join(DIGIT_WORDS.get(text[i]) or str(unicodedata.digit(text[i], text[i])) for i in phone_digit_positions(text))
 
 
 def national_mobile(text: str) -> str:

@@ -111,3 +111,21 @@ def test_the_allowlist_applies_to_every_way_of_writing_a_value():
     masker = Masker(["13800138000", "ceo@example.com"])
     assert masker.mask("热线 138.0013.8000 和 一三八〇〇一三八〇〇〇") == "热线 138.0013.8000 和 一三八〇〇一三八〇〇〇"
     assert masker.mask("写信给 ceo (at) example.com") == "写信给 ceo (at) example.com"
+
+
+def test_the_stores_transcript_copies_replace_every_variant_by_a_surrogate(builtin_linter):
+    """The results store keeps transcripts for `qa-lint replay` with each PII value replaced by a surrogate of the
+    same form (store/transcripts.py): the variants must be replaced too, mask alike and trigger the same rules."""
+    from qa_linter.canonical import conversation_from_dict
+    from qa_linter.store import transcripts as codec
+
+    masker = Masker()
+    conv = conversation_from_dict({"id": "v", "messages": [{"role": "agent", "text": text} for text, _, _ in FOUND]})
+    body, fallbacks = codec.encode(conv, masker)
+    copy = codec.decode(conv.id, body)
+    assert fallbacks == 0
+    for (text, words, rule), stored in zip(FOUND, copy.messages):
+        assert words not in stored.text, words
+        assert masker.prepare(stored.text).same_length() == masker.prepare(text).same_length()
+    places = lambda c: [(f.rule, f.message_index, f.start, f.end) for f in builtin_linter.scan(c) if f.category == "pii-exposure"]
+    assert places(copy) == places(conv) and len(places(conv)) == len(FOUND)

@@ -4,7 +4,9 @@ The store never holds raw customer PII (docs/security.md), yet a replay must jud
 did. So each mobile number, resident ID, card number and e-mail address the masker finds is replaced by a
 *surrogate of the same form*: the characters the masker shows stay (138, 5678, the first letter of an address),
 the hidden ones become random characters of the same kind, chosen so the value still validates (a valid ID
-check character and birth date, a Luhn-valid card, a mobile prefix). Consequences, each tested:
+check character and birth date, a Luhn-valid card, a mobile prefix). Every form the masker finds is covered: a
+digit written as a Chinese numeral or in another script stays one (一三九八…, ١٣٩…), a 15-digit ID gets a real
+birth date, an address written with (at) keeps it. Consequences, each tested:
 
 - masking the surrogate shows exactly what masking the original shows (138****5678 stays 138****5678);
 - the rules find the same findings at the same offsets (the same length, the same validity);
@@ -28,24 +30,32 @@ import zlib
 from datetime import datetime
 from typing import Any
 
+import re
+
 from ..masking import MASK, Masker
 from ..model import Conversation, Message
-from ..validators import cn_mobile, cn_resident_id, luhn
+from ..validators import DIGIT_WORDS, cn_mobile, cn_resident_id_any, luhn
+from ..vocabulary import email_address
 
 FORMAT = 1
 _AT_SIGNS = ("@", "\uff20", "\ufe6b")  # @, full-width ＠, small ﹫: NFKC folds all of them to @
 _MIN_DIGITS = 11  # the shortest PII the masker knows (a mobile number) has 11 digits
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_VALID = {"mobile": cn_mobile, "resident-id": cn_resident_id, "card": luhn, "email": lambda value: "@" in value or "\uff20" in value}
+_VALID = {"mobile": cn_mobile, "resident-id": cn_resident_id_any, "card": luhn,
+          "email": lambda value: "@" in email_address(value)}
+# Addresses written without an @ sign (li.ming (at) qq.com, zhangsan 艾特 163.com) and numbers written in numerals.
+_AT_WORDS = re.compile(r"(?i)(?<![a-z])at(?![a-z])|艾特")
 _TRIES = 200
 
 
 def may_hold_pii(text: str) -> bool:
-    """A cheap test before the masker runs: PII needs an @ or at least 11 digits."""
-    if any(sign in text for sign in _AT_SIGNS):
+    """A cheap test before the masker runs: PII needs an @ (or an "at" written out), or at least 11 digits (Chinese
+    numerals count: 一三九一二三四五六七八 is a mobile number)."""
+    if any(sign in text for sign in _AT_SIGNS) or _AT_WORDS.search(text):
         return True
-    return sum(map(str.isdigit, text)) >= _MIN_DIGITS  # isdigit also counts ① and ¹, which fold to digits
+    # isdigit also counts ① and ¹, which fold to digits
+    return sum(1 for ch in text if ch.isdigit() or ch in DIGIT_WORDS) >= _MIN_DIGITS
 
 
 class Pseudonymiser:
@@ -111,9 +121,17 @@ def _surrogate(kind: str, value: str, hidden: list[int], rng) -> str | None:
     return None
 
 
+_NUMERAL_OF = "〇一二三四五六七八九"
+
+
 def _like(ch: str, digit: int | None, rng) -> str:
-    """A random character of the kind of `ch` (digit, lower or upper letter), in its width."""
+    """A random character of the kind of `ch` (digit, Chinese numeral, lower or upper letter), in its width."""
     wide = "\uff10" <= ch <= "\uff19" or "\uff21" <= ch <= "\uff5a"
+    if ch in DIGIT_WORDS:  # a digit written as a numeral (一三九…) stays a numeral
+        return _NUMERAL_OF[rng.randrange(10) if digit is None else digit]
+    if ch.isdigit() and not ch.isascii() and not wide and unicodedata.decimal(ch, None) is not None:
+        # a digit of another script (١٣٩…) stays in its script
+        return chr(ord(ch) - unicodedata.decimal(ch) + (rng.randrange(10) if digit is None else digit))
     if ch.isdigit():
         out = str(rng.randrange(10) if digit is None else digit)
     elif ch.isupper():
@@ -155,6 +173,8 @@ def _card(value: str, hidden: list[int], rng) -> str | None:
 def _resident_id(value: str, hidden: list[int], rng) -> str | None:
     """A plausible region and birth date in the hidden digits, repeated until the kept check character fits."""
     offsets = _digit_offsets(value)
+    if len(offsets) == 15:
+        return _resident_id_15(value, offsets, hidden, rng)
     if len(offsets) != 18:
         return None
     digits = [value[i] for i in offsets]
@@ -173,6 +193,21 @@ def _resident_id(value: str, hidden: list[int], rng) -> str | None:
     for n, i in enumerate(offsets):
         if i in hidden_set:
             chars[i] = _like(value[i], int(plain[n]), rng)
+    return "".join(chars)
+
+
+def _resident_id_15(value: str, offsets: list[int], hidden: list[int], rng) -> str:
+    """The 15-digit ID of before 1999 (no check character): a region tail and a real birth date (YYMMDD)."""
+    year, month, day = rng.randint(50, 98), rng.randint(1, 12), rng.randint(1, 28)
+    fresh = f"{rng.randrange(10)}{rng.randrange(10)}{year:02d}{month:02d}{day:02d}"
+    hidden_set = set(hidden)
+    chars = list(value)
+    for n, ch in zip(range(4, 12), fresh):  # region tail and birth date: digits 4..11
+        if offsets[n] in hidden_set:
+            chars[offsets[n]] = _like(value[offsets[n]], int(ch), rng)
+    for n in range(12, 15):
+        if offsets[n] in hidden_set:
+            chars[offsets[n]] = _like(value[offsets[n]], None, rng)
     return "".join(chars)
 
 
