@@ -114,9 +114,9 @@ class RegexRule(Rule):
         if not self.own_addresses:
             return
         domains, mailboxes = own_addresses(settings)
-        # Compared the way a match is: without spaces and hyphens.
-        self.own_domains = tuple(self._value(d) for d in domains)
-        self.own_mailboxes = frozenset(self._value(m) for m in mailboxes)
+        # Compared the way a match is written plainly (see _plain).
+        self.own_domains = tuple(self._plain(d) for d in domains)
+        self.own_mailboxes = frozenset(self._plain(m) for m in mailboxes)
 
     def _company_address(self, value: str) -> bool:
         value = value.lower()
@@ -134,22 +134,24 @@ class RegexRule(Rule):
     def allow_values(self, values):
         if self.category != PII_CATEGORY and self.pii is None:
             return
-        # Compared like a match is: without spaces and hyphens, lower case.
-        self.allow.extend(
-            regex.compile(regex.escape("".join(c for c in v.lower() if not c.isspace() and c != "-")), PATTERN_FLAGS)
-            for v in values
-        )
+        # Compared like a match is: written plainly (see _plain), lower case.
+        self.allow.extend(regex.compile(regex.escape(self._plain(v.lower())), PATTERN_FLAGS) for v in values)
 
     def _value(self, text: str) -> str:
         return "".join(ch for ch in text if not ch.isspace() and ch not in "-")
 
+    def _plain(self, text: str) -> str:
+        """A match as its value is compared (validator, allow, own addresses): a kind of personal data says how
+        it is written plainly (li.ming (at) qq.com is li.ming@qq.com, +86 139 1234 5678 is 13912345678); any other
+        match loses its spaces and hyphens."""
+        if self.pii is not None and self.pii.canonical is not str:
+            return self.pii.canonical(text)
+        return self._value(text)
+
     def check(self, conv):
         for view in self.scope.select(conv):
             for hit in self.match.find(view):
-                raw = view.norm.text[hit.nstart : hit.nend]
-                # A kind of personal data says how its value is written plainly (li.ming (at) qq.com is
-                # li.ming@qq.com, +86 139 1234 5678 is 13912345678), for the check, the allowlist and own addresses.
-                value = self.pii.canonical(raw) if self.pii is not None and self.pii.canonical is not str else self._value(raw)
+                value = self._plain(view.norm.text[hit.nstart : hit.nend])
                 if self.validator and not self.validator(value):
                     continue
                 if any(p.fullmatch(value) for p in self.allow):
