@@ -9,11 +9,11 @@ outputs' records.
 """
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any, Iterator
 
 from ..canonical import InvalidTranscript, conversation_from_dict
+from ..jsondata import JsonProblem, loads
 from ..outputs.json_output import conversation_record
 from . import schema
 from .pack import PackBundle, loaded
@@ -115,8 +115,8 @@ def _meta(value: Any) -> Any:
         return {}
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError:
+            return loads(value)  # the one decoder for JSON from outside (deep nesting, huge numbers, surrogates)
+        except JsonProblem:
             return value  # not JSON: conversation_from_dict reports that meta must be an object
     if isinstance(value, list) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
         return dict(value)  # an Arrow map
