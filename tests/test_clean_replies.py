@@ -1,16 +1,12 @@
 """Clean replies the attack battery saw flagged: polite conditionals, an apology that says what cannot be done yet,
 a question to the customer, the customer's own words quoted back, a price of 666 元. Run with the built-in pack:
 none of them may report a phrase, slang, emoji or credential finding.
-
-Some still are, until the accuracy work (issue 14) makes those rules read clauses: they are marked
-xfail(strict=True), so the day they pass the mark must go.
 """
 from __future__ import annotations
 
 import pytest
 
 CONTENT_CATEGORIES = {"banned-phrase", "slang", "emoji", "credential-request", "pii-exposure"}
-NOT_YET = pytest.mark.xfail(strict=True, reason="issue 14")
 
 CLEAN_REPLIES = [
     # 不清楚 in a polite conditional is not "I don't know"
@@ -24,11 +20,11 @@ CLEAN_REPLIES = [
     "请问您知道当时是哪个页面报的错吗？",
     # the customer's own words, quoted back
     "您说“你们客服什么都不知道”，非常抱歉给您带来这样的感受，我这就帮您处理。",
-    pytest.param("您刚才提到「这个问题不归我管」是之前客服说的吗？非常抱歉，这个问题我来负责跟进。", marks=NOT_YET),
+    "您刚才提到「这个问题不归我管」是之前客服说的吗？非常抱歉，这个问题我来负责跟进。",
     # 666 in a price or a number, not the slang
     "这款套餐的价格是666元一年，包含200M宽带。",
     "本次充值金额为666元，已到账。",
-    pytest.param("订单号后三位是666，请核对。", marks=NOT_YET),
+    "订单号后三位是666，请核对。",
 ]
 
 
