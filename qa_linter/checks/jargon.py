@@ -267,6 +267,11 @@ class JargonRule(Rule):
             return set()
         return {_folded_term(matcher.terms[idx].text) for _, _, idx in view.term_candidates().get(matcher.list_id, ())}
 
+    def block_targets(self, index):
+        # Findings are the agent's (the scope role's) unexplained terms: a message of that role with a term.
+        return index.channel(self.channels) & index.per_conversation(
+            self.terms.block_open(index) & index.role(self.scope.role))
+
     def check(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
         audience_known = not (self.audiences or self.technical)

@@ -1,0 +1,73 @@
+"""Scanning a block: read, fold, one pass, then each rule only where it can report something."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..model import InputProblem
+from .candidates import automaton_for, presence
+from .fold import fold
+from .index import BlockIndex
+from .records import Block, read_block
+from .views import BlockConversationView, Presence
+
+
+class _Source:
+    """What the views of one block share."""
+
+    __slots__ = ("folded", "presence", "toolkit")
+
+    def __init__(self, folded, presence, toolkit):
+        self.folded = folded
+        self.presence = presence
+        self.toolkit = toolkit
+
+
+def scan_block(linter, items: list, keep_conversations: bool = True) -> list[list]:
+    """For each input item, its entries: InputProblems and
+    (conversation or None, messages, findings) per conversation, in order; the same findings as Linter.scan.
+    With `keep_conversations` false the conversation is None (outputs that need only the findings)."""
+    block = read_block(items)
+    findings = _findings(linter, block)
+    out = []
+    for entries in block.entries:
+        results = []
+        for entry in entries:
+            if isinstance(entry, InputProblem):
+                results.append(entry)
+                continue
+            solo = block.solo.get(entry)
+            conv = solo if solo is not None else (block.conversation(entry) if keep_conversations else None)
+            messages = len(solo.messages) if solo is not None else block.counts[entry]
+            results.append((conv if keep_conversations else None, messages, findings[entry]))
+        out.append(results)
+    return out
+
+
+def _findings(linter, block: Block) -> list[list]:
+    """The findings of every conversation of the block (solo ones by the per-message path)."""
+    n = len(block)
+    findings: list[list] = [[] for _ in range(n)]
+    for c, conv in block.solo.items():
+        findings[c] = linter.scan(conv)
+    toolkit = linter.pack.toolkit
+    automaton = automaton_for(toolkit.term_index)
+    if not block.texts or not automaton.usable or toolkit.reference:
+        for c in range(n):
+            if c not in block.solo:
+                findings[c] = linter.scan(block.conversation(c))
+        return findings
+    folded = fold(block.texts)
+    rows = presence(automaton, folded)
+    index = BlockIndex(block, folded, rows)
+    rules = linter.pack.rules
+    targets = np.zeros((n, len(rules)), dtype=bool)
+    for k, rule in enumerate(rules):
+        targets[:, k] = rule.block_targets(index)
+    for c in block.solo:
+        targets[c, :] = False
+    source = _Source(folded, Presence(rows), toolkit)
+    for c in np.flatnonzero(targets.any(axis=1)).tolist():
+        run = [rules[k] for k in np.flatnonzero(targets[c]).tolist()]
+        view = BlockConversationView(block.conversation(c), source, block.first[c])
+        findings[c] = linter.scan_view(view, run)
+    return findings

@@ -1,0 +1,127 @@
+"""The views rules read, for a conversation of a block: the same interface as analysis.ConversationView and
+MessageView, with what the block already knows put in and the rest computed on demand.
+
+A message's folded text comes from the block fold, its digit count from the block's tables, and which term
+lists have candidates in it from the block pass (`Presence`): a Requirement is tested on those without any
+per-message work. Only when a rule asks for the candidates themselves (offsets and terms: a whole-word check, a
+condition, a jargon term) does the message get TermIndex.scan on its folded text, as in the per-message path.
+"""
+from __future__ import annotations
+
+from ..analysis import ConversationView, MessageView, _computed_once
+from ..model import Conversation
+
+
+class Presence:
+    """The term lists with candidates in a block's messages, as frozensets of list ids, made once per distinct
+    combination (a block has far fewer combinations than messages)."""
+
+    def __init__(self, rows):
+        words = [rows[:, w].tolist() for w in range(rows.shape[1])]
+        if len(words) == 1:
+            self._masks = words[0]
+        else:
+            self._masks = [sum(word << (64 * w) for w, word in enumerate(row)) for row in zip(*words)]
+        self._sets: dict[int, frozenset[int]] = {0: frozenset()}
+
+    def mask(self, row: int) -> int:
+        return self._masks[row]
+
+    def of_mask(self, mask: int) -> frozenset[int]:
+        found = self._sets.get(mask)
+        if found is None:
+            ids = []
+            rest, base = mask, 0
+            while rest:
+                low = rest & -rest
+                ids.append(low.bit_length() - 1)
+                rest ^= low
+            found = self._sets[mask] = frozenset(ids)
+        return found
+
+
+class Candidates:
+    """A message's candidates, TermIndex.scan's mapping (list id -> [(nstart, nend, term index)]), whose keys are
+    known from the block and whose values are found on first use."""
+
+    __slots__ = ("present", "_view", "_found")
+
+    def __init__(self, present: frozenset[int], view: "BlockMessageView"):
+        self.present = present
+        self._view = view
+        self._found = None
+
+    def _scan(self) -> dict:
+        found = self._found
+        if found is None:
+            view = self._view
+            found = self._found = view.toolkit.term_index.scan(view.norm.text)
+        return found
+
+    def __contains__(self, list_id) -> bool:
+        return list_id in self.present
+
+    def __iter__(self):
+        return iter(self.present)
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+    def __bool__(self) -> bool:
+        return bool(self.present)
+
+    def keys(self):
+        return self.present
+
+    def get(self, list_id, default=None):
+        if list_id not in self.present:
+            return default
+        return self._scan().get(list_id, default)
+
+    def __getitem__(self, list_id):
+        return self._scan()[list_id]
+
+    def items(self):
+        return self._scan().items()
+
+    def values(self):
+        return self._scan().values()
+
+
+class BlockMessageView(MessageView):
+    __slots__ = ("_source", "_row")
+
+    def __init__(self, message, toolkit, source, row: int):
+        super().__init__(message, toolkit)
+        self._source = source
+        self._row = row
+
+    @_computed_once
+    def norm(self):
+        return self._source.folded.norm(self._row)
+
+    def term_candidates(self):
+        c = self.__dict__.get("_candidates")
+        if c is None:
+            source = self._source
+            c = self.__dict__["_candidates"] = Candidates(source.presence.of_mask(source.presence.mask(self._row)), self)
+        return c
+
+    def decimal_digits(self) -> int:
+        digits = int(self._source.folded.digits[self._row])
+        return digits if digits >= 0 else super().decimal_digits()
+
+
+class BlockConversationView(ConversationView):
+    """Conversation c of a block, with one BlockMessageView per message."""
+
+    def __init__(self, conversation: Conversation, source, first: int):
+        self.conversation = conversation
+        self.toolkit = source.toolkit
+        toolkit = self.toolkit
+        self.messages = [BlockMessageView(m, toolkit, source, first + i) for i, m in enumerate(conversation.messages)]
+        mask = 0
+        presence = source.presence
+        for row in range(first, first + len(conversation.messages)):
+            mask |= presence.mask(row)
+        self._lists = presence.of_mask(mask)
