@@ -22,6 +22,10 @@ class _Source:
         self.toolkit = toolkit
 
 
+class _PerMessage(Exception):
+    """This block is scanned conversation by conversation (reference mode, an empty block, an unusual pack)."""
+
+
 def scan_block(linter, items: list, keep_conversations: bool = True) -> list[list]:
     """For each input item, its entries: InputProblems and
     (conversation or None, messages, findings) per conversation, in order; the same findings as Linter.scan.
@@ -51,18 +55,21 @@ def _findings(linter, block: Block) -> list[list]:
         findings[c] = linter.scan(conv)
     toolkit = linter.pack.toolkit
     automaton = automaton_for(toolkit.term_index)
-    if not block.texts or not automaton.usable or toolkit.reference:
+    rules = linter.pack.rules
+    try:
+        if not block.texts or not automaton.usable or toolkit.reference:
+            raise _PerMessage
+        folded = fold(block.texts)
+        rows = presence(automaton, folded)
+        index = BlockIndex(block, folded, rows)
+        targets = np.zeros((n, len(rules)), dtype=bool)
+        for k, rule in enumerate(rules):
+            targets[:, k] = rule.block_targets(index)
+    except Exception:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
         for c in range(n):
             if c not in block.solo:
                 findings[c] = linter.scan(block.conversation(c))
         return findings
-    folded = fold(block.texts)
-    rows = presence(automaton, folded)
-    index = BlockIndex(block, folded, rows)
-    rules = linter.pack.rules
-    targets = np.zeros((n, len(rules)), dtype=bool)
-    for k, rule in enumerate(rules):
-        targets[:, k] = rule.block_targets(index)
     for c in block.solo:
         targets[c, :] = False
     source = _Source(folded, Presence(rows), toolkit)

@@ -123,7 +123,16 @@ def _to_simplified(text: str) -> str:
     return _convert_traditional(text)
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]+")
+
+
 def _convert_traditional(text: str) -> str:
+    if _SURROGATES.search(text):
+        # A lone surrogate (JSON allows "\ud800") cannot be handed to OpenCC, which takes UTF-8: convert the text
+        # around it, and keep it as it is.
+        pieces = _SURROGATES.split(text)
+        runs = _SURROGATES.findall(text)
+        return "".join(_convert_traditional(piece) + (runs[i] if i < len(runs) else "") for i, piece in enumerate(pieces))
     converted = _t2s().convert(text)
     if len(converted) == len(text):
         return converted
