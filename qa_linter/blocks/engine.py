@@ -1,6 +1,8 @@
 """Scanning a block: read, fold, one pass, then each rule only where it can report something."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..model import InputProblem
@@ -9,6 +11,8 @@ from .fold import fold
 from .index import BlockIndex
 from .records import Block, read_block
 from .views import BlockConversationView, Presence
+
+PHASES = ("read", "fold", "pass", "plan", "rules")
 
 
 class _Source:
@@ -26,12 +30,31 @@ class _PerMessage(Exception):
     """This block is scanned conversation by conversation (reference mode, an empty block, an unusual pack)."""
 
 
-def scan_block(linter, items: list, keep_conversations: bool = True) -> list[list]:
-    """For each input item, its entries: InputProblems and
-    (conversation or None, messages, findings) per conversation, in order; the same findings as Linter.scan.
-    With `keep_conversations` false the conversation is None (outputs that need only the findings)."""
+class _Clock:
+    """Adds the time of each phase to `timings` (benchmarks/throughput.py's breakdown); free when there is none."""
+
+    __slots__ = ("timings", "last")
+
+    def __init__(self, timings: dict | None):
+        self.timings = timings
+        self.last = time.perf_counter() if timings is not None else 0.0
+
+    def lap(self, phase: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+            self.last = now
+
+
+def scan_block(linter, items: list, keep_conversations: bool = True, timings: dict | None = None) -> list[list]:
+    """For each input item, its entries: InputProblems and (conversation or None, messages, findings) per
+    conversation, in order; the findings are those of Linter.scan. With `keep_conversations` false the
+    conversation is None (outputs that need only the findings). `timings`: seconds per phase (PHASES) are
+    added to it."""
+    clock = _Clock(timings)
     block = read_block(items)
-    findings = _findings(linter, block)
+    clock.lap("read")
+    findings = _findings(linter, block, clock)
     out = []
     for entries in block.entries:
         results = []
@@ -40,14 +63,17 @@ def scan_block(linter, items: list, keep_conversations: bool = True) -> list[lis
                 results.append(entry)
                 continue
             solo = block.solo.get(entry)
-            conv = solo if solo is not None else (block.conversation(entry) if keep_conversations else None)
-            messages = len(solo.messages) if solo is not None else block.counts[entry]
-            results.append((conv if keep_conversations else None, messages, findings[entry]))
+            if solo is not None:
+                results.append((solo if keep_conversations else None, len(solo.messages), findings[entry]))
+            else:
+                conv = block.conversation(entry) if keep_conversations else None
+                results.append((conv, block.counts[entry], findings[entry]))
         out.append(results)
+    clock.lap("read")
     return out
 
 
-def _findings(linter, block: Block) -> list[list]:
+def _findings(linter, block: Block, clock: _Clock) -> list[list]:
     """The findings of every conversation of the block (solo ones by the per-message path)."""
     n = len(block)
     findings: list[list] = [[] for _ in range(n)]
@@ -60,7 +86,9 @@ def _findings(linter, block: Block) -> list[list]:
         if not block.texts or not automaton.usable or toolkit.reference:
             raise _PerMessage
         folded = fold(block.texts)
+        clock.lap("fold")
         rows = presence(automaton, folded)
+        clock.lap("pass")
         index = BlockIndex(block, folded, rows)
         targets = np.zeros((n, len(rules)), dtype=bool)
         for k, rule in enumerate(rules):
@@ -69,12 +97,15 @@ def _findings(linter, block: Block) -> list[list]:
         for c in range(n):
             if c not in block.solo:
                 findings[c] = linter.scan(block.conversation(c))
+        clock.lap("rules")
         return findings
     for c in block.solo:
         targets[c, :] = False
+    clock.lap("plan")
     source = _Source(folded, Presence(rows), toolkit)
     for c in np.flatnonzero(targets.any(axis=1)).tolist():
         run = [rules[k] for k in np.flatnonzero(targets[c]).tolist()]
         view = BlockConversationView(block.conversation(c), source, block.first[c])
         findings[c] = linter.scan_view(view, run)
+    clock.lap("rules")
     return findings

@@ -17,15 +17,16 @@ class Presence:
     combination (a block has far fewer combinations than messages)."""
 
     def __init__(self, rows):
-        words = [rows[:, w].tolist() for w in range(rows.shape[1])]
-        if len(words) == 1:
-            self._masks = words[0]
-        else:
-            self._masks = [sum(word << (64 * w) for w, word in enumerate(row)) for row in zip(*words)]
+        self._words = [rows[:, w].tolist() for w in range(rows.shape[1])]
         self._sets: dict[int, frozenset[int]] = {0: frozenset()}
 
     def mask(self, row: int) -> int:
-        return self._masks[row]
+        """Bit l set: list l has a candidate in message `row` (made only for the messages a rule reads)."""
+        words = self._words
+        mask = words[0][row]
+        for w in range(1, len(words)):
+            mask |= words[w][row] << (64 * w)
+        return mask
 
     def of_mask(self, mask: int) -> frozenset[int]:
         found = self._sets.get(mask)
@@ -92,7 +93,8 @@ class BlockMessageView(MessageView):
     __slots__ = ("_source", "_row")
 
     def __init__(self, message, toolkit, source, row: int):
-        super().__init__(message, toolkit)
+        self.message = message
+        self.toolkit = toolkit
         self._source = source
         self._row = row
 
