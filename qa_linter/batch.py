@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from .blocks import scan_block
+from .blocks import prepare, scan_block
 from .engine import Linter
 from .errors import QALinterError
 from .model import Conversation, Finding, InputProblem, Message, Severity
@@ -192,6 +192,7 @@ def scan_parallel(
     workers = jobs - 1
     window = workers * IN_FLIGHT_PER_WORKER
     if fork:
+        prepare(linter)  # the block engine's tables and automata, built once here rather than in every worker
         gc.freeze()  # forked workers then do not copy every page the collector would touch
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,

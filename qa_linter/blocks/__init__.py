@@ -15,6 +15,6 @@ A message without a candidate of any rule's terms never becomes a view; a conver
 never becomes a Conversation object unless an output prints it. The per-message path (Linter.scan) stays what
 the pre-send check and the tests use; tests/test_block_engine.py holds the two to identical findings.
 """
-from .engine import scan_block
+from .engine import prepare, scan_block
 
-__all__ = ["scan_block"]
+__all__ = ["prepare", "scan_block"]

@@ -46,6 +46,18 @@ class _Clock:
             self.last = now
 
 
+def prepare(linter) -> None:
+    """Build what every block needs (the character tables, both automata) now: before forking workers, so they
+    inherit them instead of each building its own."""
+    from .tables import tables
+
+    tables()
+    index = linter.pack.toolkit.term_index
+    automaton_for(index)
+    index.scan("")  # builds the per-message automaton, which views use for candidates
+    linter.pack.toolkit.segmenter.warm_up()  # jieba's prefix store: the dictionary parts are read on demand
+
+
 def scan_block(linter, items: list, keep_conversations: bool = True, timings: dict | None = None) -> list[list]:
     """For each input item, its entries: InputProblems and (conversation or None, messages, findings) per
     conversation, in order; the findings are those of Linter.scan. With `keep_conversations` false the
