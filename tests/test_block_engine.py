@@ -220,18 +220,21 @@ def test_the_block_fold_equals_normalize(texts):
         assert digits == -1 or digits == len(regex.findall(r"\d", expected.text))
 
 
-def test_the_block_pass_finds_the_lists_the_message_scan_finds(linter):
+def test_the_block_pass_finds_what_the_message_scan_finds(linter):
     stream = _generator().conversations(seed=4)
     texts = [m["text"] for _ in range(300) for m in next(stream)["messages"]]
     rng = random.Random(5)
     texts += [_bend(t, rng) for t in _example_texts(linter)]
     index = linter.pack.toolkit.term_index
     folded = fold(texts)
-    rows = presence(automaton_for(index), folded)
+    rows, hits = presence(automaton_for(index), folded)
     for i, text in enumerate(texts):
-        expected = set(index.scan(normalize(text).text))
+        expected = index.scan(normalize(text).text)
         got = {l for l in range(len(index.lists())) if int(rows[i, l >> 6]) >> (l & 63) & 1}
-        assert got == expected, text
+        assert got == set(expected), text
+        # Each list's candidates as the message scan gives them: offsets, terms, order.
+        mine = hits.of_message(i)
+        assert {l: hits.candidates(mine, l) for l in got} == expected, text
 
 
 BROKEN_LINES = [

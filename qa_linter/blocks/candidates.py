@@ -38,6 +38,8 @@ class BlockAutomaton:
                 if key and list_id not in owners.setdefault(key, []):
                     owners[key].append(list_id)
         self.version = len(lists)
+        self._lists = lists
+        self._list_terms: dict[int, dict[int, tuple[int, ...]]] = {}
         self.words = max(1, (len(lists) + 63) // 64)  # 64-bit words per message
         keys = list(owners)
         bits = np.zeros((len(keys), self.words), dtype=np.uint64)
@@ -60,6 +62,18 @@ class BlockAutomaton:
                 single[ord(key)] = i
         self.single = single
         self.has_single = any(len(key) == 1 for key in keys)
+        self.key_ids = {key: i for i, key in enumerate(keys)}
+
+    def list_terms(self, list_id: int) -> dict[int, tuple[int, ...]]:
+        """key id -> the term indexes it stands for in list `list_id` (ascending), built on first use."""
+        table = self._list_terms.get(list_id)
+        if table is None:
+            found: dict[int, list[int]] = {}
+            for term, key in enumerate(self._lists[list_id]):
+                if key:
+                    found.setdefault(self.key_ids[key], []).append(term)
+            table = self._list_terms[list_id] = {key: tuple(terms) for key, terms in found.items()}
+        return table
 
 
 def automaton_for(index: TermIndex) -> BlockAutomaton:
@@ -73,10 +87,12 @@ def automaton_for(index: TermIndex) -> BlockAutomaton:
     return cached
 
 
-def presence(automaton: BlockAutomaton, folded: FoldedBlock) -> np.ndarray:
-    """(messages × words) uint64: bit l of a message's row is set when term list l has a candidate in it."""
+def presence(automaton: BlockAutomaton, folded: FoldedBlock) -> "tuple[np.ndarray, BlockHits]":
+    """(messages × words) uint64: bit l of a message's row is set when term list l has a candidate in it; and
+    the hits themselves, for the messages whose candidates a rule reads."""
     n = len(folded.starts)
     found_msgs, found_keys = [], []
+    hits = BlockHits(automaton, folded)
     if automaton.multi is not None:
         data = folded.text.encode("utf-8", "surrogatepass")
         matches = automaton.multi.find_matches_as_indexes(data, overlapping=True)
@@ -90,13 +106,19 @@ def presence(automaton: BlockAutomaton, folded: FoldedBlock) -> np.ndarray:
             ends = char_of_byte[flat[:, 2] - 1] + 1
             msgs = np.searchsorted(folded.starts, starts, side="right") - 1
             inside = ends <= folded.ends[msgs]
-            found_msgs.append(msgs[inside])
-            found_keys.append(automaton.multi_ids[flat[inside, 0]])
+            msgs, keys = msgs[inside], automaton.multi_ids[flat[inside, 0]]
+            found_msgs.append(msgs)
+            found_keys.append(keys)
+            base = folded.starts[msgs]
+            hits.multi = (msgs, keys, starts[inside] - base, ends[inside] - base)
     if automaton.has_single:
         keys = automaton.single[folded.cps]
         at = np.flatnonzero(keys >= 0)
-        found_msgs.append(np.searchsorted(folded.starts, at, side="right") - 1)
-        found_keys.append(keys[at].astype(np.int64))
+        msgs = np.searchsorted(folded.starts, at, side="right") - 1
+        keys = keys[at].astype(np.int64)
+        found_msgs.append(msgs)
+        found_keys.append(keys)
+        hits.single = (msgs, keys, at - folded.starts[msgs])
     rows = np.zeros((n, automaton.words), dtype=np.uint64)
     # Each source reports its hits in message order (the automaton by end offset, the table by position), so
     # the bits of a message are one reduction over a contiguous stretch of its hits.
@@ -106,4 +128,54 @@ def presence(automaton: BlockAutomaton, folded: FoldedBlock) -> np.ndarray:
         bounds = np.flatnonzero(np.diff(msgs, prepend=-1))
         for word in range(automaton.words):
             rows[msgs[bounds], word] |= np.bitwise_or.reduceat(automaton.key_bits[keys, word], bounds)
-    return rows
+    return rows, hits
+
+
+class BlockHits:
+    """The pass's hits, for reading one message's candidates of one list: what TermIndex.scan(text)[list_id]
+    gives for that message's folded text, in the same order (by end offset, a longer key first, then by term)."""
+
+    _NONE = (np.zeros(0, dtype=np.int64),) * 4
+
+    def __init__(self, automaton: BlockAutomaton, folded: FoldedBlock):
+        self.automaton = automaton
+        self.count = len(folded.starts)
+        self.multi = self._NONE
+        self.single = self._NONE[:3]
+        self._bounds = None
+
+    def _ranges(self):
+        if self._bounds is None:
+            every = np.arange(self.count + 1)
+            self._bounds = (np.searchsorted(self.multi[0], every).tolist(), np.searchsorted(self.single[0], every).tolist())
+        return self._bounds
+
+    def of_message(self, row: int) -> tuple[list, list, list, list, list]:
+        """(multi keys, starts, ends; single keys, positions) of message `row`, in message offsets."""
+        multi_bounds, single_bounds = self._ranges()
+        lo, hi = multi_bounds[row], multi_bounds[row + 1]
+        _, keys, starts, ends = self.multi
+        slo, shi = single_bounds[row], single_bounds[row + 1]
+        return (keys[lo:hi].tolist(), starts[lo:hi].tolist(), ends[lo:hi].tolist(),
+                self.single[1][slo:shi].tolist(), self.single[2][slo:shi].tolist())
+
+    def candidates(self, hits, list_id: int) -> list[tuple[int, int, int]]:
+        """[(nstart, nend, term index)] of list `list_id` among `hits` (one message's, from of_message)."""
+        terms = self.automaton.list_terms(list_id)
+        keys, starts, ends, single_keys, positions = hits
+        found = []
+        for key, start, end in zip(keys, starts, ends):
+            owned = terms.get(key)
+            if owned is not None:
+                found.extend((start, end, term) for term in owned)
+        for key, pos in zip(single_keys, positions):
+            owned = terms.get(key)
+            if owned is not None:
+                found.extend((pos, pos + 1, term) for term in owned)
+        found.sort(key=_scan_order)
+        return found
+
+
+def _scan_order(hit: tuple[int, int, int]) -> tuple[int, int, int]:
+    # pyahocorasick reports by end offset, and at one end the longest key first; a key's terms in list order.
+    return hit[1], hit[0], hit[2]

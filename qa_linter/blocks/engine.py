@@ -18,11 +18,12 @@ PHASES = ("read", "fold", "pass", "plan", "rules")
 class _Source:
     """What the views of one block share."""
 
-    __slots__ = ("folded", "presence", "toolkit")
+    __slots__ = ("folded", "presence", "hits", "toolkit")
 
-    def __init__(self, folded, presence, toolkit):
+    def __init__(self, folded, presence, hits, toolkit):
         self.folded = folded
         self.presence = presence
+        self.hits = hits
         self.toolkit = toolkit
 
 
@@ -54,7 +55,7 @@ def prepare(linter) -> None:
     tables()
     index = linter.pack.toolkit.term_index
     automaton_for(index)
-    index.scan("")  # builds the per-message automaton, which views use for candidates
+    index.scan("")  # the per-message automaton, for conversations scanned alone
     linter.pack.toolkit.segmenter.warm_up()  # jieba's prefix store: the dictionary parts are read on demand
 
 
@@ -99,7 +100,7 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
             raise _PerMessage
         folded = fold(block.texts)
         clock.lap("fold")
-        rows = presence(automaton, folded)
+        rows, hits = presence(automaton, folded)
         clock.lap("pass")
         index = BlockIndex(block, folded, rows)
         targets = np.zeros((n, len(rules)), dtype=bool)
@@ -114,7 +115,7 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
     for c in block.solo:
         targets[c, :] = False
     clock.lap("plan")
-    source = _Source(folded, Presence(rows), toolkit)
+    source = _Source(folded, Presence(rows), hits, toolkit)
     for c in np.flatnonzero(targets.any(axis=1)).tolist():
         run = [rules[k] for k in np.flatnonzero(targets[c]).tolist()]
         view = BlockConversationView(block.conversation(c), source, block.first[c])

@@ -42,21 +42,24 @@ class Presence:
 
 
 class Candidates:
-    """A message's candidates, TermIndex.scan's mapping (list id -> [(nstart, nend, term index)]), whose keys are
-    known from the block and whose values are found on first use."""
+    """A message's candidates, TermIndex.scan's mapping (list id -> [(nstart, nend, term index)]): its keys are
+    known from the block's bits, and a list's candidates are read from the block's hits when first asked for."""
 
-    __slots__ = ("present", "_view", "_found")
+    __slots__ = ("present", "_hits", "_row", "_message_hits", "_found")
 
-    def __init__(self, present: frozenset[int], view: "BlockMessageView"):
+    def __init__(self, present: frozenset[int], hits, row: int):
         self.present = present
-        self._view = view
-        self._found = None
+        self._hits = hits
+        self._row = row
+        self._message_hits = None
+        self._found: dict[int, list] = {}
 
-    def _scan(self) -> dict:
-        found = self._found
+    def _list(self, list_id: int) -> list:
+        found = self._found.get(list_id)
         if found is None:
-            view = self._view
-            found = self._found = view.toolkit.term_index.scan(view.norm.text)
+            if self._message_hits is None:
+                self._message_hits = self._hits.of_message(self._row)
+            found = self._found[list_id] = self._hits.candidates(self._message_hits, list_id)
         return found
 
     def __contains__(self, list_id) -> bool:
@@ -77,16 +80,18 @@ class Candidates:
     def get(self, list_id, default=None):
         if list_id not in self.present:
             return default
-        return self._scan().get(list_id, default)
+        return self._list(list_id)
 
     def __getitem__(self, list_id):
-        return self._scan()[list_id]
+        if list_id not in self.present:
+            raise KeyError(list_id)
+        return self._list(list_id)
 
     def items(self):
-        return self._scan().items()
+        return [(list_id, self._list(list_id)) for list_id in sorted(self.present)]
 
     def values(self):
-        return self._scan().values()
+        return [self._list(list_id) for list_id in sorted(self.present)]
 
 
 class BlockMessageView(MessageView):
@@ -106,7 +111,8 @@ class BlockMessageView(MessageView):
         c = self.__dict__.get("_candidates")
         if c is None:
             source = self._source
-            c = self.__dict__["_candidates"] = Candidates(source.presence.of_mask(source.presence.mask(self._row)), self)
+            presence = source.presence
+            c = self.__dict__["_candidates"] = Candidates(presence.of_mask(presence.mask(self._row)), source.hits, self._row)
         return c
 
     def decimal_digits(self) -> int:
