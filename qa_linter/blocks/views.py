@@ -13,42 +13,54 @@ from ..model import Conversation
 
 
 class Presence:
-    """The term lists with candidates in a block's messages, as frozensets of list ids, made once per distinct
-    combination (a block has far fewer combinations than messages)."""
+    """The term lists with candidates in each message of a block, as Python int bit masks (bit l: list l), made
+    for the messages a rule reads."""
 
     def __init__(self, rows):
         self._words = [rows[:, w].tolist() for w in range(rows.shape[1])]
-        self._sets: dict[int, frozenset[int]] = {0: frozenset()}
 
     def mask(self, row: int) -> int:
-        """Bit l set: list l has a candidate in message `row` (made only for the messages a rule reads)."""
         words = self._words
         mask = words[0][row]
         for w in range(1, len(words)):
             mask |= words[w][row] << (64 * w)
         return mask
 
-    def of_mask(self, mask: int) -> frozenset[int]:
-        found = self._sets.get(mask)
-        if found is None:
-            ids = []
-            rest, base = mask, 0
-            while rest:
-                low = rest & -rest
-                ids.append(low.bit_length() - 1)
-                rest ^= low
-            found = self._sets[mask] = frozenset(ids)
-        return found
+
+class Lists:
+    """A set of term-list ids held as a bit mask: `in` and iteration as for a set; Requirement.met_by reads
+    `mask` directly."""
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: int):
+        self.mask = mask
+
+    def __contains__(self, list_id) -> bool:
+        return (self.mask >> list_id) & 1 == 1
+
+    def __iter__(self):
+        rest = self.mask
+        while rest:
+            low = rest & -rest
+            yield low.bit_length() - 1
+            rest ^= low
+
+    def __len__(self) -> int:
+        return bin(self.mask).count("1")
+
+    def __bool__(self) -> bool:
+        return self.mask != 0
 
 
-class Candidates:
+class Candidates(Lists):
     """A message's candidates, TermIndex.scan's mapping (list id -> [(nstart, nend, term index)]): its keys are
     known from the block's bits, and a list's candidates are read from the block's hits when first asked for."""
 
-    __slots__ = ("present", "_hits", "_row", "_message_hits", "_found")
+    __slots__ = ("_hits", "_row", "_message_hits", "_found")
 
-    def __init__(self, present: frozenset[int], hits, row: int):
-        self.present = present
+    def __init__(self, mask: int, hits, row: int):
+        self.mask = mask
         self._hits = hits
         self._row = row
         self._message_hits = None
@@ -62,36 +74,24 @@ class Candidates:
             found = self._found[list_id] = self._hits.candidates(self._message_hits, list_id)
         return found
 
-    def __contains__(self, list_id) -> bool:
-        return list_id in self.present
-
-    def __iter__(self):
-        return iter(self.present)
-
-    def __len__(self) -> int:
-        return len(self.present)
-
-    def __bool__(self) -> bool:
-        return bool(self.present)
-
     def keys(self):
-        return self.present
+        return list(self)
 
     def get(self, list_id, default=None):
-        if list_id not in self.present:
+        if not (self.mask >> list_id) & 1:
             return default
         return self._list(list_id)
 
     def __getitem__(self, list_id):
-        if list_id not in self.present:
+        if not (self.mask >> list_id) & 1:
             raise KeyError(list_id)
         return self._list(list_id)
 
     def items(self):
-        return [(list_id, self._list(list_id)) for list_id in sorted(self.present)]
+        return [(list_id, self._list(list_id)) for list_id in self]
 
     def values(self):
-        return [self._list(list_id) for list_id in sorted(self.present)]
+        return [self._list(list_id) for list_id in self]
 
 
 class BlockMessageView(MessageView):
@@ -111,8 +111,7 @@ class BlockMessageView(MessageView):
         c = self.__dict__.get("_candidates")
         if c is None:
             source = self._source
-            presence = source.presence
-            c = self.__dict__["_candidates"] = Candidates(presence.of_mask(presence.mask(self._row)), source.hits, self._row)
+            c = self.__dict__["_candidates"] = Candidates(source.presence.mask(self._row), source.hits, self._row)
         return c
 
     def decimal_digits(self) -> int:
@@ -132,4 +131,4 @@ class BlockConversationView(ConversationView):
         presence = source.presence
         for row in range(first, first + len(conversation.messages)):
             mask |= presence.mask(row)
-        self._lists = presence.of_mask(mask)
+        self._lists = Lists(mask)

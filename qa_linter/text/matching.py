@@ -134,16 +134,23 @@ class Requirement:
     one of `alternatives`, each a set of term-index lists that must all have candidates. Tested against the
     lists with candidates (TermIndex.scan's keys), so one automaton pass decides for every matcher."""
 
-    __slots__ = ("alternatives", "_single", "_groups")
+    __slots__ = ("alternatives", "_single", "_groups", "_single_mask", "_group_masks")
 
     def __init__(self, alternatives: Iterable[Iterable[int]]):
         self.alternatives = frozenset(frozenset(a) for a in alternatives)
         self._single = frozenset(next(iter(a)) for a in self.alternatives if len(a) == 1)
         # An alternative that holds a single list is met whenever that list is present: only the others count.
         self._groups = tuple(a for a in self.alternatives if len(a) > 1 and a.isdisjoint(self._single))
+        # The same as bit masks (bit l: list l), for presence given as one (the block engine's views).
+        self._single_mask = sum(1 << list_id for list_id in self._single)
+        self._group_masks = tuple(sum(1 << list_id for list_id in group) for group in self._groups)
 
     def met_by(self, present) -> bool:
-        """`present`: a set or dict of list ids with candidates."""
+        """`present`: a set or dict of list ids with candidates, or an object whose `mask` has bit l set for
+        each list l with candidates."""
+        mask = getattr(present, "mask", None)
+        if mask is not None:
+            return bool(mask & self._single_mask) or any(mask & group == group for group in self._group_masks)
         if not self._single.isdisjoint(present):
             return True
         return any(all(list_id in present for list_id in group) for group in self._groups)
