@@ -18,12 +18,14 @@ PHASES = ("read", "fold", "pass", "plan", "rules")
 class _Source:
     """What the views of one block share."""
 
-    __slots__ = ("folded", "presence", "hits", "toolkit")
+    __slots__ = ("block", "folded", "presence", "hits", "digits", "toolkit")
 
-    def __init__(self, folded, presence, hits, toolkit):
+    def __init__(self, block, folded, presence, hits, toolkit):
+        self.block = block
         self.folded = folded
         self.presence = presence
         self.hits = hits
+        self.digits = folded.digits.tolist()
         self.toolkit = toolkit
 
 
@@ -115,10 +117,10 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
     for c in block.solo:
         targets[c, :] = False
     clock.lap("plan")
-    source = _Source(folded, Presence(rows), hits, toolkit)
+    source = _Source(block, folded, Presence(rows), hits, toolkit)
     for c in np.flatnonzero(targets.any(axis=1)).tolist():
         run = [rules[k] for k in np.flatnonzero(targets[c]).tolist()]
-        view = BlockConversationView(block.conversation(c), source, block.first[c])
+        view = BlockConversationView(source, c)
         findings[c] = linter.scan_view(view, run)
     clock.lap("rules")
     return findings

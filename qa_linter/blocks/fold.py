@@ -33,7 +33,7 @@ class FoldedBlock:
     original texts' code points, joined the same way. Build with `fold()`."""
 
     __slots__ = ("text", "cps", "starts", "ends", "digits", "raw", "raw_starts", "_texts", "_exact", "_changed",
-                 "_fast_starts", "_src", "_src_end")
+                 "_fast_starts", "_src", "_src_end", "_spans")
 
     def norm(self, i: int) -> NormalizedText:
         """What normalize(texts[i]) returns (the same text and offsets; see the module docstring)."""
@@ -41,8 +41,11 @@ class FoldedBlock:
         if exact is not None:
             return exact
         original = self._texts[i]
-        text = self.text[self.starts[i] : self.ends[i]]
-        if not self._changed[i]:
+        spans = self._spans
+        if spans is None:  # Python ints, read once per block: cheaper per message than numpy scalars
+            spans = self._spans = (self.starts.tolist(), self.ends.tolist(), self._changed.tolist())
+        text = self.text[spans[0][i] : spans[1][i]]
+        if not spans[2][i]:
             return NormalizedText(original, text)
         lo = int(self._fast_starts[i])
         hi = lo + len(text)
@@ -84,6 +87,7 @@ def fold(texts: list[str]) -> FoldedBlock:
     text = folded_cps.tobytes().decode("utf-32-le", "surrogatepass")
 
     block = FoldedBlock()
+    block._spans = None
     block._texts = texts
     block._changed = changed
     block._fast_starts = fast_starts

@@ -9,7 +9,8 @@ condition, a jargon term) does the message get TermIndex.scan on its folded text
 from __future__ import annotations
 
 from ..analysis import ConversationView, MessageView, _computed_once
-from ..model import Conversation
+from ..model import Conversation, Message
+from ..text.matching import Hit
 
 
 class Presence:
@@ -95,17 +96,44 @@ class Candidates(Lists):
 
 
 class BlockMessageView(MessageView):
-    __slots__ = ("_source", "_row")
+    """Message `row` of a block. Its index, role and text are read from the block; the Message record is made
+    only if a rule asks for it (a timing rule reads its time)."""
 
-    def __init__(self, message, toolkit, source, row: int):
-        self.message = message
+    __slots__ = ("_source", "_row", "_index")
+
+    def __init__(self, toolkit, source, row: int, index: int):
         self.toolkit = toolkit
         self._source = source
         self._row = row
+        self._index = index
+
+    @property
+    def message(self) -> Message:
+        found = self.__dict__.get("_message")
+        if found is None:
+            block, row = self._source.block, self._row
+            found = self.__dict__["_message"] = Message(self._index, block.role_names[row], block.texts[row], block.stamps[row])
+        return found
+
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def role(self) -> str:
+        return self._source.block.role_names[self._row]
+
+    @property
+    def text(self) -> str:
+        return self._source.block.texts[self._row]
 
     @_computed_once
     def norm(self):
         return self._source.folded.norm(self._row)
+
+    def hit(self, nstart: int, nend: int, term=None) -> Hit:
+        start, end = self.norm.to_original(nstart, nend)
+        return Hit(start, end, self.text[start:end], nstart, nend, term)
 
     def term_candidates(self):
         c = self.__dict__.get("_candidates")
@@ -115,20 +143,39 @@ class BlockMessageView(MessageView):
         return c
 
     def decimal_digits(self) -> int:
-        digits = int(self._source.folded.digits[self._row])
+        digits = self._source.digits[self._row]
         return digits if digits >= 0 else super().decimal_digits()
 
 
 class BlockConversationView(ConversationView):
-    """Conversation c of a block, with one BlockMessageView per message."""
+    """Conversation c of a block, with one BlockMessageView per message. The Conversation record is made only if
+    a rule reads it (a jargon rule reads the team)."""
 
-    def __init__(self, conversation: Conversation, source, first: int):
-        self.conversation = conversation
-        self.toolkit = source.toolkit
-        toolkit = self.toolkit
-        self.messages = [BlockMessageView(m, toolkit, source, first + i) for i, m in enumerate(conversation.messages)]
+    def __init__(self, source, c: int):
+        block = source.block
+        self._source = source
+        self._c = c
+        self.toolkit = toolkit = source.toolkit
+        first = block.first[c]
+        count = block.counts[c]
+        self.messages = [BlockMessageView(toolkit, source, first + i, i) for i in range(count)]
         mask = 0
         presence = source.presence
-        for row in range(first, first + len(conversation.messages)):
+        for row in range(first, first + count):
             mask |= presence.mask(row)
         self._lists = Lists(mask)
+
+    @property
+    def conversation(self) -> Conversation:
+        found = self.__dict__.get("_conversation")
+        if found is None:
+            found = self.__dict__["_conversation"] = self._source.block.conversation(self._c)
+        return found
+
+    @property
+    def id(self) -> str:
+        return self._source.block.ids[self._c]
+
+    @property
+    def channel(self) -> str:
+        return self._source.block.channels[self._c]
