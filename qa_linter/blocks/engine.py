@@ -118,9 +118,9 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
         targets[c, :] = False
     clock.lap("plan")
     source = _Source(block, folded, Presence(rows), hits, toolkit)
+    rows_of = targets.tolist()
     for c in np.flatnonzero(targets.any(axis=1)).tolist():
-        run = [rules[k] for k in np.flatnonzero(targets[c]).tolist()]
-        view = BlockConversationView(source, c)
-        findings[c] = linter.scan_view(view, run)
+        run = [rule for rule, wanted in zip(rules, rows_of[c]) if wanted]
+        findings[c] = linter.scan_view(BlockConversationView(source, c), run)
     clock.lap("rules")
     return findings

@@ -165,6 +165,18 @@ class BlockConversationView(ConversationView):
             mask |= presence.mask(row)
         self._lists = Lists(mask)
 
+    def by_role(self, role: str | None) -> list:
+        """ConversationView.by_role, with each view's role read from the block."""
+        key = "any" if role is None else role
+        found = self._by_role.get(key)
+        if found is None:
+            if key == "any":
+                found = [m for m in self._messages if m.role != "system"]
+            else:
+                found = [m for m in self._messages if m.role == key]
+            self._by_role[key] = found
+        return found
+
     @property
     def conversation(self) -> Conversation:
         found = self.__dict__.get("_conversation")
