@@ -28,9 +28,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import regex
+
 # jieba's own block pattern (jieba.re_han_default): it segments each such run separately.
 BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+")
 _IN_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]")  # one character of a block
+# The block characters that end at a position, matched backwards (the `regex` module's REVERSE flag).
+_BLOCK_BEFORE = regex.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]*", regex.REVERSE)
 _BLOCK_END = re.compile(r"[^\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]|\Z")
 _ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
 
@@ -348,35 +352,26 @@ def _unknown_word(tokenizer, word: str) -> bool:
 class WordBoundaries:
     """Answers "is this span made of whole words?" for one text, segmenting only the blocks asked about."""
 
-    __slots__ = ("_seg", "_text", "_spans")
+    __slots__ = ("_seg", "_text", "_last")
 
     def __init__(self, segmenter: Segmenter, text: str):
         self._seg = segmenter
         self._text = text
-        self._spans: dict[int, tuple[int, int]] = {}  # a position inside a block -> that block's (start, end)
-
-    def _block_at(self, pos: int) -> tuple[int, int]:
-        """The block (a maximal run of BLOCK characters) holding text[pos - 1] and text[pos]: found by looking
-        only around pos, so a question about one candidate does not scan a long message."""
-        text = self._text
-        start = pos - 1
-        while start > 0 and _IN_BLOCK.match(text, start - 1):
-            start -= 1
-        end = _BLOCK_END.search(text, pos).start()
-        for p in range(start + 1, end):
-            self._spans[p] = (start, end)
-        return start, end
+        self._last = (0, 0)  # the block asked about last: a hit's start and end usually lie in the same one
 
     def is_boundary(self, pos: int) -> bool:
         text = self._text
         if pos <= 0 or pos >= len(text):
             return True
-        span = self._spans.get(pos)
-        if span is None:
+        start, end = self._last
+        if not start < pos < end:
             if not (_IN_BLOCK.match(text, pos - 1) and _IN_BLOCK.match(text, pos)):
                 return True  # not strictly inside a block: every character there is its own token
-            span = self._block_at(pos)
-        start, end = span
+            # The block (a maximal run of BLOCK characters) around pos, found by looking only around it, so a
+            # question about one candidate does not scan a long message.
+            start = _BLOCK_BEFORE.match(text, 0, pos).start()
+            end = _BLOCK_END.search(text, pos).start()
+            self._last = (start, end)
         return (pos - start) in self._seg.block_boundaries(text[start:end])
 
     def covers(self, start: int, end: int) -> bool:
