@@ -19,7 +19,7 @@ from array import array
 import numpy as np
 
 from ..text.normalize import NormalizedText, normalize
-from .tables import CJK, DIGIT, EXACT, ODD_DIGIT, RUN, SPACE, tables
+from .tables import CJK, EXACT, ODD_DIGIT, RUN, SPACE, tables
 
 SEP = "\x00"
 _SPACE = np.uint32(ord(" "))

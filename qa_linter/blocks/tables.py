@@ -21,8 +21,7 @@ EXACT = 1  # its message is folded by normalize() itself (see `_exact`)
 CJK = 2  # folds to a Chinese character (normalize.is_cjk)
 RUN = 4  # folds to a separator or whitespace: part of a run the normaliser judges (normalize._RUN)
 SPACE = 8  # folds to whitespace (str.isspace)
-DIGIT = 16  # folds to an ASCII digit
-ODD_DIGIT = 32  # folds to a decimal digit other than 0-9 (`\d` of the regex module): digits are then counted exactly
+ODD_DIGIT = 16  # folds to a decimal digit other than 0-9 (`\d` of the regex module): digits are then counted exactly
 PLANES = 0x110000
 _BMP = 0x10000
 
@@ -55,7 +54,8 @@ class Tables:
         for m in _ODD_ANYWHERE.finditer(text):
             prop[m.start()] |= EXACT
         for m in _DECIMAL_DIGIT.finditer(text):
-            prop[m.start()] |= DIGIT if m.start() < 0x80 else ODD_DIGIT
+            if m.start() >= 0x80:  # ASCII digits are counted from the folded code points themselves
+                prop[m.start()] |= ODD_DIGIT
         for ch in _not_nfkc_stable():
             if ord(ch) < _BMP:
                 prop[ord(ch)] |= EXACT
