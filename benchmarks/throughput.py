@@ -18,7 +18,8 @@ run, so the ratios compare runs that shared the machine's load:
       output (see qa_linter/blocks);
 
 as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
-reading, rules, output), the ratios to (a), whether (b) and (c) wrote identical output, and the peak resident
+reading, rules, output), the ratios to (a) (and the same by CPU time, which the machine's other work
+disturbs less), whether (b) and (c) wrote identical output, and the peak resident
 memory of each run: the largest single process and the whole process tree at its peak (sampled every 200 ms
 with psutil: sampling the process tree every 20 ms slowed (c), whose two processes keep both cores busy, by
 about 4%; shared pages of forked workers count once per process). The corpus must be one the scan accepts
@@ -60,10 +61,11 @@ with open(sys.argv[1], encoding="utf-8") as f:
         if line.strip():
             texts.extend(m["text"] for m in json.loads(line)["messages"])
 jieba.initialize()
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 for text in texts:
     jieba.lcut(text)
-print(json.dumps({"seconds": time.perf_counter() - started, "characters": sum(map(len, texts))}))
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
+                  "characters": sum(map(len, texts))}))
 """
 ENGINE = r"""
 import json, os, sys, time
@@ -81,7 +83,7 @@ tables(), automaton_for(linter.pack.toolkit.term_index)
 timings = {"start-up": time.perf_counter() - started}
 writer = JsonLinesWriter(open(os.devnull, "w", encoding="utf-8"))
 findings = skipped = 0
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 summary = ScanSummary()
 output = 0.0
 for chunk in _chunks(read_paths([sys.argv[1]], defer_json_lines=True), summary):
@@ -95,10 +97,11 @@ for chunk in _chunks(read_paths([sys.argv[1]], defer_json_lines=True), summary):
             output += time.perf_counter() - lap
             findings += len(entry[2])
 scan = time.perf_counter() - started
+scan_cpu = time.process_time() - cpu
 # Splitting the file into lines happens outside scan_block: it is reading too.
 timings["read"] = timings.get("read", 0.0) + scan - sum(v for k, v in timings.items() if k != "start-up") - output
 timings["output"] = output
-print(json.dumps({"timings": timings, "scan_seconds": scan, "findings": findings,
+print(json.dumps({"timings": timings, "scan_seconds": scan, "scan_cpu_seconds": scan_cpu, "findings": findings,
                   "skipped": skipped + summary.skipped_count}))
 """
 _PHASES = {
@@ -119,6 +122,7 @@ DRAFTS = {  # the pre-send check's typical inputs: one whose terms need word bou
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system time of the process and every process it started
     peak_process_mb: float
     peak_tree_mb: float
     returncode: int
@@ -131,6 +135,7 @@ SAMPLE_SECONDS = 0.2  # memory is flat over a scan; a tighter loop costs the mea
 
 def measured(command: list[str], cwd: Path) -> Run:
     """Run `command`, sampling the resident memory of it and its children until it exits."""
+    before = _children_cpu()
     started = time.perf_counter()
     proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     peaks = {"process": 0, "tree": 0}
@@ -160,7 +165,18 @@ def measured(command: list[str], cwd: Path) -> Run:
     done.set()
     sampler.join()
     mb = 1024 * 1024
-    return Run(elapsed, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout, stderr)
+    return Run(elapsed, _children_cpu() - before, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout,
+               stderr)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children and their descendants (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median_wall(command: list[str], runs: int, cwd: Path) -> float:
@@ -295,6 +311,13 @@ def main() -> int:
             seconds = timings.get(phase, 0.0)
             print(f"  {phase:<9} {seconds:7.2f} s  {seconds / whole * 100:5.1f}%  {_PHASES[phase]}")
         print(f"  {'total':<9} {whole:7.2f} s")
+        print()
+        # On a machine shared with other work, wall time also counts the time others had the core; CPU time
+        # mostly does not, so these ratios move less between runs.
+        base_cpu = baseline["cpu_seconds"]
+        print(f"by CPU time (user + system): (a) {base_cpu:.2f} s for jieba.lcut; (b) {scans[1].cpu_seconds:.2f} s, "
+              f"{base_cpu / scans[1].cpu_seconds:.2f}x; (b') {engine['scan_cpu_seconds']:.2f} s, "
+              f"{base_cpu / engine['scan_cpu_seconds']:.2f}x; (c) {scans[2].cpu_seconds:.2f} s in both processes")
         if hasattr(os, "getloadavg"):
             print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if not identical:
