@@ -18,7 +18,7 @@ from array import array
 
 import numpy as np
 
-from ..text.normalize import NormalizedText, normalize
+from ..text.normalize import _INTERLEAVED_HINT, _LOOKALIKE, _ROMANISED, NormalizedText, fold_disguises, normalize
 from .tables import CJK, EXACT, ODD_DIGIT, RUN, SPACE, tables
 
 SEP = "\x00"
@@ -40,12 +40,15 @@ class FoldedBlock:
         exact = self._exact.get(i)
         if exact is not None:
             return exact
-        original = self._texts[i]
         spans = self._spans
         if spans is None:  # Python ints, read once per block: cheaper per message than numpy scalars
             spans = self._spans = (self.starts.tolist(), self.ends.tolist(), self._changed.tolist())
-        text = self.text[spans[0][i] : spans[1][i]]
-        if not spans[2][i]:
+        return self._folded(i, self.text[spans[0][i] : spans[1][i]], spans[2][i])
+
+    def _folded(self, i: int, text: str, changed: bool) -> NormalizedText:
+        """Message i's NormalizedText from its folded text in the table pass and whether its runs changed."""
+        original = self._texts[i]
+        if not changed:
             return NormalizedText(original, text)
         lo = int(self._fast_starts[i])
         hi = lo + len(text)
@@ -97,12 +100,20 @@ def fold(texts: list[str]) -> FoldedBlock:
     block._src_end = src_end
     block._exact = {}
     starts, ends = fast_starts, fast_ends
-    if len(exact):
-        # Messages folded by normalize() itself, spliced in place of what the table pass made of them.
+    for i in exact.tolist():
+        block._exact[i] = normalize(texts[i])
+    # In-word disguises (normalize.fold_disguises) are undone on the folded text of the messages that hold one
+    # of their hints; the hints never reach across the separator, so one search per hint covers the block.
+    for i in _disguise_suspects(text, fast_starts, block._exact):
+        plain = block._folded(i, text[fast_starts[i] : fast_ends[i]], bool(changed[i]))
+        unfolded = fold_disguises(plain)
+        if unfolded is not plain:
+            block._exact[i] = unfolded
+    if block._exact:
+        # Messages folded by normalize() itself or unfolded further, spliced in place of the table pass's text.
         pieces, pos, shift = [], 0, np.zeros(n, dtype=np.int64)
-        for i in exact.tolist():
-            norm = normalize(texts[i])
-            block._exact[i] = norm
+        for i in sorted(block._exact):
+            norm = block._exact[i]
             pieces.append(text[pos : fast_starts[i]])
             pieces.append(norm.text)
             pos = int(fast_ends[i])
@@ -122,9 +133,21 @@ def fold(texts: list[str]) -> FoldedBlock:
     np.cumsum(is_digit, out=before[1:])
     digits = before[ends] - before[starts]
     digits[odd_digits] = -1
-    digits[exact] = -1
+    digits[list(block._exact)] = -1
     block.digits = digits
     return block
+
+
+_HINTS = (_LOOKALIKE, _ROMANISED, _INTERLEAVED_HINT)
+
+
+def _disguise_suspects(text: str, starts: np.ndarray, exact: dict) -> list[int]:
+    """Messages (outside `exact`) whose folded text holds a hint of an in-word disguise."""
+    found = [m.start() for hint in _HINTS for m in hint.finditer(text)]
+    if not found:
+        return []
+    messages = np.unique(_message_of(starts, np.array(found, dtype=np.int64))).tolist()
+    return [i for i in messages if i not in exact]
 
 
 def _message_of(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:

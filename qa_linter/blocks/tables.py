@@ -14,7 +14,7 @@ import unicodedata
 import numpy as np
 import regex
 
-from ..text.normalize import _CJK_RANGES, _ONE_TO_ONE, _SPACES, FOLDED_SEPARATORS, _convertible
+from ..text.normalize import _CJK_RANGES, _ONE_TO_ONE, _SPACES, BLANKS, FOLDED_SEPARATORS, _convertible
 
 # Flags of a code point of the *original* text. All but CONVERTIBLE and EMOJI describe the character it folds to.
 EXACT = 1  # its message is folded by normalize() itself (see `_exact`)
@@ -28,9 +28,12 @@ _BMP = 0x10000
 # Decimal digits as rule patterns see them (analysis._DECIMAL_DIGIT).
 _DECIMAL_DIGIT = regex.compile(r"\d")
 # What normalize._ODD finds, without its context: invisible characters, variation selectors, upper and title
-# case beyond what str.translate folds, and every mark (the normaliser drops a mark only after some characters;
-# any mark sends its message down normalize()'s own path, which decides).
-_ODD_ANYWHERE = regex.compile(r"[\p{Cf}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{Lu}\p{Lt}\p{M}]")
+# case beyond what str.translate folds, blanks that are not whitespace, digits of other scripts, and every mark
+# (the normaliser drops a mark only after some characters; any mark sends its message down normalize()'s own
+# path, which decides). tests/test_block_engine.py folds every BMP character both ways to keep this in step.
+_ODD_ANYWHERE = regex.compile(
+    rf"[\p{{Cf}}\uFE00-\uFE0F\U000E0100-\U000E01EF\p{{Lu}}\p{{Lt}}\p{{M}}{''.join(sorted(BLANKS))}]|(?![0-9])\p{{Nd}}"
+)
 
 _LOCK = threading.Lock()
 _TABLES: "Tables | None" = None
