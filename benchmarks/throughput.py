@@ -6,26 +6,28 @@
     python benchmarks/throughput.py --presend-http       # also the pre-send HTTP load test
     python benchmarks/throughput.py --repeat 3           # medians of three rounds (a shared machine is noisy)
 
-What it prints, all on the same corpus (benchmarks/generate_corpus.py, fixed seed):
+What it prints, all on the same corpus (benchmarks/generate_corpus.py, fixed seed) and all measured in this
+run, so the ratios compare runs that shared the machine's load:
 
   (a) `jieba.lcut` over the text of every message, in one process that first reads the messages (the
       baseline: what a linter that segments every message can never beat);
   (b) `qa-lint scan` with the full built-in pack in one process (`--jobs 1`), findings as JSON Lines;
   (c) the same with `--jobs 2`;
-  (b') the rules alone in one process, `Linter.scan` over conversations already read into memory: timed
-      like (a), so (b')/(a) compares like with like (the reading time of that process is printed too);
-  (d) the groundwork alone, in the same process: every message folded and passed once through the
-      automaton of all term lists, no rule run (the floor under (b'));
+  (b') the same scan in one process after its start-up (the block engine over the file, findings encoded
+      as JSON Lines), with the breakdown of where its time goes: start-up, read, fold, pass, plan, rules,
+      output (see qa_linter/blocks);
 
 as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
-reading, rules, output), the ratios of (b) and (c) to (a), whether (b) and (c) wrote identical output,
-and the peak resident memory of each run: the largest single process and the whole process tree at its
-peak (sampled every 200 ms with psutil: sampling the process tree every 20 ms slowed (c), whose two
-processes keep both cores busy, by about 4%; shared pages of forked workers count once per process).
-Then the start-up of `qa-lint check "…"` against `python -c "import jieba; jieba.initialize()"` (median
-of fresh processes), and the pre-send latency benchmark (benchmarks/presend_latency.py, in-process part).
-Every figure is from fresh child processes, so a run does not warm the next one. The qa_linter package is
-byte-compiled first, as an installed package is.
+reading, rules, output), the ratios to (a) (and the same by CPU time, which the machine's other work
+disturbs less), whether (b) and (c) wrote identical output, and the peak resident
+memory of each run: the largest single process and the whole process tree at its peak (sampled every 200 ms
+with psutil: sampling the process tree every 20 ms slowed (c), whose two processes keep both cores busy, by
+about 4%; shared pages of forked workers count once per process). The corpus must be one the scan accepts
+in full: the benchmark fails if any record is skipped. The machine's load average is printed at the start
+and the end. Then the start-up of `qa-lint check "…"` against `python -c "import jieba; jieba.initialize()"`
+(median of fresh processes), and the pre-send latency benchmark (benchmarks/presend_latency.py, in-process
+part). Every figure is from fresh child processes, so a run does not warm the next one. The qa_linter
+package is byte-compiled first, as an installed package is.
 """
 from __future__ import annotations
 
@@ -59,32 +61,58 @@ with open(sys.argv[1], encoding="utf-8") as f:
         if line.strip():
             texts.extend(m["text"] for m in json.loads(line)["messages"])
 jieba.initialize()
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 for text in texts:
     jieba.lcut(text)
-print(json.dumps({"seconds": time.perf_counter() - started, "characters": sum(map(len, texts))}))
+print(json.dumps({"seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
+                  "characters": sum(map(len, texts))}))
 """
 ENGINE = r"""
-import json, sys, time
+import json, os, sys, time
+started = time.perf_counter()
 from qa_linter import Linter
+from qa_linter.batch import ScanSummary, _chunks
+from qa_linter.blocks import scan_block
+from qa_linter.blocks.candidates import automaton_for
+from qa_linter.blocks.tables import tables
+from qa_linter.model import InputProblem
+from qa_linter.outputs.json_output import JsonLinesWriter
 from qa_linter.readers import read_paths
-started = time.perf_counter()
-conversations = [c for c in read_paths([sys.argv[1]]) if hasattr(c, "messages")]
-read = time.perf_counter() - started
 linter = Linter.from_config()
-started = time.perf_counter()
-findings = sum(len(linter.scan(c)) for c in conversations)
+tables(), automaton_for(linter.pack.toolkit.term_index)
+timings = {"start-up": time.perf_counter() - started}
+writer = JsonLinesWriter(open(os.devnull, "w", encoding="utf-8"))
+findings = skipped = 0
+started, cpu = time.perf_counter(), time.process_time()
+summary = ScanSummary()
+output = 0.0
+for chunk in _chunks(read_paths([sys.argv[1]], defer_json_lines=True), summary):
+    for entries in scan_block(linter, chunk, keep_conversations=False, timings=timings):
+        for entry in entries:
+            if isinstance(entry, InputProblem):
+                skipped += 1
+                continue
+            lap = time.perf_counter()
+            writer.conversation(None, entry[2])
+            output += time.perf_counter() - lap
+            findings += len(entry[2])
 scan = time.perf_counter() - started
-# The groundwork every exact, word-aware check needs before any rule runs: each message folded and passed
-# once through the automaton of all term lists (fresh views, so nothing is reused from the scan above).
-from qa_linter.analysis import ConversationView
-toolkit = linter.pack.toolkit
-started = time.perf_counter()
-for c in conversations:
-    ConversationView(c, toolkit).candidate_lists()
-groundwork = time.perf_counter() - started
-print(json.dumps({"read_seconds": read, "scan_seconds": scan, "groundwork_seconds": groundwork, "findings": findings}))
+scan_cpu = time.process_time() - cpu
+# Splitting the file into lines happens outside scan_block: it is reading too.
+timings["read"] = timings.get("read", 0.0) + scan - sum(v for k, v in timings.items() if k != "start-up") - output
+timings["output"] = output
+print(json.dumps({"timings": timings, "scan_seconds": scan, "scan_cpu_seconds": scan_cpu, "findings": findings,
+                  "skipped": skipped + summary.skipped_count}))
 """
+_PHASES = {
+    "start-up": "imports, loading the rule pack, the block tables and automaton",
+    "read": "splitting lines, orjson, checking records (blocks/records.py)",
+    "fold": "folding each block for matching (blocks/fold.py)",
+    "pass": "one multi-pattern pass per block, hits to messages (blocks/candidates.py)",
+    "plan": "numpy masks: which rule must look at which conversation (blocks/index.py)",
+    "rules": "the rules on those conversations: views, word boundaries, conditions, patterns",
+    "output": "findings written as JSON Lines",
+}
 DRAFTS = {  # the pre-send check's typical inputs: one whose terms need word boundaries, one that needs none
     "needs word segmentation": "亲，这个我不知道，您自己看一下说明书吧",
     "no word segmentation needed": "您好，请问有什么可以帮您？",
@@ -94,6 +122,7 @@ DRAFTS = {  # the pre-send check's typical inputs: one whose terms need word bou
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system time of the process and every process it started
     peak_process_mb: float
     peak_tree_mb: float
     returncode: int
@@ -106,6 +135,7 @@ SAMPLE_SECONDS = 0.2  # memory is flat over a scan; a tighter loop costs the mea
 
 def measured(command: list[str], cwd: Path) -> Run:
     """Run `command`, sampling the resident memory of it and its children until it exits."""
+    before = _children_cpu()
     started = time.perf_counter()
     proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     peaks = {"process": 0, "tree": 0}
@@ -135,7 +165,18 @@ def measured(command: list[str], cwd: Path) -> Run:
     done.set()
     sampler.join()
     mb = 1024 * 1024
-    return Run(elapsed, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout, stderr)
+    return Run(elapsed, _children_cpu() - before, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout,
+               stderr)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children and their descendants (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median_wall(command: list[str], runs: int, cwd: Path) -> float:
@@ -229,7 +270,7 @@ def main() -> int:
             runs = {"baseline": measured([sys.executable, "-c", BASELINE, str(corpus)], workdir)}
             for jobs in (1, 2):
                 runs[jobs] = measured([sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl",
-                                       "-o", str(workdir / f"findings-{jobs}.jsonl"), "--exit-zero", "-q", "--jobs",
+                                       "-o", str(workdir / f"findings-{jobs}.jsonl"), "--exit-zero", "--jobs",
                                        str(jobs)], workdir)
             runs["engine"] = measured([sys.executable, "-c", ENGINE, str(corpus)], workdir)
             for name, run in runs.items():
@@ -244,6 +285,11 @@ def main() -> int:
         engine = json.loads(_median(rounds, "engine", lambda run: json.loads(run.stdout)["scan_seconds"]).stdout)
         identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
         findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
+        skipped = [name for runs in rounds for name in (1, 2) if "Skipped" in runs[name].stderr]
+        if engine["skipped"] or skipped:
+            print(f"the scan skipped input records ({engine['skipped']} in the breakdown run); the benchmark needs a corpus "
+                  "the scan accepts in full (canonical JSON Lines, channels chat/email/phone)", file=sys.stderr)
+            return 1
 
         print(f"{'throughput (characters of text / s)':<34} {'chars/s':>12} {'vs (a)':>8} {'peak RSS':>9} {'tree':>9}")
         print(row("(a) jieba.lcut, one process", baseline_rate, "1.00x", baseline_run))
@@ -251,18 +297,31 @@ def main() -> int:
             rate = characters / scans[jobs].seconds
             print(row(label, rate, f"{rate / baseline_rate:.2f}x", scans[jobs]))
         engine_rate = characters / engine["scan_seconds"]
-        print(row("(b') rules only, one process", engine_rate, f"{engine_rate / baseline_rate:.2f}x", None))
-        groundwork_rate = characters / engine["groundwork_seconds"]
-        print(row("(d) fold + automaton pass only", groundwork_rate, f"{groundwork_rate / baseline_rate:.2f}x", None))
+        print(row("(b') scan alone, after start-up", engine_rate, f"{engine_rate / baseline_rate:.2f}x", None))
         print(f"--jobs 2 vs --jobs 1: {scans[1].seconds / scans[2].seconds:.2f}x "
               f"({scans[1].seconds:.2f} s vs {scans[2].seconds:.2f} s wall); identical output: {'yes' if identical else 'NO'}; "
-              f"{findings:,} findings")
-        print(f"(a) times lcut only ({baseline['seconds']:.2f} s) and (b') Linter.scan only ({engine['scan_seconds']:.2f} s, "
-              f"{engine['findings']:,} findings), both over text already in memory; (b) and (c) time the whole command:")
-        print(f"start-up, reading (alone: {engine['read_seconds']:.2f} s, {characters / engine['read_seconds']:,.0f} chars/s), "
-              f"rules, scores (only for outputs that report them), output")
-        print(f"(d) is the floor of the design: folding every message and one automaton pass ({engine['groundwork_seconds']:.2f} s), "
-              f"with no rule run; (b') can never be faster")
+              f"{findings:,} findings; nothing skipped")
+        print(f"(a) times jieba.lcut over text already in memory ({baseline['seconds']:.2f} s); (b) and (c) time the whole "
+              f"command (start-up, reading, rules, output); (b') the same work as (b) in one process after start-up.")
+        print()
+        timings = engine["timings"]
+        whole = sum(timings.values())
+        print(f"where one process spends its time (the run behind (b'), {engine['findings']:,} findings):")
+        for phase in ("start-up", "read", "fold", "pass", "plan", "rules", "output"):
+            seconds = timings.get(phase, 0.0)
+            print(f"  {phase:<9} {seconds:7.2f} s  {seconds / whole * 100:5.1f}%  {_PHASES[phase]}")
+        print(f"  {'total':<9} {whole:7.2f} s")
+        print()
+        # On a machine shared with other work, wall time also counts the time others had the core; CPU time
+        # mostly does not, so these ratios move less between runs.
+        base_cpu = baseline["cpu_seconds"]
+        print(f"by CPU time (user + system): (a) {base_cpu:.2f} s for jieba.lcut; (b) {scans[1].cpu_seconds:.2f} s, "
+              f"{base_cpu / scans[1].cpu_seconds:.2f}x; (b') {engine['scan_cpu_seconds']:.2f} s, "
+              f"{base_cpu / engine['scan_cpu_seconds']:.2f}x; (c) {scans[2].cpu_seconds:.2f} s in both processes")
+        if hasattr(os, "getloadavg"):
+            print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        if not identical:
+            return 1
 
         if not args.skip_startup:
             print()

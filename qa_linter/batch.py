@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
+from .blocks import prepare, scan_block
 from .engine import Linter
 from .errors import QALinterError
 from .model import Conversation, Finding, InputProblem, Message, Severity
@@ -92,26 +93,20 @@ def scan_items(
     `suppress` removes findings reviewers suppressed (review/suppressions.py) before they are counted or
     delivered, so counts, exit code and scores all see the suppressed view; `summary.suppressed` counts them.
 
-    With `jobs` > 1 the rules run in that many worker processes (see `scan_parallel`); the output is the
-    same, in the same order. Unparsed JSON Lines records (`read_paths(defer_json_lines=True)`) are parsed
-    where they are scanned; with `keep_conversations` false the conversations a worker parsed are not
-    parsed again here and come out as None, for outputs that need only the findings (JSON Lines).
+    Items are scanned in blocks by the block engine (qa_linter/blocks: thousands of messages folded, searched
+    and judged together; the findings are those of Linter.scan on each conversation). With `jobs` > 1 the
+    blocks go to that many worker processes (see `scan_parallel`); the output is the same, in the same
+    order. Unparsed JSON Lines records (`read_paths(defer_json_lines=True)`) are parsed where they are
+    scanned; with `keep_conversations` false no conversation object is made for them and None comes out,
+    for outputs that need only the findings (JSON Lines).
     """
     if jobs > 1:
         yield from scan_parallel(linter, items, summary, jobs, linter_factory, keep_conversations, suppress)
         return
-    for item in items:
-        for entry in _scan_here(linter, item):
-            yield from _record(summary, entry, suppress)
-
-
-def _scan_here(linter: Linter, item) -> list:
-    """The entries of one input item, scanned in this process (conversations kept)."""
-    if isinstance(item, InputProblem):
-        return [item]
-    if isinstance(item, UnparsedLine):
-        return [c if isinstance(c, InputProblem) else (c, len(c.messages), linter.scan(c)) for c in item.parse()]
-    return [(item, len(item.messages), linter.scan(item))]
+    for chunk in _chunks(items, summary):
+        for entries in scan_block(linter, chunk, keep_conversations):
+            for entry in entries:
+                yield from _record(summary, entry, suppress)
 
 
 def _record(summary: ScanSummary, entry, suppress=None) -> Iterator[tuple["Conversation | None", list[Finding]]]:
@@ -127,14 +122,15 @@ def _record(summary: ScanSummary, entry, suppress=None) -> Iterator[tuple["Conve
     yield conv, findings
 
 
-# -- parallel scanning ----------------------------------------------------------------------------------------
-# Reading stays here (streaming, in order); input items go to worker processes in chunks (or are scanned here
-# while the workers are busy), and findings are delivered chunk by chunk in input order, so the output is that
-# of one process. Workers are forked where the platform can (Linux): they inherit the loaded rules for free.
-# JSON Lines records travel unparsed: the worker decodes them, so this process only splits lines.
+# -- blocks and parallel scanning -------------------------------------------------------------------------------
+# Input items are grouped into blocks, each scanned at once by the block engine. With --jobs, reading stays
+# here (streaming, in order); whole blocks go to worker processes (or are scanned here while the workers are
+# busy), and findings are delivered block by block in input order, so the output is that of one process.
+# Workers are forked where the platform can (Linux): they inherit the loaded rules for free. JSON Lines records
+# travel unparsed: the worker decodes them, so this process only splits lines.
 POOL_THRESHOLD = 300  # input items (conversations or lines): an input with fewer is scanned here (a pool would cost more)
-CHUNK_MESSAGES = 1_000  # a chunk closes at this many messages (about 100 chat conversations) …
-CHUNK_CONVERSATIONS = 500  # … or this many conversations
+CHUNK_MESSAGES = 4_000  # a block closes at this many messages (about 400 chat conversations, 500 KB of JSON) …
+CHUNK_CONVERSATIONS = 2_000  # … or this many conversations
 BYTES_PER_MESSAGE = 128  # what an unparsed line is counted as: a message per this many bytes (chat averages ~140)
 IN_FLIGHT_PER_WORKER = 3  # unfinished chunks per worker: one running, two waiting, so it never idles
 LOCAL_AHEAD = 4  # chunks scanned here and waiting for an older one that is still at a worker
@@ -196,6 +192,7 @@ def scan_parallel(
     workers = jobs - 1
     window = workers * IN_FLIGHT_PER_WORKER
     if fork:
+        prepare(linter)  # the block engine's tables and automata, built once here rather than in every worker
         gc.freeze()  # forked workers then do not copy every page the collector would touch
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
@@ -211,7 +208,7 @@ def scan_parallel(
                 if sum(1 for _, work in pending if not _ready(work)) < window:
                     pending.append((chunk, pool.submit(_scan_chunk, [_portable(item) for item in chunk])))
                 else:
-                    pending.append((chunk, [_scan_here(linter, item) for item in chunk]))
+                    pending.append((chunk, scan_block(linter, chunk)))
                 while len(pending) >= window + LOCAL_AHEAD:
                     yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
             while pending:
@@ -320,8 +317,5 @@ def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int
 def _scan_chunk(chunk: list) -> tuple[list[list], dict[str, str]]:
     """Entries per item, without the conversations (the parent has them, or parses the line again if asked)."""
     linter = _WORKER
-    results = []
-    for item in chunk:
-        entries = _scan_here(linter, item if isinstance(item, UnparsedLine) else _rebuilt(item))
-        results.append([e if isinstance(e, InputProblem) else (None, *e[1:]) for e in entries])
-    return results, dict(linter.rule_problems)
+    items = [item if isinstance(item, UnparsedLine) else _rebuilt(item) for item in chunk]
+    return scan_block(linter, items, keep_conversations=False), dict(linter.rule_problems)

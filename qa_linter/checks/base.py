@@ -352,6 +352,16 @@ class Rule:
         needed = self._needed
         return needed is None or conv.toolkit.reference or needed.met_by(conv.candidate_lists())
 
+    def block_targets(self, index) -> "object":
+        """The conversations of a block (blocks.index.BlockIndex) on which `check` may report something: a numpy
+        mask over them, never narrower than the truth (a conversation left out must be one where `check` reports
+        nothing). By default those `applies_to` lets through; rule types narrow it to the messages their check
+        reads (see blocks/index.py)."""
+        mask = index.channel(self.channels)
+        if self._needed is not None:
+            mask &= index.per_conversation(index.requirement(self._needed))
+        return mask
+
     def check(self, conv: "ConversationView") -> Iterable[Finding]:
         raise NotImplementedError
 

@@ -241,13 +241,15 @@ class JargonRule(Rule):
     def _vocabulary(self, view) -> set[str]:
         """The terms a customer uses as their own words: whole words, outside titles and URLs, and not
         asked about (APN是什么？ shows the customer does not know it)."""
-        text = view.norm.text
         hits = self._hits(view)
         if self.vocabulary is not None:
             extra = self.vocabulary.find(view)
             if extra and self.ignore:
                 extra = drop_inside(extra, self._span_list(self.ignore, view))
             hits = hits + extra
+        if not hits:
+            return set()
+        text = view.norm.text
         return {
             _key(h) for h in hits
             if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
@@ -266,6 +268,11 @@ class JargonRule(Rule):
         if matcher is None:
             return set()
         return {_folded_term(matcher.terms[idx].text) for _, _, idx in view.term_candidates().get(matcher.list_id, ())}
+
+    def block_targets(self, index):
+        # Findings are the agent's (the scope role's) unexplained terms: a message of that role with a term.
+        return index.channel(self.channels) & index.per_conversation(
+            self.terms.block_open(index) & index.role(self.scope.role))
 
     def check(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer

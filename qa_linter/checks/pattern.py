@@ -97,6 +97,13 @@ class PatternRule(Rule):
     def matchers(self):
         return [self.exceptions] if self.exceptions is not None else []
 
+    def block_targets(self, index):
+        # Only a scope message holding the prefilter's words is tokenised and matched.
+        scope = index.scope(self.scope)
+        if self.prefilter is not None:
+            scope = scope & index.has(self.prefilter.list_id)
+        return index.channel(self.channels) & index.per_conversation(scope)
+
     def check(self, conv):
         for view in self.scope.select(conv):
             if self.prefilter is not None and not self.prefilter.find(view):

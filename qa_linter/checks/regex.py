@@ -148,6 +148,10 @@ class RegexRule(Rule):
             return self.pii.canonical(text)
         return self._value(text)
 
+    def block_targets(self, index):
+        # Only a scope message where the matcher can hit gives a finding.
+        return index.channel(self.channels) & index.per_conversation(self.match.block_open(index) & index.scope(self.scope))
+
     def check(self, conv):
         for view in self.scope.select(conv):
             for hit in self.match.find(view):

@@ -73,6 +73,17 @@ class RequiredRule(Rule):
             return Draft.LATER
         return Draft.IN_CONTEXT
 
+    def block_targets(self, index):
+        # Run where the scope has messages and none of them surely holds the requirement: there a finding is
+        # possible (and, where no scope message can hold it at all, certain).
+        scope = index.scope(self.scope)
+        sure = index.none()
+        for requirement in self.requirements:
+            sure |= requirement.block_sure(index)
+        enough = index.count_per_conversation(index.role(self.scope.role)) >= self.min_messages
+        return (index.channel(self.channels) & enough & index.per_conversation(scope)
+                & ~index.per_conversation(scope & sure))
+
     def check(self, conv):
         if len(conv.by_role(self.scope.role)) < self.min_messages:
             return

@@ -135,6 +135,11 @@ class SequenceRule(Rule):
             if key not in allowed:
                 ctx.error(f"unknown field {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", line_of(mapping, key))
 
+    def block_targets(self, index):
+        # Every finding is about a trigger: a message of the trigger's role where its matcher can hit.
+        return index.channel(self.channels) & index.per_conversation(
+            self.trigger.block_open(index) & index.role(self.trigger_role))
+
     def check(self, conv):
         msgs = conv.messages
         reported: set[int] = set()

@@ -125,6 +125,28 @@ class TimingRule(Rule):
                     first_done = True
                     waiting = []
 
+    def block_targets(self, index):
+        # The conversations with a late reply, found with the same arithmetic as `check` (whose findings need
+        # the views): every reply of the block is timed here, without views.
+        allowed = super().block_targets(index) & index.channel(self.thresholds)
+        block = index.block
+        stamps, channels = block.stamps, block.channels
+        replies, asked, first = index.replies(self.measure_from)
+        late = set()
+        for reply, waited_since, is_first, c in zip(replies.tolist(), asked.tolist(), first.tolist(),
+                                                    index.conversation_of[replies].tolist()):
+            if c in late or not allowed[c]:
+                continue
+            limit = self.thresholds[channels[c]].get("first" if is_first else "later")
+            if limit is None:
+                continue
+            sent, since = stamps[reply], stamps[waited_since]
+            if sent is None or since is None or (sent.tzinfo is None) != (since.tzinfo is None):
+                continue
+            if (sent - since).total_seconds() > limit:
+                late.add(c)
+        return allowed & index.conversations(late)
+
     def check(self, conv):
         limits = self.thresholds.get(conv.channel, {})
         for reply, asked, first in self.replies(conv):

@@ -67,8 +67,9 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
                 writer = writer_for(fmt, out, color if not output else "never", show_clean, statistics)
                 # A full disk is exit 2 with its reason (a closed pipe on stdout: click's).
                 sinks = run.sinks(writer, mask_pii=mask_pii, guard_writer=bool(output), html_dir=html_dir)
-                # With workers, JSON Lines records are parsed there (JSON Lines output then needs no conversations).
-                run.feed(sinks, run.read(paths, progress, defer_json_lines=run.jobs > 1), summary)
+                # JSON Lines records are parsed where their block is scanned (orjson; in a worker with --jobs);
+                # JSON Lines output then needs no conversation objects.
+                run.feed(sinks, run.read(paths, progress, defer_json_lines=True), summary)
             finally:
                 if progress:
                     progress.stop()

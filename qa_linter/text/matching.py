@@ -95,6 +95,10 @@ class TermIndex:
             self._automaton = None
             return len(self._lists) - 1
 
+    def lists(self) -> list[list[str]]:
+        """The registered key lists, by list id (do not modify)."""
+        return self._lists
+
     def _build(self):
         with self._lock:
             if self._automaton is not None:
@@ -130,16 +134,23 @@ class Requirement:
     one of `alternatives`, each a set of term-index lists that must all have candidates. Tested against the
     lists with candidates (TermIndex.scan's keys), so one automaton pass decides for every matcher."""
 
-    __slots__ = ("alternatives", "_single", "_groups")
+    __slots__ = ("alternatives", "_single", "_groups", "_single_mask", "_group_masks")
 
     def __init__(self, alternatives: Iterable[Iterable[int]]):
         self.alternatives = frozenset(frozenset(a) for a in alternatives)
         self._single = frozenset(next(iter(a)) for a in self.alternatives if len(a) == 1)
         # An alternative that holds a single list is met whenever that list is present: only the others count.
         self._groups = tuple(a for a in self.alternatives if len(a) > 1 and a.isdisjoint(self._single))
+        # The same as bit masks (bit l: list l), for presence given as one (the block engine's views).
+        self._single_mask = sum(1 << list_id for list_id in self._single)
+        self._group_masks = tuple(sum(1 << list_id for list_id in group) for group in self._groups)
 
     def met_by(self, present) -> bool:
-        """`present`: a set or dict of list ids with candidates."""
+        """`present`: a set or dict of list ids with candidates, or an object whose `mask` has bit l set for
+        each list l with candidates."""
+        mask = getattr(present, "mask", None)
+        if mask is not None:
+            return bool(mask & self._single_mask) or any(mask & group == group for group in self._group_masks)
         if not self._single.isdisjoint(present):
             return True
         return any(all(list_id in present for list_id in group) for group in self._groups)
@@ -242,6 +253,20 @@ class PatternMatcher:
             alternatives.append((gate,) if isinstance(gate, int) else gate)
         return Requirement(alternatives)
 
+    def block_open(self, index) -> "object":
+        """The messages of a block (blocks.index.BlockIndex) where some pattern runs: its literals present and
+        enough digits (what `_runnable` lets through); a numpy mask over the block's messages."""
+        mask = index.none()
+        for gate, digits in zip(self._gates, self._digits):
+            if gate is None:
+                runs = index.every()
+            else:
+                runs = index.has_all((gate,) if isinstance(gate, int) else gate)
+            if digits:
+                runs = runs & index.digits_at_least(digits)
+            mask |= runs
+        return mask
+
     def _runnable(self, view: "MessageView") -> Iterator["regex.Pattern"]:
         """The patterns that can match in this message: their literals present, enough digits in it."""
         if view.toolkit.reference:
@@ -327,6 +352,26 @@ class TextMatcher:
         if self.patterns:
             parts.append(self.patterns.requirement())
         return Requirement.any_of(parts)
+
+    def block_open(self, index):
+        """The messages of a block where `find` (and so `search`) may return a hit: a candidate of the terms, or a
+        pattern that runs there. Exceptions and conditions only take hits away. A numpy mask."""
+        mask = index.none()
+        if self.terms:
+            mask |= index.has(self.terms.list_id)
+        if self.patterns:
+            mask |= self.patterns.block_open(index)
+        return mask
+
+    def block_sure(self, index):
+        """The messages of a block where `search` is certainly true without running anything: a candidate of terms
+        matched as substrings (`boundary: none`), no conditions, and no exception that could cancel it."""
+        if not self.terms or self.terms.boundary != "none" or self.conditions is not None:
+            return index.none()
+        mask = index.has(self.terms.list_id)
+        if self.exceptions is not None:
+            mask = mask & ~self.exceptions.block_open(index)
+        return mask
 
     def find(self, view: "MessageView") -> list[Hit]:
         needs = self._needs

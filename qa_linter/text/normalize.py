@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex
 
@@ -74,11 +74,11 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
-@dataclass(frozen=True)
-class NormalizedText:
+class NormalizedText(NamedTuple):
     """`text` is the folded form; `starts[i]`/`ends[i]` (integer arrays) give the original span of folded character i.
 
-    `starts is None` means the folding changed nothing but case, so offsets are the identity.
+    `starts is None` means the folding changed nothing but case, so offsets are the identity. (A named tuple:
+    one is made per message scanned, and it is built several times faster than a frozen dataclass.)
     """
 
     original: str
@@ -123,7 +123,16 @@ def _to_simplified(text: str) -> str:
     return _convert_traditional(text)
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]+")
+
+
 def _convert_traditional(text: str) -> str:
+    if _SURROGATES.search(text):
+        # A lone surrogate (JSON allows "\ud800") cannot be handed to OpenCC, which takes UTF-8: convert the text
+        # around it, and keep it as it is.
+        pieces = _SURROGATES.split(text)
+        runs = _SURROGATES.findall(text)
+        return "".join(_convert_traditional(piece) + (runs[i] if i < len(runs) else "") for i, piece in enumerate(pieces))
     converted = _t2s().convert(text)
     if len(converted) == len(text):
         return converted

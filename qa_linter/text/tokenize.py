@@ -15,7 +15,6 @@ contains a position is ever segmented.
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
 import logging
@@ -29,8 +28,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import regex
+
 # jieba's own block pattern (jieba.re_han_default): it segments each such run separately.
 BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+")
+_IN_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]")  # one character of a block
+# The block characters that end at a position, matched backwards (the `regex` module's REVERSE flag).
+_BLOCK_BEFORE = regex.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]*", regex.REVERSE)
+_BLOCK_END = re.compile(r"[^\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]|\Z")
 _ASCII_ONLY = re.compile(r"^[\x00-\x7f]+$")
 
 
@@ -347,30 +352,27 @@ def _unknown_word(tokenizer, word: str) -> bool:
 class WordBoundaries:
     """Answers "is this span made of whole words?" for one text, segmenting only the blocks asked about."""
 
-    __slots__ = ("_seg", "_text", "_starts", "_ends")
+    __slots__ = ("_seg", "_text", "_last")
 
     def __init__(self, segmenter: Segmenter, text: str):
         self._seg = segmenter
         self._text = text
-        self._starts: list[int] | None = None
-        self._ends: list[int] = []
-
-    def _blocks(self) -> None:
-        self._starts = []
-        for m in BLOCK.finditer(self._text):
-            self._starts.append(m.start())
-            self._ends.append(m.end())
+        self._last = (0, 0)  # the block asked about last: a hit's start and end usually lie in the same one
 
     def is_boundary(self, pos: int) -> bool:
-        if pos <= 0 or pos >= len(self._text):
+        text = self._text
+        if pos <= 0 or pos >= len(text):
             return True
-        if self._starts is None:
-            self._blocks()
-        i = bisect.bisect_right(self._starts, pos) - 1
-        if i < 0 or pos >= self._ends[i] or pos == self._starts[i]:
-            return True  # not strictly inside a block: every character there is its own token
-        start = self._starts[i]
-        return (pos - start) in self._seg.block_boundaries(self._text[start : self._ends[i]])
+        start, end = self._last
+        if not start < pos < end:
+            if not (_IN_BLOCK.match(text, pos - 1) and _IN_BLOCK.match(text, pos)):
+                return True  # not strictly inside a block: every character there is its own token
+            # The block (a maximal run of BLOCK characters) around pos, found by looking only around it, so a
+            # question about one candidate does not scan a long message.
+            start = _BLOCK_BEFORE.match(text, 0, pos).start()
+            end = _BLOCK_END.search(text, pos).start()
+            self._last = (start, end)
+        return (pos - start) in self._seg.block_boundaries(text[start:end])
 
     def covers(self, start: int, end: int) -> bool:
         return self.is_boundary(start) and self.is_boundary(end)

@@ -1,0 +1,183 @@
+"""One multi-pattern pass per block: which term lists have a candidate in which message.
+
+Every term list of the pack (TermIndex: rule terms, lexicon classes, the literals that gate regular
+expressions) is looked for in the folded block at once: the keys of two or more characters by one
+Aho-Corasick automaton (`ahocorasick_rs`, overlapping matches, over the block's UTF-8 bytes), the
+one-character keys (digits, 您, 不 …: half of all hits, and mostly only asked whether they are there) by a
+table lookup on the block's code points. Each hit is mapped to its message with `numpy.searchsorted`, and per
+message the lists with a candidate are kept as bits, `Presence`.
+
+What a message's candidates are (offsets, terms) is still found by TermIndex.scan on that message's folded
+text, only for the messages a rule looks at: the same function the per-message path calls, so rules see the
+same candidates in the same order.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+
+import numpy as np
+
+from ..text.matching import TermIndex
+from .fold import SEP, FoldedBlock
+from .tables import PLANES
+
+_LOCK = threading.Lock()
+
+
+class BlockAutomaton:
+    """The keys of a TermIndex, split for the block pass; built once per set of lists."""
+
+    def __init__(self, index: TermIndex):
+        import ahocorasick_rs
+
+        lists = index.lists()
+        owners: dict[str, list[int]] = {}
+        for list_id, keys in enumerate(lists):
+            for key in keys:
+                if key and list_id not in owners.setdefault(key, []):
+                    owners[key].append(list_id)
+        self.version = len(lists)
+        self._lists = lists
+        self._list_terms: dict[int, dict[int, tuple[int, ...]]] = {}
+        self.words = max(1, (len(lists) + 63) // 64)  # 64-bit words per message
+        keys = list(owners)
+        bits = np.zeros((len(keys), self.words), dtype=np.uint64)
+        for key_id, key in enumerate(keys):
+            for list_id in owners[key]:
+                bits[key_id, list_id >> 6] |= np.uint64(1) << np.uint64(list_id & 63)
+        self.key_bits = bits
+        # A key holding the separator could match across two messages; no folded term does, but a pack that
+        # had one is scanned message by message (usable False).
+        self.usable = not any(SEP in key for key in keys)
+        multi = [i for i, key in enumerate(keys) if len(key) > 1]
+        self.multi_ids = np.array(multi, dtype=np.int64)
+        self.multi = (
+            # A DFA: a few MB for the pack's few thousand keys, and the fastest of the library's automata here.
+            ahocorasick_rs.BytesAhoCorasick([keys[i].encode("utf-8", "surrogatepass") for i in multi],
+                                            implementation=ahocorasick_rs.Implementation.DFA)
+            if multi else None
+        )
+        single = np.full(PLANES, -1, dtype=np.int32)
+        for i, key in enumerate(keys):
+            if len(key) == 1:
+                single[ord(key)] = i
+        self.single = single
+        self.has_single = any(len(key) == 1 for key in keys)
+        self.key_ids = {key: i for i, key in enumerate(keys)}
+
+    def list_terms(self, list_id: int) -> dict[int, tuple[int, ...]]:
+        """key id -> the term indexes it stands for in list `list_id` (ascending), built on first use."""
+        table = self._list_terms.get(list_id)
+        if table is None:
+            found: dict[int, list[int]] = {}
+            for term, key in enumerate(self._lists[list_id]):
+                if key:
+                    found.setdefault(self.key_ids[key], []).append(term)
+            table = self._list_terms[list_id] = {key: tuple(terms) for key, terms in found.items()}
+        return table
+
+
+def automaton_for(index: TermIndex) -> BlockAutomaton:
+    cached = getattr(index, "_block_automaton", None)
+    if cached is None or cached.version != len(index.lists()):
+        with _LOCK:
+            cached = getattr(index, "_block_automaton", None)
+            if cached is None or cached.version != len(index.lists()):
+                cached = BlockAutomaton(index)
+                index._block_automaton = cached
+    return cached
+
+
+def presence(automaton: BlockAutomaton, folded: FoldedBlock) -> "tuple[np.ndarray, BlockHits]":
+    """(messages × words) uint64: bit l of a message's row is set when term list l has a candidate in it; and
+    the hits themselves, for the messages whose candidates a rule reads."""
+    n = len(folded.starts)
+    found_msgs, found_keys = [], []
+    hits = BlockHits(automaton, folded)
+    if automaton.multi is not None:
+        data = folded.text.encode("utf-8", "surrogatepass")
+        matches = automaton.multi.find_matches_as_indexes(data, overlapping=True)
+        if matches:
+            flat = np.fromiter(itertools.chain.from_iterable(matches), dtype=np.int64, count=3 * len(matches))
+            flat = flat.reshape(-1, 3)
+            # Byte offsets to character offsets: count the bytes that start a character.
+            leading = (np.frombuffer(data, dtype=np.uint8) & 0xC0) != 0x80
+            char_of_byte = np.cumsum(leading, dtype=np.int64) - 1
+            starts = char_of_byte[flat[:, 1]]
+            ends = char_of_byte[flat[:, 2] - 1] + 1
+            msgs = np.searchsorted(folded.starts, starts, side="right") - 1
+            inside = ends <= folded.ends[msgs]
+            msgs, keys = msgs[inside], automaton.multi_ids[flat[inside, 0]]
+            found_msgs.append(msgs)
+            found_keys.append(keys)
+            base = folded.starts[msgs]
+            hits.multi = (msgs, keys, starts[inside] - base, ends[inside] - base)
+    if automaton.has_single:
+        keys = automaton.single[folded.cps]
+        at = np.flatnonzero(keys >= 0)
+        msgs = np.searchsorted(folded.starts, at, side="right") - 1
+        keys = keys[at].astype(np.int64)
+        found_msgs.append(msgs)
+        found_keys.append(keys)
+        hits.single = (msgs, keys, at - folded.starts[msgs])
+    rows = np.zeros((n, automaton.words), dtype=np.uint64)
+    # Each source reports its hits in message order (the automaton by end offset, the table by position), so
+    # the bits of a message are one reduction over a contiguous stretch of its hits.
+    for msgs, keys in zip(found_msgs, found_keys):
+        if not len(msgs):
+            continue
+        bounds = np.flatnonzero(np.diff(msgs, prepend=-1))
+        for word in range(automaton.words):
+            rows[msgs[bounds], word] |= np.bitwise_or.reduceat(automaton.key_bits[keys, word], bounds)
+    return rows, hits
+
+
+class BlockHits:
+    """The pass's hits, for reading one message's candidates of one list: what TermIndex.scan(text)[list_id]
+    gives for that message's folded text, in the same order (by end offset, a longer key first, then by term)."""
+
+    _NONE = (np.zeros(0, dtype=np.int64),) * 4
+
+    def __init__(self, automaton: BlockAutomaton, folded: FoldedBlock):
+        self.automaton = automaton
+        self.count = len(folded.starts)
+        self.multi = self._NONE
+        self.single = self._NONE[:3]
+        self._bounds = None
+
+    def _ranges(self):
+        if self._bounds is None:
+            every = np.arange(self.count + 1)
+            self._bounds = (np.searchsorted(self.multi[0], every).tolist(), np.searchsorted(self.single[0], every).tolist())
+        return self._bounds
+
+    def of_message(self, row: int) -> tuple[list, list, list, list, list]:
+        """(multi keys, starts, ends; single keys, positions) of message `row`, in message offsets."""
+        multi_bounds, single_bounds = self._ranges()
+        lo, hi = multi_bounds[row], multi_bounds[row + 1]
+        _, keys, starts, ends = self.multi
+        slo, shi = single_bounds[row], single_bounds[row + 1]
+        return (keys[lo:hi].tolist(), starts[lo:hi].tolist(), ends[lo:hi].tolist(),
+                self.single[1][slo:shi].tolist(), self.single[2][slo:shi].tolist())
+
+    def candidates(self, hits, list_id: int) -> list[tuple[int, int, int]]:
+        """[(nstart, nend, term index)] of list `list_id` among `hits` (one message's, from of_message)."""
+        terms = self.automaton.list_terms(list_id)
+        keys, starts, ends, single_keys, positions = hits
+        found = []
+        for key, start, end in zip(keys, starts, ends):
+            owned = terms.get(key)
+            if owned is not None:
+                found.extend((start, end, term) for term in owned)
+        for key, pos in zip(single_keys, positions):
+            owned = terms.get(key)
+            if owned is not None:
+                found.extend((pos, pos + 1, term) for term in owned)
+        found.sort(key=_scan_order)
+        return found
+
+
+def _scan_order(hit: tuple[int, int, int]) -> tuple[int, int, int]:
+    # pyahocorasick reports by end offset, and at one end the longest key first; a key's terms in list order.
+    return hit[1], hit[0], hit[2]

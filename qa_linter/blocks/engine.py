@@ -1,0 +1,126 @@
+"""Scanning a block: read, fold, one pass, then each rule only where it can report something."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..model import InputProblem
+from .candidates import automaton_for, presence
+from .fold import fold
+from .index import BlockIndex
+from .records import Block, read_block
+from .views import BlockConversationView, Presence
+
+PHASES = ("read", "fold", "pass", "plan", "rules")
+
+
+class _Source:
+    """What the views of one block share."""
+
+    __slots__ = ("block", "folded", "presence", "hits", "digits", "toolkit")
+
+    def __init__(self, block, folded, presence, hits, toolkit):
+        self.block = block
+        self.folded = folded
+        self.presence = presence
+        self.hits = hits
+        self.digits = folded.digits.tolist()
+        self.toolkit = toolkit
+
+
+class _PerMessage(Exception):
+    """This block is scanned conversation by conversation (reference mode, an empty block, an unusual pack)."""
+
+
+class _Clock:
+    """Adds the time of each phase to `timings` (benchmarks/throughput.py's breakdown); free when there is none."""
+
+    __slots__ = ("timings", "last")
+
+    def __init__(self, timings: dict | None):
+        self.timings = timings
+        self.last = time.perf_counter() if timings is not None else 0.0
+
+    def lap(self, phase: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+            self.last = now
+
+
+def prepare(linter) -> None:
+    """Build what every block needs (the character tables, both automata) now: before forking workers, so they
+    inherit them instead of each building its own."""
+    from .tables import tables
+
+    tables()
+    index = linter.pack.toolkit.term_index
+    automaton_for(index)
+    index.scan("")  # the per-message automaton, for conversations scanned alone
+    linter.pack.toolkit.segmenter.warm_up()  # jieba's prefix store: the dictionary parts are read on demand
+
+
+def scan_block(linter, items: list, keep_conversations: bool = True, timings: dict | None = None) -> list[list]:
+    """For each input item, its entries: InputProblems and (conversation or None, messages, findings) per
+    conversation, in order; the findings are those of Linter.scan. With `keep_conversations` false the
+    conversation is None (outputs that need only the findings). `timings`: seconds per phase (PHASES) are
+    added to it."""
+    clock = _Clock(timings)
+    block = read_block(items)
+    clock.lap("read")
+    findings = _findings(linter, block, clock)
+    out = []
+    for entries in block.entries:
+        results = []
+        for entry in entries:
+            if isinstance(entry, InputProblem):
+                results.append(entry)
+                continue
+            solo = block.solo.get(entry)
+            if solo is not None:
+                results.append((solo if keep_conversations else None, len(solo.messages), findings[entry]))
+            else:
+                conv = block.conversation(entry) if keep_conversations else None
+                results.append((conv, block.counts[entry], findings[entry]))
+        out.append(results)
+    clock.lap("read")
+    return out
+
+
+def _findings(linter, block: Block, clock: _Clock) -> list[list]:
+    """The findings of every conversation of the block (solo ones by the per-message path)."""
+    n = len(block)
+    findings: list[list] = [[] for _ in range(n)]
+    for c, conv in block.solo.items():
+        findings[c] = linter.scan(conv)
+    toolkit = linter.pack.toolkit
+    automaton = automaton_for(toolkit.term_index)
+    rules = linter.pack.rules
+    try:
+        if not block.texts or not automaton.usable or toolkit.reference:
+            raise _PerMessage
+        folded = fold(block.texts)
+        clock.lap("fold")
+        rows, hits = presence(automaton, folded)
+        clock.lap("pass")
+        index = BlockIndex(block, folded, rows)
+        targets = np.zeros((n, len(rules)), dtype=bool)
+        for k, rule in enumerate(rules):
+            targets[:, k] = rule.block_targets(index)
+    except Exception:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
+        for c in range(n):
+            if c not in block.solo:
+                findings[c] = linter.scan(block.conversation(c))
+        clock.lap("rules")
+        return findings
+    for c in block.solo:
+        targets[c, :] = False
+    clock.lap("plan")
+    source = _Source(block, folded, Presence(rows), hits, toolkit)
+    rows_of = targets.tolist()
+    for c in np.flatnonzero(targets.any(axis=1)).tolist():
+        run = [rule for rule, wanted in zip(rules, rows_of[c]) if wanted]
+        findings[c] = linter.scan_view(BlockConversationView(source, c), run)
+    clock.lap("rules")
+    return findings

@@ -1,0 +1,169 @@
+"""What a rule sees of a block when it decides where it must run: numpy masks over the block's messages and
+conversations.
+
+A rule type answers `Rule.block_targets(index)`: the conversations of the block on which running it could
+report something (checks/base.py and each type). It builds the answer from the questions below: which
+messages have a candidate of a term list, meet a Requirement, hold enough digits, are in a scope, hold an emoji
+character; and which conversations have such a message. Every answer may be too wide (the rule then runs and
+finds nothing) but never too narrow: a conversation left out is one where the rule's own check would report
+nothing, for the reasons the per-message path skips work (TextMatcher.find, Requirement, PatternMatcher's
+gates).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..vocabulary import ROLES
+from .fold import FoldedBlock
+from .records import Block
+
+_ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
+_SYSTEM = _ROLE_CODE["system"]
+
+
+class BlockIndex:
+    def __init__(self, block: Block, folded: FoldedBlock, rows: np.ndarray):
+        self.block = block
+        self.folded = folded
+        self.rows = rows  # (messages × words) presence bits, see candidates.presence
+        self.message_count = len(folded.starts)
+        self.conversation_count = len(block)
+        self.role_codes = np.array(block.roles, dtype=np.int8)
+        self.first = np.array(block.first, dtype=np.int64)
+        self.counts = np.array(block.counts, dtype=np.int64)
+        self.conversation_of = np.repeat(np.arange(self.conversation_count), self.counts)
+        self._cache: dict = {}
+
+    # -- messages --------------------------------------------------------------------------------------------
+    def none(self) -> np.ndarray:
+        return np.zeros(self.message_count, dtype=bool)
+
+    def every(self) -> np.ndarray:
+        return np.ones(self.message_count, dtype=bool)
+
+    def has(self, list_id: int) -> np.ndarray:
+        """Messages with a candidate of term list `list_id`."""
+        key = ("has", list_id)
+        found = self._cache.get(key)
+        if found is None:
+            word = self.rows[:, list_id >> 6]
+            found = self._cache[key] = ((word >> np.uint64(list_id & 63)) & np.uint64(1)).astype(bool)
+        return found
+
+    def has_all(self, list_ids) -> np.ndarray:
+        mask = self.every()
+        for list_id in list_ids:
+            mask &= self.has(list_id)
+        return mask
+
+    def requirement(self, requirement) -> np.ndarray:
+        """Messages whose candidates meet `requirement` (a matching.Requirement; None: every message)."""
+        if requirement is None:
+            return self.every()
+        mask = self.none()
+        for alternative in requirement.alternatives:
+            mask |= self.has_all(alternative)
+        return mask
+
+    def digits_at_least(self, count: int) -> np.ndarray:
+        """Messages that may hold `count` decimal digits (those the tables could not count are included)."""
+        digits = self.folded.digits
+        return (digits >= count) | (digits < 0)
+
+    def role(self, role: str | None) -> np.ndarray:
+        """Messages of `role` ("any" or None: every role but system)."""
+        key = ("role", role)
+        found = self._cache.get(key)
+        if found is None:
+            if role in (None, "any"):
+                found = self.role_codes != _SYSTEM
+            else:
+                found = self.role_codes == _ROLE_CODE[role]
+            self._cache[key] = found
+        return found
+
+    def scope(self, scope) -> np.ndarray:
+        """The messages `scope.select` picks (checks.base.Scope: a role, all / first N / last N of it)."""
+        key = ("scope", scope.role, scope.which, scope.count)
+        found = self._cache.get(key)
+        if found is None:
+            of_role = self.role(scope.role)
+            if scope.which == "all":
+                found = of_role
+            else:
+                # The rank of each message among its conversation's messages of the role, and their number.
+                before = np.zeros(self.message_count + 1, dtype=np.int64)
+                np.cumsum(of_role, out=before[1:])
+                start = before[self.first][self.conversation_of]
+                rank = before[:-1] - start
+                total = (before[self.first + self.counts] - before[self.first])[self.conversation_of]
+                if scope.which == "first":
+                    found = of_role & (rank < scope.count)
+                else:
+                    found = of_role & (rank >= total - scope.count)
+            self._cache[key] = found
+        return found
+
+    def emoji_candidates(self, characters: frozenset[str]) -> np.ndarray:
+        """Messages of the original text holding one of `characters`."""
+        key = ("emoji", id(characters))
+        found = self._cache.get(key)
+        if found is None:
+            table = np.zeros(0x110000, dtype=bool)
+            table[np.fromiter(map(ord, characters), dtype=np.int64, count=len(characters))] = True
+            raw = self.folded.raw
+            at = np.flatnonzero(table[raw])
+            found = self.none()
+            found[np.searchsorted(self.folded.raw_starts, at, side="right") - 1] = True
+            self._cache[key] = found
+        return found
+
+    # -- conversations ---------------------------------------------------------------------------------------
+    def per_conversation(self, mask: np.ndarray) -> np.ndarray:
+        """Conversations with at least one message in `mask`."""
+        before = np.zeros(self.message_count + 1, dtype=np.int64)
+        np.cumsum(mask, out=before[1:])
+        return before[self.first + self.counts] > before[self.first]
+
+    def count_per_conversation(self, mask: np.ndarray) -> np.ndarray:
+        before = np.zeros(self.message_count + 1, dtype=np.int64)
+        np.cumsum(mask, out=before[1:])
+        return before[self.first + self.counts] - before[self.first]
+
+    def conversations(self, numbers) -> np.ndarray:
+        """A mask of the conversations numbered in `numbers`."""
+        mask = np.zeros(self.conversation_count, dtype=bool)
+        mask[list(numbers)] = True
+        return mask
+
+    def channel(self, channels) -> np.ndarray:
+        """Conversations of one of `channels` (None: every conversation)."""
+        if channels is None:
+            return np.ones(self.conversation_count, dtype=bool)
+        wanted = set(channels)
+        return np.fromiter((c in wanted for c in self.block.channels), dtype=bool, count=self.conversation_count)
+
+    def replies(self, measure_from: str):
+        """Every agent reply (checks.timing.TimingRule.replies, for all conversations at once): arrays of the
+        reply's row, the row of the customer message it is timed from (the first or last of those sent since
+        the previous agent message of its conversation), and whether it is its conversation's first reply."""
+        codes = self.role_codes
+        agent = codes == _ROLE_CODE["agent"]
+        agents_before = np.zeros(self.message_count + 1, dtype=np.int64)
+        np.cumsum(agent, out=agents_before[1:])
+        # A customer message waits for the next agent message of its conversation: both share this key, which
+        # grows with the row (conversation first, then agent messages so far).
+        key = self.conversation_of * (self.message_count + 1) + agents_before[:-1]
+        agent_rows = np.flatnonzero(agent)
+        customer_rows = np.flatnonzero(codes == _ROLE_CODE["customer"])
+        customer_keys = key[customer_rows]
+        lo = np.searchsorted(customer_keys, key[agent_rows], side="left")
+        hi = np.searchsorted(customer_keys, key[agent_rows], side="right")
+        answered = hi > lo
+        pick = (lo if measure_from == "first" else hi - 1)[answered]
+        reply_rows = agent_rows[answered]
+        asked_rows = customer_rows[pick]
+        conv = self.conversation_of[reply_rows]
+        first = np.ones(len(reply_rows), dtype=bool)
+        first[1:] = conv[1:] != conv[:-1]
+        return reply_rows, asked_rows, first

@@ -1,0 +1,193 @@
+"""The views rules read, for a conversation of a block: the same interface as analysis.ConversationView and
+MessageView, with what the block already knows put in and the rest computed on demand.
+
+A message's folded text comes from the block fold, its digit count from the block's tables, and which term
+lists have candidates in it from the block pass (`Presence`): a Requirement is tested on those without any
+per-message work. Only when a rule asks for the candidates themselves (offsets and terms: a whole-word check, a
+condition, a jargon term) does the message get TermIndex.scan on its folded text, as in the per-message path.
+"""
+from __future__ import annotations
+
+from ..analysis import ConversationView, MessageView, _computed_once
+from ..model import Conversation, Message
+from ..text.matching import Hit
+
+
+class Presence:
+    """The term lists with candidates in each message of a block, as Python int bit masks (bit l: list l), made
+    for the messages a rule reads."""
+
+    def __init__(self, rows):
+        self._words = [rows[:, w].tolist() for w in range(rows.shape[1])]
+
+    def mask(self, row: int) -> int:
+        words = self._words
+        mask = words[0][row]
+        for w in range(1, len(words)):
+            mask |= words[w][row] << (64 * w)
+        return mask
+
+
+class Lists:
+    """A set of term-list ids held as a bit mask: `in` and iteration as for a set; Requirement.met_by reads
+    `mask` directly."""
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: int):
+        self.mask = mask
+
+    def __contains__(self, list_id) -> bool:
+        return (self.mask >> list_id) & 1 == 1
+
+    def __iter__(self):
+        rest = self.mask
+        while rest:
+            low = rest & -rest
+            yield low.bit_length() - 1
+            rest ^= low
+
+    def __len__(self) -> int:
+        return bin(self.mask).count("1")
+
+    def __bool__(self) -> bool:
+        return self.mask != 0
+
+
+class Candidates(Lists):
+    """A message's candidates, TermIndex.scan's mapping (list id -> [(nstart, nend, term index)]): its keys are
+    known from the block's bits, and a list's candidates are read from the block's hits when first asked for."""
+
+    __slots__ = ("_hits", "_row", "_message_hits", "_found")
+
+    def __init__(self, mask: int, hits, row: int):
+        self.mask = mask
+        self._hits = hits
+        self._row = row
+        self._message_hits = None
+        self._found: dict[int, list] = {}
+
+    def _list(self, list_id: int) -> list:
+        found = self._found.get(list_id)
+        if found is None:
+            if self._message_hits is None:
+                self._message_hits = self._hits.of_message(self._row)
+            found = self._found[list_id] = self._hits.candidates(self._message_hits, list_id)
+        return found
+
+    def keys(self):
+        return list(self)
+
+    def get(self, list_id, default=None):
+        if not (self.mask >> list_id) & 1:
+            return default
+        return self._list(list_id)
+
+    def __getitem__(self, list_id):
+        if not (self.mask >> list_id) & 1:
+            raise KeyError(list_id)
+        return self._list(list_id)
+
+    def items(self):
+        return [(list_id, self._list(list_id)) for list_id in self]
+
+    def values(self):
+        return [self._list(list_id) for list_id in self]
+
+
+class BlockMessageView(MessageView):
+    """Message `row` of a block. Its index, role and text are read from the block; the Message record is made
+    only if a rule asks for it (a timing rule reads its time)."""
+
+    __slots__ = ("_source", "_row", "_index")
+
+    def __init__(self, toolkit, source, row: int, index: int):
+        self.toolkit = toolkit
+        self._source = source
+        self._row = row
+        self._index = index
+
+    @property
+    def message(self) -> Message:
+        found = self.__dict__.get("_message")
+        if found is None:
+            block, row = self._source.block, self._row
+            found = self.__dict__["_message"] = Message(self._index, block.role_names[row], block.texts[row], block.stamps[row])
+        return found
+
+    @property
+    def index(self) -> int:
+        return self._index
+
+    @property
+    def role(self) -> str:
+        return self._source.block.role_names[self._row]
+
+    @property
+    def text(self) -> str:
+        return self._source.block.texts[self._row]
+
+    @_computed_once
+    def norm(self):
+        return self._source.folded.norm(self._row)
+
+    def hit(self, nstart: int, nend: int, term=None) -> Hit:
+        start, end = self.norm.to_original(nstart, nend)
+        return Hit(start, end, self.text[start:end], nstart, nend, term)
+
+    def term_candidates(self):
+        c = self.__dict__.get("_candidates")
+        if c is None:
+            source = self._source
+            c = self.__dict__["_candidates"] = Candidates(source.presence.mask(self._row), source.hits, self._row)
+        return c
+
+    def decimal_digits(self) -> int:
+        digits = self._source.digits[self._row]
+        return digits if digits >= 0 else super().decimal_digits()
+
+
+class BlockConversationView(ConversationView):
+    """Conversation c of a block, with one BlockMessageView per message. The Conversation record is made only if
+    a rule reads it (a jargon rule reads the team)."""
+
+    def __init__(self, source, c: int):
+        block = source.block
+        self._source = source
+        self._c = c
+        self.toolkit = toolkit = source.toolkit
+        first = block.first[c]
+        count = block.counts[c]
+        self.messages = [BlockMessageView(toolkit, source, first + i, i) for i in range(count)]
+        mask = 0
+        presence = source.presence
+        for row in range(first, first + count):
+            mask |= presence.mask(row)
+        self._lists = Lists(mask)
+
+    def by_role(self, role: str | None) -> list:
+        """ConversationView.by_role, with each view's role read from the block."""
+        key = "any" if role is None else role
+        found = self._by_role.get(key)
+        if found is None:
+            if key == "any":
+                found = [m for m in self._messages if m.role != "system"]
+            else:
+                found = [m for m in self._messages if m.role == key]
+            self._by_role[key] = found
+        return found
+
+    @property
+    def conversation(self) -> Conversation:
+        found = self.__dict__.get("_conversation")
+        if found is None:
+            found = self.__dict__["_conversation"] = self._source.block.conversation(self._c)
+        return found
+
+    @property
+    def id(self) -> str:
+        return self._source.block.ids[self._c]
+
+    @property
+    def channel(self) -> str:
+        return self._source.block.channels[self._c]

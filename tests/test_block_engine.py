@@ -1,0 +1,312 @@
+"""The block engine (`scan`) finds exactly what the per-message path (Linter.scan, pre-send) finds.
+
+Differential tests over the labelled sample corpus, generated corpora and adversarial text (evasion
+characters, Traditional characters, marks, emoji, separators and the block's own joining character inside
+messages, messages long enough to be scanned alone, broken records): every finding, offsets included, must be
+the same. The parts are tested against what they replace too: the block fold against normalize(), the
+block pass against TermIndex.scan, the record reader against conversation_from_dict and the JSON Lines reader.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qa_linter import Linter
+from qa_linter.blocks import scan_block
+from qa_linter.blocks.candidates import automaton_for, presence
+from qa_linter.blocks.fold import fold
+from qa_linter.blocks.records import SOLO_CHARACTERS, read_block
+from qa_linter.canonical import conversation_from_dict, conversation_to_dict
+from qa_linter.model import Conversation, InputProblem, Message
+from qa_linter.readers.jsonl import UnparsedLine
+from qa_linter.text.normalize import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("generate_corpus", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def linter():
+    return Linter.from_config()
+
+
+@pytest.fixture(scope="module")
+def pack_linter():
+    """The small test pack: every rule type, conditions, scopes and token patterns the built-in pack lacks."""
+    return Linter.from_config(rules=[TEST_RULES], builtin=False)
+
+
+def _lines(conversations) -> list[UnparsedLine]:
+    return [UnparsedLine("in.jsonl", n, json.dumps(conversation_to_dict(c), ensure_ascii=False).encode() + b"\n")
+            for n, c in enumerate(conversations, 1)]
+
+
+def assert_same_findings(linter, conversations, block_size=400):
+    """scan_block over the conversations (as JSON Lines records and as objects) against Linter.scan."""
+    expected = [[f.to_dict() for f in linter.scan(c)] for c in conversations]
+    assert not linter.rule_problems
+    for items in (_lines(conversations), list(conversations)):
+        got = []
+        for start in range(0, len(items), block_size):
+            for entries in scan_block(linter, items[start : start + block_size], keep_conversations=False):
+                assert len(entries) == 1 and not isinstance(entries[0], InputProblem)
+                got.append([f.to_dict() for f in entries[0][2]])
+        for conv, found, wanted in zip(conversations, got, expected):
+            assert found == wanted, conv.id
+        assert len(got) == len(expected)
+    assert not linter.rule_problems
+    return sum(map(len, expected))
+
+
+# -- whole scans -------------------------------------------------------------------------------------------------
+def test_the_sample_corpus(linter, corpus_conversations):
+    conversations = [conversation_from_dict(c) for c in corpus_conversations]
+    assert assert_same_findings(linter, conversations) >= 79
+
+
+@pytest.mark.parametrize("seed", [8, 21])
+def test_a_generated_corpus(linter, seed):
+    stream = _generator().conversations(seed=seed)
+    conversations = [conversation_from_dict(next(stream)) for _ in range(600)]
+    assert assert_same_findings(linter, conversations, block_size=250) > 300
+
+
+def test_the_test_pack_on_the_sample_corpus(pack_linter, corpus_conversations):
+    assert_same_findings(pack_linter, [conversation_from_dict(c) for c in corpus_conversations])
+
+
+# Text that exercises every rule: each rule's own flag and pass examples, bent the ways evasion and odd input
+# bend them.
+def _example_texts(linter) -> list[str]:
+    texts = []
+    for rule in linter.rules:
+        for kind in ("flag", "pass"):
+            for example in rule.examples.get(kind) or []:
+                if isinstance(example, str):
+                    texts.append(example)
+                elif isinstance(example, list):
+                    texts.extend(str(next(iter(m.values()))) for m in example if isinstance(m, dict) and m)
+                elif isinstance(example, dict):
+                    texts.extend(m.get("text", "") for m in example.get("messages", []) if isinstance(m, dict))
+    return [t for t in texts if t]
+
+
+INSERTS = [" ", "  ", "\u3000", "\u200b", "\ufeff", "\t", "\n", "\xa0", ".", "-", "、", "\u0301", "\ufe0f", "\x00",
+           "😊", "👍🏻", "①", "…", "ＡＢ", "Σ", "𠀀", "親", "這個", "　", " \n ", "..", "- -", "/", "*",
+           # the normaliser's in-word disguises and look-alike blanks, digits and separators
+           "a", "1", "(", ")", "【", "】", "\u3164", "\u2800", "٣", "・", "–", "уyds", " yzm ", "mima", "password"]
+
+
+def _bend(text: str, rng: random.Random) -> str:
+    chars = list(text)
+    if rng.random() < 0.2:
+        chars = [chr(ord(c) + 0xFEE0) if "!" <= c <= "~" and rng.random() < 0.5 else c for c in chars]  # full width
+    if rng.random() < 0.1:
+        chars = [c + " " if rng.random() < 0.5 else c for c in chars]  # 我 不 知 道
+    for _ in range(rng.randint(0, 4)):
+        chars.insert(rng.randint(0, len(chars)), rng.choice(INSERTS))
+    return "".join(chars)
+
+
+def _adversarial(linter, count: int, seed: int) -> list[Conversation]:
+    rng = random.Random(seed)
+    texts = _example_texts(linter)
+    start = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=8)))
+    conversations = []
+    for n in range(count):
+        messages = []
+        when = start
+        for i in range(rng.randint(0, 9)):
+            role = rng.choice(["agent", "agent", "customer", "customer", "system"])
+            text = _bend(rng.choice(texts), rng) if rng.random() < 0.9 else ""
+            if rng.random() < 0.05:
+                text = text * rng.randint(2, 40)
+            when += timedelta(seconds=rng.choice([5, 59, 60, 61, 179, 181, 3600, 90000]))
+            ts = None if rng.random() < 0.1 else (when.replace(tzinfo=None) if rng.random() < 0.05 else when)
+            messages.append(Message(i, role, text, ts))
+        conversations.append(Conversation(f"adv-{seed}-{n}", messages, rng.choice(["chat", "email", "phone"]),
+                                          team=rng.choice([None, "cloud-l2", "payments-care", "broadband"])))
+    return conversations
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_adversarial_text(linter, seed):
+    assert assert_same_findings(linter, _adversarial(linter, 300, seed), block_size=120) > 100
+
+
+def test_adversarial_text_with_the_test_pack(pack_linter):
+    assert_same_findings(pack_linter, _adversarial(pack_linter, 300, 9), block_size=100)
+
+
+def test_huge_messages_are_scanned_alone_with_the_same_findings(linter):
+    long = "亲，这个我不知道，您自己看一下说明书吧。请拨打 137 0000 1111。" * (SOLO_CHARACTERS // 30 + 1)
+    conversations = [
+        Conversation("huge", [Message(0, "customer", "太慢了！！！"), Message(1, "agent", long)]),
+        Conversation("small", [Message(0, "agent", "亲，您好")]),
+    ]
+    assert len(long) > SOLO_CHARACTERS
+    block = read_block(_lines(conversations))
+    assert list(block.solo) == [0]
+    assert assert_same_findings(linter, conversations) > 2
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["agent", "customer", "system"]),
+                                   st.lists(st.sampled_from(INSERTS + ["亲", "您好", "不知道", "我", "不", "知道", "谢谢",
+                                                                       "再见", "光猫", "DNS", "（解释）", "137", "0000",
+                                                                       "1111", "验证码", "发给我", "太慢了", "远程", "？？？"]),
+                                            max_size=10).map("".join)),
+                         max_size=6),
+                min_size=1, max_size=8))
+def test_random_conversations(linter, shapes):
+    conversations = [Conversation(f"h{n}", [Message(i, role, text) for i, (role, text) in enumerate(messages)])
+                     for n, messages in enumerate(shapes)]
+    assert_same_findings(linter, conversations)
+
+
+def test_a_conversation_no_rule_must_look_at_gets_no_view(linter, monkeypatch):
+    """Greeted, closed, resolution asked, nothing flagged: the masks settle it without running a rule."""
+    calm = Conversation("calm", [
+        Message(0, "customer", "你好，我想改一下收货地址"),
+        Message(1, "agent", "您好，很高兴为您服务，已经为您修改好了，请问是否已解决？"),
+        Message(2, "customer", "好的，谢谢"),
+        Message(3, "agent", "感谢您的咨询，再见！"),
+    ])
+    assert linter.scan(calm) == []
+    looked_at = []
+    scan_view = linter.scan_view
+    monkeypatch.setattr(linter, "scan_view", lambda view, rules=None: looked_at.append(view.id) or scan_view(view, rules))
+    assert scan_block(linter, [calm], keep_conversations=False)[0][0][2] == []
+    assert looked_at == []
+
+
+# -- the parts ---------------------------------------------------------------------------------------------------
+ALPHABET = (
+    list("我不知道亲您好这归管") + list("親這個問題歸說們沈藉瞭") + list("ＡＢａｂ１２ABab12") + list("ΣσςİıſK")
+    + [" ", "\u3000", "\u200b", "\u200d", "\ufeff", "\t", "\n", "\r", "\x1c", "\xa0", "\u2028", "\u0301", "\x00"]
+    + list(".-_*/\\|~^+='\"`·•、，。！？") + ["ﬁ", "①", "é", "😊", "\ufe0f", "𠀀", "\ud800", "٣", "…"]
+    + list("ac1(【】〔") + ["\u3164", "\u2800", "・", "–", "у", "ο", "yzm", "mima "]
+)
+
+
+def _offsets(n):
+    return [n.to_original(i, i + 1) for i in range(len(n.text))], n.to_original(len(n.text), len(n.text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ALPHABET), max_size=14).map("".join), min_size=1, max_size=12))
+def test_the_block_fold_equals_normalize(texts):
+    import regex
+
+    folded = fold(texts)
+    assert folded.text == "\x00".join(normalize(t).text for t in texts)
+    for i, text in enumerate(texts):
+        got, expected = folded.norm(i), normalize(text)
+        assert (got.text, _offsets(got)) == (expected.text, _offsets(expected))
+        digits = int(folded.digits[i])
+        assert digits == -1 or digits == len(regex.findall(r"\d", expected.text))
+
+
+def test_every_bmp_character_folds_as_normalize_folds_it():
+    """Each character of the Basic Multilingual Plane alone, between two Chinese characters, after one and
+    before a run of spaces: the tables must send it where normalize() would (a normaliser change that the
+    tables do not know of fails here first)."""
+    texts = []
+    for cp in range(0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        ch = chr(cp)
+        texts.extend((ch, f"我{ch}们", f"好{ch}", f"{ch}  a"))
+    for start in range(0, len(texts), 20_000):
+        part = texts[start : start + 20_000]
+        folded = fold(part)
+        for i, text in enumerate(part):
+            got, expected = folded.norm(i), normalize(text)
+            assert (got.text, _offsets(got)) == (expected.text, _offsets(expected)), repr(text)
+
+
+def test_the_block_pass_finds_what_the_message_scan_finds(linter):
+    stream = _generator().conversations(seed=4)
+    texts = [m["text"] for _ in range(300) for m in next(stream)["messages"]]
+    rng = random.Random(5)
+    texts += [_bend(t, rng) for t in _example_texts(linter)]
+    index = linter.pack.toolkit.term_index
+    folded = fold(texts)
+    rows, hits = presence(automaton_for(index), folded)
+    for i, text in enumerate(texts):
+        expected = index.scan(normalize(text).text)
+        got = {l for l in range(len(index.lists())) if int(rows[i, l >> 6]) >> (l & 63) & 1}
+        assert got == set(expected), text
+        # Each list's candidates as the message scan gives them: offsets, terms, order.
+        mine = hits.of_message(i)
+        assert {l: hits.candidates(mine, l) for l in got} == expected, text
+
+
+BROKEN_LINES = [
+    b'{"id": "a", "messages": [{"role": "agent", "text": "\xe4\xbd\xa0\xe5\xa5\xbd"}]}\n',
+    b'{"id": 7, "channel": "email", "agent": 5, "team": "", "meta": null, "messages": []}\n',
+    b'{"id": "b", "messages": [{"role": "bot", "text": "x"}]}\n',
+    b'{"id": "c", "messages": [{"role": "agent", "text": 5}]}\n',
+    b'{"id": "d", "messages": [{"role": "agent", "text": "x", "ts": "yesterday"}]}\n',
+    b'{"id": "e", "messages": [{"role": "agent", "text": "x", "ts": "2026-11-20T10:00:00Z"}], "started_at": ""}\n',
+    b'{"id": " ", "messages": []}\n',
+    b'{"messages": []}\n',
+    b'{"id": "f", "channel": "fax", "messages": []}\n',
+    b'{"id": "g", "messages": {}}\n',
+    b'{"id": "h", "messages": [], "meta": [1]}\n',
+    b'{"id": "i", "messages": [], "meta": {"product": "cloud"}}\n',
+    b'[{"id": "j1", "messages": []}, {"id": "j2", "messages": [5]}]\n',
+    b'{"id": "k", "messages": [{"role": "agent", "text": "\\ud800\xe4\xba\xb2"}]}\n',
+    b'{"id": "l", "messages": [{"role": "agent", "text": "x", "ts": NaN}]}\n',
+    b'{"id": "m", "messages": [{"role": "agent", "text": "x"}], "extra": 123456789012345678901234567890}\n',
+    b'\xef\xbb\xbf{"id": "n", "messages": []}\n',
+    b'{"id": "o", "messages": [{"role": "agent", "text": "\xff"}]}\n',
+    b'{"id": "p", "messages": [{"role": "agent", "text": "x", "ts": 5}]}\n',
+    b'{"id": "q", "messages": [{"role": "agent", "text": "\\u4eb2", "ts": "2026-11-20T10:00:00.123456+08:00"}]}\n',
+    b'{"id": "r", "messages": [{"role": "agent", "text": "x"}]\n',
+    b'"just a string"\n',
+    b'{"id": "s", "id": "t", "messages": []}\n',
+]
+
+
+def test_the_record_reader_gives_what_the_line_reader_gives(linter):
+    items = [UnparsedLine("in.jsonl", n, raw) for n, raw in enumerate(BROKEN_LINES, 1)]
+    block = read_block(items)
+    for item, entries in zip(items, block.entries):
+        expected = item.parse()
+        assert len(entries) == len(expected), item.raw
+        for entry, wanted in zip(entries, expected):
+            if isinstance(wanted, InputProblem):
+                assert entry == wanted
+            else:
+                assert block.conversation(entry) == wanted
+    results = scan_block(linter, items, keep_conversations=True)
+    for item, entries in zip(items, results):
+        expected = item.parse()
+        assert [e if isinstance(e, InputProblem) else (e[0], e[1], e[2]) for e in entries] == [
+            w if isinstance(w, InputProblem) else (w, len(w.messages), linter.scan(w)) for w in expected]
+
+
+def test_records_of_the_generated_corpus_read_as_conversation_from_dict(linter):
+    stream = _generator().conversations(seed=6)
+    records = [next(stream) for _ in range(200)]
+    block = read_block(_lines([conversation_from_dict(r, f"in.jsonl:{n}") for n, r in enumerate(records, 1)]))
+    assert [block.conversation(c) for c in range(len(block))] == [
+        conversation_from_dict(json.loads(json.dumps(conversation_to_dict(conversation_from_dict(r)))),
+                               f"in.jsonl:{n}") for n, r in enumerate(records, 1)]
