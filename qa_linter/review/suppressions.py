@@ -11,8 +11,6 @@ else in the current folder. `scan --no-suppress` ignores it.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ import yaml
 
 from ..errors import QALinterError, RuleError
 from ..fingerprint import fingerprint_of_shown, finding_fingerprint, shown_words
+from ..outputs.html_common import atomic_write_text
 
 FILE_NAME = "qa-linter-suppressions.yaml"
 FIELDS = ("conversation", "rule", "message_index", "text", "who", "why", "when")
@@ -174,18 +173,7 @@ def write(path: Path, entries: Iterable[Suppression]) -> None:
     body = yaml.safe_dump({"suppressions": [e.to_dict() for e in ordered]}, allow_unicode=True, sort_keys=False,
                           width=1000, default_flow_style=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(HEADER + body)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_text(path, HEADER + body)
 
 
 def merged(existing: Suppressions, new: Iterable[Suppression]) -> tuple[list[Suppression], int]:
