@@ -110,7 +110,9 @@ def _example_texts(linter) -> list[str]:
 INSERTS = [" ", "  ", "\u3000", "\u200b", "\ufeff", "\t", "\n", "\xa0", ".", "-", "、", "\u0301", "\ufe0f", "\x00",
            "😊", "👍🏻", "①", "…", "ＡＢ", "Σ", "𠀀", "親", "這個", "　", " \n ", "..", "- -", "/", "*",
            # the normaliser's in-word disguises and look-alike blanks, digits and separators
-           "a", "1", "(", ")", "【", "】", "\u3164", "\u2800", "٣", "・", "–", "уyds", " yzm ", "mima", "password"]
+           "a", "1", "(", ")", "【", "】", "\u3164", "\u2800", "٣", "・", "–", "уyds", " yzm ", "mima", "password",
+           # faces made of separators, which the normaliser keeps between Chinese characters
+           "^_^", " -_- ", "＾＿＾", "^^", "^ _ ^"]
 
 
 def _bend(text: str, rng: random.Random) -> str:

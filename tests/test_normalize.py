@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa_linter.text.normalize import FOLDED_SEPARATORS, normalize
+from qa_linter.text.normalize import FOLDED_SEPARATORS, normalize, normalize_reference
 
 
 @pytest.mark.parametrize(
@@ -171,3 +171,30 @@ def test_a_disguised_word_maps_back_to_all_that_was_typed(word, gaps, before, af
     i = n.text.index(word)
     start, end = n.to_original(i, i + len(word))
     assert text[start:end] == typed
+
+
+def test_a_face_between_chinese_characters_is_kept_for_the_emoji_rules():
+    # A face typed between two sentences is what the agent wrote, not a separator dodging a filter.
+    for text, face in [("太专业了^_^ 简单说", "^_^"), ("好的-_-稍等", "-_-"), ("收到 ^^ 马上处理", "^^")]:
+        nt = normalize(text)
+        assert face in nt.text
+        start = nt.text.index(face)
+        a, b = nt.to_original(start, start + len(face))
+        assert text[a:b] == face
+        assert normalize_reference(text) == nt
+    # A single separator between characters is still dropped.
+    assert normalize("不^归我管").text == "不归我管"
+
+
+def test_every_separator_only_emoticon_of_the_lexicon_is_a_face():
+    from qa_linter.resources import builtin_lexicons
+    from qa_linter.text.normalize import FACES
+
+    lexicon = builtin_lexicons() / "emoticons.txt"
+    faces = set()
+    for line in lexicon.read_text(encoding="utf-8").splitlines():
+        term = line.split("\t")[0]
+        if term and not line.startswith("#") and all(ch in FOLDED_SEPARATORS for ch in term):
+            faces.add(term)
+    assert faces, "the lexicon has separator-only faces such as ^_^"
+    assert faces <= FACES, sorted(faces - FACES)

@@ -14,11 +14,12 @@ when a rule asks for it.
 """
 from __future__ import annotations
 
+import re
 from array import array
 
 import numpy as np
 
-from ..text.normalize import _INTERLEAVED_HINT, _LOOKALIKE, _ROMANISED, NormalizedText, fold_disguises, normalize
+from ..text.normalize import FACES, _INTERLEAVED_HINT, _LOOKALIKE, _ROMANISED, NormalizedText, fold_disguises, normalize
 from .tables import CJK, EXACT, ODD_DIGIT, RUN, SPACE, tables
 
 SEP = "\x00"
@@ -71,6 +72,10 @@ def fold(texts: list[str]) -> FoldedBlock:
     cps = tb.fold[raw]
 
     exact = np.unique(_message_of(raw_starts, np.flatnonzero(flags & EXACT)))
+    faces = _face_positions(cps, flags)
+    if faces:
+        # A run that may be a face between Chinese characters (see normalize.FACES) is judged by normalize().
+        exact = np.union1d(exact, _message_of(raw_starts, np.array(faces, dtype=np.int64)))
     odd_digits = np.zeros(n, dtype=bool)
     odd_digits[_message_of(raw_starts, np.flatnonzero(flags & ODD_DIGIT))] = True
 
@@ -139,6 +144,20 @@ def fold(texts: list[str]) -> FoldedBlock:
 
 
 _HINTS = (_LOOKALIKE, _ROMANISED, _INTERLEAVED_HINT)
+# Each face with any whitespace between its characters (normalize.is_face leaves whitespace out).
+_FACE = re.compile("|".join(r"\s*".join(map(re.escape, face)) for face in sorted(FACES, key=len, reverse=True)))
+
+
+def _face_positions(cps: np.ndarray, flags: np.ndarray) -> list[int]:
+    """Where a face of normalize.FACES occurs in the table-folded block (a superset of the runs it decides).
+
+    Faces are made of separators, so a block without two run characters in a row has none: most blocks are
+    answered by that numpy test without decoding any text."""
+    run = (flags & RUN) != 0
+    if not (run[1:] & run[:-1]).any():
+        return []
+    text = cps.tobytes().decode("utf-32-le", "surrogatepass")
+    return [m.start() for m in _FACE.finditer(text)]
 
 
 def _disguise_suspects(text: str, starts: np.ndarray, exact: dict) -> list[int]:

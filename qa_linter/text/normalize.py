@@ -29,6 +29,15 @@ FOLDED_SEPARATORS = frozenset(
     "\u30fb\u2027\u2219\u22c5\u2e31\u2010\u2012\u2013\u2212"
 )
 
+# Emoticons made only of separator characters (^_^, -_-, ^^ …). Between two Chinese characters such a run is
+# a face the agent typed, not a phrase split to dodge a filter (专业了^_^简单说), so it is kept for the emoji
+# rules like any other run that is not dropped. Every such face in lexicons/emoticons.txt is listed here (a test
+# compares them); the block engine sends a message holding one to normalize() itself (blocks.fold).
+FACES = frozenset({
+    "^_^", "^^", "^-^", "^.^", "^_~", "^_^||", "-_-", "-_-||", "-.-", "-.-||", "=_=", "=_=||", "=.=",
+    "*_*", "+_+", "~_~", "._.", "^__^", "*^_^*", "*^__^*",
+})
+
 # Characters that render as an empty space but are letters or symbols, not whitespace, so no filter takes
 # them for a space: Hangul fillers and the Braille blank. They are folded into a space (then treated like one).
 BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
@@ -55,6 +64,11 @@ _ODD = regex.compile(
 _SEPARATOR_CLASS = "".join("\\" + ch if ch in "\\]^-[" else ch for ch in sorted(FOLDED_SEPARATORS))
 _NEEDS_RUNS = re.compile(f"[{_SPACES}]|(?<=[{_CJK_RANGES}])[{_SEPARATOR_CLASS}]")
 _RUN = re.compile(f"[{_SEPARATOR_CLASS}{_SPACES}]+")
+
+
+def is_face(run: str) -> bool:
+    """Whether a separator run is one of FACES once its whitespace is left out (" ^_^ " is)."""
+    return "".join(run.split()) in FACES
 
 
 def is_cjk(ch: str) -> bool:
@@ -256,10 +270,11 @@ def _fold_runs(original: str, folded: str) -> NormalizedText:
             _extend_identity(ends, pos + 1, run_start + 1)
             last = folded[run_start - 1]
         next_cjk = run_end < n and is_cjk(folded[run_end])
+        face = next_cjk and is_face(m.group())
         k = run_start
         while k < run_end:
             prev_cjk = bool(last) and is_cjk(last)
-            if prev_cjk and next_cjk:
+            if prev_cjk and next_cjk and not face:
                 break  # the rest of the run sits between two Chinese characters
             if folded[k:run_end].isspace():
                 if not (prev_cjk or next_cjk or not last or run_end == n):
@@ -310,7 +325,7 @@ def _slow_normalize(original: str, simplified: str) -> NormalizedText:
             prev_cjk = bool(out_chars) and is_cjk(out_chars[-1])
             next_cjk = j < n and is_cjk(pieces[j][0][0])
             run_is_space = all(p.isspace() for p, _ in pieces[k:j])
-            if prev_cjk and next_cjk:
+            if prev_cjk and next_cjk and not is_face("".join(p for p, _ in pieces[k:j])):
                 k = j
                 continue
             if run_is_space:
