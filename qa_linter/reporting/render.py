@@ -147,9 +147,10 @@ def _headline_tile(name: str, h: dict) -> dict:
         change_text = "持平"  # a change that rounds to 0 (-0.0 included) is no change
     else:
         change_text = _signed(delta, name)
-        if not h.get("significant"):
+        if HEADLINE[name] is not None and not h.get("significant"):
             note = "样本少" if h.get("small_sample") else "波动范围内"
-    significant = bool(h.get("significant"))
+    # The number of conversations is a count, not an estimate: its rise or fall is a fact, drawn without colour.
+    significant = bool(h.get("significant")) or (HEADLINE[name] is None and h["direction"] in ("up", "down"))
     return {
         "name": name, "label": HEADLINE_LABELS[name], "value": fmt(h["current"]), "previous": fmt(h["previous"]),
         "change": change_text, "direction": h["direction"] or "none", "significant": significant, "note": note,

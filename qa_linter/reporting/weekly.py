@@ -114,6 +114,11 @@ def change(current, previous, good: str | None, interval: tuple[float, float] | 
             "interval": None if interval is None else [round(interval[0], 4), round(interval[1], 4)]}
 
 
+# What a headline's `interval` bounds, when it is not the change itself: auto-fails are compared as a share of the
+# conversations (more conversations bring more auto-fails).
+INTERVAL_OF = {"auto_fails": "auto_fail_rate"}
+
+
 def noise_interval(name: str, now: list[StoredConversation], before: list[StoredConversation]):
     """The 95 % interval of this period's figure minus the previous period's (significance.py)."""
     if name == "pass_rate":
@@ -171,6 +176,8 @@ class WeeklyReport:
                 current, previous = _round(current, 2), _round(previous, 2)
             out[name] = change(current, previous, good, noise_interval(name, self.current, self.before),
                                small(self.current, self.before) if good is not None else False, RESOLUTION[name])
+            if name in INTERVAL_OF:
+                out[name]["interval_of"] = INTERVAL_OF[name]
         return out
 
     def groups(self, key: str) -> list[dict]:
