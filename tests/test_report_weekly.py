@@ -169,7 +169,7 @@ def test_teams_rules_and_worst_conversations(world):
     for f in world["scan"]["findings"]:
         if f["conversation_id"] in now_ids:
             counts[f["rule"]] = counts.get(f["rule"], 0) + 1
-    assert {r["rule"]: r["current"] for r in report["rules"]} == dict(sorted(counts.items(), key=lambda kv: -kv[1])[:10])
+    assert {r["rule"]: r["current"] for r in report["rules"]} == dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
     for rule in report["rules"]:
         assert 1 <= len(rule["examples"]) <= 2 and all(e["conversation_id"] in now_ids for e in rule["examples"])
     worst = report["worst"]
