@@ -296,3 +296,32 @@ def test_the_weekly_report_from_a_spark_run_is_the_report_of_a_local_run(spark, 
     assert len(list((tmp_path / "out" / "results").glob("*.parquet"))) > 1  # Spark's part files, read as one table
     assert _cli("report", "weekly", "--results", "out/results", "--week", "2026-W48", "--out", "again").exit_code == 0
     assert _report_model(tmp_path / "again", "2026-W48")[0] == _report_model(tmp_path / "local", "2026-W48")[0]
+
+
+def test_store_with_spark_points_to_the_results_table():
+    result = _cli("scan", str(CORPUS), "--engine", "spark", "--store", "x.db")
+    assert result.exit_code == 2 and "OUT/results/" in result.stderr and "report weekly --results" in result.stderr
+    assert not Path("x.db").exists()
+
+
+def test_api_results_table_is_what_the_store_records(spark, tmp_path):
+    from qa_linter.masking import Masker
+    from qa_linter.spark import read_jsonl, results_table_of, scan_results
+    from qa_linter.store import open_store
+    from qa_linter.store.parquet import ParquetResults
+
+    results = scan_results(read_jsonl(spark, [str(CORPUS)]), store_masker=Masker())
+    results_table_of(results).write.parquet(str(tmp_path / "results"))
+    assert _cli("scan", str(CORPUS), "--store", "local.db", "--exit-zero", "-q").exit_code == 0
+    from datetime import datetime, timezone
+
+    since, until = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc)
+    with open_store("local.db", create=False) as store:
+        local = store.conversations(since, until)
+    on_spark = ParquetResults([str(tmp_path / "results")]).conversations(since, until)
+    assert len(local) == 40 and sum(len(c.findings) for c in local) > 50
+
+    def comparable(convs):  # the scan time is each run's own
+        return [c.__class__(**{**c.__dict__, "scanned_at": None}) for c in convs]
+
+    assert comparable(on_spark) == comparable(local)

@@ -33,6 +33,11 @@ class SparkScanError(QALinterError):
 def check_options(fmt: str, output: str | None, paths: Sequence[str], unsupported: dict[str, object]) -> None:
     """Everything that can be refused before a session starts."""
     given = [flag for flag, value in unsupported.items() if value]
+    if given == ["--store"]:
+        # The store's records are written as a table instead; the weekly report reads it as it reads a store.
+        raise SparkScanError("--store cannot be used with --engine spark: give -o OUT instead, and the scan writes what "
+                             "--store would record to OUT/results/ (Parquet); qa-lint report weekly --results OUT reads it "
+                             "(see docs/spark.md)")
     if given:
         raise SparkScanError(f"{', '.join(given)} cannot be used with --engine spark; it writes findings, scores and "
                              "problems as tables (see docs/spark.md)")
