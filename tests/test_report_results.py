@@ -4,7 +4,7 @@ compares whole reports); the reader must give back what the SQLite store gives f
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner

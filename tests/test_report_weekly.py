@@ -206,6 +206,7 @@ def test_trend_and_exports(world):
     headline = {r["metric"]: r for r in rows if r["table"] == "headline"}
     assert float(headline["average_score"]["current"]) == report["headline"]["average_score"]["current"]
     assert int(headline["conversations"]["change"]) == 4
+    assert headline["conversations"]["beyond_noise"] == "" and headline["pass_rate"]["beyond_noise"] == "false"
     assert {r["group"] for r in rows if r["table"] == "agent"} >= {"agent.09", "agent.01"}
 
 

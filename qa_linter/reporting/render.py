@@ -66,17 +66,20 @@ def write_report(report: WeeklyReport, out_dir: Path) -> dict[str, Path]:
 
 
 def to_csv(data: dict) -> str:
-    """The report's figures in one long table (table, group, metric, current, previous, change): pivots easily."""
+    """The report's figures in one long table (table, group, metric, current, previous, change, beyond_noise): pivots
+    easily. beyond_noise is true/false where the report tests a change against noise (significance.py), else empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["period", "table", "group", "metric", "current", "previous", "change"])
+    writer.writerow(["period", "table", "group", "metric", "current", "previous", "change", "beyond_noise"])
     period = data["period"]["label"]
 
-    def row(table, group, metric, current, previous=None, delta=None):
-        writer.writerow([period, table, _text_cell(group), metric, _cell(current), _cell(previous), _cell(delta)])
+    def row(table, group, metric, current, previous=None, delta=None, noise=None):
+        writer.writerow([period, table, _text_cell(group), metric, _cell(current), _cell(previous), _cell(delta),
+                         "" if noise is None or delta is None else str(bool(noise)).lower()])
 
     for metric, h in data["headline"].items():
-        row("headline", "all", metric, h["current"], h["previous"], h["change"])
+        row("headline", "all", metric, h["current"], h["previous"], h["change"],
+            h["significant"] if metric != "conversations" else None)
     for t in data["trend"]:
         for metric in ("conversations", "pass_rate", "average_score", "auto_fails", "findings_per_100"):
             row("trend", t["week"], metric, t[metric])
@@ -89,12 +92,14 @@ def to_csv(data: dict) -> str:
         for g in data[f"{key}s"]:
             row(key, g[key], "conversations", g["conversations"], g["previous_conversations"],
                 g["conversations"] - g["previous_conversations"])
-            row(key, g[key], "pass_rate", g["pass_rate"], g["previous_pass_rate"], g["pass_rate_change"])
-            row(key, g[key], "average_score", g["average_score"], g["previous_average_score"], g["score_change"])
+            row(key, g[key], "pass_rate", g["pass_rate"], g["previous_pass_rate"], g["pass_rate_change"],
+                g["changes"]["pass_rate"]["significant"])
+            row(key, g[key], "average_score", g["average_score"], g["previous_average_score"], g["score_change"],
+                g["changes"]["average_score"]["significant"])
             row(key, g[key], "auto_fails", g["auto_fails"])
             row(key, g[key], "findings_per_100", g["findings_per_100"])
     for r in data["rules"]:
-        row("rule", r["rule"], "findings", r["current"], r["previous"], r["change"])
+        row("rule", r["rule"], "findings", r["current"], r["previous"], r["change"], r["significant"])
     for w in data["worst"]:
         row("worst", w["id"], "score", w["score"])
     return out.getvalue()
