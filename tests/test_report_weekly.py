@@ -120,7 +120,19 @@ def test_headline_figures_against_an_independent_count(world):
         assert h["change"] == pytest.approx(now[metric] - before[metric], abs=2 * tol), metric
         direction = "up" if now[metric] > before[metric] + 1e-9 else "down" if now[metric] < before[metric] - 1e-9 else "flat"
         assert h["direction"] == direction, metric
-        assert h["better"] == (None if good is None or direction == "flat" else direction == good), metric
+        # Good or bad news only when the change is beyond noise: its 95 % interval leaves out 0.
+        if good is not None:
+            low, high = h["interval"]
+            if metric == "auto_fails":  # compared as a share of the conversations
+                assert h["interval_of"] == "auto_fail_rate"
+                shown = now[metric] / now["conversations"] - before[metric] / before["conversations"]
+            else:
+                shown = h["change"]
+            assert low <= shown <= high, metric
+            assert h["significant"] == (low > 0 or high < 0) and h["small_sample"] is False, metric
+        assert h["better"] == (direction == good if h["significant"] and good is not None else None), metric
+    # The week's pass rate rose by 10 points on 19 and 23 conversations: within noise, so no good news yet.
+    assert report["headline"]["pass_rate"]["direction"] == "up" and report["headline"]["pass_rate"]["significant"] is False
 
 
 def test_an_agent_in_only_one_week(world, in_world):
@@ -157,11 +169,16 @@ def test_teams_rules_and_worst_conversations(world):
     for f in world["scan"]["findings"]:
         if f["conversation_id"] in now_ids:
             counts[f["rule"]] = counts.get(f["rule"], 0) + 1
-    assert {r["rule"]: r["current"] for r in report["rules"]} == dict(sorted(counts.items(), key=lambda kv: -kv[1])[:10])
+    assert {r["rule"]: r["current"] for r in report["rules"]} == dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
     for rule in report["rules"]:
         assert 1 <= len(rule["examples"]) <= 2 and all(e["conversation_id"] in now_ids for e in rule["examples"])
     worst = report["worst"]
-    assert len(worst) == 10 and {w["id"] for w in worst} <= now_ids
+    # Only conversations that failed or were auto-failed, all of them up to ten: a passed one is no coaching case.
+    failed = {i for i in now_ids if records[i]["passed"] is False or records[i]["scorecard"]["auto_fail"]}
+    assert 0 < len(failed) < 10 and {w["id"] for w in worst} == failed
+    assert all(w["passed"] is False or w["auto_fail"] for w in worst)
+    agents = {row["agent"]: row for row in report["agents"]}
+    assert all(agents[w["agent"]]["pass_rate"] < 1 for w in worst)  # never an agent whose conversations all passed
     auto = [w for w in worst if w["auto_fail"]]
     assert worst[: len(auto)] == auto  # auto-fails first
     rest = [w["score"] for w in worst[len(auto):]]
@@ -189,6 +206,7 @@ def test_trend_and_exports(world):
     headline = {r["metric"]: r for r in rows if r["table"] == "headline"}
     assert float(headline["average_score"]["current"]) == report["headline"]["average_score"]["current"]
     assert int(headline["conversations"]["change"]) == 4
+    assert headline["conversations"]["beyond_noise"] == "" and headline["pass_rate"]["beyond_noise"] == "false"
     assert {r["group"] for r in rows if r["table"] == "agent"} >= {"agent.09", "agent.01"}
 
 
@@ -229,6 +247,9 @@ def test_text_summary(world, in_world):
     assert lines[0] == "质检周报 2026-W48（2026-11-23 – 2026-11-29，Asia/Shanghai）"
     row = next(line for line in lines if line.startswith("质检会话"))
     assert row.split() == ["质检会话", "23", "19", "+4", "↑"]
+    row = next(line for line in lines if line.startswith("合格率"))
+    assert "（波动范围内）" in row and "↑" not in row  # a rise within noise is not drawn as a trend
+    assert any("样本少" in line and line.strip().startswith("agent.") for line in lines)
     assert any("agent.09" in line and "新" in line for line in lines)
 
 

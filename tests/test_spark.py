@@ -244,3 +244,84 @@ def test_the_suppressions_file_hides_the_same_findings_and_scores_as_locally(spa
     assert '"conversation_id": "s-002", "message_index": 1, "role": "agent", "rule": "slang-internet"' not in on_spark.stdout
     unsuppressed = _cli("scan", str(CORPUS), "--engine", "spark", "--format", "jsonl", "--exit-zero", "--no-suppress")
     assert unsuppressed.stdout.count("\n") == on_spark.stdout.count("\n") + 1
+
+
+def _report_model(folder: Path, week: str) -> tuple[dict, str, str]:
+    """The weekly report's JSON, HTML and CSV without what differs between any two runs (when and from where it
+    was generated, the page's script nonce)."""
+    import re
+
+    data = json.loads((folder / f"weekly-{week}.json").read_text(encoding="utf-8"))
+    source = data.pop("source")
+    data.pop("generated_at")
+    html = (folder / f"weekly-{week}.html").read_text(encoding="utf-8")
+    html = re.sub(r"nonce-?[\"=]?[A-Za-z0-9_-]{16,}", "NONCE", html.replace("nonce=", "nonce-"))
+    html = re.sub(r"生成于 [0-9: -]+ · 数据来源 <span class=\"mono\">[^<]*</span>", "", html)
+    assert source and source not in html  # the source was the only place it appeared
+    return data, html, (folder / f"weekly-{week}.csv").read_text(encoding="utf-8")
+
+
+def test_the_weekly_report_from_a_spark_run_is_the_report_of_a_local_run(spark, tmp_path, corpus_conversations):
+    # The sample corpus spans W47 and W48; a naive start time and an undated conversation exercise the store's
+    # time handling (a naive time is placed in the report's zone; an undated one is counted apart).
+    naive = json.loads(json.dumps(corpus_conversations[0]))
+    naive.update(id="x-naive", started_at="2026-11-24T09:00:00")
+    for m in naive["messages"]:
+        m["ts"] = None
+    undated = json.loads(json.dumps(corpus_conversations[1]))
+    undated.update(id="x-undated", started_at=None)
+    for m in undated["messages"]:
+        m["ts"] = None
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in (naive, undated)), encoding="utf-8")
+    inputs = [str(CORPUS), str(extra)]
+
+    assert _cli("scan", *inputs, "--store", "local.db", "--exit-zero", "-q").exit_code == 0
+    # --format jsonl: the results table is Parquet whatever the format of the other tables.
+    result = _cli("scan", *inputs, "--engine", "spark", "--format", "jsonl", "-o", "out", "--exit-zero", "-q")
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "out" / "results").glob("*.parquet"))
+
+    for week in ("2026-W47", "2026-W48"):
+        assert _cli("report", "weekly", "--store", "local.db", "--week", week, "--out", "local").exit_code == 0
+        result = _cli("report", "weekly", "--results", "out", "--week", week, "--out", "spark")
+        assert result.exit_code == 0, result.output
+        local, on_spark = _report_model(tmp_path / "local", week), _report_model(tmp_path / "spark", week)
+        assert local[0]["figures"]["conversations"] >= 19 and local[0]["rules"] and local[0]["worst"]  # not vacuous
+        assert local[0]["undated_conversations"] == 1
+        assert on_spark[0] == local[0]
+        assert on_spark[1] == local[1]
+        assert on_spark[2] == local[2]
+    # The results/ folder itself is read as well as the scan's OUT folder.
+    assert len(list((tmp_path / "out" / "results").glob("*.parquet"))) > 1  # Spark's part files, read as one table
+    assert _cli("report", "weekly", "--results", "out/results", "--week", "2026-W48", "--out", "again").exit_code == 0
+    assert _report_model(tmp_path / "again", "2026-W48")[0] == _report_model(tmp_path / "local", "2026-W48")[0]
+
+
+def test_store_with_spark_points_to_the_results_table():
+    result = _cli("scan", str(CORPUS), "--engine", "spark", "--store", "x.db")
+    assert result.exit_code == 2 and "OUT/results/" in result.stderr and "report weekly --results" in result.stderr
+    assert not Path("x.db").exists()
+
+
+def test_api_results_table_is_what_the_store_records(spark, tmp_path):
+    from qa_linter.masking import Masker
+    from qa_linter.spark import read_jsonl, results_table_of, scan_results
+    from qa_linter.store import open_store
+    from qa_linter.store.parquet import ParquetResults
+
+    results = scan_results(read_jsonl(spark, [str(CORPUS)]), store_masker=Masker())
+    results_table_of(results).write.parquet(str(tmp_path / "results"))
+    assert _cli("scan", str(CORPUS), "--store", "local.db", "--exit-zero", "-q").exit_code == 0
+    from datetime import datetime, timezone
+
+    since, until = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc)
+    with open_store("local.db", create=False) as store:
+        local = store.conversations(since, until)
+    on_spark = ParquetResults([str(tmp_path / "results")]).conversations(since, until)
+    assert len(local) == 40 and sum(len(c.findings) for c in local) > 50
+
+    def comparable(convs):  # the scan time is each run's own
+        return [c.__class__(**{**c.__dict__, "scanned_at": None}) for c in convs]
+
+    assert comparable(on_spark) == comparable(local)

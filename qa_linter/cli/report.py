@@ -21,6 +21,8 @@ def command():
 @click.option("--from", "date_from", metavar="DATE", help="First day of a custom period (YYYY-MM-DD), with --to.")
 @click.option("--to", "date_to", metavar="DATE", help="Last day of a custom period (YYYY-MM-DD), with --from.")
 @click.option("--store", type=click.Path(dir_okay=False), help="Results store to read [default: setting `store`].")
+@click.option("--results", "results", multiple=True, type=click.Path(), metavar="PATH",
+              help="Read the results table of a Spark scan (scan --engine spark -o OUT: OUT, OUT/results or a Parquet file; repeatable) instead of a store.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True, help="Folder for the HTML, CSV and JSON files.")
 @click.option("--format", "fmt", type=click.Choice(["html", "text"]), default="html", show_default=True)
 @click.option("--weeks", type=click.IntRange(1, 104), default=8, show_default=True, help="Weeks in the trend chart.")
@@ -29,10 +31,11 @@ def command():
 @click.option("--scorecard", type=click.Path(exists=True, dir_okay=False), help="Scoring model when scanning TRANSCRIPTS.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
 @with_rule_options
-def weekly(transcripts, week, date_from, date_to, out_dir, fmt, weeks, tz_name, scorecards_dir, color, **options):
+def weekly(transcripts, results, week, date_from, date_to, out_dir, fmt, weeks, tz_name, scorecards_dir, color, **options):
     """Weekly compliance report: figures against the previous week, trends, teams, agents, rules, worst conversations.
 
-    Reads the results store (scan --store), or scans TRANSCRIPTS now.
+    Reads the results store (scan --store), the results table of a Spark scan (--results), or scans
+    TRANSCRIPTS now.
     """
     from ..batch import ScanSummary
     from ..outputs.text import make_console, print_summary
@@ -41,14 +44,21 @@ def weekly(transcripts, week, date_from, date_to, out_dir, fmt, weeks, tz_name, 
     weekly_options = WeeklyOptions(week, date_from, date_to, tz_name, weeks, out_dir, fmt, scorecards_dir)
     summary = ScanSummary() if transcripts else None
     with user_errors():
-        if transcripts and options["store"]:
-            raise UserError("give either --store or transcript files, not both")
+        given = [name for name, value in (("transcript files", transcripts), ("--store", options["store"]),
+                                          ("--results", results)) if value]
+        if len(given) > 1:
+            raise UserError(f"give either {' or '.join(given)}, not both")
         run = make_run(**options)
         if transcripts:
             linter = load_rules(run)
             period, zone_name = choose_period(weekly_options, run.config)
             scoring = load_scoring(run)
             store = scan_into_memory(linter, scoring, run.read(transcripts), summary, run.store_masker)
+        elif results:
+            from ..store.parquet import ParquetResults
+
+            period, zone_name = choose_period(weekly_options, run.config)
+            store = ParquetResults(results, masker=run.store_masker)
         else:
             period, zone_name = choose_period(weekly_options, run.config)
             store = open_report_store(run.store_location, run.store_masker)

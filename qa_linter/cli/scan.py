@@ -95,7 +95,8 @@ def _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, unsuppor
         raise UserError(f"--engine spark needs pyspark: pip install 'qa-linter[spark]' ({exc})") from None
     check_options(fmt, output, paths, unsupported)
     summary = run_scan(paths, run.linter, run.scoring, run.reader_options, input_format=run.input_format, fmt=fmt,
-                       output=output, master=master, note=None if quiet else echo_err, suppress=run.suppressions)
+                       output=output, master=master, note=None if quiet else echo_err, suppress=run.suppressions,
+                       store_masker=run.store_masker)
     print_summary(stderr_console(color), summary, quiet)
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
 

@@ -66,17 +66,20 @@ def write_report(report: WeeklyReport, out_dir: Path) -> dict[str, Path]:
 
 
 def to_csv(data: dict) -> str:
-    """The report's figures in one long table (table, group, metric, current, previous, change): pivots easily."""
+    """The report's figures in one long table (table, group, metric, current, previous, change, beyond_noise): pivots
+    easily. beyond_noise is true/false where the report tests a change against noise (significance.py), else empty."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["period", "table", "group", "metric", "current", "previous", "change"])
+    writer.writerow(["period", "table", "group", "metric", "current", "previous", "change", "beyond_noise"])
     period = data["period"]["label"]
 
-    def row(table, group, metric, current, previous=None, delta=None):
-        writer.writerow([period, table, _text_cell(group), metric, _cell(current), _cell(previous), _cell(delta)])
+    def row(table, group, metric, current, previous=None, delta=None, noise=None):
+        writer.writerow([period, table, _text_cell(group), metric, _cell(current), _cell(previous), _cell(delta),
+                         "" if noise is None or delta is None else str(bool(noise)).lower()])
 
     for metric, h in data["headline"].items():
-        row("headline", "all", metric, h["current"], h["previous"], h["change"])
+        row("headline", "all", metric, h["current"], h["previous"], h["change"],
+            h["significant"] if metric != "conversations" else None)
     for t in data["trend"]:
         for metric in ("conversations", "pass_rate", "average_score", "auto_fails", "findings_per_100"):
             row("trend", t["week"], metric, t[metric])
@@ -89,12 +92,14 @@ def to_csv(data: dict) -> str:
         for g in data[f"{key}s"]:
             row(key, g[key], "conversations", g["conversations"], g["previous_conversations"],
                 g["conversations"] - g["previous_conversations"])
-            row(key, g[key], "pass_rate", g["pass_rate"], g["previous_pass_rate"], g["pass_rate_change"])
-            row(key, g[key], "average_score", g["average_score"], g["previous_average_score"], g["score_change"])
+            row(key, g[key], "pass_rate", g["pass_rate"], g["previous_pass_rate"], g["pass_rate_change"],
+                g["changes"]["pass_rate"]["significant"])
+            row(key, g[key], "average_score", g["average_score"], g["previous_average_score"], g["score_change"],
+                g["changes"]["average_score"]["significant"])
             row(key, g[key], "auto_fails", g["auto_fails"])
             row(key, g[key], "findings_per_100", g["findings_per_100"])
     for r in data["rules"]:
-        row("rule", r["rule"], "findings", r["current"], r["previous"], r["change"])
+        row("rule", r["rule"], "findings", r["current"], r["previous"], r["change"], r["significant"])
     for w in data["worst"]:
         row("worst", w["id"], "score", w["score"])
     return out.getvalue()
@@ -137,21 +142,35 @@ def _pct(rate):
 
 
 def _headline_tile(name: str, h: dict) -> dict:
+    """A headline figure: its change is an up or down (coloured) only when it is beyond noise (significance.py)."""
     fmt = _formatter(name)
     delta = h["change"]
+    note = ""
     if delta is None:
-        change_text = "上周无数据" if h["previous"] is None else "—"
-    elif name == "pass_rate":
-        change_text = f"{delta * 100:+.1f} 个百分点"
-    elif isinstance(delta, float):
-        change_text = f"{delta:+.1f}"
+        change_text = "上期无数据" if h["previous"] is None else "—"
+    elif h["direction"] == "flat":
+        change_text = "持平"  # a change that rounds to 0 (-0.0 included) is no change
     else:
-        change_text = f"{delta:+d}"
+        change_text = _signed(delta, name)
+        if HEADLINE[name] is not None and not h.get("significant"):
+            note = "样本少" if h.get("small_sample") else "波动范围内"
+    # The number of conversations is a count, not an estimate: its rise or fall is a fact, drawn without colour.
+    significant = bool(h.get("significant")) or (HEADLINE[name] is None and h["direction"] in ("up", "down"))
     return {
         "name": name, "label": HEADLINE_LABELS[name], "value": fmt(h["current"]), "previous": fmt(h["previous"]),
-        "change": change_text, "direction": h["direction"] or "none",
+        "change": change_text, "direction": h["direction"] or "none", "significant": significant, "note": note,
         "tone": "good" if h["better"] is True else "bad" if h["better"] is False else "neutral",
     }
+
+
+def _signed(delta, name: str) -> str:
+    """+1.2 / −1.2 (a true minus sign), in percentage points for the pass rate."""
+    if name == "pass_rate":
+        value, unit = delta * 100, " 个百分点"
+    else:
+        value, unit = delta, ""
+    text = f"{abs(value):.1f}" if isinstance(value, float) else f"{abs(value):d}"
+    return f"{'+' if value > 0 else '−'}{text}{unit}"
 
 
 def _formatter(name: str):
@@ -250,9 +269,10 @@ def render_text(report: WeeklyReport, console) -> None:
         table.add_column(column, justify=justify)
     for name in HEADLINE:
         tile = _headline_tile(name, data["headline"][name])
-        arrow = {"up": "↑", "down": "↓", "flat": "→"}.get(tile["direction"], "")
-        style = {"good": "green", "bad": "red"}.get(tile["tone"], "")
-        table.add_row(tile["label"], tile["value"], tile["previous"], Text(f"{tile['change']} {arrow}".strip(), style=style))
+        arrow = {"up": "↑", "down": "↓"}.get(tile["direction"], "") if tile["significant"] else ""
+        style = {"good": "green", "bad": "red"}.get(tile["tone"], "") or "dim"
+        shown = f"{tile['change']} {arrow}".strip() + (f"（{tile['note']}）" if tile["note"] else "")
+        table.add_row(tile["label"], tile["value"], tile["previous"], Text(shown, style=style))
     console.print(table)
     _group_table(console, "团队", data["teams"], "team")
     _group_table(console, "客服（平均分从低到高）", data["agents"], "agent", limit=10)
@@ -262,6 +282,8 @@ def render_text(report: WeeklyReport, console) -> None:
             console.print(Text(terminal_safe(f"  {r['current']:>3}  {r['rule']}（{r['label']}，较上期 {r['change']:+d}）")))
             for e in r["examples"]:
                 console.print(Text(terminal_safe(f"       {e['conversation_id']}: {e['excerpt']}"), style="dim"))
+    console.print(Text(f"变化只在超出随机波动时标 ↑↓ 与颜色（95% 置信；少于 {data['noise']['min_sample']} 个会话的分组为样本少，"
+                       "不判定升降）。", style="dim"))
     if data["worst"]:
         console.print(Text("\n最需辅导的会话", style="bold"))
         for w in data["worst"][:5]:
@@ -283,9 +305,16 @@ def _group_table(console, title: str, rows: list[dict], key: str, limit: int | N
     for column, justify in (({"team": "团队", "agent": "客服"}[key], "left"), ("会话", "right"), ("合格率", "right"), ("平均分", "right"), ("变化", "right"), ("主要问题", "left")):
         table.add_column(column, justify=justify)
     for r in rows:
-        delta = r["score_change"]
-        change_text = "新" if r["status"] == "new" else "—" if delta is None else f"{delta:+.1f}"
-        style = "" if delta is None or delta == 0 else "green" if delta > 0 else "red"
+        c = r["changes"]["average_score"]
+        if r["status"] == "new":
+            change_text = "新"
+        elif c["change"] is None:
+            change_text = "—"
+        elif c["direction"] == "flat":
+            change_text = "持平"
+        else:
+            change_text = _signed(c["change"], "average_score") + ("" if c["significant"] else "（样本少）" if c["small_sample"] else "（波动内）")
+        style = ("green" if c["better"] else "red") if c["significant"] else "dim"
         # Text, not str: rich would read [brackets] in a team or agent name as markup (and fail on a stray [/]).
         table.add_row(Text(terminal_safe(r[key] or "（未填）")), str(r["conversations"]), format_percent(r["pass_rate"]),
                       "—" if r["average_score"] is None else f"{r['average_score']:.1f}", Text(change_text, style=style),

@@ -6,8 +6,11 @@ Definitions (docs/weekly-reports.md):
 - pass rate = passed / conversations with a verdict; average score = mean of the scores;
 - auto-fails = conversations with at least one auto-fail finding;
 - findings per 100 agent messages = 100 × findings / agent messages;
-- change = this period − previous period (percentage points for the pass rate); `better` says whether
-  that change is good news (more passes, higher scores; fewer auto-fails and findings).
+- change = this period − previous period (percentage points for the pass rate); `direction` is its sign as
+  shown (a change that rounds to 0 at the shown precision is flat); `significant` says whether it is beyond
+  noise (significance.py: Wilson/Newcombe for rates, Welch for scores, Poisson for finding counts, and at least
+  MIN_SAMPLE conversations in each period, else `small_sample`); `better` says whether a significant change is
+  good news (more passes, higher scores; fewer auto-fails and findings), None when it is not significant.
 """
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ from ..labels import category_label
 from ..masking import Masker
 from ..store.base import ResultStore, StoredConversation
 from .periods import Period, local, trailing_weeks
+from .significance import (
+    MIN_SAMPLE, Z, beyond_noise, count_difference, mean_difference, proportion_difference, rate_difference,
+)
 
 # metric -> which direction is good news (None: neither)
 HEADLINE = {
@@ -29,6 +35,8 @@ HEADLINE = {
     "auto_fails": "down",
     "findings_per_100": "down",
 }
+# The smallest change each figure is shown with: a smaller one is drawn as flat, never as "▼ 0.0".
+RESOLUTION = {"conversations": 1, "pass_rate": 0.0005, "average_score": 0.05, "auto_fails": 1, "findings_per_100": 0.05}
 TOP_RULES = 10
 WORST = 10
 EXAMPLES_PER_RULE = 2
@@ -89,16 +97,47 @@ def figures(convs: Iterable[StoredConversation]) -> Figures:
     )
 
 
-def change(current, previous, good: str | None) -> dict:
-    """The change of one figure, its direction and whether it is good news."""
+def change(current, previous, good: str | None, interval: tuple[float, float] | None = None,
+           small_sample: bool = False, resolution: float = 0.0) -> dict:
+    """The change of one figure, its direction, whether it is beyond noise, and whether that is good news."""
     if current is None or previous is None:
-        return {"current": current, "previous": previous, "change": None, "direction": None, "better": None}
+        return {"current": current, "previous": previous, "change": None, "direction": None, "better": None,
+                "significant": False, "small_sample": small_sample, "interval": None}
     delta = current - previous
     if isinstance(delta, float):
         delta = round(delta, 4)
-    direction = "up" if delta > 0 else "down" if delta < 0 else "flat"
-    better = None if good is None or direction == "flat" else direction == good
-    return {"current": current, "previous": previous, "change": delta, "direction": direction, "better": better}
+    direction = "flat" if abs(delta) < resolution or delta == 0 else "up" if delta > 0 else "down"
+    significant = direction != "flat" and not small_sample and beyond_noise(interval)
+    better = direction == good if significant and good is not None else None
+    return {"current": current, "previous": previous, "change": delta, "direction": direction, "better": better,
+            "significant": significant, "small_sample": small_sample,
+            "interval": None if interval is None else [round(interval[0], 4), round(interval[1], 4)]}
+
+
+# What a headline's `interval` bounds, when it is not the change itself: auto-fails are compared as a share of the
+# conversations (more conversations bring more auto-fails).
+INTERVAL_OF = {"auto_fails": "auto_fail_rate"}
+
+
+def noise_interval(name: str, now: list[StoredConversation], before: list[StoredConversation]):
+    """The 95 % interval of this period's figure minus the previous period's (significance.py)."""
+    if name == "pass_rate":
+        judged = lambda convs: [c for c in convs if c.passed is not None]  # noqa: E731
+        a, b = judged(now), judged(before)
+        return proportion_difference(sum(1 for c in a if c.passed), len(a), sum(1 for c in b if c.passed), len(b))
+    if name == "auto_fails":  # as a share of the conversations: more conversations bring more auto-fails
+        return proportion_difference(sum(1 for c in now if c.auto_fail), len(now),
+                                     sum(1 for c in before if c.auto_fail), len(before))
+    if name == "average_score":
+        return mean_difference([c.score for c in now if c.score is not None], [c.score for c in before if c.score is not None])
+    if name == "findings_per_100":
+        return rate_difference(sum(len(c.findings) for c in now), sum(c.agent_messages for c in now),
+                               sum(len(c.findings) for c in before), sum(c.agent_messages for c in before))
+    return None
+
+
+def small(now: list, before: list) -> bool:
+    return min(len(now), len(before)) < MIN_SAMPLE
 
 
 @dataclass
@@ -135,7 +174,10 @@ class WeeklyReport:
                 current, previous = _round(current, 4), _round(previous, 4)
             elif name in ("average_score", "findings_per_100"):
                 current, previous = _round(current, 2), _round(previous, 2)
-            out[name] = change(current, previous, good)
+            out[name] = change(current, previous, good, noise_interval(name, self.current, self.before),
+                               small(self.current, self.before) if good is not None else False, RESOLUTION[name])
+            if name in INTERVAL_OF:
+                out[name]["interval_of"] = INTERVAL_OF[name]
         return out
 
     def groups(self, key: str) -> list[dict]:
@@ -144,8 +186,13 @@ class WeeklyReport:
         teams = {c.agent: c.team for c in [*self.before, *self.current]} if key == "agent" else {}
         rows = []
         for name in sorted(set(now) | set(before), key=lambda n: (n is None, n or "")):
-            cur = figures(now.get(name, []))
-            prev = figures(before.get(name, []))
+            cur_convs, prev_convs = now.get(name, []), before.get(name, [])
+            cur, prev = figures(cur_convs), figures(prev_convs)
+            few = small(cur_convs, prev_convs)
+            score = change(_round(cur.average_score, 2), _round(prev.average_score, 2), "up",
+                           noise_interval("average_score", cur_convs, prev_convs), few, RESOLUTION["average_score"])
+            rate = change(_round(cur.pass_rate, 4), _round(prev.pass_rate, 4), "up",
+                          noise_interval("pass_rate", cur_convs, prev_convs), few, RESOLUTION["pass_rate"])
             row = {
                 key: self.masker.mask(name or ""),
                 "conversations": cur.conversations,
@@ -157,8 +204,11 @@ class WeeklyReport:
                 "auto_fails": cur.auto_fails,
                 "findings": cur.findings,
                 "findings_per_100": _round(cur.findings_per_100, 2),
-                "score_change": change(_round(cur.average_score, 2), _round(prev.average_score, 2), "up")["change"],
-                "pass_rate_change": change(_round(cur.pass_rate, 4), _round(prev.pass_rate, 4), "up")["change"],
+                "score_change": score["change"],
+                "pass_rate_change": rate["change"],
+                # below MIN_SAMPLE conversations in either period: no change of this group is called a trend
+                "small_sample": few,
+                "changes": {"average_score": score, "pass_rate": rate},
                 "top_categories": _top_categories(now.get(name, [])),
                 "status": "new" if not prev.conversations else "absent" if not cur.conversations else "both",
             }
@@ -222,9 +272,11 @@ class WeeklyReport:
         return rows[:limit]
 
     def worst(self, limit: int = WORST) -> list[dict]:
-        """Auto-fails first, then the lowest scores, then the most findings: the conversations to coach from."""
+        """Auto-fails first, then the lowest scores, then the most findings: the conversations to coach from.
+        Only conversations that failed (or were auto-failed): a passed conversation is no coaching case, however
+        few the failures of the week."""
         ranked = sorted(
-            self.current,
+            (c for c in self.current if c.auto_fail or c.passed is False),
             key=lambda c: (not c.auto_fail, c.score if c.score is not None else 101.0, -len(c.findings), c.id),
         )
         return [
@@ -263,6 +315,7 @@ class WeeklyReport:
             "worst": self.worst(),
             "rule_packs": self.rule_packs(),
             "undated_conversations": self.undated,
+            "noise": {"confidence": 0.95, "z": round(Z, 4), "min_sample": MIN_SAMPLE},
         }
 
 
@@ -334,7 +387,8 @@ def _section_names(convs: list[StoredConversation]) -> dict[str, str]:
 
 
 def _counts(current: int, previous: int) -> dict:
-    return {"current": current, "previous": previous, "change": current - previous}
+    return {"current": current, "previous": previous, "change": current - previous,
+            "significant": current != previous and beyond_noise(count_difference(current, previous))}
 
 
 def _round(value, digits: int):

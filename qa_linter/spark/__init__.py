@@ -48,10 +48,12 @@ def load(config=None, *, rules: Iterable = (), builtin: bool | None = None, sele
     return linter, scoring_model_from_config(config, scorecard).limited_to(linter.rules)
 
 
-def scan_results(df, linter=None, scoring=None, *, reader_options=None, config=None, bundle=None, **load_args):
+def scan_results(df, linter=None, scoring=None, *, reader_options=None, config=None, bundle=None, store_masker=None,
+                 **load_args):
     """One RESULT row per input row (schema.RESULT): the conversation's score record and its findings, or
     the problem that kept it from being read; plus `rule_problem` rows. Persist it to write several outputs
-    from one pass of the rules."""
+    from one pass of the rules. With `store_masker` (a masking.Masker, e.g. Masker.from_config(config)), the
+    rows also carry the results table that `qa-lint report weekly --results` reads (results_table_of)."""
     if "messages" not in df.columns or "id" not in df.columns:
         raise SparkInputError(
             f"the DataFrame has no {'messages' if 'messages' not in df.columns else 'id'} column, so it is not in the "
@@ -64,7 +66,10 @@ def scan_results(df, linter=None, scoring=None, *, reader_options=None, config=N
             from ..scoring import load_scoring_model
 
             scoring = load_scoring_model().limited_to(linter.rules)
-        bundle = PackBundle.of(linter, scoring, reader_options)
+        from .pack import StoreStamp
+
+        stamp = StoreStamp.now(linter, scoring, store_masker) if store_masker is not None else None
+        bundle = PackBundle.of(linter, scoring, reader_options, store=stamp)
     from .worker import scan_batches
 
     columns = [c for c in TRANSCRIPT_COLUMNS if c in df.columns]
@@ -84,6 +89,14 @@ def scores_of(results):
     from pyspark.sql import functions as F
 
     return results.where(F.col("kind") == "conversation").select(*SCORE_COLUMNS)
+
+
+def results_table_of(results):
+    """One row per conversation in the results table's shape (store/parquet.py): what `scan --store` records,
+    for `qa-lint report weekly --results`. Needs scan_results(..., store_masker=...)."""
+    from pyspark.sql import functions as F
+
+    return results.where(F.col("kind") == "conversation").select("stored.*")
 
 
 def problems_of(results):
@@ -141,5 +154,5 @@ def _listed(found):
 
 __all__ = [
     "FlatTableError", "SparkInputError", "findings_of", "flat_to_canonical", "load", "problems_of", "read_jsonl",
-    "read_parquet", "rule_problems_of", "scan_dataframe", "scan_results", "schema", "score_dataframe", "scores_of",
+    "read_parquet", "results_table_of", "rule_problems_of", "scan_dataframe", "scan_results", "schema", "score_dataframe", "scores_of",
 ]

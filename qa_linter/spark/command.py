@@ -20,6 +20,7 @@ from typing import IO, Callable, Sequence
 from .. import __version__
 from ..batch import ScanSummary
 from ..errors import QALinterError
+from ..masking import Masker
 from ..model import Finding, InputProblem, Severity
 
 FORMATS = ("jsonl", "parquet")
@@ -32,6 +33,11 @@ class SparkScanError(QALinterError):
 def check_options(fmt: str, output: str | None, paths: Sequence[str], unsupported: dict[str, object]) -> None:
     """Everything that can be refused before a session starts."""
     given = [flag for flag, value in unsupported.items() if value]
+    if given == ["--store"]:
+        # The store's records are written as a table instead; the weekly report reads it as it reads a store.
+        raise SparkScanError("--store cannot be used with --engine spark: give -o OUT instead, and the scan writes what "
+                             "--store would record to OUT/results/ (Parquet); qa-lint report weekly --results OUT reads it "
+                             "(see docs/spark.md)")
     if given:
         raise SparkScanError(f"{', '.join(given)} cannot be used with --engine spark; it writes findings, scores and "
                              "problems as tables (see docs/spark.md)")
@@ -45,13 +51,13 @@ def check_options(fmt: str, output: str | None, paths: Sequence[str], unsupporte
 
 def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_format: str | None, fmt: str,
              output: str | None, master: str | None, stdout: IO[str] | None = None,
-             note: Callable[[str], None] | None = None, suppress=None) -> ScanSummary:
+             note: Callable[[str], None] | None = None, suppress=None, store_masker=None) -> ScanSummary:
     from pyspark import StorageLevel
 
-    from . import findings_of, problems_of, rule_problems_of, scan_results, scores_of
+    from . import findings_of, problems_of, results_table_of, rule_problems_of, scan_results, scores_of
     from .inputs import list_inputs
     from .jsonl import scan_jsonl
-    from .pack import PackBundle
+    from .pack import PackBundle, StoreStamp
     from .parquet import read_parquet
     from .session import get_session
 
@@ -60,7 +66,9 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
     note = note or (lambda text: None)
     summary = ScanSummary()
     output = local_path(output) if output else None
-    bundle = PackBundle.of(linter, scoring, reader_options, suppress)
+    # With -o, every conversation's results-table row is written too (results/), for report weekly --results.
+    stamp = StoreStamp.now(linter, scoring, store_masker or Masker()) if output else None
+    bundle = PackBundle.of(linter, scoring, reader_options, suppress, stamp)
     from pyspark.sql import SparkSession
 
     own = SparkSession.getActiveSession() is None  # under spark-submit or in a notebook the session is theirs
@@ -89,6 +97,7 @@ def run_scan(paths: Sequence[str], linter, scoring, reader_options, *, input_for
         try:
             if output:
                 _write_tables(spark, output, fmt, findings_of(results), scores_of(results), problems_of(results), note)
+                _write_table(results_table_of(results), f"{output.rstrip('/')}/results", "parquet", note)
             else:
                 _stream_findings(results, stdout or sys.stdout)
             _summarise(summary, results, findings_of(results), problems_of(results))
@@ -121,17 +130,20 @@ def _size_splits(spark) -> None:
 def _write_tables(spark, output: str, fmt: str, findings, scores, problems, note) -> None:
     base = output.rstrip("/")
     for name, table in (("findings", findings), ("scores", scores), ("problems", problems)):
-        writer = table.write.mode("overwrite")
-        target = f"{base}/{name}"
-        try:
-            if fmt == "jsonl":
-                # null fields written out, as the local JSON Lines output does ("start": null)
-                writer.option("ignoreNullFields", "false").json(target)
-            else:
-                writer.parquet(target)
-        except Exception as exc:  # noqa: BLE001 - Spark reports a write failure as a Java exception
-            raise SparkScanError(f"{target}: cannot write: {_first_line(exc)}") from None
-        note(f"{name}: {target}/ ({fmt})")
+        _write_table(table, f"{base}/{name}", fmt, note)
+
+
+def _write_table(table, target: str, fmt: str, note) -> None:
+    writer = table.write.mode("overwrite")
+    try:
+        if fmt == "jsonl":
+            # null fields written out, as the local JSON Lines output does ("start": null)
+            writer.option("ignoreNullFields", "false").json(target)
+        else:
+            writer.parquet(target)
+    except Exception as exc:  # noqa: BLE001 - Spark reports a write failure as a Java exception
+        raise SparkScanError(f"{target}: cannot write: {_first_line(exc)}") from None
+    note(f"{target.rsplit('/', 1)[-1]}: {target}/ ({fmt})")
 
 
 def _stream_findings(results, out: IO[str]) -> None:

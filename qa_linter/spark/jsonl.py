@@ -114,5 +114,5 @@ def scan_line_batches(before: dict, bundle, batches: Iterator) -> Iterator:
             if isinstance(item, InputProblem):
                 rows.append({"kind": "problem", "problem": item.to_dict(), "order": order})
             else:
-                rows.append(conversation_result(linter, scoring, item, order, bundle.suppress))
+                rows.append(conversation_result(linter, scoring, item, order, bundle.suppress, bundle.store))
         yield results_batch(bundle, linter, rows)

@@ -45,12 +45,14 @@ class PackBundle:
     content: str  # pack_content(pack) on the driver
     # The suppressions file's filter (review/suppressions.py: findings reviewers judged wrong), or None.
     suppress: Any = None
+    # When set (a StoreStamp), every conversation's results-table row is computed too (store/parquet.py).
+    store: Any = None
     version: str = __version__
     key: str = field(default="", compare=False)
 
     # -- on the driver ------------------------------------------------------------------------------------------
     @classmethod
-    def of(cls, linter: Linter, scoring: ScoringModel, reader_options=None, suppress=None) -> "PackBundle":
+    def of(cls, linter: Linter, scoring: ScoringModel, reader_options=None, suppress=None, store=None) -> "PackBundle":
         from ..readers.options import ReaderOptions
 
         pack = linter.pack
@@ -76,7 +78,7 @@ class PackBundle:
         if scorecard:
             files[scorecard] = Path(scorecard).read_bytes()
         bundle = cls(tuple(sorted(files.items())), arguments, scorecard, reader_options or ReaderOptions(), pack_content(pack),
-                     suppress)
+                     suppress, store)
         key = hashlib.sha256(pickle.dumps((bundle.files, sorted(arguments.items(), key=str), scorecard, bundle.content,
                                            __version__))).hexdigest()[:16]
         object.__setattr__(bundle, "key", key)
@@ -110,6 +112,23 @@ class PackBundle:
             return linter, scoring.limited_to(linter.rules)
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class StoreStamp:
+    """What a results-table row takes from the driver: the store's masker (excerpts are always masked) and the
+    scan's rule pack, scoring model and time, one value for the whole job as in a local `scan --store`."""
+
+    masker: Any
+    rule_pack: str
+    scoring_model: str
+    scanned_at: Any  # datetime, UTC
+
+    @classmethod
+    def now(cls, linter: Linter, scoring: ScoringModel, masker) -> "StoreStamp":
+        from datetime import datetime, timezone
+
+        return cls(masker, linter.pack.fingerprint, scoring.fingerprint, datetime.now(timezone.utc).replace(microsecond=0))
 
 
 def _under(root: Path, absolute: str) -> Path:

@@ -99,6 +99,18 @@ PROBLEM = _struct(("source", StringType()), ("line", LongType()), ("reason", Str
 
 RULE_PROBLEM = _struct(("rule", StringType()), ("reason", StringType()))
 
+
+def _stored():
+    """The results table (store/parquet.py: what the weekly report reads), declared there in Arrow terms."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from ..store.parquet import arrow_schema as results_schema
+
+    return from_arrow_schema(results_schema())
+
+
+STORED = _stored()
+
 # What the executors return for every input record: the score row's fields, the findings, and the input
 # order; or the problem that kept the record from being read; or (kind rule_problem) the rules that failed
 # or timed out in one worker, reported once each.
@@ -111,6 +123,7 @@ RESULT = StructType(
         StructField("problem", PROBLEM, True),
         StructField("rule_problems", ArrayType(RULE_PROBLEM), True),
         StructField("order", _struct(("file", StringType()), ("line", LongType()), ("item", IntegerType())), True),
+        StructField("stored", STORED, True),  # the results-table row, when the scan records results (PackBundle.store)
     ]
 )
 

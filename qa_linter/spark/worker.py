@@ -32,7 +32,8 @@ def scan_batches(bundle: PackBundle, batches: Iterator) -> Iterator:
     """mapInArrow: TRANSCRIPT-shaped batches -> RESULT batches (one row per input row, plus rule problems)."""
     linter, scoring = loaded(bundle)
     for batch in batches:
-        yield results_batch(bundle, linter, [result_row(linter, scoring, row, bundle.suppress) for row in batch.to_pylist()])
+        yield results_batch(bundle, linter, [result_row(linter, scoring, row, bundle.suppress, bundle.store)
+                                             for row in batch.to_pylist()])
 
 
 def results_batch(bundle: PackBundle, linter, rows: list[dict]):
@@ -50,7 +51,7 @@ def results_batch(bundle: PackBundle, linter, rows: list[dict]):
 _REPORTED: dict[str, set[str]] = {}  # bundle key -> rule problems this worker has already returned
 
 
-def result_row(linter, scoring, row: dict[str, Any], suppress=None) -> dict[str, Any]:
+def result_row(linter, scoring, row: dict[str, Any], suppress=None, store=None) -> dict[str, Any]:
     where = row.get("_input") or {}
     order = {"file": where.get("file"), "line": where.get("line"), "item": where.get("item")}
     if where.get("problem"):
@@ -61,12 +62,13 @@ def result_row(linter, scoring, row: dict[str, Any], suppress=None) -> dict[str,
         item = where.get("item")
         reason = str(exc) if item is None else f"item {item}: {exc}"
         return {"kind": "problem", "problem": _problem(where, reason), "order": order}
-    return conversation_result(linter, scoring, conv, order, suppress)
+    return conversation_result(linter, scoring, conv, order, suppress, store)
 
 
-def conversation_result(linter, scoring, conv, order: dict, suppress=None) -> dict[str, Any]:
+def conversation_result(linter, scoring, conv, order: dict, suppress=None, store=None) -> dict[str, Any]:
     """The RESULT row of one conversation: `qa-lint scan`'s findings (without those the suppressions file hides,
-    as batch.scan_items does), and its score as the JSON output has it."""
+    as batch.scan_items does), and its score as the JSON output has it; with `store` (pack.StoreStamp), also its
+    results-table row, what `scan --store` records of it."""
     found = linter.scan(conv)
     findings = suppress(found) if suppress is not None and found else found
     card = scoring.score(conv, findings)
@@ -74,6 +76,12 @@ def conversation_result(linter, scoring, conv, order: dict, suppress=None) -> di
     record.update(score=card.total, passed=card.passed, scorecard=card.to_dict())
     record.update(kind="conversation", finding_rows=[f.to_dict() for f in findings], order=order,
                   suppressed=len(found) - len(findings))
+    if store is not None:
+        from ..store.base import ScanResult
+        from ..store.parquet import result_row as stored_row
+
+        result = ScanResult(conv, findings, record["scorecard"], store.rule_pack, store.scoring_model, store.scanned_at)
+        record["stored"] = stored_row(result, store.masker, order)
     return record
 
 

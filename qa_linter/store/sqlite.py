@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable
 
-from ..masking import Masker, MaskedText, mask_finding
-from ..fingerprint import finding_fingerprint, finding_ids
+from ..masking import Masker
 from . import transcripts
+from .records import auto_fail_reasons, masked_findings, start_keys, utc_key
 from .base import ScanResult, StoreError, StoredConversation, StoredFinding
 from .review_tables import ReviewTables
 
@@ -114,11 +114,6 @@ MIGRATIONS: dict[int, list[str]] = {
     ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
-
-
-def utc_key(moment: datetime) -> str:
-    """A fixed-width UTC text that sorts like the time it stands for (an aware datetime)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def damaged(location: str, exc: "Exception | str", written: bool = False) -> StoreError:
@@ -290,34 +285,22 @@ class SQLiteStore(ReviewTables):
 
     def _rows(self, result: ScanResult) -> tuple[tuple, list[tuple], bytes]:
         conv, card = result.conversation, result.scorecard
-        start = conv.start_time
-        naive = start is not None and start.tzinfo is None
-        started_utc = None
-        if start is not None:
-            started_utc = utc_key(start.replace(tzinfo=timezone.utc) if naive else start)
+        started_at, started_utc, naive = start_keys(result)
         passed = card.get("passed")
         conversation = (
-            conv.id, conv.channel, conv.agent, conv.team,
-            start.isoformat() if start else None, started_utc, int(naive),
+            conv.id, conv.channel, conv.agent, conv.team, started_at, started_utc, int(naive),
             len(conv.messages), sum(1 for m in conv.messages if m.role == "agent"),
             card.get("score"), None if passed is None else int(bool(passed)),
-            json.dumps(sorted({a["reason"] for a in card.get("auto_fail", [])}), ensure_ascii=False),
+            json.dumps(auto_fail_reasons(card), ensure_ascii=False),
             json.dumps(card.get("sections", []), ensure_ascii=False),
             len(result.findings), result.rule_pack, result.scoring_model, result.scanned_at.isoformat(), conv.source,
         )
-        findings = []
-        prepared: dict[int, MaskedText] = {}
-        fingerprints = [finding_fingerprint(f) for f in result.findings]
-        for position, (f, fp, finding_id) in enumerate(zip(result.findings, fingerprints, finding_ids(fingerprints))):
-            text = conv.messages[f.message_index].text if 0 <= f.message_index < len(conv.messages) else ""
-            if f.message_index not in prepared:
-                prepared[f.message_index] = self.masker.prepare(text)
-            shown = mask_finding(self.masker, f, text, prepared[f.message_index])
-            findings.append((
-                conv.id, position, f.message_index, f.role, f.rule, f.category, str(f.severity),
-                f.start if shown.located else None, f.end if shown.located else None, shown.excerpt, shown.message,
-                finding_id, fp,
-            ))
+        findings = [
+            (conv.id, position, f.message_index, f.role, f.rule, f.category, str(f.severity),
+             f.start if shown.located else None, f.end if shown.located else None, shown.excerpt, shown.message,
+             finding_id, fp)
+            for position, (f, shown, fp, finding_id) in enumerate(masked_findings(result, self.masker))
+        ]
         transcript, _ = transcripts.encode(conv, self.masker)
         return conversation, findings, transcript
 
