@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..outputs import FILE_FORMATS, FORMATS
-from ..vocabulary import FAIL_ON, INPUT_FORMATS, fail_threshold
+from ..vocabulary import FAIL_ON, INPUT_FORMATS, PARTIAL_VALUES, fail_threshold
 from .common import (
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, load_scoring, make_run, output_file,
     stderr_console, user_errors, with_rule_options,
@@ -35,11 +35,12 @@ from .common import (
 @click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
 @click.option("--no-suppress", is_flag=True, help="Show findings suppressed in qa-linter-suppressions.yaml too (docs/review.md).")
+@click.option("--partial", type=click.Choice(PARTIAL_VALUES), default=None, help="The transcripts are excerpts cut at the start, the end or both (a transfer, an export cut by date): no greeting judged at a cut start, no closing or resolution check at a cut end; a conversation's own meta.partial wins.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True, help="Run the rules here, or on Apache Spark (pip install 'qa-linter[spark]'; docs/spark.md).")
 @click.option("--master", help="Spark master with --engine spark: local[N], yarn, spark://HOST:PORT, k8s://… [default: spark-submit's, else local[*]].")
 @with_rule_options
 def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show_clean, color, html_dir, no_mask,
-            mask_pii, engine, master, **options):
+            mask_pii, engine, master, partial, **options):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from ..batch import ScanSummary
     from ..outputs import writer_for
@@ -52,14 +53,14 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
         raise click.UsageError("--mask-pii and --no-mask contradict each other")
     summary = ScanSummary()
     with user_errors():
-        run = make_run(**options, mask=not no_mask)
+        run = make_run(**options, mask=not no_mask, partial=partial)
         load_rules(run, quiet)
         run.settle("fail_on", "reader_options", "suppressions")  # a mistake in the settings stops the scan before it writes anything
         load_scoring(run)
         if engine == "spark" or master:
             _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, {
                 "--html": html_dir, "--store": options.get("store"), "--mask-pii": mask_pii, "--statistics": statistics,
-                "--show-clean": show_clean, "--jobs": options.get("jobs")})
+                "--show-clean": show_clean, "--jobs": options.get("jobs"), "--partial": partial})
         _local_only(fmt, output, statistics)
         progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
         # An xlsx is bytes: it goes to the real stdout (its buffer), not through the progress bar's text wrapper.
