@@ -191,6 +191,11 @@ class ConversationView:
     def channel(self) -> str:
         return self.conversation.channel
 
+    @property
+    def partial(self) -> object:
+        """meta.partial as written, None when absent (the block view reads it without building the record)."""
+        return self.conversation.partial
+
     def candidate_lists(self) -> set[int]:
         """Every term-index list with a candidate in some message: what rules may find here at all."""
         found = self._lists

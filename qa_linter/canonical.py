@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from .model import Conversation, Message, out_of_range, time_in_range
-from .vocabulary import CHANNELS, ROLES
+from .vocabulary import CHANNELS, ROLES, partial_ends
 
 
 class InvalidTranscript(ValueError):
@@ -57,6 +57,11 @@ def conversation_from_dict(obj: Any, source: str | None = None, default_id: str 
     meta = obj.get("meta") or {}
     if not isinstance(meta, dict):
         raise InvalidTranscript("\"meta\" must be an object")
+    if "partial" in meta:
+        try:
+            partial_ends(meta["partial"])
+        except ValueError as exc:
+            raise InvalidTranscript(str(exc)) from None
     return Conversation(
         id=str(conv_id),
         messages=messages,

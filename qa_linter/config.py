@@ -34,6 +34,7 @@ KEYS = {
     "input_format": "force an input format",
     "encoding": "force the text encoding of CSV and chat-log inputs",
     "support_addresses": "e-mail addresses or @domains of the support side (also never PII)",
+    "agents": "agents.mailboxes: map of an agent's e-mail address to the agent's name (or {name, team}), for e-mail inputs",
     "own_domains": "the company's own mail domains (and their subdomains): addresses there are never PII",
     "audiences": "map of team or product line (meta.product) to the audience jargon is judged for: consumer, developer, merchant …",
     "csv_columns": "explicit CSV column mapping",

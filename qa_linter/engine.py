@@ -12,14 +12,17 @@ from .config import Config, load_config
 from .loader import RulePack, load_rule_pack
 from .model import Conversation, Finding
 from .text.matching import RegexTimeout
+from .vocabulary import partial_ends
 
 
 class Linter:
     """Rules loaded once, applied to any number of conversations; safe to share between threads."""
 
-    def __init__(self, pack: RulePack, config: Config | None = None):
+    def __init__(self, pack: RulePack, config: Config | None = None, partial: object = None):
         self.pack = pack
         self.config = config or Config()
+        # The ends cut in every conversation that does not say (meta.partial): --partial start|end|both.
+        self.partial = partial_ends(partial)
         self._lock = threading.Lock()
         self._draft_rules: tuple | None = None  # (pack, rules judged on a draft, ids of the others)
         # Problems found while scanning (a regex that timed out, a rule that failed), reported once each; a rule
@@ -39,11 +42,13 @@ class Linter:
         ignore: Iterable[str] = (),
         severity: dict[str, str] | None = None,
         discover: bool = False,
+        partial: object = None,
     ) -> "Linter":
         """Load the built-in pack plus `rules`, shaped by a config file and the keyword arguments.
 
         `config` is a Config, a path to qa-linter.yaml / pyproject.toml, or None (no config unless
-        `discover` is true, which looks in the current folder and its parents).
+        `discover` is true, which looks in the current folder and its parents). `partial`: the ends cut in
+        every conversation whose meta.partial does not say (start, end, both; see vocabulary.partial_ends).
         """
         if not isinstance(config, Config):
             config = load_config(Path(config) if config else None, discover=discover)
@@ -60,7 +65,7 @@ class Linter:
             allowlist=_as_list(config.get("allowlist")),
             settings=config.data,
         )
-        return cls(pack, config)
+        return cls(pack, config, partial=partial)
 
     @property
     def rules(self):
@@ -78,9 +83,22 @@ class Linter:
         return self.scan_view(ConversationView(conversation, self.pack.toolkit), rules)
 
     def scan_view(self, view: ConversationView, rules=None) -> list[Finding]:
-        """The rules applied to an already built view (the pre-send check reuses message analyses)."""
+        """The rules applied to an already built view (the pre-send check reuses message analyses).
+
+        Where the conversation is partial (meta.partial, else the linter's `partial`: --partial), rules about a
+        cut end are not run: no greeting is owed at a cut start, no closing or resolution check at a cut end."""
         findings: list[Finding] = []
+        marked = view.partial
+        try:
+            cut_start, cut_end = self.partial if marked is None else partial_ends(marked)
+        except ValueError as exc:
+            # The canonical reader refuses such a value; one that came another way (a chat-log header, the Python
+            # API) is reported in the summary (exit 2) and the conversation judged whole.
+            self._problem("meta.partial", f"{view.id}: {exc}")
+            cut_start = cut_end = False
         for rule in rules if rules is not None else self.pack.rules:
+            if (cut_start and rule.judges_start) or (cut_end and rule.judges_end):
+                continue
             if not rule.applies_to(view):
                 continue
             try:

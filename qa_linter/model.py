@@ -58,6 +58,11 @@ class Conversation:
     # Where it was read from, for error messages and reports: "file:line".
     source: str | None = None
 
+    @property
+    def partial(self) -> object:
+        """meta.partial as written (None when absent): which ends are cut, see vocabulary.partial_ends."""
+        return self.meta.get("partial") if self.meta else None
+
     def agent_messages(self) -> list[Message]:
         return [m for m in self.messages if m.role == "agent"]
 

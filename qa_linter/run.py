@@ -51,6 +51,7 @@ class RunOptions:
     mask: bool = True  # False: --no-mask, PII shown in HTML pages
     jobs: int | None = None
     no_suppress: bool = False  # --no-suppress: the suppressions file is not applied
+    partial: str | None = None  # --partial start|end|both: the cut ends of conversations whose meta.partial is silent
 
 
 class OutputError(QALinterError):
@@ -112,6 +113,7 @@ class Run:
             select=_split(options.select),
             ignore=_split(options.ignore),
             severity=severity_overrides(options.severity),
+            partial=options.partial,
         )
 
     # -- scoring and masking --------------------------------------------------------------------------------------

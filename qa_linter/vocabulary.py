@@ -18,6 +18,24 @@ from .validators import DIGIT_WORDS, cn_mobile, cn_resident_id_any, luhn, nation
 ROLES = ("agent", "customer", "system")
 CHANNELS = ("chat", "email", "phone")
 
+# meta.partial / --partial: which ends of a conversation are cut (an excerpt, a chat transferred in or out, an
+# export cut by date). At a cut start the greeting is not judged, at a cut end the closing and the resolution
+# check are not (docs/rule-language.md, "Partial conversations"). true means both ends; false or absent, none.
+PARTIAL_VALUES = ("start", "end", "both")
+
+
+def partial_ends(value: object) -> tuple[bool, bool]:
+    """(start cut, end cut) of a meta.partial value; ValueError naming the values for anything else."""
+    if value is None or value is False:
+        return (False, False)
+    if value is True or value == "both":
+        return (True, True)
+    if value == "start":
+        return (True, False)
+    if value == "end":
+        return (False, True)
+    raise ValueError(f"meta.partial {value!r} must be one of {', '.join(PARTIAL_VALUES)}, true or false")
+
 # -- findings -----------------------------------------------------------------------------------------------------
 # The categories of the built-in rule pack (spec: rule-categories.md), in the order reports list them, with the
 # Chinese label reports show. A custom pack may add categories of its own; they are shown by their id.

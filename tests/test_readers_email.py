@@ -199,3 +199,81 @@ def test_support_addresses_must_be_addresses():
 def test_subjects_are_normalised_across_reply_prefixes():
     assert email_mime.normal_subject("答复: Re: RE：回复： 退课申请") == "退课申请"
     assert email_mime.normal_subject("Re[2]: Fwd: 转发:  发票  问题") == "发票 问题"
+
+
+# -- agent, started_at and times from the mail headers (issue 19 item 9) -----------------------------------------
+AGENTS = ReaderOptions.from_config({
+    "support_addresses": ["@example.com"],
+    "agents": {"mailboxes": {"zhang.wei@example.com": {"name": "zhang.wei", "team": "broadband-email"},
+                             "LI.NA@example.com": "li.na"}},
+})
+
+
+def test_agent_team_started_at_and_message_times_come_from_from_and_date():
+    conv = only_conversation(read(FORMATS / "email" / "two-agents.mbox", options=AGENTS))
+    # the first agent reply's sender (From: Zhang.Wei@…, matched without case) took the case
+    assert (conv.agent, conv.team) == ("zhang.wei", "broadband-email")
+    assert conv.meta["agents"] == ["zhang.wei", "li.na"]
+    assert conv.started_at == datetime(2026, 11, 23, 9, 0, tzinfo=CST)  # the first mail's Date
+    assert [m.ts for m in conv.messages] == [datetime(2026, 11, 23, 9, 0, tzinfo=CST),
+                                            datetime(2026, 11, 24, 11, 30, tzinfo=CST),
+                                            datetime(2026, 11, 24, 12, 0, tzinfo=CST),
+                                            datetime(2026, 11, 24, 14, 0, tzinfo=CST)]
+    assert [m.role for m in conv.messages] == ["customer", "agent", "customer", "agent"]
+
+
+def test_an_agent_mailbox_is_the_support_side_without_support_addresses():
+    options = ReaderOptions.from_config({"agents": {"mailboxes": {"zhang.wei@example.com": "zhang.wei",
+                                                                  "li.na@example.com": "li.na"}}})
+    conv = only_conversation(read(FORMATS / "email" / "two-agents.mbox", options=options))
+    assert [m.role for m in conv.messages] == ["customer", "agent", "customer", "agent"]
+    assert (conv.agent, conv.team) == ("zhang.wei", None)
+
+
+def test_an_unlisted_agent_mailbox_is_the_agent_and_the_real_corpus_thread_is_timed():
+    conv = only_conversation(read(CORPUS_FORMATS / "thread-refund.mbox"))
+    assert conv.agent == "support@example.com" and "agents" not in conv.meta
+    assert conv.started_at == datetime(2026, 11, 23, 9, 40, 12, tzinfo=CST)
+    assert conv.messages[1].ts == datetime(2026, 11, 23, 15, 20, 30, tzinfo=CST)
+
+
+@pytest.mark.parametrize("agents, fragment", [
+    ("zhang.wei", "agents: must be a mapping"),
+    ({"mailbox": {}}, "unknown setting 'mailbox'"),
+    ({"mailboxes": ["a@example.com"]}, "agents.mailboxes: must map"),
+    ({"mailboxes": {"@example.com": "x"}}, "is not an e-mail address"),
+    ({"mailboxes": {"a@example.com": ""}}, "agents.mailboxes.a@example.com: the agent's name"),
+    ({"mailboxes": {"a@example.com": {"team": "t"}}}, "give {name: AGENT, team: TEAM}"),
+    ({"mailboxes": {"a@example.com": {"name": "a", "team": 3}}}, "team must be a name"),
+])
+def test_agents_setting_mistakes_are_clear(agents, fragment):
+    with pytest.raises(ConfigError, match=None) as caught:
+        ReaderOptions.from_config({"agents": agents})
+    assert fragment in str(caught.value)
+
+
+def test_email_slow_response_and_agent_reach_the_scan_output(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    from qa_linter.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "qa-linter.yaml").write_text(
+        "support_addresses: ['@example.com']\n"
+        "agents:\n  mailboxes:\n    zhang.wei@example.com: {name: zhang.wei, team: broadband-email}\n"
+        "    li.na@example.com: li.na\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(FORMATS / "email" / "two-agents.mbox"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    (conv,) = doc["conversations"]
+    assert (conv["agent"], conv["team"], conv["started_at"]) == ("zhang.wei", "broadband-email", "2026-11-23T09:00:00+08:00")
+    # 26.5 hours to the first reply: over the e-mail threshold (24 h), judged only because each mail has its time
+    assert ("slow-response", 1) in {(f["rule"], f["message_index"]) for f in doc["findings"]}
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("agents:\n  mailboxes:\n    '@example.com': team-a\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", "--config", str(bad), str(FORMATS / "email" / "two-agents.mbox")])
+    assert result.exit_code == 2 and "is not an e-mail address" in result.output
+    assert "Traceback" not in result.output

@@ -69,6 +69,36 @@ def test_scan_gives_the_findings_of_a_batch_scan(client, test_linter):
     assert body["summary"]["findings"] == sum(len(r["findings"]) for r in body["results"]) > 0
 
 
+def test_scan_scores_each_conversation_as_the_scorecards_do(client, test_linter):
+    """The score of /v1/scan is the score model's, the one `qa-lint scan` and the HTML scorecards report."""
+    from qa_linter.scoring import load_scoring_model
+    from qa_linter.canonical import conversation_from_dict
+
+    model = load_scoring_model(None).limited_to(test_linter.rules)
+    body = client.post("/v1/scan", json={"conversations": CONVERSATIONS[:10]}).json()
+    assert body["scorecard"] == model.fingerprint
+    scored = [r for r in body["results"] if r["score"] is not None]
+    assert scored, "the corpus has conversations the model scores"
+    for result, raw in zip(body["results"], CONVERSATIONS[:10]):
+        conv = conversation_from_dict(raw)
+        card = model.score(conv, test_linter.scan(conv))
+        assert (result["score"], result["passed"]) == (card.total, card.passed)
+        assert result["scorecard"] == card.to_dict()
+    assert len({r["score"] for r in scored}) > 1, "scores differ with the findings"
+    summary = body["summary"]
+    assert summary["scored"] == len(scored)
+    assert summary["passed"] == sum(r["passed"] is True for r in body["results"])
+    assert summary["average_score"] == round(sum(r["score"] for r in scored) / len(scored), 1)
+
+
+def test_scan_score_drops_with_a_finding(client):
+    clean = {"id": "ok", "messages": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "您好，祝您生活愉快"}]}
+    taboo = {"id": "bad", "messages": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "您好，这个我不知道，祝您生活愉快"}]}
+    results = {r["id"]: r for r in client.post("/v1/scan", json={"conversations": [clean, taboo]}).json()["results"]}
+    assert results["ok"]["findings"] == [] and results["ok"]["score"] == 100
+    assert results["bad"]["findings"] and results["bad"]["score"] < results["ok"]["score"]
+
+
 def test_rules_healthz_and_openapi(client, test_linter):
     rules = client.get("/v1/rules").json()
     assert [r["id"] for r in rules["rules"]] == [r.id for r in test_linter.rules]

@@ -19,7 +19,9 @@ from orjson import JSONDecodeError, loads
 from ..canonical import InvalidTranscript, _opt_str, parse_time
 from ..model import Conversation, InputProblem, Message
 from ..readers.jsonl import UnparsedLine
-from ..vocabulary import CHANNELS, ROLES
+from ..vocabulary import CHANNELS, PARTIAL_VALUES, ROLES
+
+_PLAIN_PARTIAL = (None, True, False, *PARTIAL_VALUES)  # the meta.partial values vocabulary.partial_ends takes
 
 # A message this long is scanned on its own (the per-message path), so a block's arrays stay small whatever
 # the input holds; a 50 MB e-mail body is one such message.
@@ -126,8 +128,8 @@ class Block:
             if len(text) > SOLO_CHARACTERS:
                 solo = True
         meta = obj.get("meta") or {}
-        if not isinstance(meta, dict):
-            raise _Unusual
+        if not isinstance(meta, dict) or meta.get("partial") not in _PLAIN_PARTIAL:
+            raise _Unusual  # conversation_from_dict reports a wrong meta.partial
         fields = (_opt_str(obj.get("agent")), _opt_str(obj.get("team")), parse_time(obj.get("started_at"), "started_at"),
                   meta, source)
         c = len(self.ids)

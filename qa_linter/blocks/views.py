@@ -191,3 +191,8 @@ class BlockConversationView(ConversationView):
     @property
     def channel(self) -> str:
         return self._source.block.channels[self._c]
+
+    @property
+    def partial(self) -> object:
+        meta = self._source.block.team_and_meta(self._c)[1]
+        return meta.get("partial") if meta else None

@@ -71,8 +71,10 @@ class Rule:
     RENAMED: dict[str, str] = {}  # old field name -> new name: still read, with a deprecation warning
     EXAMPLES = ""  # documented example rules, YAML list items: loaded and run by the tests, shown in the reference
     DEFAULT_SCOPE = Scope()
-    # Rules about the end of a conversation cannot be judged on a draft reply (see `draft_judgement`).
+    # Rules about the end of a conversation cannot be judged on a draft reply (see `draft_judgement`), nor where
+    # the end is cut (meta.partial); rules about its start (a greeting) are not judged where the start is cut.
     CONVERSATION_END = False
+    CONVERSATION_START = False
     # A verdict on a message from that message alone (and whether it is in the scope): a draft is judged by itself.
     MESSAGE_LOCAL = False
 
@@ -160,6 +162,10 @@ class Rule:
         self._check_message(ctx, spec)
         self.compile(spec, ctx)
         self._needed = self.requirement()
+        # Which cut end of a partial conversation (meta.partial, --partial) leaves this rule nothing to judge: a
+        # rule scoped to the first messages is about the start, one scoped to the last about the end.
+        self.judges_start = self.CONVERSATION_START or self.scope.which == "first"
+        self.judges_end = self.CONVERSATION_END or self.scope.which == "last"
 
     # -- compile helpers -------------------------------------------------------------------------------------
     def compile(self, spec: dict, ctx: CompileContext) -> None:

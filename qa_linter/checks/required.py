@@ -13,7 +13,9 @@ class RequiredRule(Rule):
     """Something that must be present in the scope: a greeting in the first agent message, a farewell in the last.
 
     The default scope is `first` (the first agent message). A conversation without a message of the role is not
-    judged. The finding has no offsets (`start`, `end` and `text` are null): it is about something missing."""
+    judged. The finding has no offsets (`start`, `end` and `text` are null): it is about something missing.
+    A rule over the `first` messages is not run on a conversation whose start is cut (`meta.partial`), one over
+    the `last` messages or with `anchor: last` over `all` not on one whose end is cut (see Scope)."""
 
     TYPE = "required"
     FIELDS = (
@@ -62,6 +64,8 @@ class RequiredRule(Rule):
         self.min_messages = self.whole_number(spec, "min_messages", 1, ctx)
         # A rule about the last message (closing, resolution check) judges the end of the conversation.
         self.CONVERSATION_END = self.scope.which == "last" or (self.scope.which == "all" and self.anchor == "last")
+        # A greeting owed in the first message is about the start: not judged where the start is cut.
+        self.CONVERSATION_START = self.scope.which == "first"
 
     def matchers(self):
         return [self.require]

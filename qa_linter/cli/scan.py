@@ -1,4 +1,4 @@
-"""`qa-lint scan`: transcripts in, findings out (text, JSON, JSON Lines), plus scorecards and the results store."""
+"""`qa-lint scan`: transcripts in, findings out (text, JSON, JSON Lines, CSV, xlsx, SARIF, JUnit), plus scorecards and the results store."""
 from __future__ import annotations
 
 import sys
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..outputs import FORMATS
-from ..vocabulary import FAIL_ON, INPUT_FORMATS, fail_threshold
+from ..outputs import FILE_FORMATS, FORMATS
+from ..vocabulary import FAIL_ON, INPUT_FORMATS, PARTIAL_VALUES, fail_threshold
 from .common import (
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, load_scoring, make_run, output_file,
     stderr_console, user_errors, with_rule_options,
@@ -17,7 +17,7 @@ from .common import (
 @click.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--examples", "use_examples", is_flag=True, help="Also scan the bundled example transcripts.")
-@click.option("--format", "fmt", type=click.Choice([*FORMATS, "parquet"]), default="text", show_default=True, help="Output format (parquet: with --engine spark) [default with --engine spark: jsonl].")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "parquet"]), default="text", show_default=True, help="Output format: text, json, jsonl; csv and xlsx (one row per finding), sarif and junit (CI); parquet with --engine spark [default with --engine spark: jsonl].")
 @click.option("-o", "--output", type=click.Path(writable=True), help="Write results to FILE instead of stdout (with --engine spark: a folder).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -35,11 +35,12 @@ from .common import (
 @click.option("--no-store", is_flag=True, help="Do not record results, even when the `store` setting is set.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Processes that run the rules: this one and N-1 workers [default: setting `jobs`, else the number of CPU cores].")
 @click.option("--no-suppress", is_flag=True, help="Show findings suppressed in qa-linter-suppressions.yaml too (docs/review.md).")
+@click.option("--partial", type=click.Choice(PARTIAL_VALUES), default=None, help="The transcripts are excerpts cut at the start, the end or both (a transfer, an export cut by date): no greeting judged at a cut start, no closing or resolution check at a cut end; a conversation's own meta.partial wins.")
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True, help="Run the rules here, or on Apache Spark (pip install 'qa-linter[spark]'; docs/spark.md).")
 @click.option("--master", help="Spark master with --engine spark: local[N], yarn, spark://HOST:PORT, k8s://… [default: spark-submit's, else local[*]].")
 @with_rule_options
 def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show_clean, color, html_dir, no_mask,
-            mask_pii, engine, master, **options):
+            mask_pii, engine, master, partial, **options):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from ..batch import ScanSummary
     from ..outputs import writer_for
@@ -52,19 +53,22 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
         raise click.UsageError("--mask-pii and --no-mask contradict each other")
     summary = ScanSummary()
     with user_errors():
-        run = make_run(**options, mask=not no_mask)
+        run = make_run(**options, mask=not no_mask, partial=partial)
         load_rules(run, quiet)
         run.settle("fail_on", "reader_options", "suppressions")  # a mistake in the settings stops the scan before it writes anything
         load_scoring(run)
         if engine == "spark" or master:
             _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, {
                 "--html": html_dir, "--store": options.get("store"), "--mask-pii": mask_pii, "--statistics": statistics,
-                "--show-clean": show_clean, "--jobs": options.get("jobs")})
-        _local_only(fmt, output)
+                "--show-clean": show_clean, "--jobs": options.get("jobs"), "--partial": partial})
+        _local_only(fmt, output, statistics)
         progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
-        with output_file(output, progress.stdout() if progress else None) as out:
+        # An xlsx is bytes: it goes to the real stdout (its buffer), not through the progress bar's text wrapper.
+        default_out = progress.stdout() if progress and fmt != "xlsx" else None
+        with output_file(output, default_out) as out:
             try:
-                writer = writer_for(fmt, out, color if not output else "never", show_clean, statistics)
+                writer = writer_for(fmt, out, color if not output else "never", show_clean, statistics,
+                                    rules=run.linter.rules, fail_on=run.fail_on)
                 # A full disk is exit 2 with its reason (a closed pipe on stdout: click's).
                 sinks = run.sinks(writer, mask_pii=mask_pii, guard_writer=bool(output), html_dir=html_dir)
                 # JSON Lines records are parsed where their block is scanned (orjson; in a worker with --jobs);
@@ -101,9 +105,11 @@ def _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, unsuppor
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
 
 
-def _local_only(fmt: str, output: str | None) -> None:
+def _local_only(fmt: str, output: str | None, statistics: bool = False) -> None:
     if fmt == "parquet":
         raise click.UsageError("--format parquet is written by --engine spark")
+    if statistics and fmt in FILE_FORMATS:
+        raise click.UsageError(f"--statistics prints counts as text or JSON, not --format {fmt}")
     if output and Path(output).is_dir():
         raise click.UsageError(f"-o {output}: is a folder; give a file (a folder is for --engine spark)")
 

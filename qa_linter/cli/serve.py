@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from ..vocabulary import FAIL_ON
-from .common import load_rules, make_run, user_errors, with_rule_options
+from .common import load_rules, load_scoring, make_run, user_errors, with_rule_options
 
 
 @click.command("serve")
@@ -26,18 +26,21 @@ from .common import load_rules, make_run, user_errors, with_rule_options
 @click.option("--allow-origin", "allowed_origins", multiple=True, help="A web page origin that may call the service, e.g. https://helpdesk.example.com (repeatable).")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Default lowest severity that blocks a draft [default: error].")
 @click.option("--access-log", is_flag=True, help="Log every request.")
+@click.option("--scorecard", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML of /v1/scan's scores [default: setting `scorecard`, else the bundled one].")
 @with_rule_options
 def command(host, port, workers, token, max_body_bytes, max_messages, fail_on, access_log, config_path, rules,
             max_scan_messages, max_message_chars, max_output_bytes, scan_seconds, max_concurrent_scans, header_timeout,
-            body_timeout, max_connections_per_client, allowed_hosts, allowed_origins, **rule_options):
+            body_timeout, max_connections_per_client, allowed_hosts, allowed_origins, scorecard, **rule_options):
     """Run the pre-send HTTP service and the agent page (see docs/presend.md)."""
     from ..service.server import serve
     from ..service.settings import ServiceSettings
 
     with user_errors():
-        run = make_run(config_path, rules, **rule_options, fail_on=fail_on)
-        # Rule mistakes stop here, before listening; warnings are printed once the service says where it listens.
+        run = make_run(config_path, rules, **rule_options, fail_on=fail_on, scorecard=scorecard)
+        # Rule and scorecard mistakes stop here, before listening; warnings are printed once the service says where
+        # it listens.
         linter = load_rules(run, quiet=True)
+        load_scoring(run)
         settings = ServiceSettings.for_run(run, host=host, port=port, workers=workers, token=token or None,
                                            max_body_bytes=max_body_bytes, max_messages=max_messages,
                                            access_log=access_log, max_scan_messages=max_scan_messages,

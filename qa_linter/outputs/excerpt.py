@@ -91,3 +91,14 @@ def excerpt(text: str, finding: Finding, total: int = TOTAL_CELLS) -> tuple[str,
     match = _take_start(match, max(8, total - cell_len(before) - 4))
     after = _take_start(after, max(0, total - cell_len(before) - cell_len(match) - 2))
     return before, match, after
+
+
+# XML 1.0 cannot hold C0 controls other than tab and line breaks (a parser rejects the whole file, openpyxl the
+# cell), and a transcript may hold one: the xlsx and JUnit outputs show each as its Unicode control picture, one
+# character for one.
+_XML_ILLEGAL = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n\r"} | {0xFFFE: 0xFFFD, 0xFFFF: 0xFFFD}
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold."""
+    return text.translate(_XML_ILLEGAL)

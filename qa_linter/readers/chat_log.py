@@ -20,6 +20,7 @@ from pathlib import PurePath
 from typing import BinaryIO, Iterator
 
 from ..model import Conversation, InputProblem, Message
+from ..vocabulary import partial_ends
 from .csv_table import channel_from_label
 from .options import ReaderOptions
 from .textio import TextInput, UnknownEncoding
@@ -88,6 +89,14 @@ class _LogReader:
             if header:
                 yield from self._finish()
                 self.current = self._start(header, line.number)
+                partial = self.current.meta.get("partial")
+                if partial is not None:
+                    try:
+                        partial_ends(partial)
+                    except ValueError as exc:
+                        # Judged whole, and said where: a header value the rules would otherwise trip over.
+                        del self.current.meta["partial"]
+                        yield InputProblem(self.source, line.number, f"{exc}; the conversation is judged whole")
                 continue
             message = self.settings.line.match(content)
             if message:

@@ -3,7 +3,10 @@
 Each message is parsed with the standard library (`email`, modern policy): MIME multipart, base64 and
 quoted-printable, RFC 2047 headers, charsets such as GB2312/GBK (read as their superset GB18030), HTML-only
 bodies turned into text. The body is cut to the new text (`email_quotes.cut_reply`). The sender is the
-agent when its address is one of `support_addresses` (addresses or @domains), otherwise the customer.
+agent when its address is one of `support_addresses` (addresses or @domains) or an agent's mailbox in
+`agents.mailboxes`, otherwise the customer. The conversation's `agent` (and `team`) is the one
+`agents.mailboxes` gives the sender of the first agent reply (else that address), `started_at` the first mail's
+Date, and every message's `ts` its own mail's Date.
 
 Threads are built from Message-ID / In-Reply-To / References; a reply that lost those headers ("Re: …"
 without them) joins the earlier thread with the same subject and the same customer. Messages are ordered
@@ -100,7 +103,7 @@ class ThreadCollector:
         if records and not any(r.role == "agent" for r in records):
             yield InputProblem(self._first_source or "<e-mail>", None, self._no_agent_reason())
         for thread in build_threads(records):
-            yield _conversation(thread)
+            yield _conversation(thread, self.options)
 
     def _no_agent_reason(self) -> str:
         if self.options.support_addresses:
@@ -283,13 +286,28 @@ def _join_replies_by_subject(records: list[MailRecord], find, union) -> None:
         by_key[key] = record
 
 
-def _conversation(thread: list[MailRecord]) -> Conversation:
+def _conversation(thread: list[MailRecord], options: ReaderOptions) -> Conversation:
+    """The thread as a conversation: messages in Date order, each timed by its own Date (so response-time rules
+    work on e-mail), started at the first mail's Date, and the agent the sender of the first agent reply."""
     first = thread[0]
     root = next((r.references[0] for r in thread if r.references), None) or first.in_reply_to or first.message_id
+    meta = {"subject": normal_subject(first.subject), "message_ids": [r.message_id for r in thread]}
+    # The agent who took the case answers first; a thread several agents answered lists them all in meta.agents.
+    agents: list[tuple[str, str | None]] = []
+    for r in thread:
+        if r.role == "agent":
+            named = options.agent_of(r.sender) or (r.sender, None)  # unlisted: the mailbox itself
+            if named[0] not in [a for a, _ in agents]:
+                agents.append(named)
+    if len(agents) > 1:
+        meta["agents"] = [a for a, _ in agents]
     return Conversation(
         id=root,
         messages=[Message(i, r.role, r.text, r.date) for i, r in enumerate(thread)],
         channel="email",
-        meta={"subject": normal_subject(first.subject), "message_ids": [r.message_id for r in thread]},
+        agent=agents[0][0] if agents else None,
+        team=agents[0][1] if agents else None,
+        started_at=first.date,
+        meta=meta,
         source=first.where(),
     )

@@ -149,6 +149,9 @@ class ReaderOptions:
     support_addresses: tuple[str, ...] = ()  # lower-cased addresses and "@domain"s; empty: DEFAULT_SUPPORT_MAILBOXES
     csv_columns: CsvColumns = field(default_factory=CsvColumns)
     chat_log: ChatLogSettings = field(default_factory=ChatLogSettings)
+    # `agents.mailboxes`: an agent's address (lower-cased) -> (agent name, team or None), so an e-mail conversation
+    # names its agent as chat exports do. A tuple of pairs: the options travel to worker processes.
+    agent_mailboxes: tuple[tuple[str, tuple[str, str | None]], ...] = ()
 
     @classmethod
     def from_config(cls, config: Any = None, encoding: str | None = None) -> "ReaderOptions":
@@ -172,11 +175,19 @@ class ReaderOptions:
             + support_addresses(data.get("own_domains"), key="own_domains"),
             csv_columns=CsvColumns.from_config(data.get("csv_columns")),
             chat_log=ChatLogSettings.from_config(data.get("chat_log")),
+            agent_mailboxes=agent_mailboxes(data.get("agents"), getattr(config, "path", None)),
         )
+
+    def agent_of(self, address: str) -> tuple[str, str | None] | None:
+        """(agent name, team) of an agent's mailbox in `agents.mailboxes`; None when it is not listed."""
+        address = address.strip().lower()
+        return next((named for mailbox, named in self.agent_mailboxes if mailbox == address), None)
 
     def is_support_address(self, address: str) -> bool:
         address = address.strip().lower()
         local, _, domain = address.rpartition("@")
+        if self.agent_of(address) is not None:  # an agent's own mailbox is the support side, whatever else is set
+            return True
         if not self.support_addresses:
             return local in DEFAULT_SUPPORT_MAILBOXES
         if address in self.support_addresses:
@@ -199,4 +210,46 @@ def support_addresses(value: Any, key: str = "support_addresses") -> tuple[str, 
         if not text or " " in text:
             raise ConfigError(f"{key}: {item!r} is not an address or @domain")
         out.append(text if "@" in text else f"@{text}")
+    return tuple(out)
+
+
+AGENTS_KEYS = ("mailboxes",)
+
+
+def agent_mailboxes(value: Any, path: Any = None) -> tuple[tuple[str, tuple[str, str | None]], ...]:
+    """`agents: {mailboxes: {address: name, address: {name: …, team: …}}}` as (address, (name, team)) pairs.
+
+    A mistake names the setting and the entry and shows the form that works."""
+    where = f"{path}: " if path else ""
+    example = "agents: {mailboxes: {zhang.wei@example.cn: zhang.wei, li.na@example.cn: {name: li.na, team: email-l2}}}"
+    if value in (None, {}):
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}agents: must be a mapping, e.g. {example}")
+    for key in value:
+        if key not in AGENTS_KEYS:
+            raise ConfigError(f"{where}agents: unknown setting {key!r} (known: {', '.join(AGENTS_KEYS)})")
+    mailboxes = value.get("mailboxes") or {}
+    if not isinstance(mailboxes, dict):
+        raise ConfigError(f"{where}agents.mailboxes: must map each agent's address to the agent's name, e.g. {example}")
+    out = []
+    for address, named in mailboxes.items():
+        text = str(address).strip().lower()
+        if text.count("@") != 1 or " " in text or text.startswith("@"):
+            raise ConfigError(f"{where}agents.mailboxes: {address!r} is not an e-mail address (one mailbox per agent; "
+                              "a whole @domain is support_addresses)")
+        if isinstance(named, dict):
+            unknown = [k for k in named if k not in ("name", "team")]
+            if unknown or not isinstance(named.get("name"), str) or not named["name"].strip():
+                raise ConfigError(f"{where}agents.mailboxes.{text}: give {{name: AGENT, team: TEAM}} (team optional), "
+                                  f"not {named!r}")
+            team = named.get("team")
+            if team is not None and (not isinstance(team, str) or not team.strip()):
+                raise ConfigError(f"{where}agents.mailboxes.{text}: team must be a name, not {team!r}")
+            out.append((text, (named["name"].strip(), team.strip() if team else None)))
+        elif isinstance(named, str) and named.strip():
+            out.append((text, (named.strip(), None)))
+        else:
+            raise ConfigError(f"{where}agents.mailboxes.{text}: the agent's name (as in your other exports), "
+                              f"not {named!r}")
     return tuple(out)

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from .. import __version__
 from ..canonical import InvalidTranscript
 from ..errors import QALinterError, RuleLoadError
+from ..scoring import ScoreFigures
 from .guard import RequestGuard
 from .openapi import openapi_document
 from .page import agent_page
@@ -42,11 +43,12 @@ WARM_UP_CONTEXT = [{"role": "customer", "text": "宽带太慢了，我要投诉"
 
 
 class ServiceState:
-    """The loaded rules and how to reload them. Reads of `linter` need no lock: the swap is one assignment."""
+    """The loaded rules and scoring model, and how to reload them. Reads need no lock: the rules and the model they
+    are scored with are swapped together, in one assignment (`loaded`), so a scan never mixes old and new."""
 
-    def __init__(self, settings: ServiceSettings, linter) -> None:
+    def __init__(self, settings: ServiceSettings, linter, scoring=None) -> None:
         self.settings = settings
-        self.linter = linter
+        self.loaded = (linter, scoring if scoring is not None else settings.build_scoring(linter))
         self.loaded_at = time.time()
         self.reloads = 0
         self._reload_lock = threading.Lock()
@@ -59,6 +61,7 @@ class ServiceState:
             old = self.linter.pack.fingerprint
             try:
                 linter = self.settings.build_linter()
+                scoring = self.settings.build_scoring(linter)
                 warm_up(linter)
             except RuleLoadError as exc:
                 errors = [e.describe() for e in exc.errors]
@@ -67,11 +70,15 @@ class ServiceState:
             except QALinterError as exc:
                 log.error("rule reload failed, still serving %s: %s", old, exc)
                 return {"reloaded": False, "rule_pack": old, "errors": [str(exc)]}
-            self.linter = linter
+            self.loaded = (linter, scoring)
             self.loaded_at = time.time()
             self.reloads += 1
             log.info("rules reloaded: %s (%d rules)", linter.pack.fingerprint, len(linter.rules))
             return {"reloaded": True, "rule_pack": linter.pack.fingerprint, "previous": old, "rules": len(linter.rules)}
+
+    @property
+    def linter(self):
+        return self.loaded[0]
 
 
 def warm_up(linter) -> None:
@@ -131,7 +138,8 @@ async def scan(request: Request) -> Response:
         except asyncio.TimeoutError:
             raise ApiError(503, "busy", f"{settings.max_concurrent_scans} scans are running; try again shortly") from None
         try:
-            body = await run_in_threadpool(_scan_all, state.linter, conversations, settings)
+            linter, scoring = state.loaded
+            body = await run_in_threadpool(_scan_all, linter, scoring, conversations, settings)
         finally:
             state.scan_slots.release()
     except ApiError as exc:
@@ -142,22 +150,27 @@ async def scan(request: Request) -> Response:
     return Response(body, media_type="application/json")
 
 
-def _scan_all(linter, conversations, settings) -> bytes:
+def _scan_all(linter, scoring, conversations, settings) -> bytes:
     """The /v1/scan answer, written record by record so that its size and the time spent are known as it grows:
     past max_output_bytes or scan_seconds the scan stops with 422 (a request is split by its sender, never cut
-    short silently)."""
+    short silently). Each conversation carries its score as `qa-lint scan --format json` and the scorecards give
+    it (scoring.ScoreFigures: score, passed, and the scorecard's sections)."""
     started = time.perf_counter()
     parts: list[bytes] = []
     size = 0
     counts: dict[str, int] = {}
     findings_total = 0
+    scores: list[float] = []
+    passed = 0
     for position, conv in enumerate(conversations):
         if time.perf_counter() - started > settings.scan_seconds:
             raise ApiError(422, "scan_too_long", f"the scan took longer than {settings.scan_seconds:g} s after "
                            f"{position} of {len(conversations)} conversations; send fewer or shorter conversations per request",
                            limit=settings.scan_seconds)
         findings = linter.scan(conv)
-        record = {"id": conv.id, "channel": conv.channel, "messages": len(conv.messages), "findings": [f.to_dict() for f in findings]}
+        figures = dict(ScoreFigures(scoring, conv, findings))
+        record = {"id": conv.id, "channel": conv.channel, "messages": len(conv.messages),
+                  "findings": [f.to_dict() for f in findings], **figures}
         part = _ENCODE(record).encode("utf-8")
         size += len(part) + 1
         if size > settings.max_output_bytes:
@@ -166,16 +179,24 @@ def _scan_all(linter, conversations, settings) -> bytes:
                            limit=settings.max_output_bytes)
         parts.append(part)
         findings_total += len(findings)
+        if figures["score"] is not None:
+            scores.append(figures["score"])
+        passed += figures["passed"] is True
         for f in findings:
             counts[f.category] = counts.get(f.category, 0) + 1
     summary = {
         "conversations": len(parts),
         "findings": findings_total,
         "by_category": dict(sorted(counts.items())),
+        # scored: conversations with a score (a conversation with nothing applicable has none)
+        "scored": len(scores),
+        "passed": passed,
+        "average_score": round(sum(scores) / len(scores), 1) if scores else None,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
     }
     return b"".join([b'{"results": [', b",".join(parts), b'], "summary": ', _ENCODE(summary).encode("utf-8"),
-                     b', "rule_pack": ', _ENCODE(linter.pack.fingerprint).encode("utf-8"), b"}"])
+                     b', "rule_pack": ', _ENCODE(linter.pack.fingerprint).encode("utf-8"),
+                     b', "scorecard": ', _ENCODE(scoring.fingerprint).encode("utf-8"), b"}"])
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -284,7 +305,7 @@ def create_app(settings: ServiceSettings | None = None, linter=None, *, warm: bo
         linter = settings.build_linter()
     if warm:
         warm_up(linter)
-    state = ServiceState(settings, linter)
+    state = ServiceState(settings, linter)  # the scoring model from the same settings
     app = Starlette(
         middleware=[Middleware(RequestGuard, settings=settings)],
         routes=[

@@ -51,6 +51,8 @@ class ServiceSettings:
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     severity: list[str] = field(default_factory=list)
+    # the scoring model of /v1/scan's scores (--scorecard), else the configuration's `scorecard`, else the bundled one
+    scorecard: str | None = None
     # set by the server for its workers: the uvicorn supervisor, told to renew the workers after a reload
     supervisor_pid: int | None = None
 
@@ -95,16 +97,27 @@ class ServiceSettings:
             config_path=str(Path(options.config_path).resolve()) if options.config_path else None,
             rules=[str(Path(r).resolve()) for r in options.rules], no_builtin=options.no_builtin,
             select=list(options.select), ignore=list(options.ignore), severity=list(options.severity),
+            scorecard=str(Path(options.scorecard).resolve()) if options.scorecard else None,
         )
 
     def run_options(self):
         from ..run import RunOptions
 
         return RunOptions(config_path=self.config_path, rules=tuple(self.rules), no_builtin=self.no_builtin,
-                          select=tuple(self.select), ignore=tuple(self.ignore), severity=tuple(self.severity))
+                          select=tuple(self.select), ignore=tuple(self.ignore), severity=tuple(self.severity),
+                          scorecard=self.scorecard)
 
     def build_linter(self):
         """Load the rules as the command line would; raises RuleLoadError / QALinterError on a mistake."""
         from ..run import Run
 
         return Run(self.run_options()).linter
+
+    def build_scoring(self, linter):
+        """The scoring model `qa-lint scan` would use with these options, for the rules of `linter` (the scores of
+        /v1/scan are the scorecards' scores); raises QALinterError on a broken scorecard file."""
+        from ..run import Run
+        from ..scoring import scoring_model_from_config
+
+        run = Run(self.run_options())
+        return scoring_model_from_config(run.config, self.scorecard).limited_to(linter.rules)
