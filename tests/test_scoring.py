@@ -237,4 +237,4 @@ def test_a_broken_scorecard_stops_the_scan_with_exit_2(in_tmp, corpus_path):
     result = CliRunner().invoke(main, ["scan", "--no-builtin", "--rules", str(RULES), "--scorecard", str(bad), str(corpus_path)])
     assert result.exit_code == 2
     assert f"error: {bad}:2: points must be a number of 0 or more, not -1" in result.stderr
-    assert "1 error(s) in the scorecard; nothing was scanned" in result.stderr
+    assert "1 error in the scorecard; nothing was scanned" in result.stderr

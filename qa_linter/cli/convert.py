@@ -5,14 +5,15 @@ import sys
 
 import click
 
-from ..vocabulary import INPUT_FORMATS
-from .common import CONFIG_OPTION, EXIT_CLEAN, EXIT_ERROR, echo_err, make_run, output_file, user_errors
+from .common import (
+    CONFIG_OPTION, EXIT_CLEAN, EXIT_ERROR, echo_err, input_format_option, make_run, output_file, user_errors,
+)
 
 
 @click.command("convert")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON Lines to FILE instead of stdout.")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@input_format_option
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
 @CONFIG_OPTION
 def command(paths, output, input_format, encoding, config_path):

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from ..outputs import FORMATS
-from ..vocabulary import FAIL_ON, INPUT_FORMATS, fail_threshold
+from ..vocabulary import FAIL_ON, fail_threshold
 from .common import (
-    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, load_scoring, make_run, output_file,
-    stderr_console, user_errors, with_rule_options,
+    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, input_format_option, load_rules, load_scoring, make_run,
+    output_file, stderr_console, user_errors, with_rule_options,
 )
 
 
@@ -25,7 +25,7 @@ from .common import (
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@input_format_option
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
 @click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
 @click.option("--scorecard", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..model import Conversation, Finding
-from ..vocabulary import SEVERITIES
+from ..vocabulary import SEVERITIES, plural
 from .excerpt import excerpt, terminal_safe
 
 ROLE_LABELS = {"agent": "客服", "customer": "客户", "system": "系统"}
@@ -89,10 +89,11 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
     """The closing summary (stderr): counts, findings by category, what was skipped and why."""
     s = summary
     if not quiet:
-        sev = ", ".join(f"{s.by_severity[k]} {k}" for k in SEVERITIES if s.by_severity.get(k))
+        sev = ", ".join(plural(s.by_severity[k], k) for k in SEVERITIES if s.by_severity.get(k))
         console.print(
             Text(
-                f"{s.conversations} conversations, {s.messages} messages, {s.findings} findings"
+                f"{plural(s.conversations, 'conversation')}, {plural(s.messages, 'message')}, "
+                f"{plural(s.findings, 'finding')}"
                 + (f" ({sev})" if sev else "")
                 + (f", {s.suppressed} suppressed" if getattr(s, "suppressed", 0) else "")
                 + f" in {s.elapsed:.1f} s",
@@ -103,7 +104,7 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
             cats = "  ".join(f"{cat} {n}" for cat, n in sorted(s.by_category.items(), key=lambda kv: (-kv[1], kv[0])))
             console.print(Text("  " + terminal_safe(cats)))
     if s.skipped_count:
-        console.print(Text(f"Skipped {s.skipped_count} input record(s):", style="bold yellow"))
+        console.print(Text(f"Skipped {plural(s.skipped_count, 'input record')}:", style="bold yellow"))
         for p in s.skipped:
             console.print(Text(terminal_safe(f"  {p.where()}: {p.reason}")))
         if s.skipped_count > len(s.skipped):

@@ -66,7 +66,7 @@ _READERS: dict[str, Reader] = {
     "tsv": _Deferred("csv_table", "read_tsv"),
     "xlsx": _Deferred("csv_table", "read_xlsx"),
     "email": _Joined("email_mime", "read", "ThreadCollector", "e-mail threads"),
-    "chatlog": _Deferred("chat_log", "read"),
+    "chat_log": _Deferred("chat_log", "read"),
 }
 # format name -> (reader, file extensions); the names and extensions are the vocabulary's (vocabulary.py)
 FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
@@ -311,7 +311,7 @@ def sniff_format(head: bytes, options: ReaderOptions | None = None) -> str:
     first_lines = _decode_head(text, options).splitlines()[:5]
     settings = options.chat_log
     if any(settings.line.match(line) or settings.header.match(line) for line in first_lines):
-        return "chatlog"
+        return "chat_log"
     if first_lines and "\t" in first_lines[0]:
         return "tsv"
     if first_lines and ("," in first_lines[0] or ";" in first_lines[0]):

@@ -1,0 +1,164 @@
+"""What a new user meets in the first hour (issue 19): typos in the selection, empty input, where a finding is,
+the same conversation twice, one spelling of the chat-log format, counts in English, versions, `config show`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa_linter.cli import main
+
+RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
+ONLY_TEST_RULES = ["--no-builtin", "--rules", str(RULES)]
+
+CONVERSATIONS = [
+    {"id": "c-1", "messages": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "亲，您好，请问有什么问题？"},
+                               {"role": "customer", "text": "没事了"}, {"role": "agent", "text": "好的"}]},
+    {"id": "c-2", "messages": [{"role": "customer", "text": "订单到哪了"}, {"role": "agent", "text": "这个我 不 知 道，谢谢"}]},
+    {"id": "c-3", "messages": [{"role": "customer", "text": "在吗"}, {"role": "agent", "text": "您好，祝您生活愉快"}]},
+]
+
+
+@pytest.fixture(autouse=True)
+def outside_any_project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def jsonl(conversations) -> str:
+    return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
+
+
+@pytest.fixture
+def transcripts(tmp_path) -> Path:
+    path = tmp_path / "transcripts.jsonl"
+    path.write_text(jsonl(CONVERSATIONS), encoding="utf-8")
+    return path
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def scan(*args, **kwargs):
+    return run("scan", *ONLY_TEST_RULES, *args, **kwargs)
+
+
+# -- 1: a selection that names nothing is a usage error -------------------------------------------------------
+@pytest.mark.parametrize("option, value, wanted", [
+    ("--select", "slnag", "did you mean 'slang'"),
+    ("--ignore", "t-slagn", "did you mean 't-slang'"),
+    ("--severity", "slangg=error", "did you mean 'slang'"),
+    ("--select", "x-*", "is the prefix of no rule id"),
+])
+def test_an_unknown_selection_on_the_command_line_is_exit_2_with_a_suggestion(transcripts, option, value, wanted):
+    result = scan(transcripts, option, value)
+    assert result.exit_code == 2, result.output
+    assert f"error: {option}: " in result.stderr and wanted in result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_known_ids_categories_and_prefixes_are_accepted(transcripts):
+    result = scan(transcripts, "--select", "t-slang,banned-phrase,t-c*", "--ignore", "t-card", "--severity", "slang=error")
+    assert result.exit_code == 1, result.output  # t-slang is an error now
+    assert "t-slang" in result.stdout and "t-greeting" not in result.stdout
+
+
+def test_a_prefix_without_its_star_suggests_the_star(transcripts):
+    result = scan(transcripts, "--select", "t-p")
+    assert result.exit_code == 2 and "'t-p' is no rule id or category of the rule pack; did you mean 't-p*'" in result.stderr
+
+
+def test_an_unknown_selection_in_the_config_names_the_file_and_line(tmp_path, transcripts):
+    (tmp_path / "qa-linter.yaml").write_text(
+        "builtin: false\nrules: [%s]\nselect:\n  - slang\n  - emojii\nseverity:\n  slagn: error\noptions:\n  t-slwo: {}\n"
+        % json.dumps(str(RULES)), encoding="utf-8")
+    result = run("scan", transcripts)
+    config = tmp_path / "qa-linter.yaml"
+    assert result.exit_code == 2
+    assert f"{config}:5: select: 'emojii' is no rule id or category" in result.stderr
+    assert f"{config}:7: severity: 'slagn' is no rule id or category of the rule pack; did you mean 'slang'" in result.stderr
+    assert f"{config}:9: options for unknown rule 't-slwo'; did you mean 't-slow'" in result.stderr
+    assert "3 errors in the rules or their settings; nothing was scanned" in result.stderr
+
+
+def test_an_unknown_setting_in_the_config_names_its_line(tmp_path, transcripts):
+    (tmp_path / "qa-linter.yaml").write_text("builtin: false\nselct: [slang]\n", encoding="utf-8")
+    result = run("scan", transcripts)
+    assert result.exit_code == 2 and f"{tmp_path / 'qa-linter.yaml'}:2: unknown setting 'selct'; did you mean 'select'?" in result.stderr
+
+
+def test_the_python_api_rejects_an_unknown_selection_too():
+    from qa_linter import Linter
+    from qa_linter.errors import RuleLoadError
+
+    with pytest.raises(RuleLoadError, match="select argument: 'slnag' is no rule id or category"):
+        Linter.from_config(rules=[RULES], builtin=False, select=["slnag"])
+
+
+# -- 11: counts in English say 1 finding, 2 findings ----------------------------------------------------------
+def test_the_summary_says_one_finding_and_one_conversation(tmp_path):
+    path = tmp_path / "one.jsonl"
+    path.write_text(jsonl([CONVERSATIONS[0]]), encoding="utf-8")
+    result = scan(path, "--select", "t-slang")
+    assert "1 conversation, 4 messages, 1 finding (1 warning)" in result.stderr, result.stderr
+
+
+def test_plural():
+    from qa_linter.vocabulary import plural
+
+    assert [plural(n, "finding") for n in (0, 1, 2)] == ["0 findings", "1 finding", "2 findings"]
+    assert plural(1, "miss") == "1 miss" and plural(3, "miss") == "3 misses" and plural(1200, "error") == "1,200 errors"
+
+
+# -- 8: one spelling of the chat-log format ---------------------------------------------------------------------
+CHAT_LOG = "2026-11-20 10:02:11 客户-张三：在吗\n2026-11-20 10:02:30 客服-小王：亲，您好\n"
+
+
+def test_the_chat_log_format_is_spelled_like_its_setting(tmp_path):
+    from qa_linter.vocabulary import INPUT_FORMATS
+
+    assert "chat_log" in INPUT_FORMATS and "chatlog" not in INPUT_FORMATS
+    path = tmp_path / "day.export"
+    path.write_text(CHAT_LOG, encoding="utf-8")
+    result = run("convert", path, "--input-format", "chat_log")
+    assert result.exit_code == 0 and json.loads(result.stdout)["agent"] == "小王" and "warning" not in result.stderr
+    assert "chat_log" in run("scan", "--help").stdout
+
+
+@pytest.mark.parametrize("where", ["flag", "config"])
+def test_the_old_spelling_still_works_with_a_warning(tmp_path, where):
+    path = tmp_path / "day.export"
+    path.write_text(CHAT_LOG, encoding="utf-8")
+    if where == "config":
+        (tmp_path / "qa-linter.yaml").write_text("builtin: false\ninput_format: chatlog\n", encoding="utf-8")
+        result = run("convert", path)
+        place = f"{tmp_path / 'qa-linter.yaml'}:2"
+    else:
+        result = run("convert", path, "--input-format", "chatlog")
+        place = "--input-format"
+    assert result.exit_code == 0 and json.loads(result.stdout)["agent"] == "小王"
+    assert f"warning: {place}: input format 'chatlog' is now spelled 'chat_log'" in result.stderr
+
+
+def test_an_unknown_input_format_in_the_config_says_where_and_what_was_meant(tmp_path):
+    (tmp_path / "qa-linter.yaml").write_text("builtin: false\ninput_format: chat-log\n", encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text(jsonl(CONVERSATIONS), encoding="utf-8")
+    result = run("convert", tmp_path / "a.jsonl")
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'qa-linter.yaml'}:2: input_format 'chat-log' must be one of" in result.stderr
+    assert "did you mean 'chat_log'?" in result.stderr
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("severity: [a]", ":1: severity must be a mapping"),
+    ("builtin: false\nselect: {a: 1}", ":2: select must be a list of texts"),
+    ("builtin: 'no'", ":1: builtin must be true or false"),
+    ("fail_on: [error]", ":1: fail_on must be a text"),
+])
+def test_a_setting_of_the_wrong_shape_is_reported_at_its_line(tmp_path, transcripts, text, problem):
+    (tmp_path / "qa-linter.yaml").write_text(text + "\n", encoding="utf-8")
+    result = run("scan", transcripts)
+    assert result.exit_code == 2 and f"{tmp_path / 'qa-linter.yaml'}{problem}" in result.stderr
+    assert "Traceback" not in result.output
