@@ -81,6 +81,8 @@ class Config:
         file alone when the line is not known; "configuration" for settings given in code."""
         if self.path is None:
             return "configuration"
+        if self.path.name == "pyproject.toml":
+            return f"{self.path} [tool.qa-linter]"  # TOML keeps no line numbers
         line = self.lines.get(key)
         value = self.data.get(key)
         if isinstance(item, int):

@@ -162,3 +162,72 @@ def test_a_setting_of_the_wrong_shape_is_reported_at_its_line(tmp_path, transcri
     result = run("scan", transcripts)
     assert result.exit_code == 2 and f"{tmp_path / 'qa-linter.yaml'}{problem}" in result.stderr
     assert "Traceback" not in result.output
+
+
+# -- 11: the version names the rule pack and the scorecard ------------------------------------------------------
+def test_version_names_the_rule_pack_and_the_scorecard():
+    from qa_linter import __version__
+    from qa_linter.scoring import load_scoring_model
+
+    result = run("--version")
+    card = load_scoring_model()
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and lines[0] == f"qa-lint {__version__}"
+    assert lines[1] == "rule pack  qa-linter-builtin 1.0 (built-in)"
+    assert lines[2].startswith(f"scorecard  {card.name} {card.version} (bundled; fingerprint {card.fingerprint})")
+
+
+# -- 12: config show ----------------------------------------------------------------------------------------------
+def write_config(tmp_path) -> Path:
+    path = tmp_path / "qa-linter.yaml"
+    path.write_text(f"builtin: false\nrules: [{json.dumps(str(RULES))}]\nselect: [slang, t-taboo]\n"
+                    "ignore: [t-card]\nseverity:\n  slang: error\nfail_on: warning\njobs: 3\n", encoding="utf-8")
+    return path
+
+
+def test_config_show_gives_each_value_and_where_it_came_from(tmp_path):
+    config = write_config(tmp_path)
+    result = run("config", "show", "--format", "json", "--ignore", "t-slow", "--severity", "banned-phrase=warning",
+                 "--fail-on", "info", "--input-format", "csv")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    settings = shown["settings"]
+    assert shown["config_file"] == str(config)
+    assert settings["builtin"] == {"value": False, "source": f"{config}:1"}
+    assert settings["rules"] == {"value": [str(RULES)], "source": f"{config}:2"}
+    assert settings["select"] == {"value": ["slang", "t-taboo"], "source": f"{config}:3"}
+    assert settings["ignore"] == {"value": ["t-card", "t-slow"], "source": f"{config}:4 + --ignore"}
+    assert settings["severity"] == {"value": {"slang": "error", "banned-phrase": "warning"},
+                                    "source": f"{config}:5 + --severity"}
+    assert settings["fail_on"] == {"value": "info", "source": "--fail-on"}  # the option wins over the file's warning
+    assert settings["input_format"] == {"value": "csv", "source": "--input-format"}
+    assert settings["jobs"] == {"value": 3, "source": f"{config}:8"}
+    assert settings["timezone"]["source"].startswith("default")
+    assert shown["rule_pack"]["rules"] == 2  # t-slang and t-taboo
+
+
+def test_config_show_lists_every_setting_the_file_may_hold(tmp_path):
+    from qa_linter.config import KEYS
+
+    write_config(tmp_path)
+    settings = json.loads(run("config", "show", "--format", "json").stdout)["settings"]
+    assert list(settings) == list(KEYS)
+    assert all(s["source"] != "default: not set" for s in settings.values())  # each has a line of its own
+
+
+def test_config_show_text_fits_a_terminal_and_reads_from_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.qa-linter]\nbuiltin = false\nrules = ["%s"]\nfail_on = "info"\n'
+                                             % str(RULES).replace("\\", "/"), encoding="utf-8")
+    result = run("config", "show")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"from {tmp_path / 'pyproject.toml'} [tool.qa-linter]" in lines[lines.index("fail_on: info") + 1]
+    assert "    default: every rule" in lines
+    assert "rule pack: qa-linter 0, 11 rules selected from 1 file" in lines
+
+
+def test_config_show_reports_a_mistake_after_the_settings(tmp_path):
+    (tmp_path / "qa-linter.yaml").write_text("select: [slnag]\n", encoding="utf-8")
+    result = run("config", "show")
+    assert result.exit_code == 2 and 'select: ["slnag"]' in result.stdout
+    assert "'slnag' is no rule id or category of the rule pack; did you mean 'slang'" in result.stderr
