@@ -178,13 +178,14 @@ class Run:
         self.input_format  # a wrong input format is reported before the reader settings
         return ReaderOptions.from_config(self.config, self.options.encoding)
 
-    def read(self, paths: Iterable[str], progress=None, defer_json_lines: bool = False) -> Iterator:
-        """Conversations and input problems of the files, folders and stdin ("-") given."""
+    def read(self, paths: Iterable[str], progress=None, defer_json_lines: bool = False, on_empty=None) -> Iterator:
+        """Conversations and input problems of the files, folders and stdin ("-") given; `on_empty(where, why)`
+        hears of each input that held nothing (readers.read_paths)."""
         from .readers import read_paths
 
         options = self.reader_options
         return read_paths(list(paths), self.input_format, options=options, progress=progress,
-                          defer_json_lines=defer_json_lines)
+                          defer_json_lines=defer_json_lines, on_empty=on_empty)
 
     # -- scanning -------------------------------------------------------------------------------------------------
     @cached_property

@@ -230,7 +230,7 @@ def format_duration(seconds: float) -> str:
 # -- counts in English diagnostics ---------------------------------------------------------------------------------
 # The command line's own messages are English (findings and reports are Chinese, which has no plural): a count
 # says "1 finding", "2 findings", never "1 findings" or "finding(s)".
-_IRREGULAR_PLURALS = {"miss": "misses", "match": "matches", "entry": "entries", "summary": "summaries"}
+_IRREGULAR_PLURALS = {"info": "info", "miss": "misses", "match": "matches", "entry": "entries", "summary": "summaries"}
 
 
 def plural(count: int, noun: str) -> str:

@@ -231,3 +231,59 @@ def test_config_show_reports_a_mistake_after_the_settings(tmp_path):
     result = run("config", "show")
     assert result.exit_code == 2 and 'select: ["slnag"]' in result.stdout
     assert "'slnag' is no rule id or category of the rule pack; did you mean 'slang'" in result.stderr
+
+
+# -- 2: empty input is said, and nothing to check at all is a mistake -------------------------------------------
+@pytest.mark.parametrize("make, why", [
+    (lambda d: (d / "empty.jsonl").write_bytes(b"") and None or d / "empty.jsonl", "empty file"),
+    (lambda d: (d / "blank.jsonl").write_text("\n\n", encoding="utf-8") and d / "blank.jsonl", "no conversations in it"),
+    (lambda d: ((d / "f").mkdir(), (d / "f" / "notes.md").write_text("x", encoding="utf-8")) and d / "f",
+     "no transcript files in this folder (.jsonl .csv"),
+])
+def test_a_single_input_with_nothing_in_it_is_nothing_to_check(tmp_path, make, why):
+    path = make(tmp_path)
+    result = scan(path)
+    assert result.exit_code == 2, result.output
+    assert f"Error: nothing to check: {path}: {why}" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_an_empty_input_beside_others_is_a_warning(tmp_path, transcripts):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    result = scan(transcripts, tmp_path / "empty.jsonl", "--exit-zero")
+    assert result.exit_code == 0
+    assert f"warning: {tmp_path / 'empty.jsonl'}: empty file; nothing to check there" in result.stderr
+
+
+def test_several_empty_inputs_are_each_named_then_nothing_to_check(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(b"")
+    (tmp_path / "d").mkdir()
+    result = scan(tmp_path / "a.jsonl", tmp_path / "d")
+    assert result.exit_code == 2
+    assert f"warning: {tmp_path / 'a.jsonl'}: empty file" in result.stderr
+    assert f"warning: {tmp_path / 'd'}: no transcript files in this folder" in result.stderr
+    assert "nothing to check: no conversation in" in result.stderr
+
+
+def test_an_empty_name_is_a_usage_error_not_the_current_folder(tmp_path, transcripts):
+    result = scan("")
+    assert result.exit_code == 2 and "an empty name is not a file or folder" in result.stderr
+    assert "c-1" not in result.stdout  # transcripts.jsonl in the current folder was not scanned
+
+
+def test_empty_stdin_is_a_warning_in_a_pipeline():
+    result = scan("-", input=b"")
+    assert result.exit_code == 0 and "warning: <stdin>: empty; nothing to check there" in result.stderr
+
+
+def test_an_empty_draft_is_nothing_to_check():
+    for draft, stdin in (("", None), ("   ", None), ("-", "\n")):
+        result = run("check", draft, *ONLY_TEST_RULES, input=stdin)
+        assert result.exit_code == 2 and "nothing to check" in result.stderr, (draft, result.output)
+
+
+def test_convert_of_nothing_is_exit_2(tmp_path):
+    (tmp_path / "a.jsonl").write_bytes(b"")
+    result = run("convert", tmp_path / "a.jsonl")
+    assert result.exit_code == 2 and "empty file; nothing to convert there" in result.stderr
+    assert run("convert", "-", input=b"").exit_code == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..vocabulary import SEVERITIES
+from ..vocabulary import SEVERITIES, plural
 from .excerpt import excerpt, terminal_safe
 from .text import SEVERITY_STYLES
 
