@@ -58,6 +58,12 @@ class Conversation:
     # Where it was read from, for error messages and reports: "file:line".
     source: str | None = None
 
+    @property
+    def location(self) -> tuple[str | None, int | None]:
+        """`source` as (path, line): the file and the line the conversation starts at (its first row, its first
+        mail, its header line); the line is None where the input has none (stdin's is its line too)."""
+        return split_location(self.source)
+
     def agent_messages(self) -> list[Message]:
         return [m for m in self.messages if m.role == "agent"]
 
@@ -66,6 +72,16 @@ class Conversation:
         if self.started_at is not None:
             return self.started_at
         return next((m.ts for m in self.messages if m.ts is not None), None)
+
+
+def split_location(source: str | None) -> tuple[str | None, int | None]:
+    """"path:12" as ("path", 12); a source without a line number (or None) keeps its whole text as the path."""
+    if not source:
+        return None, None
+    path, sep, line = source.rpartition(":")
+    if sep and path and line.isdigit():
+        return path, int(line)
+    return source, None
 
 
 @dataclass(frozen=True)

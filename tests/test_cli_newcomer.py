@@ -287,3 +287,49 @@ def test_convert_of_nothing_is_exit_2(tmp_path):
     result = run("convert", tmp_path / "a.jsonl")
     assert result.exit_code == 2 and "empty file; nothing to convert there" in result.stderr
     assert run("convert", "-", input=b"").exit_code == 0
+
+
+# -- 3: where a conversation is, as path:line -----------------------------------------------------------------
+def test_text_output_starts_each_conversation_with_path_line_and_id(tmp_path, transcripts):
+    result = scan(transcripts)
+    heads = [line for line in result.stdout.splitlines() if line and not line.startswith(" ")]
+    # the file is in the current folder, so it is shown as typed relative to it
+    assert [h.split("  ")[0] for h in heads] == ["transcripts.jsonl:1: c-1", "transcripts.jsonl:2: c-2"]
+
+
+def test_a_file_outside_the_current_folder_keeps_its_path(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "data.jsonl"
+    path.write_text(jsonl(CONVERSATIONS[1:2]), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "sub")
+    assert scan(path).stdout.startswith(f"{path}:1: c-2  ")
+
+
+def test_multi_line_formats_give_the_line_the_conversation_starts_at(tmp_path):
+    log = tmp_path / "day.log"
+    log.write_text("==== 会话 s-1 ====\n2026-11-20 10:02:11 客户-张三：在吗\n2026-11-20 10:02:30 客服-小王：亲\n"
+                   "==== 会话 s-2 ====\n2026-11-20 11:00:00 客户-李四：在吗\n2026-11-20 11:00:09 客服-小王：亲\n",
+                   encoding="utf-8")
+    heads = [line.split("  ")[0] for line in scan(log, "--select", "t-slang").stdout.splitlines()
+             if line and not line.startswith(" ")]
+    assert heads == ["day.log:1: s-1", "day.log:4: s-2"]
+    csv = tmp_path / "day.csv"
+    csv.write_text("conversation_id,role,text\na,customer,在吗\na,agent,亲\nb,customer,在吗\nb,agent,亲\n", encoding="utf-8")
+    heads = [line.split("  ")[0] for line in scan(csv, "--select", "t-slang").stdout.splitlines()
+             if line and not line.startswith(" ")]
+    assert heads == ["day.csv:2: a", "day.csv:4: b"]
+
+
+def test_json_output_adds_path_and_line_beside_source(transcripts):
+    document = json.loads(scan(transcripts, "--format", "json").stdout)
+    first = document["conversations"][0]
+    assert first["source"] == f"{transcripts}:1" and first["path"] == str(transcripts) and first["line"] == 1
+
+
+def test_split_location():
+    from qa_linter.model import split_location
+
+    assert split_location("a/b.jsonl:12") == ("a/b.jsonl", 12)
+    assert split_location("C:\\x\\b.jsonl:3") == ("C:\\x\\b.jsonl", 3)
+    assert split_location("<stdin>:4") == ("<stdin>", 4)
+    assert split_location("mail.eml") == ("mail.eml", None) and split_location(None) == (None, None)

@@ -7,7 +7,7 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from ..model import Conversation, Finding
+from ..model import Conversation, Finding, split_location
 from ..vocabulary import SEVERITIES, plural
 from .excerpt import excerpt, terminal_safe
 
@@ -46,7 +46,9 @@ class TextWriter:
         if not findings and not self.show_clean:
             return
         c = self.console
-        head = Text(terminal_safe(conv.id), style="bold")
+        # path:line first, as compilers and ruff print it, so terminals and editors open the file at the line.
+        head = Text(f"{terminal_safe(shown_location(conv.source))}: " if conv.source else "", style="")
+        head.append(terminal_safe(conv.id), style="bold")
         details = [conv.channel, conv.agent and terminal_safe(conv.agent), conv.team and terminal_safe(conv.team)]
         start = conv.start_time
         if start:
@@ -83,6 +85,21 @@ class TextWriter:
 
     def close(self, summary: dict, header: dict) -> None:
         pass
+
+
+def shown_location(source: str) -> str:
+    """A conversation's "path:line" as the text output shows it: relative to the current folder when the file
+    is inside it (shorter, and what a user typed), else as read."""
+    path, line = split_location(source)
+    if path is None or not os.path.isabs(path):
+        return source
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return source
+    if relative.startswith(os.pardir):
+        return source
+    return f"{relative}:{line}" if line is not None else relative
 
 
 def print_summary(console: Console, summary, quiet: bool = False) -> None:
