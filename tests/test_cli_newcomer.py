@@ -333,3 +333,63 @@ def test_split_location():
     assert split_location("C:\\x\\b.jsonl:3") == ("C:\\x\\b.jsonl", 3)
     assert split_location("<stdin>:4") == ("<stdin>", 4)
     assert split_location("mail.eml") == ("mail.eml", None) and split_location(None) == (None, None)
+
+
+# -- 4: the same conversation id twice --------------------------------------------------------------------------
+@pytest.fixture
+def overlapping(tmp_path):
+    """c-1 in both files and twice in the first; c-2 once."""
+    first, second = tmp_path / "mon.jsonl", tmp_path / "tue.jsonl"
+    first.write_text(jsonl([CONVERSATIONS[0], CONVERSATIONS[1], CONVERSATIONS[0]]), encoding="utf-8")
+    changed = {**CONVERSATIONS[0], "messages": [{"role": "agent", "text": "您好，祝您生活愉快"}]}  # clean this time
+    second.write_text(jsonl([changed]), encoding="utf-8")
+    return first, second
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_id_read_twice_is_a_warning_with_every_location(overlapping, jobs, monkeypatch):
+    from qa_linter import batch
+
+    monkeypatch.setattr(batch, "POOL_THRESHOLD", 2)  # so that --jobs 2 really uses a worker
+    first, second = overlapping
+    result = scan(first, second, "--format", "jsonl", "--jobs", jobs, "--exit-zero")
+    assert result.exit_code == 0
+    assert "Warning: 1 conversation id read more than once (the store and HTML keep the last):" in result.stderr
+    assert f"  c-1: {first}:1, {first}:3, {second}:1" in result.stderr
+    assert "4 conversations" in result.stderr  # every record is checked and counted
+
+
+def test_the_json_summary_lists_the_duplicates(overlapping):
+    first, second = overlapping
+    summary = json.loads(scan(first, second, "--format", "json").stdout)["summary"]
+    assert summary["duplicate_ids"] == [{"id": "c-1", "sources": [f"{first}:1", f"{first}:3", f"{second}:1"]}]
+    assert summary["duplicate_id_count"] == 1
+
+
+@pytest.mark.parametrize("mask", [[], ["--no-mask"]])
+def test_the_store_and_the_html_index_both_keep_the_last_record(tmp_path, overlapping, mask):
+    from qa_linter.store import open_store
+
+    first, second = overlapping
+    result = scan(first, second, "--html", tmp_path / "out", "--store", tmp_path / "qa.db", *mask)
+    assert result.exit_code in (0, 1), result.output
+    with open_store(str(tmp_path / "qa.db"), create=False) as store:
+        stored = dict(store.db.execute("SELECT id, source FROM conversations").fetchall())
+    assert stored == {"c-1": f"{second}:1", "c-2": f"{first}:2"}
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    rows = json.loads(index.split('<script type="application/json" id="index-data">', 1)[1].split("</script>", 1)[0])["rows"]
+    assert sorted(r[0] for r in rows) == ["c-1", "c-2"]  # as many rows as stored results
+    c1 = next(r for r in rows if r[0] == "c-1")
+    assert c1[9] == 0  # the last record of c-1 (tue.jsonl) is the clean one
+    pages = sorted(p.name for p in (tmp_path / "out").glob("*.html") if p.name != "index.html")
+    assert len(pages) == 2
+
+
+def test_the_tracker_confirms_hash_matches_on_the_ids(monkeypatch):
+    from qa_linter import duplicates
+
+    tracker = duplicates.IdTracker()
+    monkeypatch.setattr(duplicates, "hash", lambda text: 7, raising=False)  # every id collides
+    for n, conversation_id in enumerate(["a", "b", "a", "c"], 1):
+        tracker.add(conversation_id, f"f.jsonl:{n}")
+    assert [d.to_dict() for d in tracker.duplicates()] == [{"id": "a", "sources": ["f.jsonl:1", "f.jsonl:3"]}]

@@ -126,6 +126,15 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
             console.print(Text(terminal_safe(f"  {p.where()}: {p.reason}")))
         if s.skipped_count > len(s.skipped):
             console.print(Text(f"  … and {s.skipped_count - len(s.skipped)} more"))
+    duplicates = getattr(s, "duplicates", [])
+    if duplicates:
+        # A warning, not an error: every record was checked; where results are kept by id the last one wins.
+        console.print(Text(f"Warning: {plural(len(duplicates), 'conversation id')} read more than once "
+                           "(the store and HTML keep the last):", style="bold yellow"))
+        for d in duplicates[: s.MAX_LISTED]:
+            console.print(Text(terminal_safe(f"  {d.id}: {', '.join(d.sources)}")))
+        if len(duplicates) > s.MAX_LISTED:
+            console.print(Text(f"  … and {len(duplicates) - s.MAX_LISTED} more"))
     for rule_id, reason in sorted(s.rule_problems.items()):
         console.print(Text(terminal_safe(f"Rule {rule_id}: {reason}"), style="bold yellow"))
 
