@@ -393,3 +393,25 @@ def test_the_tracker_confirms_hash_matches_on_the_ids(monkeypatch):
     for n, conversation_id in enumerate(["a", "b", "a", "c"], 1):
         tracker.add(conversation_id, f"f.jsonl:{n}")
     assert [d.to_dict() for d in tracker.duplicates()] == [{"id": "a", "sources": ["f.jsonl:1", "f.jsonl:3"]}]
+
+
+# -- 5: the README says why the examples exit 1 and that pages need a CJK font; the pages declare one ------------
+def test_scorecard_pages_declare_a_cjk_font_stack(tmp_path, transcripts):
+    scan(transcripts, "--html", tmp_path / "out")
+    pages = sorted((tmp_path / "out").glob("*.html"))
+    assert len(pages) == 3  # the index and the pages of c-1 and c-2
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="zh-CN">' in html
+        stack = html.split("--font-cjk:", 1)[1].split(";", 1)[0]
+        # one font of each system, then the page falls back to the browser's own for zh-CN
+        for family in ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei"):
+            assert f'"{family}"' in stack
+        assert "var(--font-cjk), system-ui, sans-serif" in html
+
+
+def test_the_readme_explains_the_first_run():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    setup = readme.split("qa-lint scan --examples\n```", 1)[1][:600]
+    assert "exits with code 1" in setup and "on purpose" in setup and "--exit-zero" in setup
+    assert "fonts-noto-cjk" in readme and "qa-lint config show" in readme and "chat_log" in readme
