@@ -399,7 +399,7 @@ def test_the_tracker_confirms_hash_matches_on_the_ids(monkeypatch):
 def test_scorecard_pages_declare_a_cjk_font_stack(tmp_path, transcripts):
     scan(transcripts, "--html", tmp_path / "out")
     pages = sorted((tmp_path / "out").glob("*.html"))
-    assert len(pages) == 3  # the index and the pages of c-1 and c-2
+    assert len(pages) == 4  # the index and a page per conversation
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert '<html lang="zh-CN">' in html
