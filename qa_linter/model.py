@@ -75,10 +75,12 @@ class Conversation:
 
 
 def split_location(source: str | None) -> tuple[str | None, int | None]:
-    """"path:12" as ("path", 12); a source without a line number (or None) keeps its whole text as the path."""
+    """"path:12" as ("path", 12), and "path:12[3]" (the fourth conversation of a JSON array on line 12) too; a
+    source without a line number (or None) keeps its whole text as the path."""
     if not source:
         return None, None
-    path, sep, line = source.rpartition(":")
+    place = source[: source.rindex("[")] if source.endswith("]") and "[" in source else source
+    path, sep, line = place.rpartition(":")
     if sep and path and line.isdigit():
         return path, int(line)
     return source, None

@@ -331,7 +331,7 @@ def test_split_location():
 
     assert split_location("a/b.jsonl:12") == ("a/b.jsonl", 12)
     assert split_location("C:\\x\\b.jsonl:3") == ("C:\\x\\b.jsonl", 3)
-    assert split_location("<stdin>:4") == ("<stdin>", 4)
+    assert split_location("<stdin>:4") == ("<stdin>", 4) and split_location("a.json:1[2]") == ("a.json", 1)
     assert split_location("mail.eml") == ("mail.eml", None) and split_location(None) == (None, None)
 
 
