@@ -59,11 +59,13 @@ def sample(week, per_agent, all_auto_fail, seed, output, tz_name, **options):
         sheet = build_sheet(sampled, transcripts, run.store_masker)
         write_sheet(Path(output), sheet, categories, run.store_masker)
     auto = sum(1 for s in sampled if s.reason == REASON_AUTO_FAIL)
-    echo_err(f"{output}: {len(sampled)} conversations ({auto} auto-fail, {len(sampled) - auto} random), "
-             f"{sheet.findings} findings; seed {seed} (--seed {seed} draws the same sample)")
+    echo_err(f"{output}: {plural(len(sampled), 'conversation')} ({auto} auto-fail, {len(sampled) - auto} random), "
+             f"{plural(sheet.findings, 'finding')}; seed {seed} (--seed {seed} draws the same sample)")
     if sheet.without_ids:
-        echo_err(f"warning: {plural(sheet.without_ids, 'finding')} {'was' if sheet.without_ids == 1 else 'were'} recorded before finding ids and are not on the sheet; "
-                 f"scan their transcripts again with --store to review them")
+        one = sheet.without_ids == 1
+        echo_err(f"warning: {plural(sheet.without_ids, 'finding')} {'was' if one else 'were'} recorded before finding "
+                 f"ids and {'is' if one else 'are'} not on the sheet; scan their transcripts again with --store to "
+                 "review them")
 
 
 @command.command("import")
