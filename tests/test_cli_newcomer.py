@@ -354,7 +354,7 @@ def test_an_id_read_twice_is_a_warning_with_every_location(overlapping, jobs, mo
     first, second = overlapping
     result = scan(first, second, "--format", "jsonl", "--jobs", jobs, "--exit-zero")
     assert result.exit_code == 0
-    assert "Warning: 1 conversation id read more than once (the store and HTML keep the last):" in result.stderr
+    assert "Warning: 1 conversation id read more than once; the last one is stored:" in result.stderr
     assert f"  c-1: {first}:1, {first}:3, {second}:1" in result.stderr
     assert "4 conversations" in result.stderr  # every record is checked and counted
 

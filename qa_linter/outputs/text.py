@@ -129,8 +129,9 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
     duplicates = getattr(s, "duplicates", [])
     if duplicates:
         # A warning, not an error: every record was checked; where results are kept by id the last one wins.
-        console.print(Text(f"Warning: {plural(len(duplicates), 'conversation id')} read more than once "
-                           "(the store and HTML keep the last):", style="bold yellow"))
+        # (Kept within 80 columns; the README says that the HTML scorecards keep the last one too.)
+        console.print(Text(f"Warning: {plural(len(duplicates), 'conversation id')} read more than once; the last "
+                           "one is stored:", style="bold yellow"))
         for d in duplicates[: s.MAX_LISTED]:
             console.print(Text(terminal_safe(f"  {d.id}: {', '.join(d.sources)}")))
         if len(duplicates) > s.MAX_LISTED:
