@@ -12,13 +12,14 @@ line turns it into exit code 2), raised when the part is first asked for.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import __version__
-from .config import Config, configured_store, load_config
+from .config import KEYS, Config, configured_store, load_config
 from .errors import ConfigError, QALinterError
 from .vocabulary import DEFAULT_FAIL_ON, FAIL_ON, INPUT_FORMATS, input_format_name
 
@@ -176,7 +177,17 @@ class Run:
         from .readers.options import ReaderOptions
 
         self.input_format  # a wrong input format is reported before the reader settings
-        return ReaderOptions.from_config(self.config, self.options.encoding)
+        try:
+            return ReaderOptions.from_config(self.config, self.options.encoding)
+        except ConfigError as exc:
+            raise ConfigError(f"{self._where_said(str(exc))}: {exc}") from None
+
+    def _where_said(self, message: str) -> str:
+        """Where the setting a reader's message starts with ("csv_columns.roles: …") was written."""
+        key = re.match(r"[a-z_]*", message).group()
+        if key == "encoding" and self.options.encoding:
+            return "--encoding"
+        return self.config.where(key) if key in KEYS and self.config.get(key) is not None else "configuration"
 
     def read(self, paths: Iterable[str], progress=None, defer_json_lines: bool = False, on_empty=None) -> Iterator:
         """Conversations and input problems of the files, folders and stdin ("-") given; `on_empty(where, why)`

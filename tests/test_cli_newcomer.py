@@ -415,3 +415,14 @@ def test_the_readme_explains_the_first_run():
     setup = readme.split("qa-lint scan --examples\n```", 1)[1][:600]
     assert "exits with code 1" in setup and "on purpose" in setup and "--exit-zero" in setup
     assert "fonts-noto-cjk" in readme and "qa-lint config show" in readme and "chat_log" in readme
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("timezone: Mars/Base\n", ":1: timezone: unknown time zone 'Mars/Base'"),
+    ("builtin: false\ncsv_columns:\n  idd: x\n", ":2: csv_columns: unknown field 'idd'; did you mean 'id'?"),
+    ("fail_on: never-ever\n", ":1: fail_on 'never-ever' must be one of"),
+])
+def test_reader_and_run_settings_are_reported_at_their_line(tmp_path, transcripts, text, wanted):
+    (tmp_path / "qa-linter.yaml").write_text(text, encoding="utf-8")
+    result = run("scan", transcripts, *ONLY_TEST_RULES)
+    assert result.exit_code == 2 and f"{tmp_path / 'qa-linter.yaml'}{wanted}" in result.stderr, result.stderr
