@@ -57,6 +57,18 @@ class Conversation:
     meta: dict[str, Any] = field(default_factory=dict)
     # Where it was read from, for error messages and reports: "file:line".
     source: str | None = None
+    # The line of each message in `source`'s file, where the format gives each message a line of its own (chat
+    # logs, CSV/TSV/Excel rows), so an output can point at the message; None elsewhere (one JSON Lines record).
+    # Not part of what a conversation is: two conversations read from different places are still equal.
+    message_lines: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+
+    def message_location(self, index: int) -> str | None:
+        """"file:line" of message `index` when the input gives it one, else None."""
+        lines = self.message_lines
+        path = self.location[0]
+        if not lines or path is None or not 0 <= index < len(lines):
+            return None
+        return f"{path}:{lines[index]}"
 
     @property
     def location(self) -> tuple[str | None, int | None]:

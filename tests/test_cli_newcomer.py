@@ -319,6 +319,16 @@ def test_multi_line_formats_give_the_line_the_conversation_starts_at(tmp_path):
              if line and not line.startswith(" ")]
     assert heads == ["day.csv:2: a", "day.csv:4: b"]
 
+    # and each finding of a format with a line per message points at the message's own line
+    out = scan(log, "--select", "t-slang").stdout
+    assert "  #1 客服  warning  t-slang  day.log:3" in out and "  #1 客服  warning  t-slang  day.log:6" in out
+    assert "  #1 客服  warning  t-slang  day.csv:3" in scan(csv, "--select", "t-slang").stdout
+
+
+def test_a_json_lines_finding_line_has_no_second_location(transcripts):
+    out = scan(transcripts, "--select", "t-slang").stdout
+    assert "  #1 客服  warning  t-slang\n" in out  # the record's line is the conversation's, already shown
+
 
 def test_json_output_adds_path_and_line_beside_source(transcripts):
     document = json.loads(scan(transcripts, "--format", "json").stdout)

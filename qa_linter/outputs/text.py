@@ -70,6 +70,10 @@ class TextWriter:
         line.append(f" {ROLE_LABELS.get(f.role, f.role)}  ")
         line.append(str(f.severity), style=SEVERITY_STYLES.get(str(f.severity), ""))
         line.append(f"  {f.rule}", style="dim")
+        where = conv.message_location(f.message_index)
+        if where is not None and where != conv.source:
+            # A chat log or a spreadsheet row: the message's own line, to open it there.
+            line.append(f"  {terminal_safe(shown_location(where))}", style="dim")
         line.append(f"\n     {terminal_safe(f.message)}")
         text = conv.messages[f.message_index].text if f.message_index < len(conv.messages) else ""
         before, match, after = excerpt(text, f)

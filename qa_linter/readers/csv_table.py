@@ -378,6 +378,7 @@ def _conversation(conv_id: str, rows: list[Row], source: str, sort_by_time: bool
         team=next((r.team for r in rows if r.team), None),
         meta=meta,
         source=f"{source}:{rows[0].line}",
+        message_lines=tuple(r.line for r in rows),
     )
 
 
