@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import KEYS
-from .run import Run, _split, severity_overrides
+from .run import Run, severity_overrides, split_entries
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,14 @@ def effective_settings(run: Run) -> list[Setting]:
     else:
         settings["builtin"] = simple("builtin", None, "", True, "load the built-in pack")
     settings["lexicons"] = merged_list("lexicons", paths("lexicons"), [], "", "the packs' own lexicon folders")
-    select = _split(options.select)
+    select = split_entries(options.select)
     if select:
         settings["select"] = Setting("select", select, "--select")
     else:
         settings["select"] = simple("select", None, "", [], "every rule")
         if said("select"):
             settings["select"] = Setting("select", texts("select"), from_file("select"))
-    settings["ignore"] = merged_list("ignore", texts("ignore"), _split(options.ignore), "--ignore", "nothing ignored")
+    settings["ignore"] = merged_list("ignore", texts("ignore"), split_entries(options.ignore), "--ignore", "nothing ignored")
     file_severity = {str(k): v for k, v in (config.get("severity") or {}).items()}
     flag_severity = severity_overrides(options.severity)
     settings["severity"] = Setting(

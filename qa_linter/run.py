@@ -115,8 +115,8 @@ class Run:
             self.config,
             rules=options.rules,
             builtin=False if options.no_builtin else None,
-            select=_split(options.select),
-            ignore=_split(options.ignore),
+            select=split_entries(options.select),
+            ignore=split_entries(options.ignore),
             severity=severity_overrides(options.severity),
             argument_origin="--{}",
         )
@@ -308,5 +308,6 @@ def severity_overrides(items: Iterable[str]) -> dict[str, str]:
     return overrides
 
 
-def _split(values: Iterable[str]) -> list[str]:
+def split_entries(values: Iterable[str]) -> list[str]:
+    """Entries of repeatable options, each of which may be comma-separated as typed (--select a,b --select c)."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
