@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from .blocks import prepare, scan_block
+from .duplicates import DuplicateId, IdTracker
 from .engine import Linter
 from .errors import QALinterError
 from .model import Conversation, Finding, InputProblem, Message, Severity
@@ -31,10 +32,13 @@ class ScanSummary:
     elapsed: float = 0.0
     max_severity: Severity | None = None
     suppressed: int = 0  # findings hidden by the suppressions file (review/suppressions.py)
+    ids: IdTracker = field(default_factory=IdTracker, repr=False)  # every conversation's id and where it was read
+    duplicates: list[DuplicateId] = field(default_factory=list)  # ids read more than once (finish())
 
     MAX_LISTED = 200  # problems listed one by one; the rest are only counted
 
     def add(self, conv: Conversation, findings: list[Finding]) -> None:
+        self.ids.add(conv.id, conv.source)
         self.add_counts(len(conv.messages), findings)
 
     def add_counts(self, messages: int, findings: list[Finding]) -> None:
@@ -56,6 +60,7 @@ class ScanSummary:
     def finish(self, linter: Linter) -> None:
         self.elapsed = time.perf_counter() - self.started
         self.rule_problems = dict(linter.rule_problems)
+        self.duplicates = self.ids.duplicates()
 
     def to_dict(self) -> dict:
         return {
@@ -68,6 +73,9 @@ class ScanSummary:
             "skipped": self.skipped_count,
             "suppressed": self.suppressed,
             "skipped_inputs": [p.to_dict() for p in self.skipped],
+            # ids read more than once: each record was checked; the store and HTML keep the last (duplicates.py)
+            "duplicate_ids": [d.to_dict() for d in self.duplicates[: self.MAX_LISTED]],
+            "duplicate_id_count": len(self.duplicates),
             "rule_problems": self.rule_problems,
             "elapsed_seconds": round(self.elapsed, 3),
         }
@@ -113,7 +121,8 @@ def _record(summary: ScanSummary, entry, suppress=None) -> Iterator[tuple["Conve
     if isinstance(entry, InputProblem):
         summary.skip(entry)
         return
-    conv, messages, findings = entry
+    conv, messages, findings, (conversation_id, source) = entry
+    summary.ids.add(conversation_id, source)
     if suppress is not None and findings:
         kept = suppress(findings)
         summary.suppressed += len(findings) - len(kept)

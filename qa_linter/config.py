@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .errors import ConfigError
 
@@ -47,14 +46,52 @@ KEYS = {
     "jobs": "processes that run the rules in `scan` (default: the number of CPU cores)",
 }
 
+# The shape each setting must have; anything else is a mistake reported at its line before any part reads it.
+_LISTS = ("rules", "lexicons", "select", "ignore", "support_addresses", "own_domains", "allowlist")  # or one text
+_MAPPINGS = ("severity", "options", "audiences", "csv_columns", "chat_log")
+_TEXTS = ("fail_on", "input_format", "encoding", "scorecard", "timezone", "store", "suppressions")
+
+
+def _shape_problem(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if key in _LISTS and not (isinstance(value, (str, int)) or (isinstance(value, list)
+                                                                and all(isinstance(v, (str, int)) for v in value))):
+        return f"{key} must be a list of texts (or one text)"
+    if key in _MAPPINGS and not isinstance(value, dict):
+        return f"{key} must be a mapping (key: value lines under it)"
+    if key in _TEXTS and not isinstance(value, str):
+        return f"{key} must be a text"
+    if key == "builtin" and not isinstance(value, bool):
+        return "builtin must be true or false"
+    return None
+
 
 @dataclass
 class Config:
     path: Path | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # The line of each setting in a YAML file (TOML and settings given in code have none).
+    lines: dict[str, int] = field(default_factory=dict)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
+
+    def where(self, key: str, item: "int | str | None" = None) -> str:
+        """Where a setting (or one item of its list, or one key of its mapping) is written: "file:line", or the
+        file alone when the line is not known; "configuration" for settings given in code."""
+        if self.path is None:
+            return "configuration"
+        if self.path.name == "pyproject.toml":
+            return f"{self.path} [tool.qa-linter]"  # TOML keeps no line numbers
+        line = self.lines.get(key)
+        value = self.data.get(key)
+        if isinstance(item, int):
+            lines = getattr(value, "item_lines", None) or []
+            line = lines[item] if item < len(lines) else line
+        elif item is not None:
+            line = (getattr(value, "key_lines", None) or {}).get(str(item), line)
+        return f"{self.path}:{line}" if line else str(self.path)
 
     def paths(self, key: str) -> list[Path]:
         base = self.path.parent if self.path else Path.cwd()
@@ -96,27 +133,35 @@ def load_config(path: Path | None = None, discover: bool = True) -> Config:
             data = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("qa-linter", {})
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: TOML syntax: {exc}") from None
-    else:
-        from .yamlfile import MAX_YAML_VALUES, TOO_MANY_VALUES, expands_within, yaml_problem
-
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            raise ConfigError(f"{path}:{mark.line + 1 if mark else '?'}: {yaml_problem(exc)}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read: {exc}") from None
-        if not expands_within(data, MAX_YAML_VALUES):
-            raise ConfigError(f"{path}: {TOO_MANY_VALUES}")
+    else:
+        from .errors import RuleError
+        from .yamlfile import load_yaml
+
+        try:
+            # The line-keeping loader, so a mistake in a setting is reported at its line (Config.where).
+            data = load_yaml(path)
+        except RuleError as exc:
+            raise ConfigError(exc.describe()) from None
+        data = {} if data is None else data
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of settings")
+    key_lines = getattr(data, "key_lines", {})
+    lines = {str(k).replace("-", "_"): key_lines[str(k)] for k in data if str(k) in key_lines}
     data = {str(k).replace("-", "_"): v for k, v in data.items()}
     for key in data:
         if key not in KEYS:
+            where = f"{path}:{lines[key]}" if key in lines else str(path)
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known settings: {', '.join(KEYS)}"
-            raise ConfigError(f"{path}: unknown setting {key!r}; {hint}")
-    return Config(path, data)
+            raise ConfigError(f"{where}: unknown setting {key!r}; {hint}")
+    config = Config(path, data, lines)
+    for key, value in data.items():
+        problem = _shape_problem(key, value)
+        if problem:
+            raise ConfigError(f"{config.where(key)}: {problem}")
+    return config
 
 
 def configured_store(store_path: str | None, config) -> str | None:

@@ -43,27 +43,32 @@ class Linter:
         severity: dict[str, str] | None = None,
         discover: bool = False,
         partial: object = None,
+        argument_origin: str = "{} argument",
     ) -> "Linter":
         """Load the built-in pack plus `rules`, shaped by a config file and the keyword arguments.
 
         `config` is a Config, a path to qa-linter.yaml / pyproject.toml, or None (no config unless
         `discover` is true, which looks in the current folder and its parents). `partial`: the ends cut in
-        every conversation whose meta.partial does not say (start, end, both; see vocabulary.partial_ends).
+        every conversation whose meta.partial does not say (start, end, both; see vocabulary.partial_ends). A select, ignore or severity
+        entry that matches no rule is a RuleLoadError naming where it was written: the configuration file and
+        line, or `argument_origin` for the keyword arguments (the command line says "--{}").
         """
         if not isinstance(config, Config):
             config = load_config(Path(config) if config else None, discover=discover)
         severities = dict(config.get("severity") or {})
         severities.update(severity or {})
+        origins = _origins(config, select, ignore, severity or {}, argument_origin)
         pack = load_rule_pack(
             [*config.paths("rules"), *map(Path, rules)],
             builtin=config.get("builtin", True) if builtin is None else builtin,
             lexicon_dirs=config.paths("lexicons"),
             options=config.get("options"),
-            select=list(select) or list(config.get("select") or []),
-            ignore=[*(config.get("ignore") or []), *ignore],
+            select=list(select) or _as_list(config.get("select")),
+            ignore=[*_as_list(config.get("ignore")), *ignore],
             severity=severities,
             allowlist=_as_list(config.get("allowlist")),
             settings=config.data,
+            origins=origins,
         )
         return cls(pack, config, partial=partial)
 
@@ -142,6 +147,23 @@ class Linter:
     def _problem(self, rule_id: str, reason: str) -> None:
         with self._lock:
             self.rule_problems.setdefault(rule_id, reason)
+
+
+def _origins(config: Config, select, ignore, severity: dict, argument_origin: str) -> dict[tuple[str, str], str]:
+    """(setting, entry) -> where it was written, for the loader's messages: the argument's when given there (it
+    wins), else the configuration file's line."""
+    origins: dict[tuple[str, str], str] = {}
+    for setting in ("select", "ignore"):
+        for n, value in enumerate(_as_list(config.get(setting))):
+            origins[(setting, value.strip())] = f"{config.where(setting, n)}: {setting}"
+    for key in config.get("severity") or {}:
+        origins[("severity", str(key).strip())] = f"{config.where('severity', key)}: severity"
+    for rule_id in config.get("options") or {}:
+        origins[("options", str(rule_id))] = config.where("options", rule_id)
+    for setting, values in (("select", select), ("ignore", ignore), ("severity", severity)):
+        for value in values:
+            origins[(setting, str(value).strip())] = argument_origin.format(setting)
+    return origins
 
 
 def _as_list(value) -> list[str]:

@@ -6,6 +6,8 @@ read with the safe loader only (yamlfile.py). What a rule may say and how it is 
 """
 from __future__ import annotations
 
+import difflib
+
 import hashlib
 import re
 import warnings
@@ -106,12 +108,17 @@ def load_rule_pack(
     severity: dict[str, str] | None = None,
     allowlist: Iterable[str] = (),
     settings: dict | None = None,
+    origins: dict[tuple[str, str], str] | None = None,
 ) -> RulePack:
     """Load and compile rule packs; raise RuleLoadError listing every mistake if there is any. `settings` is the
     merged configuration, which each rule may read what it needs from (Rule.configure).
 
     A rule with a pattern that is valid but unsafe to compile (it would take gigabytes) is not a mistake that
-    stops everything: that rule is left out, listed in `RulePack.refused`, and the others load."""
+    stops everything: that rule is left out, listed in `RulePack.refused`, and the others load.
+
+    A `select`, `ignore` or `severity` entry that names no rule id, category or id prefix of the pack is a mistake
+    (a typo would otherwise select nothing and report a clean scan); `origins` maps (setting, entry) to where it
+    was written ("file:line", "--select") for the message."""
     paths, lexicon_dirs = [Path(p) for p in paths], [Path(d) for d in lexicon_dirs]
     select, ignore, allowlist = list(select), list(ignore), list(allowlist)
     arguments = {"paths": [str(p) for p in paths], "builtin": builtin, "lexicon_dirs": [str(d) for d in lexicon_dirs],
@@ -122,12 +129,17 @@ def load_rule_pack(
     sources = ([builtin_rules()] if builtin else []) + paths
     found = _collect_sources(sources, builtin)
     options = options or {}
-    errors = found.errors + [RuleError("config", None, f"options for unknown rule {rule_id!r}")
+    origins = origins or {}
+    errors = found.errors + [RuleError(origins.get(("options", rule_id), "config"), None,
+                                       f"options for unknown rule {rule_id!r}{_did_you_mean(rule_id, found.specs)}")
                              for rule_id in options if rule_id not in found.specs]
+    if not found.errors:  # with a rule file missing or broken, its ids are unknown: say nothing about them
+        errors += _selection_errors(found.specs, {"select": select, "ignore": ignore, "severity": list(severity or {})},
+                                    origins)
     rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons)
     errors += ctx.errors + lexicons.errors
     if severity:
-        errors.extend(_apply_severity(rules, severity))
+        errors.extend(_apply_severity(rules, severity, origins))
     _apply_allowlist(rules, allowlist)
     for rule in rules:
         rule.configure(settings or {})
@@ -263,13 +275,41 @@ def _selected(rule_id: str, category: str | None, select: Iterable[str], ignore:
     return not any(_matches(p, rule_id, category) for p in ignore)
 
 
-def _apply_severity(rules: list[Rule], overrides: dict[str, str]) -> list[RuleError]:
+def _selection_errors(specs: dict, settings: dict[str, list[str]], origins: dict) -> list[RuleError]:
+    """Every select/ignore/severity entry that matches no rule id, category or id prefix of the pack (enabled or
+    not), with the closest names."""
+    ids = set(specs)
+    categories = {str(spec.get("category")) for spec, _ in specs.values() if spec.get("category")}
+    errors = []
+    for setting, patterns in settings.items():
+        for pattern in patterns:
+            pattern = str(pattern).strip()
+            if pattern in ("ALL", "all") or pattern in ids or pattern in categories:
+                continue
+            if pattern.endswith("*") and any(rule_id.startswith(pattern[:-1]) for rule_id in ids):
+                continue
+            kind = "the prefix of no rule id" if pattern.endswith("*") else "no rule id or category"
+            hint = _did_you_mean(pattern.rstrip("*"), sorted(ids | categories))
+            if not hint and any(rule_id.startswith(pattern) for rule_id in ids):
+                hint = f"; did you mean {pattern + '*'!r} (the rule ids starting with it)?"
+            errors.append(RuleError(origins.get((setting, pattern), setting), None,
+                                    f"{pattern!r} is {kind} of the rule pack{hint}"
+                                    + ("" if hint else " (`qa-lint rules list` shows them)")))
+    return errors
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+def _apply_severity(rules: list[Rule], overrides: dict[str, str], origins: dict | None = None) -> list[RuleError]:
     errors = []
     for key, value in overrides.items():
         try:
             level = Severity.parse(value)
         except ValueError as exc:
-            errors.append(RuleError("config", None, f"severity for {key!r}: {exc}"))
+            errors.append(RuleError((origins or {}).get(("severity", key), "config"), None, f"severity for {key!r}: {exc}"))
             continue
         for rule in rules:
             if _matches(key, rule.id, rule.category):

@@ -57,6 +57,24 @@ class Conversation:
     meta: dict[str, Any] = field(default_factory=dict)
     # Where it was read from, for error messages and reports: "file:line".
     source: str | None = None
+    # The line of each message in `source`'s file, where the format gives each message a line of its own (chat
+    # logs, CSV/TSV/Excel rows), so an output can point at the message; None elsewhere (one JSON Lines record).
+    # Not part of what a conversation is: two conversations read from different places are still equal.
+    message_lines: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+
+    def message_location(self, index: int) -> str | None:
+        """"file:line" of message `index` when the input gives it one, else None."""
+        lines = self.message_lines
+        path = self.location[0]
+        if not lines or path is None or not 0 <= index < len(lines):
+            return None
+        return f"{path}:{lines[index]}"
+
+    @property
+    def location(self) -> tuple[str | None, int | None]:
+        """`source` as (path, line): the file and the line the conversation starts at (its first row, its first
+        mail, its header line); the line is None where the input has none (stdin's is its line too)."""
+        return split_location(self.source)
 
     @property
     def partial(self) -> object:
@@ -71,6 +89,18 @@ class Conversation:
         if self.started_at is not None:
             return self.started_at
         return next((m.ts for m in self.messages if m.ts is not None), None)
+
+
+def split_location(source: str | None) -> tuple[str | None, int | None]:
+    """"path:12" as ("path", 12), and "path:12[3]" (the fourth conversation of a JSON array on line 12) too; a
+    source without a line number (or None) keeps its whole text as the path."""
+    if not source:
+        return None, None
+    place = source[: source.rindex("[")] if source.endswith("]") and "[" in source else source
+    path, sep, line = place.rpartition(":")
+    if sep and path and line.isdigit():
+        return path, int(line)
+    return source, None
 
 
 @dataclass(frozen=True)

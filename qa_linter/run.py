@@ -11,15 +11,17 @@ line turns it into exit code 2), raised when the part is first asked for.
 """
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from . import __version__
-from .config import Config, configured_store, load_config
+from .config import KEYS, Config, configured_store, load_config
 from .errors import ConfigError, QALinterError
-from .vocabulary import DEFAULT_FAIL_ON, FAIL_ON, INPUT_FORMATS
+from .vocabulary import DEFAULT_FAIL_ON, FAIL_ON, INPUT_FORMATS, input_format_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from .batch import ScanSummary
@@ -61,9 +63,12 @@ class OutputError(QALinterError):
 class Run:
     """The parts of a run, built on first use from the configuration and the options (see the module docstring)."""
 
-    def __init__(self, options: RunOptions | None = None, config: Config | None = None):
+    def __init__(self, options: RunOptions | None = None, config: Config | None = None, warn=None):
         self.options = options or RunOptions()
         self._config = config
+        # Where a warning about the settings goes (a deprecated spelling): the command line's stderr, else Python's
+        # warnings.
+        self._warn = warn
 
     def settle(self, *parts: str) -> None:
         """Build these parts now, in this order: a command checks its settings before it reads or writes anything."""
@@ -84,7 +89,7 @@ class Run:
         """--fail-on, else the `fail_on` setting, else error."""
         value = self.options.fail_on or self.config.get("fail_on", DEFAULT_FAIL_ON)
         if value not in FAIL_ON:
-            raise ConfigError(f"fail_on {value!r} must be one of {', '.join(FAIL_ON)}")
+            raise ConfigError(f"{self.config.where('fail_on')}: fail_on {value!r} must be one of {', '.join(FAIL_ON)}")
         return value
 
     @cached_property
@@ -96,7 +101,8 @@ class Run:
         if value is None:
             return default_jobs()
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"jobs {value!r} must be a whole number of at least 1")
+            where = "--jobs" if self.options.jobs is not None else self.config.where("jobs")
+            raise ConfigError(f"{where}: jobs {value!r} must be a whole number of at least 1")
         return value
 
     # -- the rules ------------------------------------------------------------------------------------------------
@@ -110,10 +116,11 @@ class Run:
             self.config,
             rules=options.rules,
             builtin=False if options.no_builtin else None,
-            select=_split(options.select),
-            ignore=_split(options.ignore),
+            select=split_entries(options.select),
+            ignore=split_entries(options.ignore),
             severity=severity_overrides(options.severity),
             partial=options.partial,
+            argument_origin="--{}",
         )
 
     # -- scoring and masking --------------------------------------------------------------------------------------
@@ -145,10 +152,26 @@ class Run:
     # -- inputs ---------------------------------------------------------------------------------------------------
     @cached_property
     def input_format(self) -> str | None:
+        where = "--input-format" if self.options.input_format else self.config.where("input_format")
         value = self.options.input_format or self.config.get("input_format")
-        if value is not None and value not in INPUT_FORMATS:
-            raise ConfigError(f"input_format {value!r} must be one of {', '.join(INPUT_FORMATS)}")
+        if value is None:
+            return None
+        value, deprecated = input_format_name(value)
+        if deprecated:
+            self.warn(f"{where}: {deprecated}")
+        if value not in INPUT_FORMATS:
+            close = difflib.get_close_matches(value, INPUT_FORMATS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{where}: input_format {value!r} must be one of {', '.join(INPUT_FORMATS)}{hint}")
         return value
+
+    def warn(self, message: str) -> None:
+        if self._warn is not None:
+            self._warn(message)
+        else:
+            import warnings
+
+            warnings.warn(message, DeprecationWarning, stacklevel=3)
 
     @cached_property
     def reader_options(self) -> "ReaderOptions":
@@ -156,15 +179,26 @@ class Run:
         from .readers.options import ReaderOptions
 
         self.input_format  # a wrong input format is reported before the reader settings
-        return ReaderOptions.from_config(self.config, self.options.encoding)
+        try:
+            return ReaderOptions.from_config(self.config, self.options.encoding)
+        except ConfigError as exc:
+            raise ConfigError(f"{self._where_said(str(exc))}: {exc}") from None
 
-    def read(self, paths: Iterable[str], progress=None, defer_json_lines: bool = False) -> Iterator:
-        """Conversations and input problems of the files, folders and stdin ("-") given."""
+    def _where_said(self, message: str) -> str:
+        """Where the setting a reader's message starts with ("csv_columns.roles: …") was written."""
+        key = re.match(r"[a-z_]*", message).group()
+        if key == "encoding" and self.options.encoding:
+            return "--encoding"
+        return self.config.where(key) if key in KEYS and self.config.get(key) is not None else "configuration"
+
+    def read(self, paths: Iterable[str], progress=None, defer_json_lines: bool = False, on_empty=None) -> Iterator:
+        """Conversations and input problems of the files, folders and stdin ("-") given; `on_empty(where, why)`
+        hears of each input that held nothing (readers.read_paths)."""
         from .readers import read_paths
 
         options = self.reader_options
         return read_paths(list(paths), self.input_format, options=options, progress=progress,
-                          defer_json_lines=defer_json_lines)
+                          defer_json_lines=defer_json_lines, on_empty=on_empty)
 
     # -- scanning -------------------------------------------------------------------------------------------------
     @cached_property
@@ -276,5 +310,6 @@ def severity_overrides(items: Iterable[str]) -> dict[str, str]:
     return overrides
 
 
-def _split(values: Iterable[str]) -> list[str]:
+def split_entries(values: Iterable[str]) -> list[str]:
+    """Entries of repeatable options, each of which may be comma-separated as typed (--select a,b --select c)."""
     return [v.strip() for value in values for v in value.split(",") if v.strip()]

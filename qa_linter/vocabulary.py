@@ -105,9 +105,20 @@ INPUT_EXTENSIONS = {
     "tsv": (".tsv", ".tab"),
     "xlsx": (".xlsx", ".xlsm"),
     "email": (".eml", ".mbox", ".mbx"),
-    "chatlog": (".log", ".txt"),
+    "chat_log": (".log", ".txt"),
 }
 INPUT_FORMATS = tuple(INPUT_EXTENSIONS)
+# Spellings of a format name that are still read, with a warning: the chat-log format was `chatlog` while its
+# settings were `chat_log`; one spelling now, the module's and the setting's.
+DEPRECATED_INPUT_FORMATS = {"chatlog": "chat_log"}
+
+
+def input_format_name(value: str) -> tuple[str, str | None]:
+    """The format a user's spelling names, and the warning to give for a deprecated spelling (else None)."""
+    new = DEPRECATED_INPUT_FORMATS.get(value)
+    if new is None:
+        return value, None
+    return new, f"input format {value!r} is now spelled {new!r} (like the `{new}` setting); the old spelling will go"
 
 
 # -- patterns -----------------------------------------------------------------------------------------------------
@@ -232,3 +243,14 @@ def format_duration(seconds: float) -> str:
         return f"{minutes} 分 {rest} 秒" if rest else f"{minutes} 分钟"
     hours, rest = divmod(seconds, 3600)
     return f"{hours} 小时 {rest // 60} 分" if rest >= 60 else f"{hours} 小时"
+
+
+# -- counts in English diagnostics ---------------------------------------------------------------------------------
+# The command line's own messages are English (findings and reports are Chinese, which has no plural): a count
+# says "1 finding", "2 findings", never "1 findings" or "finding(s)".
+_IRREGULAR_PLURALS = {"info": "info", "miss": "misses", "match": "matches", "entry": "entries", "summary": "summaries"}
+
+
+def plural(count: int, noun: str) -> str:
+    """`count` and `noun` in the form the count takes: 1 error, 0 errors, 3 misses."""
+    return f"{count:,} {noun if count == 1 else _IRREGULAR_PLURALS.get(noun, noun + 's')}"

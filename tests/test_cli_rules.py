@@ -131,7 +131,7 @@ def test_a_malformed_example_is_a_failure_not_a_crash(tmp_path):
 # -- validate -------------------------------------------------------------------------------------------------
 def test_validate_a_good_file():
     result = run("rules", "validate", RULES)
-    assert result.exit_code == 0 and result.stdout.strip() == "ok: 11 rules in 1 file(s)"
+    assert result.exit_code == 0 and result.stdout.strip() == "ok: 11 rules in 1 file"
 
 
 def test_validate_prints_every_error_with_file_and_line_and_exits_2(tmp_path):
@@ -151,7 +151,7 @@ def test_validate_prints_every_error_with_file_and_line_and_exits_2(tmp_path):
         f"error: {path}:3: [b] unknown rule type 'phrase'; did you mean 'phrases'? "
         "(types: " + ", ".join(_rule_types()) + ")",
         f"error: {path}:4: [c] bad regular expression '(abc': missing ) at position 4",
-        "3 error(s)",
+        "3 errors",
     ]
     assert result.stdout == "" and "Traceback" not in result.output
 
@@ -169,7 +169,7 @@ def test_validate_a_folder(tmp_path):
     write(tmp_path, "rules:\n  - {id: a, type: phrases, category: slang, message: x, terms: [亲]}\n", "a.yaml")
     (tmp_path / "more").mkdir()
     write(tmp_path / "more", "rules:\n  - {id: b, type: phrases, category: slang, message: x, terms: [滚]}\n", "b.yml")
-    assert run("rules", "validate", tmp_path).stdout.strip() == "ok: 2 rules in 2 file(s)"
+    assert run("rules", "validate", tmp_path).stdout.strip() == "ok: 2 rules in 2 files"
 
 
 def _rule_types():

@@ -70,7 +70,7 @@ def test_text_output_groups_findings_by_conversation_and_marks_the_words(transcr
 
 def test_the_summary_goes_to_stderr_with_counts_by_category(transcripts):
     result = scan(transcripts)
-    assert "3 conversations, 8 messages, 4 findings (1 error, 3 warning)" in result.stderr
+    assert "3 conversations, 8 messages, 4 findings (1 error, 3 warnings)" in result.stderr
     assert "banned-phrase 1" in result.stderr and "closing-missing 1" in result.stderr
     assert "conversations" not in result.stdout
 
@@ -135,7 +135,7 @@ def test_output_to_a_file(tmp_path, transcripts):
         (("--select", "t-slang", "--fail-on", "info"), 1),
         (("--select", "t-slang", "--severity", "t-slang=info", "--fail-on", "warning"), 0),
         (("--select", "t-slang", "--severity", "slang=error"), 1),
-        (("--select", "nothing-matches"), 0),
+        (("--select", "nothing-matches"), 2),  # a typo selects nothing: a usage error, not a clean scan
     ],
 )
 def test_exit_codes(transcripts, options, code):
@@ -273,7 +273,7 @@ def test_a_malformed_line_is_reported_with_its_place_and_the_scan_goes_on(tmp_pa
     path.write_text("\n".join([lines[0], '{"id": "broken", "messages": [', lines[1]]) + "\n", encoding="utf-8")
     result = scan(path, "--format", "json")
     assert result.exit_code == 2
-    assert f"{path}:2: invalid JSON" in result.stderr and "Skipped 1 input record(s)" in result.stderr
+    assert f"{path}:2: invalid JSON" in result.stderr and "Skipped 1 input record" in result.stderr
     doc = json.loads(result.stdout)
     assert [c["id"] for c in doc["conversations"]] == ["c-1", "c-2"]
     assert doc["summary"]["skipped"] == 1 and doc["summary"]["skipped_inputs"][0]["line"] == 2

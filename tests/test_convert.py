@@ -63,7 +63,7 @@ def test_convert_to_stdout_reports_problems_and_exits_2():
     assert result.exit_code == 2
     assert json.loads(result.stdout)["id"] == "m-1"
     assert "malformed-rows.csv:3: unknown role '老板'" in result.stderr
-    assert "skipped 4 input record(s)" in result.stderr
+    assert "skipped 4 input records" in result.stderr
 
 
 def test_convert_with_encoding_and_input_format_options(tmp_path):
@@ -103,7 +103,7 @@ def test_the_cli_choice_lists_every_reader():
 def test_scan_with_input_format_reads_a_file_whose_extension_says_nothing(tmp_path):
     renamed = tmp_path / "console.dat"
     renamed.write_bytes((CORPUS / "formats" / "console-chat-log.txt").read_bytes())
-    result = run("scan", str(renamed), "--input-format", "chatlog", "--no-builtin", "--rules", str(TEST_RULES),
+    result = run("scan", str(renamed), "--input-format", "chat_log", "--no-builtin", "--rules", str(TEST_RULES),
                  "--format", "jsonl", "--fail-on", "never")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -122,16 +122,16 @@ def test_scan_encoding_override_and_the_summary_counts_the_skipped():
     result = run("scan", str(CORPUS / "formats" / "chat-export-utf8-bom.csv"), "--encoding", "big5",
                  "--no-builtin", "--rules", str(TEST_RULES))
     assert result.exit_code == 2
-    assert "Skipped 1 input record(s)" in result.stderr
+    assert "Skipped 1 input record" in result.stderr
     assert "cannot read the header row: bytes bc at byte 5 of the line are not valid cp950" in result.stderr
 
 
 def test_scan_takes_the_input_format_from_the_configuration(tmp_path):
-    (tmp_path / "qa-linter.yaml").write_text("input_format: chatlog\nbuiltin: false\n", encoding="utf-8")
+    (tmp_path / "qa-linter.yaml").write_text("input_format: chat_log\nbuiltin: false\n", encoding="utf-8")
     log = tmp_path / "chat.dat"
     log.write_bytes((FORMATS_DIR / "no-header.txt").read_bytes())
     result = run("scan", str(log), "--config", str(tmp_path / "qa-linter.yaml"), "--rules", str(TEST_RULES), "--statistics")
-    assert "1 conversations, 2 messages" in result.stderr
+    assert "1 conversation, 2 messages" in result.stderr
     (tmp_path / "qa-linter.yaml").write_text("input_format: word\n", encoding="utf-8")
     bad = run("scan", str(log), "--config", str(tmp_path / "qa-linter.yaml"))
     assert bad.exit_code == 2 and "input_format 'word' must be one of" in bad.stderr

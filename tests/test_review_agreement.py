@@ -119,4 +119,4 @@ def test_export_labels_only_fully_reviewed_conversations():
     assert exported.lines == [{"id": "c1", "findings": [
         {"message_index": 1, "category": "cat-a", "note": ""}, {"message_index": 2, "category": "cat-a", "note": ""},
         {"message_index": 3, "category": "cat-b", "note": "A: 漏了"}]}]
-    assert exported.left_out == {"c2": "1 finding(s) without a verdict"}
+    assert exported.left_out == {"c2": "1 finding without a verdict"}

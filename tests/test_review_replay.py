@@ -167,7 +167,9 @@ def test_text_output_and_mistakes(world, monkeypatch):
     text = run("replay", "--store", "store.db", "--ignore", REMOVED).output
     assert f"{REMOVED}" in text and "消失" in text and "合格与否改变的会话" in text and "在已复核问题上的准确率" in text
     assert "no such results store" in run("replay", "--store", "missing.db", expect=2).output
-    assert "no rule" not in run("replay", "--store", "store.db", "--select", "nothing-like-this", "--format", "json", expect=None).output
+    # a selection that names no rule is a usage error (issue 19), not a replay of nothing
+    assert "'nothing-like-this' is no rule id or category" in run(
+        "replay", "--store", "store.db", "--select", "nothing-like-this", "--format", "json", expect=2).output
 
 
 def test_hostile_names_are_escaped_in_the_page(tmp_path, monkeypatch):

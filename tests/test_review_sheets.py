@@ -173,7 +173,7 @@ def test_import_reports_bad_rows_and_imports_the_rest(world, tmp_path, store_cop
     assert f"{where}:{first_bad + 5}: missed goes on the conversation's own row" in out
     assert f"{where}:{first_bad + 6}: correct needs the finding_id of a finding row" in out
     assert f"{where}:{first_bad + 7}: finding {findings[6]['finding_id']} belongs to conversation" in out
-    assert "imported 2 verdict(s) and 1 miss(es): 3 new" in out and "8 row(s) with errors" in out
+    assert "imported 2 verdicts and 1 miss: 3 new" in out and "8 rows with errors" in out
     with open_store(str(store_copy)) as store:
         verdicts = {v.finding_id: v for v in store.verdicts()}
         [miss] = store.misses()

@@ -43,7 +43,7 @@ def test_a_suppressed_finding_leaves_the_scan_and_its_score(project):
     target = min(slang, key=lambda f: (before[f["conversation_id"]]["findings"], f["conversation_id"]))
     row = judged_wrong(target["conversation_id"], "slang-internet")
     result = run("review", "suppress", "--store", "store.db")
-    assert "1 finding(s) suppressed" in result.output
+    assert "1 finding suppressed" in result.output
     [entry] = load(Path(FILE)).entries
     assert (entry.conversation, entry.rule, entry.message_index, entry.who, entry.why) == (
         target["conversation_id"], "slang-internet", target["message_index"], "li.na, wang.fang", "客户昵称，不是网络用语")
@@ -107,7 +107,7 @@ def test_a_broken_file_stops_the_scan(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Path(FILE).write_text("suppressions:\n  - conversation: s-002\n", encoding="utf-8")
     result = run("scan", CORPUS, expect=2)
-    assert f"{FILE}:2: rule is missing or empty" in result.output and "error(s) in the suppressions file; nothing was scanned" in result.output
+    assert f"{FILE}:2: rule is missing or empty" in result.output and "errors in the suppressions file; nothing was scanned" in result.output
     assert run("scan", CORPUS, "--no-suppress", "-q", expect=None).exit_code == 1  # the file is not read at all
 
 
@@ -131,7 +131,7 @@ def test_only_findings_judged_wrong_are_suppressed(project):
     run("review", "suppress", row["finding_id"], "--store", "store.db", "--why", "表情是客户发的截图说明", "--who", "qa.lead")
     [entry] = load(Path(FILE)).entries
     assert (entry.who, entry.why) == ("qa.lead", "表情是客户发的截图说明")
-    assert "0 finding(s) suppressed, 1 already there" in run("review", "suppress", "--store", "store.db", "--why", "x").output
+    assert "0 findings suppressed, 1 already there" in run("review", "suppress", "--store", "store.db", "--why", "x").output
 
 
 def test_suppressions_apply_with_worker_processes(tmp_path, monkeypatch, corpus_conversations):

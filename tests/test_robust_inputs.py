@@ -54,7 +54,7 @@ def scanned_ids(records) -> set[str]:
 
 
 def assert_skipped(stderr: str, count: int, *fragments: str) -> None:
-    assert f"Skipped {count} input record(s)" in stderr, stderr
+    assert f"Skipped {count} input record{'' if count == 1 else 's'}" in stderr, stderr
     for fragment in fragments:
         assert fragment in stderr, f"{fragment!r} not in:\n{stderr}"
 
@@ -557,7 +557,7 @@ def test_the_summary_lists_two_hundred_problems_and_counts_the_rest(tmp_path):
     path.write_text("{broken\n" * 450 + line(GOOD), encoding="utf-8")
     code, records, stderr = scan(path)
     assert code == 2 and scanned_ids(records) == {"good"}
-    assert "Skipped 450 input record(s)" in stderr
+    assert "Skipped 450 input records" in stderr
 
 
 # -- the installed command, end to end -------------------------------------------------------------------------

@@ -75,7 +75,7 @@ def test_rules_validate_prints_the_warning_and_passes(tmp_path):
     path = tmp_path / "pack.yaml"
     path.write_text(f"rules:\n  - {{id: r, type: pattern, category: x, message: x, patterns: {TOKENS}}}\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["rules", "validate", str(path)])
-    assert result.exit_code == 0 and result.stdout.strip() == "ok: 1 rules in 1 file(s)"
+    assert result.exit_code == 0 and result.stdout.strip() == "ok: 1 rule in 1 file"
     assert result.stderr.startswith(f"warning: {path}:2: [r] 'patterns' is now called 'token_patterns'")
 
 

@@ -215,7 +215,7 @@ def test_json_output_carries_score_and_breakdown(in_tmp, corpus_path, test_linte
 
 def test_text_output_shows_the_score_on_the_header(in_tmp, corpus_path):
     result = CliRunner().invoke(main, ["scan", "--no-builtin", "--rules", str(RULES), str(corpus_path)])
-    assert "s-002  chat · agent.03 · t1 · 2026-11-16 14:20  得分 55.0" in result.stdout.splitlines()
+    assert f"{corpus_path}:2: s-002  chat · agent.03 · t1 · 2026-11-16 14:20  得分 55.0" in result.stdout.splitlines()
 
 
 def test_scorecard_option_and_setting(in_tmp, corpus_path):
@@ -237,4 +237,4 @@ def test_a_broken_scorecard_stops_the_scan_with_exit_2(in_tmp, corpus_path):
     result = CliRunner().invoke(main, ["scan", "--no-builtin", "--rules", str(RULES), "--scorecard", str(bad), str(corpus_path)])
     assert result.exit_code == 2
     assert f"error: {bad}:2: points must be a number of 0 or more, not -1" in result.stderr
-    assert "1 error(s) in the scorecard; nothing was scanned" in result.stderr
+    assert "1 error in the scorecard; nothing was scanned" in result.stderr

@@ -180,7 +180,7 @@ def test_bad_records_are_counted_and_reported_as_locally(spark, tmp_path):
     assert [p["line"] for p in expected] == [3, 4, 5, 6]
     problems = [json.loads(line) for f in sorted((out / "problems").glob("part-*.json")) for line in f.read_text(encoding="utf-8").splitlines()]
     assert _rows(problems) == _rows(expected)
-    assert "Skipped 4 input record(s)" in on_spark.stderr and "bad.jsonl:3: invalid JSON" in on_spark.stderr
+    assert "Skipped 4 input records" in on_spark.stderr and "bad.jsonl:3: invalid JSON" in on_spark.stderr
     findings = [json.loads(line) for f in (out / "findings").glob("part-*.json") for line in f.read_text(encoding="utf-8").splitlines()]
     assert _rows(findings) == _rows(json.loads(local.stdout)["findings"])
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["summary"]

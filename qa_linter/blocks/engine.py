@@ -62,10 +62,10 @@ def prepare(linter) -> None:
 
 
 def scan_block(linter, items: list, keep_conversations: bool = True, timings: dict | None = None) -> list[list]:
-    """For each input item, its entries: InputProblems and (conversation or None, messages, findings) per
-    conversation, in order; the findings are those of Linter.scan. With `keep_conversations` false the
-    conversation is None (outputs that need only the findings). `timings`: seconds per phase (PHASES) are
-    added to it."""
+    """For each input item, its entries: InputProblems and (conversation or None, messages, findings, (id, source))
+    per conversation, in order; the findings are those of Linter.scan. With `keep_conversations` false the
+    conversation is None (outputs that need only the findings); its id and source are still given (the scan
+    notices an id read twice). `timings`: seconds per phase (PHASES) are added to it."""
     clock = _Clock(timings)
     block = read_block(items)
     clock.lap("read")
@@ -79,10 +79,11 @@ def scan_block(linter, items: list, keep_conversations: bool = True, timings: di
                 continue
             solo = block.solo.get(entry)
             if solo is not None:
-                results.append((solo if keep_conversations else None, len(solo.messages), findings[entry]))
+                results.append((solo if keep_conversations else None, len(solo.messages), findings[entry],
+                                (solo.id, solo.source)))
             else:
                 conv = block.conversation(entry) if keep_conversations else None
-                results.append((conv, block.counts[entry], findings[entry]))
+                results.append((conv, block.counts[entry], findings[entry], block.identity(entry)))
         out.append(results)
     clock.lap("read")
     return out

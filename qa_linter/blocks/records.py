@@ -62,6 +62,13 @@ class Block:
         messages = [Message(i, roles[row], texts[row], stamps[row]) for i, row in enumerate(range(first, first + self.counts[c]))]
         return Conversation(self.ids[c], messages, self.channels[c], agent, team, started_at, meta, source)
 
+    def identity(self, c: int) -> tuple[str, str | None]:
+        """Conversation number c's id and source ("file:line"), without building it."""
+        fields = self._fields[c]
+        if isinstance(fields, Conversation):
+            return fields.id, fields.source
+        return self.ids[c], fields[4]
+
     def team_and_meta(self, c: int):
         fields = self._fields[c]
         if isinstance(fields, Conversation):

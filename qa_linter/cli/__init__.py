@@ -12,11 +12,41 @@ import click
 
 from .. import __version__
 
-COMMANDS = ("scan", "convert", "calibrate", "rules", "check", "serve", "report", "review", "replay")
+COMMANDS = ("scan", "convert", "calibrate", "rules", "check", "serve", "report", "review", "replay", "config")
+
+
+def version_text() -> str:
+    """The program's version and the versions of the rule pack and scorecard it ships: results (the store, the
+    JSON header) name these, so a question about a result starts from them. What a project's configuration
+    makes of them (its own packs, scorecard) is `qa-lint config show`."""
+    from ..errors import QALinterError
+    from ..resources import builtin_rules
+    from ..scoring import load_scoring_model
+    from ..yamlfile import load_yaml
+
+    lines = [f"qa-lint {__version__}"]
+    try:
+        pack = (load_yaml(builtin_rules() / "_pack.yaml") or {}).get("pack") or {}
+        lines.append(f"rule pack  {pack.get('name', '?')} {pack.get('version', '?')} (built-in)")
+    except (QALinterError, AttributeError) as exc:
+        lines.append(f"rule pack  unreadable: {exc}")
+    try:
+        card = load_scoring_model()
+        lines.append(f"scorecard  {card.name} {card.version} (bundled; fingerprint {card.fingerprint})")
+    except QALinterError as exc:
+        lines.append(f"scorecard  unreadable: {exc}")
+    return "\n".join(lines)
+
+
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_text())
+        ctx.exit()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="qa-lint")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version, the built-in rule pack's and the bundled scorecard's, and exit.")
 def main():
     """qa-lint: check customer-service transcripts against service standards written as YAML rules."""
 
@@ -24,4 +54,4 @@ def main():
 for _name in COMMANDS:
     main.add_command(import_module(f"{__name__}.{_name}").command)
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "main", "version_text"]

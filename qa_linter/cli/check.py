@@ -32,6 +32,8 @@ def command(text, context_path, channel, ts, fmt, color, **options):
     from ..canonical import InvalidTranscript
 
     draft = _read_draft(text)
+    if not draft.strip():
+        raise UserError("nothing to check: the draft is empty")
     if context_path == "-" and text == "-":
         raise click.UsageError("the draft and --context cannot both come from stdin")
     context = _read_context(context_path) if context_path else None

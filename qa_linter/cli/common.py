@@ -13,6 +13,7 @@ import click
 
 from ..errors import QALinterError, RuleLoadError
 from ..run import Run, RunOptions
+from ..vocabulary import plural
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -61,15 +62,15 @@ def user_errors() -> Iterator[None]:
     except RuleLoadError as exc:
         for error in exc.errors:
             echo_err(f"error: {error.describe()}")
-        raise UserError(f"{len(exc.errors)} error(s) in the rules; nothing was scanned") from None
+        raise UserError(f"{plural(len(exc.errors), 'error')} in the rules or their settings; nothing was scanned") from None
     except ScorecardError as exc:
         for error in exc.errors:
             echo_err(f"error: {error.describe()}")
-        raise UserError(f"{len(exc.errors)} error(s) in the scorecard; nothing was scanned") from None
+        raise UserError(f"{plural(len(exc.errors), 'error')} in the scorecard; nothing was scanned") from None
     except SuppressionError as exc:
         for error in exc.errors:
             echo_err(f"error: {error.describe()}")
-        raise UserError(f"{len(exc.errors)} error(s) in the suppressions file; nothing was scanned") from None
+        raise UserError(f"{plural(len(exc.errors), 'error')} in the suppressions file; nothing was scanned") from None
     except QALinterError as exc:
         raise UserError(str(exc)) from None
 
@@ -95,7 +96,21 @@ def with_rule_options(func):
 def make_run(config_path=None, rules=(), no_builtin=False, select=(), ignore=(), severity=(), **more) -> Run:
     """The Run of a command: the rule options plus whatever else the command says (`more`: RunOptions fields)."""
     return Run(RunOptions(config_path=config_path, rules=tuple(rules), no_builtin=no_builtin, select=tuple(select),
-                          ignore=tuple(ignore), severity=tuple(severity), **more))
+                          ignore=tuple(ignore), severity=tuple(severity), **more),
+               warn=lambda message: echo_err(f"warning: {message}"))
+
+
+def input_format_option(func):
+    """--input-format: one of the formats; the old spelling `chatlog` is still taken (Run warns about it)."""
+    from ..vocabulary import DEPRECATED_INPUT_FORMATS, INPUT_FORMATS
+
+    class FormatChoice(click.Choice):
+        # The deprecated spellings are accepted but not offered: help and errors list the current names only.
+        def convert(self, value, param, ctx):
+            return value if value in DEPRECATED_INPUT_FORMATS else super().convert(value, param, ctx)
+
+    return click.option("--input-format", type=FormatChoice(INPUT_FORMATS), default=None,
+                        help="Read inputs as this format regardless of extension.")(func)
 
 
 def load_rules(run: Run, quiet: bool = False):

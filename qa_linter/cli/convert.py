@@ -5,14 +5,15 @@ import sys
 
 import click
 
-from ..vocabulary import INPUT_FORMATS
-from .common import CONFIG_OPTION, EXIT_CLEAN, EXIT_ERROR, echo_err, make_run, output_file, user_errors
+from .common import (
+    CONFIG_OPTION, EXIT_CLEAN, EXIT_ERROR, echo_err, input_format_option, make_run, output_file, user_errors,
+)
 
 
 @click.command("convert")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the JSON Lines to FILE instead of stdout.")
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@input_format_option
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
 @CONFIG_OPTION
 def command(paths, output, input_format, encoding, config_path):
@@ -24,15 +25,22 @@ def command(paths, output, input_format, encoding, config_path):
         run = make_run(config_path, input_format=input_format, encoding=encoding)
         run.settle("config", "reader_options")
         progress = ScanProgress.for_terminal(stdout_used=False) if output else None
+        empty: list[tuple[str, str]] = []
         with output_file(output) as out:
             try:
-                summary = write_canonical(run.read(paths, progress), out)
+                summary = write_canonical(run.read(paths, progress, on_empty=lambda *found: empty.append(found)), out)
             finally:
                 if progress:
                     progress.stop()
+    for where, why in empty:
+        echo_err(f"warning: {where}: {why}; nothing to convert there")
     for problem in summary.problems:
         echo_err(f"{problem.where()}: {problem.reason}")
     if summary.problem_count > len(summary.problems):
         click.echo(f"… and {summary.problem_count - len(summary.problems)} more", err=True)
     click.echo(summary.describe(), err=True)
-    sys.exit(EXIT_ERROR if summary.problem_count else EXIT_CLEAN)
+    # As in `scan`: nothing at all in what was named is a mistake, except an empty stdin in a pipeline.
+    nothing = not summary.conversations and not summary.problem_count and any(p != "-" for p in paths)
+    if nothing:
+        echo_err("error: nothing to convert")
+    sys.exit(EXIT_ERROR if summary.problem_count or nothing else EXIT_CLEAN)

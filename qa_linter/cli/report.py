@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from ..vocabulary import plural
 from .common import (
     EXIT_ERROR, UserError, load_rules, load_scoring, make_run, stderr_console, user_errors, with_rule_options,
 )
@@ -70,7 +71,7 @@ def weekly(transcripts, results, week, date_from, date_to, out_dir, fmt, weeks, 
         if kind in written:
             click.echo(f"{kind}: {written[kind]}", err=True)
     if fmt == "html":
-        click.echo(f"{period.label}: {result.figures.conversations} conversations, previous period "
+        click.echo(f"{period.label}: {plural(result.figures.conversations, 'conversation')}, previous period "
                    f"{result.previous_figures.conversations}", err=True)
     if summary is not None and (summary.skipped_count or summary.rule_problems):
         print_summary(stderr_console(color), summary, quiet=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..vocabulary import plural
 from .common import CONFIG_OPTION, EXIT_CLEAN, EXIT_ERROR, UserError, echo_err, make_run, user_errors
 
 STORE_OPTION = click.option("--store", type=click.Path(dir_okay=False), help="Results store [default: setting `store`].")
@@ -58,11 +59,13 @@ def sample(week, per_agent, all_auto_fail, seed, output, tz_name, **options):
         sheet = build_sheet(sampled, transcripts, run.store_masker)
         write_sheet(Path(output), sheet, categories, run.store_masker)
     auto = sum(1 for s in sampled if s.reason == REASON_AUTO_FAIL)
-    echo_err(f"{output}: {len(sampled)} conversations ({auto} auto-fail, {len(sampled) - auto} random), "
-             f"{sheet.findings} findings; seed {seed} (--seed {seed} draws the same sample)")
+    echo_err(f"{output}: {plural(len(sampled), 'conversation')} ({auto} auto-fail, {len(sampled) - auto} random), "
+             f"{plural(sheet.findings, 'finding')}; seed {seed} (--seed {seed} draws the same sample)")
     if sheet.without_ids:
-        echo_err(f"warning: {sheet.without_ids} finding(s) were recorded before finding ids and are not on the sheet; "
-                 f"scan their transcripts again with --store to review them")
+        one = sheet.without_ids == 1
+        echo_err(f"warning: {plural(sheet.without_ids, 'finding')} {'was' if one else 'were'} recorded before finding "
+                 f"ids and {'is' if one else 'are'} not on the sheet; scan their transcripts again with --store to "
+                 "review them")
 
 
 @command.command("import")
@@ -81,9 +84,9 @@ def import_(sheets, reviewer, **options):
     for error in result.errors:
         echo_err(f"error: {error}")
     c = result.counts
-    click.echo(f"imported {result.verdicts} verdict(s) and {result.misses} miss(es): {c['added']} new, "
-               f"{c['changed']} changed, {c['unchanged']} unchanged; {result.not_judged} row(s) without a verdict"
-               + (f"; {len(result.errors)} row(s) with errors" if result.errors else ""), err=True)
+    click.echo(f"imported {plural(result.verdicts, 'verdict')} and {plural(result.misses, 'miss')}: {c['added']} new, "
+               f"{c['changed']} changed, {c['unchanged']} unchanged; {plural(result.not_judged, 'row')} without a verdict"
+               + (f"; {plural(len(result.errors), 'row')} with errors" if result.errors else ""), err=True)
     sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
 
 
@@ -126,7 +129,7 @@ def stats(week, fmt, output, export_labels, tz_name, **options):
         except OSError as exc:
             raise UserError(f"{exc.filename or output}: cannot write: {exc.strerror or exc}") from None
     if export_labels:
-        echo_err(f"{export_labels}: gold labels for {len(exported.lines)} conversation(s)")
+        echo_err(f"{export_labels}: gold labels for {plural(len(exported.lines), 'conversation')}")
         for conv_id, why in sorted(exported.left_out.items()):
             echo_err(f"  not exported: {conv_id}: {why}")
 
@@ -152,10 +155,10 @@ def suppress(finding_ids, file_path, who, why, **options):
         except SuppressionError as exc:
             for error in exc.errors:
                 echo_err(f"error: {error.describe()}")
-            raise UserError(f"{len(exc.errors)} error(s) in the suppressions file; nothing was added") from None
+            raise UserError(f"{plural(len(exc.errors), 'error')} in the suppressions file; nothing was added") from None
         except OSError as exc:
             raise UserError(f"{path}: cannot write: {exc.strerror or exc}") from None
     for problem in outcome.problems:
         echo_err(f"error: {problem}")
-    echo_err(f"{path}: {outcome.added} finding(s) suppressed, {outcome.already} already there")
+    echo_err(f"{path}: {plural(outcome.added, 'finding')} suppressed, {outcome.already} already there")
     sys.exit(EXIT_ERROR if outcome.problems else EXIT_CLEAN)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import QALinterError, RuleLoadError
+from ..vocabulary import plural
 from .common import (
     EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, make_run, safe, user_errors,
     with_rule_options,
@@ -103,7 +104,7 @@ def rules_validate(paths, with_builtin):
     except RuleLoadError as exc:
         for error in exc.errors:
             echo_err(f"error: {error.describe()}")
-        click.echo(f"{len(exc.errors)} error(s)", err=True)
+        click.echo(plural(len(exc.errors), "error"), err=True)
         sys.exit(EXIT_ERROR)
     except QALinterError as exc:
         raise UserError(str(exc)) from None
@@ -112,6 +113,6 @@ def rules_validate(paths, with_builtin):
     if pack.refused:  # valid YAML, but a pattern that would exhaust memory: scans leave these rules out
         for error in pack.refused:
             echo_err(f"error: {error.describe()}")
-        click.echo(f"{len(pack.refused)} error(s); scans run without these rules", err=True)
+        click.echo(f"{plural(len(pack.refused), 'error')}; scans run without these rules", err=True)
         sys.exit(EXIT_ERROR)
-    click.echo(f"ok: {len(pack.rules)} rules in {len(pack.files)} file(s)")
+    click.echo(f"ok: {plural(len(pack.rules), 'rule')} in {plural(len(pack.files), 'file')}")

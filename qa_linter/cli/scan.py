@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from ..outputs import FILE_FORMATS, FORMATS
-from ..vocabulary import FAIL_ON, INPUT_FORMATS, PARTIAL_VALUES, fail_threshold
+from ..vocabulary import FAIL_ON, PARTIAL_VALUES, fail_threshold
 from .common import (
-    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, load_rules, load_scoring, make_run, output_file,
-    stderr_console, user_errors, with_rule_options,
+    EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UserError, echo_err, input_format_option, load_rules, load_scoring, make_run,
+    output_file, stderr_console, user_errors, with_rule_options,
 )
 
 
@@ -25,7 +25,7 @@ from .common import (
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default=None, help="Read inputs as this format regardless of extension.")
+@input_format_option
 @click.option("--encoding", default=None, help="Text encoding of CSV/TSV and chat-log inputs [default: detected].")
 @click.option("--html", "html_dir", type=click.Path(file_okay=False), help="Also write HTML scorecards (one page per conversation + index.html) to DIR.")
 @click.option("--scorecard", type=click.Path(exists=True, dir_okay=False), help="Scoring model YAML [default: setting `scorecard`, else the bundled one].")
@@ -49,6 +49,7 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
     from ..readers.progress import ScanProgress
 
     paths = _paths(paths, use_examples)
+    empty = EmptyInputs()
     if mask_pii and no_mask:
         raise click.UsageError("--mask-pii and --no-mask contradict each other")
     summary = ScanSummary()
@@ -73,14 +74,16 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
                 sinks = run.sinks(writer, mask_pii=mask_pii, guard_writer=bool(output), html_dir=html_dir)
                 # JSON Lines records are parsed where their block is scanned (orjson; in a worker with --jobs);
                 # JSON Lines output then needs no conversation objects.
-                run.feed(sinks, run.read(paths, progress, defer_json_lines=True), summary)
+                run.feed(sinks, run.read(paths, progress, defer_json_lines=True, on_empty=empty.add), summary)
             finally:
                 if progress:
                     progress.stop()
             run.close(sinks, summary)
             if statistics:
                 write_statistics(fmt, out, summary, run.linter, color)
+    empty.report(summary, paths, quiet)
     print_summary(stderr_console(color), summary, quiet)
+    empty.check(summary, paths)
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
 
 
@@ -114,12 +117,46 @@ def _local_only(fmt: str, output: str | None, statistics: bool = False) -> None:
         raise click.UsageError(f"-o {output}: is a folder; give a file (a folder is for --engine spark)")
 
 
+class EmptyInputs:
+    """Inputs that held nothing (an empty file, a folder without transcripts, nothing on stdin): each is a warning,
+    and a scan that found nothing to check at all is a mistake (exit 2), since its clean result would say
+    nothing. Only stdin alone may be empty without one: a filter upstream that let nothing through today is
+    normal in a pipeline."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, str]] = []
+
+    def add(self, where: str, why: str) -> None:
+        self.found.append((where, why))
+
+    def report(self, summary, paths: list[str], quiet: bool) -> None:
+        if quiet or self._single(summary, paths):
+            return  # the error says it
+        for where, why in self.found:
+            echo_err(f"warning: {where}: {why}; nothing to check there")
+
+    def check(self, summary, paths: list[str]) -> None:
+        if summary.conversations or summary.skipped_count or all(path == "-" for path in paths):
+            return
+        if self._single(summary, paths):
+            where, why = self.found[0]
+            raise UserError(f"nothing to check: {where}: {why}")
+        raise UserError(f"nothing to check: no conversation in {', '.join(paths)}")
+
+    def _single(self, summary, paths: list[str]) -> bool:
+        return (not summary.conversations and not summary.skipped_count and len(self.found) == 1
+                and len(paths) == 1 and paths[0] != "-")
+
+
 def _paths(paths, use_examples: bool) -> list[str]:
     from ..resources import examples_dir
 
     paths = list(paths) + ([str(examples_dir())] if use_examples else [])
     if not paths:
         raise click.UsageError("give transcript files or folders, - for stdin, or --examples")
+    if any(not path.strip() for path in paths):
+        # Path("") is the current folder: an unset shell variable must not scan whatever is here.
+        raise click.UsageError("an empty name is not a file or folder (an unset shell variable?)")
     return paths
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from ..vocabulary import SEVERITIES
+from ..vocabulary import SEVERITIES, plural
 from .excerpt import excerpt, terminal_safe
 from .text import SEVERITY_STYLES
 
@@ -43,7 +43,7 @@ def verdict(result) -> str:
     if not result.findings:
         head = "no findings"
     else:
-        parts = ", ".join(f"{counts[k]} {k}" for k in SEVERITIES if counts.get(k))
-        head = f"{len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} ({parts})"
+        parts = ", ".join(plural(counts[k], k) for k in SEVERITIES if counts.get(k))
+        head = f"{plural(len(result.findings), 'finding')} ({parts})"
     send = f"blocks sending (--fail-on {result.fail_on})" if result.blocking else "ok to send"
     return f"{head} · {send} · {result.elapsed_ms:.1f} ms"

@@ -105,7 +105,8 @@ class PageNames:
     always gets the same page. Otherwise a plain id (letters, digits, . _ -) keeps its name: s-001 -> s-001.html;
     anything else, an id that would clash with another page (case-insensitively, for macOS and Windows), with
     index.html or with a device name, gets a cleaned name plus a short hash of the id. A second conversation with
-    the same id in one scan gets a page of its own ("-2").
+    the same id in one scan gets the same page, which it replaces: the last record read wins, as in the results
+    store (duplicates.py); `repeats` counts them, so the index can keep one row per page.
     """
 
     def __init__(self, reserved: tuple[str, ...] = ("index",), manifest=None, hashed: bool = False):
@@ -113,7 +114,8 @@ class PageNames:
         self._manifest = manifest
         self._hashed = hashed
         self._hashed_seen: set[int] = set()  # 64 bits of the hash of every id given a hashed page in this scan
-        self._given: set[str] = set()  # ids given a readable page in this scan
+        self._given: dict[str, str] = {}  # id -> the readable page it was given in this scan
+        self.repeats = 0  # conversations whose id already had a page in this scan
         # Readable pages of earlier scans: the same id keeps its page (and is replaced), other ids never take them.
         earlier = manifest.pages.values() if manifest is not None else ()
         self._reserved_earlier = {name.lower()[: -len(".html")] for name in earlier}
@@ -122,12 +124,19 @@ class PageNames:
         """(the page's file name, pages of this conversation from earlier scans under other names, to remove)."""
         if self._hashed:
             return self._hashed_name(conv_id)
+        if conv_id in self._given:
+            self.repeats += 1
+            return self._given[conv_id], []
+        name, stale = self._readable_name(conv_id)
+        self._given[conv_id] = name
+        return name, stale
+
+    def _readable_name(self, conv_id: str) -> tuple[str, list[str]]:
         stale = []
         earlier = None
-        if self._manifest is not None and conv_id not in self._given:
+        if self._manifest is not None:
             earlier = self._manifest.pages.get(conv_id)
             stale.append(self._manifest.hashed_name(conv_id))  # a masked page of it from an earlier scan
-        self._given.add(conv_id)
         if earlier is not None and _SAFE_PAGE.match(earlier):
             stem = earlier[: -len(".html")]
             self._reserved_earlier.discard(stem.lower())
@@ -149,15 +158,12 @@ class PageNames:
         else:
             key = hashlib.sha256(conv_id.encode("utf-8", "surrogatepass")).hexdigest()
         seen = int(key[:16], 16)
-        if seen not in self._hashed_seen:
-            self._hashed_seen.add(seen)
-            earlier = self._manifest.pages.get(conv_id) if self._manifest is not None else None
-            return f"c-{key[:20]}.html", [earlier] if earlier else []  # its unmasked page goes
-        counter = 2  # the same id again in this scan: a page of its own
-        while self._taken(f"c-{key[:20]}-{counter}"):
-            counter += 1
-        self._used.add(f"c-{key[:20]}-{counter}")
-        return f"c-{key[:20]}-{counter}.html", []
+        if seen in self._hashed_seen:
+            self.repeats += 1  # the same id again in this scan: its page is replaced
+            return f"c-{key[:20]}.html", []
+        self._hashed_seen.add(seen)
+        earlier = self._manifest.pages.get(conv_id) if self._manifest is not None else None
+        return f"c-{key[:20]}.html", [earlier] if earlier else []  # its unmasked page goes
 
     def _unique(self, base: str) -> str:
         stem, counter = base, 1

@@ -229,7 +229,7 @@ def index_row(conv: Conversation, findings: list[Finding], card: dict, href: str
 
 
 # Positions in an index row (index_row, index.js).
-ROW_SCORE, ROW_VERDICT, ROW_AGENT, ROW_TEAM, ROW_FINDINGS, ROW_CATEGORIES = 2, 3, 4, 5, 9, 11
+ROW_HREF, ROW_SCORE, ROW_VERDICT, ROW_AGENT, ROW_TEAM, ROW_FINDINGS, ROW_CATEGORIES = 1, 2, 3, 4, 5, 9, 11
 
 
 class IndexRows:
@@ -238,7 +238,11 @@ class IndexRows:
     as dictionaries and rendered into one page took 1.7 GB)."""
 
     def __init__(self, folder: Path):
+        self.folder = folder
         self.file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", dir=folder, prefix=".index-rows-")
+        self._reset()
+
+    def _reset(self) -> None:
         self.count = 0
         self.passed = self.judged = self.auto_fail = self.findings = self.scored = 0
         self.score_sum = 0.0
@@ -248,6 +252,28 @@ class IndexRows:
 
     def add(self, row: list) -> None:
         self.file.write(_ROW_ENCODE(row) + "\n")
+        self._tally(row)
+
+    def keep_last_per_page(self) -> None:
+        """One row per page: where a conversation id came twice (its page replaced), the last row, at the place of
+        the last; the totals and filter values counted again over the rows kept. Only run when a page was
+        replaced, so a scan without repeated ids never reads its rows twice."""
+        self.file.seek(0)
+        last: dict[str, int] = {}
+        for number, line in enumerate(self.file):
+            last[json.loads(line)[ROW_HREF]] = number
+        kept = set(last.values())
+        old, self.file = self.file, tempfile.TemporaryFile(mode="w+", encoding="utf-8", dir=self.folder,
+                                                           prefix=".index-rows-")
+        self._reset()
+        old.seek(0)
+        for number, line in enumerate(old):
+            if number in kept:
+                self.file.write(line)
+                self._tally(json.loads(line))
+        old.close()
+
+    def _tally(self, row: list) -> None:
         self.count += 1
         verdict = row[ROW_VERDICT]
         self.judged += verdict != "na"
@@ -321,6 +347,8 @@ class HtmlScorecardWriter:
     def close(self, summary: dict, header: dict) -> None:
         sections = [{"id": s.id, "name": s.name} for s in self.scoring.sections]
         rows = self.rows
+        if self.names.repeats:
+            rows.keep_last_per_page()  # a conversation id read twice: its page shows the last record, so does the index
         html = self._index.render(
             sections=sections,
             totals=rows.totals(),

@@ -12,6 +12,7 @@ from .excerpt import json_safe
 
 def conversation_record(conv: Conversation, findings: list[Finding]) -> dict:
     start = conv.start_time
+    path, line = conv.location
     return {
         "id": conv.id,
         "channel": conv.channel,
@@ -21,6 +22,9 @@ def conversation_record(conv: Conversation, findings: list[Finding]) -> dict:
         "messages": len(conv.messages),
         "findings": len(findings),
         "source": conv.source,
+        # `source` split, for tools that open the file at the line (added beside it; `source` stays as it was).
+        "path": path,
+        "line": line,
     }
 
 

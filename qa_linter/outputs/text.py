@@ -7,8 +7,8 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
-from ..model import Conversation, Finding
-from ..vocabulary import SEVERITIES
+from ..model import Conversation, Finding, split_location
+from ..vocabulary import SEVERITIES, plural
 from .excerpt import excerpt, terminal_safe
 
 ROLE_LABELS = {"agent": "客服", "customer": "客户", "system": "系统"}
@@ -46,7 +46,9 @@ class TextWriter:
         if not findings and not self.show_clean:
             return
         c = self.console
-        head = Text(terminal_safe(conv.id), style="bold")
+        # path:line first, as compilers and ruff print it, so terminals and editors open the file at the line.
+        head = Text(f"{terminal_safe(shown_location(conv.source))}: " if conv.source else "", style="")
+        head.append(terminal_safe(conv.id), style="bold")
         details = [conv.channel, conv.agent and terminal_safe(conv.agent), conv.team and terminal_safe(conv.team)]
         start = conv.start_time
         if start:
@@ -68,6 +70,10 @@ class TextWriter:
         line.append(f" {ROLE_LABELS.get(f.role, f.role)}  ")
         line.append(str(f.severity), style=SEVERITY_STYLES.get(str(f.severity), ""))
         line.append(f"  {f.rule}", style="dim")
+        where = conv.message_location(f.message_index)
+        if where is not None and where != conv.source:
+            # A chat log or a spreadsheet row: the message's own line, to open it there.
+            line.append(f"  {terminal_safe(shown_location(where))}", style="dim")
         line.append(f"\n     {terminal_safe(f.message)}")
         text = conv.messages[f.message_index].text if f.message_index < len(conv.messages) else ""
         before, match, after = excerpt(text, f)
@@ -85,14 +91,30 @@ class TextWriter:
         pass
 
 
+def shown_location(source: str) -> str:
+    """A conversation's "path:line" as the text output shows it: relative to the current folder when the file
+    is inside it (shorter, and what a user typed), else as read."""
+    path, line = split_location(source)
+    if path is None or not os.path.isabs(path):
+        return source
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return source
+    if relative.startswith(os.pardir):
+        return source
+    return f"{relative}:{line}" if line is not None else relative
+
+
 def print_summary(console: Console, summary, quiet: bool = False) -> None:
     """The closing summary (stderr): counts, findings by category, what was skipped and why."""
     s = summary
     if not quiet:
-        sev = ", ".join(f"{s.by_severity[k]} {k}" for k in SEVERITIES if s.by_severity.get(k))
+        sev = ", ".join(plural(s.by_severity[k], k) for k in SEVERITIES if s.by_severity.get(k))
         console.print(
             Text(
-                f"{s.conversations} conversations, {s.messages} messages, {s.findings} findings"
+                f"{plural(s.conversations, 'conversation')}, {plural(s.messages, 'message')}, "
+                f"{plural(s.findings, 'finding')}"
                 + (f" ({sev})" if sev else "")
                 + (f", {s.suppressed} suppressed" if getattr(s, "suppressed", 0) else "")
                 + f" in {s.elapsed:.1f} s",
@@ -103,11 +125,21 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
             cats = "  ".join(f"{cat} {n}" for cat, n in sorted(s.by_category.items(), key=lambda kv: (-kv[1], kv[0])))
             console.print(Text("  " + terminal_safe(cats)))
     if s.skipped_count:
-        console.print(Text(f"Skipped {s.skipped_count} input record(s):", style="bold yellow"))
+        console.print(Text(f"Skipped {plural(s.skipped_count, 'input record')}:", style="bold yellow"))
         for p in s.skipped:
             console.print(Text(terminal_safe(f"  {p.where()}: {p.reason}")))
         if s.skipped_count > len(s.skipped):
             console.print(Text(f"  … and {s.skipped_count - len(s.skipped)} more"))
+    duplicates = getattr(s, "duplicates", [])
+    if duplicates:
+        # A warning, not an error: every record was checked; where results are kept by id the last one wins.
+        # (Kept within 80 columns; the README says that the HTML scorecards keep the last one too.)
+        console.print(Text(f"Warning: {plural(len(duplicates), 'conversation id')} read more than once; the last "
+                           "one is stored:", style="bold yellow"))
+        for d in duplicates[: s.MAX_LISTED]:
+            console.print(Text(terminal_safe(f"  {d.id}: {', '.join(d.sources)}")))
+        if len(duplicates) > s.MAX_LISTED:
+            console.print(Text(f"  … and {len(duplicates) - s.MAX_LISTED} more"))
     for rule_id, reason in sorted(s.rule_problems.items()):
         console.print(Text(terminal_safe(f"Rule {rule_id}: {reason}"), style="bold yellow"))
 

@@ -66,7 +66,7 @@ _READERS: dict[str, Reader] = {
     "tsv": _Deferred("csv_table", "read_tsv"),
     "xlsx": _Deferred("csv_table", "read_xlsx"),
     "email": _Joined("email_mime", "read", "ThreadCollector", "e-mail threads"),
-    "chatlog": _Deferred("chat_log", "read"),
+    "chat_log": _Deferred("chat_log", "read"),
 }
 # format name -> (reader, file extensions); the names and extensions are the vocabulary's (vocabulary.py)
 FORMATS: dict[str, tuple[Reader, tuple[str, ...]]] = {
@@ -108,13 +108,16 @@ def read_paths(
     options: ReaderOptions | None = None,
     progress=None,
     defer_json_lines: bool = False,
+    on_empty: "Callable[[str, str], None] | None" = None,
 ) -> Iterator["Conversation | InputProblem | jsonl.UnparsedLine"]:
     """Every conversation (and every problem) in the files, folders and stdin ("-") given, in order.
 
     With `defer_json_lines`, JSON Lines records come out unparsed (jsonl.UnparsedLine), for `scan --jobs`
-    to parse in its workers."""
+    to parse in its workers. `on_empty(where, why)` hears of each input that gave nothing at all (an empty file,
+    a folder without transcript files, nothing on stdin), which is otherwise silent: no record, no problem."""
     options = options or ReaderOptions()
-    inputs: Iterable[_Input | InputProblem] = _inputs(paths, input_format, options)
+    on_empty = on_empty or (lambda where, why: None)
+    inputs: Iterable[_Input | InputProblem] = _inputs(paths, input_format, options, on_empty)
     if progress is not None:
         inputs = list(inputs)
         files = [i for i in inputs if isinstance(i, _Input)]
@@ -125,15 +128,29 @@ def read_paths(
         if isinstance(item, InputProblem):
             yield item
             continue
+        count = 0
         for result in _read_input(item, stdin, options, collectors, progress, defer_json_lines):
+            count += 1
             if progress is not None:
                 progress.advance(result)
             yield result
+        if not count:
+            _report_empty(item, on_empty)
     for name, collector in collectors.items():
         for result in _guarded(collector.conversations(), FORMATS[name][0].joined):
             if progress is not None:
                 progress.advance(result)
             yield result
+
+
+def _report_empty(item: _Input, on_empty) -> None:
+    if item.path is None:
+        on_empty("<stdin>", "empty")
+    elif item.size == 0:
+        on_empty(_label(item.path), "empty file")
+    elif item.format is None or not hasattr(FORMATS[item.format][0], "collector"):
+        # (An e-mail file's messages join threads that come out at the end, under the first file's name.)
+        on_empty(_label(item.path), "no conversations in it")
 
 
 def _guarded(items: Iterator, source: str) -> Iterator:
@@ -143,29 +160,25 @@ def _guarded(items: Iterator, source: str) -> Iterator:
         yield _unexpected(source, exc)
 
 
-def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptions) -> Iterator["_Input | InputProblem"]:
+def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptions,
+            on_empty=lambda where, why: None) -> Iterator["_Input | InputProblem"]:
     for raw in paths:
         if raw == "-":
             yield _Input(None, input_format)
             continue
+        if not raw.strip():
+            # `qa-lint scan ""` (an unset shell variable): not the current folder, which Path("") would be.
+            yield InputProblem(repr(raw), None, "an empty name is not a file or folder")
+            continue
         path = Path(raw)
         if path.is_dir():
-            for file in _walk(path):
-                if isinstance(file, InputProblem):
-                    yield file
-                    continue
-                name = input_format or format_for(file)
-                special = _not_a_regular_file(file) if name is not None else None
-                if special:
-                    yield InputProblem(_label(file), None, special)
-                    continue
-                if name is not None and not input_format and file.suffix.lower() in CONTENT_CHECKED_IN_FOLDERS:
-                    name = name if _looks_like(file, name, options) else None
-                if name is not None:
-                    yield _Input(file, name, _size(file))
-                elif file.suffix.lower() in UNSUPPORTED:
-                    yield InputProblem(_label(file), None, UNSUPPORTED[file.suffix.lower()])
-                # other files in a scanned folder are not transcripts
+            found = 0
+            for file in _folder_inputs(path, input_format, options):
+                found += 1
+                yield file
+            if not found:
+                extensions = " ".join(names[0] for names in INPUT_EXTENSIONS.values())
+                on_empty(_label(path), f"no transcript files in this folder ({extensions} …)")
         elif path.exists():
             if not input_format and path.suffix.lower() in UNSUPPORTED:
                 yield InputProblem(_label(path), None, UNSUPPORTED[path.suffix.lower()])
@@ -173,6 +186,26 @@ def _inputs(paths: Iterable[str], input_format: str | None, options: ReaderOptio
             yield _Input(path, input_format or format_for(path), _size(path))
         else:
             yield InputProblem(_label(path), None, _not_a_regular_file(path) or "no such file or folder")
+
+
+def _folder_inputs(path: Path, input_format: str | None, options: ReaderOptions) -> Iterator["_Input | InputProblem"]:
+    """The transcript files of a folder (and problems with what it holds)."""
+    for file in _walk(path):
+        if isinstance(file, InputProblem):
+            yield file
+            continue
+        name = input_format or format_for(file)
+        special = _not_a_regular_file(file) if name is not None else None
+        if special:
+            yield InputProblem(_label(file), None, special)
+            continue
+        if name is not None and not input_format and file.suffix.lower() in CONTENT_CHECKED_IN_FOLDERS:
+            name = name if _looks_like(file, name, options) else None
+        if name is not None:
+            yield _Input(file, name, _size(file))
+        elif file.suffix.lower() in UNSUPPORTED:
+            yield InputProblem(_label(file), None, UNSUPPORTED[file.suffix.lower()])
+        # other files in a scanned folder are not transcripts
 
 
 def _label(path) -> str:
@@ -311,7 +344,7 @@ def sniff_format(head: bytes, options: ReaderOptions | None = None) -> str:
     first_lines = _decode_head(text, options).splitlines()[:5]
     settings = options.chat_log
     if any(settings.line.match(line) or settings.header.match(line) for line in first_lines):
-        return "chatlog"
+        return "chat_log"
     if first_lines and "\t" in first_lines[0]:
         return "tsv"
     if first_lines and ("," in first_lines[0] or ";" in first_lines[0]):

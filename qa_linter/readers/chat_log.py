@@ -195,4 +195,5 @@ class _LogReader:
             started_at=conv.started_at,
             meta=conv.meta,
             source=f"{self.source}:{conv.line}",
+            message_lines=tuple(m.line for m in conv.messages),
         )

@@ -11,6 +11,7 @@ from typing import IO, Iterable
 from ..canonical import conversation_to_dict
 from ..model import Conversation, InputProblem
 from ..outputs.excerpt import json_safe
+from ..vocabulary import plural
 
 MAX_LISTED_PROBLEMS = 200
 
@@ -23,9 +24,9 @@ class ConvertSummary:
     problem_count: int = 0
 
     def describe(self) -> str:
-        text = f"converted {self.conversations} conversations, {self.messages} messages"
+        text = f"converted {plural(self.conversations, 'conversation')}, {plural(self.messages, 'message')}"
         if self.problem_count:
-            text += f"; skipped {self.problem_count} input record(s)"
+            text += f"; skipped {plural(self.problem_count, 'input record')}"
         return text
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import BinaryIO, Iterable, Iterator, Mapping, Sequence
 
 from ..model import Conversation, InputProblem, Message, out_of_range, time_in_range
-from ..vocabulary import CHANNELS
+from ..vocabulary import CHANNELS, plural
 from .options import CSV_FIELDS, REQUIRED_CSV_FIELDS, CsvColumns, ReaderOptions, normal_key
 from .row_groups import Row, RowGroups
 from .textio import TextInput, UnknownEncoding
@@ -220,7 +220,8 @@ def _csv_records(text: TextInput, delimiter: str | None) -> Iterator[Record]:
             # Balanced quoting always pairs its " characters; an odd count in a record that ran to the end of
             # the file is a quote never closed, and the lines after it were swallowed into one cell.
             yield Record(start, [], f"a quoted cell starting here is never closed (a closing \" is missing), so the "
-                                    f"{consumed - start} line(s) after it were read into it; fix the quote")
+                                    f"{plural(consumed - start, 'line')} after it {'was' if consumed - start == 1 else 'were'} read into it; "
+                                    "fix the quote")
             continue
         if width is None and any(_present(c) for c in cells):
             width = len(cells)
@@ -377,6 +378,7 @@ def _conversation(conv_id: str, rows: list[Row], source: str, sort_by_time: bool
         team=next((r.team for r in rows if r.team), None),
         meta=meta,
         source=f"{source}:{rows[0].line}",
+        message_lines=tuple(r.line for r in rows),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Iterable
 
 from ..labels import category_label
 from ..store.review_tables import StoredMiss, StoredVerdict
+from ..vocabulary import plural
 from .agreement import Kappa, cohen_kappa, fleiss_kappa, positive_agreement, wilson
 
 CORRECT, WRONG, DISPUTED = "correct", "wrong", "disputed"
@@ -204,7 +205,7 @@ def export_labels(stats: ReviewStats, stored_findings: dict[str, list[str | None
         open_ = [i for i in ids if stats.findings.get(i) not in (CORRECT, WRONG)]
         if open_:
             disputed = sum(1 for i in open_ if stats.findings.get(i) == DISPUTED)
-            left_out[conv_id] = f"{len(open_)} finding(s) without a verdict" + (f" ({disputed} disputed)" if disputed else "")
+            left_out[conv_id] = f"{plural(len(open_), 'finding')} without a verdict" + (f" ({disputed} disputed)" if disputed else "")
             continue
         labels = by_conv.get(conv_id, {})
         lines.append({"id": conv_id, "findings": [

@@ -90,6 +90,8 @@ SCORE = _struct(
     ("messages", IntegerType()),
     ("findings", IntegerType()),
     ("source", StringType()),
+    ("path", StringType()),
+    ("line", LongType()),
     ("score", DoubleType()),
     ("passed", BooleanType()),
     ("scorecard", SCORECARD),
