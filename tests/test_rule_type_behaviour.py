@@ -85,6 +85,31 @@ def agent_says_pack(pack, text):
     return agent_says(Linter(pack), text)
 
 
+# -- conditions: every matcher takes when/unless, the regex type too ----------------------------------------------
+def test_a_regex_rule_honours_when_and_unless(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: r
+            type: regex
+            category: banned-phrase
+            message: x
+            pattern: '自己去?找'
+            unless:
+              - clause: {any: [negators], side: before}
+          - id: w
+            type: regex
+            category: banned-phrase
+            message: x
+            pattern: '自己去?查'
+            when:
+              - clause: {person: second}
+        """)
+    assert [f.rule for f in agent_says(linter, "您自己去找快递吧")] == ["r"]
+    assert agent_says(linter, "不用您自己去找快递，我来安排") == []
+    assert [f.rule for f in agent_says(linter, "您自己查一下")] == ["w"]
+    assert agent_says(linter, "我自己查一下") == []
+
+
 # -- personal data: a regex rule with `pii:` uses the masker's patterns --------------------------------------------
 def test_a_pii_rule_finds_what_the_masker_hides(tmp_path):
     from qa_linter.masking import Masker

@@ -91,9 +91,10 @@ class RegexRule(Rule):
             ctx.error("regex rule needs a pattern", line_of(spec))
         matcher_spec = with_lines(
             {k: v for k, v in (("patterns", patterns), ("exceptions", spec.get("exceptions")),
-                               ("exception_patterns", spec.get("exception_patterns"))) if v is not None},
+                               ("exception_patterns", spec.get("exception_patterns")),
+                               ("when", spec.get("when")), ("unless", spec.get("unless"))) if v is not None},
             spec, {"patterns": "pii" if self.pii is not None else "pattern", "exceptions": "exceptions",
-                   "exception_patterns": "exception_patterns"},
+                   "exception_patterns": "exception_patterns", "when": "when", "unless": "unless"},
         )
         self.match = self.matcher(matcher_spec, ctx, required=patterns is not None)
         self.validator = self.pii.valid if self.pii is not None else None
