@@ -146,6 +146,10 @@ class BlockMessageView(MessageView):
         digits = self._source.digits[self._row]
         return digits if digits >= 0 else super().decimal_digits()
 
+    def number_characters(self) -> int:
+        numbers = self._source.numbers[self._row]
+        return numbers if numbers >= 0 else super().number_characters()
+
 
 class BlockConversationView(ConversationView):
     """Conversation c of a block, with one BlockMessageView per message. The Conversation record is made only if
