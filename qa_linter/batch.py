@@ -200,14 +200,21 @@ def scan_parallel(
     context = multiprocessing.get_context("fork" if fork else "spawn")
     workers = jobs - 1
     window = workers * IN_FLIGHT_PER_WORKER
+    chunks = _chunks(stream, summary)
+    pending: deque = deque()  # (chunk, future or entries already computed here), in input order
     if fork:
         prepare(linter)  # the block engine's tables and automata, built once here rather than in every worker
+        # The first block is scanned here before forking: the workers then inherit what it warmed (jieba's
+        # dictionary parts of the common characters, segmented blocks, per-list term tables) instead of each
+        # paying for it again.
+        first = next(chunks, None)
+        if first is not None:
+            pending.append((first, scan_block(linter, first)))
         gc.freeze()  # forked workers then do not copy every page the collector would touch
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(None if fork else linter_factory, os.getpid())) as pool:
-            pending: deque = deque()  # (chunk, future or entries already computed here), in input order
-            for chunk in _chunks(stream, summary):
+            for chunk in chunks:
                 while pending and _ready(pending[0][1]):
                     yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
                 # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;
