@@ -101,7 +101,7 @@ class BlockMessageView(MessageView):
 
     # `index` and `role` are plain slots here (MessageView's properties read the record): rules ask for them
     # hundreds of thousands of times per block.
-    __slots__ = ("_source", "_row", "index", "role")
+    __slots__ = ("_source", "_row", "index", "role", "_candidates")
 
     def __init__(self, toolkit, source, row: int, index: int, role: str):
         self.toolkit = toolkit
@@ -109,6 +109,7 @@ class BlockMessageView(MessageView):
         self._row = row
         self.index = index
         self.role = role
+        self._candidates = None
 
     @property
     def message(self) -> Message:
@@ -131,10 +132,10 @@ class BlockMessageView(MessageView):
         return Hit(start, end, self.text[start:end], nstart, nend, term)
 
     def term_candidates(self):
-        c = self.__dict__.get("_candidates")
+        c = self._candidates
         if c is None:
             source = self._source
-            c = self.__dict__["_candidates"] = Candidates(source.presence.masks[self._row], source.hits, self._row)
+            c = self._candidates = Candidates(source.presence.masks[self._row], source.hits, self._row)
         return c
 
     def decimal_digits(self) -> int:
