@@ -111,10 +111,19 @@ def scan_items(
     if jobs > 1:
         yield from scan_parallel(linter, items, summary, jobs, linter_factory, keep_conversations, suppress)
         return
-    for chunk in _chunks(items, summary):
-        for entries in scan_block(linter, chunk, keep_conversations):
-            for entry in entries:
-                yield from _record(summary, entry, suppress)
+    import gc
+
+    # What is loaded by now (the rules, the block tables, jieba's dictionary parts) lives as long as the scan:
+    # frozen, the collector's full collections stop walking it again and again (about 0.1 s of CPU on 20 MB,
+    # measured with gc.callbacks; too little to see in wall time on a busy machine).
+    gc.freeze()
+    try:
+        for chunk in _chunks(items, summary):
+            for entries in scan_block(linter, chunk, keep_conversations):
+                for entry in entries:
+                    yield from _record(summary, entry, suppress)
+    finally:
+        gc.unfreeze()
 
 
 def _record(summary: ScanSummary, entry, suppress=None) -> Iterator[tuple["Conversation | None", list[Finding]]]:
