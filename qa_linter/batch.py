@@ -190,15 +190,14 @@ def scan_parallel(
 
     stream = iter(items)
     # Read (not scan) up to POOL_THRESHOLD items first: a smaller input is scanned here without a pool; a
-    # larger one gets its workers at once, so they start while this process is still at the first chunk.
+    # larger one gets its workers as soon as those items are scanned (below), before anything more is read.
     head = list(itertools.islice(stream, POOL_THRESHOLD))
     if len(head) < POOL_THRESHOLD:
         yield from scan_items(linter, head, summary, suppress=suppress)
         return
-    stream = itertools.chain(head, stream)
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork and linter_factory is None:
-        yield from scan_items(linter, stream, summary, suppress=suppress)
+        yield from scan_items(linter, itertools.chain(head, stream), summary, suppress=suppress)
         return
     import gc
     from concurrent.futures import ProcessPoolExecutor
@@ -209,20 +208,24 @@ def scan_parallel(
     context = multiprocessing.get_context("fork" if fork else "spawn")
     workers = jobs - 1
     window = workers * IN_FLIGHT_PER_WORKER
-    chunks = _chunks(stream, summary)
     pending: deque = deque()  # (chunk, future or entries already computed here), in input order
     if fork:
         prepare(linter)  # the block engine's tables and automata, built once here rather than in every worker
-        # The first block is scanned here before forking: the workers then inherit what it warmed (jieba's
-        # dictionary parts of the common characters, segmented blocks, per-list term tables) instead of each
-        # paying for it again.
-        first = next(chunks, None)
-        if first is not None:
-            pending.append((first, scan_block(linter, first)))
+        # The items already read are scanned here before forking (a block of their own, waiting for no more
+        # input): the workers then inherit what they warmed (jieba's dictionary parts of the common characters,
+        # segmented blocks, per-list term tables) instead of each paying for it again.
+        for chunk in _chunks(head, summary):
+            pending.append((chunk, scan_block(linter, chunk)))
         gc.freeze()  # forked workers then do not copy every page the collector would touch
+        chunks = _chunks(stream, summary)
+    else:
+        chunks = _chunks(itertools.chain(head, stream), summary)
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                  initargs=(None if fork else linter_factory, os.getpid())) as pool:
+            # The pool starts its processes at the first task: a task that does nothing starts them now, not
+            # when the next block is complete (which, reading a pipe, may be long).
+            pool.submit(int)
             for chunk in chunks:
                 while pending and _ready(pending[0][1]):
                     yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
