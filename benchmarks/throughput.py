@@ -80,6 +80,8 @@ from qa_linter.outputs.json_output import JsonLinesWriter
 from qa_linter.readers import read_paths
 linter = Linter.from_config()
 tables(), automaton_for(linter.pack.toolkit.term_index)
+import gc
+gc.freeze()  # as batch.scan_items does before its first block
 timings = {"start-up": time.perf_counter() - started}
 writer = JsonLinesWriter(open(os.devnull, "w", encoding="utf-8"))
 findings = skipped = 0

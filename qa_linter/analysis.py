@@ -15,8 +15,8 @@ from .text.matching import Hit, TermIndex
 from .text.clauses import ClauseIndex, removed_whitespace, split as split_clauses
 from .text.lexicon import Term
 from .text.normalize import NormalizedText, normalize, normalize_many, normalize_reference
+from .text.prefilter import NUMERALS
 from .text.tokenize import Segmenter, WordBoundaries
-
 
 _DECIMAL_DIGIT = regex.compile(r"\d")  # the `regex` module's \d, as rule patterns have it
 
@@ -132,6 +132,15 @@ class MessageView:
         n = self.__dict__.get("_digits")
         if n is None:
             n = self.__dict__["_digits"] = len(_DECIMAL_DIGIT.findall(self.norm.text))
+        return n
+
+    def number_characters(self) -> int:
+        """Decimal digits and Chinese numerals in the normalised text (prefilter.min_number_characters), counted
+        once."""
+        n = self.__dict__.get("_numbers")
+        if n is None:
+            text = self.norm.text
+            n = self.__dict__["_numbers"] = self.decimal_digits() + sum(map(text.count, NUMERALS))
         return n
 
     def hit(self, nstart: int, nend: int, term: Term | None = None) -> Hit:

@@ -28,6 +28,7 @@ from qa_linter.canonical import conversation_from_dict, conversation_to_dict
 from qa_linter.model import Conversation, InputProblem, Message
 from qa_linter.readers.jsonl import UnparsedLine
 from qa_linter.text.normalize import normalize
+from qa_linter.text.prefilter import NUMERALS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
@@ -203,7 +204,7 @@ ALPHABET = (
     list("我不知道亲您好这归管") + list("親這個問題歸說們沈藉瞭") + list("ＡＢａｂ１２ABab12") + list("ΣσςİıſK")
     + [" ", "\u3000", "\u200b", "\u200d", "\ufeff", "\t", "\n", "\r", "\x1c", "\xa0", "\u2028", "\u0301", "\x00"]
     + list(".-_*/\\|~^+='\"`·•、，。！？") + ["ﬁ", "①", "é", "😊", "\ufe0f", "𠀀", "\ud800", "٣", "…"]
-    + list("ac1(【】〔") + ["\u3164", "\u2800", "・", "–", "у", "ο", "yzm", "mima "]
+    + list("ac1(【】〔") + list("一三九幺兩貳〇") + ["\u3164", "\u2800", "・", "–", "у", "ο", "yzm", "mima "]
 )
 
 
@@ -223,6 +224,8 @@ def test_the_block_fold_equals_normalize(texts):
         assert (got.text, _offsets(got)) == (expected.text, _offsets(expected))
         digits = int(folded.digits[i])
         assert digits == -1 or digits == len(regex.findall(r"\d", expected.text))
+        numbers = int(folded.numbers[i])
+        assert numbers == -1 or numbers == digits + sum(ch in NUMERALS for ch in expected.text)
 
 
 def test_every_bmp_character_folds_as_normalize_folds_it():

@@ -21,7 +21,8 @@ from qa_linter import Linter
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.text.matching import PATTERN_FLAGS, PatternMatcher
 from qa_linter.text.normalize import normalize, normalize_reference
-from qa_linter.text.prefilter import min_decimal_digits, required_literal_sets, required_literals
+from qa_linter.text.prefilter import (NUMERALS, min_decimal_digits, min_number_characters, required_literal_sets,
+                                      required_literals)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,6 +225,35 @@ def test_every_match_holds_the_minimum_number_of_digits(source, text):
     needed = min_decimal_digits(pattern)
     for m in pattern.finditer(text):
         assert len(regex.findall(r"\d", m.group())) >= needed, (source, text)
+
+
+@pytest.mark.parametrize(
+    "pattern, numbers",
+    [
+        (r"[1一幺壹][3-9三四五六七八九](?:[ .\-]?[0-9一二三四五六七八九〇零]){9}", 11),  # a mobile number in numerals
+        (r"\d{11}|[一二三]{11}", 11), (r"(?:86|八六)?1\d{10}", 11), (r"[0-9x]{5}", 0), (r"第[一二三]", 1),
+        (r"[一-九]{3}", 0),  # the range holds every character between 一 and 九, not only numerals
+        (r"[^0-9]{3}", 0), (r"\p{Nd}{5}", 0),
+    ],
+)
+def test_minimum_number_characters(pattern, numbers):
+    assert min_number_characters(regex.compile(pattern, PATTERN_FLAGS)) == numbers
+
+
+_NUMBER_ATOMS = st.sampled_from(["a", "一", "三", "九", "1", "5", ".", "[一三]", "[1三]", "[^一]", "\\d", "[0-9]",
+                                 "\\p{Han}", "(?:86|八六)", "[一-三]"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.recursive(_NUMBER_ATOMS, _patterns, max_leaves=8),
+       st.lists(st.sampled_from(list("a一二三九15 ٣")), max_size=12).map("".join))
+def test_every_match_holds_the_minimum_number_of_number_characters(source, text):
+    """Soundness on random patterns: every match holds at least that many digits and Chinese numerals."""
+    pattern = regex.compile(source, PATTERN_FLAGS)
+    needed = min_number_characters(pattern)
+    for m in pattern.finditer(text):
+        held = len(regex.findall(r"\d", m.group())) + sum(ch in NUMERALS for ch in m.group())
+        assert held >= needed, (source, text)
 
 
 def test_a_cased_letter_beyond_ascii_is_never_a_literal():

@@ -18,7 +18,7 @@ PHASES = ("read", "fold", "pass", "plan", "rules")
 class _Source:
     """What the views of one block share."""
 
-    __slots__ = ("block", "folded", "presence", "hits", "digits", "toolkit")
+    __slots__ = ("block", "folded", "presence", "hits", "digits", "numbers", "toolkit")
 
     def __init__(self, block, folded, presence, hits, toolkit):
         self.block = block
@@ -26,6 +26,7 @@ class _Source:
         self.presence = presence
         self.hits = hits
         self.digits = folded.digits.tolist()
+        self.numbers = folded.numbers.tolist()
         self.toolkit = toolkit
 
 

@@ -30,10 +30,11 @@ class FoldedBlock:
     """The folded texts of a block's messages joined by SEP (`text`, and `cps`: its code points).
 
     `starts[i]`/`ends[i]`: where message i's folded text lies in `text`. `digits[i]`: how many decimal digits
-    it holds, or -1 where only the regex module can count them (the view then counts). `raw`/`raw_starts`: the
+    it holds, or -1 where only the regex module can count them (the view then counts); `numbers[i]` the same
+    for digits and Chinese numerals together (-1 where `digits` is). `raw`/`raw_starts`: the
     original texts' code points, joined the same way. Build with `fold()`."""
 
-    __slots__ = ("text", "cps", "starts", "ends", "digits", "raw", "raw_starts", "_texts", "_exact", "_changed",
+    __slots__ = ("text", "cps", "starts", "ends", "digits", "numbers", "raw", "raw_starts", "_texts", "_exact", "_changed",
                  "_fast_starts", "_src", "_src_end", "_spans")
 
     def norm(self, i: int) -> NormalizedText:
@@ -140,6 +141,12 @@ def fold(texts: list[str]) -> FoldedBlock:
     digits[odd_digits] = -1
     digits[list(block._exact)] = -1
     block.digits = digits
+    # Digits and Chinese numerals (prefilter.min_number_characters); unknown (-1) where the digits are.
+    is_number = is_digit | tb.numeral[folded_cps]
+    np.cumsum(is_number, out=before[1:])
+    numbers = before[ends] - before[starts]
+    numbers[digits < 0] = -1
+    block.numbers = numbers
     return block
 
 

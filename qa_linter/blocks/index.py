@@ -70,6 +70,12 @@ class BlockIndex:
         digits = self.folded.digits
         return (digits >= count) | (digits < 0)
 
+    def numbers_at_least(self, count: int) -> np.ndarray:
+        """Messages that may hold `count` number characters, digits and Chinese numerals (those the tables could
+        not count are included)."""
+        numbers = self.folded.numbers
+        return (numbers >= count) | (numbers < 0)
+
     def role(self, role: str | None) -> np.ndarray:
         """Messages of `role` ("any" or None: every role but system)."""
         key = ("role", role)

@@ -12,6 +12,7 @@ output that prints it (`Block.conversation`).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterable
 
 from orjson import JSONDecodeError, loads
@@ -131,7 +132,7 @@ class Block:
             roles.append(codes[role])
             role_names.append(role)
             texts.append(text)
-            stamps.append(None if ts is None or ts == "" else parse_time(ts, "ts"))
+            stamps.append(None if ts is None or ts == "" else _message_time(ts))
             if len(text) > SOLO_CHARACTERS:
                 solo = True
         meta = obj.get("meta") or {}
@@ -168,6 +169,22 @@ class Block:
             self.texts.append(m.text)
             self.stamps.append(m.ts)
         return c
+
+
+def _message_time(ts):
+    """parse_time(ts, "ts") for the usual form (an ISO string without surrounding blanks or a Z, a year 2-9998)
+    in one call, and parse_time itself for everything else (its checks and messages)."""
+    if type(ts) is str and not ts.endswith("Z"):
+        try:
+            moment = _fromisoformat(ts)
+        except ValueError:
+            return parse_time(ts, "ts")
+        if 1 < moment.year < 9999:
+            return moment
+    return parse_time(ts, "ts")
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 class _Unusual(Exception):

@@ -15,6 +15,7 @@ import numpy as np
 import regex
 
 from ..text.normalize import _CJK_RANGES, _ONE_TO_ONE, _SPACES, BLANKS, FOLDED_SEPARATORS, _convertible
+from ..text.prefilter import NUMERALS
 
 # Flags of a code point of the *original* text. All but CONVERTIBLE and EMOJI describe the character it folds to.
 EXACT = 1  # its message is folded by normalize() itself (see `_exact`)
@@ -81,6 +82,10 @@ class Tables:
         flags[0] &= ~np.uint8(EXACT)  # the separator the block joins messages with
         self.fold = fold
         self.flags = flags
+        # Chinese numerals, counted with the digits for number patterns (prefilter.min_number_characters).
+        numeral = np.zeros(PLANES, dtype=bool)
+        numeral[[ord(ch) for ch in NUMERALS]] = True
+        self.numeral = numeral
 
 
 def tables() -> Tables:

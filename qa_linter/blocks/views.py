@@ -14,18 +14,18 @@ from ..text.matching import Hit
 
 
 class Presence:
-    """The term lists with candidates in each message of a block, as Python int bit masks (bit l: list l), made
-    for the messages a rule reads."""
+    """The term lists with candidates in each message of a block, as Python int bit masks (bit l: list l): one
+    conversion per block, so the many questions rules ask per message are a list lookup."""
 
     def __init__(self, rows):
-        self._words = [rows[:, w].tolist() for w in range(rows.shape[1])]
+        masks = rows[:, 0].tolist()
+        for w in range(1, rows.shape[1]):
+            shift = 64 * w
+            masks = [mask | (word << shift) for mask, word in zip(masks, rows[:, w].tolist())]
+        self.masks = masks
 
     def mask(self, row: int) -> int:
-        words = self._words
-        mask = words[0][row]
-        for w in range(1, len(words)):
-            mask |= words[w][row] << (64 * w)
-        return mask
+        return self.masks[row]
 
 
 class Lists:
@@ -99,29 +99,25 @@ class BlockMessageView(MessageView):
     """Message `row` of a block. Its index, role and text are read from the block; the Message record is made
     only if a rule asks for it (a timing rule reads its time)."""
 
-    __slots__ = ("_source", "_row", "_index")
+    # `index` and `role` are plain slots here (MessageView's properties read the record): rules ask for them
+    # hundreds of thousands of times per block.
+    __slots__ = ("_source", "_row", "index", "role", "_candidates")
 
-    def __init__(self, toolkit, source, row: int, index: int):
+    def __init__(self, toolkit, source, row: int, index: int, role: str):
         self.toolkit = toolkit
         self._source = source
         self._row = row
-        self._index = index
+        self.index = index
+        self.role = role
+        self._candidates = None
 
     @property
     def message(self) -> Message:
         found = self.__dict__.get("_message")
         if found is None:
             block, row = self._source.block, self._row
-            found = self.__dict__["_message"] = Message(self._index, block.role_names[row], block.texts[row], block.stamps[row])
+            found = self.__dict__["_message"] = Message(self.index, self.role, block.texts[row], block.stamps[row])
         return found
-
-    @property
-    def index(self) -> int:
-        return self._index
-
-    @property
-    def role(self) -> str:
-        return self._source.block.role_names[self._row]
 
     @property
     def text(self) -> str:
@@ -136,15 +132,19 @@ class BlockMessageView(MessageView):
         return Hit(start, end, self.text[start:end], nstart, nend, term)
 
     def term_candidates(self):
-        c = self.__dict__.get("_candidates")
+        c = self._candidates
         if c is None:
             source = self._source
-            c = self.__dict__["_candidates"] = Candidates(source.presence.mask(self._row), source.hits, self._row)
+            c = self._candidates = Candidates(source.presence.masks[self._row], source.hits, self._row)
         return c
 
     def decimal_digits(self) -> int:
         digits = self._source.digits[self._row]
         return digits if digits >= 0 else super().decimal_digits()
+
+    def number_characters(self) -> int:
+        numbers = self._source.numbers[self._row]
+        return numbers if numbers >= 0 else super().number_characters()
 
 
 class BlockConversationView(ConversationView):
@@ -157,12 +157,13 @@ class BlockConversationView(ConversationView):
         self._c = c
         self.toolkit = toolkit = source.toolkit
         first = block.first[c]
-        count = block.counts[c]
-        self.messages = [BlockMessageView(toolkit, source, first + i, i) for i in range(count)]
+        end = first + block.counts[c]
+        roles = block.role_names
+        self.messages = [BlockMessageView(toolkit, source, row, i, roles[row])
+                         for i, row in enumerate(range(first, end))]
         mask = 0
-        presence = source.presence
-        for row in range(first, first + count):
-            mask |= presence.mask(row)
+        for row_mask in source.presence.masks[first:end]:
+            mask |= row_mask
         self._lists = Lists(mask)
 
     def by_role(self, role: str | None) -> list:

@@ -18,7 +18,7 @@ import regex
 from ..vocabulary import PATTERN_FLAGS
 from .lexicon import Term
 from .normalize import NormalizedText, normalize
-from .prefilter import min_decimal_digits, required_literal_sets
+from .prefilter import min_decimal_digits, min_number_characters, required_literal_sets
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokenize import WordBoundaries
@@ -36,6 +36,7 @@ class MessageView(Protocol):
     def boundaries(self) -> "WordBoundaries": ...
 
     def decimal_digits(self) -> int: ...
+    def number_characters(self) -> int: ...
 
     def hit(self, nstart: int, nend: int, term: Term | None = None) -> "Hit": ...
 
@@ -150,7 +151,13 @@ class Requirement:
         each list l with candidates."""
         mask = getattr(present, "mask", None)
         if mask is not None:
-            return bool(mask & self._single_mask) or any(mask & group == group for group in self._group_masks)
+            # A loop rather than any(generator): asked hundreds of thousands of times per block, mostly to say no.
+            if mask & self._single_mask:
+                return True
+            for group in self._group_masks:
+                if mask & group == group:
+                    return True
+            return False
         if not self._single.isdisjoint(present):
             return True
         return any(all(list_id in present for list_id in group) for group in self._groups)
@@ -241,6 +248,10 @@ class PatternMatcher:
         self._gated = any(gate is not None for gate in self._gates)
         # Per pattern, the decimal digits every match holds: a second gate, on the message's digit count.
         self._digits = [min_decimal_digits(pattern) for pattern in self.compiled]
+        # A third, for patterns that also read Chinese numerals: the number characters (digits and numerals)
+        # every match holds, kept only where it says more than the digit count.
+        self._numbers = [numbers if numbers > digits else 0
+                         for numbers, digits in zip(map(min_number_characters, self.compiled), self._digits)]
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
@@ -255,15 +266,18 @@ class PatternMatcher:
 
     def block_open(self, index) -> "object":
         """The messages of a block (blocks.index.BlockIndex) where some pattern runs: its literals present and
-        enough digits (what `_runnable` lets through); a numpy mask over the block's messages."""
+        enough digits and number characters (what `_runnable` lets through); a numpy mask over the block's
+        messages."""
         mask = index.none()
-        for gate, digits in zip(self._gates, self._digits):
+        for gate, digits, numbers in zip(self._gates, self._digits, self._numbers):
             if gate is None:
                 runs = index.every()
             else:
                 runs = index.has_all((gate,) if isinstance(gate, int) else gate)
             if digits:
                 runs = runs & index.digits_at_least(digits)
+            if numbers:
+                runs = runs & index.numbers_at_least(numbers)
             mask |= runs
         return mask
 
@@ -273,10 +287,12 @@ class PatternMatcher:
             yield from self.compiled
             return
         present = view.term_candidates() if self._gated else None
-        for pattern, gate, digits in zip(self.compiled, self._gates, self._digits):
+        for pattern, gate, digits, numbers in zip(self.compiled, self._gates, self._digits, self._numbers):
             if gate is not None and not _open(gate, present):
                 continue  # the literals every match needs are not all in the text
             if digits and view.decimal_digits() < digits:
+                continue
+            if numbers and view.number_characters() < numbers:
                 continue
             yield pattern
 

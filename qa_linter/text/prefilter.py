@@ -28,10 +28,14 @@ from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 import regex
 
+from ..validators import DIGIT_WORDS
+
 MAX_EXACT = 64  # strings in the set of every text a sub-pattern can match
 MAX_REQUIRED = 512  # strings in one set of required literals
 _REFUSED_FLAGS = regex.V1 | regex.FULLCASE | regex.REVERSE | regex.BESTMATCH | regex.ENHANCEMATCH | regex.POSIX | regex.WORD
 # regex-only syntax Python's parser would read with another meaning: POSIX classes, fuzzy constraints.
+# Chinese numerals as number patterns read them (the personal-data patterns, validators.phone_digits).
+NUMERALS = "".join(sorted(DIGIT_WORDS))
 _REFUSED_SYNTAX = re.compile(r"\[:\^?[A-Za-z]+:\]|(?<!\\N)\{\s*[A-Za-z]|\(\?[a-zA-Z]*[rfbewpV]")
 # \\L<name>, \\p{…}/\\P{…}/\\pL; an escaped backslash is matched first so that \\\\p stays literal.
 _REGEX_ONLY = re.compile(r"\\\\|\\L<(\w+)>|\\[pP](?:\{[^}]*\}|[A-Za-z])")
@@ -78,6 +82,20 @@ def min_decimal_digits(pattern: "regex.Pattern") -> int:
     A mobile number needs 11, a resident ID 17, a card number 12 (4-4-4 with separators): such a pattern
     need not run on a message with an order number or a time in it, which the literal test lets through.
     """
+    return _min_count(pattern, "")
+
+
+def min_number_characters(pattern: "regex.Pattern") -> int:
+    """How many number characters (a decimal digit or a Chinese numeral, NUMERALS) every match of `pattern`
+    contains at least; 0 when that cannot be told.
+
+    A pattern that also reads numbers written in numerals (一三九一二三四五六七八 for a mobile number) has no
+    digit gate, since a match may hold no digit at all; it still needs 11 number characters, which most
+    messages do not hold (一 alone is common, eleven of them and digits together are not)."""
+    return _min_count(pattern, NUMERALS)
+
+
+def _min_count(pattern: "regex.Pattern", extra: str) -> int:
     if pattern.flags & _REFUSED_FLAGS:
         return 0
     source = _python_syntax(pattern.pattern, getattr(pattern, "named_lists", {}) or {})
@@ -85,36 +103,38 @@ def min_decimal_digits(pattern: "regex.Pattern") -> int:
         return 0
     flags = re.VERBOSE if pattern.flags & regex.VERBOSE else 0
     try:
-        return _digits_in(list(sre_parse.parse(source, flags)))
+        return _digits_in(list(sre_parse.parse(source, flags)), "0123456789" + extra)
     except (re.error, RecursionError, OverflowError):
         return 0
 
 
-def _digits_in(items: list) -> int:
+def _digits_in(items: list, counted: str) -> int:
+    """The least number of characters of `counted` (or \\d) a match of the parsed `items` holds."""
     total = 0
     for op, av in items:
         if op is C.LITERAL:
-            total += chr(av) in "0123456789"
+            total += chr(av) in counted
         elif op is C.IN:
-            total += _only_digits(av)
+            total += _only_digits(av, counted)
         elif op is C.SUBPATTERN:
-            total += _digits_in(list(av[3]))
+            total += _digits_in(list(av[3]), counted)
         elif op is C.ATOMIC_GROUP:
-            total += _digits_in(list(av))
+            total += _digits_in(list(av), counted)
         elif op is C.BRANCH:
-            total += min(_digits_in(list(alternative)) for alternative in av[1])
+            total += min(_digits_in(list(alternative), counted) for alternative in av[1])
         elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-            total += av[0] * _digits_in(list(av[2]))
+            total += av[0] * _digits_in(list(av[2]), counted)
         # Anything else (lookarounds, anchors, back-references, ., negated literals) counts as none.
     return total
 
 
-def _only_digits(members) -> bool:
-    """Can a character class match nothing but decimal digits? (\\d, 0-9 and its parts, single digits)"""
+def _only_digits(members, counted: str) -> bool:
+    """Can a character class match nothing but decimal digits and characters of `counted`? (\\d, 0-9 and its
+    parts, single characters of `counted`)"""
     for op, av in members:
         if op is C.CATEGORY and av is C.CATEGORY_DIGIT:
             continue
-        if op is C.LITERAL and chr(av) in "0123456789":
+        if op is C.LITERAL and chr(av) in counted:
             continue
         if op is C.RANGE and ord("0") <= av[0] <= av[1] <= ord("9"):
             continue

@@ -357,13 +357,14 @@ class WordBoundaries:
     def __init__(self, segmenter: Segmenter, text: str):
         self._seg = segmenter
         self._text = text
-        self._last = (0, 0)  # the block asked about last: a hit's start and end usually lie in the same one
+        # The block asked about last and its boundaries: a hit's start and end usually lie in the same one.
+        self._last = (0, 0, frozenset())
 
     def is_boundary(self, pos: int) -> bool:
         text = self._text
         if pos <= 0 or pos >= len(text):
             return True
-        start, end = self._last
+        start, end, bounds = self._last
         if not start < pos < end:
             if not (_IN_BLOCK.match(text, pos - 1) and _IN_BLOCK.match(text, pos)):
                 return True  # not strictly inside a block: every character there is its own token
@@ -371,8 +372,9 @@ class WordBoundaries:
             # question about one candidate does not scan a long message.
             start = _BLOCK_BEFORE.match(text, 0, pos).start()
             end = _BLOCK_END.search(text, pos).start()
-            self._last = (start, end)
-        return (pos - start) in self._seg.block_boundaries(text[start:end])
+            bounds = self._seg.block_boundaries(text[start:end])
+            self._last = (start, end, bounds)
+        return (pos - start) in bounds
 
     def covers(self, start: int, end: int) -> bool:
         return self.is_boundary(start) and self.is_boundary(end)
