@@ -216,3 +216,45 @@ def test_the_same_check_covers_allow_and_span_patterns(tmp_path):
 def test_a_word_boundary_next_to_latin_text_or_digits_is_fine(tmp_path, pattern):
     pack, _ = load(tmp_path, f"rules:\n  - {{id: r, type: phrases, category: x, message: x, patterns: ['{pattern}']}}\n")
     assert [r.id for r in pack.rules] == ["r"]
+
+
+# -- jargon: abbreviations in capitals that no term list holds ---------------------------------------------------
+ACRONYM_PACK = """
+    rules:
+      - id: j
+        type: jargon
+        category: jargon-unexplained
+        message: x
+        terms: [DNS]
+        audiences: {consumer: {knows: []}, developer: {knows: all}, merchant: {knows: []}}
+        product_keywords: {hosting: developer, shop: merchant}
+        acronyms: {min: 2, max: 4, everyday: [everyday-acronyms], known_to: [merchant]}
+    """
+
+
+def test_jargon_abbreviations_are_judged_for_the_audience(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, ACRONYM_PACK)
+    assert [f.text for f in agent_says(linter, "您的SKU库存不足，DNS也要改")] == ["SKU", "DNS"]
+    assert agent_says(linter, "请打开APP；sku 写小写的不算；ABCDE 太长；SKU-12 是编号") == []
+
+    def found(product: str, text: str, customer: str = "你好") -> list[str]:
+        conv = conversation(("customer", customer), ("agent", text))
+        conv["meta"] = {"product": product}
+        return [f.text for f in linter.scan(conv)]
+
+    assert found("parcels", "这是FBA仓的货") == ["FBA"]
+    assert found("web-hosting", "这是FBA仓的货") == []      # a developer knows every term
+    assert found("shop-tools", "这是FBA仓的货") == []       # abbreviations are known to merchants
+    assert found("fba-parcels", "这是FBA仓的货") == []      # the product line's own name
+    assert found("parcels", "这是FBA仓的货", customer="我们的FBA库存不对") == []  # the customer wrote it first
+
+
+def test_jargon_abbreviation_settings_are_checked(tmp_path):
+    problems = errors(tmp_path, """
+        rules:
+          - {id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             acronyms: {min: 3, max: 2}}
+        """)
+    assert any("acronyms.min and max" in p for p in problems), problems

@@ -124,6 +124,23 @@ class BlockIndex:
             self._cache[key] = found
         return found
 
+    def capitals_at_least(self, count: int) -> np.ndarray:
+        """Messages whose original text holds `count` capital Latin letters in a row (ASCII or full-width)."""
+        key = ("capitals", count)
+        found = self._cache.get(key)
+        if found is None:
+            raw = self.folded.raw
+            capital = ((raw >= 0x41) & (raw <= 0x5A)) | ((raw >= 0xFF21) & (raw <= 0xFF3A))
+            run = capital.copy()
+            for shift in range(1, count):
+                run[:-shift] &= capital[shift:]
+                run[-shift:] = False
+            found = self.none()
+            at = np.flatnonzero(run)
+            found[np.searchsorted(self.folded.raw_starts, at, side="right") - 1] = True
+            self._cache[key] = found
+        return found
+
     # -- conversations ---------------------------------------------------------------------------------------
     def per_conversation(self, mask: np.ndarray) -> np.ndarray:
         """Conversations with at least one message in `mask`."""

@@ -7,10 +7,11 @@ that the customer used first, needs no explanation; only the first unexplained u
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import regex
 
-from ..text.matching import RegexTimeout, drop_inside, regex_timeout
+from ..text.matching import RegexTimeout, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
 from ..yamlfile import line_of
 from .base import Rule
@@ -67,6 +68,10 @@ class JargonRule(Rule):
               "that count (服务器, 日志 …)", example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
+        Field("acronyms", "{min, max, everyday, known_to}", "capital-letter abbreviations the lists do not hold "
+              "(SKU, DPI) are terms too: `min`-`max` capitals typed as such and standing alone, not in the `everyday` "
+              "lexicons (APP, VIP …), judged only for audiences not in `known_to`",
+              example="{min: 2, max: 5, everyday: [everyday-acronyms], known_to: [developer]}"),
         Field("layperson_cues", "matcher", "what a non-technical customer says (不太懂, 老两口 …): such a customer is "
               "the default audience", example="{terms: [不懂, 不太懂], boundary: none}"),
     )
@@ -120,6 +125,7 @@ class JargonRule(Rule):
         for word, audience in self.product_keywords.items():
             if self.audiences and audience not in self.audiences:
                 ctx.error(f"product_keywords: {word!r} maps to unknown audience {audience!r}", line_of(spec, "product_keywords"))
+        self.acronyms = self._acronyms(spec, ctx)
         cues = spec.get("layperson_cues")
         self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
@@ -157,6 +163,66 @@ class JargonRule(Rule):
             out[str(name)] = frozenset(terms)
         return out
 
+    def _acronyms(self, spec, ctx) -> "Acronyms | None":
+        value = spec.get("acronyms")
+        if value is None:
+            return None
+        line = line_of(spec, "acronyms")
+        allowed = {"min", "max", "everyday", "known_to"}
+        if not isinstance(value, dict) or set(value) - allowed:
+            ctx.error("acronyms needs {min: N, max: N} and may add everyday: [lexicon names], known_to: [audiences]", line)
+            return None
+        low, high = value.get("min", 2), value.get("max", 5)
+        if any(isinstance(n, bool) or not isinstance(n, int) for n in (low, high)) or not 1 <= low <= high <= 12:
+            ctx.error(f"acronyms.min and max must be whole numbers with 1 <= min <= max <= 12, not {low!r} and {high!r}", line)
+            return None
+        everyday: set[str] = set()
+        names = value.get("everyday") or []
+        for name in [names] if isinstance(names, str) else names:
+            lexicon = ctx.lexicon_lookup(str(name))
+            if lexicon is None:
+                ctx.error(f"acronyms.everyday names unknown lexicon {name!r}", line)
+                continue
+            everyday.update(_folded_term(t.text) for t in lexicon.terms)
+        known_to = value.get("known_to") or []
+        known_to = frozenset(str(a) for a in ([known_to] if isinstance(known_to, str) else known_to))
+        for audience in known_to:
+            if self.audiences and audience not in self.audiences:
+                ctx.error(f"acronyms.known_to names unknown audience {audience!r}", line)
+        return Acronyms(low, high, frozenset(everyday), known_to)
+
+    @staticmethod
+    def _name_words(conv) -> set[str]:
+        record = conv.conversation
+        meta = record.meta if isinstance(record.meta, dict) else {}
+        names = [str(n).lower() for n in (record.team, meta.get("product")) if n]
+        return {word for name in names for word in _NAME_WORDS.split(name) if word}
+
+    def _acronym_hits(self, view, hits) -> list:
+        """Abbreviations typed in capitals (SKU, DPI) that no term list holds: a hit each, outside ignored spans."""
+        acronyms = self.acronyms
+        norm = view.norm
+        taken = [(h.nstart, h.nend) for h in hits]
+        found = []
+        for m in _LATIN_WORD.finditer(norm.text):
+            word = m.group()
+            if not acronyms.min <= len(word) <= acronyms.max or word in acronyms.everyday:
+                continue
+            start, end = norm.to_original(m.start(), m.end())
+            if not _CAPITALS.fullmatch(norm.original, start, end):
+                continue  # app, iPhone, Wi-Fi: a word, a name, not an abbreviation
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue  # a listed term (DNS) already covers it
+            found.append(view.hit(m.start(), m.end()))
+        if found and self.ignore:
+            found = drop_inside(found, self._span_list(self.ignore, view))
+        exceptions = self.terms.exceptions
+        if found and exceptions:
+            cancel = exceptions.find(view)  # the rule's exceptions cancel an abbreviation as they cancel a term
+            if cancel:
+                found = drop_overlapping(found, cancel)
+        return found
+
     def _technical(self, spec, ctx):
         value = spec.get("technical_customer")
         if value is None:
@@ -190,7 +256,8 @@ class JargonRule(Rule):
         return self.default_audience
 
     def requirement(self):
-        return self.terms.requirement()
+        # Abbreviations are found without a term list (any capitals may be one): then there is no shortcut.
+        return None if self.acronyms is not None else self.terms.requirement()
 
     def matchers(self):
         return [m for m in (self.terms, self.markers) if m is not None]
@@ -255,12 +322,14 @@ class JargonRule(Rule):
             if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
         }
 
-    def _audience_knows(self, conv) -> "frozenset[str] | None":
+    def _audience_knows(self, conv) -> "tuple[frozenset[str] | None, bool]":
+        """The terms the conversation's audience knows (None: all), and whether it knows abbreviations."""
         customer_terms: set[str] = set()
         for view in conv.by_role("customer"):
             customer_terms |= self._vocabulary(view)
         audience = self._audience(conv, customer_terms)
-        return self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
+        knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
+        return knows, self.acronyms is None or audience in self.acronyms.known_to
 
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""
@@ -271,29 +340,44 @@ class JargonRule(Rule):
 
     def block_targets(self, index):
         # Findings are the agent's (the scope role's) unexplained terms: a message of that role with a term.
-        return index.channel(self.channels) & index.per_conversation(
-            self.terms.block_open(index) & index.role(self.scope.role))
+        opened = self.terms.block_open(index)
+        if self.acronyms is not None:
+            opened = opened | index.capitals_at_least(self.acronyms.min)
+        return index.channel(self.channels) & index.per_conversation(opened & index.role(self.scope.role))
 
     def check(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
         audience_known = not (self.audiences or self.technical)
+        acronyms_known = False  # the audience knows abbreviations (worked out with the audience)
+        if self.acronyms is not None:
+            known |= self._name_words(conv)  # a product line's own name (CRM in crm-saas) needs no explaining
         for view in conv.messages:
             if view.role == "system":
                 continue
             if view.role != self.scope.role:
                 if self.customer_first and view.role == "customer":
                     known |= self._raw_terms(view)
+                    if self.acronyms is not None:
+                        known |= self.acronyms.words(view)
                 continue
             hits = self._hits(view)
+            abbreviations = []
+            if self.acronyms is not None and not acronyms_known:
+                abbreviations = self._acronym_hits(view, hits)
+                hits = hits + abbreviations
             if not hits:
                 continue
             if not audience_known:
                 # Who the customer is matters only once the agent used a term: worked out then, once.
                 audience_known = True
-                knows = self._audience_knows(conv)
+                knows, acronyms_known = self._audience_knows(conv)
                 if knows is None:
                     return  # this audience knows every term of the rule
                 known |= knows
+                if acronyms_known and abbreviations:
+                    hits = [h for h in hits if h not in abbreviations]
+                    if not hits:
+                        continue
             marker_hits = self.markers.find(view) if self.markers else []
             explanations = self._span_list(self.explanations, view) if self.explanations else []
             # A term counts as explained when any of its uses in this message is explained.
@@ -309,7 +393,7 @@ class JargonRule(Rule):
 
 
 def _key(hit) -> str:
-    return _folded_term(hit.term.text) if hit.term else hit.text
+    return _folded_term(hit.term.text if hit.term else hit.text)
 
 
 @lru_cache(maxsize=8192)
@@ -317,6 +401,24 @@ def _folded_term(text: str) -> str:
     from ..text.normalize import normalize
 
     return normalize(text).text
+
+
+# A Latin word standing alone (not part of an identifier such as sample_mode, SKU-12 or v2); the folded text is in
+# lower case, so whether it was typed in capitals is read from the original.
+# Letters before a number (YF 8830 2157…) are the prefix of a code.
+_LATIN_WORD = regex.compile(r"(?<![a-z0-9_.@/-])[a-z]+(?![a-z0-9_@/-]|\s?\d)")
+_CAPITALS = regex.compile(r"[A-Z\uFF21-\uFF3A]+")
+
+
+class Acronyms(NamedTuple):
+    min: int
+    max: int
+    everyday: frozenset  # folded abbreviations everybody knows (APP, VIP, PDF …)
+    known_to: frozenset  # audiences that need no abbreviation explained
+
+    def words(self, view) -> set[str]:
+        """The Latin words a (customer's) message holds, folded: an abbreviation they wrote needs no explaining."""
+        return {m.group() for m in _LATIN_WORD.finditer(view.norm.text)}
 
 
 def _inside(marker, hit) -> bool:
