@@ -68,7 +68,7 @@ class RequiredRule(Rule):
         self.CONVERSATION_START = self.scope.which == "first"
 
     def matchers(self):
-        return [self.require]
+        return list(self.requirements)
 
     def draft_judgement(self):
         # Over more than the first message, or only for conversations of some length, a later message may still
