@@ -11,6 +11,7 @@ from .checks import Draft
 from .config import Config, load_config
 from .loader import RulePack, load_rule_pack
 from .model import Conversation, Finding
+from .vocabulary import Severity
 from .text.matching import RegexTimeout
 from .vocabulary import partial_ends
 
@@ -113,7 +114,13 @@ class Linter:
             except Exception as exc:  # one broken rule must not stop a batch; it is reported in the summary
                 self._problem(rule.id, f"rule failed on {view.id}: {type(exc).__name__}: {exc}")
         findings.sort(key=Finding.sort_key)
-        return findings
+        return _one_per_words(findings, self._rule_order())
+
+    def _rule_order(self) -> dict[str, int]:
+        cached = self.__dict__.get("_order")
+        if cached is None or cached[0] is not self.pack:  # a reload may swap the pack
+            cached = self.__dict__["_order"] = (self.pack, {rule.id: i for i, rule in enumerate(self.pack.rules)})
+        return cached[1]
 
     def check_reply(
         self,
@@ -170,3 +177,29 @@ def _as_list(value) -> list[str]:
     if value is None:
         return []
     return [str(v) for v in ([value] if isinstance(value, (str, int)) else value)]
+
+
+def _one_per_words(findings: list[Finding], order: dict[str, int]) -> list[Finding]:
+    """Findings sorted by Finding.sort_key, less those whose words another finding of the same category already
+    marks in the same message: two rules of a category (a taboo phrase listed and a pattern for its paraphrases)
+    that flag the same words are one mistake to the reader. Of overlapping ones the more severe stays, then the
+    longer, then the one of the rule that comes first in the pack (`order`: rule id -> position)."""
+    spans = [f for f in findings if f.start is not None and f.end is not None]
+    if len(spans) < 2:
+        return findings
+    dropped: set[int] = set()
+    groups: dict[tuple, list[Finding]] = {}
+    for f in spans:
+        groups.setdefault((f.message_index, f.category), []).append(f)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        ranked = sorted(group, key=lambda f: (-int(Severity.parse(f.severity)), -(f.end - f.start),
+                                              order.get(f.rule, len(order)), f.start, f.rule))
+        kept: list[Finding] = []
+        for f in ranked:
+            if any(f.start < k.end and k.start < f.end for k in kept):
+                dropped.add(id(f))
+            else:
+                kept.append(f)
+    return findings if not dropped else [f for f in findings if id(f) not in dropped]

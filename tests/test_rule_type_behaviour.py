@@ -258,3 +258,17 @@ def test_jargon_abbreviation_settings_are_checked(tmp_path):
              acronyms: {min: 3, max: 2}}
         """)
     assert any("acronyms.min and max" in p for p in problems), problems
+
+
+# -- the engine: one finding for the same words in one category ------------------------------------------------
+def test_two_rules_of_a_category_flagging_the_same_words_give_one_finding(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - {id: b-list, type: phrases, category: banned-phrase, severity: warning, message: x, terms: [不归我管]}
+          - {id: a-pattern, type: regex, category: banned-phrase, severity: warning, message: x, pattern: '不归.{0,4}管'}
+          - {id: c-louder, type: regex, category: banned-phrase, severity: error, message: x, pattern: '我管'}
+          - {id: d-other, type: regex, category: slang, message: x, pattern: '不归我管'}
+        """)
+    found = [(f.rule, f.text) for f in agent_says(linter, "这个不归我管，那个不归售后管")]
+    # the error wins its words; the listed phrase and the pattern over other words stay; another category stays
+    assert found == [("d-other", "不归我管"), ("c-louder", "我管"), ("a-pattern", "不归售后管")]
