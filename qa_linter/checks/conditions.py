@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 REGIONS = ("clause", "sentence", "message", "near")
 SIDES = ("around", "before", "after")
 MOODS = {"question": "question-markers", "request": "request-markers", "conditional": "conditionals"}
+# Politeness worded as a condition (方便的话, 可以的话) sets no condition: 方便的话把订单号发我 is a request.
+# An optional class: a conditional marker inside one of its terms does not count.
+POLITE_CONDITIONALS = "polite-conditionals"
 PERSONS = {"first": "first-person", "second": "second-person", "third": "third-parties"}
 ITEM_FIELDS = ("any", "all", "none", "mood", "person", "side", "within")
 DEFAULT_WITHIN = 4
@@ -160,8 +163,14 @@ class ClassBook:
 
     def mood(self, view, lo: int, hi: int, mood: str) -> bool:
         matcher = self._matchers.get(MOODS[mood])
-        if matcher is not None and any(lo <= s and e <= hi for s, e in self.spans(view, matcher)):
-            return True
+        if matcher is not None:
+            spans = [(s, e) for s, e in self.spans(view, matcher) if lo <= s and e <= hi]
+            polite = self._matchers.get(POLITE_CONDITIONALS) if mood == "conditional" and spans else None
+            if polite is not None:
+                courtesy = self.spans(view, polite)
+                spans = [(s, e) for s, e in spans if not any(ps <= s and e <= pe for ps, pe in courtesy)]
+            if spans:
+                return True
         return mood == "question" and looks_like_question(view.norm.text[lo:hi])
 
     def person(self, view, hit) -> str:
@@ -282,6 +291,8 @@ def _condition(region: str, body: Any, ctx, classes: ClassBook, line: int | None
             continue
         if classes.matcher(MOODS[mood], line) is None:
             return None
+        if mood == "conditional" and ctx.lexicon_lookup(POLITE_CONDITIONALS) is not None:
+            classes.matcher(POLITE_CONDITIONALS, line)
     if persons:
         for name in PERSONS.values():
             classes.matcher(name, line)
