@@ -272,3 +272,35 @@ def test_two_rules_of_a_category_flagging_the_same_words_give_one_finding(tmp_pa
     found = [(f.rule, f.text) for f in agent_says(linter, "这个不归我管，那个不归售后管")]
     # the error wins its words; the listed phrase and the pattern over other words stay; another category stays
     assert found == [("d-other", "不归我管"), ("c-louder", "我管"), ("a-pattern", "不归售后管")]
+
+
+def test_a_business_customer_needs_no_settlement_words_explained(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: x
+            lexicon: [tech-terms-payments, tech-terms-web]
+            audiences: {consumer: {knows: []}, business: {knows: [tech-terms-payments]}}
+            business_customer: {cues: {terms: [我们店, 贵司], boundary: none}, audience: business}
+        """)
+
+    def found(customer: str, agent: str) -> list[str]:
+        return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", agent)))]
+
+    reply = "对账有差异是因为CDN还没更新"
+    assert found("我的账不对", reply) == ["对账", "CDN"]          # a consumer: both are jargon
+    assert found("我们店的账不对", reply) == ["CDN"]               # a business knows its settlement words
+    assert found("账不对", "贵司的对账有差异是因为CDN还没更新") == ["CDN"]   # the agent's 贵司 says so too
+
+
+def test_business_customer_settings_are_checked(tmp_path):
+    problems = errors(tmp_path, """
+        rules:
+          - {id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             business_customer: {audience: merchant}}
+        """)
+    assert any("business_customer needs" in p for p in problems), problems

@@ -72,6 +72,10 @@ class JargonRule(Rule):
               "(SKU, DPI) are terms too: `min`-`max` capitals typed as such and standing alone, not in the `everyday` "
               "lexicons (APP, VIP …), judged only for audiences not in `known_to`",
               example="{min: 2, max: 5, everyday: [everyday-acronyms], known_to: [developer]}"),
+        Field("business_customer", "{cues, audience}", "a customer who speaks for a business (我们店, 我司, or whom the "
+              "agent calls 贵司): `cues`, a [matcher](#matcher-fields) over the conversation's messages, makes the "
+              "conversation that audience unless the customer is technical",
+              example="{cues: {lexicon: business-cues}, audience: merchant}"),
         Field("layperson_cues", "matcher", "what a non-technical customer says (不太懂, 老两口 …): such a customer is "
               "the default audience", example="{terms: [不懂, 不太懂], boundary: none}"),
     )
@@ -126,6 +130,7 @@ class JargonRule(Rule):
             if self.audiences and audience not in self.audiences:
                 ctx.error(f"product_keywords: {word!r} maps to unknown audience {audience!r}", line_of(spec, "product_keywords"))
         self.acronyms = self._acronyms(spec, ctx)
+        self.business = self._business(spec, ctx)
         cues = spec.get("layperson_cues")
         self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
@@ -162,6 +167,19 @@ class JargonRule(Rule):
                 terms.update(_folded_term(t.text) for t in lexicon.terms)
             out[str(name)] = frozenset(terms)
         return out
+
+    def _business(self, spec, ctx) -> "tuple | None":
+        value = spec.get("business_customer")
+        if value is None:
+            return None
+        line = line_of(spec, "business_customer")
+        if not isinstance(value, dict) or set(value) != {"cues", "audience"}:
+            ctx.error("business_customer needs {cues: a matcher, audience: NAME}", line)
+            return None
+        audience = str(value["audience"])
+        if self.audiences and audience not in self.audiences:
+            ctx.error(f"business_customer.audience {audience!r} is not one of the audiences", line)
+        return self.matcher(value["cues"], ctx, "business_customer.cues"), audience
 
     def _acronyms(self, spec, ctx) -> "Acronyms | None":
         value = spec.get("acronyms")
@@ -244,6 +262,10 @@ class JargonRule(Rule):
             return self.default_audience
         if self.technical and len(customer_terms) >= self.technical[0]:
             return self.technical[1]
+        if self.business is not None:
+            cues, audience = self.business
+            if any(cues.search(v) for v in conv.messages if v.role != "system"):
+                return audience
         record = conv.conversation
         names = [str(k) for k in (record.team, (record.meta or {}).get("product") if isinstance(record.meta, dict) else None) if k]
         for name in names:
@@ -347,7 +369,7 @@ class JargonRule(Rule):
 
     def check(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
-        audience_known = not (self.audiences or self.technical)
+        audience_known = not (self.audiences or self.technical or self.business)
         acronyms_known = False  # the audience knows abbreviations (worked out with the audience)
         if self.acronyms is not None:
             known |= self._name_words(conv)  # a product line's own name (CRM in crm-saas) needs no explaining
