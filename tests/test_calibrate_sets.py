@@ -48,7 +48,7 @@ def test_show_errors_names_the_condition_that_cancelled_a_labelled_hit(tmp_path)
     # Label a polite conditional as taboo: the miss is explained by the clause condition that cancelled it.
     conv = {"id": "x-1", "channel": "chat", "messages": [
         {"role": "customer", "text": "你好"},
-        {"role": "agent", "text": "您好，如果重启后还是没办法开机，请再联系我们，感谢您的来电，再见。"}]}
+        {"role": "agent", "text": "您好，如果重启后还是没办法，请再联系我们，感谢您的来电，再见。"}]}
     (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
     label = {"id": "x-1", "findings": [{"message_index": 1, "category": "banned-phrase", "note": "test"}]}
     (tmp_path / "labels.jsonl").write_text(json.dumps(label, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -68,7 +68,7 @@ def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
     assert lines[slang + 1].strip() == "slang-internet" and lines[slang + 2].strip().startswith("FP x-2 #0")
 
 
-@pytest.mark.parametrize(("part", "floor"), [("tune", 0.93), ("holdout", 0.82)])
+@pytest.mark.parametrize(("part", "floor"), [("tune", 0.95), ("holdout", 0.90)])
 def test_the_pack_keeps_its_accuracy_on_the_development_set(part, floor):
     """A regression guard at the figures the README publishes (held-out: measured, never tuned on)."""
     result = _run("--set", str(DEVSET / part), "--config", str(DEVSET / "qa-linter.yaml"), "--format", "json")
