@@ -436,3 +436,11 @@ def test_reader_and_run_settings_are_reported_at_their_line(tmp_path, transcript
     (tmp_path / "qa-linter.yaml").write_text(text, encoding="utf-8")
     result = run("scan", transcripts, *ONLY_TEST_RULES)
     assert result.exit_code == 2 and f"{tmp_path / 'qa-linter.yaml'}{wanted}" in result.stderr, result.stderr
+
+
+def test_nothing_to_check_is_the_whole_message(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = run("scan", str(empty))
+    assert result.exit_code == 2
+    assert "nothing to check" in result.output and "0 conversations" not in result.output

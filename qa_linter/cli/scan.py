@@ -82,8 +82,8 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
             if statistics:
                 write_statistics(fmt, out, summary, run.linter, color)
     empty.report(summary, paths, quiet)
+    empty.check(summary, paths)  # before the summary: "nothing to check" is the whole message, not "0 conversations"
     print_summary(stderr_console(color), summary, quiet)
-    empty.check(summary, paths)
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
 
 
