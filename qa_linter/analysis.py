@@ -176,6 +176,10 @@ class MessageView:
 class ConversationView:
     """A conversation as the rules see it: its record plus one view per message."""
 
+    # The messages the rule being run may find something in, a bit per message index (Rule.open_only): set by
+    # Linter.scan_view from the block engine's masks for the duration of one rule's check; None: all of them.
+    open_mask: int | None = None
+
     def __init__(self, conversation: Conversation, toolkit: Toolkit):
         self.conversation = conversation
         self.toolkit = toolkit

@@ -88,7 +88,7 @@ class Linter:
             conversation = conversation_from_dict(conversation)
         return self.scan_view(ConversationView(conversation, self.pack.toolkit), rules)
 
-    def scan_view(self, view: ConversationView, rules=None) -> list[Finding]:
+    def scan_view(self, view: ConversationView, rules=None, opens=None) -> list[Finding]:
         """The rules applied to an already built view (the pre-send check reuses message analyses).
 
         Where the conversation is partial (meta.partial, else the linter's `partial`: --partial), rules about a
@@ -102,17 +102,22 @@ class Linter:
             # API) is reported in the summary (exit 2) and the conversation judged whole.
             self._problem("meta.partial", f"{view.id}: {exc}")
             cut_start = cut_end = False
-        for rule in rules if rules is not None else self.pack.rules:
+        rules = rules if rules is not None else self.pack.rules
+        for k, rule in enumerate(rules):
             if (cut_start and rule.judges_start) or (cut_end and rule.judges_end):
                 continue
             if not rule.applies_to(view):
                 continue
             try:
+                # `opens` (the block engine): per rule, the messages its check may find something in, or None.
+                view.open_mask = opens[k] if opens is not None else None
                 findings.extend(rule.check(view))
             except RegexTimeout as exc:
                 self._problem(rule.id, f"regular expression timed out and was skipped: {exc.pattern}")
             except Exception as exc:  # one broken rule must not stop a batch; it is reported in the summary
                 self._problem(rule.id, f"rule failed on {view.id}: {type(exc).__name__}: {exc}")
+            finally:
+                view.open_mask = None
         findings.sort(key=Finding.sort_key)
         return _one_per_words(findings, self._rule_order())
 

@@ -108,8 +108,10 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
         clock.lap("pass")
         index = BlockIndex(block, folded, rows)
         targets = np.zeros((n, len(rules)), dtype=bool)
+        opens: list[dict | None] = []
         for k, rule in enumerate(rules):
             targets[:, k] = rule.block_targets(index)
+            opens.append(_open_masks(index, rule.block_rows(index), targets[:, k]))
     except Exception:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
         for c in range(n):
             if c not in block.solo:
@@ -122,7 +124,26 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
     source = _Source(block, folded, Presence(rows), hits, toolkit)
     rows_of = targets.tolist()
     for c in np.flatnonzero(targets.any(axis=1)).tolist():
-        run = [rule for rule, wanted in zip(rules, rows_of[c]) if wanted]
-        findings[c] = linter.scan_view(BlockConversationView(source, c), run)
+        wanted = [k for k, want in enumerate(rows_of[c]) if want]
+        run = [rules[k] for k in wanted]
+        run_opens = [None if opens[k] is None else opens[k].get(c, 0) for k in wanted]
+        findings[c] = linter.scan_view(BlockConversationView(source, c), run, run_opens)
     clock.lap("rules")
     return findings
+
+
+def _open_masks(index: BlockIndex, rows, targeted) -> "dict[int, int] | None":
+    """A rule's `block_rows` as, per targeted conversation, an int with bit i set for each open message i (what
+    Rule.open_only reads); None when the rule has no such mask. A targeted conversation with no open message
+    gets 0 (a rule may target more widely than its rows: it then reads none of its messages one by one)."""
+    if rows is None:
+        return None
+    rows = rows & targeted[index.conversation_of]
+    positions = np.flatnonzero(rows)
+    convs = index.conversation_of[positions]
+    local = positions - index.first[convs]
+    masks: dict[int, int] = {}
+    get = masks.get
+    for c, i in zip(convs.tolist(), local.tolist()):
+        masks[c] = get(c, 0) | (1 << i)
+    return masks

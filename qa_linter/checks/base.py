@@ -368,6 +368,22 @@ class Rule:
             mask &= index.per_conversation(index.requirement(self._needed))
         return mask
 
+    def block_rows(self, index) -> "object | None":
+        """The messages of a block (a numpy mask over them) outside which `check`'s per-message loop finds
+        nothing: the block engine hands each conversation's open messages to `check` (`open_only`), so the
+        matchers are not even asked about the others. None (the default): no such mask, every message is read.
+        Never narrower than the truth, as `block_targets`."""
+        return None
+
+    @staticmethod
+    def open_only(conv: "ConversationView", views: list) -> list:
+        """`views` without the messages the block engine found closed for the rule being run (its `block_rows`,
+        read from `conv.open_mask`, a bit per message index); all of them on the per-message path."""
+        mask = conv.open_mask
+        if mask is None:
+            return views
+        return [view for view in views if mask >> view.index & 1]
+
     def check(self, conv: "ConversationView") -> Iterable[Finding]:
         raise NotImplementedError
 

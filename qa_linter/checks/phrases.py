@@ -45,11 +45,14 @@ class PhrasesRule(Rule):
     def matchers(self):
         return [self.match]
 
-    def block_targets(self, index):
+    def block_rows(self, index):
         # Only a scope message where the matcher can hit gives a finding.
-        return index.channel(self.channels) & index.per_conversation(self.match.block_open(index) & index.scope(self.scope))
+        return self.match.block_open(index) & index.scope(self.scope)
+
+    def block_targets(self, index):
+        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
-        for view in self.scope.select(conv):
+        for view in self.open_only(conv, self.scope.select(conv)):
             for hit in self.match.find(view):
                 yield self.finding(conv, view, hit)
