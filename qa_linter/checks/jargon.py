@@ -360,12 +360,16 @@ class JargonRule(Rule):
             return set()
         return {_folded_term(matcher.terms[idx].text) for _, _, idx in view.term_candidates().get(matcher.list_id, ())}
 
-    def block_targets(self, index):
+    def block_rows(self, index):
         # Findings are the agent's (the scope role's) unexplained terms: a message of that role with a term.
+        # Only the scope role's messages are skipped by it: the customer's are read for the words they know.
         opened = self.terms.block_open(index)
         if self.acronyms is not None:
             opened = opened | index.capitals_at_least(self.acronyms.min)
-        return index.channel(self.channels) & index.per_conversation(opened & index.role(self.scope.role))
+        return opened & index.role(self.scope.role)
+
+    def block_targets(self, index):
+        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
@@ -373,6 +377,7 @@ class JargonRule(Rule):
         acronyms_known = False  # the audience knows abbreviations (worked out with the audience)
         if self.acronyms is not None:
             known |= self._name_words(conv)  # a product line's own name (CRM in crm-saas) needs no explaining
+        opened = conv.open_mask  # the block engine's scope messages that can hold a term (block_rows)
         for view in conv.messages:
             if view.role == "system":
                 continue
@@ -381,6 +386,8 @@ class JargonRule(Rule):
                     known |= self._raw_terms(view)
                     if self.acronyms is not None:
                         known |= self.acronyms.words(view)
+                continue
+            if opened is not None and not opened >> view.index & 1:
                 continue
             hits = self._hits(view)
             abbreviations = []

@@ -149,12 +149,15 @@ class RegexRule(Rule):
             return self.pii.canonical(text)
         return self._value(text)
 
-    def block_targets(self, index):
+    def block_rows(self, index):
         # Only a scope message where the matcher can hit gives a finding.
-        return index.channel(self.channels) & index.per_conversation(self.match.block_open(index) & index.scope(self.scope))
+        return self.match.block_open(index) & index.scope(self.scope)
+
+    def block_targets(self, index):
+        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
-        for view in self.scope.select(conv):
+        for view in self.open_only(conv, self.scope.select(conv)):
             for hit in self.match.find(view):
                 value = self._plain(view.norm.text[hit.nstart : hit.nend])
                 if self.validator and not self.validator(value):

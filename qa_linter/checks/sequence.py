@@ -135,16 +135,19 @@ class SequenceRule(Rule):
             if key not in allowed:
                 ctx.error(f"unknown field {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", line_of(mapping, key))
 
-    def block_targets(self, index):
+    def block_rows(self, index):
         # Every finding is about a trigger: a message of the trigger's role where its matcher can hit.
-        return index.channel(self.channels) & index.per_conversation(
-            self.trigger.block_open(index) & index.role(self.trigger_role))
+        return self.trigger.block_open(index) & index.role(self.trigger_role)
+
+    def block_targets(self, index):
+        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
         msgs = conv.messages
         reported: set[int] = set()
+        opened = conv.open_mask  # the block engine's possible triggers (block_rows); None: every message
         for pos, view in enumerate(msgs):
-            if view.role != self.trigger_role:
+            if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
                 continue
             hits = self.trigger.find(view)
             if not hits:
