@@ -194,9 +194,31 @@ def test_a_conversation_no_rule_must_look_at_gets_no_view(linter, monkeypatch):
     assert linter.scan(calm) == []
     looked_at = []
     scan_view = linter.scan_view
-    monkeypatch.setattr(linter, "scan_view", lambda view, rules=None: looked_at.append(view.id) or scan_view(view, rules))
+    monkeypatch.setattr(linter, "scan_view",
+                        lambda view, rules=None, opens=None: looked_at.append(view.id) or scan_view(view, rules, opens))
     assert scan_block(linter, [calm], keep_conversations=False)[0][0][2] == []
     assert looked_at == []
+
+
+def test_a_rule_reads_only_the_messages_its_row_mask_opens(linter, monkeypatch):
+    """A phrases rule's matcher is asked only about the agent messages holding a candidate of its terms (its
+    block_rows), not about every agent message of a conversation it must look at; the findings stay those of
+    the per-message path."""
+    rule = next(r for r in linter.pack.rules if r.id == "banned-phrase-taboo")
+    conv = Conversation("one-open", [
+        Message(0, "customer", "你好，我的订单还没到"),
+        Message(1, "agent", "您好，我帮您查一下"),
+        Message(2, "agent", "这个不归我管"),
+        Message(3, "agent", "已经为您催促物流，请耐心等待"),
+    ])
+    expected = [f.to_dict() for f in linter.scan(conv)]
+    assert any(f["rule"] == "banned-phrase-taboo" and f["message_index"] == 2 for f in expected)
+    asked = []
+    find = rule.match.find
+    monkeypatch.setattr(rule.match, "find", lambda view: asked.append(view.index) or find(view))
+    got = scan_block(linter, [conv], keep_conversations=False)[0][0][2]
+    assert [f.to_dict() for f in got] == expected
+    assert asked == [2]
 
 
 # -- the parts ---------------------------------------------------------------------------------------------------
