@@ -143,7 +143,8 @@ def test_parallel_results_come_back_in_input_order(linter, conversations, monkey
     expected = [(c.id, f) for c, f in scan_items(linter, items, serial)]
     here = []
     scan_view = linter.scan_view  # what the block engine calls for each conversation a rule has to look at
-    monkeypatch.setattr(linter, "scan_view", lambda view, rules=None: here.append(view.id) or scan_view(view, rules))
+    monkeypatch.setattr(linter, "scan_view",
+                        lambda view, rules=None, opens=None: here.append(view.id) or scan_view(view, rules, opens))
     got = [(c.id, f) for c, f in scan_items(linter, items, parallel, jobs=2)]
     assert got == expected
     assert parallel.to_dict() | {"elapsed_seconds": 0} == serial.to_dict() | {"elapsed_seconds": 0}
