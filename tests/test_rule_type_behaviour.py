@@ -304,3 +304,16 @@ def test_business_customer_settings_are_checked(tmp_path):
              business_customer: {audience: merchant}}
         """)
     assert any("business_customer needs" in p for p in problems), problems
+
+
+def test_advice_quoting_a_missing_term_suggestion_shows_where_the_words_go(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: x
+            suggest: "例如「{match}（{suggestion}）」"
+            terms: [{term: DNS, suggest: 域名解析}, CDN]
+        """)
+    assert [f.suggestion for f in agent_says(linter, "改DNS和CDN")] == ["例如「DNS（域名解析）」", "例如「CDN（……）」"]

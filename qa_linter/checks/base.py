@@ -409,6 +409,9 @@ class Rule:
         if self.suggest and PLACEHOLDER.search(str(self.suggest)) and term_suggestion:
             suggestion = render(self.suggest)
         else:
+            # Without a term's own suggestion, advice that quotes one shows where the writer's words go
+            # (「SKU（……）」), not an empty pair of brackets.
+            values["suggestion"] = "……"
             suggestion = term_suggestion or (render(self.suggest) if self.suggest else None)
         return Finding(
             conversation_id=conv.id,
