@@ -5,6 +5,7 @@ of loading its own; `lru_cache` makes each pack a session-wide singleton.
 """
 from __future__ import annotations
 
+import json
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -47,3 +48,28 @@ def agent_says(linter: Linter, text: str, rule: str | None = None) -> list[Findi
 
 def texts(findings: list[Finding]) -> list[str | None]:
     return [f.text for f in findings]
+
+
+# Three conversations for the CLI tests (scan, newcomer). c-1: t-slang (warning) in message 1 and a missing
+# closing (warning); c-2: t-taboo (error) with spaces typed into the phrase and a missing greeting; c-3: clean.
+CLI_CONVERSATIONS = [
+    {"id": "c-1", "messages": [
+        {"role": "customer", "text": "在吗"},
+        {"role": "agent", "text": "亲，您好，请问有什么问题？"},
+        {"role": "customer", "text": "没事了"},
+        {"role": "agent", "text": "好的"},
+    ]},
+    {"id": "c-2", "messages": [
+        {"role": "customer", "text": "订单到哪了"},
+        {"role": "agent", "text": "这个我 不 知 道，谢谢"},
+    ]},
+    {"id": "c-3", "messages": [
+        {"role": "customer", "text": "在吗"},
+        {"role": "agent", "text": "您好，祝您生活愉快"},
+    ]},
+]
+
+
+def jsonl(conversations) -> str:
+    """Conversations as JSON Lines text."""
+    return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)

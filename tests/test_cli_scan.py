@@ -7,39 +7,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from packs import CLI_CONVERSATIONS as CONVERSATIONS
+from packs import jsonl
 from qa_linter.cli import main
 
 RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 ONLY_TEST_RULES = ["--no-builtin", "--rules", str(RULES)]
-
-# c-1: t-slang (warning) in message 1 and a missing closing (warning); c-2: t-taboo (error) with spaces typed
-# into the phrase and a missing greeting; c-3: clean.
-CONVERSATIONS = [
-    {"id": "c-1", "messages": [
-        {"role": "customer", "text": "在吗"},
-        {"role": "agent", "text": "亲，您好，请问有什么问题？"},
-        {"role": "customer", "text": "没事了"},
-        {"role": "agent", "text": "好的"},
-    ]},
-    {"id": "c-2", "messages": [
-        {"role": "customer", "text": "订单到哪了"},
-        {"role": "agent", "text": "这个我 不 知 道，谢谢"},
-    ]},
-    {"id": "c-3", "messages": [
-        {"role": "customer", "text": "在吗"},
-        {"role": "agent", "text": "您好，祝您生活愉快"},
-    ]},
-]
 
 
 @pytest.fixture(autouse=True)
 def outside_any_project(tmp_path, monkeypatch):
     """Run from an empty folder so that no qa-linter.yaml or pyproject.toml of the checkout is picked up."""
     monkeypatch.chdir(tmp_path)
-
-
-def jsonl(conversations) -> str:
-    return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
 
 
 @pytest.fixture
