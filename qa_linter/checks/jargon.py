@@ -211,10 +211,7 @@ class JargonRule(Rule):
 
     @staticmethod
     def _name_words(conv) -> set[str]:
-        record = conv.conversation
-        meta = record.meta if isinstance(record.meta, dict) else {}
-        names = [str(n).lower() for n in (record.team, meta.get("product")) if n]
-        return {word for name in names for word in _NAME_WORDS.split(name) if word}
+        return {word for name in _line_names(conv) for word in _NAME_WORDS.split(name.lower()) if word}
 
     def _acronym_hits(self, view, hits) -> list:
         """Abbreviations typed in capitals (SKU, DPI) that no term list holds: a hit each, outside ignored spans."""
@@ -266,8 +263,7 @@ class JargonRule(Rule):
             cues, audience = self.business
             if any(cues.search(v) for v in conv.messages if v.role != "system"):
                 return audience
-        record = conv.conversation
-        names = [str(k) for k in (record.team, (record.meta or {}).get("product") if isinstance(record.meta, dict) else None) if k]
+        names = _line_names(conv)
         for name in names:
             if name in self.audience_of:
                 return self.audience_of[name]
@@ -419,6 +415,13 @@ class JargonRule(Rule):
                 known.add(key)  # explained or flagged: either way only the first use counts
                 if not any(self._explained(view, h, marker_hits, explanations) for h in term_hits):
                     yield self.finding(conv, view, term_hits[0])
+
+
+def _line_names(conv) -> list[str]:
+    """The conversation's team and product line, as configured names (cloud-l2, crm-saas-sales)."""
+    record = conv.conversation
+    product = record.meta.get("product") if isinstance(record.meta, dict) else None
+    return [str(name) for name in (record.team, product) if name]
 
 
 def _key(hit) -> str:
