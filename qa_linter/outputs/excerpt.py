@@ -41,6 +41,18 @@ def terminal_safe(text: str, lines: bool = False) -> str:
 # JSON output keeps the data exactly, but a terminal (or a `cat` of the file) would act on C1 and bidi controls
 # written as themselves: the JSON encoder escapes only C0, so these are written as \uXXXX escapes too (the same
 # JSON value once decoded).
+# A text cell that starts like a formula (=HYPERLINK(…), +cmd, @SUM) is run by Excel when a CSV is opened; names and
+# excerpts come from transcripts, so such a cell gets a leading ' (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """`value`, with a leading ' when it is a text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 _JSON_UNSAFE = re.compile("[\x7f-\x9f" + "".join(chr(c) for c in BIDI_CONTROLS) + "]")
 
 

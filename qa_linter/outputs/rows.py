@@ -8,7 +8,7 @@ string cell instead, which Excel never evaluates, so there the text stays exactl
 from __future__ import annotations
 
 from ..model import Conversation, Finding
-from .excerpt import excerpt
+from .excerpt import excerpt, spreadsheet_safe
 
 # conversation, who, which rule, how bad, what was said, how to say it better, where it was read
 COLUMNS = ("conversation_id", "agent", "team", "channel", "message_index", "role", "rule", "category", "severity",
@@ -52,13 +52,6 @@ def finding_rows(conv: Conversation | None, findings: list[Finding], extra=None)
     return rows
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_cell(value):
     """A CSV cell: empty for None, a formula-like text made inert with a leading '."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return "" if value is None else spreadsheet_safe(value)

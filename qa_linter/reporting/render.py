@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from ..outputs.excerpt import json_safe, terminal_safe
+from ..outputs.excerpt import json_safe, spreadsheet_safe, terminal_safe
 from ..outputs.html_common import atomic_write_text, environment, format_percent, format_score, new_nonce
 from ..outputs.html_scorecard import read_manifest
 from .weekly import HEADLINE, WeeklyReport
@@ -109,15 +109,9 @@ def _cell(value):
     return "" if value is None else value
 
 
-# A text cell that starts like a formula (=HYPERLINK(…), +cmd, @SUM) is run by Excel when the CSV is opened; team,
-# agent and conversation names come from transcripts, so such a cell gets a leading ' (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _text_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return _cell(value)
+    # Team, agent and conversation names come from transcripts: one starting like a formula is made inert.
+    return "" if value is None else spreadsheet_safe(value)
 
 
 # -- HTML ---------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 
 from ..errors import QALinterError
 from ..labels import ROLE_LABELS
+from ..outputs.excerpt import FORMULA_START, spreadsheet_safe
 from .sample import SHEET_COLUMNS, VERDICTS, Sheet
 
 SHEET_NAME = "review"
@@ -30,7 +31,6 @@ WIDTHS = {"finding_id": 20, "conversation_id": 16, "agent": 12, "message_index":
           "severity": 9, "excerpt": 64, "message": 40, "verdict": 10, "reviewer": 12, "note": 30}
 WRAPPED = ("excerpt", "message", "note")
 VALIDATION_ROWS = 1000  # rows below the sheet that keep the drop-downs, for miss rows a reviewer adds
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class SheetError(QALinterError):
@@ -53,14 +53,8 @@ def to_csv(rows: list[dict]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(SHEET_COLUMNS)
     for row in rows:
-        writer.writerow([_csv_cell(row[c]) for c in SHEET_COLUMNS])
+        writer.writerow([spreadsheet_safe(row[c]) for c in SHEET_COLUMNS])
     return out.getvalue()
-
-
-def _csv_cell(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _write_xlsx(path: Path, sheet: Sheet, categories: list[str], masker) -> None:
@@ -260,6 +254,6 @@ def _text(value) -> str:
 
 def _uncell(value: str) -> str:
     value = value.strip()
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
         return value[1:]
     return value
