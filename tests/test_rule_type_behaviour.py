@@ -251,6 +251,22 @@ def test_jargon_abbreviations_are_judged_for_the_audience(tmp_path):
     assert found("parcels", "这是FBA仓的货", customer="我们的FBA库存不对") == []  # the customer wrote it first
 
 
+def test_jargon_customer_abbreviations_make_a_technical_customer(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, ACRONYM_PACK.replace(
+        "acronyms:", "technical_customer: {min_terms: 2, audience: developer}\n        ignore_inside: ['《[^》]*》']\n        acronyms:"))
+
+    def found(customer: str) -> list[str]:
+        return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", "DNS要改一下")))]
+
+    assert found("我们的ERP和WMS对不上") == []              # two abbreviations of their own: a developer
+    assert found("我们的ERP对不上") == ["DNS"]               # one is not enough (min_terms)
+    assert found("我们的APP和VIP都用不了") == ["DNS"]        # everyday abbreviations say nothing
+    assert found("我买了《ERP与WMS入门》") == ["DNS"]         # words of a title are not the customer's own
+    assert found("我们的erp和wms对不上") == ["DNS"]          # not typed as abbreviations
+
+
 def test_jargon_abbreviation_settings_are_checked(tmp_path):
     problems = errors(tmp_path, """
         rules:

@@ -345,9 +345,20 @@ class JargonRule(Rule):
         customer_terms: set[str] = set()
         for view in conv.by_role("customer"):
             customer_terms |= self._vocabulary(view)
+            if self.acronyms is not None:
+                # A customer who types technical abbreviations (OBS, SCIM, KDS) writes technical vocabulary too.
+                customer_terms |= self._own_abbreviations(view)
         audience = self._audience(conv, customer_terms)
         knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
         return knows, self.acronyms is None or audience in self.acronyms.known_to
+
+    def _own_abbreviations(self, view) -> set[str]:
+        """The customer's abbreviations in capitals outside titles, URLs and quotes (not 《Python API入门》)."""
+        found = self.acronyms.abbreviations(view)
+        if found and self.ignore:
+            spans = self._span_list(self.ignore, view)
+            found = [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in spans)]
+        return {word for _, _, word in found}
 
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""
@@ -451,6 +462,19 @@ class Acronyms(NamedTuple):
     def words(self, view) -> set[str]:
         """The Latin words a (customer's) message holds, folded: an abbreviation they wrote needs no explaining."""
         return {m.group() for m in _LATIN_WORD.finditer(view.norm.text)}
+
+    def abbreviations(self, view) -> list[tuple[int, int, str]]:
+        """The abbreviations in capitals a message holds that are not everyday ones (SCIM, not APP): their
+        spans in the folded text and the folded word."""
+        norm = view.norm
+        found = []
+        for m in _LATIN_WORD.finditer(norm.text):
+            word = m.group()
+            if self.min <= len(word) <= self.max and word not in self.everyday:
+                start, end = norm.to_original(m.start(), m.end())
+                if _CAPITALS.fullmatch(norm.original, start, end):
+                    found.append((m.start(), m.end(), word))
+        return found
 
 
 def _inside(marker, hit) -> bool:
