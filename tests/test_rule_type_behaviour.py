@@ -267,6 +267,30 @@ def test_jargon_customer_abbreviations_make_a_technical_customer(tmp_path):
     assert found("我们的erp和wms对不上") == ["DNS"]          # not typed as abbreviations
 
 
+def test_jargon_common_markers_explain_only_right_after_the_term(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: x
+            terms: [光猫, 网关, 调制解调器]
+            explained_by: {terms: [也就是], boundary: none}
+            explained_right_after: {terms: [就是], boundary: none}
+        """)
+
+    def found(text: str) -> list[str]:
+        return [f.text for f in agent_says(linter, text)]
+
+    assert found("光猫就是入户的小盒子") == []
+    assert found("光猫呢，就是入户的小盒子") == []               # a few characters between, same clause
+    assert found("网关重启的时间就是昨晚十点") == ["网关"]          # 就是 further on opens no explanation
+    assert found("光猫。就是入户的小盒子") == ["光猫"]              # not across a clause end
+    assert found("光猫就是入户的调制解调器") == []                 # a term inside the explanation is part of it
+    assert found("网关重启了以后，就是昨晚十点。调制解调器也重启了") == ["网关", "调制解调器"]
+    assert found("过了很久，也就是昨晚，网关重启了") == []          # the ordinary markers count near the term
+
+
 def test_jargon_abbreviation_settings_are_checked(tmp_path):
     problems = errors(tmp_path, """
         rules:

@@ -49,6 +49,10 @@ class JargonRule(Rule):
     FIELDS = (
         Field("explained_by", "matcher", "a [matcher](#matcher-fields) of explanation markers (即, 也就是, 是指 …)",
               example="{terms: [即, 也就是, 是指], boundary: none}"),
+        Field("explained_right_after", "matcher", "a [matcher](#matcher-fields) of markers too common to count "
+              "anywhere near a term (就是, 一种): they explain a term only when they follow it (or the longer word "
+              "holding it) within 3 characters in the same clause (DNS就是…, 光猫呢，就是…)",
+              example="{terms: [就是, 一种], boundary: none}"),
         Field("window", "whole number", "how many characters before or after a term a marker may stand, and how far "
               "after it a parenthesis may open", default="12", example="8"),
         Field("parenthesis", "true | false", "`true`: a parenthesis `(` `（` `【` `[` opening after the term, within the "
@@ -110,6 +114,8 @@ class JargonRule(Rule):
         self.terms = self.matcher(spec, ctx)
         markers = spec.get("explained_by")
         self.markers = self.matcher(markers, ctx, "explained_by") if markers is not None else None
+        adjacent = spec.get("explained_right_after")
+        self.adjacent_markers = self.matcher(adjacent, ctx, "explained_right_after") if adjacent is not None else None
         self.window = self.whole_number(spec, "window", 12, ctx)
         self.parenthesis = bool(spec.get("parenthesis", True))
         self.customer_first = bool(spec.get("customer_first", True))
@@ -278,7 +284,7 @@ class JargonRule(Rule):
         return None if self.acronyms is not None else self.terms.requirement()
 
     def matchers(self):
-        return [m for m in (self.terms, self.markers) if m is not None]
+        return [m for m in (self.terms, self.markers, self.adjacent_markers) if m is not None]
 
     def replacement_for(self, finding):
         # A jargon term's own suggestion is its explanation: the term stays and the explanation follows it.
@@ -308,10 +314,13 @@ class JargonRule(Rule):
             hits = drop_inside(hits, self._span_list(self.ignore, view))
         return hits
 
-    def _explained(self, view, hit, marker_hits, explanations) -> bool:
+    def _explained(self, view, hit, marker_hits, explanations, adjacent_hits=()) -> bool:
         text = view.norm.text
         if any(start <= hit.nstart and hit.nend <= end for start, end in explanations):
             return True
+        for m in adjacent_hits:
+            if _follows(text, hit, m, _ADJACENT_GAP):
+                return True
         if self.parenthesis:
             for pos in range(hit.nend, min(len(text), hit.nend + self.window)):
                 if text[pos] in "(【[":
@@ -416,6 +425,13 @@ class JargonRule(Rule):
                         continue
             marker_hits = self.markers.find(view) if self.markers else []
             explanations = self._span_list(self.explanations, view) if self.explanations else []
+            adjacent_hits = self.adjacent_markers.find(view) if self.adjacent_markers else []
+            if adjacent_hits:
+                # Only the markers that follow a term explain; the words after one are that explanation, so a
+                # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
+                text = view.norm.text
+                adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP) for h in hits)]
+                explanations = explanations + [(m.nend, _clause_end(text, m.nend, self.window)) for m in adjacent_hits]
             # A term counts as explained when any of its uses in this message is explained.
             uses: dict[str, list] = {}
             for hit in hits:
@@ -424,7 +440,7 @@ class JargonRule(Rule):
                 if key in known:
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
-                if not any(self._explained(view, h, marker_hits, explanations) for h in term_hits):
+                if not any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
                     yield self.finding(conv, view, term_hits[0])
 
 
@@ -475,6 +491,26 @@ class Acronyms(NamedTuple):
                 if _CAPITALS.fullmatch(norm.original, start, end):
                     found.append((m.start(), m.end(), word))
         return found
+
+
+# How far after a term (or the longer word holding it: 网关地址就是…) a marker that explains only right after
+# it may start.
+_ADJACENT_GAP = 3
+
+
+def _follows(text: str, hit, marker, gap: int) -> bool:
+    """Whether the marker starts within `gap` characters after the hit, in the same clause."""
+    between = text[hit.nend:marker.nstart]
+    return marker.nstart >= hit.nend and len(between) <= gap and not any(ch in _CLAUSE_END for ch in between)
+
+
+def _clause_end(text: str, start: int, limit: int) -> int:
+    """Where the clause that goes on at `start` ends, at most `limit` characters on."""
+    stop = min(len(text), start + limit)
+    for pos in range(start, stop):
+        if text[pos] in _CLAUSE_END:
+            return pos
+    return stop
 
 
 def _inside(marker, hit) -> bool:
