@@ -186,3 +186,30 @@ def test_letter_spaced_words_are_not_clause_gaps():
     phone = normalize("好的 那我这边断开了 您再试试")
     gaps = removed_whitespace(phone.original, phone.starts, phone.ends)
     assert [phone.text[g:g + 2] for g in gaps] == ["那我", "您再"]
+
+
+VERIFY = """
+rules:
+  - id: verify
+    type: phrases
+    category: no-resolution-check
+    message: "请用户查看「{match}」"
+    terms: [看看]
+    when:
+      - sentence: {mood: question, side: after}
+"""
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("您打开邮箱看看收到没有", True),
+        ("您打开邮箱看看收到没有，里面有个取件码，快递来了给他看就行", True),  # a question ends a middle clause
+        ("您打开邮箱看看，里面有个取件码，快递来了给他看就行", False),
+        ("您打开邮箱看看收到没有。里面有个取件码", True),
+        ("收到没有您打开邮箱看看。里面有个取件码", False),  # the question is before the hit: not on its side
+    ],
+)
+def test_a_question_may_end_any_clause_of_the_region(tmp_path, text, flagged):
+    linter = linter_from_yaml(tmp_path, VERIFY)
+    assert bool(linter.scan(conversation(("agent", text)))) is flagged

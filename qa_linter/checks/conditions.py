@@ -171,7 +171,14 @@ class ClassBook:
                 spans = [(s, e) for s, e in spans if not any(ps <= s and e <= pe for ps, pe in courtesy)]
             if spans:
                 return True
-        return mood == "question" and looks_like_question(view.norm.text[lo:hi])
+        if mood != "question":
+            return False
+        # A question by its form may end any clause of the region, not only the last (…看看收到没有 里面有个取件码).
+        text = view.norm.text
+        return any(
+            looks_like_question(text[max(lo, c.start):min(hi, c.end)])
+            for c in view.clauses().clauses if c.start < hi and c.end > lo
+        )
 
     def person(self, view, hit) -> str:
         clause = view.clauses().at(hit.nstart)

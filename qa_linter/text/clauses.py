@@ -118,10 +118,10 @@ def removed_whitespace(original: str, starts, ends) -> list[int]:
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-# A question, by its form: a question mark, a final 吗/么/没有, A-not-A (能不能, 是不是, 提示不提示 …), 是否/能否. Not a final
+# A question, by its form: a question mark, a clause-final 吗/么/没有 (also before a comma), A-not-A (能不能, 是不是, 提示不提示 …), 是否/能否. Not a final
 # 呢 or 嘛: in chat 好的呢 / 可以的嘛 are statements.
 _QUESTION = regex.compile(
-    r"[?？]|(吗|么|没有?)[。!！~～\s]*$|(\p{Han}{1,2})不\2|是否|能否|可否"
+    r"[?？]|(吗|么|没有?)[。!！~～,，;；\s]*$|(\p{Han}{1,2})不\2|是否|能否|可否"
 )
 
 
