@@ -68,10 +68,10 @@ def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
     assert lines[slang + 1].strip() == "slang-internet" and lines[slang + 2].strip().startswith("FP x-2 #0")
 
 
-@pytest.mark.parametrize(("part", "floor"), [("tune", 0.95), ("holdout", 0.90)])
+@pytest.mark.parametrize(("part", "floor"), [("tune", 0.95), ("holdout", 0.88)])
 def test_the_pack_keeps_its_accuracy_on_the_development_set(part, floor):
     """A regression guard at the figures the README publishes (held-out: measured, never tuned on)."""
     result = _run("--set", str(DEVSET / part), "--config", str(DEVSET / "qa-linter.yaml"), "--format", "json")
     doc = json.loads(result.output)["sets"][0]
-    assert doc["conversations"] == {"tune": 765, "holdout": 90}[part]
+    assert doc["conversations"] == {"tune": 855, "holdout": 180}[part]
     assert doc["micro"]["f1"] >= floor, doc["micro"]
