@@ -213,3 +213,40 @@ rules:
 def test_a_question_may_end_any_clause_of_the_region(tmp_path, text, flagged):
     linter = linter_from_yaml(tmp_path, VERIFY)
     assert bool(linter.scan(conversation(("agent", text)))) is flagged
+
+
+HAND_OVER = """
+rules:
+  - id: credential
+    type: phrases
+    category: credential-request
+    message: "索要「{match}」"
+    terms: [验证码]
+    when:
+      - sentence: {any: [hand-over-requests], negated: false}
+"""
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("验证码收到了吗 收到的话告诉我", True),
+        ("验证码会发到您手机上 您不要告诉我", False),  # the only request is negated in its own clause
+        ("验证码会发到您手机上 不用担心 您告诉我就行", True),  # the negator is in another clause
+        ("不要告诉别人 验证码直接告诉我", True),
+    ],
+)
+def test_negated_false_ignores_class_terms_negated_in_their_clause(tmp_path, text, flagged):
+    linter = linter_from_yaml(tmp_path, HAND_OVER)
+    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [("{any: [hand-over-requests], negated: maybe}", "negated must be false"),
+     ("{mood: request, negated: false}", "negated: false is about the any / all class terms")],
+)
+def test_negated_is_checked(tmp_path, body, message):
+    with pytest.raises(RuleLoadError) as err:
+        linter_from_yaml(tmp_path, HAND_OVER.replace("{any: [hand-over-requests], negated: false}", body))
+    assert message in str(err.value)

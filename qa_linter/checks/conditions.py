@@ -15,7 +15,9 @@ hit (default `around`: both). In that region it tests, all of those given:
 - `mood`: one of question, request, conditional: of the sentence or message (on the `side` given) when the
   item names one, else of the hit's clause;
 - `person`: first, second, third or none: who the clause is about, taken from the first person word
-  (我/您/系统/快递员 …) of its clause before the hit, else the first 我/您 word after it.
+  (我/您/系统/快递员 …) of its clause before the hit, else the first 我/您 word after it;
+- `negated: false`: the `any` / `all` class terms count only where their own clause does not negate them
+  (a `negators` word before them in it): 不要念给我听 and 不会问您要 ask for nothing.
 
 Moods and persons are lexicon classes too (conditionals, request-markers, question-markers, first-person,
 second-person, third-parties), so QA staff tune them by editing word lists. Everything is computed lazily and
@@ -42,7 +44,8 @@ MOODS = {"question": "question-markers", "request": "request-markers", "conditio
 # An optional class: a conditional marker inside one of its terms does not count.
 POLITE_CONDITIONALS = "polite-conditionals"
 PERSONS = {"first": "first-person", "second": "second-person", "third": "third-parties"}
-ITEM_FIELDS = ("any", "all", "none", "mood", "person", "side", "within")
+ITEM_FIELDS = ("any", "all", "none", "mood", "person", "side", "within", "negated")
+NEGATORS = "negators"
 DEFAULT_WITHIN = 4
 
 
@@ -58,12 +61,14 @@ class Condition:
     persons: frozenset[str]
     classes: "ClassBook"
     text: str  # as written, for traces and `rules show`
+    plain: bool = False  # negated: false — class terms negated in their own clause do not count
 
     def holds(self, view: "MessageView", hit: "Hit") -> bool:
         lo, hi = self._region(view, hit)
-        if self.any_of and not any(self.classes.present(view, m, lo, hi, hit) for m in self.any_of):
+        present = self.classes.present_unnegated if self.plain else self.classes.present
+        if self.any_of and not any(present(view, m, lo, hi, hit) for m in self.any_of):
             return False
-        if self.all_of and not all(self.classes.present(view, m, lo, hi, hit) for m in self.all_of):
+        if self.all_of and not all(present(view, m, lo, hi, hit) for m in self.all_of):
             return False
         if self.none_of and any(self.classes.present(view, m, lo, hi, hit) for m in self.none_of):
             return False
@@ -160,6 +165,21 @@ class ClassBook:
             lo <= s and e <= hi and not (hit.nstart <= s and e <= hit.nend)
             for s, e in self.spans(view, matcher)
         )
+
+    def present_unnegated(self, view, matcher, lo, hi, hit) -> bool:
+        """`present`, counting only terms whose own clause has no negator before them."""
+        negators = self._matchers.get(NEGATORS)
+        if negators is None:
+            return self.present(view, matcher, lo, hi, hit)
+        negations = self.spans(view, negators)
+        clauses = view.clauses()
+        for s, e in self.spans(view, matcher):
+            if not (lo <= s and e <= hi) or (hit.nstart <= s and e <= hit.nend):
+                continue
+            clause = clauses.at(s)
+            if not any(clause.start <= ns and ne <= s for ns, ne in negations):
+                return True
+        return False
 
     def mood(self, view, lo: int, hi: int, mood: str) -> bool:
         matcher = self._matchers.get(MOODS[mood])
@@ -288,6 +308,16 @@ def _condition(region: str, body: Any, ctx, classes: ClassBook, line: int | None
             ctx.error(f"{key} must be a list of lexicon class names", line)
             return None
         lists[key] = [m for m in (classes.matcher(n, line) for n in names) if m is not None]
+    negated = body.get("negated", True)
+    if negated is not False and negated is not True:
+        ctx.error(f"negated must be false (class terms a negator cancels do not count) or true, not {negated!r}", line)
+        return None
+    if negated is False:
+        if not (lists["any"] or lists["all"]):
+            ctx.error("negated: false is about the any / all class terms; give one of them", line)
+            return None
+        if classes.matcher(NEGATORS, line) is None:
+            return None
     moods = _names(body.get("mood"), MOODS, "mood", ctx, line)
     persons = _names(body.get("person"), {**PERSONS, "none": None}, "person", ctx, line)
     if moods is None or persons is None:
@@ -307,7 +337,8 @@ def _condition(region: str, body: Any, ctx, classes: ClassBook, line: int | None
         ctx.error(f"{region}: says nothing to test; give any, all, none, mood or person", line)
         return None
     text = f"{region}: " + ", ".join(f"{k}: {v}" for k, v in body.items())
-    return Condition(region, side, within, lists["any"], lists["all"], lists["none"], moods, persons, classes, text)
+    return Condition(region, side, within, lists["any"], lists["all"], lists["none"], moods, persons, classes, text,
+                     plain=negated is False)
 
 
 def _names(value: Any, allowed: dict, key: str, ctx, line) -> frozenset[str] | None:
