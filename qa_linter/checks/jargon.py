@@ -221,20 +221,11 @@ class JargonRule(Rule):
 
     def _acronym_hits(self, view, hits) -> list:
         """Abbreviations typed in capitals (SKU, DPI) that no term list holds: a hit each, outside ignored spans."""
-        acronyms = self.acronyms
-        norm = view.norm
         taken = [(h.nstart, h.nend) for h in hits]
-        found = []
-        for m in _LATIN_WORD.finditer(norm.text):
-            word = m.group()
-            if not acronyms.min <= len(word) <= acronyms.max or word in acronyms.everyday:
-                continue
-            start, end = norm.to_original(m.start(), m.end())
-            if not _CAPITALS.fullmatch(norm.original, start, end):
-                continue  # app, iPhone, Wi-Fi: a word, a name, not an abbreviation
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue  # a listed term (DNS) already covers it
-            found.append(view.hit(m.start(), m.end()))
+        found = [
+            view.hit(start, end) for start, end, _ in self.acronyms.abbreviations(view)
+            if not any(s < end and start < e for s, e in taken)  # a listed term (DNS) already covers it
+        ]
         if found and self.ignore:
             found = drop_inside(found, self._span_list(self.ignore, view))
         exceptions = self.terms.exceptions
@@ -488,7 +479,7 @@ class Acronyms(NamedTuple):
             word = m.group()
             if self.min <= len(word) <= self.max and word not in self.everyday:
                 start, end = norm.to_original(m.start(), m.end())
-                if _CAPITALS.fullmatch(norm.original, start, end):
+                if _CAPITALS.fullmatch(norm.original, start, end):  # not app, iPhone, Wi-Fi: words and names
                     found.append((m.start(), m.end(), word))
         return found
 
