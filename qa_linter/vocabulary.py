@@ -157,7 +157,9 @@ _SAYS = r"[是为:：]?\s?"
 _GAP_WORDS = r"[^\d。！？!?\n]{0,8}?"
 _MOBILE_PATTERN = (
     # digits, grouped or not, +86 / 86 / 0086 before them
-    rf"(?<![\d*]|[\d*]{_SEP})(?:(?:\+|00)?86{_SEP}?)?1{_SEP}?[3-9](?:{_SEP}?\d){{9}}(?!{_SEP}?[\d*])"
+    # (a lone digit after a space that a word follows is the next list item, 138-2716-4409 7栋, not a 12th digit)
+    rf"(?<![\d*]|[\d*]{_SEP})(?:(?:\+|00)?86{_SEP}?)?1{_SEP}?[3-9](?:{_SEP}?\d){{9}}"
+    rf"(?![.\-]?[\d*]| [\d*](?:[\d*]|{_SEP}[\d*]|$))"
     # the same with Chinese numerals for some or all of the digits
     rf"|(?<![\d*{_NUMERALS}]|[\d*{_NUMERALS}]{_SEP})(?:(?:\+|00)?(?:86|八六){_SEP}?)?[1一幺壹]{_SEP}?"
     rf"[3-9三四五六七八九叁肆伍陆柒捌玖](?:{_SEP}?{_NUMERAL_DIGIT}){{9}}(?!{_SEP}?[\d*{_NUMERALS}])"
