@@ -147,6 +147,11 @@ class MessageView:
         start, end = self.norm.to_original(nstart, nend)
         return Hit(start, end, self.message.text[start:end], nstart, nend, term)
 
+    def may_hold_latin(self) -> bool:
+        """False only when the folded text certainly holds no Latin letter a-z (the block engine counts them for
+        every message at once); here it is not known, so a rule reads the text."""
+        return True
+
     def clauses(self) -> ClauseIndex:
         """The message's clauses (text/clauses.py), found once, only for messages a condition looks at."""
         c = self.__dict__.get("_clauses")
@@ -208,6 +213,11 @@ class ConversationView:
     def partial(self) -> object:
         """meta.partial as written, None when absent (the block view reads it without building the record)."""
         return self.conversation.partial
+
+    def team_and_meta(self) -> tuple:
+        """The record's team and meta (the block view reads them without building the record)."""
+        record = self.conversation
+        return record.team, record.meta
 
     def candidate_lists(self) -> set[int]:
         """Every term-index list with a candidate in some message: what rules may find here at all."""

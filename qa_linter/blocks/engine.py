@@ -18,7 +18,7 @@ PHASES = ("read", "fold", "pass", "plan", "rules")
 class _Source:
     """What the views of one block share."""
 
-    __slots__ = ("block", "folded", "presence", "hits", "digits", "numbers", "toolkit")
+    __slots__ = ("block", "folded", "presence", "hits", "digits", "numbers", "toolkit", "_latin")
 
     def __init__(self, block, folded, presence, hits, toolkit):
         self.block = block
@@ -28,6 +28,14 @@ class _Source:
         self.digits = folded.digits.tolist()
         self.numbers = folded.numbers.tolist()
         self.toolkit = toolkit
+        self._latin = None
+
+    def latin(self) -> list:
+        """Per message: does its folded text hold a Latin letter a-z (counted for the block on first use)."""
+        found = self._latin
+        if found is None:
+            found = self._latin = (self.folded.latin_letters() > 0).tolist()
+        return found
 
 
 class _PerMessage(Exception):

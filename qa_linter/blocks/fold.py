@@ -47,6 +47,13 @@ class FoldedBlock:
             spans = self._spans = (self.starts.tolist(), self.ends.tolist(), self._changed.tolist())
         return self._folded(i, self.text[spans[0][i] : spans[1][i]], spans[2][i])
 
+    def latin_letters(self) -> np.ndarray:
+        """Per message, how many Latin letters a-z its folded text holds (folded text is in lower case)."""
+        latin = (self.cps >= 97) & (self.cps <= 122)
+        before = np.zeros(len(latin) + 1, dtype=np.int64)
+        np.cumsum(latin, out=before[1:])
+        return before[self.ends] - before[self.starts]
+
     def _folded(self, i: int, text: str, changed: bool) -> NormalizedText:
         """Message i's NormalizedText from its folded text in the table pass and whether its runs changed."""
         original = self._texts[i]

@@ -146,6 +146,9 @@ class BlockMessageView(MessageView):
         numbers = self._source.numbers[self._row]
         return numbers if numbers >= 0 else super().number_characters()
 
+    def may_hold_latin(self) -> bool:
+        return self._source.latin()[self._row]
+
 
 class BlockConversationView(ConversationView):
     """Conversation c of a block, with one BlockMessageView per message. The Conversation record is made only if
@@ -197,3 +200,6 @@ class BlockConversationView(ConversationView):
     def partial(self) -> object:
         meta = self._source.block.team_and_meta(self._c)[1]
         return meta.get("partial") if meta else None
+
+    def team_and_meta(self) -> tuple:
+        return self._source.block.team_and_meta(self._c)

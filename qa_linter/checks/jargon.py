@@ -216,8 +216,8 @@ class JargonRule(Rule):
         return Acronyms(low, high, frozenset(everyday), known_to)
 
     @staticmethod
-    def _name_words(conv) -> set[str]:
-        return {word for name in _line_names(conv) for word in _NAME_WORDS.split(name.lower()) if word}
+    def _name_words(conv) -> "frozenset[str]":
+        return _name_words(tuple(_line_names(conv)))
 
     def _acronym_hits(self, view, hits) -> list:
         """Abbreviations typed in capitals (SKU, DPI) that no term list holds: a hit each, outside ignored spans."""
@@ -391,7 +391,7 @@ class JargonRule(Rule):
             if view.role != self.scope.role:
                 if self.customer_first and view.role == "customer":
                     known |= self._raw_terms(view)
-                    if self.acronyms is not None:
+                    if self.acronyms is not None and view.may_hold_latin():
                         known |= self.acronyms.words(view)
                 continue
             if opened is not None and not opened >> view.index & 1:
@@ -437,9 +437,15 @@ class JargonRule(Rule):
 
 def _line_names(conv) -> list[str]:
     """The conversation's team and product line, as configured names (cloud-l2, crm-saas-sales)."""
-    record = conv.conversation
-    product = record.meta.get("product") if isinstance(record.meta, dict) else None
-    return [str(name) for name in (record.team, product) if name]
+    team, meta = conv.team_and_meta()  # the block engine's view reads them without building the record
+    product = meta.get("product") if isinstance(meta, dict) else None
+    return [str(name) for name in (team, product) if name]
+
+
+@lru_cache(maxsize=4096)
+def _name_words(names: tuple[str, ...]) -> "frozenset[str]":
+    # Teams and product lines repeat across thousands of conversations: split each pair of names once.
+    return frozenset(word for name in names for word in _NAME_WORDS.split(name.lower()) if word)
 
 
 def _key(hit) -> str:
