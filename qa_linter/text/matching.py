@@ -10,7 +10,7 @@ import bisect
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 import ahocorasick
 import regex
@@ -252,6 +252,11 @@ class PatternMatcher:
         # every match holds, kept only where it says more than the digit count.
         self._numbers = [numbers if numbers > digits else 0
                          for numbers, digits in zip(map(min_number_characters, self.compiled), self._digits)]
+        # Per pattern, its gate as a bit mask of list ids (bit l: list l) for presence given as one (the block
+        # engine's views): one integer test instead of a membership call per list.
+        gate_masks = [0 if gate is None else sum(1 << list_id for list_id in ((gate,) if isinstance(gate, int) else gate))
+                      for gate in self._gates]
+        self._table = list(zip(self.compiled, self._gates, gate_masks, self._digits, self._numbers))
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
@@ -281,20 +286,33 @@ class PatternMatcher:
             mask |= runs
         return mask
 
-    def _runnable(self, view: "MessageView") -> Iterator["regex.Pattern"]:
+    def _runnable(self, view: "MessageView") -> "list[regex.Pattern]":
         """The patterns that can match in this message: their literals present, enough digits in it."""
         if view.toolkit.reference:
-            yield from self.compiled
-            return
+            return self.compiled
         present = view.term_candidates() if self._gated else None
-        for pattern, gate, digits, numbers in zip(self.compiled, self._gates, self._digits, self._numbers):
-            if gate is not None and not _open(gate, present):
-                continue  # the literals every match needs are not all in the text
-            if digits and view.decimal_digits() < digits:
-                continue
-            if numbers and view.number_characters() < numbers:
-                continue
-            yield pattern
+        mask = getattr(present, "mask", None)  # an int of list bits (the block engine's views), else a dict
+        runnable = []
+        digit_count = number_count = None  # counted at most once, and only when a pattern asks
+        for pattern, gate, gate_mask, digits, numbers in self._table:
+            if gate is not None:
+                if mask is not None:
+                    if mask & gate_mask != gate_mask:
+                        continue
+                elif not _open(gate, present):
+                    continue  # the literals every match needs are not all in the text
+            if digits:
+                if digit_count is None:
+                    digit_count = view.decimal_digits()
+                if digit_count < digits:
+                    continue
+            if numbers:
+                if number_count is None:
+                    number_count = view.number_characters()
+                if number_count < numbers:
+                    continue
+            runnable.append(pattern)
+        return runnable
 
     def find(self, view: "MessageView") -> list[Hit]:
         text = view.norm.text
