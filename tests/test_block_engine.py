@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 
 from qa_linter import Linter
 from qa_linter.blocks import scan_block
-from qa_linter.blocks.candidates import automaton_for, presence
+from qa_linter.blocks.candidates import ListTable, automaton_for, presence
 from qa_linter.blocks.fold import fold
 from qa_linter.blocks.records import SOLO_CHARACTERS, read_block
 from qa_linter.canonical import conversation_from_dict, conversation_to_dict
 from qa_linter.model import Conversation, InputProblem, Message
 from qa_linter.readers.jsonl import UnparsedLine
+from qa_linter.text.matching import TermIndex
 from qa_linter.text.normalize import normalize
 from qa_linter.text.prefilter import NUMERALS
 
@@ -283,6 +284,27 @@ def test_the_block_pass_finds_what_the_message_scan_finds(linter):
         # Each list's candidates as the message scan gives them: offsets, terms, order.
         mine = hits.of_message(i)
         assert {l: hits.candidates(mine, l) for l in got} == expected, text
+    # The per-list tables (made for lists asked about often in a block) give the same, message by message.
+    for l in range(len(index.lists())):
+        table = ListTable(hits, l)
+        for i in range(len(texts)):
+            assert table.at(i) == hits.candidates(hits.of_message(i), l), (l, texts[i])
+
+
+def test_a_list_table_gives_every_term_a_key_stands_for_in_scan_order():
+    # Two terms of one list that fold to the same key (DNS, ｄｎｓ) are two candidates of every hit, in list order;
+    # one-character keys and keys of several characters are merged by end offset as TermIndex.scan reports them.
+    index = TermIndex()
+    lists = [["dns", "服务", "dns", "务", "服"], ["服务器", "务", "器"], ["x"]]
+    for keys in lists:
+        index.register(keys)
+    texts = ["dns服务器dns", "", "服务服务", "没有", "务dns"]
+    folded = fold(texts)
+    _, hits = presence(automaton_for(index), folded)
+    for l in range(len(lists)):
+        table = ListTable(hits, l)
+        for i, text in enumerate(texts):
+            assert table.at(i) == index.scan(text).get(l, []), (l, text)
 
 
 BROKEN_LINES = [

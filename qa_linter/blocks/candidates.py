@@ -40,6 +40,7 @@ class BlockAutomaton:
         self.version = len(lists)
         self._lists = lists
         self._list_terms: dict[int, dict[int, tuple[int, ...]]] = {}
+        self._list_lookup: dict[int, tuple] = {}
         self.words = max(1, (len(lists) + 63) // 64)  # 64-bit words per message
         keys = list(owners)
         bits = np.zeros((len(keys), self.words), dtype=np.uint64)
@@ -65,6 +66,21 @@ class BlockAutomaton:
         self.single = single
         self.has_single = any(len(key) == 1 for key in keys)
         self.key_ids = {key: i for i, key in enumerate(keys)}
+
+    def list_lookup(self, list_id: int) -> "tuple[np.ndarray, np.ndarray, np.ndarray]":
+        """list_terms as arrays over key ids: how many terms of list `list_id` a key stands for, where they start in
+        the flat array of term indexes, and that array (for BlockHits' per-list tables); built on first use."""
+        lookup = self._list_lookup.get(list_id)
+        if lookup is None:
+            count = np.zeros(len(self.key_ids), dtype=np.int64)
+            offset = np.zeros(len(self.key_ids), dtype=np.int64)
+            flat: list[int] = []
+            for key, terms in self.list_terms(list_id).items():
+                count[key] = len(terms)
+                offset[key] = len(flat)
+                flat.extend(terms)
+            lookup = self._list_lookup[list_id] = (count, offset, np.array(flat, dtype=np.int64))
+        return lookup
 
     def list_terms(self, list_id: int) -> dict[int, tuple[int, ...]]:
         """key id -> the term indexes it stands for in list `list_id` (ascending), built on first use."""
@@ -145,6 +161,20 @@ class BlockHits:
         self.multi = self._NONE
         self.single = self._NONE[:3]
         self._bounds = None
+        self._asks: dict[int, int] = {}
+        self._tables: dict[int, ListTable] = {}
+
+    def table(self, list_id: int) -> "ListTable | None":
+        """The candidates of list `list_id` for every message of the block at once, once the list has been asked
+        about often enough in this block to pay for it (TABLE_AFTER asks; a few lists, the jargon terms above
+        all, are asked about for hundreds of messages per block); None before that."""
+        table = self._tables.get(list_id)
+        if table is None:
+            asks = self._asks[list_id] = self._asks.get(list_id, 0) + 1
+            if asks < TABLE_AFTER:
+                return None
+            table = self._tables[list_id] = ListTable(self, list_id)
+        return table
 
     def _ranges(self):
         if self._bounds is None:
@@ -176,6 +206,45 @@ class BlockHits:
                 found.extend((pos, pos + 1, term) for term in owned)
         found.sort(key=_scan_order)
         return found
+
+
+# Asks about one list in one block before its candidates are read for the whole block at once: a table costs about
+# as much as 30 to 50 messages read one by one.
+TABLE_AFTER = 24
+
+
+class ListTable:
+    """One list's candidates in every message of a block, in BlockHits.candidates' order, made with numpy over the
+    block's hits: `at(row)` is BlockHits.candidates(BlockHits.of_message(row), list_id)."""
+
+    __slots__ = ("_bounds", "_starts", "_ends", "_terms")
+
+    def __init__(self, hits: BlockHits, list_id: int):
+        count, offset, flat = hits.automaton.list_lookup(list_id)
+        parts = [_expand(count, offset, flat, msgs, keys, starts, ends) for msgs, keys, starts, ends in
+                 (hits.multi, (*hits.single, hits.single[2] + 1))]
+        msgs, starts, ends, terms = (np.concatenate([part[i] for part in parts]) for i in range(4))
+        # By message, then as _scan_order sorts a message's candidates: end, start, term.
+        order = np.lexsort((terms, starts, ends, msgs))
+        msgs, starts, ends, terms = msgs[order], starts[order], ends[order], terms[order]
+        self._bounds = np.searchsorted(msgs, np.arange(hits.count + 1)).tolist()
+        self._starts, self._ends, self._terms = starts.tolist(), ends.tolist(), terms.tolist()
+
+    def at(self, row: int) -> list[tuple[int, int, int]]:
+        lo, hi = self._bounds[row], self._bounds[row + 1]
+        return list(zip(self._starts[lo:hi], self._ends[lo:hi], self._terms[lo:hi]))
+
+
+def _expand(count, offset, flat, msgs, keys, starts, ends):
+    """The hits whose key stands for terms of the list, one row per (hit, term), the terms of a key in list order."""
+    per_hit = count[keys]
+    at = np.flatnonzero(per_hit)
+    per_hit = per_hit[at]
+    rows = np.repeat(at, per_hit)
+    # The k-th term of a hit's key: its key's offset in `flat` plus k.
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(per_hit) - per_hit, per_hit)
+    terms = flat[offset[keys[rows]] + within]
+    return msgs[rows], starts[rows], ends[rows], terms
 
 
 def _scan_order(hit: tuple[int, int, int]) -> tuple[int, int, int]:

@@ -70,9 +70,15 @@ class Candidates(Lists):
     def _list(self, list_id: int) -> list:
         found = self._found.get(list_id)
         if found is None:
-            if self._message_hits is None:
-                self._message_hits = self._hits.of_message(self._row)
-            found = self._found[list_id] = self._hits.candidates(self._message_hits, list_id)
+            hits = self._hits
+            table = hits.table(list_id)  # a list asked about for many messages of the block: read for all at once
+            if table is not None:
+                found = table.at(self._row)
+            else:
+                if self._message_hits is None:
+                    self._message_hits = hits.of_message(self._row)
+                found = hits.candidates(self._message_hits, list_id)
+            self._found[list_id] = found
         return found
 
     def keys(self):

@@ -199,12 +199,11 @@ class TermMatcher:
         candidates = view.term_candidates().get(self._list_id)
         if not candidates:
             return []
-        hits = []
-        for nstart, nend, term_idx in candidates:
-            if self.boundary == "word" and not view.boundaries().covers(nstart, nend):
-                continue
-            hits.append(view.hit(nstart, nend, self.terms[term_idx]))
-        return hits
+        terms = self.terms
+        if self.boundary != "word":
+            return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates]
+        covers = view.boundaries().covers
+        return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates if covers(nstart, nend)]
 
     def spans(self, view: "MessageView") -> list[tuple[int, int]]:
         """The (nstart, nend) of what `find` returns, without building hits."""
