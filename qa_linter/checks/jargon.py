@@ -6,6 +6,7 @@ that the customer used first, needs no explanation; only the first unexplained u
 """
 from __future__ import annotations
 
+import re as stdlib_re
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -283,15 +284,21 @@ class JargonRule(Rule):
         return None if not own else f"{finding.text}（{own}）"
 
     def _spans(self, spec, field, ctx):
-        # With the literals every match needs (:// for a URL, 《 for a title), most messages are not searched.
-        return [(pattern, required_literals(pattern)) for pattern in self.pattern_list(spec, field, ctx, f"{field} pattern")]
+        # With the literals every match needs (:// for a URL, 《 for a title), most messages are not searched; one
+        # search for any of them (an alternation of the plain strings) answers `any(literal in text)`.
+        spans = []
+        for pattern in self.pattern_list(spec, field, ctx, f"{field} pattern"):
+            literals = required_literals(pattern)
+            gate = None if literals is None else stdlib_re.compile("|".join(map(stdlib_re.escape, sorted(literals)))).search
+            spans.append((pattern, gate))
+        return spans
 
     @staticmethod
     def _span_list(patterns, view) -> list[tuple[int, int]]:
         text = view.norm.text
         spans = []
-        for pattern, literals in patterns:
-            if literals is not None and not view.toolkit.reference and not any(lit in text for lit in literals):
+        for pattern, gate in patterns:
+            if gate is not None and not view.toolkit.reference and gate(text) is None:
                 continue
             try:
                 spans.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)))

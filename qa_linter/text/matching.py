@@ -256,6 +256,13 @@ class PatternMatcher:
         gate_masks = [0 if gate is None else sum(1 << list_id for list_id in ((gate,) if isinstance(gate, int) else gate))
                       for gate in self._gates]
         self._table = list(zip(self.compiled, self._gates, gate_masks, self._digits, self._numbers))
+        # When every pattern has a gate, a message with none of their lists present runs none of them (None: some
+        # pattern has no gate).
+        self._gate_union: int | None = None
+        if all(gate is not None for gate in self._gates):
+            self._gate_union = 0
+            for gate_mask in gate_masks:
+                self._gate_union |= gate_mask
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
@@ -291,6 +298,8 @@ class PatternMatcher:
             return self.compiled
         present = view.term_candidates() if self._gated else None
         mask = getattr(present, "mask", None)  # an int of list bits (the block engine's views), else a dict
+        if mask is not None and self._gate_union is not None and not mask & self._gate_union:
+            return []
         runnable = []
         digit_count = number_count = None  # counted at most once, and only when a pattern asks
         for pattern, gate, gate_mask, digits, numbers in self._table:
@@ -314,9 +323,12 @@ class PatternMatcher:
         return runnable
 
     def find(self, view: "MessageView") -> list[Hit]:
+        runnable = self._runnable(view)
+        if not runnable:
+            return []  # the block view folds its text only when a pattern runs
         text = view.norm.text
         hits = []
-        for pattern in self._runnable(view):
+        for pattern in runnable:
             try:
                 for m in pattern.finditer(text, timeout=regex_timeout(text)):
                     if m.end() > m.start():
@@ -327,9 +339,12 @@ class PatternMatcher:
 
     def spans(self, view: "MessageView") -> list[tuple[int, int]]:
         """The (nstart, nend) of what `find` returns, without building hits."""
+        runnable = self._runnable(view)
+        if not runnable:
+            return []  # the block view folds its text only when a pattern runs
         text = view.norm.text
         found = []
-        for pattern in self._runnable(view):
+        for pattern in runnable:
             try:
                 found.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)) if m.end() > m.start())
             except TimeoutError:
@@ -338,8 +353,11 @@ class PatternMatcher:
 
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), stopping at the first match."""
+        runnable = self._runnable(view)
+        if not runnable:
+            return False  # the block view folds its text only when a pattern runs
         text = view.norm.text
-        for pattern in self._runnable(view):
+        for pattern in runnable:
             try:
                 for m in pattern.finditer(text, timeout=regex_timeout(text)):
                     if m.end() > m.start():
