@@ -392,14 +392,12 @@ class JargonRule(Rule):
         if self.acronyms is not None:
             known |= self._name_words(conv)  # a product line's own name (CRM in crm-saas) needs no explaining
         opened = conv.open_mask  # the block engine's scope messages that can hold a term (block_rows)
-        for view in conv.messages:
-            if view.role == "system":
-                continue
-            if view.role != self.scope.role:
-                if self.customer_first and view.role == "customer":
-                    known |= self._raw_terms(view)
-                    if self.acronyms is not None and view.may_hold_latin():
-                        known |= self.acronyms.words(view)
+        messages = conv.messages
+        # The customer's words are read only when an agent message has a term to judge (most have none), and then
+        # those of every customer message before it not read yet: `known` is consulted only there.
+        read_up_to = 0
+        for pos, view in enumerate(messages):
+            if view.role == "system" or view.role != self.scope.role:
                 continue
             if opened is not None and not opened >> view.index & 1:
                 continue
@@ -421,6 +419,13 @@ class JargonRule(Rule):
                     hits = [h for h in hits if h not in abbreviations]
                     if not hits:
                         continue
+            if self.customer_first:
+                for earlier in messages[read_up_to:pos]:
+                    if earlier.role == "customer" and earlier.role != self.scope.role:
+                        known |= self._raw_terms(earlier)
+                        if self.acronyms is not None and earlier.may_hold_latin():
+                            known |= self.acronyms.words(earlier)
+                read_up_to = pos
             marker_hits = self.markers.find(view) if self.markers else []
             explanations = self._span_list(self.explanations, view) if self.explanations else []
             adjacent_hits = self.adjacent_markers.find(view) if self.adjacent_markers else []
