@@ -64,6 +64,12 @@ class Condition:
     plain: bool = False  # negated: false — class terms negated in their own clause do not count
 
     def holds(self, view: "MessageView", hit: "Hit") -> bool:
+        # A class with no candidate anywhere in the message is in no region of it: `any`/`all` are answered without
+        # finding the region (the clauses, the words around the hit), which most hits of most messages need not.
+        if self.any_of and not any(self.classes.in_message(view, m) for m in self.any_of):
+            return False
+        if self.all_of and not all(self.classes.in_message(view, m) for m in self.all_of):
+            return False
         lo, hi = self._region(view, hit)
         present = self.classes.present_unnegated if self.plain else self.classes.present
         if self.any_of and not any(present(view, m, lo, hi, hit) for m in self.any_of):
@@ -158,6 +164,11 @@ class ClassBook:
         if found is None:
             found = cache[matcher.list_id] = matcher.spans(view)
         return found
+
+    @staticmethod
+    def in_message(view: "MessageView", matcher: TermMatcher) -> bool:
+        """False when the class has no candidate in the message (then `present` is false in every region)."""
+        return matcher.list_id in view.term_candidates()
 
     def present(self, view, matcher, lo, hi, hit) -> bool:
         # A class term that lies inside the hit is part of what was found (不 of 不知道), not its context.
