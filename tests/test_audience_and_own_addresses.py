@@ -113,3 +113,17 @@ def test_a_bad_own_domains_value_is_a_configuration_error():
 
     with pytest.raises(ConfigError, match="own_domains"):
         ReaderOptions.from_config({"own_domains": {"a": 1}})
+
+
+def test_a_customers_terms_are_counted_across_messages_and_lists(linter):
+    # One listed term in one message and one word of the technical vocabulary in another make two of their own.
+    agent = ("agent", "您好，可能是路由器的MTU设置不对。")
+    assert _found(linter, ("customer", "光猫我重启过了"), ("customer", "服务器也没问题"), agent) == []
+    assert _found(linter, ("customer", "光猫我重启过了"), ("customer", "还是不行"), agent) == ["MTU"]
+
+
+def test_a_configuration_key_the_customer_writes_is_a_term_of_their_own(linter):
+    # A key such as max_conn is found by a pattern, not a list: with one listed term it makes the customer technical.
+    agent = ("agent", "您好，可能是路由器的MTU设置不对。")
+    assert _found(linter, ("customer", "我把 max_conn 改大了，光猫也重启了"), agent) == []
+    assert _found(linter, ("customer", "我把光猫重启了"), agent) == ["MTU"]

@@ -350,11 +350,15 @@ class JargonRule(Rule):
     def _audience_knows(self, conv) -> "tuple[frozenset[str] | None, bool]":
         """The terms the conversation's audience knows (None: all), and whether it knows abbreviations."""
         customer_terms: set[str] = set()
-        for view in conv.by_role("customer"):
-            customer_terms |= self._vocabulary(view)
-            if self.acronyms is not None:
-                # A customer who types technical abbreviations (OBS, SCIM, KDS) writes technical vocabulary too.
-                customer_terms |= self._own_abbreviations(view)
+        customers = conv.by_role("customer")
+        # Only their number counts (technical_customer.min_terms): when the customer's candidates and abbreviations
+        # cannot make that many, their words are not read (word boundaries, titles, URLs) at all.
+        if self.technical is not None and self._may_be_technical(customers):
+            for view in customers:
+                customer_terms |= self._vocabulary(view)
+                if self.acronyms is not None:
+                    # A customer who types technical abbreviations (OBS, SCIM, KDS) writes technical vocabulary too.
+                    customer_terms |= self._own_abbreviations(view)
         audience = self._audience(conv, customer_terms)
         knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
         return knows, self.acronyms is None or audience in self.acronyms.known_to
@@ -366,6 +370,33 @@ class JargonRule(Rule):
             spans = self._span_list(self.ignore, view)
             found = [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in spans)]
         return {word for _, _, word in found}
+
+    def _may_be_technical(self, customers) -> bool:
+        """False when the customer's messages certainly hold fewer than min_terms distinct terms of their own: the
+        candidates of the term lists (what _vocabulary keeps is among them) and their abbreviations give fewer keys,
+        and no pattern of the matchers can run in any of them."""
+        need = self.technical[0]
+        keys: set[str] = set()
+        for matcher in (self.terms, self.vocabulary):
+            if matcher is None:
+                continue
+            if matcher.patterns is not None and any(matcher.patterns.may_run(view) for view in customers):
+                return True  # a pattern's hit is a term of its own text: no bound from the lists
+            terms = matcher.terms
+            if terms is None:
+                continue
+            for view in customers:
+                for _, _, idx in view.term_candidates().get(terms.list_id, ()):
+                    keys.add(_folded_term(terms.terms[idx].text))
+                    if len(keys) >= need:
+                        return True
+        if self.acronyms is not None:
+            for view in customers:
+                if view.may_hold_latin():
+                    keys |= self._own_abbreviations(view)
+                    if len(keys) >= need:
+                        return True
+        return False
 
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""

@@ -322,6 +322,10 @@ class PatternMatcher:
             runnable.append(pattern)
         return runnable
 
+    def may_run(self, view: "MessageView") -> bool:
+        """False when no pattern can match in this message (its gates: literals, digits, number characters)."""
+        return bool(self._runnable(view))
+
     def find(self, view: "MessageView") -> list[Hit]:
         runnable = self._runnable(view)
         if not runnable:
