@@ -35,7 +35,7 @@ class FoldedBlock:
     original texts' code points, joined the same way. Build with `fold()`."""
 
     __slots__ = ("text", "cps", "starts", "ends", "digits", "numbers", "raw", "raw_starts", "_texts", "_exact", "_changed",
-                 "_fast_starts", "_src", "_src_end", "_spans")
+                 "_fast_starts", "_src", "_src_end", "_spans", "_offset_bytes")
 
     def norm(self, i: int) -> NormalizedText:
         """What normalize(texts[i]) returns (the same text and offsets; see the module docstring)."""
@@ -61,11 +61,19 @@ class FoldedBlock:
             return NormalizedText(original, text)
         lo = int(self._fast_starts[i])
         hi = lo + len(text)
-        base = int(self.raw_starts[i])
-        typecode = "i" if len(original) < 2**31 else "q"
-        starts = array(typecode, (self._src[lo:hi] - base).astype(np.int32 if typecode == "i" else np.int64).tobytes())
-        ends = array(typecode, (self._src_end[lo:hi] - base).astype(np.int32 if typecode == "i" else np.int64).tobytes())
-        return NormalizedText(original, text, starts, ends)
+        # normalize() gives offsets as array("i") (a message in a block is far shorter than 2**31): the bytes of
+        # every message's offsets are made once per block, so a message's arrays are two slices.
+        starts_bytes, ends_bytes = self._offset_bytes or self._offsets()
+        return NormalizedText(original, text, array("i", starts_bytes[4 * lo : 4 * hi]), array("i", ends_bytes[4 * lo : 4 * hi]))
+
+    def _offsets(self) -> tuple[bytes, bytes]:
+        """For every character kept by the table pass, the original start and end offsets within its own message,
+        as the bytes of int32 arrays (positions of the separators between messages hold values never read)."""
+        positions = np.arange(len(self._src), dtype=np.int64)
+        message = np.searchsorted(self._fast_starts, positions, side="right") - 1
+        base = self.raw_starts[np.maximum(message, 0)]
+        self._offset_bytes = ((self._src - base).astype(np.int32).tobytes(), (self._src_end - base).astype(np.int32).tobytes())
+        return self._offset_bytes
 
 
 def fold(texts: list[str]) -> FoldedBlock:
@@ -104,6 +112,7 @@ def fold(texts: list[str]) -> FoldedBlock:
 
     block = FoldedBlock()
     block._spans = None
+    block._offset_bytes = None
     block._texts = texts
     block._changed = changed
     block._fast_starts = fast_starts
