@@ -222,6 +222,8 @@ class JargonRule(Rule):
 
     def _acronym_hits(self, view, hits) -> list:
         """Abbreviations typed in capitals (SKU, DPI) that no term list holds: a hit each, outside ignored spans."""
+        if not view.may_hold_latin():
+            return []  # an abbreviation is a Latin word: none here
         taken = [(h.nstart, h.nend) for h in hits]
         found = [
             view.hit(start, end) for start, end, _ in self.acronyms.abbreviations(view)
@@ -253,13 +255,15 @@ class JargonRule(Rule):
         return n, str(value["audience"])
 
     def _audience(self, conv, customer_terms: set[str]) -> str:
-        if self.layperson is not None and any(self.layperson.search(v) for v in conv.by_role("customer")):
+        # Each list of cues is looked for message by message only where the conversation has its candidates.
+        layperson = self.layperson
+        if layperson is not None and layperson.may_match_in(conv) and any(layperson.search(v) for v in conv.by_role("customer")):
             return self.default_audience
         if self.technical and len(customer_terms) >= self.technical[0]:
             return self.technical[1]
         if self.business is not None:
             cues, audience = self.business
-            if any(cues.search(v) for v in conv.messages if v.role != "system"):
+            if cues.may_match_in(conv) and any(cues.search(v) for v in conv.messages if v.role != "system"):
                 return audience
         names = _line_names(conv)
         for name in names:
@@ -353,7 +357,7 @@ class JargonRule(Rule):
         customers = conv.by_role("customer")
         # Only their number counts (technical_customer.min_terms): when the customer's candidates and abbreviations
         # cannot make that many, their words are not read (word boundaries, titles, URLs) at all.
-        if self.technical is not None and self._may_be_technical(customers):
+        if self.technical is not None and self._may_be_technical(conv, customers):
             for view in customers:
                 customer_terms |= self._vocabulary(view)
                 if self.acronyms is not None:
@@ -365,13 +369,15 @@ class JargonRule(Rule):
 
     def _own_abbreviations(self, view) -> set[str]:
         """The customer's abbreviations in capitals outside titles, URLs and quotes (not 《Python API入门》)."""
+        if not view.may_hold_latin():
+            return set()  # an abbreviation is a Latin word: none here
         found = self.acronyms.abbreviations(view)
         if found and self.ignore:
             spans = self._span_list(self.ignore, view)
             found = [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in spans)]
         return {word for _, _, word in found}
 
-    def _may_be_technical(self, customers) -> bool:
+    def _may_be_technical(self, conv, customers) -> bool:
         """False when the customer's messages certainly hold fewer than min_terms distinct terms of their own: the
         candidates of the term lists (what _vocabulary keeps is among them) and their abbreviations give fewer keys,
         and no pattern of the matchers can run in any of them."""
@@ -380,7 +386,8 @@ class JargonRule(Rule):
         for matcher in (self.terms, self.vocabulary):
             if matcher is None:
                 continue
-            if matcher.patterns is not None and any(matcher.patterns.may_run(view) for view in customers):
+            patterns = matcher.patterns
+            if patterns is not None and patterns.may_run_in(conv) and any(patterns.may_run(view) for view in customers):
                 return True  # a pattern's hit is a term of its own text: no bound from the lists
             terms = matcher.terms
             if terms is None:

@@ -322,6 +322,13 @@ class PatternMatcher:
             runnable.append(pattern)
         return runnable
 
+    def may_run_in(self, conv) -> bool:
+        """False when no pattern can run in any message of the conversation (see TextMatcher.may_match_in)."""
+        needs = self.__dict__.get("_needs", False)
+        if needs is False:
+            needs = self.__dict__["_needs"] = self.requirement()
+        return needs is None or conv.toolkit.reference or needs.met_by(conv.candidate_lists())
+
     def may_run(self, view: "MessageView") -> bool:
         """False when no pattern can match in this message (its gates: literals, digits, number characters)."""
         return bool(self._runnable(view))
@@ -452,6 +459,12 @@ class TextMatcher:
         if self.conditions is not None:
             hits = [hit for hit in hits if self.conditions.admits(view, hit)]
         return hits
+
+    def may_match_in(self, conv) -> bool:
+        """False when `find` certainly returns nothing in any message of the conversation: the lists with candidates
+        in its messages, all together, do not meet the requirement (a message that meets it would)."""
+        needs = self._needs
+        return needs is None or conv.toolkit.reference or needs.met_by(conv.candidate_lists())
 
     def may_match(self, view: "MessageView") -> bool:
         """False when `find` certainly returns nothing here: none of its terms or pattern literals is in the
