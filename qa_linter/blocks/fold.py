@@ -69,9 +69,9 @@ class FoldedBlock:
     def _offsets(self) -> tuple[bytes, bytes]:
         """For every character kept by the table pass, the original start and end offsets within its own message,
         as the bytes of int32 arrays (positions of the separators between messages hold values never read)."""
-        positions = np.arange(len(self._src), dtype=np.int64)
-        message = np.searchsorted(self._fast_starts, positions, side="right") - 1
-        base = self.raw_starts[np.maximum(message, 0)]
+        # Kept position p belongs to the message whose table-pass text starts last at or before p.
+        lengths = np.diff(self._fast_starts, append=len(self._src))
+        base = np.repeat(self.raw_starts, lengths)
         self._offset_bytes = ((self._src - base).astype(np.int32).tobytes(), (self._src_end - base).astype(np.int32).tobytes())
         return self._offset_bytes
 
