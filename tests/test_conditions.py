@@ -250,3 +250,28 @@ def test_negated_is_checked(tmp_path, body, message):
     with pytest.raises(RuleLoadError) as err:
         linter_from_yaml(tmp_path, HAND_OVER.replace("{any: [hand-over-requests], negated: false}", body))
     assert message in str(err.value)
+
+
+FIRST_PERSON = """
+rules:
+  - id: look
+    type: phrases
+    category: no-resolution-check
+    message: "「{match}」"
+    terms: [看看]
+    unless:
+      - clause: {person: first}
+"""
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("看看照片是不是都能播放 呃 有问题打我们电话", True),  # a filler alone between spaces is a pause
+        ("看看照片是不是都能播放 有问题打我们电话", True),
+        ("我 看 看 照片", False),  # letter-spaced: one clause, about 我
+    ],
+)
+def test_a_filler_between_spaces_keeps_the_clause_breaks_around_it(tmp_path, text, flagged):
+    linter = linter_from_yaml(tmp_path, FIRST_PERSON)
+    assert bool(linter.scan(conversation(("agent", text)))) is flagged

@@ -110,9 +110,17 @@ def removed_whitespace(original: str, starts, ends) -> list[int]:
             if _HAN.match(original[prev_end - 1]) and _HAN.match(original[start]):
                 gaps.append(i)
     # Letter-spaced text (我 不 知 道) is one word spelled out, not clauses: a gap counts only between runs of two
-    # characters or more.
+    # characters or more, or beside a filler said on its own (播放 呃 后面有问题…: 呃 is no letter of a word).
     bounds = [0, *gaps, len(starts)]
-    return [g for k, g in enumerate(gaps, 1) if g - bounds[k - 1] >= 2 and bounds[k + 1] - g >= 2]
+
+    def whole(lo: int, hi: int) -> bool:
+        return hi - lo >= 2 or (hi - lo == 1 and original[starts[lo]] in _FILLERS)
+
+    return [g for k, g in enumerate(gaps, 1) if whole(bounds[k - 1], g) and whole(g, bounds[k + 1])]
+
+
+# Sounds a speaker makes between clauses; said alone between spaces they stand for a pause, not a spelled letter.
+_FILLERS = frozenset("呃嗯啊哦额唉诶哎")
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
