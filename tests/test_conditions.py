@@ -12,6 +12,11 @@ def _texts(text, **kw):
     return [text[c.start : c.end] for c in split(text, **kw)]
 
 
+def _flags(tmp_path, pack: str, text: str) -> bool:
+    """Whether the pack finds anything in one agent message."""
+    return bool(linter_from_yaml(tmp_path, pack).scan(conversation(("agent", text))))
+
+
 def test_clauses_end_at_punctuation_and_line_breaks():
     assert _texts("您好,请稍等。我查一下!\n好的") == ["您好,", "请稍等。", "我查一下!", "好的"]
 
@@ -70,8 +75,7 @@ rules:
     ],
 )
 def test_unless_cancels_hits_in_conditionals_questions_and_third_party_clauses(tmp_path, text, flagged):
-    linter = linter_from_yaml(tmp_path, TABOO)
-    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+    assert _flags(tmp_path, TABOO, text) is flagged
 
 
 CREDENTIAL = """
@@ -99,8 +103,7 @@ rules:
     ],
 )
 def test_when_requires_a_request_and_unless_a_negator_cancels(tmp_path, text, flagged):
-    linter = linter_from_yaml(tmp_path, CREDENTIAL)
-    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+    assert _flags(tmp_path, CREDENTIAL, text) is flagged
 
 
 NEAR = """
@@ -211,8 +214,7 @@ rules:
     ],
 )
 def test_a_question_may_end_any_clause_of_the_region(tmp_path, text, flagged):
-    linter = linter_from_yaml(tmp_path, VERIFY)
-    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+    assert _flags(tmp_path, VERIFY, text) is flagged
 
 
 HAND_OVER = """
@@ -237,8 +239,7 @@ rules:
     ],
 )
 def test_negated_false_ignores_class_terms_negated_in_their_clause(tmp_path, text, flagged):
-    linter = linter_from_yaml(tmp_path, HAND_OVER)
-    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+    assert _flags(tmp_path, HAND_OVER, text) is flagged
 
 
 @pytest.mark.parametrize(
@@ -273,5 +274,4 @@ rules:
     ],
 )
 def test_a_filler_between_spaces_keeps_the_clause_breaks_around_it(tmp_path, text, flagged):
-    linter = linter_from_yaml(tmp_path, FIRST_PERSON)
-    assert bool(linter.scan(conversation(("agent", text)))) is flagged
+    assert _flags(tmp_path, FIRST_PERSON, text) is flagged
