@@ -84,6 +84,17 @@ def test_a_term_written_in_traditional_guards_the_same_boundaries(tmp_path):
     assert texts(agent_says(traditional, "脸太肿么办")) == ["肿么"]
 
 
+def test_a_phrase_of_three_or_more_chinese_characters_matches_where_jieba_glues_its_edge(tmp_path):
+    """jieba glues function words to a phrase's edge (这太/差/了, 每次/都说会): a long phrase is not cut by that."""
+    from packs import linter_from_yaml
+
+    linter = linter_from_yaml(tmp_path, _one_term_rule("太差了, 每次都说, 亲, '666'"))
+    assert texts(agent_says(linter, "这太差了")) == ["太差了"]
+    assert texts(agent_says(linter, "你们每次都说会处理")) == ["每次都说"]
+    # Short terms and Latin or digit terms still need whole words.
+    assert agent_says(linter, "我亲自处理，订单号20261123666012") == []
+
+
 def _one_term_rule(term: str) -> str:
     return f"rules:\n  - {{id: r, type: phrases, category: slang, message: x, terms: [{term}]}}\n"
 

@@ -186,6 +186,8 @@ class TermMatcher:
                 keys.append(key)
         self.keys = keys
         self.boundary = boundary
+        # Per term: whether its edges must fall on word boundaries (see _needs_boundary).
+        self._checked = [_needs_boundary(key) for key in keys]
         self._list_id = index.register(keys)
 
     @property
@@ -203,7 +205,9 @@ class TermMatcher:
         if self.boundary != "word":
             return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates]
         covers = view.boundaries().covers
-        return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates if covers(nstart, nend)]
+        checked = self._checked
+        return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates
+                if not checked[term_idx] or covers(nstart, nend)]
 
     def spans(self, view: "MessageView") -> list[tuple[int, int]]:
         """The (nstart, nend) of what `find` returns, without building hits."""
@@ -212,8 +216,9 @@ class TermMatcher:
             return []
         if self.boundary != "word":
             return [(nstart, nend) for nstart, nend, _ in candidates]
-        boundaries = view.boundaries()
-        return [(nstart, nend) for nstart, nend, _ in candidates if boundaries.covers(nstart, nend)]
+        covers = view.boundaries().covers
+        checked = self._checked
+        return [(nstart, nend) for nstart, nend, term_idx in candidates if not checked[term_idx] or covers(nstart, nend)]
 
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), without building the hits."""
@@ -222,8 +227,23 @@ class TermMatcher:
             return False
         if self.boundary != "word":
             return True
-        boundaries = view.boundaries()
-        return any(boundaries.covers(nstart, nend) for nstart, nend, _ in candidates)
+        covers = view.boundaries().covers
+        checked = self._checked
+        return any(not checked[term_idx] or covers(nstart, nend) for nstart, nend, term_idx in candidates)
+
+
+_LONG_HAN_PHRASE = regex.compile(r"\p{Han}{3,}")
+
+
+def _needs_boundary(key: str) -> bool:
+    """Whether a term's hits must cover whole words.
+
+    Short terms collide with longer words (亲 in 亲自, 木有 in 积木有), so their edges must be word boundaries.
+    A phrase of three or more Chinese characters hardly ever occurs by accident inside other words, while
+    jieba readily glues a function word to its edge (这太差了 -> 这太/差/了, 每次都说会 -> 每次/都说会): checked,
+    such phrases would miss exactly the sentences they were listed for.
+    """
+    return _LONG_HAN_PHRASE.fullmatch(key) is None
 
 
 class PatternMatcher:
