@@ -357,3 +357,35 @@ def test_advice_quoting_a_missing_term_suggestion_shows_where_the_words_go(tmp_p
             terms: [{term: DNS, suggest: 域名解析}, CDN]
         """)
     assert [f.suggestion for f in agent_says(linter, "改DNS和CDN")] == ["例如「DNS（域名解析）」", "例如「CDN（……）」"]
+
+
+def test_technical_customer_patterns_count_as_the_customers_own_terms(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: x
+            terms: [DNS, 网关]
+            audiences: {consumer: {knows: []}, developer: {knows: all}}
+            technical_customer: {min_terms: 2, audience: developer, patterns: ['(?<![\\d.])(\\d{1,3}\\.){3}\\d{1,3}(?![\\d.])']}
+        """)
+
+    def found(customer: str) -> list[str]:
+        return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", "可能是DNS的问题")))]
+
+    assert found("网页打不开") == ["DNS"]
+    assert found("我ping 192.168.1.1 和 10.0.0.1 都是通的") == []      # two matches: two terms of their own
+    assert found("我ping 192.168.1.1 是通的") == ["DNS"]                # one is not enough
+    assert found("网关 192.168.1.1 能ping通") == []                     # a listed term and a match
+
+
+def test_technical_customer_settings_are_checked(tmp_path):
+    problems = errors(tmp_path, """
+        rules:
+          - {id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             technical_customer: {min_terms: 2, audience: developer, words: [日志]}}
+        """)
+    assert any("technical_customer needs" in p and "patterns" in p for p in problems), problems

@@ -68,9 +68,11 @@ class JargonRule(Rule):
               "`{knows: [lexicon names]}` or `{knows: all}`", example="{consumer: {knows: []}, developer: {knows: all}}"),
         Field("default_audience", "audience name", "the audience when nothing else decides", default="consumer",
               example="consumer"),
-        Field("technical_customer", "{min_terms, audience, vocabulary}", "a customer who writes `min_terms` distinct "
-              "terms as their own words (not 什么是APN) is that audience; `vocabulary` names lexicons of further words "
-              "that count (服务器, 日志 …)", example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
+        Field("technical_customer", "{min_terms, audience, vocabulary, patterns}", "a customer who writes `min_terms` "
+              "distinct terms as their own words (not 什么是APN) is that audience; `vocabulary` names lexicons of further "
+              "words that count (服务器, 日志 …), `patterns` regular expressions whose matches count, each match a term "
+              "of its own (an IP address, an API path)",
+              example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
         Field("acronyms", "{min, max, everyday, known_to}", "capital-letter abbreviations the lists do not hold "
@@ -243,11 +245,13 @@ class JargonRule(Rule):
         if value is None:
             return None
         line = line_of(spec, "technical_customer")
-        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary"}:
-            ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names]", line)
+        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns"}:
+            ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names] "
+                      "and patterns: [regular expressions]", line)
             return None
-        vocabulary = value.get("vocabulary")
-        self.vocabulary = self.matcher({"lexicon": vocabulary, "boundary": "none"}, ctx, "technical_customer.vocabulary") if vocabulary else None
+        vocabulary, patterns = value.get("vocabulary"), value.get("patterns")
+        spec_words = {"boundary": "none", **({"lexicon": vocabulary} if vocabulary else {}), **({"patterns": patterns} if patterns else {})}
+        self.vocabulary = self.matcher(spec_words, ctx, "technical_customer.vocabulary") if vocabulary or patterns else None
         n = value["min_terms"]
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             ctx.error(f"technical_customer.min_terms must be a whole number of at least 1, not {n!r}", line)
