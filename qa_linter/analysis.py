@@ -41,6 +41,14 @@ class Toolkit:
         if self.trace is not None:
             self.trace.append((owner, view.index, hit.text, reason))
 
+    @property
+    def user_words(self) -> frozenset[str]:
+        return frozenset(self._user_words)
+
+    @property
+    def token_words(self) -> frozenset[str]:
+        return frozenset(self._token_words)
+
     def add_words(self, words, pattern_tokens: bool = False) -> None:
         # The segmenter cuts the normalised text, so the words it must keep whole are normalised too
         # (a term written 愛用不用 or 实例ＩＤ must guard the same boundaries as 爱用不用 / 实例id).

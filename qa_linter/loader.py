@@ -183,10 +183,12 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
     holds every mistake and warning."""
     rules: list[Rule] = []
     ctx = CompileContext(toolkit, None, None)  # type: ignore[arg-type]
+    left_out = []
     for rule_id, (spec, path) in specs.items():
         if rule_id in options:
             spec = _override(spec, options[rule_id])
         if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
+            left_out.append((rule_id, spec, path))
             continue
         ctx.path, ctx.rule_id = str(path), rule_id
         ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d, ctx.errors)
@@ -194,7 +196,28 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
         rule = compile_rule(spec, ctx)
         if rule is not None:
             rules.append(rule)
+    if rules and left_out:
+        _learn_words_of(left_out, toolkit, lexicons.search_dirs)
     return rules, ctx
+
+
+def _learn_words_of(specs, toolkit: Toolkit, search_dirs: list[Path]) -> None:
+    """Teach the segmenter the words of rules that are not run (--select, --ignore, enabled: false).
+
+    A rule's terms enter jieba's dictionary so they are never cut apart (回滚 keeps 滚 from being a word of its own):
+    left out, a selected rule would see other words (--select banned-phrase would find 滚 in 回滚). They are compiled
+    aside, into a toolkit of their own whose mistakes nobody reports (they are not run), for their words only.
+    """
+    aside = Toolkit()
+    aside_lexicons = _Lexicons(search_dirs)
+    ctx = CompileContext(aside, None, None)  # type: ignore[arg-type]
+    for rule_id, spec, path in specs:
+        ctx.path, ctx.rule_id = str(path), rule_id
+        ctx.lexicon_lookup = lambda name, d=path.parent: aside_lexicons.find(name, d, ctx.errors)
+        ctx.lexicon_names = lambda d=path.parent: aside_lexicons.names(d)
+        compile_rule(spec, ctx)
+    toolkit.add_words(aside.user_words)
+    toolkit.add_words(aside.token_words, pattern_tokens=True)
 
 
 def _in_file_order(errors: list[RuleError], places: list[Path]) -> list[RuleError]:

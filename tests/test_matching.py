@@ -171,3 +171,14 @@ def test_a_catastrophic_regex_is_stopped_by_the_timeout():
 
 def test_patterns_are_case_insensitive_on_the_lower_cased_text():
     assert [h.text for h in PatternMatcher([r"SSL证书"]).find(_view(Toolkit(), "请安装ＳＳＬ证书"))] == ["ＳＳＬ证书"]
+
+
+def test_selecting_rules_does_not_change_the_words_the_others_see():
+    """Lexicon words of rules left out still enter the segmenter: 回滚 (a jargon term) keeps 滚 (a taboo word) out."""
+    from qa_linter.engine import Linter
+
+    text = "好的。回滚后麻烦您再观察几分钟"
+    everything = Linter.from_config(None)
+    banned_only = Linter.from_config(None, select=["banned-phrase"])
+    assert [f.text for f in agent_says(banned_only, text)] == []
+    assert [f for f in agent_says(everything, text) if f.category == "banned-phrase"] == []
