@@ -204,8 +204,10 @@ class TermMatcher:
         terms = self.terms
         if self.boundary != "word":
             return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates]
-        covers = view.boundaries().covers
         checked = self._checked
+        if not any(checked[term_idx] for _, _, term_idx in candidates):
+            return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates]  # no segmenting
+        covers = view.boundaries().covers
         return [view.hit(nstart, nend, terms[term_idx]) for nstart, nend, term_idx in candidates
                 if not checked[term_idx] or covers(nstart, nend)]
 
@@ -216,8 +218,10 @@ class TermMatcher:
             return []
         if self.boundary != "word":
             return [(nstart, nend) for nstart, nend, _ in candidates]
-        covers = view.boundaries().covers
         checked = self._checked
+        if not any(checked[term_idx] for _, _, term_idx in candidates):
+            return [(nstart, nend) for nstart, nend, _ in candidates]
+        covers = view.boundaries().covers
         return [(nstart, nend) for nstart, nend, term_idx in candidates if not checked[term_idx] or covers(nstart, nend)]
 
     def any(self, view: "MessageView") -> bool:
@@ -227,9 +231,11 @@ class TermMatcher:
             return False
         if self.boundary != "word":
             return True
-        covers = view.boundaries().covers
         checked = self._checked
-        return any(not checked[term_idx] or covers(nstart, nend) for nstart, nend, term_idx in candidates)
+        if not all(checked[term_idx] for _, _, term_idx in candidates):
+            return True  # a long phrase needs no segmenting
+        covers = view.boundaries().covers
+        return any(covers(nstart, nend) for nstart, nend, _ in candidates)
 
 
 _LONG_HAN_PHRASE = regex.compile(r"\p{Han}{3,}")
