@@ -20,6 +20,7 @@ from .checks import CompileContext, Rule, compile_rule
 from .errors import RuleError, RuleLoadError
 from .resources import builtin_lexicons, builtin_rules
 from .text.lexicon import Lexicon, read_lexicon
+from .text.prefilter import save_gate_cache
 from .vocabulary import Severity
 from .yamlfile import MAX_YAML_VALUES, LineDict, expands_within, line_of, load_yaml, yaml_problem
 
@@ -137,6 +138,7 @@ def load_rule_pack(
         errors += _selection_errors(found.specs, {"select": select, "ignore": ignore, "severity": list(severity or {})},
                                     origins)
     rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons)
+    save_gate_cache()  # the patterns analysed for the first time, for the next process (text/prefilter.py)
     errors += ctx.errors + lexicons.errors
     if severity:
         errors.extend(_apply_severity(rules, severity, origins))

@@ -351,3 +351,25 @@ def test_json_document_is_the_same_when_its_parts_wait_on_disk(tmp_path, monkeyp
     assert documents[0] == documents[1]
     assert len(documents[0]["conversations"]) == 120 and len(documents[0]["findings"]) == documents[0]["summary"]["findings"] > 0
     assert list(documents[0])[:2] == ["tool", "version"] and list(documents[0])[-2:] == ["conversations", "findings"]
+
+
+# -- a process's command line ends it without the collector's final walks (cli._Program) -------------------------
+def test_a_command_run_from_python_leaves_the_collector_as_it_was(transcripts):
+    import gc
+
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["scan", str(transcripts), "--format", "jsonl", "--exit-zero"])
+    assert result.exit_code == 0 and result.output.count("\n") > 3
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_a_scan_as_its_own_process_writes_what_the_test_runner_sees(transcripts, tmp_path):
+    import subprocess
+    import sys
+
+    expected = CliRunner().invoke(main, ["scan", str(transcripts), "--format", "jsonl"])
+    out = tmp_path / "out.jsonl"
+    process = subprocess.run([sys.executable, "-m", "qa_linter.cli", "scan", str(transcripts), "--format", "jsonl",
+                              "-o", str(out)], capture_output=True, text=True, encoding="utf-8", timeout=300)
+    assert process.returncode == expected.exit_code == 1, process.stderr
+    assert out.read_text(encoding="utf-8") == expected.stdout and "Traceback" not in process.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -294,6 +295,70 @@ def test_every_gated_pattern_matches_only_where_one_of_its_literals_is(
                 matched += 1
                 assert any(lit in text for lit in literals), (pattern.pattern, text)
     assert matched > 100
+
+
+def _gates_of(linter) -> list:
+    """Every PatternMatcher's patterns with their gates (list ids, digits, number characters), in pack order."""
+    return [(rule.id, source, gate, digits, numbers) for rule in linter.rules for matcher in rule.matchers()
+            for patterns in (matcher.patterns, getattr(matcher.exceptions, "patterns", None)) if patterns is not None
+            for source, gate, digits, numbers in zip(patterns.sources, patterns._gates, patterns._digits, patterns._numbers)]
+
+
+@pytest.fixture()
+def fresh_gate_cache(tmp_path, monkeypatch):
+    """An empty cache folder and no pattern analyses read yet in this process."""
+    from qa_linter.text import prefilter
+
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(prefilter, "_GATE_CACHE", None)
+    return tmp_path / "cache"
+
+
+def test_pattern_analyses_read_from_the_cache_equal_the_analyses_themselves(fresh_gate_cache, monkeypatch):
+    from qa_linter.text import prefilter
+
+    computed = Linter.from_config()
+    assert [p.name.split("-")[0] for p in fresh_gate_cache.glob("prefilter-*")] == ["prefilter"]
+    analysed = []
+    real = prefilter.required_literal_sets
+    monkeypatch.setattr(prefilter, "required_literal_sets", lambda *a, **k: analysed.append(a) or real(*a, **k))
+    monkeypatch.setattr(prefilter, "_GATE_CACHE", None)  # as a new process: the file is read
+    cached = Linter.from_config()
+    # Every matcher pattern's gates came from the file (jargon's few span patterns ask for one set, uncached).
+    assert [args for args in analysed if len(args) == 1] == [] and len(analysed) < 10
+    gates = _gates_of(cached)
+    assert len(gates) > 150 and gates == _gates_of(computed)
+    for pattern in _loaded_patterns():
+        assert prefilter.pattern_gates(pattern) == (
+            required_literal_sets(pattern), min_decimal_digits(pattern), min_number_characters(pattern))
+
+
+def test_a_damaged_or_foreign_gate_cache_is_analysed_again(fresh_gate_cache, monkeypatch):
+    from qa_linter.text import prefilter
+
+    expected = _gates_of(Linter.from_config())
+    (path,) = fresh_gate_cache.glob("prefilter-*")
+    stored = path.read_text(encoding="utf-8")
+    wrong = json.loads(stored)
+    wrong["gates"] = {key: 1 for key in wrong["gates"]}  # an entry that is not what the module writes
+    for damaged in ("{not json", '{"version": "another", "gates": {}}', json.dumps(wrong), stored[: len(stored) // 2]):
+        path.write_text(damaged, encoding="utf-8")
+        monkeypatch.setattr(prefilter, "_GATE_CACHE", None)
+        assert _gates_of(Linter.from_config()) == expected
+
+
+def test_without_a_writable_cache_folder_patterns_are_analysed_every_time(tmp_path, monkeypatch):
+    from qa_linter.text import prefilter, tokenize
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(tokenize.tempfile, "gettempdir", lambda: str(blocker))
+    monkeypatch.setattr(prefilter, "_GATE_CACHE", None)
+    pattern = regex.compile(r"(提供|告诉)\s*(密码|验证码)\d{6}", PATTERN_FLAGS)
+    assert prefilter.pattern_gates(pattern) == ([frozenset({"密码", "验证码"}), frozenset({"提供", "告诉"})], 6, 6)
+    prefilter.save_gate_cache()  # nothing can be written: no error
+    assert prefilter._GATE_CACHE.dirty
 
 
 # -- jieba's dictionary read by first character equals jieba's whole dictionary ------------------------------------

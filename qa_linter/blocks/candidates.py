@@ -43,10 +43,13 @@ class BlockAutomaton:
         self._list_lookup: dict[int, tuple] = {}
         self.words = max(1, (len(lists) + 63) // 64)  # 64-bit words per message
         keys = list(owners)
+        # One bit per (key, list) pair, set for all pairs at once: numpy scalar operations in a Python loop cost
+        # about 10 µs a pair, some 0.06 s of every scan's start-up for the pack's 6,000 pairs.
+        pair_keys = np.array([key_id for key_id, key in enumerate(keys) for _ in owners[key]], dtype=np.int64)
+        pair_lists = np.array([list_id for key in keys for list_id in owners[key]], dtype=np.int64)
         bits = np.zeros((len(keys), self.words), dtype=np.uint64)
-        for key_id, key in enumerate(keys):
-            for list_id in owners[key]:
-                bits[key_id, list_id >> 6] |= np.uint64(1) << np.uint64(list_id & 63)
+        np.bitwise_or.at(bits, (pair_keys, pair_lists >> 6),
+                         np.left_shift(np.uint64(1), (pair_lists & 63).astype(np.uint64)))
         self.key_bits = bits
         # A key holding the separator could match across two messages; no folded term does, but a pack that
         # had one is scanned message by message (usable False).

@@ -6,6 +6,7 @@ command group is one module here and its name in COMMANDS.
 """
 from __future__ import annotations
 
+import gc
 from importlib import import_module
 
 import click
@@ -44,7 +45,24 @@ def _print_version(ctx: click.Context, _param, value: bool) -> None:
         ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Program(click.Group):
+    """The top-level group; as a process's own command line it also ends that process quickly."""
+
+    def main(self, args=None, *rest, **extra):
+        if args is not None:
+            return super().main(args, *rest, **extra)  # called from Python (tests, CliRunner): as click does
+        try:
+            return super().main(args, *rest, **extra)
+        finally:
+            # The command line of a process (args from sys.argv) ends it: whatever it still holds (the rules, jieba's
+            # dictionary parts, caches: millions of objects) is freed at exit, and the interpreter's collections
+            # during that would walk all of it again and again (0.10-0.12 s after a 20 MB scan, measured; 0.02 s
+            # frozen). Outputs are closed by then; only the collector's work is skipped.
+            gc.disable()
+            gc.freeze()
+
+
+@click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version, the built-in rule pack's and the bundled scorecard's, and exit.")
 def main():

@@ -18,7 +18,7 @@ import regex
 from ..vocabulary import PATTERN_FLAGS
 from .lexicon import Term
 from .normalize import NormalizedText, normalize
-from .prefilter import min_decimal_digits, min_number_characters, required_literal_sets
+from .prefilter import pattern_gates
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokenize import WordBoundaries
@@ -263,20 +263,22 @@ class PatternMatcher:
     def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None):
         self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, PATTERN_FLAGS) for p in patterns]
         self.sources = [p.pattern for p in self.compiled]
-        # Per pattern: None (always runs), a list id, or a tuple of list ids that must all have candidates.
+        # Per pattern: None (always runs), a list id, or a tuple of list ids that must all have candidates; the
+        # decimal digits every match holds (a second gate, on the message's digit count); and, for patterns that
+        # also read Chinese numerals, the number characters (digits and numerals) every match holds, kept only
+        # where it says more than the digit count. The analyses come from prefilter (kept between processes).
         self._gates: list[int | tuple[int, ...] | None] = [None] * len(self.compiled)
-        if index is not None:
-            for i, pattern in enumerate(self.compiled):
-                ids = tuple(index.register(sorted(literals)) for literals in required_literal_sets(pattern))
+        self._digits: list[int] = []
+        self._numbers: list[int] = []
+        for i, pattern in enumerate(self.compiled):
+            sets, digits, numbers = pattern_gates(pattern)
+            if index is not None:
+                ids = tuple(index.register(sorted(literals)) for literals in sets)
                 if ids:
                     self._gates[i] = ids[0] if len(ids) == 1 else ids
+            self._digits.append(digits)
+            self._numbers.append(numbers if numbers > digits else 0)
         self._gated = any(gate is not None for gate in self._gates)
-        # Per pattern, the decimal digits every match holds: a second gate, on the message's digit count.
-        self._digits = [min_decimal_digits(pattern) for pattern in self.compiled]
-        # A third, for patterns that also read Chinese numerals: the number characters (digits and numerals)
-        # every match holds, kept only where it says more than the digit count.
-        self._numbers = [numbers if numbers > digits else 0
-                         for numbers, digits in zip(map(min_number_characters, self.compiled), self._digits)]
         # Per pattern, its gate as a bit mask of list ids (bit l: list l) for presence given as one (the block
         # engine's views): one integer test instead of a membership call per list.
         gate_masks = [0 if gate is None else sum(1 << list_id for list_id in ((gate,) if isinstance(gate, int) else gate))

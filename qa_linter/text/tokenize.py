@@ -110,6 +110,31 @@ def _cache_folders() -> list[Path]:
     return [cache_dir(), _temporary_cache_dir()]
 
 
+def read_cache_file(name: str) -> str | None:
+    """The text of a file of the cache folders (the first that has it), or None."""
+    for folder in _cache_folders():
+        try:
+            return (folder / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return None
+
+
+def write_cache_file(name: str, text: str) -> bool:
+    """Write a file of the cache folders atomically (the first that can be written); False when none can."""
+    for folder in _cache_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temporary, folder / name)  # atomic: another process reads the old file or the new one
+            return True
+        except OSError:
+            continue  # not writable: the next folder, else computed again next time
+    return False
+
+
 class PrefixStore:
     """jieba's prefix dictionary by first character: `part(ch)` is {entry: frequency} of entries starting with ch."""
 
