@@ -222,6 +222,34 @@ def test_a_rule_reads_only_the_messages_its_row_mask_opens(linter, monkeypatch):
     assert asked == [2]
 
 
+def test_the_collector_is_paused_inside_a_block_only(linter, monkeypatch):
+    """No automatic collection while a block is scanned (engine._collector_paused); as it was before, after it,
+    also when the block fails; a collector someone else turned off stays off."""
+    import gc
+
+    from qa_linter.blocks import engine
+
+    seen = []
+    real = engine.read_block
+    monkeypatch.setattr(engine, "read_block", lambda items: seen.append(gc.isenabled()) or real(items))
+    conv = Conversation("c", [Message(0, "customer", "在吗"), Message(1, "agent", "您好，这个不归我管")])
+    expected = linter.scan(conv)
+    assert gc.isenabled()
+    assert scan_block(linter, [conv], keep_conversations=False)[0][0][2] == expected
+    assert seen == [False] and gc.isenabled()
+    monkeypatch.setattr(engine, "_findings", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        scan_block(linter, [conv])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(ZeroDivisionError):
+            scan_block(linter, [conv])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 # -- the parts ---------------------------------------------------------------------------------------------------
 ALPHABET = (
     list("我不知道亲您好这归管") + list("親這個問題歸說們沈藉瞭") + list("ＡＢａｂ１２ABab12") + list("ΣσςİıſK")
