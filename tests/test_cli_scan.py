@@ -355,12 +355,14 @@ def test_json_document_is_the_same_when_its_parts_wait_on_disk(tmp_path, monkeyp
 
 # -- a process's command line ends it without the collector's final walks (cli._Program) -------------------------
 def test_a_command_run_from_python_leaves_the_collector_as_it_was(transcripts):
+    import atexit
     import gc
 
-    frozen = gc.get_freeze_count()
+    frozen, handlers = gc.get_freeze_count(), atexit._ncallbacks()
     result = CliRunner().invoke(main, ["scan", str(transcripts), "--format", "jsonl", "--exit-zero"])
     assert result.exit_code == 0 and result.output.count("\n") > 3
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert atexit._ncallbacks() == handlers  # nothing left to run at this (test) process's exit
 
 
 def test_a_scan_as_its_own_process_writes_what_the_test_runner_sees(transcripts, tmp_path):
