@@ -133,3 +133,20 @@ def test_usage_errors_are_exit_2(tmp_path):
     bad_ts = run("您好", "--ts", "tomorrow")
     assert bad_ts.exit_code == 2 and "ts: 'tomorrow' is not an ISO 8601 time" in bad_ts.stderr
     assert run("您好", "--rules", str(tmp_path / "missing.yaml")).exit_code == 2
+
+
+def test_a_cold_check_loads_nothing_of_the_block_engine(tmp_path):
+    """`qa-lint check` starts in less time than jieba's own dictionary load: it must not import what only batch
+    scans need (numpy, orjson, the Aho-Corasick automaton of the block pass, qa_linter.blocks)."""
+    probe = (
+        "import sys\n"
+        "sys.argv = ['qa-lint', 'check', '亲，这个我不知道，您自己看一下说明书吧']\n"
+        "from qa_linter.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'orjson', 'ahocorasick_rs')"
+        " or m.startswith('qa_linter.blocks'))\n"
+        "print('LOADED', code, heavy[:5])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, encoding="utf-8",
+                            cwd=tmp_path, timeout=120)
+    assert "LOADED 1 []" in result.stdout, result.stdout + result.stderr
