@@ -58,7 +58,7 @@ class _Program(click.Group):
 def _freeze_collector() -> None:
     """At the interpreter's exit, before its final collections: whatever the process still holds (the rules,
     jieba's dictionary parts, caches: millions of objects) is freed anyway, and those collections would walk all
-    of it again and again (0.12-0.14 s after a 20 MB scan, measured from outside; 0.02-0.03 s frozen). Outputs
+    of it again and again (0.1-0.2 s after a 20 MB scan, measured from outside; 0.03 s frozen). Outputs
     are closed by then and the other exit handlers have run or still run: only the collector's walks are skipped."""
     gc.disable()
     gc.freeze()

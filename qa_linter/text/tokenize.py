@@ -15,6 +15,7 @@ contains a position is ever segmented.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -123,6 +124,7 @@ def read_cache_file(name: str) -> str | None:
 def write_cache_file(name: str, text: str) -> bool:
     """Write a file of the cache folders atomically (the first that can be written); False when none can."""
     for folder in _cache_folders():
+        temporary = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
@@ -131,6 +133,9 @@ def write_cache_file(name: str, text: str) -> bool:
             os.replace(temporary, folder / name)  # atomic: another process reads the old file or the new one
             return True
         except OSError:
+            if temporary is not None:  # a full disk: no half-written file left behind
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
             continue  # not writable: the next folder, else computed again next time
     return False
 
