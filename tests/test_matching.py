@@ -7,7 +7,7 @@ from packs import agent_says, pack, texts
 from qa_linter.analysis import MessageView, Toolkit
 from qa_linter.model import Message
 from qa_linter.text.lexicon import Term
-from qa_linter.text.matching import Hit, PatternMatcher, RegexTimeout, TermIndex, TermMatcher, keep_longest
+from qa_linter.text.matching import Hit, PatternMatcher, RegexTimeout, TermIndex, TermMatcher, TextMatcher, keep_longest
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +182,32 @@ def test_selecting_rules_does_not_change_the_words_the_others_see():
     banned_only = Linter.from_config(None, select=["banned-phrase"])
     assert [f.text for f in agent_says(banned_only, text)] == []
     assert [f for f in agent_says(everything, text) if f.category == "banned-phrase"] == []
+
+
+def test_search_weighs_each_pattern_against_the_exceptions_and_stops_at_the_first_that_survives(monkeypatch):
+    """TextMatcher.search equals bool(find) with exceptions, and runs no pattern after the first whose match no
+    exception cancels (a resolution check has 19 patterns; the first that matches mostly answers)."""
+    toolkit = Toolkit()
+    index = toolkit.term_index
+    exceptions = TextMatcher(TermMatcher(index, [Term("还有别的问题")], "none"), PatternMatcher([r"我来?看看"], index))
+    patterns = PatternMatcher([r"看看", r"可以了吗", r"是否解决"], index)
+    matcher = TextMatcher(TermMatcher(index, [Term("请确认")], "none"), patterns, exceptions)
+    texts = ["现在可以了吗", "我来看看", "我来看看，现在可以了吗", "还有别的问题吗", "请确认", "请您看看是否解决",
+             "还有别的问题请确认吗", "我看看还有别的问题吗", "您好", "看看", "我看看是否解决", "我看看吧，请您看看是否解决",
+             "我来看看吧", "我看看可以了吗"]
+    for text in texts:
+        assert matcher.search(_view(toolkit, text)) == bool(matcher.find(_view(toolkit, text))), text
+    ran = []
+    real = patterns.spans_each
+
+    def counted(view):
+        for spans in real(view):
+            ran.append(spans)
+            yield spans
+
+    monkeypatch.setattr(patterns, "spans_each", counted)
+    assert matcher.search(_view(toolkit, "我看看吧，请您看看是否解决"))  # the second 看看 is no exception: the first pattern answers
+    assert len(ran) == 1
+    ran.clear()
+    assert matcher.search(_view(toolkit, "我看看是否解决"))  # 看看 cancelled by 我看看: 是否解决 answers
+    assert ran == [[(1, 3)], [(3, 7)]]  # (可以了吗 cannot run: its literal is not in the text)

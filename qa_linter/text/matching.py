@@ -10,7 +10,7 @@ import bisect
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Protocol, Sequence
 
 import ahocorasick
 import regex
@@ -378,17 +378,23 @@ class PatternMatcher:
 
     def spans(self, view: "MessageView") -> list[tuple[int, int]]:
         """The (nstart, nend) of what `find` returns, without building hits."""
+        found = []
+        for spans in self.spans_each(view):
+            found.extend(spans)
+        return found
+
+    def spans_each(self, view: "MessageView") -> Iterator[list[tuple[int, int]]]:
+        """`spans`, one list per pattern that can run here, each pattern run only when the next list is asked for."""
         runnable = self._runnable(view)
         if not runnable:
-            return []  # the block view folds its text only when a pattern runs
+            return  # the block view folds its text only when a pattern runs
         text = view.norm.text
-        found = []
         for pattern in runnable:
             try:
-                found.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)) if m.end() > m.start())
+                spans = [m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)) if m.end() > m.start()]
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
-        return found
+            yield spans
 
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), stopping at the first match."""
@@ -510,23 +516,44 @@ class TextMatcher:
             return False
         if self.exceptions is None or not self.exceptions.may_match(view):
             return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
-        spans = (self.terms.spans(view) if self.terms else []) + (self.patterns.spans(view) if self.patterns else [])
-        if not spans:
-            return False
-        cancel = self.exceptions.find(view)
-        return not cancel or _any_uncancelled(spans, [(c.nstart, c.nend) for c in cancel])
+        # The terms' spans, then each pattern's in turn, until one span overlaps no exception: any one answers, so
+        # the patterns after it are not run (a resolution check: 19 patterns, the first that matches mostly does);
+        # the exceptions are found once, when there is a first span to weigh.
+        uncancelled = None
+        spans = self.terms.spans(view) if self.terms else []
+        each_pattern = self.patterns.spans_each(view) if self.patterns else iter(())
+        while True:
+            if spans:
+                if uncancelled is None:
+                    uncancelled = _uncancelled_test([(c.nstart, c.nend) for c in self.exceptions.find(view)])
+                if uncancelled(spans):
+                    return True
+            spans = next(each_pattern, None)
+            if spans is None:
+                return False
 
 
 def _any_uncancelled(spans: list[tuple[int, int]], cancel: list[tuple[int, int]]) -> bool:
     """Does some span overlap none of `cancel`? (drop_overlapping's test, on plain spans.)"""
+    return _uncancelled_test(cancel)(spans)
+
+
+def _uncancelled_test(cancel: list[tuple[int, int]]):
+    """_any_uncancelled(spans, cancel) as a function of `spans`, with `cancel` sorted once."""
+    if not cancel:
+        return bool
     cancel = sorted(cancel)
     starts = [start for start, _ in cancel]
     reach = list(itertools.accumulate((end for _, end in cancel), max))
-    for start, end in spans:
-        before = bisect.bisect_left(starts, end)  # cancel spans that start before this one ends
-        if not (before and reach[before - 1] > start):
-            return True
-    return False
+
+    def test(spans: list[tuple[int, int]]) -> bool:
+        for start, end in spans:
+            before = bisect.bisect_left(starts, end)  # cancel spans that start before this one ends
+            if not (before and reach[before - 1] > start):
+                return True
+        return False
+
+    return test
 
 
 def drop_overlapping(hits: list[Hit], cancel: list[Hit]) -> list[Hit]:
