@@ -347,6 +347,18 @@ def test_a_damaged_or_foreign_gate_cache_is_analysed_again(fresh_gate_cache, mon
         assert _gates_of(Linter.from_config()) == expected
 
 
+def test_without_the_module_source_patterns_are_analysed_every_time(fresh_gate_cache, monkeypatch):
+    from qa_linter.text import prefilter
+
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(OSError("no source"))
+                        if self.name == "prefilter.py" else real(self))
+    pattern = regex.compile(r"验证码\d{6}", PATTERN_FLAGS)
+    assert prefilter.pattern_gates(pattern) == ([frozenset({"验证码"})], 6, 6)
+    prefilter.save_gate_cache()
+    assert not fresh_gate_cache.exists() or not list(fresh_gate_cache.glob("prefilter-*"))
+
+
 def test_without_a_writable_cache_folder_patterns_are_analysed_every_time(tmp_path, monkeypatch):
     from qa_linter.text import prefilter, tokenize
 

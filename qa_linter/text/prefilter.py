@@ -143,7 +143,7 @@ def pattern_gates(pattern: "regex.Pattern") -> tuple[list[frozenset[str]], int, 
 def save_gate_cache() -> None:
     """Write the analyses made by this process since the cache file was read (nothing when there are none)."""
     cache = _GATE_CACHE
-    if cache is None or not cache.dirty:
+    if cache is None or not cache.dirty or cache.name is None:
         return
     from .tokenize import write_cache_file
 
@@ -153,7 +153,7 @@ def save_gate_cache() -> None:
 
 
 class _GateCache:
-    def __init__(self, name: str, version: str, entries: dict):
+    def __init__(self, name: str | None, version: str, entries: dict):
         self.name, self.version, self.entries, self.dirty = name, version, entries, False
 
 
@@ -165,9 +165,13 @@ def _gate_cache() -> _GateCache:
     if _GATE_CACHE is None:
         from .tokenize import read_cache_file
 
-        version = hashlib.sha1(b"\0".join([Path(__file__).read_bytes(), sys.version.encode(),
-                                            str(getattr(regex, "__version__", "")).encode(), NUMERALS.encode()]))
-        version = version.hexdigest()
+        try:
+            source = Path(__file__).read_bytes()
+        except OSError:  # no source beside the module (a bytecode-only install): analysed in every process
+            _GATE_CACHE = _GateCache(None, "", {})
+            return _GATE_CACHE
+        version = hashlib.sha1(b"\0".join([source, sys.version.encode(), str(getattr(regex, "__version__", "")).encode(),
+                                            NUMERALS.encode()])).hexdigest()
         name = f"prefilter-gates-{version[:16]}.json"
         entries: dict = {}
         try:
