@@ -389,3 +389,29 @@ def test_technical_customer_settings_are_checked(tmp_path):
              technical_customer: {min_terms: 2, audience: developer, words: [日志]}}
         """)
     assert any("technical_customer needs" in p and "patterns" in p for p in problems), problems
+
+
+def test_technical_customer_patterns_bound_the_count_without_reading_the_customers_words(tmp_path, monkeypatch):
+    """One match of a pattern and no listed term cannot make two terms: the customer's words are not read."""
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: x
+            terms: [DNS, 网关]
+            audiences: {consumer: {knows: []}, developer: {knows: all}}
+            technical_customer: {min_terms: 2, audience: developer, patterns: ['(?<![\\d.])(\\d{1,3}\\.){3}\\d{1,3}(?![\\d.])']}
+        """)
+    rule = next(r for r in linter.pack.rules if r.id == "j")
+    read = []
+    vocabulary = rule._vocabulary
+    monkeypatch.setattr(rule, "_vocabulary", lambda view: read.append(view) or vocabulary(view))
+
+    def found(customer: str) -> list[str]:
+        return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", "可能是DNS的问题")))]
+
+    assert found("我ping 192.168.1.1 是通的") == ["DNS"] and read == []
+    assert found("我ping 192.168.1.1 和 10.0.0.1 都是通的") == [] and read != []

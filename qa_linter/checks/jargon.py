@@ -383,16 +383,23 @@ class JargonRule(Rule):
 
     def _may_be_technical(self, conv, customers) -> bool:
         """False when the customer's messages certainly hold fewer than min_terms distinct terms of their own: the
-        candidates of the term lists (what _vocabulary keeps is among them) and their abbreviations give fewer keys,
-        and no pattern of the matchers can run in any of them."""
+        candidates of the term lists (what _vocabulary keeps is among them), the matches of the patterns and the
+        abbreviations give fewer keys."""
         need = self.technical[0]
         keys: set[str] = set()
         for matcher in (self.terms, self.vocabulary):
             if matcher is None:
                 continue
             patterns = matcher.patterns
-            if patterns is not None and patterns.may_run_in(conv) and any(patterns.may_run(view) for view in customers):
-                return True  # a pattern's hit is a term of its own text: no bound from the lists
+            if patterns is not None and patterns.may_run_in(conv):
+                # A pattern's hit is a term of its own text: each distinct match counts once (a regex search, no
+                # segmenting; matches _vocabulary would drop, inside a URL or asked about, only make the bound looser).
+                for view in customers:
+                    if patterns.may_run(view):
+                        text = view.norm.text
+                        keys.update(text[start:end] for start, end in patterns.spans(view))
+                        if len(keys) >= need:
+                            return True
             terms = matcher.terms
             if terms is None:
                 continue
