@@ -192,10 +192,7 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
         if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
             left_out.append((rule_id, spec, path))
             continue
-        ctx.path, ctx.rule_id = str(path), rule_id
-        ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d, ctx.errors)
-        ctx.lexicon_names = lambda d=path.parent: lexicons.names(d)
-        rule = compile_rule(spec, ctx)
+        rule = _compile_one(rule_id, spec, path, ctx, lexicons)
         if rule is not None:
             rules.append(rule)
     if rules and left_out:
@@ -214,12 +211,17 @@ def _learn_words_of(specs, toolkit: Toolkit, search_dirs: list[Path]) -> None:
     aside_lexicons = _Lexicons(search_dirs)
     ctx = CompileContext(aside, None, None)  # type: ignore[arg-type]
     for rule_id, spec, path in specs:
-        ctx.path, ctx.rule_id = str(path), rule_id
-        ctx.lexicon_lookup = lambda name, d=path.parent: aside_lexicons.find(name, d, ctx.errors)
-        ctx.lexicon_names = lambda d=path.parent: aside_lexicons.names(d)
-        compile_rule(spec, ctx)
+        _compile_one(rule_id, spec, path, ctx, aside_lexicons)
     toolkit.add_words(aside.user_words)
     toolkit.add_words(aside.token_words, pattern_tokens=True)
+
+
+def _compile_one(rule_id: str, spec: dict, path: Path, ctx: CompileContext, lexicons: "_Lexicons") -> Rule | None:
+    """One rule compiled in `ctx`, its lexicons looked up beside its file first."""
+    ctx.path, ctx.rule_id = str(path), rule_id
+    ctx.lexicon_lookup = lambda name, d=path.parent: lexicons.find(name, d, ctx.errors)
+    ctx.lexicon_names = lambda d=path.parent: lexicons.names(d)
+    return compile_rule(spec, ctx)
 
 
 def _in_file_order(errors: list[RuleError], places: list[Path]) -> list[RuleError]:

@@ -359,10 +359,7 @@ def test_advice_quoting_a_missing_term_suggestion_shows_where_the_words_go(tmp_p
     assert [f.suggestion for f in agent_says(linter, "改DNS和CDN")] == ["例如「DNS（域名解析）」", "例如「CDN（……）」"]
 
 
-def test_technical_customer_patterns_count_as_the_customers_own_terms(tmp_path):
-    from packs import conversation
-
-    linter = linter_from_yaml(tmp_path, """
+_IP_ADDRESS_CUSTOMER = """
         rules:
           - id: j
             type: jargon
@@ -371,15 +368,22 @@ def test_technical_customer_patterns_count_as_the_customers_own_terms(tmp_path):
             terms: [DNS, 网关]
             audiences: {consumer: {knows: []}, developer: {knows: all}}
             technical_customer: {min_terms: 2, audience: developer, patterns: ['(?<![\\d.])(\\d{1,3}\\.){3}\\d{1,3}(?![\\d.])']}
-        """)
+        """
 
-    def found(customer: str) -> list[str]:
-        return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", "可能是DNS的问题")))]
 
-    assert found("网页打不开") == ["DNS"]
-    assert found("我ping 192.168.1.1 和 10.0.0.1 都是通的") == []      # two matches: two terms of their own
-    assert found("我ping 192.168.1.1 是通的") == ["DNS"]                # one is not enough
-    assert found("网关 192.168.1.1 能ping通") == []                     # a listed term and a match
+def _jargon_after(linter, customer: str) -> list[str]:
+    """What the rule flags in 可能是DNS的问题 answering `customer`."""
+    from packs import conversation
+
+    return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", "可能是DNS的问题")))]
+
+
+def test_technical_customer_patterns_count_as_the_customers_own_terms(tmp_path):
+    linter = linter_from_yaml(tmp_path, _IP_ADDRESS_CUSTOMER)
+    assert _jargon_after(linter, "网页打不开") == ["DNS"]
+    assert _jargon_after(linter, "我ping 192.168.1.1 和 10.0.0.1 都是通的") == []      # two matches: two terms of their own
+    assert _jargon_after(linter, "我ping 192.168.1.1 是通的") == ["DNS"]                # one is not enough
+    assert _jargon_after(linter, "网关 192.168.1.1 能ping通") == []                     # a listed term and a match
 
 
 def test_technical_customer_settings_are_checked(tmp_path):
@@ -393,25 +397,11 @@ def test_technical_customer_settings_are_checked(tmp_path):
 
 def test_technical_customer_patterns_bound_the_count_without_reading_the_customers_words(tmp_path, monkeypatch):
     """One match of a pattern and no listed term cannot make two terms: the customer's words are not read."""
-    from packs import conversation
-
-    linter = linter_from_yaml(tmp_path, """
-        rules:
-          - id: j
-            type: jargon
-            category: jargon-unexplained
-            message: x
-            terms: [DNS, 网关]
-            audiences: {consumer: {knows: []}, developer: {knows: all}}
-            technical_customer: {min_terms: 2, audience: developer, patterns: ['(?<![\\d.])(\\d{1,3}\\.){3}\\d{1,3}(?![\\d.])']}
-        """)
+    linter = linter_from_yaml(tmp_path, _IP_ADDRESS_CUSTOMER)
     rule = next(r for r in linter.pack.rules if r.id == "j")
     read = []
     vocabulary = rule._vocabulary
     monkeypatch.setattr(rule, "_vocabulary", lambda view: read.append(view) or vocabulary(view))
 
-    def found(customer: str) -> list[str]:
-        return [f.text for f in linter.scan(conversation(("customer", customer), ("agent", "可能是DNS的问题")))]
-
-    assert found("我ping 192.168.1.1 是通的") == ["DNS"] and read == []
-    assert found("我ping 192.168.1.1 和 10.0.0.1 都是通的") == [] and read != []
+    assert _jargon_after(linter, "我ping 192.168.1.1 是通的") == ["DNS"] and read == []
+    assert _jargon_after(linter, "我ping 192.168.1.1 和 10.0.0.1 都是通的") == [] and read != []
