@@ -386,6 +386,15 @@ def test_technical_customer_patterns_count_as_the_customers_own_terms(tmp_path):
     assert _jargon_after(linter, "网关 192.168.1.1 能ping通") == []                     # a listed term and a match
 
 
+def test_technical_customer_cues_make_a_customer_technical_by_themselves(tmp_path):
+    linter = linter_from_yaml(tmp_path, _IP_ADDRESS_CUSTOMER.replace(
+        "technical_customer: {", "layperson_cues: {terms: [不懂], boundary: none}\n"
+        "            technical_customer: {cues: {patterns: ['我是[^，。]{0,8}网管']}, "))
+    assert _jargon_after(linter, "我是这家店的网管，网页打不开") == []
+    assert _jargon_after(linter, "网页打不开，找我们网管也没用") == ["DNS"]        # someone else's job
+    assert _jargon_after(linter, "我是这家店的网管，但是网络这些我不懂") == ["DNS"]   # a layperson cue decides first
+
+
 def test_technical_customer_settings_are_checked(tmp_path):
     problems = errors(tmp_path, """
         rules:

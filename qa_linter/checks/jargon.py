@@ -68,10 +68,12 @@ class JargonRule(Rule):
               "`{knows: [lexicon names]}` or `{knows: all}`", example="{consumer: {knows: []}, developer: {knows: all}}"),
         Field("default_audience", "audience name", "the audience when nothing else decides", default="consumer",
               example="consumer"),
-        Field("technical_customer", "{min_terms, audience, vocabulary, patterns}", "a customer who writes `min_terms` "
-              "distinct terms as their own words (not 什么是APN) is that audience; `vocabulary` names lexicons of further "
-              "words that count (服务器, 日志 …), `patterns` regular expressions whose matches count, each match a term "
-              "of its own (an IP address, an API path)",
+        Field("technical_customer", "{min_terms, audience, vocabulary, patterns, cues}", "a customer who writes "
+              "`min_terms` distinct terms as their own words (not 什么是APN) is that audience; `vocabulary` names lexicons "
+              "of further words that count (服务器, 日志 …), `patterns` regular expressions whose matches count, each "
+              "match a term of its own (an IP address, an API path); `cues`, a [matcher](#matcher-fields) over the "
+              "customer's messages, makes them that audience by itself (我是公司的IT管理员, 给客户装了…: a customer who "
+              "says they do technical work)",
               example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
@@ -129,6 +131,7 @@ class JargonRule(Rule):
         if self.audiences and self.default_audience not in self.audiences:
             ctx.error(f"default_audience {self.default_audience!r} is not one of the audiences ({', '.join(self.audiences)})", line_of(spec, "default_audience"))
         self.vocabulary = None
+        self.technical_cues = None
         self.technical = self._technical(spec, ctx)
         keywords = spec.get("product_keywords") or {}
         if not isinstance(keywords, dict):
@@ -245,10 +248,12 @@ class JargonRule(Rule):
         if value is None:
             return None
         line = line_of(spec, "technical_customer")
-        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns"}:
-            ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names] "
-                      "and patterns: [regular expressions]", line)
+        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns", "cues"}:
+            ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names], "
+                      "patterns: [regular expressions] and cues: a matcher", line)
             return None
+        cues = value.get("cues")
+        self.technical_cues = self.matcher(cues, ctx, "technical_customer.cues") if cues is not None else None
         vocabulary, patterns = value.get("vocabulary"), value.get("patterns")
         spec_words = {"boundary": "none", **({"lexicon": vocabulary} if vocabulary else {}), **({"patterns": patterns} if patterns else {})}
         self.vocabulary = self.matcher(spec_words, ctx, "technical_customer.vocabulary") if vocabulary or patterns else None
@@ -265,6 +270,9 @@ class JargonRule(Rule):
             return self.default_audience
         if self.technical and len(customer_terms) >= self.technical[0]:
             return self.technical[1]
+        cues = self.technical_cues
+        if self.technical and cues is not None and cues.may_match_in(conv) and any(cues.search(v) for v in conv.by_role("customer")):
+            return self.technical[1]  # a customer who says they do technical work (我是公司的IT, 给客户装了…)
         if self.business is not None:
             cues, audience = self.business
             if cues.may_match_in(conv) and any(cues.search(v) for v in conv.messages if v.role != "system"):
