@@ -124,6 +124,12 @@ def test_near_counts_words_not_characters(tmp_path):
     assert not linter.scan(conversation(("agent", "我们的工程师明天会远程看一下")))
 
 
+def test_near_stays_in_the_sentence_of_the_hit(tmp_path):
+    linter = linter_from_yaml(tmp_path, NEAR)
+    assert linter.scan(conversation(("agent", "我，远程看一下")))           # a comma ends a clause, not a sentence
+    assert not linter.scan(conversation(("agent", "我。远程看一下")))       # 我 belongs to the sentence before
+
+
 def test_conditions_in_a_sequence_trigger(tmp_path):
     linter = linter_from_yaml(
         tmp_path,

@@ -9,8 +9,8 @@
       - clause: {any: [request-markers]}                # a request, not a warning
 
 An item looks at one region around the hit: `clause` (the clause holding it), `sentence`, `message`, or
-`near` (`within` N words of it, default 4). `side` narrows the region to what stands `before` or `after` the
-hit (default `around`: both). In that region it tests, all of those given:
+`near` (`within` N words of it, default 4, in its sentence). `side` narrows the region to what stands
+`before` or `after` the hit (default `around`: both). In that region it tests, all of those given:
 - `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
 - `mood`: one of question, request, conditional: of the sentence or message (on the `side` given) when the
   item names one, else of the hit's clause;
@@ -96,7 +96,11 @@ class Condition:
         if self.region == "message":
             lo, hi = 0, len(text)
         elif self.region == "near":
+            # Words in another sentence are no context of the hit (…编码不一致。我直接远程登录…: 不 negates nothing here).
             lo, hi = _words_around(view, hit, self.within)
+            clauses = view.clauses()
+            first, last = clauses.sentence_span(clauses.at(hit.nstart))
+            lo, hi = max(lo, first), min(hi, last)
         else:
             clauses = view.clauses()
             clause = clauses.at(hit.nstart)
