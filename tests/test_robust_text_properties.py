@@ -167,3 +167,13 @@ def test_known_words_inside_hostile_text_are_still_found(builtin_linter):
         if finding.start is not None:
             message = _conversation(text, "您好")["messages"][finding.message_index]["text"]
             assert message[finding.start : finding.end] == finding.text
+
+
+@pytest.mark.parametrize("unit", ["1", "1.", "a-", "1-", "a.", "我 "])
+def test_a_long_run_of_one_kind_of_character_makes_no_pattern_time_out(builtin_linter, unit):
+    """A pasted log or number (1.1.1.…, 0000…) must not make a search restart at every character and rescan the
+    rest of the run: such a pattern ran for seconds and its rule was skipped (benchmarks/pattern_worst_case.py)."""
+    # The words before the run give the patterns their gates: slang digits (666), a jargon term, a host name.
+    text = "666 请把DNS改成 example.cn 的，日志如下 " + unit * (12_000 // len(unit))
+    builtin_linter.scan({"id": "run", "messages": [{"role": "customer", "text": text}, {"role": "agent", "text": text}]})
+    assert builtin_linter.rule_problems == {}, builtin_linter.rule_problems
