@@ -414,3 +414,60 @@ def test_technical_customer_patterns_bound_the_count_without_reading_the_custome
 
     assert _jargon_after(linter, "我ping 192.168.1.1 是通的") == ["DNS"] and read == []
     assert _jargon_after(linter, "我ping 192.168.1.1 和 10.0.0.1 都是通的") == [] and read != []
+
+
+_ACKNOWLEDGED = """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: "术语「{match}」"
+            terms: [DNS]
+            audiences: {consumer: {knows: []}, developer: {knows: all}}
+            technical_customer: {min_terms: 1, audience: developer, vocabulary: [tech-vocabulary]}
+            acknowledged_by:
+              cues: {terms: [太专业], boundary: none}
+              message: "客服承认说得太专业"
+              suggest: 换成用户听得懂的话
+        """
+
+
+def test_a_reply_the_agent_next_calls_too_technical_is_reported_with_the_asked_term(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _ACKNOWLEDGED)
+    findings = linter.scan(conversation(("customer", "眼镜怎么选"), ("agent", "选阿贝数高的镜片"),
+                                        ("customer", "啥是阿贝数"), ("agent", "不好意思，说得太专业了")))
+    assert [(f.message_index, f.text, f.message) for f in findings] == [(1, "阿贝数", "客服承认说得太专业")]
+    # Nothing asked about: the message without words marked, with the rule's advice for that case.
+    [finding] = linter.scan(conversation(("customer", "漏水"), ("agent", "溢流管在溢水"),
+                                         ("customer", "听不懂"), ("agent", "抱歉太专业了")))
+    assert (finding.message_index, finding.start, finding.suggestion) == (1, None, "换成用户听得懂的话")
+
+
+def test_an_admission_adds_nothing_where_a_term_was_reported_and_holds_for_any_audience(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _ACKNOWLEDGED)
+    findings = linter.scan(conversation(("customer", "打不开"), ("agent", "改一下DNS"), ("agent", "抱歉太专业了")))
+    assert [(f.message_index, f.text) for f in findings] == [(1, "DNS")]
+    # A customer who writes 服务器 is technical here, so DNS is known; the agent's own admission still counts.
+    findings = linter.scan(conversation(("customer", "服务器打不开"), ("agent", "改一下DNS"), ("agent", "抱歉太专业了")))
+    assert [(f.message_index, f.message) for f in findings] == [(1, "客服承认说得太专业")]
+    # The admission in the same message, or with no agent message before it, reports nothing.
+    assert linter.scan(conversation(("customer", "打不开"), ("agent", "抱歉太专业了"))) == []
+
+
+def test_acknowledged_by_settings_are_checked(tmp_path):
+    problems = errors(tmp_path, """
+        rules:
+          - {id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             acknowledged_by: {cues: {terms: [太专业]}, message: "{match}"}}
+        """)
+    assert any("only {trigger}" in p for p in problems), problems
+    problems = errors(tmp_path, """
+        rules:
+          - {id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             acknowledged_by: {cues: {terms: [太专业]}}}
+        """)
+    assert any("acknowledged_by needs" in p for p in problems), problems

@@ -394,6 +394,7 @@ class Rule:
         hit: "Hit | None" = None,
         suggestion: str | None = None,
         trigger: "Hit | None" = None,
+        message_template: str | None = None,
     ) -> Finding:
         term_suggestion = suggestion or (hit.suggestion if hit else None)
         values = {
@@ -403,7 +404,7 @@ class Rule:
             "trigger": trigger.text if trigger else "",
         }
         render = lambda template: PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), str(template))
-        message = render(self.message_template)
+        message = render(message_template or self.message_template)
         # A term's own suggestion is a replacement (亲 -> 您); the rule's `suggest` is advice, and may
         # quote the term's suggestion with {suggestion} (an explanation to add, for jargon).
         if self.suggest and PLACEHOLDER.search(str(self.suggest)) and term_suggestion:

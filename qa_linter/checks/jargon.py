@@ -7,15 +7,16 @@ that the customer used first, needs no explanation; only the first unexplained u
 from __future__ import annotations
 
 import re as stdlib_re
+from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 
 import regex
 
-from ..text.matching import RegexTimeout, drop_inside, drop_overlapping, regex_timeout
+from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
 from ..yamlfile import line_of
-from .base import Rule
+from .base import PLACEHOLDER, Rule
 from .fields import MATCHER_FIELDS, Field
 
 # What follows a term the customer asks about rather than uses.
@@ -87,6 +88,13 @@ class JargonRule(Rule):
               example="{cues: {lexicon: business-cues}, audience: merchant}"),
         Field("layperson_cues", "matcher", "what a non-technical customer says (不太懂, 老两口 …): such a customer is "
               "the default audience", example="{terms: [不懂, 不太懂], boundary: none}"),
+        Field("acknowledged_by", "{cues, message, suggest}", "the agent admitting their last reply was too technical "
+              "(不好意思，我说得太专业了): `cues`, a [matcher](#matcher-fields) over the agent's messages; the agent's "
+              "message before the one that matches is reported (with `message`, which may use {trigger}) unless a "
+              "term was already reported there, whatever the audience and whether or not a list holds its words; "
+              "the term the customer asked about in between (啥是QoS, 什么记录) is marked when the reply holds it, "
+              "else the finding has no words marked and `suggest` as its advice",
+              example="{cues: {terms: [太专业], boundary: none}, message: 这条回复用了没有解释的专业说法}"),
     )
     EXAMPLES = """\
   - id: j-terms
@@ -145,6 +153,7 @@ class JargonRule(Rule):
         self.business = self._business(spec, ctx)
         cues = spec.get("layperson_cues")
         self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
+        self.acknowledged = self._acknowledged(spec, ctx)
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
 
     def configure(self, settings):
@@ -192,6 +201,22 @@ class JargonRule(Rule):
         if self.audiences and audience not in self.audiences:
             ctx.error(f"business_customer.audience {audience!r} is not one of the audiences", line)
         return self.matcher(value["cues"], ctx, "business_customer.cues"), audience
+
+    def _acknowledged(self, spec, ctx) -> "tuple | None":
+        value = spec.get("acknowledged_by")
+        if value is None:
+            return None
+        line = line_of(spec, "acknowledged_by")
+        if (not isinstance(value, dict) or not {"cues", "message"} <= set(value) <= {"cues", "message", "suggest"}
+                or not str(value["message"]).strip()):
+            ctx.error("acknowledged_by needs {cues: a matcher, message: the finding's message} and may add suggest: "
+                      "the advice when no term is marked", line)
+            return None
+        message, advice = str(value["message"]), value.get("suggest")
+        for name in PLACEHOLDER.findall(message):
+            if name != "trigger":
+                ctx.error(f"acknowledged_by.message uses {{{name}}}; only {{trigger}} is filled in", line)
+        return self.matcher(value["cues"], ctx, "acknowledged_by.cues"), message, advice
 
     def _acronyms(self, spec, ctx) -> "Acronyms | None":
         value = spec.get("acronyms")
@@ -289,7 +314,12 @@ class JargonRule(Rule):
 
     def requirement(self):
         # Abbreviations are found without a term list (any capitals may be one): then there is no shortcut.
-        return None if self.acronyms is not None else self.terms.requirement()
+        if self.acronyms is not None:
+            return None
+        if self.acknowledged is None:
+            return self.terms.requirement()
+        # …and an admission (说得太专业了) reports a message whatever its words.
+        return Requirement.any_of([self.terms.requirement(), self.acknowledged[0].requirement()])
 
     def matchers(self):
         return [m for m in (self.terms, self.markers, self.adjacent_markers) if m is not None]
@@ -437,12 +467,60 @@ class JargonRule(Rule):
         opened = self.terms.block_open(index)
         if self.acronyms is not None:
             opened = opened | index.capitals_at_least(self.acronyms.min)
+        if self.acknowledged is not None:
+            opened = opened | self.acknowledged[0].block_open(index)
         return opened & index.role(self.scope.role)
 
     def block_targets(self, index):
         return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
+        if self.acknowledged is None:
+            yield from self._term_findings(conv)
+            return
+        findings = list(self._term_findings(conv))
+        reported = {f.message_index for f in findings}
+        findings += self._acknowledged_findings(conv, reported)
+        yield from sorted(findings, key=lambda f: f.message_index)
+
+    def _acknowledged_findings(self, conv, reported: set[int]) -> list:
+        """The agent's messages their next message calls too technical (不好意思，我说得太专业了), not reported yet."""
+        cues, template, advice = self.acknowledged
+        if not cues.may_match_in(conv):
+            return []
+        found = []
+        previous = None  # the scope role's last message before this one
+        for view in conv.messages:
+            if view.role != self.scope.role:
+                continue
+            if previous is not None and previous.index not in reported:
+                admitted = cues.find(view)
+                if admitted:
+                    hit = self._asked_term(conv, previous, view)
+                    finding = self.finding(conv, previous, hit, trigger=admitted[0], message_template=template)
+                    if hit is None and advice:
+                        finding = replace(finding, suggestion=str(advice))
+                    found.append(finding)
+                    reported.add(previous.index)
+            previous = view
+        return found
+
+    def _asked_term(self, conv, reply, admission):
+        """The words of `reply` the customer asked about before the admission (啥是QoS, 什么记录, 固件是什么), as a hit
+        over the words of the reply that hold them; None when the customer named nothing the reply holds."""
+        text = reply.norm.text
+        for view in conv.messages[reply.index + 1:admission.index]:
+            if view.role != "customer":
+                continue
+            for m in _ASKS_ABOUT.finditer(view.norm.text):
+                asked = m.group("before") or m.group("after")
+                at = text.find(asked)
+                if at >= 0:
+                    start, end = _whole_words(reply, at, at + len(asked))
+                    return reply.hit(start, end)
+        return None
+
+    def _term_findings(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
         audience_known = not (self.audiences or self.technical or self.business)
         acronyms_known = False  # the audience knows abbreviations (worked out with the audience)
@@ -502,6 +580,30 @@ class JargonRule(Rule):
                 known.add(key)  # explained or flagged: either way only the first use counts
                 if not any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
                     yield self.finding(conv, view, term_hits[0])
+
+
+# What a customer asks about: 啥是QoS / 什么记录 / 固件是什么 (a word of one to eight characters).
+_ASKS_ABOUT = regex.compile(
+    r"(?:啥|什么)(?:是|叫)?(?P<before>[a-z][a-z0-9.+-]{0,15}(?![a-z0-9])"
+    r"|\p{Han}{1,8}?(?=[?？\s,，。!！]|$|我|啊|呀|呢|吗|意思|在哪|怎么))"
+    r"|(?P<after>[a-z][a-z0-9.+-]{0,15}|\p{Han}{1,8}?)(?:是什么|是啥|是哪个|什么意思|啥意思|指什么)"
+)
+
+
+def _whole_words(view, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the segmenter's word boundaries on both sides (记录 in A记录 widens to A记录 when jieba cuts
+    it as one word; Latin letters and digits next to it join it)."""
+    text = view.norm.text
+    while start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isascii() and text[end].isalnum():
+        end += 1
+    boundaries = view.boundaries()
+    while start > 0 and not boundaries.is_boundary(start):
+        start -= 1
+    while end < len(text) and not boundaries.is_boundary(end):
+        end += 1
+    return start, end
 
 
 def _line_names(conv) -> list[str]:
