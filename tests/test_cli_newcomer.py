@@ -164,7 +164,7 @@ def test_version_names_the_rule_pack_and_the_scorecard():
     card = load_scoring_model()
     lines = result.stdout.splitlines()
     assert result.exit_code == 0 and lines[0] == f"qa-lint {__version__}"
-    assert lines[1] == "rule pack  qa-linter-builtin 1.3 (built-in)"
+    assert lines[1] == "rule pack  qa-linter-builtin 1.4 (built-in)"
     assert lines[2].startswith(f"scorecard  {card.name} {card.version} (bundled; fingerprint {card.fingerprint})")
 
 
