@@ -281,3 +281,18 @@ rules:
 )
 def test_a_filler_between_spaces_keeps_the_clause_breaks_around_it(tmp_path, text, flagged):
     assert _flags(tmp_path, FIRST_PERSON, text) is flagged
+
+
+def test_a_clause_mood_is_read_on_the_side_given(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: check
+            type: phrases
+            category: no-resolution-check
+            message: m
+            terms: [对一下]
+            unless:
+              - clause: {mood: conditional, side: before}
+        """)
+    assert linter.scan(conversation(("agent", "请您对一下型号不对的话再联系我们")))     # the condition comes after
+    assert not linter.scan(conversation(("agent", "如果收到了请您对一下型号")))

@@ -12,8 +12,8 @@ An item looks at one region around the hit: `clause` (the clause holding it), `s
 `near` (`within` N words of it, default 4, in its sentence). `side` narrows the region to what stands
 `before` or `after` the hit (default `around`: both). In that region it tests, all of those given:
 - `any` / `all` / `none`: lexicon classes (names of lexicons) with a whole-word term there;
-- `mood`: one of question, request, conditional: of the sentence or message (on the `side` given) when the
-  item names one, else of the hit's clause;
+- `mood`: one of question, request, conditional: of the sentence or message when the item names one, else of
+  the hit's clause (either on the `side` given);
 - `person`: first, second, third or none: who the clause is about, taken from the first person word
   (我/您/系统/快递员 …) of its clause before the hit, else the first 我/您 word after it;
 - `negated: false`: the `any` / `all` class terms count only where their own clause does not negate them
@@ -89,7 +89,13 @@ class Condition:
         if self.region in ("sentence", "message"):
             return self._region(view, hit)  # narrowed by `side`: 看看…通不通 asks after the verb
         clause = view.clauses().at(hit.nstart)
-        return clause.start, clause.end
+        lo, hi = clause.start, clause.end
+        # `side` narrows the clause too: 请您对一下型号…不对的话再联系 asks first and adds a condition after.
+        if self.side == "before":
+            hi = hit.nstart
+        elif self.side == "after":
+            lo = hit.nend
+        return lo, hi
 
     def _region(self, view: "MessageView", hit: "Hit") -> tuple[int, int]:
         text = view.norm.text
