@@ -90,7 +90,7 @@ class Condition:
             return self._region(view, hit)  # narrowed by `side`: 看看…通不通 asks after the verb
         clause = view.clauses().at(hit.nstart)
         lo, hi = clause.start, clause.end
-        # `side` narrows the clause too: 请您对一下型号…不对的话再联系 asks first and adds a condition after.
+        # `side` narrows the clause too: 请您对一下型号不对的话再联系 asks first and adds a condition after.
         if self.side == "before":
             hi = hit.nstart
         elif self.side == "after":
