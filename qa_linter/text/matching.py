@@ -45,6 +45,7 @@ REGEX_TIMEOUT = 0.25  # seconds a pattern may take over an ordinary message; one
 # character; the margin covers a loaded machine), so a 2 MB e-mail must not time out merely for being long (a flat
 # 0.25 s skipped most regex rules on it); a runaway pattern is still stopped, after a time in proportion to the text.
 REGEX_SECONDS_PER_CHAR = 20e-6
+_MAX_GATE_COMBINATIONS = 4096  # per matcher; more is a pathological pack, where the table is started again
 
 
 # Which patterns may be compiled at all (nested repetitions, oversized bounds): see pattern_safety.py.
@@ -284,13 +285,10 @@ class PatternMatcher:
         gate_masks = [0 if gate is None else sum(1 << list_id for list_id in ((gate,) if isinstance(gate, int) else gate))
                       for gate in self._gates]
         self._table = list(zip(self.compiled, self._gates, gate_masks, self._digits, self._numbers))
-        # When every pattern has a gate, a message with none of their lists present runs none of them (None: some
-        # pattern has no gate).
-        self._gate_union: int | None = None
-        if all(gate is not None for gate in self._gates):
-            self._gate_union = 0
-            for gate_mask in gate_masks:
-                self._gate_union |= gate_mask
+        self._gate_bits = 0
+        for gate_mask in gate_masks:
+            self._gate_bits |= gate_mask
+        self._passing: dict[int, tuple] = {}  # bits of the gate lists present -> what _passing_for gives
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
@@ -325,18 +323,34 @@ class PatternMatcher:
         if view.toolkit.reference:
             return self.compiled
         present = view.term_candidates() if self._gated else None
-        mask = getattr(present, "mask", None)  # an int of list bits (the block engine's views), else a dict
-        if mask is not None and self._gate_union is not None and not mask & self._gate_union:
-            return []
+        mask = getattr(present, "mask", 0 if present is None else None)  # an int of list bits, else a dict
+        if mask is None:
+            return self._runnable_in(view, present)
+        # The gates a message passes depend only on its bits of the gate lists: worked out once per combination
+        # (messages repeat a few of them), then only the digit and number counts are asked, when a pattern needs them.
+        passing = self._passing.get(mask & self._gate_bits)
+        if passing is None:
+            passing = self._passing_for(mask & self._gate_bits)
+        patterns, counted = passing
+        if counted is None:
+            return patterns
+        return _enough(view, counted)
+
+    def _passing_for(self, bits: int) -> "tuple[list[regex.Pattern], list | None]":
+        entries = [(pattern, digits, numbers) for pattern, gate, gate_mask, digits, numbers in self._table
+                   if gate is None or bits & gate_mask == gate_mask]
+        counted = entries if any(digits or numbers for _, digits, numbers in entries) else None
+        if len(self._passing) >= _MAX_GATE_COMBINATIONS:
+            self._passing.clear()
+        found = self._passing[bits] = ([pattern for pattern, _, _ in entries], counted)
+        return found
+
+    def _runnable_in(self, view: "MessageView", present) -> "list[regex.Pattern]":
         runnable = []
         digit_count = number_count = None  # counted at most once, and only when a pattern asks
-        for pattern, gate, gate_mask, digits, numbers in self._table:
-            if gate is not None:
-                if mask is not None:
-                    if mask & gate_mask != gate_mask:
-                        continue
-                elif not _open(gate, present):
-                    continue  # the literals every match needs are not all in the text
+        for pattern, gate, _, digits, numbers in self._table:
+            if gate is not None and not _open(gate, present):
+                continue  # the literals every match needs are not all in the text
             if digits:
                 if digit_count is None:
                     digit_count = view.decimal_digits()
@@ -410,6 +424,26 @@ class PatternMatcher:
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
         return False
+
+
+def _enough(view: "MessageView", entries: list) -> "list[regex.Pattern]":
+    """The patterns of `entries` ((pattern, digits, numbers), gates passed) whose digit and number counts the message
+    reaches; each count read at most once, and only when a pattern asks."""
+    runnable = []
+    digit_count = number_count = None
+    for pattern, digits, numbers in entries:
+        if digits:
+            if digit_count is None:
+                digit_count = view.decimal_digits()
+            if digit_count < digits:
+                continue
+        if numbers:
+            if number_count is None:
+                number_count = view.number_characters()
+            if number_count < numbers:
+                continue
+        runnable.append(pattern)
+    return runnable
 
 
 def _open(gate: "int | tuple[int, ...]", present) -> bool:
