@@ -8,6 +8,8 @@ condition, a jargon term) does the message get TermIndex.scan on its folded text
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..analysis import ConversationView, MessageView, _computed_once
 from ..model import Conversation, Message
 from ..text.matching import Hit
@@ -18,11 +20,11 @@ class Presence:
     conversion per block, so the many questions rules ask per message are a list lookup."""
 
     def __init__(self, rows):
-        masks = rows[:, 0].tolist()
-        for w in range(1, rows.shape[1]):
-            shift = 64 * w
-            masks = [mask | (word << shift) for mask, word in zip(masks, rows[:, w].tolist())]
-        self.masks = masks
+        # A row's words, least significant first, are the little-endian bytes of its int: one call per message.
+        data = np.ascontiguousarray(rows, dtype="<u8").tobytes()
+        step = 8 * rows.shape[1]
+        as_int = int.from_bytes
+        self.masks = [as_int(data[at:at + step], "little") for at in range(0, len(data), step)]
 
     def mask(self, row: int) -> int:
         return self.masks[row]
