@@ -20,6 +20,7 @@ from .checks import CompileContext, Rule, compile_rule
 from .errors import RuleError, RuleLoadError
 from .resources import builtin_lexicons, builtin_rules
 from .text.lexicon import Lexicon, read_lexicon
+from .text.pattern_safety import save_compile_cache
 from .text.prefilter import save_gate_cache
 from .vocabulary import Severity
 from .yamlfile import MAX_YAML_VALUES, LineDict, expands_within, line_of, load_yaml, yaml_problem
@@ -139,6 +140,7 @@ def load_rule_pack(
                                     origins)
     rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons)
     save_gate_cache()  # the patterns analysed for the first time, for the next process (text/prefilter.py)
+    save_compile_cache()  # and those compiled for the first time (text/pattern_safety.py)
     errors += ctx.errors + lexicons.errors
     if severity:
         errors.extend(_apply_severity(rules, severity, origins))

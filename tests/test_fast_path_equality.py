@@ -373,6 +373,74 @@ def test_without_a_writable_cache_folder_patterns_are_analysed_every_time(tmp_pa
     assert prefilter._GATE_CACHE.dirty
 
 
+def _matcher_patterns(linter) -> list:
+    return [pattern for rule in linter.rules for matcher in rule.matchers()
+            for patterns in (matcher.patterns, getattr(matcher.exceptions, "patterns", None)) if patterns is not None
+            for pattern in patterns.compiled]
+
+
+@pytest.fixture()
+def fresh_compile_cache(tmp_path, monkeypatch):
+    """An empty cache folder and no compiled patterns read yet in this process."""
+    from qa_linter.text import pattern_safety
+
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)
+    return tmp_path / "cache"
+
+
+def test_patterns_compiled_on_first_use_equal_the_patterns_compiled_at_once(
+    fresh_compile_cache, monkeypatch, sample_conversations
+):
+    from qa_linter.text import pattern_safety
+    from qa_linter.text.pattern_safety import LazyPattern
+
+    Linter.from_config()
+    assert [p.name for p in fresh_compile_cache.glob("compiled-patterns-*")]
+    monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)  # as a new process: the file is read
+    # All but the vocabulary's shared patterns (compiled when it is imported), none of them compiled yet.
+    lazy = [p for p in _matcher_patterns(Linter.from_config()) if isinstance(p, LazyPattern)]
+    assert len(lazy) > 150 and not any("_compiled" in p.__dict__ for p in lazy)
+    texts = [normalize(m.text).text for conv in sample_conversations for m in conv.messages]
+    for pattern in lazy:
+        compiled = regex.compile(pattern.pattern, PATTERN_FLAGS, **pattern.named_lists)
+        assert (pattern.flags, pattern.named_lists) == (compiled.flags, compiled.named_lists)
+        for text in texts:
+            assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    assert all("_compiled" in p.__dict__ for p in lazy)
+
+
+def test_a_damaged_or_foreign_compile_cache_is_not_trusted(fresh_compile_cache, monkeypatch):
+    from qa_linter.text import pattern_safety
+
+    Linter.from_config()
+    (path,) = fresh_compile_cache.glob("compiled-patterns-*")
+    stored = path.read_text(encoding="utf-8")
+    wrong = json.loads(stored)
+    wrong["flags"] = {key: "x" for key in wrong["flags"]}  # an entry that is not what the module writes
+    for damaged in ("{not json", '{"version": "another", "flags": {}}', json.dumps(wrong), stored[: len(stored) // 2]):
+        path.write_text(damaged, encoding="utf-8")
+        monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)
+        Linter.from_config()  # every pattern compiled again, and the file written anew
+        assert json.loads(path.read_text(encoding="utf-8")) == json.loads(stored)
+
+
+def test_a_pattern_that_does_not_compile_is_reported_whatever_the_compile_cache(fresh_compile_cache, monkeypatch):
+    from qa_linter.checks import CompileContext, compile_pattern
+    from qa_linter.text import pattern_safety
+    from qa_linter.text.pattern_safety import LazyPattern
+
+    toolkit = Linter.from_config().pack.toolkit
+    for first_time in (True, False):  # the second time as a new process, with the file the first one wrote
+        monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)
+        ctx = CompileContext(toolkit, lambda name: None, lambda: [])
+        valid = compile_pattern("(请提供|告诉我)验证码", ctx, 1, "regular expression")
+        assert compile_pattern("(未闭合", ctx, 2, "regular expression") is None
+        assert [error.line for error in ctx.errors] == [2]
+        assert isinstance(valid, LazyPattern) is not first_time and valid.search("请提供验证码").span() == (0, 6)
+        pattern_safety.save_compile_cache()
+
+
 # -- jieba's dictionary read by first character equals jieba's whole dictionary ------------------------------------
 def _plain_tokenizer(user_words):
     """What the segmenter did before the dictionary was read lazily: the whole dictionary, words added eagerly."""

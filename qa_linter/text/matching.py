@@ -49,7 +49,7 @@ _MAX_GATE_COMBINATIONS = 4096  # per matcher; more is a pathological pack, where
 
 
 # Which patterns may be compiled at all (nested repetitions, oversized bounds): see pattern_safety.py.
-from .pattern_safety import MAX_REPEAT, repetition_problem  # noqa: E402,F401  (re-exported)
+from .pattern_safety import MAX_REPEAT, LazyPattern, repetition_problem  # noqa: E402,F401  (re-exported)
 
 
 def regex_timeout(text: str) -> float:
@@ -262,7 +262,8 @@ class PatternMatcher:
     """
 
     def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None):
-        self.compiled = [p if isinstance(p, regex.Pattern) else regex.compile(p, PATTERN_FLAGS) for p in patterns]
+        self.compiled = [p if isinstance(p, (regex.Pattern, LazyPattern)) else regex.compile(p, PATTERN_FLAGS)
+                         for p in patterns]
         self.sources = [p.pattern for p in self.compiled]
         # Per pattern: None (always runs), a list id, or a tuple of list ids that must all have candidates; the
         # decimal digits every match holds (a second gate, on the message's digit count); and, for patterns that

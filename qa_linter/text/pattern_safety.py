@@ -18,6 +18,7 @@ leaves that rule out and loads the others (see loader.py).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -185,7 +186,96 @@ def safe_compile(source: str, flags: int, **named_lists) -> "regex.Pattern":
     layout = layout_estimate(source)
     if layout > MAX_LAYOUT:
         _trial_compile(source, flags, named_lists, layout)
-    return regex.compile(source, flags, **named_lists)
+        return regex.compile(source, flags, **named_lists)
+    cache = _compile_cache()
+    key = _compile_key(source, flags, named_lists)
+    known = cache.entries.get(key)
+    if type(known) is int:
+        return LazyPattern(source, flags, named_lists, known)
+    pattern = regex.compile(source, flags, **named_lists)
+    cache.entries[key] = pattern.flags
+    cache.dirty = True
+    return pattern
+
+
+class LazyPattern:
+    """A pattern an earlier process compiled without error (the same source, flags and lists, the same Python and
+    `regex`, which compile deterministically), compiled here when first used: most of a pack's patterns never run
+    in a pre-send check or a short scan, and compiling them all was a third of loading the built-in pack.
+
+    What the loader reads of a pattern (`pattern`, the compiled `flags`, `named_lists`: its gates, see prefilter.py)
+    is known without compiling; anything else compiles it once and is then kept as a plain attribute, so a
+    `finditer` after the first is the compiled pattern's own bound method."""
+
+    def __init__(self, source: str, given_flags: int, named_lists: dict, flags: int):
+        self.pattern = source
+        self.flags = flags
+        self.named_lists = {name: frozenset(values) for name, values in named_lists.items()}
+        self._arguments = (source, given_flags, named_lists)
+
+    def __getattr__(self, name: str):
+        arguments = self.__dict__.get("_arguments")
+        if arguments is None or name.startswith("__"):  # copy and pickle ask before __init__ has run
+            raise AttributeError(name)
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            source, flags, named_lists = arguments
+            compiled = self.__dict__["_compiled"] = regex.compile(source, flags, **named_lists)
+        value = self.__dict__[name] = getattr(compiled, name)
+        return value
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r})"
+
+
+# Which patterns compiled without error, and their compiled flags, kept in the cache folder between processes.
+# Compiling depends only on the arguments and the versions of Python and `regex`, which name the file.
+COMPILE_CACHE_LIMIT = 20_000  # patterns kept in the file (packs come and go); a larger file starts again
+
+
+class _CompileCache:
+    def __init__(self, name: str, version: str, entries: dict):
+        self.name, self.version, self.entries, self.dirty = name, version, entries, False
+
+
+_COMPILE_CACHE: _CompileCache | None = None
+
+
+def _compile_cache() -> _CompileCache:
+    global _COMPILE_CACHE
+    if _COMPILE_CACHE is None:
+        from .tokenize import read_cache_file
+
+        version = hashlib.sha1(b"\0".join([sys.version.encode(), str(getattr(regex, "__version__", "")).encode()]))
+        version = version.hexdigest()
+        name = f"compiled-patterns-{version[:16]}.json"
+        entries: dict = {}
+        try:
+            stored = json.loads(read_cache_file(name) or "{}")
+            if isinstance(stored, dict) and stored.get("version") == version and isinstance(stored.get("flags"), dict):
+                entries = stored["flags"]
+        except ValueError:
+            pass  # a broken file (a disk that filled up): every pattern compiled now, and the file written anew
+        _COMPILE_CACHE = _CompileCache(name, version, entries)
+    return _COMPILE_CACHE
+
+
+def save_compile_cache() -> None:
+    """Write the patterns compiled by this process for the first time (nothing when there are none)."""
+    cache = _COMPILE_CACHE
+    if cache is None or not cache.dirty:
+        return
+    from .tokenize import write_cache_file
+
+    entries = cache.entries if len(cache.entries) <= COMPILE_CACHE_LIMIT else {}
+    if write_cache_file(cache.name, json.dumps({"version": cache.version, "flags": entries})):
+        cache.dirty = False
+
+
+def _compile_key(source: str, flags: int, named_lists: dict) -> str:
+    lists = {name: list(values) for name, values in named_lists.items()}
+    text = json.dumps([source, int(flags), lists], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # The child: cap its address space, compile, say how much memory compiling took (or why it failed). Memory is
