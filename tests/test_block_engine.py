@@ -319,6 +319,25 @@ def test_the_block_pass_finds_what_the_message_scan_finds(linter):
             assert table.at(i) == hits.candidates(hits.of_message(i), l), (l, texts[i])
 
 
+def test_a_pattern_matchers_open_messages_are_those_where_one_of_its_patterns_may_run(linter):
+    from qa_linter.blocks.index import BlockIndex
+    from qa_linter.text.matching import PatternMatcher
+
+    stream = _generator().conversations(seed=6)
+    block = read_block(_lines([conversation_from_dict(next(stream)) for _ in range(300)]))
+    folded = fold(block.texts)
+    index = BlockIndex(block, folded, presence(automaton_for(linter.pack.toolkit.term_index), folded)[0])
+    matchers = {id(p): p for rule in linter.rules for m in rule.matchers()
+                for p in (m.patterns, getattr(m.exceptions, "patterns", None)) if isinstance(p, PatternMatcher)}
+    assert len(matchers) > 10
+    for matcher in matchers.values():
+        expected = index.none()
+        for gate, digits, numbers in zip(matcher._gates, matcher._digits, matcher._numbers):
+            runs = index.every() if gate is None else index.has_all((gate,) if isinstance(gate, int) else gate)
+            expected |= runs & index.digits_at_least(digits) & index.numbers_at_least(numbers)
+        assert (matcher.block_open(index) == expected).all() and (matcher.block_open(index) == expected).all()
+
+
 def test_a_list_table_gives_every_term_a_key_stands_for_in_scan_order():
     # Two terms of one list that fold to the same key (DNS, ｄｎｓ) are two candidates of every hit, in list order;
     # one-character keys and keys of several characters are merged by end offset as TermIndex.scan reports them.

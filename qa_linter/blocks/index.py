@@ -50,6 +50,16 @@ class BlockIndex:
             found = self._cache[key] = ((word >> np.uint64(list_id & 63)) & np.uint64(1)).astype(bool)
         return found
 
+    def any_of(self, list_ids) -> np.ndarray:
+        """Messages with a candidate of any of the term lists `list_ids` (one test per 64 lists)."""
+        bits: dict[int, int] = {}
+        for list_id in list_ids:
+            bits[list_id >> 6] = bits.get(list_id >> 6, 0) | (1 << (list_id & 63))
+        mask = self.none()
+        for word, wanted in bits.items():
+            mask |= (self.rows[:, word] & np.uint64(wanted)) != 0
+        return mask
+
     def has_all(self, list_ids) -> np.ndarray:
         mask = self.every()
         for list_id in list_ids:

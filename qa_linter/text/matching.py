@@ -305,9 +305,21 @@ class PatternMatcher:
     def block_open(self, index) -> "object":
         """The messages of a block (blocks.index.BlockIndex) where some pattern runs: its literals present and
         enough digits and number characters (what `_runnable` lets through); a numpy mask over the block's
-        messages."""
-        mask = index.none()
-        for gate, digits, numbers in zip(self._gates, self._digits, self._numbers):
+        messages. Asked for twice per block (where the rule runs, then which of its messages it reads): made once."""
+        key = ("patterns", id(self))
+        mask = index._cache.get(key)
+        if mask is None:
+            mask = index._cache[key] = self._block_open(index)
+        return mask
+
+    def _block_open(self, index) -> "object":
+        # A pattern gated by one list and nothing else runs where that list has a candidate: all of those at once.
+        plain = {gate for gate, digits, numbers in zip(self._gates, self._digits, self._numbers)
+                 if isinstance(gate, int) and not digits and not numbers}
+        mask = index.any_of(plain)
+        for gate, digits, numbers in dict.fromkeys(zip(self._gates, self._digits, self._numbers)):
+            if gate in plain and not digits and not numbers:
+                continue
             if gate is None:
                 runs = index.every()
             else:
