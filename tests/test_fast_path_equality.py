@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from qa_linter import Linter
 from qa_linter.canonical import conversation_from_dict
+from qa_linter.model import Message
 from qa_linter.text.matching import PATTERN_FLAGS, PatternMatcher
 from qa_linter.text.normalize import normalize, normalize_reference
 from qa_linter.text.prefilter import (NUMERALS, min_decimal_digits, min_number_characters, required_literal_sets,
@@ -371,6 +372,45 @@ def test_without_a_writable_cache_folder_patterns_are_analysed_every_time(tmp_pa
     assert prefilter.pattern_gates(pattern) == ([frozenset({"密码", "验证码"}), frozenset({"提供", "告诉"})], 6, 6)
     prefilter.save_gate_cache()  # nothing can be written: no error
     assert prefilter._GATE_CACHE.dirty
+
+
+def test_a_matcher_judges_a_text_seen_before_as_it_judges_it_anew(fast_linter, sample_conversations, monkeypatch):
+    from qa_linter.analysis import MessageView
+    from qa_linter.text import matching
+
+    toolkit = fast_linter.pack.toolkit
+    matchers = list({id(m): m for rule in fast_linter.rules for m in rule.matchers()
+                     if isinstance(m, matching.TextMatcher)}.values())
+    texts = [m.text for conv in sample_conversations for m in conv.messages]
+    texts += texts[:200]  # seen before
+    fresh = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matching, "MEMO_CHARACTERS", -1)  # nothing remembered
+        for k, matcher in enumerate(matchers):
+            for text in texts:
+                view = MessageView(Message(0, "agent", text), toolkit)
+                fresh[k, text] = (matcher.find(view), matcher.search(view))
+    remembered = 0
+    for k, matcher in enumerate(matchers):
+        for text in texts:
+            if text in matcher._memo:
+                remembered += 1
+            view = MessageView(Message(0, "agent", text), toolkit)
+            assert (matcher.find(view), matcher.search(view)) == fresh[k, text], (matcher.owner, text)
+    assert remembered > 500
+    # A text longer than MEMO_CHARACTERS is never kept; the memory is bounded by MEMO_TEXTS.
+    matcher = matchers[0]
+    long_text = "您好" * matching.MEMO_CHARACTERS
+    matcher.find(MessageView(Message(0, "agent", long_text), toolkit))
+    assert long_text not in matcher._memo
+    monkeypatch.setattr(matching, "MEMO_TEXTS", 3)
+    matcher._memo.clear()
+    kept = 0
+    for text in dict.fromkeys(texts):
+        matcher.find(MessageView(Message(0, "agent", text), toolkit))
+        kept = max(kept, len(matcher._memo))
+        assert len(matcher._memo) <= 3
+    assert kept == 3
 
 
 def _matcher_patterns(linter) -> list:

@@ -7,6 +7,7 @@ from packs import agent_says, pack, texts
 from qa_linter.analysis import MessageView, Toolkit
 from qa_linter.model import Message
 from qa_linter.text.lexicon import Term
+from qa_linter.text import matching
 from qa_linter.text.matching import Hit, PatternMatcher, RegexTimeout, TermIndex, TermMatcher, TextMatcher, keep_longest
 
 
@@ -206,6 +207,7 @@ def test_search_weighs_each_pattern_against_the_exceptions_and_stops_at_the_firs
             yield spans
 
     monkeypatch.setattr(patterns, "spans_each", counted)
+    monkeypatch.setattr(matching, "MEMO_CHARACTERS", -1)  # the search itself, not the answer remembered above
     assert matcher.search(_view(toolkit, "我看看吧，请您看看是否解决"))  # the second 看看 is no exception: the first pattern answers
     assert len(ran) == 1
     ran.clear()

@@ -45,6 +45,10 @@ REGEX_TIMEOUT = 0.25  # seconds a pattern may take over an ordinary message; one
 # character; the margin covers a loaded machine), so a 2 MB e-mail must not time out merely for being long (a flat
 # 0.25 s skipped most regex rules on it); a runaway pattern is still stopped, after a time in proportion to the text.
 REGEX_SECONDS_PER_CHAR = 20e-6
+# A matcher remembers what it found in this many texts of at most this many characters (then starts again): a few
+# hundred kilobytes each, and the texts worth remembering, replies sent again and again, are short.
+MEMO_TEXTS = 4096
+MEMO_CHARACTERS = 200
 _MAX_GATE_COMBINATIONS = 4096  # per matcher; more is a pathological pack, where the table is started again
 
 
@@ -482,6 +486,8 @@ class TextMatcher:
         self.exceptions = exceptions
         self.conditions = conditions if conditions else None  # checks.conditions.Conditions
         self._needs = self.requirement()
+        self._memo: dict[str, tuple[Hit, ...]] = {}  # text -> what find gives (see find)
+        self._any_memo: dict[str, bool] = {}  # text -> what search gives
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.patterns)
@@ -518,8 +524,25 @@ class TextMatcher:
 
     def find(self, view: "MessageView") -> list[Hit]:
         needs = self._needs
-        if needs is not None and not view.toolkit.reference and not needs.met_by(view.term_candidates()):
+        toolkit = view.toolkit
+        if needs is not None and not toolkit.reference and not needs.met_by(view.term_candidates()):
             return []  # none of its terms or pattern literals is in this message
+        if toolkit.reference or toolkit.trace is not None:
+            return self._find(view)  # the reference path computes everything; a trace notes every cancelled hit
+        # What `find` returns depends on the message's text alone (its folding, candidates, words, clauses: no other
+        # message, no time), and contact centres send the same replies again and again: a short text is judged once.
+        text = view.text
+        if len(text) > MEMO_CHARACTERS:
+            return self._find(view)
+        memo = self._memo
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= MEMO_TEXTS:
+                memo.clear()
+            found = memo[text] = tuple(self._find(view))
+        return list(found)
+
+    def _find(self, view: "MessageView") -> list[Hit]:
         hits: list[Hit] = []
         if self.terms:
             hits.extend(self.terms.find(view))
@@ -561,6 +584,18 @@ class TextMatcher:
         needs = self._needs
         if needs is not None and not needs.met_by(view.term_candidates()):
             return False
+        text = view.text  # the answer depends on the text alone, as find's does
+        if len(text) > MEMO_CHARACTERS:
+            return self._search(view)
+        memo = self._any_memo
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= MEMO_TEXTS:
+                memo.clear()
+            found = memo[text] = self._search(view)
+        return found
+
+    def _search(self, view: "MessageView") -> bool:
         if self.exceptions is None or not self.exceptions.may_match(view):
             return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
         # The terms' spans, then each pattern's in turn, until one span overlaps no exception: any one answers, so
