@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import regex
 
+from ..text import matching
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
 from ..yamlfile import line_of
@@ -260,7 +261,7 @@ class JargonRule(Rule):
             if not any(s < end and start < e for s, e in taken)  # a listed term (DNS) already covers it
         ]
         if found and self.ignore:
-            found = drop_inside(found, self._span_list(self.ignore, view))
+            found = drop_inside(found, self._ignored(view))
         exceptions = self.terms.exceptions
         if found and exceptions:
             cancel = exceptions.find(view)  # the rule's exceptions cancel an abbreviation as they cancel a term
@@ -352,10 +353,24 @@ class JargonRule(Rule):
                 raise RegexTimeout(pattern.pattern) from None
         return spans
 
+    def _ignored(self, view) -> list[tuple[int, int]]:
+        """The spans of `ignore_inside` in the message; like TextMatcher.find, they depend on its text alone, so a
+        short text's are found once (replies repeat)."""
+        text = view.text
+        if len(text) > matching.MEMO_CHARACTERS or view.toolkit.reference:
+            return self._span_list(self.ignore, view)
+        memo = self.__dict__.setdefault("_ignored_memo", {})
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= matching.MEMO_TEXTS:
+                memo.clear()
+            found = memo[text] = self._span_list(self.ignore, view)
+        return found
+
     def _hits(self, view):
         hits = self.terms.find(view)
         if hits and self.ignore:
-            hits = drop_inside(hits, self._span_list(self.ignore, view))
+            hits = drop_inside(hits, self._ignored(view))
         return hits
 
     def _explained(self, view, hit, marker_hits, explanations, adjacent_hits=()) -> bool:
@@ -383,7 +398,7 @@ class JargonRule(Rule):
         if self.vocabulary is not None:
             extra = self.vocabulary.find(view)
             if extra and self.ignore:
-                extra = drop_inside(extra, self._span_list(self.ignore, view))
+                extra = drop_inside(extra, self._ignored(view))
             hits = hits + extra
         if not hits:
             return set()
@@ -415,7 +430,7 @@ class JargonRule(Rule):
             return set()  # an abbreviation is a Latin word: none here
         found = self.acronyms.abbreviations(view)
         if found and self.ignore:
-            spans = self._span_list(self.ignore, view)
+            spans = self._ignored(view)
             found = [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in spans)]
         return {word for _, _, word in found}
 
