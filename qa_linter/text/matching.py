@@ -364,23 +364,9 @@ class PatternMatcher:
         return found
 
     def _runnable_in(self, view: "MessageView", present) -> "list[regex.Pattern]":
-        runnable = []
-        digit_count = number_count = None  # counted at most once, and only when a pattern asks
-        for pattern, gate, _, digits, numbers in self._table:
-            if gate is not None and not _open(gate, present):
-                continue  # the literals every match needs are not all in the text
-            if digits:
-                if digit_count is None:
-                    digit_count = view.decimal_digits()
-                if digit_count < digits:
-                    continue
-            if numbers:
-                if number_count is None:
-                    number_count = view.number_characters()
-                if number_count < numbers:
-                    continue
-            runnable.append(pattern)
-        return runnable
+        # Gates the literals every match needs are not all in the text for are left out; then the counts decide.
+        return _enough(view, [(pattern, digits, numbers) for pattern, gate, _, digits, numbers in self._table
+                              if gate is None or _open(gate, present)])
 
     def may_run_in(self, conv) -> bool:
         """False when no pattern can run in any message of the conversation (see TextMatcher.may_match_in)."""

@@ -244,19 +244,12 @@ _COMPILE_CACHE: _CompileCache | None = None
 def _compile_cache() -> _CompileCache:
     global _COMPILE_CACHE
     if _COMPILE_CACHE is None:
-        from .tokenize import read_cache_file
+        from .tokenize import read_cache_entries
 
         version = hashlib.sha1(b"\0".join([sys.version.encode(), str(getattr(regex, "__version__", "")).encode()]))
         version = version.hexdigest()
         name = f"compiled-patterns-{version[:16]}.json"
-        entries: dict = {}
-        try:
-            stored = json.loads(read_cache_file(name) or "{}")
-            if isinstance(stored, dict) and stored.get("version") == version and isinstance(stored.get("flags"), dict):
-                entries = stored["flags"]
-        except ValueError:
-            pass  # a broken file (a disk that filled up): every pattern compiled now, and the file written anew
-        _COMPILE_CACHE = _CompileCache(name, version, entries)
+        _COMPILE_CACHE = _CompileCache(name, version, read_cache_entries(name, version, "flags"))
     return _COMPILE_CACHE
 
 

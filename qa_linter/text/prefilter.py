@@ -163,7 +163,7 @@ _GATE_CACHE: _GateCache | None = None
 def _gate_cache() -> _GateCache:
     global _GATE_CACHE
     if _GATE_CACHE is None:
-        from .tokenize import read_cache_file
+        from .tokenize import read_cache_entries
 
         try:
             source = Path(__file__).read_bytes()
@@ -173,14 +173,7 @@ def _gate_cache() -> _GateCache:
         version = hashlib.sha1(b"\0".join([source, sys.version.encode(), str(getattr(regex, "__version__", "")).encode(),
                                             NUMERALS.encode()])).hexdigest()
         name = f"prefilter-gates-{version[:16]}.json"
-        entries: dict = {}
-        try:
-            stored = json.loads(read_cache_file(name) or "{}")
-            if isinstance(stored, dict) and stored.get("version") == version and isinstance(stored.get("gates"), dict):
-                entries = stored["gates"]
-        except ValueError:
-            pass  # a broken file (a disk that filled up): analysed again, and written anew
-        _GATE_CACHE = _GateCache(name, version, entries)
+        _GATE_CACHE = _GateCache(name, version, read_cache_entries(name, version, "gates"))
     return _GATE_CACHE
 
 

@@ -121,6 +121,18 @@ def read_cache_file(name: str) -> str | None:
     return None
 
 
+def read_cache_entries(name: str, version: str, field: str) -> dict:
+    """The `field` mapping of a JSON cache file written for `version`; empty when the file is missing, broken (a disk
+    that filled up) or written for another version: then everything is worked out again and the file written anew."""
+    try:
+        stored = json.loads(read_cache_file(name) or "{}")
+    except ValueError:
+        return {}
+    if isinstance(stored, dict) and stored.get("version") == version and isinstance(stored.get(field), dict):
+        return stored[field]
+    return {}
+
+
 def write_cache_file(name: str, text: str) -> bool:
     """Write a file of the cache folders atomically (the first that can be written); False when none can."""
     for folder in _cache_folders():
