@@ -471,3 +471,44 @@ def test_acknowledged_by_settings_are_checked(tmp_path):
              acknowledged_by: {cues: {terms: [太专业]}}}
         """)
     assert any("acknowledged_by needs" in p for p in problems), problems
+
+
+_ANSWERED = """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: "术语「{match}」"
+            terms: [固件, VPN]
+            answered_by_customer:
+              when: [{clause: {mood: question}}]
+              confusion: {terms: [什么, 啥, 不懂], boundary: none}
+        """
+
+
+def test_a_term_in_a_question_the_customer_answers_plainly_is_known_from_then_on(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _ANSWERED)
+    asked = ("agent", "请问路由器的固件版本是多少？")
+    assert linter.scan(conversation(asked, ("customer", "V2.1.3"), ("agent", "这个固件要升级"))) == []
+    # An answer that asks back, or no answer yet: the question is judged as written.
+    [finding] = linter.scan(conversation(asked, ("customer", "固件是啥")))
+    assert (finding.message_index, finding.text) == (0, "固件")
+    assert [f.message_index for f in linter.scan(conversation(asked))] == [0]
+    # The customer's answer is read after the agent's other messages, but a statement is no question.
+    assert linter.scan(conversation(asked, ("agent", "在设置里能看到"), ("customer", "1.0"))) == []
+    findings = linter.scan(conversation(("agent", "您的固件要升级。您升级过吗？"), ("customer", "没有")))
+    assert [f.text for f in findings] == ["固件"]
+
+
+def test_answered_by_customer_settings_are_checked(tmp_path):
+    for body, expected in (("{when: [{clause: {mood: question}}]}", "answered_by_customer needs"),
+                           ("{confusion: {terms: [啥]}, reply: next}", "answered_by_customer needs"),
+                           ("{confusion: {terms: [啥]}, when: [{clause: {mood: maybe}}]}", "maybe")):
+        problems = errors(tmp_path, f"""
+        rules:
+          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             answered_by_customer: {body}}}
+        """)
+        assert any(expected in p for p in problems), (body, problems)

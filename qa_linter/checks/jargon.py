@@ -18,6 +18,7 @@ from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlap
 from ..text.prefilter import required_literals
 from ..yamlfile import line_of
 from .base import PLACEHOLDER, Rule
+from .conditions import compile_conditions
 from .fields import MATCHER_FIELDS, Field
 
 # What follows a term the customer asks about rather than uses.
@@ -96,6 +97,11 @@ class JargonRule(Rule):
               "the term the customer asked about in between (啥是QoS, 什么记录) is marked when the reply holds it, "
               "else the finding has no words marked and `suggest` as its advice",
               example="{cues: {terms: [太专业], boundary: none}, message: 这条回复用了没有解释的专业说法}"),
+        Field("answered_by_customer", "{confusion, when}", "a use of a term (meeting the `when` "
+              "[conditions](#conditions-when-and-unless), e.g. a question) that the customer's next message answers "
+              "without a `confusion` word (a [matcher](#matcher-fields) over it: 什么, 不懂, 在哪 …) is not reported: "
+              "asked for the 固件版本, they gave it; with no answer yet (a pre-send draft) the use is judged as written",
+              example="{when: [{sentence: {mood: question}}], confusion: {terms: [什么, 不懂], boundary: none}}"),
     )
     EXAMPLES = """\
   - id: j-terms
@@ -155,6 +161,7 @@ class JargonRule(Rule):
         cues = spec.get("layperson_cues")
         self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
         self.acknowledged = self._acknowledged(spec, ctx)
+        self.answered = self._answered(spec, ctx)
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
 
     def configure(self, settings):
@@ -218,6 +225,35 @@ class JargonRule(Rule):
             if name != "trigger":
                 ctx.error(f"acknowledged_by.message uses {{{name}}}; only {{trigger}} is filled in", line)
         return self.matcher(value["cues"], ctx, "acknowledged_by.cues"), message, advice
+
+    def _answered(self, spec, ctx) -> "tuple | None":
+        value = spec.get("answered_by_customer")
+        if value is None:
+            return None
+        line = line_of(spec, "answered_by_customer")
+        if not isinstance(value, dict) or "confusion" not in value or set(value) - {"confusion", "when"}:
+            ctx.error("answered_by_customer needs {confusion: a matcher over the customer's answer} and may add "
+                      "when: [conditions on the term's use, e.g. {sentence: {mood: question}}]", line)
+            return None
+        conditions = compile_conditions({"when": value["when"]}, ctx, line_of) if "when" in value else None
+        when = conditions.when if conditions is not None else []
+        return when, self.matcher(value["confusion"], ctx, "answered_by_customer.confusion")
+
+    def _answered_plainly(self, conv, view, hit) -> bool:
+        """Whether the customer's next message answers the agent's use of a term without asking what it means:
+        asked 固件版本是多少？ they reply v3.2.7, so the word meant something to them (asked 网关前面板的灯亮吗？ they
+        reply 什么口？我不懂, and it did not). With no answer yet (the last message, a pre-send draft) it is judged
+        as written."""
+        when, confusion = self.answered
+        if not all(cond.holds(view, hit) for cond in when):
+            return False
+        for later in conv.messages[view.index + 1:]:
+            if later.role == "customer":
+                if confusion.find(later):
+                    return False
+                view.toolkit.note_cancelled(self.id, view, hit, "answered_by_customer: answered without asking")
+                return True
+        return False
 
     def _acronyms(self, spec, ctx) -> "Acronyms | None":
         value = spec.get("acronyms")
@@ -593,8 +629,11 @@ class JargonRule(Rule):
                 if key in known:
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
-                if not any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
-                    yield self.finding(conv, view, term_hits[0])
+                if any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
+                    continue
+                if self.answered is not None and self._answered_plainly(conv, view, term_hits[0]):
+                    continue
+                yield self.finding(conv, view, term_hits[0])
 
 
 # What a customer asks about: 啥是QoS / 什么记录 / 固件是什么 (a word of one to eight characters).
