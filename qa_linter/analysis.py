@@ -12,7 +12,7 @@ import regex
 
 from .model import Conversation, Message
 from .text.matching import Hit, TermIndex
-from .text.clauses import ClauseIndex, removed_whitespace, split as split_clauses
+from .text.clauses import ClauseIndex, removed_whitespace, split as split_clauses, whitespace_gaps
 from .text.lexicon import Term
 from .text.normalize import NormalizedText, normalize, normalize_many, normalize_reference
 from .text.prefilter import NUMERALS
@@ -122,10 +122,12 @@ class MessageView:
         b = self.__dict__.get("_boundaries")
         if b is None:
             segmenter = self.toolkit.segmenter
+            norm = self.norm
+            breaks = frozenset(whitespace_gaps(norm.original, norm.starts, norm.ends))
             if self.toolkit.reference:
-                b = segmenter.full_boundaries(self.norm.text)
+                b = segmenter.full_boundaries(norm.text, breaks)
             else:
-                b = segmenter.boundaries(self.norm.text)
+                b = segmenter.boundaries(norm.text, breaks)
             self.__dict__["_boundaries"] = b
         return b
 

@@ -94,3 +94,22 @@ def test_listed_phrases_do_not_hide_their_words_from_token_patterns(segmenter):
     assert [w for w, _, _ in segmenter.words("自己看说明书")] == ["自己", "看", "说明书"]
     # 你自己看 is a pattern's literal word: it is one token.
     assert [w for w, _, _ in segmenter.words("你自己看吧")] == ["你自己看", "吧"]
+
+
+def test_a_space_the_writer_typed_between_chinese_characters_is_a_word_boundary():
+    from qa_linter.analysis import Toolkit, MessageView
+    from qa_linter.model import Message
+
+    # Normalised, 亲 人在吗 reads 亲人在吗, which jieba cuts 亲人/在/吗; the dropped space still ends 亲.
+    seg = Segmenter()
+    assert not seg.boundaries("亲人在吗").is_boundary(1)
+    assert seg.boundaries("亲人在吗", frozenset({1})).is_boundary(1)
+    assert seg.full_boundaries("亲人在吗", frozenset({1})).is_boundary(1)
+    toolkit = Toolkit()
+    for reference in (False, True):
+        toolkit.reference = reference
+        view = MessageView(Message(0, "agent", "亲 人在吗"), toolkit)
+        assert view.norm.text == "亲人在吗" and view.boundaries().is_boundary(1)
+    # Without a space nothing changes.
+    view = MessageView(Message(0, "agent", "亲人在吗"), toolkit)
+    assert not view.boundaries().is_boundary(1)

@@ -98,9 +98,9 @@ class ClauseIndex:
         return members[0].start, members[-1].end
 
 
-def removed_whitespace(original: str, starts, ends) -> list[int]:
-    """Normalised positions where the normaliser dropped whitespace between two Chinese characters (spaces
-    around a Latin word, 索要 App 的密码, are word spacing, not a clause break)."""
+def whitespace_gaps(original: str, starts, ends) -> list[int]:
+    """Normalised positions where the normaliser dropped whitespace between two Chinese characters: the
+    writer's own word breaks (亲 人脸核验 is 亲 + 人脸核验, not 亲人), whatever they separate."""
     if starts is None:
         return []
     gaps = []
@@ -109,6 +109,15 @@ def removed_whitespace(original: str, starts, ends) -> list[int]:
         if start > prev_end and any(ch.isspace() for ch in original[prev_end:start]):
             if _HAN.match(original[prev_end - 1]) and _HAN.match(original[start]):
                 gaps.append(i)
+    return gaps
+
+
+def removed_whitespace(original: str, starts, ends) -> list[int]:
+    """The whitespace gaps (whitespace_gaps) that break clauses (spaces around a Latin word, 索要 App 的密码, are
+    word spacing, not a clause break)."""
+    gaps = whitespace_gaps(original, starts, ends)
+    if not gaps:
+        return []
     # Letter-spaced text (我 不 知 道) is one word spelled out, not clauses: a gap counts only between runs of two
     # characters or more, or beside a filler said on its own (播放 呃 后面有问题…: 呃 is no letter of a word).
     bounds = [0, *gaps, len(starts)]

@@ -362,12 +362,14 @@ class Segmenter:
             found.add(pos)
         return frozenset(found)
 
-    def boundaries(self, text: str) -> "WordBoundaries":
-        return WordBoundaries(self, text)
+    def boundaries(self, text: str, breaks: frozenset[int] = frozenset()) -> "WordBoundaries":
+        """Word boundaries of `text`; `breaks` are positions the writer broke themselves (a space the normaliser
+        dropped between Chinese characters), boundaries whatever the segmenter makes of the characters around."""
+        return WordBoundaries(self, text, breaks)
 
-    def full_boundaries(self, text: str) -> "FullBoundaries":
+    def full_boundaries(self, text: str, breaks: frozenset[int] = frozenset()) -> "FullBoundaries":
         """The plain way: the whole text segmented at once, no cache (the reference the fast path must equal)."""
-        ends: set[int] = set()
+        ends: set[int] = set(breaks)
         pos = 0
         for word in self._ready(text).cut(text, HMM=False):
             pos += len(word)
@@ -394,17 +396,18 @@ def _unknown_word(tokenizer, word: str) -> bool:
 class WordBoundaries:
     """Answers "is this span made of whole words?" for one text, segmenting only the blocks asked about."""
 
-    __slots__ = ("_seg", "_text", "_last")
+    __slots__ = ("_seg", "_text", "_last", "_breaks")
 
-    def __init__(self, segmenter: Segmenter, text: str):
+    def __init__(self, segmenter: Segmenter, text: str, breaks: frozenset[int] = frozenset()):
         self._seg = segmenter
         self._text = text
+        self._breaks = breaks
         # The block asked about last and its boundaries: a hit's start and end usually lie in the same one.
         self._last = (0, 0, frozenset())
 
     def is_boundary(self, pos: int) -> bool:
         text = self._text
-        if pos <= 0 or pos >= len(text):
+        if pos <= 0 or pos >= len(text) or pos in self._breaks:
             return True
         start, end, bounds = self._last
         if not start < pos < end:
