@@ -626,7 +626,7 @@ class JargonRule(Rule):
             for hit in hits:
                 uses.setdefault(_key(hit), []).append(hit)
             for key, term_hits in uses.items():
-                if key in known:
+                if key in known or _holds_known(key, known):
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
                 if any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
@@ -642,6 +642,15 @@ _ASKS_ABOUT = regex.compile(
     r"|\p{Han}{1,8}?(?=[?？\s,，。!！]|$|我|啊|呀|呢|吗|意思|在哪|怎么))"
     r"|(?P<after>[a-z][a-z0-9.+-]{0,15}|\p{Han}{1,8}?)(?:是什么|是啥|是哪个|什么意思|啥意思|指什么)"
 )
+
+
+def _holds_known(key: str, known: set[str]) -> bool:
+    """Whether a longer term holds a known one (固件升级 after the customer wrote 固件): the known word carries it.
+    Two Latin letters are too little to go on (ap of App is no 隔离's AP)."""
+    return len(key) > 2 and any(k != key and k in key and (len(k) >= 3 or _HAS_HAN.search(k)) for k in known if len(k) >= 2)
+
+
+_HAS_HAN = regex.compile(r"\p{Han}")
 
 
 def _whole_words(view, start: int, end: int) -> tuple[int, int]:
