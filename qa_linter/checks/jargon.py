@@ -66,7 +66,8 @@ class JargonRule(Rule):
         Field("explained_inside", "regular expressions", "spans that are themselves explanations: a term inside one "
               "counts as explained", example="['（[^）]*）']"),
         Field("customer_first", "true | false", "`true`: a term the customer used before the agent needs no "
-              "explanation, also inside a longer word (智能网关 introduces 网关)", default="true", example="false"),
+              "explanation, also inside a longer word (智能网关 introduces 网关), and so does a longer term holding it (固件 "
+              "carries 固件升级)", default="true", example="false"),
         Field("audiences", "audience -> {knows: …}", "the terms each audience needs no explanation for: "
               "`{knows: [lexicon names]}` or `{knows: all}`", example="{consumer: {knows: []}, developer: {knows: all}}"),
         Field("default_audience", "audience name", "the audience when nothing else decides", default="consumer",
