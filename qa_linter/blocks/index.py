@@ -168,27 +168,27 @@ class BlockIndex:
         found = self._cache.get(key)
         if found is None:
             raw = self.folded.raw
-            capital = ((raw >= 0x41) & (raw <= 0x5A)) | ((raw >= 0xFF21) & (raw <= 0xFF3A))
-            edges = np.diff(capital.view(np.int8), prepend=0, append=0)
-            starts = np.flatnonzero(edges == 1)
-            ends = np.flatnonzero(edges == -1)
-            lengths = ends - starts
-            # A lower-case letter or a digit right before or after the run folds to one next to the word, which then
-            # does not stand alone (SKU12, eSIM, GD2024…: order numbers hold most runs of capitals).
-            joined = np.zeros(len(raw) + 2, dtype=bool)
-            joined[1:-1] = _lower_or_digit(raw)
-            fit = (lengths >= low) & (lengths <= high) & ~joined[starts] & ~joined[ends + 1]
-            starts, lengths = starts[fit], lengths[fit]
+            # Only the capitals' positions are arrays as long as the block's text (uint32: below A wraps round).
+            at = np.flatnonzero(((raw - 0x41) < 26) | ((raw - 0xFF21) < 26))
             found = self.none()
-            if len(starts):
-                # Lower-case ASCII of every capital: A-Z + 32, Ａ-Ｚ less the distance from Ａ to a.
-                lower = np.where(raw < 0x80, raw + 32, raw - (0xFF21 - 0x61))
-                text = lower[capital].astype(np.uint8).tobytes().decode("ascii")
-                before = np.zeros(len(raw) + 1, dtype=np.int64)
-                np.cumsum(capital, out=before[1:])
-                at = before[starts].tolist()  # where each run starts in `text`, the capitals alone
-                keep = np.array([text[a:a + n] not in except_words for a, n in zip(at, lengths.tolist())], dtype=bool)
-                found[np.searchsorted(self.folded.raw_starts, starts[keep], side="right") - 1] = True
+            if len(at):
+                first = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # where each run starts among the capitals
+                lengths = np.diff(first, append=len(at))
+                starts = at[first]
+                ends = starts + lengths
+                # A lower-case letter or a digit right before or after the run folds to one next to the word, which
+                # then does not stand alone (SKU12, eSIM, GD2024…: order numbers hold most runs of capitals).
+                alone = (starts == 0) | ~_lower_or_digit(raw[np.maximum(starts - 1, 0)])
+                alone &= (ends == len(raw)) | ~_lower_or_digit(raw[np.minimum(ends, len(raw) - 1)])
+                fit = np.flatnonzero((lengths >= low) & (lengths <= high) & alone)
+                if len(fit):
+                    # Lower-case ASCII of every capital: A-Z + 32, Ａ-Ｚ less the distance from Ａ to a.
+                    capitals = raw[at]
+                    text = np.where(capitals < 0x80, capitals + 32, capitals - (0xFF21 - 0x61)).astype(np.uint8)
+                    text = text.tobytes().decode("ascii")
+                    keep = [text[a:a + n] not in except_words for a, n in zip(first[fit].tolist(), lengths[fit].tolist())]
+                    runs = starts[fit][np.array(keep, dtype=bool)]
+                    found[np.searchsorted(self.folded.raw_starts, runs, side="right") - 1] = True
             self._cache[key] = found
         return found
 
