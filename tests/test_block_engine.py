@@ -342,6 +342,43 @@ def test_a_pattern_matchers_open_messages_are_those_where_one_of_its_patterns_ma
         assert (matcher.block_open(index) == expected).all() and (matcher.block_open(index) == expected).all()
 
 
+_CAPITALS_ALPHABET = (
+    list("ABCDSKU") + list("ＡＢＫＵ") + list("abcdsk") + list("ａｂｓ") + list("0129") + list("０１")
+    + list(" -_.@/:（）、，。") + ["\u200b", "\u3000", "\x00", "А", "С", "ο", "我", "们", "APP", "VIP", "MIMA", "mima ", "SKU"]
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(_CAPITALS_ALPHABET), max_size=12).map("".join), min_size=1, max_size=10))
+def test_every_message_with_an_abbreviation_has_a_run_of_capitals_that_may_be_one(linter, texts):
+    """jargon opens a message for its abbreviations (SKU, DPI) where `capital_words` says so: every message in which
+    the per-message path finds one must be among them (order numbers such as GD2024 need not be)."""
+    from types import SimpleNamespace
+
+    from qa_linter.blocks.index import BlockIndex
+
+    acronyms = next(rule.acronyms for rule in linter.rules if getattr(rule, "acronyms", None) is not None)
+    block = read_block([Conversation("c", [Message(i, "agent", t) for i, t in enumerate(texts)])])
+    folded = fold(block.texts)
+    index = BlockIndex(block, folded, presence(automaton_for(linter.pack.toolkit.term_index), folded)[0])
+    opened = index.capital_words(acronyms.min, acronyms.max, acronyms.everyday)
+    for i, text in enumerate(texts):
+        if acronyms.abbreviations(SimpleNamespace(norm=normalize(text))):
+            assert opened[i], text
+
+
+def test_runs_of_capitals_that_cannot_be_abbreviations_open_nothing(linter):
+    from qa_linter.blocks.index import BlockIndex
+
+    acronyms = next(rule.acronyms for rule in linter.rules if getattr(rule, "acronyms", None) is not None)
+    texts = ["订单GD2024", "请下载APP", "eSIM卡", "SKU12", "ABCDEFGHIJKL", "请检查ＳＫＵ", "看SKU", "SKU a", "(DPI)"]
+    block = read_block([Conversation("c", [Message(i, "agent", t) for i, t in enumerate(texts)])])
+    folded = fold(block.texts)
+    index = BlockIndex(block, folded, presence(automaton_for(linter.pack.toolkit.term_index), folded)[0])
+    opened = index.capital_words(acronyms.min, acronyms.max, acronyms.everyday).tolist()
+    assert opened == [False, False, False, False, False, True, True, True, True]
+
+
 def test_a_list_table_gives_every_term_a_key_stands_for_in_scan_order():
     # Two terms of one list that fold to the same key (DNS, ｄｎｓ) are two candidates of every hit, in list order;
     # one-character keys and keys of several characters are merged by end offset as TermIndex.scan reports them.

@@ -522,7 +522,7 @@ def test_lazily_read_dictionary_segments_every_block_as_jieba_does(
     assert len(blocks) > 3000
     for block in blocks:
         assert segmenter._ready(block).lcut(block, HMM=False) == plain.lcut(block, HMM=False), block
-    assert sorted(p.name.split("-")[1] for p in fresh_cache.iterdir()) == ["prefix", "words"]
+    assert sorted(p.name.split("-")[1] for p in fresh_cache.iterdir()) == ["pairs", "words"]
 
 
 def test_the_cache_file_is_read_back_and_a_damaged_one_is_rebuilt(fresh_cache):
@@ -530,12 +530,18 @@ def test_the_cache_file_is_read_back_and_a_damaged_one_is_rebuilt(fresh_cache):
 
     first = tokenize.PrefixStore.load()
     cached = tokenize.PrefixStore.load()
-    assert isinstance(next(iter(cached._index.values())), tuple)  # offsets into the mapped file
-    assert cached.total == first.total and cached.part("不") == first.part("不") and "不一会儿" in cached.part("不")
-    for path in fresh_cache.glob("jieba-prefix-*"):
+    assert isinstance(cached._index, tuple)  # offsets into the file's bytes
+    assert cached.total == first.total and cached.part("不一") == first.part("不一") and "不一会儿" in cached.part("不一")
+    assert cached.singles() == first.singles() and cached.singles()["不"] > 0
+    assert cached.part("\U0010ffff\U0010ffff") == {}  # past the last pair
+    # Every entry of jieba's dictionary is in the part of its first two characters (or among the singles).
+    base = tokenize._base_tokenizer().FREQ
+    for entry in list(base)[::97]:
+        assert (cached.singles() if len(entry) == 1 else cached.part(entry[:2]))[entry] == base[entry], entry
+    for path in fresh_cache.glob("jieba-pairs-*"):
         path.write_bytes(b"damaged")
     rebuilt = tokenize.PrefixStore.load()
-    assert rebuilt.part("不") == first.part("不")
+    assert rebuilt.part("不一") == first.part("不一") and rebuilt.singles() == first.singles()
 
 
 def test_without_a_writable_cache_folder_the_dictionary_stays_in_memory(tmp_path, monkeypatch):
@@ -546,7 +552,7 @@ def test_without_a_writable_cache_folder_the_dictionary_stays_in_memory(tmp_path
     monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(blocker / "cache"))
     monkeypatch.setattr(tokenize.tempfile, "gettempdir", lambda: str(blocker))
     store = tokenize.PrefixStore.load()
-    assert isinstance(store.part("不"), dict) and "不一会儿" in store.part("不")
+    assert isinstance(store.part("不一"), dict) and "不一会儿" in store.part("不一") and "不" in store.singles()
     segmenter = tokenize.Segmenter(["回滚"])
     monkeypatch.setattr(tokenize, "_STORE", store)
     assert segmenter.boundaries("请回滚版本").covers(1, 3)

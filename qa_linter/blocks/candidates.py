@@ -57,9 +57,11 @@ class BlockAutomaton:
         multi = [i for i, key in enumerate(keys) if len(key) > 1]
         self.multi_ids = np.array(multi, dtype=np.int64)
         self.multi = (
-            # A DFA: a few MB for the pack's few thousand keys, and the fastest of the library's automata here.
+            # A contiguous NFA: built in about 0.01 s where the DFA took 0.06-0.09 s of every scan's start-up, and
+            # searched no slower (the DFA's few MB of tables miss the cache: 0.15 s against 0.17-0.21 s for the 20
+            # MB corpus); the matches are the same, in the same order (the library's overlapping search defines them).
             ahocorasick_rs.BytesAhoCorasick([keys[i].encode("utf-8", "surrogatepass") for i in multi],
-                                            implementation=ahocorasick_rs.Implementation.DFA)
+                                            implementation=ahocorasick_rs.Implementation.ContiguousNFA)
             if multi else None
         )
         single = np.full(PLANES, -1, dtype=np.int32)
@@ -147,8 +149,8 @@ def presence(automaton: BlockAutomaton, folded: FoldedBlock) -> "tuple[np.ndarra
         if not len(msgs):
             continue
         bounds = np.flatnonzero(np.diff(msgs, prepend=-1))
-        for word in range(automaton.words):
-            rows[msgs[bounds], word] |= np.bitwise_or.reduceat(automaton.key_bits[keys, word], bounds)
+        # All words of a hit's key bits in one gather and one reduction (one per word cost 20% more).
+        rows[msgs[bounds]] |= np.bitwise_or.reduceat(automaton.key_bits[keys], bounds, axis=0)
     return rows, hits
 
 

@@ -518,7 +518,8 @@ class JargonRule(Rule):
         # Only the scope role's messages are skipped by it: the customer's are read for the words they know.
         opened = self.terms.block_open(index)
         if self.acronyms is not None:
-            opened = opened | index.capitals_at_least(self.acronyms.min)
+            acronyms = self.acronyms  # a message with an abbreviation holds such a run of capitals (see there)
+            opened = opened | index.capital_words(acronyms.min, acronyms.max, acronyms.everyday)
         if self.acknowledged is not None:
             opened = opened | self.acknowledged[0].block_open(index)
         return opened & index.role(self.scope.role)
