@@ -63,6 +63,9 @@ class JargonRule(Rule):
               "window and before the clause ends (`。！？；`), explains it", default="true", example="false"),
         Field("ignore_inside", "regular expressions", "one or a list: spans where terms are not judged (URLs, "
               "《titles》)", example="['https?://\\S+', '《[^》]*》']"),
+        Field("introduced_inside", "regular expressions", "spans shown to the customer as they are (「quoted UI "
+              "labels」, menu paths): terms there are not judged, and they count as introduced, so a later use of the "
+              "same term needs no explanation (点击“扩容”… 扩容后…)", example="['「[^」]*」']"),
         Field("explained_inside", "regular expressions", "spans that are themselves explanations: a term inside one "
               "counts as explained", example="['（[^）]*）']"),
         Field("customer_first", "true | false", "`true`: a term the customer used before the agent needs no "
@@ -141,6 +144,10 @@ class JargonRule(Rule):
         self.parenthesis = bool(spec.get("parenthesis", True))
         self.customer_first = bool(spec.get("customer_first", True))
         self.ignore = self._spans(spec, "ignore_inside", ctx)
+        # Spans shown to the customer as they are (「quoted labels」, menu paths): not judged, like ignore_inside,
+        # and a term there is introduced: 点击“扩容” lets a later 扩容后… pass.
+        self.introduced = self._spans(spec, "introduced_inside", ctx)
+        self.ignore = self.ignore + self.introduced
         self.explanations = self._spans(spec, "explained_inside", ctx)
         self.audiences = self._audiences(spec, ctx)
         self.default_audience = str(spec.get("default_audience", "consumer"))
@@ -404,6 +411,18 @@ class JargonRule(Rule):
             found = memo[text] = self._span_list(self.ignore, view)
         return found
 
+    def _introduced(self, view) -> dict[str, int]:
+        """The terms of the message inside `introduced_inside` spans, each with where it is first shown: known from
+        there on (点击“扩容”… 扩容后…; but 需要先红冲… 点「红冲」 used it before showing it)."""
+        found = self.terms.find(view)
+        spans = self._span_list(self.introduced, view) if found else []
+        first: dict[str, int] = {}
+        for h in found:
+            if any(s <= h.nstart and h.nend <= e for s, e in spans):
+                key = _key(h)
+                first[key] = min(first.get(key, h.nstart), h.nstart)
+        return first
+
     def _hits(self, view):
         hits = self.terms.find(view)
         if hits and self.ignore:
@@ -590,6 +609,13 @@ class JargonRule(Rule):
             if opened is not None and not opened >> view.index & 1:
                 continue
             hits = self._hits(view)
+            if self.introduced:
+                # A term shown as it is (点击“扩容”) before any other use of it here is introduced by that; one used
+                # before it is shown (需要先红冲… 点「红冲」) is judged at that use.
+                first_use: dict[str, int] = {}
+                for h in hits:
+                    first_use[_key(h)] = min(first_use.get(_key(h), h.nstart), h.nstart)
+                known |= {k for k, at in self._introduced(view).items() if at < first_use.get(k, at + 1)}
             abbreviations = []
             if self.acronyms is not None and not acronyms_known:
                 abbreviations = self._acronym_hits(view, hits)
