@@ -58,6 +58,26 @@ def test_show_errors_names_the_condition_that_cancelled_a_labelled_hit(tmp_path)
     assert "why: banned-phrase-taboo: «没办法» cancelled by unless: clause: mood: conditional" in out
 
 
+def test_show_errors_names_the_audience_that_knew_a_labelled_term(tmp_path):
+    # The customer writes two technical words, so jargon takes them for a developer who knows every term, and
+    # a second conversation's business customer knows settlement words: each miss says who decided and why.
+    convs = [{"id": "x-3", "channel": "chat", "messages": [
+                 {"role": "customer", "text": "服务器的日志里一直报错"},
+                 {"role": "agent", "text": "您好，是DNS解析的问题，感谢您的耐心，再见。"}]},
+             {"id": "x-4", "channel": "chat", "messages": [
+                 {"role": "customer", "text": "我们店的钱怎么还没到"},
+                 {"role": "agent", "text": "您好，这笔按T+1结算，感谢您的耐心，再见。"}]}]
+    (tmp_path / "transcripts.jsonl").write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in convs), encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text(
+        "".join(json.dumps({"id": c["id"], "findings": [{"message_index": 1, "category": "jargon-unexplained"}]})
+                + "\n" for c in convs), encoding="utf-8")
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
+    assert "jargon-unexplained: 0 false positives, 2 misses" in out
+    assert "«DNS» cancelled by audience developer: the customer wrote 报错, 日志, 服务器 (knows every term)" in out
+    assert "cancelled by audience business: a business speaks: «我们店» (knows this term)" in out
+
+
 def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
     conv = {"id": "x-2", "channel": "chat", "messages": [{"role": "agent", "text": "亲，您好，这个我不知道。"}]}
     (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")

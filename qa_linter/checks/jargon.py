@@ -333,29 +333,37 @@ class JargonRule(Rule):
             return None
         return n, str(value["audience"])
 
-    def _audience(self, conv, customer_terms: set[str]) -> str:
+    def _audience(self, conv, customer_terms: set[str]) -> tuple[str, str]:
+        """The conversation's audience and why (for traces: calibrate --show-errors says who decided)."""
         # Each list of cues is looked for message by message only where the conversation has its candidates.
         layperson = self.layperson
-        if layperson is not None and layperson.may_match_in(conv) and any(layperson.search(v) for v in conv.by_role("customer")):
-            return self.default_audience
+        if layperson is not None and layperson.may_match_in(conv):
+            said = _first_said(layperson, conv.by_role("customer"))
+            if said is not None:
+                return self.default_audience, f"the customer says «{said}»"
         if self.technical and len(customer_terms) >= self.technical[0]:
-            return self.technical[1]
+            return self.technical[1], f"the customer wrote {', '.join(sorted(customer_terms))}"
         cues = self.technical_cues
-        if self.technical and cues is not None and cues.may_match_in(conv) and any(cues.search(v) for v in conv.by_role("customer")):
-            return self.technical[1]  # a customer who says they do technical work (我是公司的IT, 给客户装了…)
+        if self.technical and cues is not None and cues.may_match_in(conv):
+            # a customer who says they do technical work (我是公司的IT, 给客户装了…)
+            said = _first_said(cues, conv.by_role("customer"))
+            if said is not None:
+                return self.technical[1], f"the customer says «{said}»"
         if self.business is not None:
             cues, audience = self.business
-            if cues.may_match_in(conv) and any(cues.search(v) for v in conv.messages if v.role != "system"):
-                return audience
+            if cues.may_match_in(conv):
+                said = _first_said(cues, [v for v in conv.messages if v.role != "system"])
+                if said is not None:
+                    return audience, f"a business speaks: «{said}»"
         names = _line_names(conv)
         for name in names:
             if name in self.audience_of:
-                return self.audience_of[name]
+                return self.audience_of[name], f"audiences: {name} in the configuration"
         for name in names:  # a built-in guess from the words of the name: d1-cloud, cloud-hosting, payments-care
             for word in _NAME_WORDS.split(name.lower()):
                 if word in self.product_keywords:
-                    return self.product_keywords[word]
-        return self.default_audience
+                    return self.product_keywords[word], f"the product line {name} (product_keywords: {word})"
+        return self.default_audience, "default_audience"
 
     def requirement(self):
         # Abbreviations are found without a term list (any capitals may be one): then there is no shortcut.
@@ -411,6 +419,13 @@ class JargonRule(Rule):
             found = memo[text] = self._span_list(self.ignore, view)
         return found
 
+    def _note_known(self, views, why: str) -> None:
+        """Traces only: every term hit of these messages is known to the audience (calibrate --show-errors)."""
+        for view in views:
+            if view.role == self.scope.role:
+                for hit in self._hits(view):
+                    view.toolkit.note_cancelled(self.id, view, hit, why)
+
     def _introduced(self, view) -> dict[str, int]:
         """The terms of the message inside `introduced_inside` spans, each with where it is first shown: known from
         there on (点击“扩容”… 扩容后…; but 需要先红冲… 点「红冲」 used it before showing it)."""
@@ -464,8 +479,9 @@ class JargonRule(Rule):
             if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
         }
 
-    def _audience_knows(self, conv) -> "tuple[frozenset[str] | None, bool]":
-        """The terms the conversation's audience knows (None: all), and whether it knows abbreviations."""
+    def _audience_knows(self, conv) -> "tuple[frozenset[str] | None, bool, str]":
+        """The terms the conversation's audience knows (None: all), whether it knows abbreviations, and who it is
+        and why (for traces)."""
         customer_terms: set[str] = set()
         customers = conv.by_role("customer")
         # Only their number counts (technical_customer.min_terms): when the customer's candidates and abbreviations
@@ -476,9 +492,9 @@ class JargonRule(Rule):
                 if self.acronyms is not None:
                     # A customer who types technical abbreviations (OBS, SCIM, KDS) writes technical vocabulary too.
                     customer_terms |= self._own_abbreviations(view)
-        audience = self._audience(conv, customer_terms)
+        audience, why = self._audience(conv, customer_terms)
         knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
-        return knows, self.acronyms is None or audience in self.acronyms.known_to
+        return knows, self.acronyms is None or audience in self.acronyms.known_to, f"audience {audience}: {why}"
 
     def _own_abbreviations(self, view) -> set[str]:
         """The customer's abbreviations in capitals outside titles, URLs and quotes (not 《Python API入门》)."""
@@ -603,6 +619,8 @@ class JargonRule(Rule):
         # The customer's words are read only when an agent message has a term to judge (most have none), and then
         # those of every customer message before it not read yet: `known` is consulted only there.
         read_up_to = 0
+        audience_terms: "frozenset[str]" = frozenset()  # what the audience knows, for traces
+        audience_note = ""
         for pos, view in enumerate(messages):
             if view.role == "system" or view.role != self.scope.role:
                 continue
@@ -625,10 +643,13 @@ class JargonRule(Rule):
             if not audience_known:
                 # Who the customer is matters only once the agent used a term: worked out then, once.
                 audience_known = True
-                knows, acronyms_known = self._audience_knows(conv)
+                knows, acronyms_known, audience_note = self._audience_knows(conv)
                 if knows is None:
+                    if view.toolkit.trace is not None:
+                        self._note_known(messages[pos:], audience_note + " (knows every term)")
                     return  # this audience knows every term of the rule
                 known |= knows
+                audience_terms = knows
                 if acronyms_known and abbreviations:
                     hits = [h for h in hits if h not in abbreviations]
                     if not hits:
@@ -655,6 +676,8 @@ class JargonRule(Rule):
                 uses.setdefault(_key(hit), []).append(hit)
             for key, term_hits in uses.items():
                 if key in known or _holds_known(key, known):
+                    if key in audience_terms and view.toolkit.trace is not None:
+                        view.toolkit.note_cancelled(self.id, view, term_hits[0], audience_note + " (knows this term)")
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
                 if any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
@@ -670,6 +693,15 @@ _ASKS_ABOUT = regex.compile(
     r"|\p{Han}{1,8}?(?=[?？\s,，。!！]|$|我|啊|呀|呢|吗|意思|在哪|怎么))"
     r"|(?P<after>[a-z][a-z0-9.+-]{0,15}|\p{Han}{1,8}?)(?:是什么|是啥|是哪个|什么意思|啥意思|指什么)"
 )
+
+
+def _first_said(matcher, views) -> "str | None":
+    """What the first of `views` that the matcher matches says there (the words of its first hit), or None."""
+    for view in views:
+        if matcher.search(view):
+            hits = matcher.find(view)
+            return hits[0].text if hits else ""
+    return None
 
 
 def _holds_known(key: str, known: set[str]) -> bool:
