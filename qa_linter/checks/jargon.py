@@ -396,9 +396,12 @@ class JargonRule(Rule):
     def _span_list(patterns, view) -> list[tuple[int, int]]:
         text = view.norm.text
         spans = []
+        reference = view.toolkit.reference
         for pattern, gate in patterns:
-            if gate is not None and not view.toolkit.reference and gate(text) is None:
+            if gate is not None and not reference and gate(text) is None:
                 continue
+            if reference:
+                pattern = getattr(pattern, "plain", pattern)  # the whole text, not windows (text/windows.py)
             try:
                 spans.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)))
             except TimeoutError:
