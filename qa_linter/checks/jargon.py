@@ -16,6 +16,7 @@ import regex
 from ..text import matching
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
+from ..text.windows import plain
 from ..yamlfile import line_of
 from .base import PLACEHOLDER, Rule
 from .conditions import compile_conditions
@@ -401,7 +402,7 @@ class JargonRule(Rule):
             if gate is not None and not reference and gate(text) is None:
                 continue
             if reference:
-                pattern = getattr(pattern, "plain", pattern)  # the whole text, not windows (text/windows.py)
+                pattern = plain(pattern)  # the whole text, not windows (text/windows.py)
             try:
                 spans.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)))
             except TimeoutError:

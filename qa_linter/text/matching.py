@@ -19,7 +19,7 @@ from ..vocabulary import PATTERN_FLAGS
 from .lexicon import Term
 from .normalize import NormalizedText, normalize
 from .prefilter import pattern_gates
-from .windows import WindowedPattern
+from .windows import WindowedPattern, plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokenize import WordBoundaries
@@ -272,7 +272,7 @@ class PatternMatcher:
                          for p in patterns]
         # The plain path runs every pattern over the whole text, windowed or not (windows.py): the fast path is
         # held to it.
-        self._plain = [getattr(p, "plain", p) for p in self.compiled]
+        self._plain = [plain(p) for p in self.compiled]
         self.sources = [p.pattern for p in self.compiled]
         # Per pattern: None (always runs), a list id, or a tuple of list ids that must all have candidates; the
         # decimal digits every match holds (a second gate, on the message's digit count); and, for patterns that

@@ -45,6 +45,12 @@ def windowed(pattern):
     return WindowedPattern(pattern, sets[0], barriers)
 
 
+def plain(pattern):
+    """The pattern a WindowedPattern searches with (anything else is returned as it is; a LazyPattern is not
+    compiled by asking)."""
+    return pattern.plain if isinstance(pattern, WindowedPattern) else pattern
+
+
 class WindowedPattern:
     """A compiled pattern searched stretch by stretch (see the module). `finditer` and `search` with a text and
     a timeout are windowed; everything else (`pattern`, `flags`, `match`, other arguments) is the pattern's own."""
