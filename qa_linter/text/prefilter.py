@@ -274,32 +274,40 @@ GATE_CACHE_LIMIT = 20_000  # patterns kept in the file (packs come and go); a la
 def pattern_gates(pattern: "regex.Pattern") -> tuple[list[frozenset[str]], int, int]:
     """(required_literal_sets(pattern), min_decimal_digits(pattern), min_number_characters(pattern)), from the
     cache folder where an earlier process analysed the same pattern. `save_gate_cache()` keeps what is new."""
-    sets, digits, numbers, _barriers = _analysed(pattern)
-    return sets, digits, numbers
+    sets, digits, numbers, _barriers = _entry(pattern)
+    return [frozenset(literals) for literals in sets], digits, numbers
 
 
 def pattern_barriers(pattern: "regex.Pattern") -> str:
     """barrier_characters(pattern), kept in the cache folder with the pattern's gates."""
-    return _analysed(pattern)[3]
+    return _entry(pattern)[3]
 
 
-def _analysed(pattern: "regex.Pattern") -> tuple[list[frozenset[str]], int, int, str]:
+def _entry(pattern: "regex.Pattern") -> list:
+    """The analyses of `pattern` as the cache file keeps them: [literal sets as sorted lists, digits, numbers,
+    barriers]. A pattern is asked about twice while a pack loads (windows.windowed, then its matcher): a
+    LazyPattern keeps its entry, so the key (a digest of the source and its \\L lists) is made once."""
+    own = getattr(pattern, "__dict__", None)
+    if own is not None and "_gate_entry" in own:
+        return own["_gate_entry"]
     cache = _gate_cache()
     key = _pattern_key(pattern)
     found = cache.entries.get(key)
-    if found is not None:
-        try:
-            sets, digits, numbers, barriers = found
-            if isinstance(barriers, str):
-                return [frozenset(literals) for literals in sets], int(digits), int(numbers), barriers
-        except (TypeError, ValueError):
-            pass  # not what this module writes: analysed again below
-    sets = required_literal_sets(pattern)
-    digits, numbers = min_decimal_digits(pattern), min_number_characters(pattern)
-    barriers = barrier_characters(pattern)
-    cache.entries[key] = [[sorted(literals) for literals in sets], digits, numbers, barriers]
-    cache.dirty = True
-    return sets, digits, numbers, barriers
+    if not _well_formed(found):  # missing, or not what this module writes: analysed (again)
+        sets = required_literal_sets(pattern)
+        found = [[sorted(literals) for literals in sets], min_decimal_digits(pattern), min_number_characters(pattern),
+                 barrier_characters(pattern)]
+        cache.entries[key] = found
+        cache.dirty = True
+    if own is not None:
+        own["_gate_entry"] = found
+    return found
+
+
+def _well_formed(entry) -> bool:
+    # The shape this module writes (a broken or foreign file is analysed again); the strings are not each looked at.
+    return (type(entry) is list and len(entry) == 4 and type(entry[0]) is list and all(type(x) is list for x in entry[0])
+            and type(entry[1]) is int and type(entry[2]) is int and type(entry[3]) is str)
 
 
 def save_gate_cache() -> None:
