@@ -21,6 +21,7 @@ from ..model import Finding
 from ..text.lexicon import Term
 from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher
 from ..text.pattern_safety import UnsafePattern, safe_compile
+from ..text.windows import windowed
 from ..text.normalize import normalize
 from ..vocabulary import CHANNELS, DELETE_SUGGESTIONS, PATTERN_FLAGS, ROLES, Severity
 from ..yamlfile import line_of, with_lines
@@ -503,7 +504,7 @@ def compile_pattern(
         ctx.error(f"bad {label} {text!r}: {problem}", line)
         return None
     try:
-        return safe_compile(text, PATTERN_FLAGS, **(named_lists or {}))
+        return windowed(safe_compile(text, PATTERN_FLAGS, **(named_lists or {})))
     except UnsafePattern as exc:  # valid, but compiling it would take gigabytes: the rule is left out
         ctx.refuse(f"{label} {text!r} refused: {exc}", line)
         return None

@@ -16,6 +16,7 @@ import regex
 from ..text import matching
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
+from ..text.windows import plain
 from ..yamlfile import line_of
 from .base import PLACEHOLDER, Rule
 from .conditions import compile_conditions
@@ -396,9 +397,12 @@ class JargonRule(Rule):
     def _span_list(patterns, view) -> list[tuple[int, int]]:
         text = view.norm.text
         spans = []
+        reference = view.toolkit.reference
         for pattern, gate in patterns:
-            if gate is not None and not view.toolkit.reference and gate(text) is None:
+            if gate is not None and not reference and gate(text) is None:
                 continue
+            if reference:
+                pattern = plain(pattern)  # the whole text, not windows (text/windows.py)
             try:
                 spans.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)))
             except TimeoutError:

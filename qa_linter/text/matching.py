@@ -19,6 +19,7 @@ from ..vocabulary import PATTERN_FLAGS
 from .lexicon import Term
 from .normalize import NormalizedText, normalize
 from .prefilter import pattern_gates
+from .windows import WindowedPattern, plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from .tokenize import WordBoundaries
@@ -267,8 +268,11 @@ class PatternMatcher:
     """
 
     def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None):
-        self.compiled = [p if isinstance(p, (regex.Pattern, LazyPattern)) else regex.compile(p, PATTERN_FLAGS)
+        self.compiled = [p if isinstance(p, (regex.Pattern, LazyPattern, WindowedPattern)) else regex.compile(p, PATTERN_FLAGS)
                          for p in patterns]
+        # The plain path runs every pattern over the whole text, windowed or not (windows.py): the fast path is
+        # held to it.
+        self._plain = [plain(p) for p in self.compiled]
         self.sources = [p.pattern for p in self.compiled]
         # Per pattern: None (always runs), a list id, or a tuple of list ids that must all have candidates; the
         # decimal digits every match holds (a second gate, on the message's digit count); and, for patterns that
@@ -339,7 +343,7 @@ class PatternMatcher:
     def _runnable(self, view: "MessageView") -> "list[regex.Pattern]":
         """The patterns that can match in this message: their literals present, enough digits in it."""
         if view.toolkit.reference:
-            return self.compiled
+            return self._plain
         present = view.term_candidates() if self._gated else None
         mask = getattr(present, "mask", 0 if present is None else None)  # an int of list bits, else a dict
         if mask is None:

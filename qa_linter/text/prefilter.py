@@ -112,6 +112,156 @@ def _min_count(pattern: "regex.Pattern", extra: str) -> int:
         return 0
 
 
+# -- characters no match can hold (windows.py) ----------------------------------------------------------------
+# Characters tried as barriers besides those a pattern's own negated classes name: clause punctuation, the
+# separators a long message is split by.
+BARRIER_CANDIDATES = "。，,！？!?；;：:、\n"
+_CATEGORY_SOURCE = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
+                    C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
+_PROPERTY = re.compile(r"\\\\|\\[pP](?:\{[^}]*\}|[A-Za-z])")
+_PLACEHOLDER_BASE = 0xF0000  # a \p{…} escape stands in the parsed pattern as a private-use character from here
+
+
+def barrier_characters(pattern: "regex.Pattern") -> str:
+    """Characters no match of `pattern` can contain, for a pattern whose matches read nothing outside themselves
+    and whose search is costly at every position of a text (it starts with a repetition of a broad class:
+    `[^。，]{1,12}`, `\\s*`, `\\p{Han}+`); "" when that cannot be told or the pattern is not of that kind.
+
+    Such characters split a text into stretches and every match lies inside one of them; with no lookaround,
+    anchor, word boundary or back-reference, and no empty match, a match found in the whole text is the match
+    found in its stretch alone, and the matches of finditer over the text are those of its stretches one after
+    another (windows.py runs a costly pattern only in the stretches that hold its required literals).
+
+    Each atom of the pattern that consumes a character (a literal, a class, a category) is asked about each
+    candidate by the `regex` module itself, compiled with the pattern's flags, so case-insensitivity and what
+    `\\s` or `\\p{Han}` hold are the module's own answers; the candidates are characters without case (clause
+    punctuation and whatever the pattern's negated classes name)."""
+    if pattern.flags & _REFUSED_FLAGS:
+        return ""
+    source = _python_syntax(pattern.pattern, getattr(pattern, "named_lists", {}) or {}, keep_properties=True)
+    if source is None or any(ord(ch) >= _PLACEHOLDER_BASE for ch in pattern.pattern):
+        return ""
+    properties: list[str] = []
+
+    def placeholder(m: re.Match) -> str:
+        if m.group(0) == "\\\\":
+            return m.group(0)
+        properties.append(m.group(0))
+        return chr(_PLACEHOLDER_BASE + len(properties) - 1)
+
+    source = _PROPERTY.sub(placeholder, source)
+    if _REFUSED_SYNTAX.search(source):
+        return ""
+    try:
+        parsed = sre_parse.parse(source, re.VERBOSE if pattern.flags & regex.VERBOSE else 0)
+        if not _broad_start(list(parsed), False):
+            return ""  # the `regex` module finds where such a pattern can start quickly itself (windows.py)
+        if parsed.getwidth()[0] < 1:
+            return ""  # an empty match reads its position's neighbours (finditer's rules after an empty match)
+        atoms: list[str] = []
+        candidates: set[str] = set(BARRIER_CANDIDATES)
+        if not _consuming_atoms(list(parsed), properties, atoms, candidates):
+            return ""
+    except (re.error, RecursionError, OverflowError, _Refused):
+        return ""
+    flags = pattern.flags & (regex.IGNORECASE | regex.ASCII | regex.UNICODE | regex.LOCALE)
+    try:
+        compiled = [regex.compile(atom, flags) for atom in dict.fromkeys(atoms)]
+    except regex.error:
+        return ""
+    barriers = [c for c in sorted(candidates)
+                if c.lower() == c == c.upper() and c.casefold() == c and not any(a.fullmatch(c) for a in compiled)]
+    return "".join(barriers)
+
+
+_REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+
+
+def _broad_start(items: list, repeated: bool) -> bool:
+    """Whether a match of the parsed `items` may begin with a repetition (up to 2 or more) of a broad atom: a
+    negated class, `\\s`/`\\w`/`\\S`/`\\W`, a Unicode property or a wide range. A search of such a pattern tries and
+    backtracks at nearly every position; one that begins with a literal or a small class is jumped to its
+    possible starts by the `regex` module itself, and windows would only add their own cost."""
+    for op, av in items:
+        if op in _REPEATS:
+            low, high, body = av
+            if _broad_start(list(body), repeated or high >= 2):
+                return True
+            if low > 0:
+                return False
+            continue  # optional: the next item may begin the match
+        if op is C.SUBPATTERN:
+            return _broad_start(list(av[3]), repeated)
+        if op is C.ATOMIC_GROUP:
+            return _broad_start(list(av), repeated)
+        if op is C.BRANCH:
+            return any(_broad_start(list(alternative), repeated) for alternative in av[1])
+        if op is C.NOT_LITERAL:
+            return repeated
+        if op is C.LITERAL:
+            return repeated and av >= _PLACEHOLDER_BASE
+        if op is C.IN:
+            return repeated and any(m_op is C.NEGATE or (m_op is C.CATEGORY and m_av is not C.CATEGORY_DIGIT)
+                                    or (m_op is C.LITERAL and m_av >= _PLACEHOLDER_BASE)
+                                    or (m_op is C.RANGE and m_av[1] - m_av[0] > 255) for m_op, m_av in av)
+        return False
+    return False
+
+
+class _Refused(Exception):
+    """Something in the pattern the barrier analysis does not read."""
+
+
+def _consuming_atoms(items: list, properties: list[str], atoms: list[str], candidates: set[str]) -> bool:
+    """Add to `atoms` the source of every character-consuming atom of the parsed `items` (False: refused), and to
+    `candidates` the characters its negated classes name."""
+    for op, av in items:
+        if op is C.LITERAL:
+            atoms.append(_member_source(op, av, properties))
+        elif op is C.NOT_LITERAL:
+            atoms.append("[^" + _member_source(C.LITERAL, av, properties) + "]")
+            candidates.add(chr(av))
+        elif op is C.IN:
+            members = list(av)
+            negated = bool(members) and members[0][0] is C.NEGATE
+            if negated:
+                members = members[1:]
+                candidates.update(chr(m_av) for m_op, m_av in members if m_op is C.LITERAL and m_av < _PLACEHOLDER_BASE)
+            atoms.append("[" + ("^" if negated else "") + "".join(_member_source(m_op, m_av, properties)
+                                                                   for m_op, m_av in members) + "]")
+        elif op is C.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if add_flags or del_flags or not _consuming_atoms(list(body), properties, atoms, candidates):
+                return False
+        elif op is C.ATOMIC_GROUP:
+            if not _consuming_atoms(list(av), properties, atoms, candidates):
+                return False
+        elif op is C.BRANCH:
+            if not all(_consuming_atoms(list(alternative), properties, atoms, candidates) for alternative in av[1]):
+                return False
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            if not _consuming_atoms(list(av[2]), properties, atoms, candidates):
+                return False
+        else:
+            return False  # ANY (every character), anchors, lookarounds, back-references, conditionals
+    return True
+
+
+def _member_source(op, av, properties: list[str]) -> str:
+    """One member of a class (or a literal) written back as `regex` source."""
+    if op is C.LITERAL:
+        if av >= _PLACEHOLDER_BASE:
+            return properties[av - _PLACEHOLDER_BASE]
+        return "\\U%08x" % av
+    if op is C.RANGE:
+        if av[1] >= _PLACEHOLDER_BASE:
+            raise _Refused
+        return "\\U%08x-\\U%08x" % av
+    if op is C.CATEGORY and av in _CATEGORY_SOURCE:
+        return _CATEGORY_SOURCE[av]
+    raise _Refused
+
+
 # -- the analysis of a pattern, kept between processes --------------------------------------------------------
 # Analysing every pattern of the built-in pack (about 210, their \\L<lexicon> lists expanded) takes about 0.14 s: a
 # fifth of a scan's start-up and of a cold `qa-lint check`. What it finds depends only on the pattern (source,
@@ -124,20 +274,40 @@ GATE_CACHE_LIMIT = 20_000  # patterns kept in the file (packs come and go); a la
 def pattern_gates(pattern: "regex.Pattern") -> tuple[list[frozenset[str]], int, int]:
     """(required_literal_sets(pattern), min_decimal_digits(pattern), min_number_characters(pattern)), from the
     cache folder where an earlier process analysed the same pattern. `save_gate_cache()` keeps what is new."""
+    sets, digits, numbers, _barriers = _entry(pattern)
+    return [frozenset(literals) for literals in sets], digits, numbers
+
+
+def pattern_barriers(pattern: "regex.Pattern") -> str:
+    """barrier_characters(pattern), kept in the cache folder with the pattern's gates."""
+    return _entry(pattern)[3]
+
+
+def _entry(pattern: "regex.Pattern") -> list:
+    """The analyses of `pattern` as the cache file keeps them: [literal sets as sorted lists, digits, numbers,
+    barriers]. A pattern is asked about twice while a pack loads (windows.windowed, then its matcher): a
+    LazyPattern keeps its entry, so the key (a digest of the source and its \\L lists) is made once."""
+    own = getattr(pattern, "__dict__", None)
+    if own is not None and "_gate_entry" in own:
+        return own["_gate_entry"]
     cache = _gate_cache()
     key = _pattern_key(pattern)
     found = cache.entries.get(key)
-    if found is not None:
-        try:
-            sets, digits, numbers = found
-            return [frozenset(literals) for literals in sets], int(digits), int(numbers)
-        except (TypeError, ValueError):
-            pass  # not what this module writes: analysed again below
-    sets = required_literal_sets(pattern)
-    digits, numbers = min_decimal_digits(pattern), min_number_characters(pattern)
-    cache.entries[key] = [[sorted(literals) for literals in sets], digits, numbers]
-    cache.dirty = True
-    return sets, digits, numbers
+    if not _well_formed(found):  # missing, or not what this module writes: analysed (again)
+        sets = required_literal_sets(pattern)
+        found = [[sorted(literals) for literals in sets], min_decimal_digits(pattern), min_number_characters(pattern),
+                 barrier_characters(pattern)]
+        cache.entries[key] = found
+        cache.dirty = True
+    if own is not None:
+        own["_gate_entry"] = found
+    return found
+
+
+def _well_formed(entry) -> bool:
+    # The shape this module writes (a broken or foreign file is analysed again); the strings are not each looked at.
+    return (type(entry) is list and len(entry) == 4 and type(entry[0]) is list and all(type(x) is list for x in entry[0])
+            and type(entry[1]) is int and type(entry[2]) is int and type(entry[3]) is str)
 
 
 def save_gate_cache() -> None:
@@ -218,13 +388,13 @@ def _only_digits(members, counted: str) -> bool:
     return bool(members)
 
 
-def _python_syntax(source: str, named_lists: dict) -> str | None:
+def _python_syntax(source: str, named_lists: dict, keep_properties: bool = False) -> str | None:
     missing = False
 
     def replace(m: re.Match) -> str:
         nonlocal missing
         text = m.group(0)
-        if text == "\\\\":
+        if text == "\\\\" or (keep_properties and m.group(1) is None):
             return text
         if m.group(1) is not None:
             values = named_lists.get(m.group(1))
