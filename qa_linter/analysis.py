@@ -118,16 +118,23 @@ class MessageView:
             return normalize_reference(self.message.text)
         return normalize(self.message.text)
 
+    @_computed_once
+    def whitespace_gaps(self) -> list[int]:
+        """Where the normaliser dropped a space the writer typed between Chinese characters (word boundaries and
+        clause breaks both read them)."""
+        norm = self.norm
+        return whitespace_gaps(norm.original, norm.starts, norm.ends)
+
     def boundaries(self) -> WordBoundaries:
         b = self.__dict__.get("_boundaries")
         if b is None:
             segmenter = self.toolkit.segmenter
-            norm = self.norm
-            breaks = frozenset(whitespace_gaps(norm.original, norm.starts, norm.ends))
+            text = self.norm.text
+            breaks = frozenset(self.whitespace_gaps)
             if self.toolkit.reference:
-                b = segmenter.full_boundaries(norm.text, breaks)
+                b = segmenter.full_boundaries(text, breaks)
             else:
-                b = segmenter.boundaries(norm.text, breaks)
+                b = segmenter.boundaries(text, breaks)
             self.__dict__["_boundaries"] = b
         return b
 
@@ -167,7 +174,7 @@ class MessageView:
         c = self.__dict__.get("_clauses")
         if c is None:
             norm = self.norm
-            gaps = removed_whitespace(norm.original, norm.starts, norm.ends)
+            gaps = removed_whitespace(norm.original, norm.starts, norm.ends, self.whitespace_gaps)
             c = self.__dict__["_clauses"] = ClauseIndex(split_clauses(norm.text, gaps, self.boundaries().is_boundary))
         return c
 

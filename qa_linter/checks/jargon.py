@@ -412,16 +412,12 @@ class JargonRule(Rule):
     def _ignored(self, view) -> list[tuple[int, int]]:
         """The spans of `ignore_inside` in the message; like TextMatcher.find, they depend on its text alone, so a
         short text's are found once (replies repeat)."""
-        text = view.text
-        if len(text) > matching.MEMO_CHARACTERS or view.toolkit.reference:
+        if view.toolkit.reference:
             return self._span_list(self.ignore, view)
-        memo = self.__dict__.setdefault("_ignored_memo", {})
-        found = memo.get(text)
-        if found is None:
-            if len(memo) >= matching.MEMO_TEXTS:
-                memo.clear()
-            found = memo[text] = self._span_list(self.ignore, view)
-        return found
+        return matching.remembered(self.__dict__.setdefault("_ignored_memo", {}), view, self._ignored_spans)
+
+    def _ignored_spans(self, view) -> list[tuple[int, int]]:
+        return self._span_list(self.ignore, view)
 
     def _note_known(self, views, why: str) -> None:
         """Traces only: every term hit of these messages is known to the audience (calibrate --show-errors)."""

@@ -112,10 +112,11 @@ def whitespace_gaps(original: str, starts, ends) -> list[int]:
     return gaps
 
 
-def removed_whitespace(original: str, starts, ends) -> list[int]:
-    """The whitespace gaps (whitespace_gaps) that break clauses (spaces around a Latin word, 索要 App 的密码, are
-    word spacing, not a clause break)."""
-    gaps = whitespace_gaps(original, starts, ends)
+def removed_whitespace(original: str, starts, ends, gaps: "list[int] | None" = None) -> list[int]:
+    """The whitespace gaps (whitespace_gaps, or `gaps` when already found) that break clauses (spaces around a
+    Latin word, 索要 App 的密码, are word spacing, not a clause break)."""
+    if gaps is None:
+        gaps = whitespace_gaps(original, starts, ends)
     if not gaps:
         return []
     # Letter-spaced text (我 不 知 道) is one word spelled out, not clauses: a gap counts only between runs of two

@@ -58,6 +58,20 @@ _MAX_GATE_COMBINATIONS = 4096  # per matcher; more is a pathological pack, where
 from .pattern_safety import MAX_REPEAT, LazyPattern, repetition_problem  # noqa: E402,F401  (re-exported)
 
 
+def remembered(memo: dict, view: "MessageView", compute):
+    """compute(view), kept in `memo` by the message's text when the text is short (what is remembered must depend
+    on the text alone); the memo starts again when it holds MEMO_TEXTS texts."""
+    text = view.text
+    if len(text) > MEMO_CHARACTERS:
+        return compute(view)
+    found = memo.get(text)
+    if found is None:
+        if len(memo) >= MEMO_TEXTS:
+            memo.clear()
+        found = memo[text] = compute(view)
+    return found
+
+
 def regex_timeout(text: str) -> float:
     """Seconds one pattern may search `text` for (all its matches together)."""
     return REGEX_TIMEOUT + len(text) * REGEX_SECONDS_PER_CHAR
@@ -522,16 +536,10 @@ class TextMatcher:
             return self._find(view)  # the reference path computes everything; a trace notes every cancelled hit
         # What `find` returns depends on the message's text alone (its folding, candidates, words, clauses: no other
         # message, no time), and contact centres send the same replies again and again: a short text is judged once.
-        text = view.text
-        if len(text) > MEMO_CHARACTERS:
-            return self._find(view)
-        memo = self._memo
-        found = memo.get(text)
-        if found is None:
-            if len(memo) >= MEMO_TEXTS:
-                memo.clear()
-            found = memo[text] = tuple(self._find(view))
-        return list(found)
+        return list(remembered(self._memo, view, self._found))
+
+    def _found(self, view: "MessageView") -> tuple[Hit, ...]:
+        return tuple(self._find(view))
 
     def _find(self, view: "MessageView") -> list[Hit]:
         hits: list[Hit] = []
@@ -575,16 +583,7 @@ class TextMatcher:
         needs = self._needs
         if needs is not None and not needs.met_by(view.term_candidates()):
             return False
-        text = view.text  # the answer depends on the text alone, as find's does
-        if len(text) > MEMO_CHARACTERS:
-            return self._search(view)
-        memo = self._any_memo
-        found = memo.get(text)
-        if found is None:
-            if len(memo) >= MEMO_TEXTS:
-                memo.clear()
-            found = memo[text] = self._search(view)
-        return found
+        return remembered(self._any_memo, view, self._search)  # the answer depends on the text alone, as find's does
 
     def _search(self, view: "MessageView") -> bool:
         if self.exceptions is None or not self.exceptions.may_match(view):
