@@ -669,6 +669,9 @@ class JargonRule(Rule):
                 # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
                 text = view.norm.text
                 adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP) for h in hits)]
+                if adjacent_hits and view.whitespace_gaps:
+                    # A pause the speaker made (固件是老版本 跟…) ends what follows the marker: a state, no definition.
+                    adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.whitespace_gaps)]
                 explanations = explanations + [(m.nend, _clause_end(text, m.nend, self.window)) for m in adjacent_hits]
             # A term counts as explained when any of its uses in this message is explained.
             uses: dict[str, list] = {}
@@ -802,6 +805,14 @@ def _clause_end(text: str, start: int, limit: int) -> int:
         if text[pos] in _CLAUSE_END:
             return pos
     return stop
+
+
+def _said_before_pause(text: str, start: int, gaps: list[int], least: int = 4) -> bool:
+    """Whether at least `least` characters of the clause going on at `start` come before the next typed pause (a
+    pause right after the marker, 就是 那个…, is a filler's)."""
+    end = _clause_end(text, start, least)
+    pause = next((g for g in gaps if g > start), None)
+    return end - start >= least and (pause is None or pause - start >= least)
 
 
 def _inside(marker, hit) -> bool:
