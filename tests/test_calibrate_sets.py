@@ -78,6 +78,18 @@ def test_show_errors_names_the_audience_that_knew_a_labelled_term(tmp_path):
     assert "cancelled by audience business: a business speaks: «我们店» (knows this term)" in out
 
 
+def test_show_errors_says_what_explained_a_labelled_term(tmp_path):
+    # A labeller may find an explanation too thin; the miss then says which words the rule took for one.
+    conv = {"id": "x-5", "channel": "phone", "messages": [
+        {"role": "customer", "text": "电视没信号了"},
+        {"role": "agent", "text": "您好 就是说 后台看信噪比一直很低 感谢您的耐心 再见"}]}
+    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text(
+        '{"id": "x-5", "findings": [{"message_index": 1, "category": "jargon-unexplained"}]}\n', encoding="utf-8")
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
+    assert "«信噪比» cancelled by explained: «就是说» near it" in out
+
+
 def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
     conv = {"id": "x-2", "channel": "chat", "messages": [{"role": "agent", "text": "亲，您好，这个我不知道。"}]}
     (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")

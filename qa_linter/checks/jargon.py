@@ -444,23 +444,27 @@ class JargonRule(Rule):
             hits = drop_inside(hits, self._ignored(view))
         return hits
 
-    def _explained(self, view, hit, marker_hits, explanations, adjacent_hits=()) -> bool:
+    def _explanation(self, view, hit, marker_hits, explanations, adjacent_hits=()) -> "str | None":
+        """What explains this use of the term (for traces: calibrate --show-errors says it), or None."""
         text = view.norm.text
         if any(start <= hit.nstart and hit.nend <= end for start, end in explanations):
-            return True
+            return "it stands inside an explanation"
+        pauses = view.whitespace_gaps
         for m in adjacent_hits:
-            if _follows(text, hit, m, _ADJACENT_GAP):
-                return True
+            if _follows(text, hit, m, _ADJACENT_GAP, pauses):
+                return f"«{m.text}» right after it"
         if self.parenthesis:
+            # The parenthesis explains the word it follows or the list that ends there (SAML 和 OIDC（…）), not a
+            # word across a comma or a pause, and it holds words: a face (・ω・) explains nothing.
             for pos in range(hit.nend, min(len(text), hit.nend + self.window)):
                 if text[pos] in "(【[":
-                    return True
-                if text[pos] in _CLAUSE_END:
+                    return "a parenthesis after it" if _HOLDS_WORDS.match(text, pos + 1) else None
+                if text[pos] in _PARENTHESIS_STOPS or (pos > hit.nend and pos in pauses):
                     break
-        return any(
-            m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit)
-            for m in marker_hits
-        )
+        for m in marker_hits:
+            if m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit):
+                return f"«{m.text}» near it"
+        return None
 
     def _vocabulary(self, view) -> set[str]:
         """The terms a customer uses as their own words: whole words, outside titles and URLs, and not
@@ -668,7 +672,7 @@ class JargonRule(Rule):
                 # Only the markers that follow a term explain; the words after one are that explanation, so a
                 # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
                 text = view.norm.text
-                adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP) for h in hits)]
+                adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP, view.whitespace_gaps) for h in hits)]
                 if adjacent_hits and view.whitespace_gaps:
                     # A pause the speaker made (固件是老版本 跟…) ends what follows the marker: a state, no definition.
                     adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.whitespace_gaps)]
@@ -683,7 +687,13 @@ class JargonRule(Rule):
                         view.toolkit.note_cancelled(self.id, view, term_hits[0], audience_note + " (knows this term)")
                     continue
                 known.add(key)  # explained or flagged: either way only the first use counts
-                if any(self._explained(view, h, marker_hits, explanations, adjacent_hits) for h in term_hits):
+                explained = next(
+                    (why for h in term_hits if (why := self._explanation(view, h, marker_hits, explanations, adjacent_hits))),
+                    None,
+                )
+                if explained is not None:
+                    if view.toolkit.trace is not None:
+                        view.toolkit.note_cancelled(self.id, view, term_hits[0], f"explained: {explained}")
                     continue
                 if self.answered is not None and self._answered_plainly(conv, view, term_hits[0]):
                     continue
@@ -790,12 +800,18 @@ class Acronyms(NamedTuple):
 # How far after a term (or the longer word holding it: 网关地址就是…) a marker that explains only right after
 # it may start.
 _ADJACENT_GAP = 3
+_PARENTHESIS_STOPS = _CLAUSE_END + "，,"
+_HOLDS_WORDS = regex.compile(r"[^()\[\]【】]{0,80}?[\p{Han}a-z]")
 
 
-def _follows(text: str, hit, marker, gap: int) -> bool:
-    """Whether the marker starts within `gap` characters after the hit, in the same clause."""
+def _follows(text: str, hit, marker, gap: int, pauses=()) -> bool:
+    """Whether the marker starts within `gap` characters after the hit, in the same clause, with no pause typed
+    between the words after the term and the marker (NFC读卡 要是刷不出来; but 光猫 就是…)."""
     between = text[hit.nend:marker.nstart]
-    return marker.nstart >= hit.nend and len(between) <= gap and not any(ch in _CLAUSE_END for ch in between)
+    return (
+        marker.nstart >= hit.nend and len(between) <= gap and not any(ch in _CLAUSE_END for ch in between)
+        and not any(hit.nend < pause <= marker.nstart for pause in pauses)
+    )
 
 
 def _clause_end(text: str, start: int, limit: int) -> int:
