@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import regex
 
+from ..audience import AudienceModel, customer_words
 from ..text import matching
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
@@ -76,12 +77,16 @@ class JargonRule(Rule):
               "`{knows: [lexicon names]}` or `{knows: all}`", example="{consumer: {knows: []}, developer: {knows: all}}"),
         Field("default_audience", "audience name", "the audience when nothing else decides", default="consumer",
               example="consumer"),
-        Field("technical_customer", "{min_terms, audience, vocabulary, patterns, cues}", "a customer who writes "
+        Field("technical_customer", "{min_terms, audience, vocabulary, patterns, cues, model}", "a customer who writes "
               "`min_terms` distinct terms as their own words (not 什么是APN) is that audience; `vocabulary` names lexicons "
               "of further words that count (服务器, 日志 …), `patterns` regular expressions whose matches count, each "
               "match a term of its own (an IP address, an API path); `cues`, a [matcher](#matcher-fields) over the "
               "customer's messages, makes them that audience by itself (我是公司的IT管理员, 给客户装了…: a customer who "
-              "says they do technical work)",
+              "says they do technical work); `model: {weights: LEXICON, threshold: P}` is asked last, when nothing "
+              "else decided the audience: a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
+              "weighs the words of the customer's messages, and a probability of at least P makes them that "
+              "audience (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the sets' "
+              "`meta.customer`)",
               example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
@@ -156,6 +161,7 @@ class JargonRule(Rule):
             ctx.error(f"default_audience {self.default_audience!r} is not one of the audiences ({', '.join(self.audiences)})", line_of(spec, "default_audience"))
         self.vocabulary = None
         self.technical_cues = None
+        self.audience_model = None  # technical_customer.model
         self.technical = self._technical(spec, ctx)
         keywords = spec.get("product_keywords") or {}
         if not isinstance(keywords, dict):
@@ -319,10 +325,11 @@ class JargonRule(Rule):
         if value is None:
             return None
         line = line_of(spec, "technical_customer")
-        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns", "cues"}:
+        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns", "cues", "model"}:
             ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names], "
-                      "patterns: [regular expressions] and cues: a matcher", line)
+                      "patterns: [regular expressions], cues: a matcher and model: {weights: a lexicon, threshold: P}", line)
             return None
+        self.audience_model = self._audience_model(value.get("model"), ctx, line)
         cues = value.get("cues")
         self.technical_cues = self.matcher(cues, ctx, "technical_customer.cues") if cues is not None else None
         vocabulary, patterns = value.get("vocabulary"), value.get("patterns")
@@ -333,6 +340,33 @@ class JargonRule(Rule):
             ctx.error(f"technical_customer.min_terms must be a whole number of at least 1, not {n!r}", line)
             return None
         return n, str(value["audience"])
+
+    def _audience_model(self, value, ctx, line) -> "tuple[AudienceModel, float] | None":
+        if value is None:
+            return None
+        threshold = value.get("threshold") if isinstance(value, dict) else None
+        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"} or isinstance(threshold, bool)
+                or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
+            ctx.error("technical_customer.model needs {weights: a lexicon of word<TAB>weight lines, threshold: a "
+                      "probability between 0 and 1}", line)
+            return None
+        terms = self._lexicon_terms(value["weights"], ctx, line)
+        try:
+            return AudienceModel.from_terms(terms), float(threshold)
+        except ValueError as exc:
+            ctx.error(f"technical_customer.model: {exc}", line)
+            return None
+
+    def _read_as_technical(self, conv) -> "str | None":
+        """Why the customer's own words read as a technical customer's (technical_customer.model), or None."""
+        if self.audience_model is None:
+            return None
+        model, threshold = self.audience_model
+        words = customer_words(conv.messages)
+        p = model.probability(words)
+        if p < threshold:
+            return None
+        return f"the customer's words read as a technical customer's ({p:.2f}: {', '.join(model.strongest(words))})"
 
     def _audience(self, conv, customer_terms: set[str]) -> tuple[str, str]:
         """The conversation's audience and why (for traces: calibrate --show-errors says who decided)."""
@@ -364,6 +398,11 @@ class JargonRule(Rule):
             for word in _NAME_WORDS.split(name.lower()):
                 if word in self.product_keywords:
                     return self.product_keywords[word], f"the product line {name} (product_keywords: {word})"
+        if self.technical:
+            # Nothing else decided: the customer's words as a whole (a model learnt from labelled conversations).
+            why = self._read_as_technical(conv)
+            if why is not None:
+                return self.technical[1], why
         return self.default_audience, "default_audience"
 
     def requirement(self):

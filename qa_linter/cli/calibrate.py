@@ -18,13 +18,20 @@ from .common import (
               help="A labelled set: a folder with transcripts.jsonl and labels.jsonl. Repeat to compare sets side by side.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--show-errors", is_flag=True, help="List every false positive and miss, grouped by rule, with the condition that decided it.")
+@click.option("--train-audience", type=click.Path(dir_okay=False, writable=True),
+              help="Instead of scoring: learn which customer words show a technical customer from the sets' "
+                   "meta.customer (technical / non-technical) and write the weights to FILE (a lexicon for "
+                   "jargon's technical_customer.model).")
 @with_rule_options
-def command(paths, gold, sets, fmt, show_errors, **rule_options):
+def command(paths, gold, sets, fmt, show_errors, train_audience, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
     from ..calibration import LabelError, read_set, render_sets, render_text
 
     if bool(paths) == bool(sets) or bool(paths) != bool(gold):
         raise click.UsageError("give PATHS with --gold LABELS, or one or more --set FOLDER")
+    if train_audience:
+        _train_audience(paths or [read_set(Path(p))[0] for p in sets], Path(train_audience), rule_options)
+        return
     try:
         named = [(str(p), read_set(Path(p))) for p in sets] if sets else [("labels", (paths, Path(gold)))]
     except LabelError as exc:
@@ -75,3 +82,40 @@ def _calibrate_one(run, paths, gold, show_errors):
         print_summary(stderr_console(), summary, quiet=True)
         return result, True
     return result, False
+
+
+def _train_audience(paths, out: Path, rule_options) -> None:
+    """Fit the customer-audience model on the labelled conversations and write its weights."""
+    from ..analysis import ConversationView
+    from ..audience import Example, cross_validate, customer_words, train
+    from ..model import Conversation
+
+    with user_errors():
+        run = make_run(**rule_options, jobs=1)
+        load_rules(run)
+        toolkit = run.linter.pack.toolkit
+        examples = []
+        for conv in run.read([str(p) for p in paths]):
+            if not isinstance(conv, Conversation):
+                continue  # an input problem: calibrating the same set reports it
+            customer = (conv.meta or {}).get("customer")
+            if customer not in ("technical", "non-technical"):
+                continue
+            view = ConversationView(conv, toolkit)
+            group = conv.team or str((conv.meta or {}).get("product") or "")
+            examples.append(Example(group, customer_words(view.messages), customer == "technical"))
+    groups = {ex.group for ex in examples}
+    if len(groups) < 5:
+        raise UserError(f"--train-audience needs conversations with meta.customer from at least 5 teams or product "
+                        f"lines (found {len(examples)} conversations, {len(groups)} teams)")
+    accuracy, _ = cross_validate(examples)
+    model = train(examples)
+    technical = sum(ex.technical for ex in examples)
+    header = (f"customer-audience.txt - how much each word a customer writes shows a technical customer (feeds\n"
+              f"  jargon-unexplained: technical_customer.model). Written by qa-lint calibrate --train-audience from\n"
+              f"  {len(examples)} labelled conversations ({technical} technical) of {len(groups)} teams; words seen in\n"
+              f"  fewer than 3 teams are left out. Accuracy on teams left out of training: {accuracy:.3f}.\n"
+              f"Fields: word<TAB>weight (log-odds); (bias) is the intercept.")
+    model.dump(out, header)
+    click.echo(f"{len(examples)} conversations ({technical} technical) of {len(groups)} teams: "
+               f"accuracy on teams left out {accuracy:.3f}; {len(model.weights)} words written to {out}")

@@ -1,0 +1,125 @@
+"""Who the customer is, read from their own words: a logistic model over the words customers write.
+
+A term list only knows the words on it; a technical customer of a product the lists have never seen (a pool's
+water-sensor operator, a laboratory's LIS user) writes the words of their trade around it: 后台, 管理员, 账号,
+工作站, 开馆. The model weighs each word a customer writes by how often conversations with it were labelled
+technical (`meta.customer` of a labelled set), learnt only from words seen on several product lines, so no one
+product's vocabulary decides. The jargon rule asks it (technical_customer.model) when nothing else decided.
+
+The weights are data: a lexicon of `word<TAB>weight` lines that a team trains on its own labelled conversations
+with `qa-lint calibrate --set DIR --train-audience FILE`. The built-in pack ships none: trained on the dev set,
+the model reads office and shop staff as technical, which the sample's labeller does not (README, Accuracy).
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+import regex
+
+# A feature is a word of two characters or more with a letter or a Chinese character in it (no numbers, no
+# punctuation, no single characters: 的, 了 say nothing about who writes them).
+_WORD = regex.compile(r"^(?=.*[\p{Han}a-z]).{2,}$")
+
+
+def customer_words(views) -> frozenset[str]:
+    """The features of a conversation: the distinct words of its customer messages (folded, segmented)."""
+    words: set[str] = set()
+    for view in views:
+        if view.role != "customer":
+            continue
+        segmenter = view.toolkit.segmenter
+        words.update(w for w, _, _ in segmenter.words(view.norm.text) if _WORD.match(w))
+    return frozenset(words)
+
+
+class AudienceModel(NamedTuple):
+    """A logistic model: P(technical) = sigmoid(bias + the sum of the weights of the words present)."""
+
+    bias: float
+    weights: dict[str, float]
+
+    def probability(self, words: Iterable[str]) -> float:
+        z = self.bias + sum(self.weights.get(w, 0.0) for w in words)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def strongest(self, words: Iterable[str], n: int = 4) -> list[str]:
+        """The words that pushed most towards technical (for traces)."""
+        scored = sorted(((self.weights.get(w, 0.0), w) for w in words), reverse=True)
+        return [w for weight, w in scored[:n] if weight > 0]
+
+    @classmethod
+    def from_terms(cls, terms) -> "AudienceModel":
+        """The model of a weights lexicon (`word<TAB>weight`; `(bias)<TAB>weight` holds the intercept)."""
+        bias = 0.0
+        weights: dict[str, float] = {}
+        for term in terms:
+            try:
+                weight = float(term.suggestion or "")
+            except ValueError:
+                raise ValueError(f"{term.source}: expected word<TAB>weight, got {term.text!r}") from None
+            if term.text == "(bias)":
+                bias = weight
+            else:
+                weights[term.text] = weight
+        return cls(bias, weights)
+
+    def dump(self, path: Path, header: str) -> None:
+        lines = [f"# {h}".rstrip() for h in header.splitlines()]
+        lines.append(f"(bias)\t{self.bias:.4f}")
+        for word, weight in sorted(self.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0])):
+            lines.append(f"{word}\t{weight:.4f}")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class Example(NamedTuple):
+    group: str  # the product line (team): words must be seen on several to count
+    words: frozenset[str]
+    technical: bool
+
+
+def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds: int = 300) -> AudienceModel:
+    """Fit the weights by gradient descent on the L2-regularised log loss (numpy), over the words seen in at
+    least `min_groups` product lines; weights too small to matter are left out of the file."""
+    import numpy as np
+
+    seen: dict[str, set[str]] = defaultdict(set)
+    for ex in examples:
+        for w in ex.words:
+            seen[w].add(ex.group)
+    vocabulary = sorted(w for w, groups in seen.items() if len(groups) >= min_groups)
+    column = {w: i for i, w in enumerate(vocabulary)}
+    x = np.zeros((len(examples), len(vocabulary) + 1), dtype=np.float64)
+    x[:, -1] = 1.0  # the intercept
+    for row, ex in enumerate(examples):
+        for w in ex.words:
+            j = column.get(w)
+            if j is not None:
+                x[row, j] = 1.0
+    y = np.array([1.0 if ex.technical else 0.0 for ex in examples])
+    w = np.zeros(x.shape[1])
+    n = len(examples)
+    penalty = np.ones_like(w)
+    penalty[-1] = 0.0  # the intercept is not shrunk
+    for _ in range(rounds):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        w -= 2.0 * (x.T @ (p - y) / n + l2 / n * penalty * w)
+    weights = {word: float(w[j]) for word, j in column.items() if abs(w[j]) >= 0.01}
+    return AudienceModel(float(w[-1]), weights)
+
+
+def cross_validate(examples: list[Example], folds: int = 5, **options) -> tuple[float, dict[int, float]]:
+    """Accuracy at 0.5 when each fold of product lines is scored by a model trained on the others (the figure
+    for product lines the model has not seen), and each example's held-out probability by its index."""
+    groups = sorted({ex.group for ex in examples})
+    held: dict[int, float] = {}
+    for k in range(folds):
+        out = set(groups[k::folds])
+        model = train([ex for ex in examples if ex.group not in out], **options)
+        for i, ex in enumerate(examples):
+            if ex.group in out:
+                held[i] = model.probability(ex.words)
+    right = sum((held[i] >= 0.5) == ex.technical for i, ex in enumerate(examples))
+    return right / len(examples), held

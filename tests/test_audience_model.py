@@ -1,0 +1,130 @@
+"""The customer-audience model: its weights are a lexicon, it is trained from labelled sets, and jargon asks it
+only when nothing else decided who the customer is."""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa_linter.audience import AudienceModel, Example, cross_validate, train
+from qa_linter.cli import main
+from qa_linter.errors import RuleLoadError
+from qa_linter.loader import load_rule_pack
+from qa_linter.text.lexicon import Term, read_lexicon
+
+
+def _examples(n_groups: int = 8) -> list[Example]:
+    # Technical customers write 日志/接口; lay ones write 怎么弄/不会; every group holds both, so the words are
+    # seen in many groups and only they separate the two.
+    out = []
+    for g in range(n_groups):
+        for k in range(6):
+            out.append(Example(f"team-{g}", frozenset({"日志", "接口", f"词{k}"}), True))
+            out.append(Example(f"team-{g}", frozenset({"怎么弄", "不会", f"词{k}"}), False))
+    return out
+
+
+def test_training_separates_the_words_of_technical_and_lay_customers():
+    model = train(_examples())
+    assert model.weights["日志"] > 0 > model.weights["怎么弄"]
+    assert model.probability({"日志", "接口"}) > 0.9 > 0.1 > model.probability({"怎么弄", "不会"})
+    assert model.strongest({"日志", "怎么弄"}) == ["日志"]
+
+
+def test_words_of_too_few_product_lines_are_left_out():
+    examples = _examples() + [Example("team-0", frozenset({"只在一处"}), True)]
+    assert "只在一处" not in train(examples).weights
+
+
+def test_cross_validation_scores_product_lines_left_out():
+    accuracy, held = cross_validate(_examples())
+    assert accuracy == 1.0 and len(held) == len(_examples())
+
+
+def test_the_weights_file_round_trips_as_a_lexicon(tmp_path):
+    model = AudienceModel(-1.25, {"后台": 2.0, "怎么弄": -1.5})
+    path = tmp_path / "aud.txt"
+    model.dump(path, "header line")
+    loaded = AudienceModel.from_terms(read_lexicon(path).terms)
+    assert loaded == model
+    with pytest.raises(ValueError, match="expected word<TAB>weight"):
+        AudienceModel.from_terms([Term("后台", "many", None, "x.txt:3")])
+
+
+def _rule(tmp_path: Path, model: str) -> str:
+    (tmp_path / "lexicons").mkdir(exist_ok=True)
+    (tmp_path / "lexicons" / "terms.txt").write_text("接口\t两个系统交换数据的通道\n", encoding="utf-8")
+    (tmp_path / "lexicons" / "aud.txt").write_text("(bias)\t-2\n后台\t3\n同步\t2\n", encoding="utf-8")
+    return textwrap.dedent(f"""\
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: "{{match}}"
+            lexicon: [terms]
+            default_audience: consumer
+            audiences: {{consumer: {{knows: []}}, developer: {{knows: all}}}}
+            technical_customer: {{min_terms: 2, audience: developer, model: {model}}}
+        """)
+
+
+def _flags(tmp_path, model, customer):
+    path = tmp_path / "pack.yaml"
+    path.write_text(_rule(tmp_path, model), encoding="utf-8")
+    pack = load_rule_pack([path], builtin=False)
+    from qa_linter import Linter
+    conv = {"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": customer},
+                                                       {"role": "agent", "text": "是接口的问题。"}]}
+    return [f.text for f in Linter(pack).scan(conv)]
+
+
+def test_jargon_asks_the_model_when_nothing_else_decided(tmp_path):
+    model = "{weights: aud, threshold: 0.9}"
+    assert _flags(tmp_path, model, "后台同步不了") == []  # -2 + 3 + 2: 0.95
+    assert _flags(tmp_path, model, "后台打不开") == ["接口"]  # -2 + 3: 0.73
+    assert _flags(tmp_path, "{weights: aud, threshold: 0.5}", "后台打不开") == []
+
+
+@pytest.mark.parametrize("model", ["{weights: aud}", "{weights: aud, threshold: 2}", "[aud]"])
+def test_a_bad_model_setting_is_a_rule_error(tmp_path, model):
+    path = tmp_path / "pack.yaml"
+    path.write_text(_rule(tmp_path, model), encoding="utf-8")
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_pack([path], builtin=False)
+    assert any("technical_customer.model needs" in e.describe() for e in info.value.errors)
+
+
+def _labelled_set(folder: Path, teams: int) -> None:
+    folder.mkdir()
+    with open(folder / "transcripts.jsonl", "w", encoding="utf-8") as t, \
+            open(folder / "labels.jsonl", "w", encoding="utf-8") as lab:
+        for g in range(teams):
+            for k, (text, who) in enumerate([("我们后台的日志接口报错了", "technical"),
+                                             ("我不会弄，手机怎么弄", "non-technical")] * 3):
+                cid = f"t{g}-{k}"
+                t.write(json.dumps({"id": cid, "channel": "chat", "team": f"team-{g}", "meta": {"customer": who},
+                                    "messages": [{"role": "customer", "text": text},
+                                                 {"role": "agent", "text": "您好"}]}, ensure_ascii=False) + "\n")
+                lab.write(json.dumps({"id": cid, "findings": []}) + "\n")
+
+
+def test_calibrate_trains_the_audience_weights_from_a_labelled_set(tmp_path):
+    _labelled_set(tmp_path / "set", teams=6)
+    out = tmp_path / "aud.txt"
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(tmp_path / "set"), "--train-audience", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "36 conversations (18 technical) of 6 teams: accuracy on teams left out 1.000" in result.output
+    model = AudienceModel.from_terms(read_lexicon(out).terms)
+    assert model.weights["后台"] > 0 > model.weights["怎么弄"]
+    assert out.read_text(encoding="utf-8").startswith("# customer-audience.txt")
+
+
+def test_too_few_teams_to_train_is_a_clear_error(tmp_path):
+    _labelled_set(tmp_path / "set", teams=2)
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(tmp_path / "set"),
+                                       "--train-audience", str(tmp_path / "aud.txt")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "at least 5 teams" in result.output
