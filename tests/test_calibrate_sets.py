@@ -90,6 +90,20 @@ def test_show_errors_says_what_explained_a_labelled_term(tmp_path):
     assert "«信噪比» cancelled by explained: «就是说» near it" in out
 
 
+def test_show_errors_says_what_met_a_requirement_the_labeller_found_missing(tmp_path):
+    # The labeller reads 看看插头有没有松 as gathering facts before the fix; the rule took it for the check.
+    conv = {"id": "x-6", "channel": "chat", "messages": [
+        {"role": "customer", "text": "机器开不了机"},
+        {"role": "agent", "text": "您好，您先看看插头有没有松。"},
+        {"role": "customer", "text": "插紧了，好了"},
+        {"role": "agent", "text": "好的，感谢您的耐心，再见。"}]}
+    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text(
+        '{"id": "x-6", "findings": [{"message_index": 3, "category": "no-resolution-check"}]}\n', encoding="utf-8")
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "no-resolution-check").output
+    assert "no-resolution-check: «看看插头有没有» cancelled by required: met in message #1" in out
+
+
 def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
     conv = {"id": "x-2", "channel": "chat", "messages": [{"role": "agent", "text": "亲，您好，这个我不知道。"}]}
     (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")

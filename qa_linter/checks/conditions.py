@@ -236,8 +236,10 @@ class ClassBook:
                 if e <= hit.nstart and (before is None or s < before[0]):
                     before = (s, person)
                 elif s >= hit.nend and person != "third" and (after is None or s < after[0]):
-                    # After the hit only 我/您 say who acts (…的话您再联系我们); a third party there is an object.
-                    after = (s, person)
+                    # After the hit only 我/您 say who acts (…的话您再联系我们); a third party there is an object,
+                    # and so is a pronoun that only qualifies one (核对一下我们标注的尺码, 您的订单).
+                    if "的" not in view.norm.text[e:min(e + 4, clause.end)]:
+                        after = (s, person)
         chosen = before or after
         return chosen[1] if chosen else "none"
 

@@ -94,7 +94,19 @@ class RequiredRule(Rule):
         scope = self.scope.select(conv)
         if not scope:
             return
-        if any(req.search(view) for view in scope for req in self.requirements):
-            return
         anchor = scope[0] if self.anchor == "first" else scope[-1]
+        if any(req.search(view) for view in scope for req in self.requirements):
+            if conv.toolkit.trace is not None:
+                self._note_met(scope, anchor)
+            return
         yield self.finding(conv, anchor)
+
+    def _note_met(self, scope, anchor) -> None:
+        """Traces only: what met the requirement, noted at the message the finding would have been on (a miss
+        of a labelled finding then says which words the rule took for what it requires)."""
+        for view in scope:
+            for req in self.requirements:
+                hits = req.find(view)
+                if hits:
+                    view.toolkit.note_cancelled(self.id, anchor, hits[0], f"required: met in message #{view.index}")
+                    return
