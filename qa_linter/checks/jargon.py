@@ -82,7 +82,8 @@ class JargonRule(Rule):
               "of further words that count (服务器, 日志 …), `patterns` regular expressions whose matches count, each "
               "match a term of its own (an IP address, an API path); `cues`, a [matcher](#matcher-fields) over the "
               "customer's messages, makes them that audience by itself (我是公司的IT管理员, 给客户装了…: a customer who "
-              "says they do technical work); `model: {weights: LEXICON, threshold: P}` is asked last, when nothing "
+              "says they do technical work), and so does `addressed_as`, a matcher over the agent's messages (李工您好: "
+              "the agent addresses an engineer); `model: {weights: LEXICON, threshold: P}` is asked last, when nothing "
               "else decided the audience: a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
               "weighs the words of the customer's messages, and a probability of at least P makes them that "
               "audience (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the sets' "
@@ -161,6 +162,7 @@ class JargonRule(Rule):
             ctx.error(f"default_audience {self.default_audience!r} is not one of the audiences ({', '.join(self.audiences)})", line_of(spec, "default_audience"))
         self.vocabulary = None
         self.technical_cues = None
+        self.technical_address = None  # technical_customer.addressed_as
         self.audience_model = None  # technical_customer.model
         self.technical = self._technical(spec, ctx)
         keywords = spec.get("product_keywords") or {}
@@ -325,13 +327,17 @@ class JargonRule(Rule):
         if value is None:
             return None
         line = line_of(spec, "technical_customer")
-        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns", "cues", "model"}:
+        if not isinstance(value, dict) or not {"min_terms", "audience"} <= set(value) <= {"min_terms", "audience", "vocabulary", "patterns", "cues", "addressed_as", "model"}:
             ctx.error("technical_customer needs {min_terms: N, audience: NAME} and may add vocabulary: [lexicon names], "
-                      "patterns: [regular expressions], cues: a matcher and model: {weights: a lexicon, threshold: P}", line)
+                      "patterns: [regular expressions], cues and addressed_as: matchers, and model: {weights: a lexicon, "
+                      "threshold: P}", line)
             return None
         self.audience_model = self._audience_model(value.get("model"), ctx, line)
         cues = value.get("cues")
         self.technical_cues = self.matcher(cues, ctx, "technical_customer.cues") if cues is not None else None
+        address = value.get("addressed_as")
+        self.technical_address = (self.matcher(address, ctx, "technical_customer.addressed_as")
+                                  if address is not None else None)
         vocabulary, patterns = value.get("vocabulary"), value.get("patterns")
         spec_words = {"boundary": "none", **({"lexicon": vocabulary} if vocabulary else {}), **({"patterns": patterns} if patterns else {})}
         self.vocabulary = self.matcher(spec_words, ctx, "technical_customer.vocabulary") if vocabulary or patterns else None
@@ -384,6 +390,12 @@ class JargonRule(Rule):
             said = _first_said(cues, conv.by_role("customer"))
             if said is not None:
                 return self.technical[1], f"the customer says «{said}»"
+        address = self.technical_address
+        if self.technical and address is not None and address.may_match_in(conv):
+            # the agent addresses the customer by a technical trade (李工您好: an engineer)
+            said = _first_said(address, conv.by_role(self.scope.role))
+            if said is not None:
+                return self.technical[1], f"the agent addresses the customer as «{said}»"
         if self.business is not None:
             cues, audience = self.business
             if cues.may_match_in(conv):
