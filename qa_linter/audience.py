@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from pathlib import Path
 from typing import Iterable, NamedTuple
 
 import regex
@@ -66,12 +65,13 @@ class AudienceModel(NamedTuple):
                 weights[term.text] = weight
         return cls(bias, weights)
 
-    def dump(self, path: Path, header: str) -> None:
+    def to_text(self, header: str) -> str:
+        """The weights lexicon: the header as comments, the intercept, then the words, strongest first."""
         lines = [f"# {h}".rstrip() for h in header.splitlines()]
         lines.append(f"(bias)\t{self.bias:.4f}")
         for word, weight in sorted(self.weights.items(), key=lambda kv: (-abs(kv[1]), kv[0])):
             lines.append(f"{word}\t{weight:.4f}")
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return "\n".join(lines) + "\n"
 
 
 class Example(NamedTuple):

@@ -47,7 +47,7 @@ def test_cross_validation_scores_product_lines_left_out():
 def test_the_weights_file_round_trips_as_a_lexicon(tmp_path):
     model = AudienceModel(-1.25, {"后台": 2.0, "怎么弄": -1.5})
     path = tmp_path / "aud.txt"
-    model.dump(path, "header line")
+    path.write_text(model.to_text("header line"), encoding="utf-8")
     loaded = AudienceModel.from_terms(read_lexicon(path).terms)
     assert loaded == model
     with pytest.raises(ValueError, match="expected word<TAB>weight"):
@@ -120,6 +120,14 @@ def test_calibrate_trains_the_audience_weights_from_a_labelled_set(tmp_path):
     model = AudienceModel.from_terms(read_lexicon(out).terms)
     assert model.weights["后台"] > 0 > model.weights["怎么弄"]
     assert out.read_text(encoding="utf-8").startswith("# customer-audience.txt")
+
+
+def test_an_unwritable_weights_file_is_a_clear_error(tmp_path):
+    _labelled_set(tmp_path / "set", teams=6)
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(tmp_path / "set"),
+                                       "--train-audience", str(tmp_path / "no-such-dir" / "aud.txt")])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)   # a message, no traceback
+    assert "cannot write" in result.output and "no-such-dir" in result.output
 
 
 def test_too_few_teams_to_train_is_a_clear_error(tmp_path):

@@ -89,6 +89,7 @@ def _train_audience(paths, out: Path, rule_options) -> None:
     from ..analysis import ConversationView
     from ..audience import Example, cross_validate, customer_words, train
     from ..model import Conversation
+    from ..outputs.html_common import atomic_write_text
 
     with user_errors():
         run = make_run(**rule_options, jobs=1)
@@ -116,6 +117,9 @@ def _train_audience(paths, out: Path, rule_options) -> None:
               f"  {len(examples)} labelled conversations ({technical} technical) of {len(groups)} teams; words seen in\n"
               f"  fewer than 3 teams are left out. Accuracy on teams left out of training: {accuracy:.3f}.\n"
               f"Fields: word<TAB>weight (log-odds); (bias) is the intercept.")
-    model.dump(out, header)
+    try:
+        atomic_write_text(out, model.to_text(header))
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"{len(examples)} conversations ({technical} technical) of {len(groups)} teams: "
                f"accuracy on teams left out {accuracy:.3f}; {len(model.weights)} words written to {out}")
