@@ -122,6 +122,17 @@ def test_calibrate_trains_the_audience_weights_from_a_labelled_set(tmp_path):
     assert out.read_text(encoding="utf-8").startswith("# customer-audience.txt")
 
 
+def test_a_broken_record_is_reported_and_skipped(tmp_path):
+    _labelled_set(tmp_path / "set", teams=6)
+    with open(tmp_path / "set" / "transcripts.jsonl", "a", encoding="utf-8") as f:
+        f.write("{not json\n")
+    out = tmp_path / "aud.txt"
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(tmp_path / "set"), "--train-audience", str(out)])
+    assert result.exit_code == 2, result.output   # written, but the input was not all read
+    assert out.is_file() and "transcripts.jsonl:37:" in result.output and "(skipped)" in result.output
+    assert "36 conversations" in result.output and "1 records skipped" in result.output
+
+
 def test_an_unwritable_weights_file_is_a_clear_error(tmp_path):
     _labelled_set(tmp_path / "set", teams=6)
     result = CliRunner().invoke(main, ["calibrate", "--set", str(tmp_path / "set"),

@@ -88,7 +88,7 @@ def _train_audience(paths, out: Path, rule_options) -> None:
     """Fit the customer-audience model on the labelled conversations and write its weights."""
     from ..analysis import ConversationView
     from ..audience import Example, cross_validate, customer_words, train
-    from ..model import Conversation
+    from ..model import Conversation, InputProblem
     from ..outputs.html_common import atomic_write_text
 
     with user_errors():
@@ -96,9 +96,14 @@ def _train_audience(paths, out: Path, rule_options) -> None:
         load_rules(run)
         toolkit = run.linter.pack.toolkit
         examples = []
+        skipped = 0
         for conv in run.read([str(p) for p in paths]):
+            if isinstance(conv, InputProblem):
+                click.echo(safe(f"{conv.where()}: {conv.reason} (skipped)"), err=True)
+                skipped += 1
+                continue
             if not isinstance(conv, Conversation):
-                continue  # an input problem: calibrating the same set reports it
+                continue
             customer = (conv.meta or {}).get("customer")
             if customer not in ("technical", "non-technical"):
                 continue
@@ -122,4 +127,7 @@ def _train_audience(paths, out: Path, rule_options) -> None:
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     click.echo(f"{len(examples)} conversations ({technical} technical) of {len(groups)} teams: "
-               f"accuracy on teams left out {accuracy:.3f}; {len(model.weights)} words written to {out}")
+               f"accuracy on teams left out {accuracy:.3f}; {len(model.weights)} words written to {out}"
+               + (f"; {skipped} records skipped" if skipped else ""))
+    if skipped:
+        sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
