@@ -18,6 +18,16 @@ def _run(*args):
     return CliRunner().invoke(main, ["calibrate", *args])
 
 
+def _labelled_folder(folder: Path, convs: list[dict], labels: dict[str, list[tuple[int, str]]]) -> None:
+    """A labelled set in `folder`: the conversations, and per conversation id its (message_index, category)."""
+    (folder / "transcripts.jsonl").write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in convs), encoding="utf-8")
+    (folder / "labels.jsonl").write_text("".join(
+        json.dumps({"id": c["id"], "findings": [{"message_index": i, "category": cat, "note": "test"}
+                                                for i, cat in labels.get(c["id"], [])]}, ensure_ascii=False) + "\n"
+        for c in convs), encoding="utf-8")
+
+
 def test_two_sets_are_compared_side_by_side():
     result = _run("--set", str(DATA / "corpus"), "--set", str(DEVSET / "tune"), "--config", str(DEVSET / "qa-linter.yaml"))
     assert result.exit_code == 0, result.output
@@ -49,9 +59,7 @@ def test_show_errors_names_the_condition_that_cancelled_a_labelled_hit(tmp_path)
     conv = {"id": "x-1", "channel": "chat", "messages": [
         {"role": "customer", "text": "你好"},
         {"role": "agent", "text": "您好，如果重启后还是没办法，请再联系我们，感谢您的来电，再见。"}]}
-    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
-    label = {"id": "x-1", "findings": [{"message_index": 1, "category": "banned-phrase", "note": "test"}]}
-    (tmp_path / "labels.jsonl").write_text(json.dumps(label, ensure_ascii=False) + "\n", encoding="utf-8")
+    _labelled_folder(tmp_path, [conv], {"x-1": [(1, "banned-phrase")]})
     result = _run("--set", str(tmp_path), "--show-errors", "--select", "banned-phrase")
     out = result.output
     assert "banned-phrase: 0 false positives, 1 misses" in out
@@ -67,11 +75,7 @@ def test_show_errors_names_the_audience_that_knew_a_labelled_term(tmp_path):
              {"id": "x-4", "channel": "chat", "messages": [
                  {"role": "customer", "text": "我们店的钱怎么还没到"},
                  {"role": "agent", "text": "您好，这笔按T+1结算，感谢您的耐心，再见。"}]}]
-    (tmp_path / "transcripts.jsonl").write_text(
-        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in convs), encoding="utf-8")
-    (tmp_path / "labels.jsonl").write_text(
-        "".join(json.dumps({"id": c["id"], "findings": [{"message_index": 1, "category": "jargon-unexplained"}]})
-                + "\n" for c in convs), encoding="utf-8")
+    _labelled_folder(tmp_path, convs, {c["id"]: [(1, "jargon-unexplained")] for c in convs})
     out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
     assert "jargon-unexplained: 0 false positives, 2 misses" in out
     assert "«DNS» cancelled by audience developer: the customer wrote 报错, 日志, 服务器 (knows every term)" in out
@@ -83,9 +87,7 @@ def test_show_errors_says_what_explained_a_labelled_term(tmp_path):
     conv = {"id": "x-5", "channel": "phone", "messages": [
         {"role": "customer", "text": "电视没信号了"},
         {"role": "agent", "text": "您好 就是说 后台看信噪比一直很低 感谢您的耐心 再见"}]}
-    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
-    (tmp_path / "labels.jsonl").write_text(
-        '{"id": "x-5", "findings": [{"message_index": 1, "category": "jargon-unexplained"}]}\n', encoding="utf-8")
+    _labelled_folder(tmp_path, [conv], {"x-5": [(1, "jargon-unexplained")]})
     out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
     assert "«信噪比» cancelled by explained: «就是说» near it" in out
 
@@ -97,17 +99,14 @@ def test_show_errors_says_what_met_a_requirement_the_labeller_found_missing(tmp_
         {"role": "agent", "text": "您好，您先看看插头有没有松。"},
         {"role": "customer", "text": "插紧了，好了"},
         {"role": "agent", "text": "好的，感谢您的耐心，再见。"}]}
-    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
-    (tmp_path / "labels.jsonl").write_text(
-        '{"id": "x-6", "findings": [{"message_index": 3, "category": "no-resolution-check"}]}\n', encoding="utf-8")
+    _labelled_folder(tmp_path, [conv], {"x-6": [(3, "no-resolution-check")]})
     out = _run("--set", str(tmp_path), "--show-errors", "--select", "no-resolution-check").output
     assert "no-resolution-check: «看看插头有没有» cancelled by required: met in message #1" in out
 
 
 def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
     conv = {"id": "x-2", "channel": "chat", "messages": [{"role": "agent", "text": "亲，您好，这个我不知道。"}]}
-    (tmp_path / "transcripts.jsonl").write_text(json.dumps(conv, ensure_ascii=False) + "\n", encoding="utf-8")
-    (tmp_path / "labels.jsonl").write_text('{"id": "x-2", "findings": []}\n', encoding="utf-8")
+    _labelled_folder(tmp_path, [conv], {})
     out = _run("--set", str(tmp_path), "--show-errors", "--select", "slang,banned-phrase").output
     lines = out.splitlines()
     slang = lines.index("slang: 1 false positives, 0 misses")

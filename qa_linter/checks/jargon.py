@@ -376,32 +376,26 @@ class JargonRule(Rule):
 
     def _audience(self, conv, customer_terms: set[str]) -> tuple[str, str]:
         """The conversation's audience and why (for traces: calibrate --show-errors says who decided)."""
-        # Each list of cues is looked for message by message only where the conversation has its candidates.
-        layperson = self.layperson
-        if layperson is not None and layperson.may_match_in(conv):
-            said = _first_said(layperson, conv.by_role("customer"))
-            if said is not None:
-                return self.default_audience, f"the customer says «{said}»"
-        if self.technical and len(customer_terms) >= self.technical[0]:
-            return self.technical[1], f"the customer wrote {', '.join(sorted(customer_terms))}"
-        cues = self.technical_cues
-        if self.technical and cues is not None and cues.may_match_in(conv):
+        said = _first_said(self.layperson, conv, conv.by_role("customer"))
+        if said is not None:
+            return self.default_audience, f"the customer says «{said}»"
+        if self.technical:
+            technical = self.technical[1]
+            if len(customer_terms) >= self.technical[0]:
+                return technical, f"the customer wrote {', '.join(sorted(customer_terms))}"
             # a customer who says they do technical work (我是公司的IT, 给客户装了…)
-            said = _first_said(cues, conv.by_role("customer"))
+            said = _first_said(self.technical_cues, conv, conv.by_role("customer"))
             if said is not None:
-                return self.technical[1], f"the customer says «{said}»"
-        address = self.technical_address
-        if self.technical and address is not None and address.may_match_in(conv):
+                return technical, f"the customer says «{said}»"
             # the agent addresses the customer by a technical trade (李工您好: an engineer)
-            said = _first_said(address, conv.by_role(self.scope.role))
+            said = _first_said(self.technical_address, conv, conv.by_role(self.scope.role))
             if said is not None:
-                return self.technical[1], f"the agent addresses the customer as «{said}»"
+                return technical, f"the agent addresses the customer as «{said}»"
         if self.business is not None:
             cues, audience = self.business
-            if cues.may_match_in(conv):
-                said = _first_said(cues, [v for v in conv.messages if v.role != "system"])
-                if said is not None:
-                    return audience, f"a business speaks: «{said}»"
+            said = _first_said(cues, conv, [v for v in conv.messages if v.role != "system"])
+            if said is not None:
+                return audience, f"a business speaks: «{said}»"
         names = _line_names(conv)
         for name in names:
             if name in self.audience_of:
@@ -759,8 +753,11 @@ _ASKS_ABOUT = regex.compile(
 )
 
 
-def _first_said(matcher, views) -> "str | None":
-    """What the first of `views` that the matcher matches says there (the words of its first hit), or None."""
+def _first_said(matcher, conv, views) -> "str | None":
+    """What the first of `views` that the matcher matches says there (the words of its first hit), or None; a
+    list of cues is looked for message by message only where the conversation has its candidates."""
+    if matcher is None or not matcher.may_match_in(conv):
+        return None
     for view in views:
         if matcher.search(view):
             hits = matcher.find(view)
