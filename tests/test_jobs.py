@@ -207,11 +207,29 @@ def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversati
     ahead = []
     for done, _ in enumerate(scan_items(linter, counted(), ScanSummary(), jobs=2), 1):
         ahead.append(pulled - done)
-    # chunks out at a worker, chunks scanned here and waiting, and the chunk being filled
-    limit = (batch.IN_FLIGHT_PER_WORKER + batch.LOCAL_AHEAD + 1) * batch.CHUNK_CONVERSATIONS
+    # chunks out at a worker, as many read ahead to see where the input ends, chunks scanned here and waiting,
+    # and the chunk being filled
+    limit = (2 * batch.IN_FLIGHT_PER_WORKER + batch.LOCAL_AHEAD + 1) * batch.CHUNK_CONVERSATIONS
     assert batch.POOL_THRESHOLD < limit
     assert max(ahead) <= limit
     assert ahead[-1] == 0
+
+
+def test_the_last_chunks_are_known_as_such_while_reading_runs_ahead():
+    assert list(batch._with_lookahead(iter("abcdefg"), 3)) == [
+        ("a", None), ("b", None), ("c", None), ("d", None), ("e", 3), ("f", 2), ("g", 1)]
+    assert list(batch._with_lookahead(iter("ab"), 3)) == [("a", 2), ("b", 1)]
+    assert list(batch._with_lookahead(iter(""), 3)) == []
+
+
+def test_this_process_keeps_its_share_of_the_last_chunks():
+    hand_out = batch._hand_out
+    assert hand_out(None, 2, 1)  # not yet the end: a worker with room gets it
+    # one worker with three queued, three left: this process scans them while the worker works through its own
+    assert [hand_out(left, left, 1) for left in (3, 2, 1)] == [False, False, False]
+    assert hand_out(3, 0, 1) and hand_out(2, 1, 1) and not hand_out(1, 2, 1)  # an idle worker gets two of three
+    # seven workers, 21 queued and 21 left: 42 to share among 8 processes, this one keeps the last five
+    assert [hand_out(left, 42 - left, 7) for left in range(21, 0, -1)].count(False) == 5
 
 
 def test_without_fork_workers_build_their_rules_with_the_factory(monkeypatch, conversations):
