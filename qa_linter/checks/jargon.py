@@ -689,20 +689,6 @@ class JargonRule(Rule):
                 hits = hits + abbreviations
             if not hits:
                 continue
-            if not audience_known:
-                # Who the customer is matters only once the agent used a term: worked out then, once.
-                audience_known = True
-                knows, acronyms_known, audience_note = self._audience_knows(conv)
-                if knows is None:
-                    if view.toolkit.trace is not None:
-                        self._note_known(messages[pos:], audience_note + " (knows every term)")
-                    return  # this audience knows every term of the rule
-                known |= knows
-                audience_terms = knows
-                if acronyms_known and abbreviations:
-                    hits = [h for h in hits if h not in abbreviations]
-                    if not hits:
-                        continue
             if self.customer_first:
                 for earlier in messages[read_up_to:pos]:
                     if earlier.role == "customer" and earlier.role != self.scope.role:
@@ -731,18 +717,38 @@ class JargonRule(Rule):
                     if key in audience_terms and view.toolkit.trace is not None:
                         view.toolkit.note_cancelled(self.id, view, term_hits[0], audience_note + " (knows this term)")
                     continue
-                known.add(key)  # explained or flagged: either way only the first use counts
                 explained = next(
                     (why for h in term_hits if (why := self._explanation(view, h, marker_hits, explanations, adjacent_hits))),
                     None,
                 )
                 if explained is not None:
+                    known.add(key)  # only the first use counts
                     if view.toolkit.trace is not None:
                         view.toolkit.note_cancelled(self.id, view, term_hits[0], f"explained: {explained}")
                     continue
-                if self.answered is not None and self._answered_plainly(conv, view, term_hits[0]):
-                    continue
-                yield self.finding(conv, view, term_hits[0])
+                if not audience_known:
+                    # Who the customer is matters only for a term that is not explained (most uses are, or are the
+                    # customer's own): worked out then, once, before the costlier question whether the customer's
+                    # words answered it. It is read from the whole conversation, so where that happens is no matter.
+                    audience_known = True
+                    knows, acronyms_known, audience_note = self._audience_knows(conv)
+                    if knows is None:
+                        if view.toolkit.trace is not None:
+                            self._note_known(messages[pos:], audience_note + " (knows every term)")
+                        return  # this audience knows every term of the rule; nothing was reported before
+                    known |= knows
+                    audience_terms = knows
+                    if key in known or _holds_known(key, known):
+                        if view.toolkit.trace is not None:
+                            view.toolkit.note_cancelled(self.id, view, term_hits[0], audience_note + " (knows this term)")
+                        continue
+                if acronyms_known:
+                    term_hits = [h for h in term_hits if h not in abbreviations]  # the audience knows abbreviations
+                    if not term_hits:
+                        continue
+                known.add(key)  # only the first use counts
+                if self.answered is None or not self._answered_plainly(conv, view, term_hits[0]):
+                    yield self.finding(conv, view, term_hits[0])
 
 
 # What a customer asks about: 啥是QoS / 什么记录 / 固件是什么 (a word of one to eight characters).
