@@ -31,7 +31,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-import orjson
 import regex
 
 # jieba's own block pattern (jieba.re_han_default): it segments each such run separately.
@@ -131,9 +130,7 @@ def read_cache_entries(name: str, version: str, field: str) -> dict:
     """The `field` mapping of a JSON cache file written for `version`; empty when the file is missing, broken (a disk
     that filled up) or written for another version: then everything is worked out again and the file written anew."""
     try:
-        # orjson: the pattern analyses of a pack with a test suite's worth of others are a megabyte, read at every
-        # start (30 ms with json, 6 with orjson); its errors are ValueErrors too.
-        stored = orjson.loads(read_cache_file(name) or "{}")
+        stored = json.loads(read_cache_file(name) or "{}")
     except ValueError:
         return {}
     if isinstance(stored, dict) and stored.get("version") == version and isinstance(stored.get(field), dict):
