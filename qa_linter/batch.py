@@ -152,6 +152,8 @@ CHUNK_CONVERSATIONS = 2_000  # … or this many conversations
 BYTES_PER_MESSAGE = 128  # what an unparsed line is counted as: a message per this many bytes (chat averages ~140)
 IN_FLIGHT_PER_WORKER = 3  # unfinished chunks per worker: one running, two waiting, so it never idles
 LOCAL_AHEAD = 4  # chunks scanned here and waiting for an older one that is still at a worker
+LOOKAHEAD = IN_FLIGHT_PER_WORKER + 1  # chunks read ahead so the last ones are known: this process's fair share
+# of the end is about what one worker holds, whatever the number of workers, so memory does not grow with --jobs
 
 
 class WorkerFailed(QALinterError):
@@ -222,7 +224,7 @@ def scan_parallel(
             # The pool starts its processes at the first task: a task that does nothing starts them now, not
             # when the next block is complete (which, reading a pipe, may be long).
             pool.submit(int)
-            for chunk, left in _with_lookahead(chunks, window):
+            for chunk, left in _with_lookahead(chunks, min(window, LOOKAHEAD)):
                 while pending and _ready(pending[0][1]):
                     yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
                 # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;

@@ -209,7 +209,7 @@ def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversati
         ahead.append(pulled - done)
     # chunks out at a worker, as many read ahead to see where the input ends, chunks scanned here and waiting,
     # and the chunk being filled
-    limit = (2 * batch.IN_FLIGHT_PER_WORKER + batch.LOCAL_AHEAD + 1) * batch.CHUNK_CONVERSATIONS
+    limit = (batch.IN_FLIGHT_PER_WORKER + batch.LOOKAHEAD + batch.LOCAL_AHEAD + 1) * batch.CHUNK_CONVERSATIONS
     assert batch.POOL_THRESHOLD < limit
     assert max(ahead) <= limit
     assert ahead[-1] == 0
