@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import regex
 
-from ..audience import AudienceModel, customer_words
+from ..audience import AudienceModel, ScoreBound, customer_words, log_odds
 from ..text import matching
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
@@ -347,7 +347,7 @@ class JargonRule(Rule):
             return None
         return n, str(value["audience"])
 
-    def _audience_model(self, value, ctx, line) -> "tuple[AudienceModel, float] | None":
+    def _audience_model(self, value, ctx, line) -> "tuple[AudienceModel, float, ScoreBound] | None":
         if value is None:
             return None
         threshold = value.get("threshold") if isinstance(value, dict) else None
@@ -358,17 +358,21 @@ class JargonRule(Rule):
             return None
         terms = self._lexicon_terms(value["weights"], ctx, line)
         try:
-            return AudienceModel.from_terms(terms), float(threshold)
+            model = AudienceModel.from_terms(terms)
         except ValueError as exc:
             ctx.error(f"technical_customer.model: {exc}", line)
             return None
+        return model, float(threshold), ScoreBound(model)
 
     def _read_as_technical(self, conv) -> "str | None":
         """Why the customer's own words read as a technical customer's (technical_customer.model), or None."""
         if self.audience_model is None:
             return None
-        model, threshold = self.audience_model
-        words = customer_words(conv.messages)
+        model, threshold, bound = self.audience_model
+        customers = conv.by_role("customer")
+        if bound.at_most(view.norm.text for view in customers) < log_odds(threshold) - 1e-9:
+            return None  # not even every word of the model found in their text would reach it: nothing to segment
+        words = customer_words(customers)
         p = model.probability(words)
         if p < threshold:
             return None
