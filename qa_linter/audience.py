@@ -90,6 +90,10 @@ class ScoreBound:
         self._weights = [model.weights[w] for w in self._words]
         self._automaton = None
 
+    def __getstate__(self) -> dict:
+        # The automaton cannot be pickled (a spawned worker, a copied rule): it is built again where it is used.
+        return {**self.__dict__, "_automaton": None}
+
     def at_most(self, texts: Iterable[str]) -> float:
         """The highest score (log-odds) any words of these texts can give."""
         if not self._words:

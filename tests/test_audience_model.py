@@ -176,6 +176,11 @@ def test_the_score_bound_is_never_below_the_score_of_the_segmented_words():
     # Texts of none of its positive words stay at the intercept: such a customer is never read as technical.
     assert bound.at_most(["我家孩子怎么弄都不行"]) == pytest.approx(-1.4)
     assert math.isclose(log_odds(0.5), 0.0, abs_tol=1e-12)
+    # A rule that has used its bound still pickles (a copied pack, a worker process) and works after.
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(bound))
+    assert copy.at_most(["我们后台"]) == pytest.approx(bound.at_most(["我们后台"])) == pytest.approx(-1.4 + 2.3 + 1.2)
 
 
 def test_the_built_in_pack_reads_a_back_office_customer_as_technical_only_when_sure():
