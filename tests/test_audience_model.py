@@ -197,3 +197,20 @@ def test_the_built_in_pack_reads_a_back_office_customer_as_technical_only_when_s
     assert jargon("你好 我们这边结算单的数据跟订单状态对不上 已经确认过了 麻烦核对一下") == []
     assert jargon("你好 我家孩子的手表怎么弄都连不上 怎么办") == ["缓存"]
     assert jargon("你好，我们想问一下发票怎么开") == ["缓存"]   # 我们 alone is far from sure
+
+
+def test_a_sure_lay_reading_beats_the_guess_from_the_product_line_name():
+    """A product line named for developers (ocr-developer) makes its customers developers, unless their own words
+    read surely as a layperson's (an HR clerk who cannot work it)."""
+    from qa_linter.engine import Linter
+    from qa_linter.model import Conversation, Message
+
+    linter = Linter.from_config()
+    reply = Message(1, "agent", "识别结果的置信度低于阈值，所以没返回。", None)
+
+    def jargon(customer):
+        conv = Conversation("c", [Message(0, "customer", customer, None), reply], "chat", team="ocr-developer")
+        return sorted(f.text for f in linter.scan(conv) if f.rule == "jargon-unexplained")
+
+    assert jargon("身份证照片上传了没结果") == []   # nothing says who they are: the line's developers
+    assert jargon("我家孩子帮我传的照片 怎么办 谢谢") != []   # surely a layperson (no cue word says so)

@@ -86,8 +86,9 @@ class JargonRule(Rule):
               "the agent addresses an engineer); `model: {weights: LEXICON, threshold: P}` is asked last, when nothing "
               "else decided the audience: a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
               "weighs the words of the customer's messages, and a probability of at least P makes them that "
-              "audience (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the sets' "
-              "`meta.customer`)",
+              "audience, one of at most 1 - P keeps them the default audience where only `product_keywords` "
+              "would have decided (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the "
+              "sets' `meta.customer`)",
               example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
@@ -378,6 +379,17 @@ class JargonRule(Rule):
             return None
         return f"the customer's words read as a technical customer's ({p:.2f}: {', '.join(model.strongest(words))})"
 
+    def _read_as_layperson(self, conv) -> "str | None":
+        """Why the customer's own words read as a layperson's as surely as the model's threshold asks of a technical
+        reading (probability at most 1 - threshold), or None."""
+        if self.audience_model is None:
+            return None
+        model, threshold, _ = self.audience_model
+        p = model.probability(customer_words(conv.by_role("customer")))
+        if p > 1.0 - threshold:
+            return None
+        return f"the customer's words read as a layperson's ({p:.2f})"
+
     def _audience(self, conv, customer_terms: set[str]) -> tuple[str, str]:
         """The conversation's audience and why (for traces: calibrate --show-errors says who decided)."""
         said = _first_said(self.layperson, conv, conv.by_role("customer"))
@@ -407,6 +419,11 @@ class JargonRule(Rule):
         for name in names:  # a built-in guess from the words of the name: d1-cloud, cloud-hosting, payments-care
             for word in _NAME_WORDS.split(name.lower()):
                 if word in self.product_keywords:
+                    # …which yields to a sure reading of the customer's own words (an HR clerk on an OCR line for
+                    # developers: 我不会弄, 我们人事这边 …).
+                    why = self._read_as_layperson(conv)
+                    if why is not None:
+                        return self.default_audience, why
                     return self.product_keywords[word], f"the product line {name} (product_keywords: {word})"
         if self.technical:
             # Nothing else decided: the customer's words as a whole (a model learnt from labelled conversations).
