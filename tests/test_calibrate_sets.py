@@ -86,10 +86,23 @@ def test_show_errors_says_what_explained_a_labelled_term(tmp_path):
     # A labeller may find an explanation too thin; the miss then says which words the rule took for one.
     conv = {"id": "x-5", "channel": "phone", "messages": [
         {"role": "customer", "text": "电视没信号了"},
-        {"role": "agent", "text": "您好 就是说 后台看信噪比一直很低 感谢您的耐心 再见"}]}
+        {"role": "agent", "text": "您好 简单来说 天线收到的信噪比太低 感谢您的耐心 再见"}]}
     _labelled_folder(tmp_path, [conv], {"x-5": [(1, "jargon-unexplained")]})
     out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
-    assert "«信噪比» cancelled by explained: «就是说» near it" in out
+    assert "«信噪比» cancelled by explained: «简单来说» near it" in out
+
+
+def test_a_restatement_explains_the_term_before_it_and_not_one_after_it(tmp_path):
+    # 就是说 restates what was said before it; at the start of what a caller hears it is a filler.
+    conv = {"id": "x-7", "channel": "phone", "messages": [
+        {"role": "customer", "text": "电视没信号了"},
+        {"role": "agent", "text": "您好 信噪比太低 就是说 天线收到的杂音比节目还多 感谢您的耐心 再见"},
+        {"role": "customer", "text": "那怎么办"},
+        {"role": "agent", "text": "嗯 就是说 机顶盒的固件太旧了 我这边给您推送升级 感谢您的耐心 再见"}]}
+    _labelled_folder(tmp_path, [conv], {"x-7": [(1, "jargon-unexplained")]})
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
+    assert "«信噪比» cancelled by explained: «就是说» after it" in out
+    assert "FP x-7 #3" in out and "«固件»" in out  # the filler before 固件 explains nothing
 
 
 def test_show_errors_says_what_met_a_requirement_the_labeller_found_missing(tmp_path):

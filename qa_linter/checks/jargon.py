@@ -59,6 +59,9 @@ class JargonRule(Rule):
               "anywhere near a term (就是, 一种): they explain a term only when they follow it (or the longer word "
               "holding it) within 3 characters in the same clause (DNS就是…, 光猫呢，就是…)",
               example="{terms: [就是, 一种], boundary: none}"),
+        Field("explained_after", "matcher", "a [matcher](#matcher-fields) of restatement markers (就是说): they "
+              "explain a term said before them within the window, not one after them (嗯 查到了 就是说 您这个网关… is "
+              "a speaker's filler, not an explanation)", example="{terms: [就是说], boundary: none}"),
         Field("window", "whole number", "how many characters before or after a term a marker may stand, and how far "
               "after it a parenthesis may open", default="12", example="8"),
         Field("parenthesis", "true | false", "`true`: a parenthesis `(` `（` `【` `[` opening after the term, within the "
@@ -148,6 +151,8 @@ class JargonRule(Rule):
         self.markers = self.matcher(markers, ctx, "explained_by") if markers is not None else None
         adjacent = spec.get("explained_right_after")
         self.adjacent_markers = self.matcher(adjacent, ctx, "explained_right_after") if adjacent is not None else None
+        restatements = spec.get("explained_after")
+        self.restatements = self.matcher(restatements, ctx, "explained_after") if restatements is not None else None
         self.window = self.whole_number(spec, "window", 12, ctx)
         self.parenthesis = bool(spec.get("parenthesis", True))
         self.customer_first = bool(spec.get("customer_first", True))
@@ -442,7 +447,7 @@ class JargonRule(Rule):
         return Requirement.any_of([self.terms.requirement(), self.acknowledged[0].requirement()])
 
     def matchers(self):
-        return [m for m in (self.terms, self.markers, self.adjacent_markers) if m is not None]
+        return [m for m in (self.terms, self.markers, self.adjacent_markers, self.restatements) if m is not None]
 
     def replacement_for(self, finding):
         # A jargon term's own suggestion is its explanation: the term stays and the explanation follows it.
@@ -510,7 +515,7 @@ class JargonRule(Rule):
             hits = drop_inside(hits, self._ignored(view))
         return hits
 
-    def _explanation(self, view, hit, marker_hits, explanations, adjacent_hits=()) -> "str | None":
+    def _explanation(self, view, hit, marker_hits, explanations, adjacent_hits=(), restatement_hits=()) -> "str | None":
         """What explains this use of the term (for traces: calibrate --show-errors says it), or None."""
         text = view.norm.text
         if any(start <= hit.nstart and hit.nend <= end for start, end in explanations):
@@ -530,6 +535,9 @@ class JargonRule(Rule):
         for m in marker_hits:
             if m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit):
                 return f"«{m.text}» near it"
+        for m in restatement_hits:
+            if hit.nend <= m.nstart < hit.nend + self.window:
+                return f"«{m.text}» after it"
         return None
 
     def _vocabulary(self, view) -> set[str]:
@@ -718,6 +726,7 @@ class JargonRule(Rule):
                             known |= self.acronyms.words(earlier)
                 read_up_to = pos
             marker_hits = self.markers.find(view) if self.markers else []
+            restatement_hits = self.restatements.find(view) if self.restatements else []
             explanations = self._span_list(self.explanations, view) if self.explanations else []
             adjacent_hits = self.adjacent_markers.find(view) if self.adjacent_markers else []
             if adjacent_hits:
@@ -739,7 +748,8 @@ class JargonRule(Rule):
                         view.toolkit.note_cancelled(self.id, view, term_hits[0], audience_note + " (knows this term)")
                     continue
                 explained = next(
-                    (why for h in term_hits if (why := self._explanation(view, h, marker_hits, explanations, adjacent_hits))),
+                    (why for h in term_hits
+                     if (why := self._explanation(view, h, marker_hits, explanations, adjacent_hits, restatement_hits))),
                     None,
                 )
                 if explained is not None:
