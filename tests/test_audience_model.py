@@ -88,13 +88,33 @@ def test_jargon_asks_the_model_when_nothing_else_decided(tmp_path):
     assert _flags(tmp_path, "{weights: aud, threshold: 0.5}", "后台打不开") == []
 
 
-@pytest.mark.parametrize("model", ["{weights: aud}", "{weights: aud, threshold: 2}", "[aud]"])
+def test_a_likely_reading_makes_the_customer_the_likely_audience(tmp_path):
+    # -2 + 3: 0.73, at least the likely threshold (0.7) but below the sure one (0.9): the likely audience knows
+    # nothing here, so 接口 is still judged; with a likely audience that knows every term it is not.
+    rule = _rule(tmp_path, "{weights: aud, threshold: 0.9, likely: {threshold: 0.7, audience: trade}}").replace(
+        "developer: {knows: all}}", "developer: {knows: all}, trade: {knows: []}}")
+    (tmp_path / "pack.yaml").write_text(rule, encoding="utf-8")
+    from qa_linter import Linter
+    conv = lambda text: {"id": "c", "channel": "chat", "messages": [
+        {"role": "customer", "text": text}, {"role": "agent", "text": "是接口的问题。"}]}
+    linter = Linter(load_rule_pack([tmp_path / "pack.yaml"], builtin=False))
+    assert [f.text for f in linter.scan(conv("后台打不开"))] == ["接口"]
+    (tmp_path / "pack.yaml").write_text(rule.replace("trade: {knows: []}", "trade: {knows: all}"), encoding="utf-8")
+    linter = Linter(load_rule_pack([tmp_path / "pack.yaml"], builtin=False))
+    assert [f.text for f in linter.scan(conv("后台打不开"))] == []     # 0.73: the likely audience
+    assert [f.text for f in linter.scan(conv("打不开"))] == ["接口"]   # 0.12: neither reading
+
+
+@pytest.mark.parametrize("model", ["{weights: aud}", "{weights: aud, threshold: 2}", "[aud]",
+                                   "{weights: aud, threshold: 0.9, likely: {threshold: 0.95, audience: developer}}",
+                                   "{weights: aud, threshold: 0.9, likely: {threshold: 0.7}}",
+                                   "{weights: aud, threshold: 0.9, likely: {threshold: 0.7, audience: nobody}}"])
 def test_a_bad_model_setting_is_a_rule_error(tmp_path, model):
     path = tmp_path / "pack.yaml"
     path.write_text(_rule(tmp_path, model), encoding="utf-8")
     with pytest.raises(RuleLoadError) as info:
         load_rule_pack([path], builtin=False)
-    assert any("technical_customer.model needs" in e.describe() for e in info.value.errors)
+    assert any("technical_customer.model" in e.describe() for e in info.value.errors)
 
 
 def _labelled_set(folder: Path, teams: int) -> None:

@@ -90,7 +90,8 @@ class JargonRule(Rule):
               "else decided the audience: a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
               "weighs the words of the customer's messages, and a probability of at least P makes them that "
               "audience, one of at most 1 - P keeps them the default audience where only `product_keywords` "
-              "would have decided (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the "
+              "would have decided; `likely: {threshold: Q, audience: NAME}` (Q < P) makes a probability of at least Q "
+              "that other audience (a customer who reads likely technical knows a trade's everyday terms, not all) (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the "
               "sets' `meta.customer`)",
               example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
@@ -353,45 +354,64 @@ class JargonRule(Rule):
             return None
         return n, str(value["audience"])
 
-    def _audience_model(self, value, ctx, line) -> "tuple[AudienceModel, float, ScoreBound] | None":
+    def _audience_model(self, value, ctx, line) -> "AudienceReading | None":
         if value is None:
             return None
         threshold = value.get("threshold") if isinstance(value, dict) else None
-        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"} or isinstance(threshold, bool)
-                or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
+        if (not isinstance(value, dict) or not {"weights", "threshold"} <= set(value) <= {"weights", "threshold", "likely"}
+                or not _probability(threshold)):
             ctx.error("technical_customer.model needs {weights: a lexicon of word<TAB>weight lines, threshold: a "
-                      "probability between 0 and 1}", line)
+                      "probability between 0 and 1} and may add likely: {threshold: a lower probability, audience: NAME}",
+                      line)
             return None
+        likely = value.get("likely")
+        if likely is not None:
+            if (not isinstance(likely, dict) or set(likely) != {"threshold", "audience"}
+                    or not _probability(likely["threshold"]) or not likely["threshold"] < threshold):
+                ctx.error("technical_customer.model.likely needs {threshold: a probability below the model's threshold, "
+                          "audience: NAME}", line)
+                return None
+            if self.audiences and likely["audience"] not in self.audiences:
+                ctx.error(f"technical_customer.model.likely.audience {likely['audience']!r} is not one of the audiences", line)
+                return None
+            likely = (float(likely["threshold"]), str(likely["audience"]))
         terms = self._lexicon_terms(value["weights"], ctx, line)
         try:
             model = AudienceModel.from_terms(terms)
         except ValueError as exc:
             ctx.error(f"technical_customer.model: {exc}", line)
             return None
-        return model, float(threshold), ScoreBound(model)
+        return AudienceReading(model, float(threshold), likely, ScoreBound(model))
 
-    def _read_as_technical(self, conv) -> "str | None":
-        """Why the customer's own words read as a technical customer's (technical_customer.model), or None."""
-        if self.audience_model is None:
+    def _read_as_technical(self, conv) -> "tuple[str, str] | None":
+        """Which technical audience the customer's own words read as (technical_customer.model: the sure one at the
+        threshold, the `likely` one below it) and why, or None."""
+        reading = self.audience_model
+        if reading is None:
             return None
-        model, threshold, bound = self.audience_model
+        model, threshold, likely = reading.model, reading.threshold, reading.likely
+        lowest = likely[0] if likely else threshold
         customers = conv.by_role("customer")
-        if bound.at_most(view.norm.text for view in customers) < log_odds(threshold) - 1e-9:
+        if reading.bound.at_most(view.norm.text for view in customers) < log_odds(lowest) - 1e-9:
             return None  # not even every word of the model found in their text would reach it: nothing to segment
         words = customer_words(customers)
         p = model.probability(words)
-        if p < threshold:
+        if p >= threshold:
+            audience, how = self.technical[1], "a technical customer's"
+        elif likely and p >= likely[0]:
+            audience, how = likely[1], "likely a technical customer's"
+        else:
             return None
-        return f"the customer's words read as a technical customer's ({p:.2f}: {', '.join(model.strongest(words))})"
+        return audience, f"the customer's words read as {how} ({p:.2f}: {', '.join(model.strongest(words))})"
 
     def _read_as_layperson(self, conv) -> "str | None":
         """Why the customer's own words read as a layperson's as surely as the model's threshold asks of a technical
         reading (probability at most 1 - threshold), or None."""
-        if self.audience_model is None:
+        reading = self.audience_model
+        if reading is None:
             return None
-        model, threshold, _ = self.audience_model
-        p = model.probability(customer_words(conv.by_role("customer")))
-        if p > 1.0 - threshold:
+        p = reading.model.probability(customer_words(conv.by_role("customer")))
+        if p > 1.0 - reading.threshold:
             return None
         return f"the customer's words read as a layperson's ({p:.2f})"
 
@@ -432,9 +452,9 @@ class JargonRule(Rule):
                     return self.product_keywords[word], f"the product line {name} (product_keywords: {word})"
         if self.technical:
             # Nothing else decided: the customer's words as a whole (a model learnt from labelled conversations).
-            why = self._read_as_technical(conv)
-            if why is not None:
-                return self.technical[1], why
+            reading = self._read_as_technical(conv)
+            if reading is not None:
+                return reading
         return self.default_audience, "default_audience"
 
     def requirement(self):
@@ -856,6 +876,19 @@ def _folded_term(text: str) -> str:
 # Letters before a number (YF 8830 2157…) are the prefix of a code.
 _LATIN_WORD = regex.compile(r"(?<![a-z0-9_.@/-])[a-z]+(?![a-z0-9_@/-]|\s?\d)")
 _CAPITALS = regex.compile(r"[A-Z\uFF21-\uFF3A]+")
+
+
+def _probability(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value < 1
+
+
+class AudienceReading(NamedTuple):
+    """technical_customer.model: the weights, the probability that makes a customer the technical audience, the
+    lower one that makes them the `likely` audience (threshold, audience) if any, and the score bound."""
+    model: AudienceModel
+    threshold: float
+    likely: "tuple[float, str] | None"
+    bound: ScoreBound
 
 
 class Acronyms(NamedTuple):
