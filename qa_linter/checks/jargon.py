@@ -27,7 +27,7 @@ from .fields import MATCHER_FIELDS, Field
 _ASKED_ABOUT = regex.compile(r"\s*(是什么|是啥|是个啥|什么意思|啥意思|是指什么|指什么|又是什么|在哪|怎么设置|怎么弄)")
 
 _NAME_WORDS = regex.compile(r"[^a-z0-9]+")
-_ASKED_BEFORE = regex.compile(r"(什么|啥|哪个)\s*$")
+_ASKED_BEFORE = regex.compile(r"(什么|啥|哪个)(是|叫)?\s*$")
 
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
 _CLAUSE_END = "。！？!?；;\n"
