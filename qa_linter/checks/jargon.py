@@ -91,8 +91,9 @@ class JargonRule(Rule):
               "weighs the words of the customer's messages, and a probability of at least P makes them that "
               "audience, one of at most 1 - P keeps them the default audience where only `product_keywords` "
               "would have decided; `likely: {threshold: Q, audience: NAME}` (Q < P) makes a probability of at least Q "
-              "that other audience (a customer who reads likely technical knows a trade's everyday terms, not all) (`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the "
-              "sets' `meta.customer`)",
+              "that other audience (a customer who reads likely technical knows a trade's everyday terms, not all) "
+              "(`qa-lint calibrate --set DIR --train-audience FILE` learns the weights from the sets' "
+              "`meta.customer`)",
               example="{min_terms: 2, audience: developer, vocabulary: [tech-vocabulary]}"),
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
