@@ -98,8 +98,9 @@ class JargonRule(Rule):
         Field("product_keywords", "word -> audience", "a word of the team or product-line name decides the audience "
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
         Field("acronyms", "{min, max, everyday, known_to}", "capital-letter abbreviations the lists do not hold "
-              "(SKU, DPI) are terms too: `min`-`max` capitals typed as such and standing alone, not in the `everyday` "
-              "lexicons (APP, VIP …), judged only for audiences not in `known_to`",
+              "(SKU, DPI) are terms too: `min`-`max` capitals typed as such and standing alone (or with a one-character "
+              "grade after a hyphen: PHQ-9, FDX-B), not in the `everyday` lexicons (APP, VIP …), judged only for "
+              "audiences not in `known_to`",
               example="{min: 2, max: 5, everyday: [everyday-acronyms], known_to: [developer]}"),
         Field("business_customer", "{cues, audience}", "a customer who speaks for a business (我们店, 我司, or whom the "
               "agent calls 贵司): `cues`, a [matcher](#matcher-fields) over the conversation's messages, makes the "
@@ -876,6 +877,9 @@ def _folded_term(text: str) -> str:
 # lower case, so whether it was typed in capitals is read from the original.
 # Letters before a number (YF 8830 2157…) are the prefix of a code.
 _LATIN_WORD = regex.compile(r"(?<![a-z0-9_.@/-])[a-z]+(?![a-z0-9_@/-]|\s?\d)")
+# An abbreviation with a one-character grade or version after a hyphen (PHQ-9, FDX-B, ABEC-7): a questionnaire, a
+# standard or a grade, named the way its trade writes it. (A longer tail, DZ-600 or ZX-BJ-0093, is a model or a code.)
+_GRADED = regex.compile(r"(?<![a-z0-9_.@/-])([a-z]{2,5})-[a-z0-9](?![a-z0-9_@/-]|\s?\d)")
 _CAPITALS = regex.compile(r"[A-Z\uFF21-\uFF3A]+")
 
 
@@ -900,7 +904,8 @@ class Acronyms(NamedTuple):
 
     def words(self, view) -> set[str]:
         """The Latin words a (customer's) message holds, folded: an abbreviation they wrote needs no explaining."""
-        return {m.group() for m in _LATIN_WORD.finditer(view.norm.text)}
+        text = view.norm.text
+        return {m.group() for m in _LATIN_WORD.finditer(text)} | {m.group() for m in _GRADED.finditer(text)}
 
     def abbreviations(self, view) -> list[tuple[int, int, str]]:
         """The abbreviations in capitals a message holds that are not everyday ones (SCIM, not APP): their
@@ -913,6 +918,12 @@ class Acronyms(NamedTuple):
                 start, end = norm.to_original(m.start(), m.end())
                 if _CAPITALS.fullmatch(norm.original, start, end):  # not app, iPhone, Wi-Fi: words and names
                     found.append((m.start(), m.end(), word))
+        for m in _GRADED.finditer(norm.text):
+            letters = m.group(1)
+            if self.min <= len(letters) <= self.max and m.group() not in self.everyday:
+                start, end = norm.to_original(m.start(1), m.end(1))
+                if _CAPITALS.fullmatch(norm.original, start, end):
+                    found.append((m.start(), m.end(), m.group()))
         return found
 
 
