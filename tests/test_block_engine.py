@@ -367,6 +367,22 @@ def test_every_message_with_an_abbreviation_has_a_run_of_capitals_that_may_be_on
             assert opened[i], text
 
 
+def test_a_graded_abbreviation_is_opened_and_an_everyday_word_with_a_grade_is_none(linter):
+    # PHQ-9 is an abbreviation with a grade; APP-A is the everyday APP with one, as the block engine's runs see it.
+    from types import SimpleNamespace
+
+    from qa_linter.blocks.index import BlockIndex
+
+    acronyms = next(rule.acronyms for rule in linter.rules if getattr(rule, "acronyms", None) is not None)
+    texts = ["请填一份PHQ-9问卷", "请下载APP-A版"]
+    block = read_block([Conversation("c", [Message(i, "agent", t) for i, t in enumerate(texts)])])
+    folded = fold(block.texts)
+    index = BlockIndex(block, folded, presence(automaton_for(linter.pack.toolkit.term_index), folded)[0])
+    assert index.capital_words(acronyms.min, acronyms.max, acronyms.everyday).tolist() == [True, False]
+    assert [w for _, _, w in acronyms.abbreviations(SimpleNamespace(norm=normalize(texts[0])))] == ["phq-9"]
+    assert acronyms.abbreviations(SimpleNamespace(norm=normalize(texts[1]))) == []
+
+
 def test_runs_of_capitals_that_cannot_be_abbreviations_open_nothing(linter):
     from qa_linter.blocks.index import BlockIndex
 

@@ -920,7 +920,9 @@ class Acronyms(NamedTuple):
                     found.append((m.start(), m.end(), word))
         for m in _GRADED.finditer(norm.text):
             letters = m.group(1)
-            if self.min <= len(letters) <= self.max and m.group() not in self.everyday:
+            # (An everyday word with a grade, APP-2, is still everyday: the block engine opens a message for a run of
+            # capitals that is not an everyday word, and must open every message that holds an abbreviation.)
+            if self.min <= len(letters) <= self.max and letters not in self.everyday:
                 start, end = norm.to_original(m.start(1), m.end(1))
                 if _CAPITALS.fullmatch(norm.original, start, end):
                     found.append((m.start(), m.end(), m.group()))
