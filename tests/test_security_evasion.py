@@ -245,6 +245,31 @@ def test_brackets_around_words_are_kept(text):
     assert normalize(text).text == text
 
 
+@pytest.mark.parametrize("text", ["好的[赞]谢谢您", "您好[强]请您看一下", "太好了[强][强]收到"])
+def test_one_character_emoticon_codes_between_words_are_kept(text):
+    """[强] and [赞] are a pair of brackets around one character too, but in square brackets and with one of the
+    platforms' one-character codes inside they are an emoticon typed between words, not a disguise (d186 found
+    好了[强] 请您… losing its emoticon: the space before 请 goes, and [强] between two characters was unfolded)."""
+    assert normalize(text).text == text
+
+
+def test_a_square_bracket_around_another_character_is_still_a_disguise():
+    assert normalize("验[证]码[吧]").text == "验证码吧"
+    assert normalize("不[归]我[管]").text == "不归我管"
+
+
+def test_one_character_emoticon_codes_are_the_listed_ones():
+    """ONE_CHARACTER_CODES is exactly the one-character bracket codes of lexicons/platform-codes.txt."""
+    import re
+    from pathlib import Path
+
+    from qa_linter.text.normalize import ONE_CHARACTER_CODES
+
+    lexicon = (Path(__file__).parent.parent / "lexicons" / "platform-codes.txt").read_text(encoding="utf-8")
+    listed = {m.group(1) for m in re.finditer(r"^\[(.)\]\t", lexicon, re.M)}
+    assert listed == set(ONE_CHARACTER_CODES)
+
+
 @pytest.mark.parametrize("text", ["第1次", "A类", "老a铁", "3楼", "验1证"])
 def test_one_letter_or_digit_between_two_characters_is_meaning_and_stays(text):
     """Only a filler between *every* two characters of a run (twice or more) is a disguise; so a two-character

@@ -456,6 +456,9 @@ def _romanised_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
 
 
 _BRACKET_PAIRS = dict(zip("([{<【〔〖〘「『《〈", ")]}>】〕〗〙」』》〉"))
+# Chat platforms' emoticon codes of one character in square brackets (WeChat/QQ [强], [赞], [汗]; see
+# lexicons/platform-codes.txt): typed between words (好的[赞]谢谢) they are an emoticon, not a disguise.
+ONE_CHARACTER_CODES = frozenset("色睡酷吐困嘘晕衰吓饭刀强弱耶汗哇发福泪心赞")
 _CLOSING = {closing: opening for opening, closing in _BRACKET_PAIRS.items()}
 _SEPARATOR_CHARS = "".join(FOLDED_SEPARATORS)
 
@@ -476,9 +479,11 @@ def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
             if filler.isdigit() and (b < len(text) and text[b] in UNIT_WORDS or _next_to_numeral(text, a, b)):
                 disguise = False  # a quantity (1月, 3楼), or a number written half in numerals (1三9一二3四…)
             elif filler in _BRACKET_PAIRS:  # a bracket only around one character: 不(归)我管, not 「后台」 or [微笑]
-                disguise = i + 1 < len(fillers) and fillers[i + 1] == _BRACKET_PAIRS[filler]
+                disguise = (i + 1 < len(fillers) and fillers[i + 1] == _BRACKET_PAIRS[filler]
+                            and not _emoticon_code(text, b, filler))
             elif filler in _CLOSING:
-                disguise = i > 0 and fillers[i - 1] == _CLOSING[filler]
+                disguise = (i > 0 and fillers[i - 1] == _CLOSING[filler]
+                            and not _emoticon_code(text, spans[i - 1][1], _CLOSING[filler]))
             else:
                 disguise = True
             if disguise:
@@ -490,6 +495,12 @@ def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
         if len(stretch) >= 2:
             edits.extend(stretch)
     return edits
+
+
+def _emoticon_code(text: str, inside: int, opening: str) -> bool:
+    """Whether the bracket pair opened by `opening` around the character at `inside` is a one-character emoticon
+    code ([强]): the character is one of ONE_CHARACTER_CODES and the brackets are square."""
+    return opening == "[" and text[inside : inside + 1] in ONE_CHARACTER_CODES
 
 
 # Chinese numerals: a digit next to one is part of a number written half in numerals, not a gap.
