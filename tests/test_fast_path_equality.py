@@ -596,3 +596,43 @@ def test_phrases_whose_characters_do_not_change_alone_are_still_converted(text):
     from qa_linter.text.normalize import _convert_traditional, _to_simplified
 
     assert _to_simplified(text) == _convert_traditional(text)
+
+
+def test_writing_a_store_keeps_only_the_most_recently_used_ones(fresh_cache):
+    """Every jieba installation has its own store (13 MB); the stores of environments gone for good must not pile up:
+    writing a new one leaves the PAIR_STORES_KEPT most recently used, and removes stale temporary files."""
+    import os
+    import time
+
+    from qa_linter.text import tokenize
+
+    fresh_cache.mkdir(parents=True)
+    now = time.time()
+    for age_days, name in [(1, "a"), (2, "b"), (30, "c"), (60, "d")]:
+        path = fresh_cache / f"jieba-pairs-{name}.bin"
+        path.write_bytes(b"another environment's store")
+        os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    leftover, fresh = fresh_cache / ".tmp-killed", fresh_cache / ".tmp-writing-now"
+    leftover.write_bytes(b"half")
+    os.utime(leftover, (now - 3 * 86400, now - 3 * 86400))
+    fresh.write_bytes(b"in progress")
+    store = tokenize.PrefixStore.load()
+    assert "不一会儿" in store.part("不一")
+    kept = sorted(p.name for p in fresh_cache.glob("jieba-pairs-*.bin"))
+    assert len(kept) == tokenize.PAIR_STORES_KEPT
+    assert "jieba-pairs-a.bin" in kept and "jieba-pairs-b.bin" in kept  # the two most recently used others
+    assert not leftover.exists() and fresh.exists()
+
+
+def test_opening_a_store_marks_it_used(fresh_cache):
+    import os
+    import time
+
+    from qa_linter.text import tokenize
+
+    tokenize.PrefixStore.load()
+    (path,) = fresh_cache.glob("jieba-pairs-*.bin")
+    old = time.time() - 10 * 86400
+    os.utime(path, (old, old))
+    tokenize.PrefixStore.load()
+    assert path.stat().st_mtime > old + 9 * 86400

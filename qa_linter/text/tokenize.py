@@ -26,6 +26,7 @@ import re
 import sys
 import tempfile
 import threading
+import time
 from array import array
 from functools import lru_cache
 from pathlib import Path
@@ -214,6 +215,7 @@ class PrefixStore:
                 parts.setdefault(entry[:2], {})[entry] = freq
         for folder in _cache_folders():
             if cls._write(folder / name, key, base.total, singles, parts):
+                _prune_pair_stores(folder, keep=name)
                 store = cls._open(folder / name, key)
                 if store is not None:
                     return store
@@ -227,6 +229,7 @@ class PrefixStore:
             data = path.read_bytes()
         except OSError:
             return None
+        _mark_used(path)
         try:
             if data[: len(_CACHE_MAGIC)] != _CACHE_MAGIC:
                 return None
@@ -274,6 +277,36 @@ class PrefixStore:
             return True
         except OSError:
             return False
+
+
+# Each jieba installation (a virtual environment, a jieba upgrade) has its own 13 MB store: the key holds the
+# dictionary's path and time. Without pruning, every new environment left one more behind for good (six after a
+# day of fresh installs here). A store's modification time says when it was last used (marked at most once a
+# day); when a new one is written, only the most recently used PAIR_STORES_KEPT stay. An environment whose store
+# went builds it again on its next start (about a second); a running process has read its store whole.
+PAIR_STORES_KEPT = 3
+_USED_MARK_SECONDS = 24 * 3600
+_STALE_TEMPORARY_SECONDS = 24 * 3600
+
+
+def _mark_used(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > _USED_MARK_SECONDS:
+            os.utime(path)
+
+
+def _prune_pair_stores(folder: Path, keep: str) -> None:
+    """Delete all but the PAIR_STORES_KEPT most recently used stores of `folder` (`keep`, just written, stays), and
+    temporary files a killed writer left behind more than a day ago."""
+    try:
+        stores = [(p.stat().st_mtime, p) for p in folder.glob("jieba-pairs-*.bin") if p.name != keep]
+        stale = [p for p in folder.glob(".tmp-*") if time.time() - p.stat().st_mtime > _STALE_TEMPORARY_SECONDS]
+    except OSError:
+        return
+    stores.sort(reverse=True)
+    for path in [p for _, p in stores[PAIR_STORES_KEPT - 1 :]] + stale:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _user() -> str:
