@@ -636,3 +636,23 @@ def test_opening_a_store_marks_it_used(fresh_cache):
     os.utime(path, (old, old))
     tokenize.PrefixStore.load()
     assert path.stat().st_mtime > old + 9 * 86400
+
+
+def test_writing_a_packs_word_list_keeps_only_the_most_recently_used_ones(fresh_cache):
+    """Every edit of a pack's lexicons writes a new list of the words jieba must learn; old lists must not pile up."""
+    import os
+    import time
+
+    from qa_linter.text import tokenize
+
+    fresh_cache.mkdir(parents=True)
+    now = time.time()
+    for n in range(tokenize.WORD_LISTS_KEPT + 5):
+        path = fresh_cache / f"jieba-words-old{n:02d}.json"
+        path.write_text("{}", encoding="utf-8")
+        os.utime(path, (now - (n + 1) * 86400, now - (n + 1) * 86400))
+    segmenter = tokenize.Segmenter(["回滚", "灰度发布"])
+    assert segmenter.boundaries("请回滚版本").covers(1, 3)
+    lists = sorted(p.name for p in fresh_cache.glob("jieba-words-*.json"))
+    assert len(lists) == tokenize.WORD_LISTS_KEPT
+    assert "jieba-words-old00.json" in lists and "jieba-words-old24.json" not in lists  # the newest others stay

@@ -285,6 +285,9 @@ class PrefixStore:
 # day); when a new one is written, only the most recently used PAIR_STORES_KEPT stay. An environment whose store
 # went builds it again on its next start (about a second); a running process has read its store whole.
 PAIR_STORES_KEPT = 3
+# The words a rule pack adds to jieba (a few KB, one file per version of the lexicons: every edit of a pack's
+# lexicons writes a new one).
+WORD_LISTS_KEPT = 20
 _USED_MARK_SECONDS = 24 * 3600
 _STALE_TEMPORARY_SECONDS = 24 * 3600
 
@@ -298,13 +301,19 @@ def _mark_used(path: Path) -> None:
 def _prune_pair_stores(folder: Path, keep: str) -> None:
     """Delete all but the PAIR_STORES_KEPT most recently used stores of `folder` (`keep`, just written, stays), and
     temporary files a killed writer left behind more than a day ago."""
+    _prune(folder, "jieba-pairs-*.bin", PAIR_STORES_KEPT, keep)
+
+
+def _prune(folder: Path, pattern: str, kept: int, keep: str) -> None:
+    """Delete all but the `kept` most recently used files of `folder` matching `pattern` (`keep`, just written,
+    stays and counts), and temporary files a killed writer left behind more than a day ago."""
     try:
-        stores = [(p.stat().st_mtime, p) for p in folder.glob("jieba-pairs-*.bin") if p.name != keep]
+        files = [(p.stat().st_mtime, p) for p in folder.glob(pattern) if p.name != keep]
         stale = [p for p in folder.glob(".tmp-*") if time.time() - p.stat().st_mtime > _STALE_TEMPORARY_SECONDS]
     except OSError:
         return
-    stores.sort(reverse=True)
-    for path in [p for _, p in stores[PAIR_STORES_KEPT - 1 :]] + stale:
+    files.sort(reverse=True)
+    for path in [p for _, p in files[kept - 1 :]] + stale:
         with contextlib.suppress(OSError):
             path.unlink()
 
@@ -336,6 +345,7 @@ def _word_additions(store: PrefixStore, candidates: list[str], forced: list[str]
         try:
             cached = json.loads((folder / name).read_text(encoding="utf-8"))
             if cached.get("key") == key:
+                _mark_used(folder / name)
                 return [(word, freq) for word, freq in cached["words"]]
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
@@ -358,6 +368,7 @@ def _word_additions(store: PrefixStore, candidates: list[str], forced: list[str]
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 json.dump({"key": key, "words": additions}, out, ensure_ascii=False)
             os.replace(temporary, folder / name)
+            _prune(folder, "jieba-words-*.json", WORD_LISTS_KEPT, keep=name)
             break
         except OSError:
             continue  # not writable: the next folder, else computed again next time
