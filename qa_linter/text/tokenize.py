@@ -215,7 +215,7 @@ class PrefixStore:
                 parts.setdefault(entry[:2], {})[entry] = freq
         for folder in _cache_folders():
             if cls._write(folder / name, key, base.total, singles, parts):
-                _prune_pair_stores(folder, keep=name)
+                _prune(folder, "jieba-pairs-*.bin", PAIR_STORES_KEPT, keep=name)
                 store = cls._open(folder / name, key)
                 if store is not None:
                     return store
@@ -280,8 +280,8 @@ class PrefixStore:
 
 
 # Each jieba installation (a virtual environment, a jieba upgrade) has its own 13 MB store: the key holds the
-# dictionary's path and time. Without pruning, every new environment left one more behind for good (six after a
-# day of fresh installs here). A store's modification time says when it was last used (marked at most once a
+# dictionary's path and time. Without pruning, every new environment left one more behind for good (twelve
+# after a few days of fresh installs here). A store's modification time says when it was last used (marked at most once a
 # day); when a new one is written, only the most recently used PAIR_STORES_KEPT stay. An environment whose store
 # went builds it again on its next start (about a second); a running process has read its store whole.
 PAIR_STORES_KEPT = 3
@@ -296,12 +296,6 @@ def _mark_used(path: Path) -> None:
     with contextlib.suppress(OSError):
         if time.time() - path.stat().st_mtime > _USED_MARK_SECONDS:
             os.utime(path)
-
-
-def _prune_pair_stores(folder: Path, keep: str) -> None:
-    """Delete all but the PAIR_STORES_KEPT most recently used stores of `folder` (`keep`, just written, stays), and
-    temporary files a killed writer left behind more than a day ago."""
-    _prune(folder, "jieba-pairs-*.bin", PAIR_STORES_KEPT, keep)
 
 
 def _prune(folder: Path, pattern: str, kept: int, keep: str) -> None:
