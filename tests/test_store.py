@@ -283,3 +283,37 @@ def test_a_store_damaged_while_a_report_reads_it_is_one_clear_error(tmp_path, go
     with pytest.raises(StoreError, match="the results store is damaged"):
         with open_store(str(store), create=False) as opened:
             opened.conversations(*WEEK_47)
+
+
+def test_opening_a_store_waits_out_another_process_setting_it_up(tmp_path, monkeypatch):
+    """SQLite answers "database is locked" at once, without the busy timeout, to some openings that race another
+    process creating the same store (the journal mode switch); CI met it in the concurrent-scan test. Opening is
+    tried again until the busy timeout: here the first two attempts meet the lock."""
+    from qa_linter.store import sqlite as module
+
+    real_open, attempts = module.SQLiteStore._open, []
+
+    def contended(self, memory, create):
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise module._Locked("database is locked")
+        return real_open(self, memory, create)
+
+    monkeypatch.setattr(module.SQLiteStore, "_open", contended)
+    store = module.SQLiteStore(tmp_path / "results.db")
+    assert len(attempts) == 3
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_store_locked_for_good_is_a_clear_error_after_the_timeout(tmp_path, monkeypatch):
+    from qa_linter.store import sqlite as module
+    from qa_linter.store.base import StoreError
+
+    monkeypatch.setattr(module, "BUSY_TIMEOUT_MS", 200)
+
+    def locked(self, memory, create):
+        raise module._Locked("database is locked")
+
+    monkeypatch.setattr(module.SQLiteStore, "_open", locked)
+    with pytest.raises(StoreError, match="cannot open the results store \\(database is locked\\)"):
+        module.SQLiteStore(tmp_path / "results.db")

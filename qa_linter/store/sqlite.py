@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterable
@@ -137,6 +138,10 @@ def damaged(location: str, exc: "Exception | str", written: bool = False) -> Sto
     )
 
 
+class _Locked(Exception):
+    """Opening met another process's lock (see SQLiteStore.__init__)."""
+
+
 class SQLiteStore(ReviewTables):
     def __init__(self, path: str | Path, masker: Masker | None = None, create: bool = True):
         self.location = str(path)
@@ -153,6 +158,22 @@ class SQLiteStore(ReviewTables):
                 file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"{file}: cannot create its folder: {exc.strerror or exc}") from None
+        # Opening sets the journal mode and may create the schema. A second process opening a new store at that
+        # moment can get "database is locked" at once: SQLite does not wait on the busy timeout for a change of
+        # journal mode (a concurrent-scan test met it in CI). The opening is tried again until the timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.02
+        while True:
+            try:
+                self._open(memory, create)
+                return
+            except _Locked as exc:
+                if time.monotonic() + pause > deadline:
+                    raise StoreError(f"{self.location}: cannot open the results store ({exc})") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+
+    def _open(self, memory: bool, create: bool) -> None:
         try:
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE … COMMIT), never implicit.
             self.db = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -175,6 +196,8 @@ class SQLiteStore(ReviewTables):
             raise
         except sqlite3.OperationalError as exc:
             self._close_quietly()
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise _Locked(str(exc)) from None
             raise StoreError(f"{self.location}: cannot open the results store ({exc})") from None
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
