@@ -876,10 +876,10 @@ def _folded_term(text: str) -> str:
 # A Latin word standing alone (not part of an identifier such as sample_mode, SKU-12 or v2); the folded text is in
 # lower case, so whether it was typed in capitals is read from the original.
 # Letters before a number (YF 8830 2157…) are the prefix of a code.
-_LATIN_WORD = regex.compile(r"(?<![a-z0-9_.@/-])[a-z]+(?![a-z0-9_@/-]|\s?\d)")
+_LATIN_WORD = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]+)(?![a-z0-9_@/-]|\s?\d)")
 # An abbreviation with a one-character grade or version after a hyphen (PHQ-9, FDX-B, ABEC-7): a questionnaire, a
 # standard or a grade, named the way its trade writes it. (A longer tail, DZ-600 or ZX-BJ-0093, is a model or a code.)
-_GRADED = regex.compile(r"(?<![a-z0-9_.@/-])([a-z]{2,5})-[a-z0-9](?![a-z0-9_@/-]|\s?\d)")
+_GRADED = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]{2,5})-[a-z0-9](?![a-z0-9_@/-]|\s?\d)")
 _CAPITALS = regex.compile(r"[A-Z\uFF21-\uFF3A]+")
 
 
@@ -912,20 +912,16 @@ class Acronyms(NamedTuple):
         spans in the folded text and the folded word."""
         norm = view.norm
         found = []
-        for m in _LATIN_WORD.finditer(norm.text):
-            word = m.group()
-            if self.min <= len(word) <= self.max and word not in self.everyday:
-                start, end = norm.to_original(m.start(), m.end())
-                if _CAPITALS.fullmatch(norm.original, start, end):  # not app, iPhone, Wi-Fi: words and names
-                    found.append((m.start(), m.end(), word))
-        for m in _GRADED.finditer(norm.text):
-            letters = m.group(1)
-            # (An everyday word with a grade, APP-2, is still everyday: the block engine opens a message for a run of
-            # capitals that is not an everyday word, and must open every message that holds an abbreviation.)
-            if self.min <= len(letters) <= self.max and letters not in self.everyday:
-                start, end = norm.to_original(m.start(1), m.end(1))
-                if _CAPITALS.fullmatch(norm.original, start, end):
-                    found.append((m.start(), m.end(), m.group()))
+        # A graded abbreviation's letters are judged as a plain one's: an everyday word with a grade, APP-2, is still
+        # everyday (the block engine opens a message for a run of capitals that is not an everyday word, and must
+        # open every message that holds an abbreviation).
+        for pattern in (_LATIN_WORD, _GRADED):
+            for m in pattern.finditer(norm.text):
+                letters = m.group("letters")
+                if self.min <= len(letters) <= self.max and letters not in self.everyday:
+                    start, end = norm.to_original(m.start("letters"), m.end("letters"))
+                    if _CAPITALS.fullmatch(norm.original, start, end):  # not app, iPhone, Wi-Fi: words and names
+                        found.append((m.start(), m.end(), m.group()))
         return found
 
 
