@@ -25,14 +25,27 @@ import regex
 _WORD = regex.compile(r"^(?=.*[\p{Han}a-z]).{2,}$")
 
 
+# Runs of Chinese characters, whose two-character pieces are features too.
+_HAN_RUN = regex.compile(r"\p{Han}{2,}")
+
+
 def customer_words(views) -> frozenset[str]:
-    """The features of a conversation: the distinct words of its customer messages (folded, segmented)."""
+    """The features of a conversation: the distinct words of its customer messages (folded, segmented) and every
+    two characters in a row of their Chinese text.
+
+    The pieces carry a trade's words that jieba does not know as words (板厚, 阻抗 in 四层板厚1.6阻抗50欧; 试压 in
+    打压出个试压报告), which a product line the model has never seen is full of: with them, the share of teams' left-out
+    conversations read right rose from 0.921 to 0.939 on the dev set's tuning part. Each is a substring of the
+    text, as a word is, so ScoreBound's bound still holds."""
     words: set[str] = set()
     for view in views:
         if view.role != "customer":
             continue
+        text = view.norm.text
         segmenter = view.toolkit.segmenter
-        words.update(w for w, _, _ in segmenter.words(view.norm.text) if _WORD.match(w))
+        words.update(w for w, _, _ in segmenter.words(text) if _WORD.match(w))
+        for run in _HAN_RUN.findall(text):
+            words.update(run[i:i + 2] for i in range(len(run) - 1))
     return frozenset(words)
 
 
