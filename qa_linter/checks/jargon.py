@@ -562,7 +562,8 @@ class JargonRule(Rule):
                 if text[pos] in _PARENTHESIS_STOPS or (pos > hit.nend and pos in pauses):
                     break
         for m in marker_hits:
-            if m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit):
+            if m.nstart < hit.nend + self.window and m.nend > hit.nstart - self.window and not _inside(m, hit) \
+                    and not _sentence_between(text, hit, m):
                 return f"«{m.text}» near it"
         for m in restatement_hits:
             if hit.nend <= m.nstart < hit.nend + self.window:
@@ -936,6 +937,12 @@ class Acronyms(NamedTuple):
 # it may start.
 _ADJACENT_GAP = 3
 _PARENTHESIS_STOPS = _CLAUSE_END + "，,"
+
+
+def _sentence_between(text: str, hit, marker) -> bool:
+    """Whether a sentence ends between the term and the marker: in 先重启光猫。再拔掉那根线，也就是… it explains the line."""
+    start, end = (hit.nend, marker.nstart) if marker.nstart >= hit.nend else (marker.nend, hit.nstart)
+    return any(c in _CLAUSE_END for c in text[start:end])
 _HOLDS_WORDS = regex.compile(r"[^()\[\]【】]{0,80}?[\p{Han}a-z]")
 
 
