@@ -9,8 +9,8 @@ product's vocabulary decides. The jargon rule asks it (technical_customer.model)
 The weights are data: a lexicon of `word<TAB>weight` lines that a team trains on its own labelled conversations
 with `qa-lint calibrate --set DIR --train-audience FILE`. The built-in pack ships weights learnt from the dev
 set's tuning part (lexicons/customer-audience.txt). A sure reading (0.95) makes the customer technical; a likely
-one (0.85) only a `professional`, who still needs web and cloud terms explained: at 0.85 the model also reads
-office clerks as technical, whom the sample's labeller treats as laypeople (README, Accuracy).
+one (0.7) only a `professional`, who still needs web and cloud terms explained: such a reading also takes in office
+clerks, whom the sample's labeller treats as laypeople (README, Accuracy).
 """
 from __future__ import annotations
 
