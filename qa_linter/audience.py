@@ -36,7 +36,7 @@ def customer_words(views) -> frozenset[str]:
     The pieces carry a trade's words that jieba does not know as words (板厚, 阻抗 in 四层板厚1.6阻抗50欧; 试压 in
     打压出个试压报告), which a product line the model has never seen is full of: with them, the share of teams' left-out
     conversations read right rose from 0.921 to 0.939 on the dev set's tuning part. Each is a substring of the
-    text, as a word is, so ScoreBound's bound still holds."""
+    text, as a word is, so ScoreRange's bounds still hold."""
     words: set[str] = set()
     for view in views:
         if view.role != "customer":
@@ -89,37 +89,74 @@ class AudienceModel(NamedTuple):
         return "\n".join(lines) + "\n"
 
 
-class ScoreBound:
-    """An upper bound on a model's score for some texts, found without segmenting them.
+# A feature certain to be there when found in the text: what customer_words always adds (every two Chinese
+# characters in a row), whatever the segmenter does.
+_CERTAIN = regex.compile(r"\p{Han}{2}")
 
-    Every word a segmentation finds is a substring of the text, so the positive weights of the model's words that
-    occur anywhere in it add up to at least what any segmentation scores. Most customers' words fall far short of a
-    high threshold (on the 20 MB benchmark corpus 94% of conversations): one pass of an Aho-Corasick automaton over
-    their text then spares segmenting it. The automaton is built at the first use (a cold `qa-lint check` imports
-    no automaton library)."""
+
+class ScoreRange:
+    """The lowest and highest score (log-odds) a model can give some texts, whatever their segmentation: found
+    without segmenting them, so that most customers' words need no segmenting at all.
+
+    customer_words makes a customer's features from two sources: every two Chinese characters in a row of their
+    text (certain: no segmentation is asked) and the words jieba cuts (each a substring of the text). So the
+    model's words found anywhere in the text split in two: two-character Chinese words are features exactly when
+    found, their weights counted as they are; every other word (three characters or more, Latin letters) is a
+    feature only if the segmenter cuts it, so it can add at most its weight when positive and take away at most
+    its weight when negative.
+
+    On the 20 MB benchmark corpus (built-in pack, likely reading at 0.7) the two bounds settle without segmenting
+    1,057 of the 1,066 customers whose words read as no layperson's and 1,718 of the 1,722 whose words fall short
+    of a technical reading (a bound of positive weights alone settled 845): customer_words runs for 348
+    conversations instead of 2,278, and the jargon rule's audience reading took 0.29 s instead of 0.62 s.
+
+    The tables and the automaton are made at the first use: sorting out the certain words of the built-in model's
+    15,500 took 5 ms, which a cold `qa-lint check` that never asks need not pay."""
 
     def __init__(self, model: AudienceModel):
-        self._bias = model.bias
-        self._words = [w for w, weight in model.weights.items() if weight > 0]
-        self._weights = [model.weights[w] for w in self._words]
-        self._automaton = None
+        self._model = model
+        self._tables = None  # (words' weights, whether each is certain, the automaton over the words)
 
     def __getstate__(self) -> dict:
-        # The automaton cannot be pickled (a spawned worker, a copied rule): it is built again where it is used.
-        return {**self.__dict__, "_automaton": None}
+        # The automaton cannot be pickled (a spawned worker, a copied rule): it is made again where it is used.
+        return {**self.__dict__, "_tables": None}
 
     def at_most(self, texts: Iterable[str]) -> float:
-        """The highest score (log-odds) any words of these texts can give."""
-        if not self._words:
-            return self._bias
-        if self._automaton is None:
-            import ahocorasick_rs
+        return self.bounds(texts)[1]
 
-            self._automaton = ahocorasick_rs.AhoCorasick(self._words)
+    def at_least(self, texts: Iterable[str]) -> float:
+        return self.bounds(texts)[0]
+
+    def bounds(self, texts: Iterable[str]) -> tuple[float, float]:
+        """(lowest, highest) score any segmentation of these texts can give."""
+        sure = self._model.bias
+        if not self._model.weights:
+            return sure, sure
+        # One automaton over all the words: looking the certain ones up pair by pair instead (a regex for the runs,
+        # a dict) took 20% longer.
+        weights, certain, automaton = self._tables or self._made()
         found: set[int] = set()
         for text in texts:
-            found.update(i for i, _, _ in self._automaton.find_matches_as_indexes(text, overlapping=True))
-        return self._bias + sum(self._weights[i] for i in found)
+            found.update(i for i, _, _ in automaton.find_matches_as_indexes(text, overlapping=True))
+        gains = losses = 0.0
+        for i in found:
+            weight = weights[i]
+            if certain[i]:
+                sure += weight
+            elif weight > 0:
+                gains += weight
+            else:
+                losses += weight
+        return sure + losses, sure + gains
+
+    def _made(self) -> tuple:
+        import ahocorasick_rs
+
+        words = list(self._model.weights)
+        weights = [self._model.weights[w] for w in words]
+        certain = [_CERTAIN.fullmatch(w) is not None for w in words]
+        self._tables = (weights, certain, ahocorasick_rs.AhoCorasick(words))
+        return self._tables
 
 
 def log_odds(probability: float) -> float:
