@@ -87,7 +87,7 @@ class JargonRule(Rule):
               "customer's messages, makes them that audience by itself (我是公司的IT管理员, 给客户装了…: a customer who "
               "says they do technical work), and so does `addressed_as`, a matcher over the agent's messages (李工您好: "
               "the agent addresses an engineer); `model: {weights: LEXICON, threshold: P}` is asked last, when nothing "
-              "else decided the audience (and its sure reading beats a `business_customer` cue): a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
+              "else decided the audience: a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
               "weighs the words of the customer's messages, and a probability of at least P makes them that "
               "audience, one of at most 1 - P keeps them the default audience where only `product_keywords` "
               "would have decided; `likely: {threshold: Q, audience: NAME}` (Q < P) makes a probability of at least Q "
@@ -104,8 +104,7 @@ class JargonRule(Rule):
               example="{min: 2, max: 5, everyday: [everyday-acronyms], known_to: [developer]}"),
         Field("business_customer", "{cues, audience}", "a customer who speaks for a business (我们店, 我司, or whom the "
               "agent calls 贵司): `cues`, a [matcher](#matcher-fields) over the conversation's messages, makes the "
-              "conversation that audience unless the customer is technical (their terms, cues, or a sure reading of "
-              "`technical_customer.model`)",
+              "conversation that audience unless the customer is technical",
               example="{cues: {lexicon: business-cues}, audience: merchant}"),
         Field("layperson_cues", "matcher", "what a non-technical customer says (不太懂, 老两口 …): such a customer is "
               "the default audience", example="{terms: [不懂, 不太懂], boundary: none}"),
@@ -442,12 +441,6 @@ class JargonRule(Rule):
             cues, audience = self.business
             said = _first_said(cues, conv, [v for v in conv.messages if v.role != "system"])
             if said is not None:
-                # …unless their words read surely as a technical customer's: a business's own engineer (我们厂那台螺杆机,
-                # 排气温度, 油分). Tune jargon false hits 60 -> 56 with the layperson cue for a customer who hands the
-                # technical part to their IT (找我们IT), which keeps the sample's office clerk a layperson.
-                reading = self._read_as_technical(conv) if self.technical else None
-                if reading is not None and reading[0] == self.technical[1]:
-                    return reading
                 return audience, f"a business speaks: «{said}»"
         names = _line_names(conv)
         for name in names:
