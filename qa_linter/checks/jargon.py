@@ -939,13 +939,13 @@ class Acronyms(NamedTuple):
 # it may start.
 _ADJACENT_GAP = 3
 _PARENTHESIS_STOPS = _CLAUSE_END + "，,"
+_HOLDS_WORDS = regex.compile(r"[^()\[\]【】]{0,80}?[\p{Han}a-z]")
 
 
 def _sentence_between(text: str, hit, marker) -> bool:
     """Whether a sentence ends between the term and the marker: in 先重启光猫。再拔掉那根线，也就是… it explains the line."""
     start, end = (hit.nend, marker.nstart) if marker.nstart >= hit.nend else (marker.nend, hit.nstart)
     return any(c in _CLAUSE_END for c in text[start:end])
-_HOLDS_WORDS = regex.compile(r"[^()\[\]【】]{0,80}?[\p{Han}a-z]")
 
 
 def _follows(text: str, hit, marker, gap: int, pauses=()) -> bool:
