@@ -953,7 +953,7 @@ def _follows(text: str, hit, marker, gap: int, pauses=()) -> bool:
     between the words after the term and the marker (NFC读卡 要是刷不出来; but 光猫 就是…)."""
     between = text[hit.nend:marker.nstart]
     return (
-        marker.nstart >= hit.nend and len(between) <= gap and not any(ch in _CLAUSE_END for ch in between)
+        marker.nstart >= hit.nend and len(between) <= gap and not _sentence_between(text, hit, marker)
         and not any(hit.nend < pause <= marker.nstart for pause in pauses)
     )
 

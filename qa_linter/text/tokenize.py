@@ -280,8 +280,8 @@ class PrefixStore:
 
 
 # Each jieba installation (a virtual environment, a jieba upgrade) has its own 13 MB store: the key holds the
-# dictionary's path and time. Without pruning, every new environment left one more behind for good (twelve
-# after a few days of fresh installs here). A store's modification time says when it was last used (marked at most once a
+# dictionary's path and time. Without pruning, every new environment left one more behind for good (twelve after a
+# few days of fresh installs here). A store's modification time says when it was last used (marked at most once a
 # day); when a new one is written, only the most recently used PAIR_STORES_KEPT stay. An environment whose store
 # went builds it again on its next start (about a second); a running process has read its store whole.
 PAIR_STORES_KEPT = 3
