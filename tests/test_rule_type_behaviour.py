@@ -473,6 +473,69 @@ def test_acknowledged_by_settings_are_checked(tmp_path):
     assert any("acknowledged_by needs" in p for p in problems), problems
 
 
+_ASKED = """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: "术语「{match}」"
+            terms: [DNS]
+            audiences: {consumer: {knows: []}, developer: {knows: all}}
+            technical_customer: {min_terms: 1, audience: developer, vocabulary: [tech-vocabulary]}
+            explained_by: {terms: [也就是], boundary: none}
+            ignore_inside: ['「[^」]*」']
+            asked_by_customer:
+              patterns: ['(?P<term>[^\\s\\p{P}是]{2,6}?)是什么意思', '什么叫(?P<term>[^\\s\\p{P}]{2,6}?)(?=[\\s\\p{P}]|$)']
+              not_terms: [remote-tools]
+              message: "用户问「{trigger}」：「{match}」没有解释"
+        """
+
+
+def test_words_the_customer_asks_the_meaning_of_are_reported_at_the_agents_first_use(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _ASKED)
+    # No list holds 转潮: the question shows it meant nothing to this customer.
+    findings = linter.scan(conversation(("customer", "菌包不出菇了"), ("agent", "等转潮以后再喷水"),
+                                        ("customer", "转潮是什么意思？")))
+    assert [(f.message_index, f.text, f.message) for f in findings] == [(1, "转潮", "用户问「转潮是什么意思」：「转潮」没有解释")]
+    # Reported where the agent first used the words, even when the question follows a later message.
+    findings = linter.scan(conversation(("agent", "要先转潮"), ("agent", "转潮后喷水"), ("customer", "什么叫转潮")))
+    assert [(f.message_index, f.text) for f in findings] == [(0, "转潮")]
+    # Whoever the audience is: a customer who writes 服务器 is technical, and still did not know 转潮.
+    findings = linter.scan(conversation(("customer", "服务器"), ("agent", "等转潮"), ("customer", "转潮是什么意思")))
+    assert [f.text for f in findings] == ["转潮"]
+
+
+def test_asked_words_that_were_explained_said_first_reported_or_named_are_not_reported_again(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _ASKED)
+    explained = conversation(("agent", "等转潮，也就是第二批菇长出来"), ("customer", "转潮是什么意思"))
+    customer_first = conversation(("customer", "转潮了吗"), ("agent", "转潮要等一周"), ("customer", "转潮是什么意思"))
+    label = conversation(("agent", "点「转潮」按钮"), ("customer", "转潮是什么意思"))
+    program = conversation(("agent", "请打开向日葵"), ("customer", "向日葵是什么意思"))
+    not_said = conversation(("agent", "请稍等"), ("customer", "转潮是什么意思"))
+    for conv in (explained, customer_first, label, program, not_said):
+        assert linter.scan(conv) == [], conv.messages
+    # A term the lists hold and the rule reported already is not reported twice.
+    findings = linter.scan(conversation(("agent", "改一下DNS"), ("customer", "DNS是什么意思")))
+    assert [(f.text, f.message) for f in findings] == [("DNS", "术语「DNS」")]
+
+
+def test_asked_by_customer_settings_are_checked(tmp_path):
+    for body, expected in (("{patterns: ['是什么意思']}", "no group named term"),
+                           ("{terms: [啥]}", "asked_by_customer needs"),
+                           ("{patterns: ['(?P<term>..)是啥'], not_terms: [no-such-list]}", "unknown lexicon"),
+                           ("{patterns: ['(?P<term>..)是啥'], message: '{suggestion}'}", "only {match} and {trigger}")):
+        problems = errors(tmp_path, f"""
+        rules:
+          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             asked_by_customer: {body}}}
+        """)
+        assert any(expected in p for p in problems), (body, problems)
+
+
 _ANSWERED = """
         rules:
           - id: j

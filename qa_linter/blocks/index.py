@@ -199,6 +199,10 @@ class BlockIndex:
         np.cumsum(mask, out=before[1:])
         return before[self.first + self.counts] > before[self.first]
 
+    def messages_of(self, conversations: np.ndarray) -> np.ndarray:
+        """Every message of the conversations in `conversations` (a mask over them)."""
+        return conversations[self.conversation_of]
+
     def count_per_conversation(self, mask: np.ndarray) -> np.ndarray:
         before = np.zeros(self.message_count + 1, dtype=np.int64)
         np.cumsum(mask, out=before[1:])

@@ -115,6 +115,16 @@ class JargonRule(Rule):
               "the term the customer asked about in between (啥是QoS, 什么记录) is marked when the reply holds it, "
               "else the finding has no words marked and `suggest` as its advice",
               example="{cues: {terms: [太专业], boundary: none}, message: 这条回复用了没有解释的专业说法}"),
+        Field("asked_by_customer", "{patterns, ambiguous_patterns, everyday_frequency, not_terms, message}",
+              "words of the agent's message that the customer's next message asks the meaning of (X是什么意思, "
+              "什么叫X): `patterns`, regular expressions over the customer's message with a group named `term` for "
+              "the words asked about; `ambiguous_patterns`, questions that ask for a value as often (X是什么？: "
+              "密码是什么？), which count only for words jieba's dictionary counts fewer than `everyday_frequency` "
+              "(500) times. The agent's first use of the words is reported (with `message`, which may use {match} "
+              "and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
+              "and whether or not a list holds them; `not_terms`, lexicons of names that are no terms (a program's "
+              "name: 向日葵). A pre-send draft has no answer yet: it is judged by the lists alone",
+              example="{patterns: ['(?P<term>\\p{Han}{2,6}?)是什么意思'], not_terms: [remote-tools]}"),
         Field("answered_by_customer", "{confusion, when}", "a use of a term (meeting the `when` "
               "[conditions](#conditions-when-and-unless), e.g. a question) that the customer's next message answers "
               "without a `confusion` word (a [matcher](#matcher-fields) over it: 什么, 不懂, 在哪 …) is not reported: "
@@ -188,6 +198,7 @@ class JargonRule(Rule):
         self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
         self.acknowledged = self._acknowledged(spec, ctx)
         self.answered = self._answered(spec, ctx)
+        self.asked = self._asked(spec, ctx)
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
 
     def configure(self, settings):
@@ -251,6 +262,39 @@ class JargonRule(Rule):
             if name != "trigger":
                 ctx.error(f"acknowledged_by.message uses {{{name}}}; only {{trigger}} is filled in", line)
         return self.matcher(value["cues"], ctx, "acknowledged_by.cues"), message, advice
+
+    def _asked(self, spec, ctx) -> "AskedAbout | None":
+        value = spec.get("asked_by_customer")
+        if value is None:
+            return None
+        line = line_of(spec, "asked_by_customer")
+        allowed = {"patterns", "ambiguous_patterns", "everyday_frequency", "not_terms", "message"}
+        if not isinstance(value, dict) or "patterns" not in value or set(value) - allowed:
+            ctx.error("asked_by_customer needs {patterns: [regular expressions with a group named term]} and may add "
+                      "ambiguous_patterns, everyday_frequency: N, not_terms: [lexicon names] and message", line)
+            return None
+        patterns = self.pattern_list(value, "patterns", ctx, "asked_by_customer pattern")
+        ambiguous = self.pattern_list(value, "ambiguous_patterns", ctx, "asked_by_customer pattern")
+        everyday = self.whole_number(value, "everyday_frequency", 500, ctx)
+        for pattern in patterns + ambiguous:
+            if "term" not in pattern.groupindex:
+                ctx.error(f"asked_by_customer pattern {pattern.pattern!r} has no group named term: (?P<term>…)", line)
+                return None
+        not_terms: set[str] = set()
+        names = value.get("not_terms") or []
+        for name in [names] if isinstance(names, str) else names:
+            lexicon = ctx.lexicon_lookup(str(name))
+            if lexicon is None:
+                ctx.error(f"asked_by_customer.not_terms names unknown lexicon {name!r}", line)
+                continue
+            not_terms.update(_folded_term(t.text) for t in lexicon.terms)
+        message = value.get("message")
+        for name in PLACEHOLDER.findall(str(message or "")):
+            if name not in ("match", "trigger"):
+                ctx.error(f"asked_by_customer.message uses {{{name}}}; only {{match}} and {{trigger}} are filled in", line)
+        cues = self.matcher({"patterns": [p.pattern for p in patterns + ambiguous], "boundary": "none"}, ctx,
+                            "asked_by_customer")
+        return AskedAbout(cues, patterns, ambiguous, everyday, frozenset(not_terms), str(message) if message else None)
 
     def _answered(self, spec, ctx) -> "tuple | None":
         value = spec.get("answered_by_customer")
@@ -466,10 +510,11 @@ class JargonRule(Rule):
         # Abbreviations are found without a term list (any capitals may be one): then there is no shortcut.
         if self.acronyms is not None:
             return None
-        if self.acknowledged is None:
+        # An admission (说得太专业了) or a customer asking what a word means reports a message whatever its words.
+        cues = [self.acknowledged[0] if self.acknowledged else None, self.asked.cues if self.asked else None]
+        if not any(cues):
             return self.terms.requirement()
-        # …and an admission (说得太专业了) reports a message whatever its words.
-        return Requirement.any_of([self.terms.requirement(), self.acknowledged[0].requirement()])
+        return Requirement.any_of([self.terms.requirement()] + [c.requirement() for c in cues if c is not None])
 
     def matchers(self):
         return [m for m in (self.terms, self.markers, self.adjacent_markers, self.restatements) if m is not None]
@@ -539,6 +584,24 @@ class JargonRule(Rule):
         if hits and self.ignore:
             hits = drop_inside(hits, self._ignored(view))
         return hits
+
+    def _explainers(self, view, hits) -> tuple:
+        """What in the message may explain one of `hits`: explanation markers, spans that are an explanation,
+        markers right after a term, restatements (the arguments of _explanation after the hit)."""
+        marker_hits = self.markers.find(view) if self.markers else []
+        restatement_hits = self.restatements.find(view) if self.restatements else []
+        explanations = self._span_list(self.explanations, view) if self.explanations else []
+        adjacent_hits = self.adjacent_markers.find(view) if self.adjacent_markers else []
+        if adjacent_hits:
+            # Only the markers that follow a term explain; the words after one are that explanation, so a
+            # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
+            text = view.norm.text
+            adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP, view.whitespace_gaps) for h in hits)]
+            if adjacent_hits and view.whitespace_gaps:
+                # A pause the speaker made (固件是老版本 跟…) ends what follows the marker: a state, no definition.
+                adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.whitespace_gaps)]
+            explanations = explanations + [(m.nend, _clause_end(text, m.nend, self.window)) for m in adjacent_hits]
+        return marker_hits, explanations, adjacent_hits, restatement_hits
 
     def _explanation(self, view, hit, marker_hits, explanations, adjacent_hits=(), restatement_hits=()) -> "str | None":
         """What explains this use of the term (for traces: calibrate --show-errors says it), or None."""
@@ -667,19 +730,77 @@ class JargonRule(Rule):
             opened = opened | index.capital_words(acronyms.min, acronyms.max, acronyms.everyday)
         if self.acknowledged is not None:
             opened = opened | self.acknowledged[0].block_open(index)
+        if self.asked is not None:
+            # The question is the customer's; the words asked about are in any agent message before it.
+            asking = index.per_conversation(self.asked.cues.block_open(index) & index.role("customer"))
+            opened = opened | index.messages_of(asking)
         return opened & index.role(self.scope.role)
 
     def block_targets(self, index):
         return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
-        if self.acknowledged is None:
+        if self.acknowledged is None and self.asked is None:
             yield from self._term_findings(conv)
             return
         findings = list(self._term_findings(conv))
-        reported = {f.message_index for f in findings}
-        findings += self._acknowledged_findings(conv, reported)
-        yield from sorted(findings, key=lambda f: f.message_index)
+        if self.asked is not None:
+            findings += self._asked_findings(conv, findings)
+        if self.acknowledged is not None:
+            findings += self._acknowledged_findings(conv, {f.message_index for f in findings})
+        yield from sorted(findings, key=lambda f: (f.message_index, f.start if f.start is not None else -1))
+
+    def _asked_findings(self, conv, reported: list) -> list:
+        """The words the customer asks the meaning of (X是什么意思, 什么叫X) where the agent used them first without
+        explaining them, and no finding marks them yet: that customer did not know them, whatever the lists hold
+        and whoever the audience is."""
+        asked = self.asked
+        if not asked.cues.may_match_in(conv):
+            return []
+        found: list = []
+        said = {_folded_term(f.text) for f in reported if f.text}
+        messages = conv.messages
+        for view in messages:
+            if view.role != "customer" or view.role == self.scope.role or not asked.cues.find(view):
+                continue
+            last = next((m for m in reversed(messages[:view.index]) if m.role == self.scope.role), None)
+            if last is None:
+                continue
+            for question, ambiguous in asked.questions(view):
+                if ambiguous and view.toolkit.segmenter.frequency(question.group("term")) >= asked.everyday_frequency:
+                    continue  # 密码是什么？ asks for the password
+                finding = self._asked_use(conv, view, last, question, said)
+                if finding is not None:
+                    said.add(_folded_term(finding.text))
+                    found.append(finding)
+        return [f for f in found if not any(_overlaps(f, r) for r in reported)]
+
+    def _asked_use(self, conv, asking, last, question, said: set[str]):
+        """The finding for the words `question` (a match of asked_by_customer) asks about: at the agent's first use
+        of them, when `last` (the agent's message the question answers) holds them too; None when they were
+        explained, said by the customer first, reported already or no terms."""
+        words = question.group("term")
+        if words not in last.norm.text or words in self.asked.not_terms:
+            return None
+        for view in conv.messages[:asking.index]:
+            if view.role != self.scope.role:
+                if words in view.norm.text:
+                    return None  # the customer said them first
+                continue
+            at = view.norm.text.find(words)
+            if at < 0 or any(s <= at < e for s, e in self._ignored(view)):
+                continue
+            hit = view.hit(*_whole_words(view, at, at + len(words)))
+            if any(c.isspace() for c in hit.text):
+                hit = view.hit(at, at + len(words))  # widened over a line break (地址 / 5. …): the words alone
+            key = _folded_term(hit.text)
+            if key in said or key in self.asked.not_terms:
+                return None
+            if self._explanation(view, hit, *self._explainers(view, [hit])) is not None:
+                return None
+            trigger = asking.hit(question.start(), question.end())
+            return self.finding(conv, view, hit, trigger=trigger, message_template=self.asked.message)
+        return None
 
     def _acknowledged_findings(self, conv, reported: set[int]) -> list:
         """The agent's messages their next message calls too technical (不好意思，我说得太专业了), not reported yet."""
@@ -757,19 +878,7 @@ class JargonRule(Rule):
                         if self.acronyms is not None and earlier.may_hold_latin():
                             known |= self.acronyms.words(earlier)
                 read_up_to = pos
-            marker_hits = self.markers.find(view) if self.markers else []
-            restatement_hits = self.restatements.find(view) if self.restatements else []
-            explanations = self._span_list(self.explanations, view) if self.explanations else []
-            adjacent_hits = self.adjacent_markers.find(view) if self.adjacent_markers else []
-            if adjacent_hits:
-                # Only the markers that follow a term explain; the words after one are that explanation, so a
-                # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
-                text = view.norm.text
-                adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP, view.whitespace_gaps) for h in hits)]
-                if adjacent_hits and view.whitespace_gaps:
-                    # A pause the speaker made (固件是老版本 跟…) ends what follows the marker: a state, no definition.
-                    adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.whitespace_gaps)]
-                explanations = explanations + [(m.nend, _clause_end(text, m.nend, self.window)) for m in adjacent_hits]
+            marker_hits, explanations, adjacent_hits, restatement_hits = self._explainers(view, hits)
             # A term counts as explained when any of its uses in this message is explained.
             uses: dict[str, list] = {}
             for hit in hits:
@@ -977,3 +1086,36 @@ def _said_before_pause(text: str, start: int, gaps: list[int], least: int = 4) -
 
 def _inside(marker, hit) -> bool:
     return hit.nstart <= marker.nstart and marker.nend <= hit.nend
+
+
+def _overlaps(finding, other) -> bool:
+    """Whether two findings mark the same message and overlapping words (or one marks no words)."""
+    if finding.message_index != other.message_index or finding is other:
+        return False
+    if finding.start is None or other.start is None:
+        return True
+    return finding.start < other.end and other.start < finding.end
+
+
+class AskedAbout(NamedTuple):
+    """asked_by_customer, compiled: `cues` finds the questions (for the block engine and the literal shortcut),
+    `patterns` give the words asked about."""
+
+    cues: object
+    patterns: list
+    ambiguous_patterns: list
+    everyday_frequency: int
+    not_terms: frozenset
+    message: "str | None"
+
+    def questions(self, view) -> list:
+        """(match, whether its pattern is ambiguous) for each question the customer's message asks."""
+        text = view.norm.text
+        found = []
+        for ambiguous, patterns in ((False, self.patterns), (True, self.ambiguous_patterns)):
+            for pattern in patterns:
+                try:
+                    found.extend((m, ambiguous) for m in pattern.finditer(text, timeout=regex_timeout(text)))
+                except TimeoutError:
+                    raise RegexTimeout(pattern.pattern) from None
+        return found

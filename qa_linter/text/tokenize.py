@@ -445,6 +445,11 @@ class Segmenter:
     def warm_up(self) -> None:
         self._load()
 
+    def frequency(self, word: str) -> int:
+        """How often jieba's dictionary counts `word` (0: no word it knows): everyday words run to thousands (原因,
+        密码), a trade's own words to a handful."""
+        return self._ready(word).FREQ.get(word, 0)
+
     # -- boundaries ------------------------------------------------------------------------------------------
     def _block_boundaries(self, block: str) -> frozenset[int]:
         found: set[int] = set()
