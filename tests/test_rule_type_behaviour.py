@@ -502,6 +502,9 @@ def test_words_the_customer_asks_the_meaning_of_are_reported_at_the_agents_first
     # Reported where the agent first used the words, even when the question follows a later message.
     findings = linter.scan(conversation(("agent", "要先转潮"), ("agent", "转潮后喷水"), ("customer", "什么叫转潮")))
     assert [(f.message_index, f.text) for f in findings] == [(0, "转潮")]
+    # A marker before the words explained something else: the customer still asks.
+    findings = linter.scan(conversation(("agent", "菌包也就是菌棒，等转潮"), ("customer", "转潮是什么意思")))
+    assert [f.text for f in findings] == ["转潮"]
     # Whoever the audience is: a customer who writes 服务器 is technical, and still did not know 转潮.
     findings = linter.scan(conversation(("customer", "服务器"), ("agent", "等转潮"), ("customer", "转潮是什么意思")))
     assert [f.text for f in findings] == ["转潮"]

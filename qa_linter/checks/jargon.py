@@ -796,7 +796,11 @@ class JargonRule(Rule):
             key = _folded_term(hit.text)
             if key in said or key in self.asked.not_terms:
                 return None
-            if self._explanation(view, hit, *self._explainers(view, [hit])) is not None:
+            # Only an explanation that follows the words counts (闷缸，也就是…; a parenthesis): a marker before
+            # them (意思是胎宽175毫米 扁平比65) explained something else, since the customer still asks.
+            markers, explanations, adjacent_hits, _ = self._explainers(view, [hit])
+            markers = [m for m in markers if _follows(view.norm.text, hit, m, _ADJACENT_GAP, view.whitespace_gaps)]
+            if self._explanation(view, hit, markers, explanations, adjacent_hits) is not None:
                 return None
             trigger = asking.hit(question.start(), question.end())
             return self.finding(conv, view, hit, trigger=trigger, message_template=self.asked.message)
