@@ -767,21 +767,24 @@ class JargonRule(Rule):
             if last is None:
                 continue
             for question, ambiguous in asked.questions(view):
-                if ambiguous and view.toolkit.segmenter.frequency(question.group("term")) >= asked.everyday_frequency:
-                    continue  # 密码是什么？ asks for the password
-                finding = self._asked_use(conv, view, last, question, said)
+                finding = self._asked_use(conv, view, last, question, ambiguous, said)
                 if finding is not None:
                     said.add(_folded_term(finding.text))
                     found.append(finding)
         return [f for f in found if not any(_overlaps(f, r) for r in reported)]
 
-    def _asked_use(self, conv, asking, last, question, said: set[str]):
+    def _asked_use(self, conv, asking, last, question, ambiguous: bool, said: set[str]):
         """The finding for the words `question` (a match of asked_by_customer) asks about: at the agent's first use
         of them, when `last` (the agent's message the question answers) holds them too; None when they were
         explained, said by the customer first, reported already or no terms."""
-        words = question.group("term")
-        if words not in last.norm.text or words in self.asked.not_terms:
+        # The question may hold more than the words: the longest end of it the agent's message holds (folding
+        # drops the 、 of 支数、克重这些我看不懂, and the question is about the last of a list).
+        asked = question.group("term")
+        words = next((asked[i:] for i in range(len(asked) - 1) if asked[i:] in last.norm.text), None)
+        if words is None or words in self.asked.not_terms:
             return None
+        if ambiguous and asking.toolkit.segmenter.frequency(words) >= self.asked.everyday_frequency:
+            return None  # 密码是什么？ asks for the password
         for view in conv.messages[:asking.index]:
             if view.role != self.scope.role:
                 if words in view.norm.text:
