@@ -1065,12 +1065,13 @@ def _sentence_between(text: str, hit, marker) -> bool:
 
 
 def _follows(text: str, hit, marker, gap: int, pauses=()) -> bool:
-    """Whether the marker starts within `gap` characters after the hit, in the same clause, with no pause typed
-    between the words after the term and the marker (NFC读卡 要是刷不出来; but 光猫 就是…)."""
+    """Whether the marker starts within `gap` characters after the hit, in the same clause, and, for a marker found
+    by a pattern (是…), with no pause typed between the words after the term and the marker (NFC读卡 要是刷不出来).
+    A listed marker explains across a pause: 限流时段 就是人多的时候… is how a speaker defines a word."""
     between = text[hit.nend:marker.nstart]
     return (
         marker.nstart >= hit.nend and len(between) <= gap and not _sentence_between(text, hit, marker)
-        and not any(hit.nend < pause <= marker.nstart for pause in pauses)
+        and (marker.term is not None or not any(hit.nend < pause <= marker.nstart for pause in pauses))
     )
 
 
