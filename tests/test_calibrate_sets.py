@@ -105,6 +105,20 @@ def test_a_restatement_explains_the_term_before_it_and_not_one_after_it(tmp_path
     assert "FP x-7 #3" in out and "«固件»" in out  # the filler before 固件 explains nothing
 
 
+def test_show_errors_says_why_a_word_the_customer_asked_about_was_not_reported(tmp_path):
+    explained = {"id": "x-8", "channel": "chat", "messages": [
+        {"role": "agent", "text": "您好，新缸要先闷缸，也就是装好水空转一周。"},
+        {"role": "customer", "text": "闷缸是什么意思"}]}
+    everyday = {"id": "x-9", "channel": "chat", "messages": [
+        {"role": "agent", "text": "扣款没成功，原因我帮您查一下。"},
+        {"role": "customer", "text": "原因是什么？"}]}
+    _labelled_folder(tmp_path, [explained, everyday],
+                     {"x-8": [(0, "jargon-unexplained")], "x-9": [(0, "jargon-unexplained")]})
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "jargon-unexplained").output
+    assert "«闷缸» cancelled by asked_by_customer: explained: «就是» right after it" in out
+    assert "«原因» cancelled by asked_by_customer: an everyday word, asked for its value" in out
+
+
 def test_show_errors_says_what_met_a_requirement_the_labeller_found_missing(tmp_path):
     # The labeller reads 看看插头有没有松 as gathering facts before the fix; the rule took it for the check.
     conv = {"id": "x-6", "channel": "chat", "messages": [

@@ -783,8 +783,13 @@ class JargonRule(Rule):
         words = next((asked[i:] for i in range(len(asked) - 1) if asked[i:] in last.norm.text), None)
         if words is None or words in self.asked.not_terms:
             return None
+        trace = asking.toolkit.trace is not None
         if ambiguous and asking.toolkit.segmenter.frequency(words) >= self.asked.everyday_frequency:
-            return None  # 密码是什么？ asks for the password
+            if trace:  # 密码是什么？ asks for the password
+                at = last.norm.text.find(words)
+                last.toolkit.note_cancelled(self.id, last, last.hit(at, at + len(words)),
+                                            "asked_by_customer: an everyday word, asked for its value")
+            return None
         for view in conv.messages[:asking.index]:
             if view.role != self.scope.role:
                 if words in view.norm.text:
@@ -803,7 +808,10 @@ class JargonRule(Rule):
             # them (意思是胎宽175毫米 扁平比65) explained something else, since the customer still asks.
             markers, explanations, adjacent_hits, _ = self._explainers(view, [hit])
             markers = [m for m in markers if _follows(view.norm.text, hit, m, _ADJACENT_GAP, view.whitespace_gaps)]
-            if self._explanation(view, hit, markers, explanations, adjacent_hits) is not None:
+            explained = self._explanation(view, hit, markers, explanations, adjacent_hits)
+            if explained is not None:
+                if trace:
+                    view.toolkit.note_cancelled(self.id, view, hit, f"asked_by_customer: explained: {explained}")
                 return None
             trigger = asking.hit(question.start(), question.end())
             return self.finding(conv, view, hit, trigger=trigger, message_template=self.asked.message)
