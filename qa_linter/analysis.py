@@ -125,6 +125,13 @@ class MessageView:
         norm = self.norm
         return whitespace_gaps(norm.original, norm.starts, norm.ends)
 
+    @_computed_once
+    def pauses(self) -> list[int]:
+        """The whitespace gaps that stand for a pause, a break between clauses (not the spaces of letter-spaced
+        or word-spaced text: text/clauses.py removed_whitespace)."""
+        norm = self.norm
+        return removed_whitespace(norm.original, norm.starts, norm.ends, self.whitespace_gaps)
+
     def boundaries(self) -> WordBoundaries:
         b = self.__dict__.get("_boundaries")
         if b is None:
@@ -173,9 +180,7 @@ class MessageView:
         """The message's clauses (text/clauses.py), found once, only for messages a condition looks at."""
         c = self.__dict__.get("_clauses")
         if c is None:
-            norm = self.norm
-            gaps = removed_whitespace(norm.original, norm.starts, norm.ends, self.whitespace_gaps)
-            c = self.__dict__["_clauses"] = ClauseIndex(split_clauses(norm.text, gaps, self.boundaries().is_boundary))
+            c = self.__dict__["_clauses"] = ClauseIndex(split_clauses(self.norm.text, self.pauses, self.boundaries().is_boundary))
         return c
 
     def doc(self):

@@ -197,6 +197,27 @@ def test_letter_spaced_words_are_not_clause_gaps():
     assert [phone.text[g:g + 2] for g in gaps] == ["那我", "您再"]
 
 
+def test_word_spaced_speech_to_text_marks_words_not_clauses():
+    from qa_linter.text.clauses import removed_whitespace
+    from qa_linter.text.normalize import normalize
+
+    # A space between every word: only a filler said on its own (嗯) stands for a pause.
+    words = normalize("嗯 按斤 卖 的 不知道 您 这边 一次 要 几 斤")
+    gaps = removed_whitespace(words.original, words.starts, words.ends)
+    assert [words.text[g:g + 2] for g in gaps] == ["按斤"]
+    # A few spaces between longer runs are the speaker's pauses, as before.
+    phone = normalize("嗯 我查一下 您这个单子已经发货了 明天上午能到")
+    gaps = removed_whitespace(phone.original, phone.starts, phone.ends)
+    assert [phone.text[g:g + 2] for g in gaps] == ["我查", "您这", "明天"]
+
+
+def test_word_spaced_speech_is_judged_as_the_same_words_unspaced(builtin_linter):
+    spoken = "按斤 卖 的 不知道 您 这边 一次 要 几 斤 要得 多 的话 可以 便宜 点"
+    for text in (spoken, spoken.replace(" ", "")):
+        findings = builtin_linter.scan(conversation(("customer", "辣白菜怎么卖"), ("agent", text)))
+        assert not [f for f in findings if f.category == "banned-phrase"], text
+
+
 VERIFY = """
 rules:
   - id: verify

@@ -596,10 +596,10 @@ class JargonRule(Rule):
             # Only the markers that follow a term explain; the words after one are that explanation, so a
             # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
             text = view.norm.text
-            adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP, view.whitespace_gaps) for h in hits)]
-            if adjacent_hits and view.whitespace_gaps:
+            adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP, view.pauses) for h in hits)]
+            if adjacent_hits and view.pauses:
                 # A pause the speaker made (固件是老版本 跟…) ends what follows the marker: a state, no definition.
-                adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.whitespace_gaps)]
+                adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.pauses)]
             explanations = explanations + [(m.nend, _clause_end(text, m.nend, self.window)) for m in adjacent_hits]
         return marker_hits, explanations, adjacent_hits, restatement_hits
 
@@ -608,7 +608,7 @@ class JargonRule(Rule):
         text = view.norm.text
         if any(start <= hit.nstart and hit.nend <= end for start, end in explanations):
             return "it stands inside an explanation"
-        pauses = view.whitespace_gaps
+        pauses = view.pauses
         for m in adjacent_hits:
             if _follows(text, hit, m, _ADJACENT_GAP, pauses):
                 return f"«{m.text}» right after it"
@@ -807,7 +807,7 @@ class JargonRule(Rule):
             # Only an explanation that follows the words counts (闷缸，也就是…; a parenthesis): a marker before
             # them (意思是胎宽175毫米 扁平比65) explained something else, since the customer still asks.
             markers, explanations, adjacent_hits, _ = self._explainers(view, [hit])
-            markers = [m for m in markers if _follows(view.norm.text, hit, m, _ADJACENT_GAP, view.whitespace_gaps)]
+            markers = [m for m in markers if _follows(view.norm.text, hit, m, _ADJACENT_GAP, view.pauses)]
             explained = self._explanation(view, hit, markers, explanations, adjacent_hits)
             if explained is not None:
                 if trace:

@@ -126,7 +126,20 @@ def removed_whitespace(original: str, starts, ends, gaps: "list[int] | None" = N
     def whole(lo: int, hi: int) -> bool:
         return hi - lo >= 2 or (hi - lo == 1 and original[starts[lo]] in _FILLERS)
 
+    def filler(lo: int, hi: int) -> bool:
+        return hi - lo == 1 and original[starts[lo]] in _FILLERS
+
+    if len(gaps) >= _WORD_SPACED_GAPS and len(starts) / (len(gaps) + 1) <= _WORD_SPACED_RUN:
+        # Word-spaced text (speech-to-text that puts a space between words: 按斤 卖 的 不知道 您 这边) marks words,
+        # not clauses: only a filler said on its own (嗯 我 查一下) stands for a pause there.
+        return [g for k, g in enumerate(gaps, 1) if filler(bounds[k - 1], g) or filler(g, bounds[k + 1])]
     return [g for k, g in enumerate(gaps, 1) if whole(bounds[k - 1], g) and whole(g, bounds[k + 1])]
+
+
+# A message with at least this many spaces between Chinese characters, and on average at most this many characters
+# between them, is spaced word by word.
+_WORD_SPACED_GAPS = 5
+_WORD_SPACED_RUN = 2.6
 
 
 # Sounds a speaker makes between clauses; said alone between spaces they stand for a pause, not a spelled letter.
