@@ -72,6 +72,7 @@ rules:
         ("系统不知道您已经搬家，所以寄到了旧地址", False),
         ("请问您不清楚的是哪一步呢？", False),
         ("这个我不清楚？", True),  # a question, but about the agent: still a refusal
+        ("通过后台没办法直接改，您自己改吧", True),  # 后台 is the means here, not who cannot
     ],
 )
 def test_unless_cancels_hits_in_conditionals_questions_and_third_party_clauses(tmp_path, text, flagged):

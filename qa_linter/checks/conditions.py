@@ -26,6 +26,7 @@ only for messages where the rule already has a candidate hit.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -232,6 +233,8 @@ class ClassBook:
             for s, e in self.spans(view, matcher):
                 if not (clause.start <= s and e <= clause.end) or (hit.nstart <= s and e <= hit.nend):
                     continue
+                if person == "third" and _INSTRUMENT.search(view.norm.text, max(clause.start, s - 2), s):
+                    continue  # 通过后台向您的电脑发起…: the means, not who acts
                 # The first person word of the clause is its subject (系统不知道您… is about 系统).
                 if e <= hit.nstart and (before is None or s < before[0]):
                     before = (s, person)
@@ -242,6 +245,10 @@ class ClassBook:
                         after = (s, person)
         chosen = before or after
         return chosen[1] if chosen else "none"
+
+
+# A third party named as the means (通过后台, 借助系统) is not the clause's subject.
+_INSTRUMENT = re.compile(r"(通过|经过|借助|经由|利用)$")
 
 
 def _words_around(view: "MessageView", hit: "Hit", within: int) -> tuple[int, int]:
