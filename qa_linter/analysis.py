@@ -180,7 +180,8 @@ class MessageView:
         """The message's clauses (text/clauses.py), found once, only for messages a condition looks at."""
         c = self.__dict__.get("_clauses")
         if c is None:
-            c = self.__dict__["_clauses"] = ClauseIndex(split_clauses(self.norm.text, self.pauses, self.boundaries().is_boundary))
+            clauses = split_clauses(self.norm.text, self.pauses, self.boundaries().is_boundary)
+            c = self.__dict__["_clauses"] = ClauseIndex(clauses)
         return c
 
     def doc(self):

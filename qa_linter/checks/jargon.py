@@ -291,7 +291,8 @@ class JargonRule(Rule):
         message = value.get("message")
         for name in PLACEHOLDER.findall(str(message or "")):
             if name not in ("match", "trigger"):
-                ctx.error(f"asked_by_customer.message uses {{{name}}}; only {{match}} and {{trigger}} are filled in", line)
+                ctx.error(f"asked_by_customer.message uses {{{name}}}; only {{match}} and {{trigger}} are filled in",
+                          line)
         cues = self.matcher({"patterns": [p.pattern for p in patterns + ambiguous], "boundary": "none"}, ctx,
                             "asked_by_customer")
         return AskedAbout(cues, patterns, ambiguous, everyday, frozenset(not_terms), str(message) if message else None)
@@ -596,7 +597,8 @@ class JargonRule(Rule):
             # Only the markers that follow a term explain; the words after one are that explanation, so a
             # term inside it (APN就是…接入点名称) is part of explaining, not new jargon.
             text = view.norm.text
-            adjacent_hits = [m for m in adjacent_hits if any(_follows(text, h, m, _ADJACENT_GAP, view.pauses) for h in hits)]
+            adjacent_hits = [m for m in adjacent_hits
+                             if any(_follows(text, h, m, _ADJACENT_GAP, view.pauses) for h in hits)]
             if adjacent_hits and view.pauses:
                 # A pause the speaker made (固件是老版本 跟…) ends what follows the marker: a state, no definition.
                 adjacent_hits = [m for m in adjacent_hits if _said_before_pause(text, m.nend, view.pauses)]
