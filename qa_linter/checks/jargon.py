@@ -280,14 +280,7 @@ class JargonRule(Rule):
             if "term" not in pattern.groupindex:
                 ctx.error(f"asked_by_customer pattern {pattern.pattern!r} has no group named term: (?P<term>…)", line)
                 return None
-        not_terms: set[str] = set()
-        names = value.get("not_terms") or []
-        for name in [names] if isinstance(names, str) else names:
-            lexicon = ctx.lexicon_lookup(str(name))
-            if lexicon is None:
-                ctx.error(f"asked_by_customer.not_terms names unknown lexicon {name!r}", line)
-                continue
-            not_terms.update(_folded_term(t.text) for t in lexicon.terms)
+        not_terms = _lexicon_terms(value.get("not_terms"), ctx, "asked_by_customer.not_terms", line)
         message = value.get("message")
         for name in PLACEHOLDER.findall(str(message or "")):
             if name not in ("match", "trigger"):
@@ -295,7 +288,7 @@ class JargonRule(Rule):
                           line)
         cues = self.matcher({"patterns": [p.pattern for p in patterns + ambiguous], "boundary": "none"}, ctx,
                             "asked_by_customer")
-        return AskedAbout(cues, patterns, ambiguous, everyday, frozenset(not_terms), str(message) if message else None)
+        return AskedAbout(cues, patterns, ambiguous, everyday, not_terms, str(message) if message else None)
 
     def _answered(self, spec, ctx) -> "tuple | None":
         value = spec.get("answered_by_customer")
@@ -339,20 +332,13 @@ class JargonRule(Rule):
         if any(isinstance(n, bool) or not isinstance(n, int) for n in (low, high)) or not 1 <= low <= high <= 12:
             ctx.error(f"acronyms.min and max must be whole numbers with 1 <= min <= max <= 12, not {low!r} and {high!r}", line)
             return None
-        everyday: set[str] = set()
-        names = value.get("everyday") or []
-        for name in [names] if isinstance(names, str) else names:
-            lexicon = ctx.lexicon_lookup(str(name))
-            if lexicon is None:
-                ctx.error(f"acronyms.everyday names unknown lexicon {name!r}", line)
-                continue
-            everyday.update(_folded_term(t.text) for t in lexicon.terms)
+        everyday = _lexicon_terms(value.get("everyday"), ctx, "acronyms.everyday", line)
         known_to = value.get("known_to") or []
         known_to = frozenset(str(a) for a in ([known_to] if isinstance(known_to, str) else known_to))
         for audience in known_to:
             if self.audiences and audience not in self.audiences:
                 ctx.error(f"acronyms.known_to names unknown audience {audience!r}", line)
-        return Acronyms(low, high, frozenset(everyday), known_to)
+        return Acronyms(low, high, everyday, known_to)
 
     @staticmethod
     def _name_words(conv) -> "frozenset[str]":
@@ -1000,6 +986,18 @@ def _name_words(names: tuple[str, ...]) -> "frozenset[str]":
 
 def _key(hit) -> str:
     return _folded_term(hit.term.text if hit.term else hit.text)
+
+
+def _lexicon_terms(names, ctx, field: str, line) -> "frozenset[str]":
+    """The folded terms of the lexicons a field names (one name or a list), each unknown name an error."""
+    terms: set[str] = set()
+    for name in [names] if isinstance(names, str) else names or []:
+        lexicon = ctx.lexicon_lookup(str(name))
+        if lexicon is None:
+            ctx.error(f"{field} names unknown lexicon {name!r}", line)
+            continue
+        terms.update(_folded_term(t.text) for t in lexicon.terms)
+    return frozenset(terms)
 
 
 @lru_cache(maxsize=8192)
