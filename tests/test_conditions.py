@@ -210,6 +210,17 @@ def test_word_spaced_speech_to_text_marks_words_not_clauses():
     phone = normalize("嗯 我查一下 您这个单子已经发货了 明天上午能到")
     gaps = removed_whitespace(phone.original, phone.starts, phone.ends)
     assert [phone.text[g:g + 2] for g in gaps] == ["我查", "您这", "明天"]
+    # A question's particle ends its clause (…十点 可以吗 拿回 报告 后…), whatever the spacing of the words.
+    asked = normalize("我们 上门 取 明天 上午 十点 可以吗 拿回 报告 后 您 核对一下 编号 对不对")
+    gaps = removed_whitespace(asked.original, asked.starts, asked.ends)
+    assert [asked.text[g:g + 2] for g in gaps] == ["拿回"]
+
+
+def test_a_check_asked_after_a_spoken_question_is_not_the_agents_own(builtin_linter):
+    # The clause before 核对一下 starts at 拿回, not at 我们 (which made the check the agent's own).
+    spoken = "送检 大概 七到十个 工作日 我们 上门 取 明天 十点 可以吗 拿回 报告 后 您 核对一下 每支的 编号 和 证书 对不对得上"
+    findings = builtin_linter.scan(conversation(("customer", "送检 要 多久"), ("agent", spoken)))
+    assert not [f for f in findings if f.category == "no-resolution-check"]
 
 
 def test_word_spaced_speech_is_judged_as_the_same_words_unspaced(builtin_linter):

@@ -131,8 +131,10 @@ def removed_whitespace(original: str, starts, ends, gaps: "list[int] | None" = N
 
     if len(gaps) >= _WORD_SPACED_GAPS and len(starts) / (len(gaps) + 1) <= _WORD_SPACED_RUN:
         # Word-spaced text (speech-to-text that puts a space between words: 按斤 卖 的 不知道 您 这边) marks words,
-        # not clauses: only a filler said on its own (嗯 我 查一下) stands for a pause there.
-        return [g for k, g in enumerate(gaps, 1) if filler(bounds[k - 1], g) or filler(g, bounds[k + 1])]
+        # not clauses: only a filler said on its own (嗯 我 查一下) stands for a pause there, and a question ends
+        # where its particle does (明天 十点 可以吗 拿回 报告 后 …).
+        return [g for k, g in enumerate(gaps, 1)
+                if filler(bounds[k - 1], g) or filler(g, bounds[k + 1]) or original[ends[g - 1] - 1] in _ENDS_QUESTION]
     return [g for k, g in enumerate(gaps, 1) if whole(bounds[k - 1], g) and whole(g, bounds[k + 1])]
 
 
@@ -144,6 +146,8 @@ _WORD_SPACED_RUN = 2.6
 
 # Sounds a speaker makes between clauses; said alone between spaces they stand for a pause, not a spelled letter.
 _FILLERS = frozenset("呃嗯啊哦额唉诶哎")
+# Particles that end a question (可以吗 / 对吧 / 好不好呢): in word-spaced speech the space after one ends a clause.
+_ENDS_QUESTION = frozenset("吗吧呢嘛")
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
