@@ -316,6 +316,18 @@ def test_a_filler_between_spaces_keeps_the_clause_breaks_around_it(tmp_path, tex
     assert _flags(tmp_path, FIRST_PERSON, text) is flagged
 
 
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("在「我的设计」里看看是否能找到", True),  # 我 of a label on the screen acts in nothing
+        ("在“我的订单”里看看", True),
+        ("我在后台看看", False),
+    ],
+)
+def test_a_person_word_inside_quotation_marks_is_no_subject(tmp_path, text, flagged):
+    assert _flags(tmp_path, FIRST_PERSON, text) is flagged
+
+
 def test_a_clause_mood_is_read_on_the_side_given(tmp_path):
     linter = linter_from_yaml(tmp_path, """
         rules:

@@ -235,6 +235,8 @@ class ClassBook:
                     continue
                 if person == "third" and _INSTRUMENT.search(view.norm.text, max(clause.start, s - 2), s):
                     continue  # 通过后台向您的电脑发起…: the means, not who acts
+                if any(qs < s and e < qe for qs, qe in _quoted(view)):
+                    continue  # 在「我的设计」里看看: a label on the screen, not who acts
                 # The first person word of the clause is its subject (系统不知道您… is about 系统).
                 if e <= hit.nstart and (before is None or s < before[0]):
                     before = (s, person)
@@ -249,6 +251,16 @@ class ClassBook:
 
 # A third party named as the means (通过后台, 借助系统) is not the clause's subject.
 _INSTRUMENT = re.compile(r"(通过|经过|借助|经由|利用)$")
+
+# Words in quotation marks: a label on the screen (「我的订单」) or words quoted, not a person who acts.
+_QUOTED = re.compile(r"「[^」\n]{0,40}」|『[^』\n]{0,40}』|“[^”\n]{0,40}”|\"[^\"\n]{0,40}\"|【[^】\n]{0,40}】")
+
+
+def _quoted(view: "MessageView") -> list[tuple[int, int]]:
+    found = view.__dict__.get("_quoted_spans")
+    if found is None:
+        found = view.__dict__["_quoted_spans"] = [m.span() for m in _QUOTED.finditer(view.norm.text)]
+    return found
 
 
 def _words_around(view: "MessageView", hit: "Hit", within: int) -> tuple[int, int]:
