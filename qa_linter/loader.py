@@ -135,6 +135,9 @@ def load_rule_pack(
     errors = found.errors + [RuleError(origins.get(("options", rule_id), "config"), None,
                                        f"options for unknown rule {rule_id!r}{_did_you_mean(rule_id, found.specs)}")
                              for rule_id in options if rule_id not in found.specs]
+    errors += [RuleError(origins.get(("options", rule_id), "config"), None, problem)
+               for rule_id, override in options.items() if rule_id in found.specs
+               for problem in _extension_problems(rule_id, found.specs[rule_id][0], override)]
     if not found.errors:  # with a rule file missing or broken, its ids are unknown: say nothing about them
         errors += _selection_errors(found.specs, {"select": select, "ignore": ignore, "severity": list(severity or {})},
                                     origins)
@@ -284,10 +287,40 @@ def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_bu
 
 
 def _override(spec: dict, override: dict) -> dict:
+    """The rule's fields with the configuration's `options` over them: a field replaces the rule's, and a field
+    written `NAME+` extends it (a list or a single name gets the items appended, a mapping the keys added), so a
+    team adds its trade's term list to the built-in jargon rule without repeating the lists it already has."""
     merged = LineDict(spec)
     merged.line, merged.key_lines = getattr(spec, "line", None), getattr(spec, "key_lines", {})
-    merged.update(override)
+    for key, value in override.items():
+        if isinstance(key, str) and key.endswith("+"):
+            field = key[:-1]
+            extended = _extended(merged.get(field), value)
+            if extended is not None:
+                merged[field] = extended
+        else:
+            merged[key] = value
     return merged
+
+
+def _extended(base, more):
+    """`base` extended by `more` (lists and single names alike, or two mappings); None when they do not fit."""
+    if base is None:
+        return more
+    if isinstance(base, dict) or isinstance(more, dict):
+        return {**base, **more} if isinstance(base, dict) and isinstance(more, dict) else None
+    as_list = lambda v: list(v) if isinstance(v, list) else [v]  # noqa: E731
+    return as_list(base) + [item for item in as_list(more) if item not in as_list(base)]
+
+
+def _extension_problems(rule_id: str, spec: dict, override: dict) -> list[str]:
+    return [
+        f"options for {rule_id}: {key} extends the field {key[:-1]!r}, a "
+        f"{'mapping' if isinstance(spec.get(key[:-1]), dict) else 'list'}, with a "
+        f"{'mapping' if isinstance(value, dict) else 'list'}; give the same kind, or {key[:-1]!r} to replace it"
+        for key, value in override.items()
+        if isinstance(key, str) and key.endswith("+") and _extended(spec.get(key[:-1]), value) is None
+    ]
 
 
 def _matches(pattern: str, rule_id: str, category: str | None) -> bool:

@@ -308,6 +308,32 @@ def test_options_override_fields_of_a_rule(pack_file):
     assert "options for unknown rule 'nope'" in info.value.errors[0].describe()
 
 
+def test_an_option_written_name_plus_extends_the_field(pack_file):
+    pack = load_rule_pack([pack_file], builtin=False, options={"slang-a": {"terms+": ["宝宝", "亲"]}})
+    assert [t.text for t in pack.get("slang-a").match.terms.terms] == ["亲", "宝宝"]  # 亲 is not added twice
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_pack([pack_file], builtin=False, options={"slang-a": {"terms+": {"宝宝": 1}}})
+    assert "terms+ extends the field 'terms', a list, with a mapping" in info.value.errors[0].describe()
+
+
+def test_a_team_adds_its_trade_terms_to_the_built_in_jargon_rule(tmp_path):
+    from packs import conversation
+    from qa_linter import Linter
+
+    (tmp_path / "lexicons").mkdir()
+    (tmp_path / "lexicons" / "plating-terms.txt").write_text("退镀\t把旧镀层去掉\n钝化\t在表面形成防锈保护膜\n", encoding="utf-8")
+    config = tmp_path / "qa-linter.yaml"
+    config.write_text("lexicons: [lexicons]\noptions:\n  jargon-unexplained:\n    lexicon+: [plating-terms]\n",
+                      encoding="utf-8")
+    conv = conversation(("customer", "铜壶能镀银吗"), ("agent", "可以的，要先退镀再镀银，最后做一遍钝化。"))
+    jargon = [f for f in Linter.from_config(config).scan(conv) if f.rule == "jargon-unexplained"]
+    assert [f.text for f in jargon] == ["退镀", "钝化"]
+    assert "退镀（把旧镀层去掉）" in jargon[0].suggestion
+    # The built-in lists still count: the field was extended, not replaced.
+    builtin = Linter.from_config(config).scan(conversation(("customer", "网不好"), ("agent", "您把光猫重启一下。")))
+    assert any(f.rule == "jargon-unexplained" and f.text == "光猫" for f in builtin)
+
+
 def test_an_unreadable_lexicon_is_named_once_whatever_uses_it(tmp_path):
     (tmp_path / "words.txt").write_bytes("亲\n".encode("utf-16"))
     errors = load_errors(
