@@ -304,7 +304,10 @@ def _override(spec: dict, override: dict) -> dict:
 
 
 def _extended(base, more):
-    """`base` extended by `more` (lists and single names alike, or two mappings); None when they do not fit."""
+    """`base` extended by `more` (lists and single names alike, or two mappings); None when they do not fit or
+    `more` is empty (`lexicon+:` with nothing after it is a slip, not a request to change nothing)."""
+    if more is None or more == [] or more == {}:
+        return None
     if base is None:
         return more
     if isinstance(base, dict) or isinstance(more, dict):
@@ -314,13 +317,20 @@ def _extended(base, more):
 
 
 def _extension_problems(rule_id: str, spec: dict, override: dict) -> list[str]:
-    return [
-        f"options for {rule_id}: {key} extends the field {key[:-1]!r}, a "
-        f"{'mapping' if isinstance(spec.get(key[:-1]), dict) else 'list'}, with a "
-        f"{'mapping' if isinstance(value, dict) else 'list'}; give the same kind, or {key[:-1]!r} to replace it"
-        for key, value in override.items()
-        if isinstance(key, str) and key.endswith("+") and _extended(spec.get(key[:-1]), value) is None
-    ]
+    def kind(value) -> str:
+        return "mapping" if isinstance(value, dict) else "list"
+
+    problems = []
+    for key, value in override.items():
+        if not (isinstance(key, str) and key.endswith("+")) or _extended(spec.get(key[:-1]), value) is not None:
+            continue
+        field = key[:-1]
+        if value is None or value == [] or value == {}:
+            problems.append(f"options for {rule_id}: {key} gives nothing to add to {field!r}")
+        else:
+            problems.append(f"options for {rule_id}: {key} extends the field {field!r}, a {kind(spec.get(field))}, "
+                            f"with a {kind(value)}; give the same kind, or {field!r} to replace it")
+    return problems
 
 
 def _matches(pattern: str, rule_id: str, category: str | None) -> bool:

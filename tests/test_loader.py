@@ -314,6 +314,9 @@ def test_an_option_written_name_plus_extends_the_field(pack_file):
     with pytest.raises(RuleLoadError) as info:
         load_rule_pack([pack_file], builtin=False, options={"slang-a": {"terms+": {"宝宝": 1}}})
     assert "terms+ extends the field 'terms', a list, with a mapping" in info.value.errors[0].describe()
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_pack([pack_file], builtin=False, options={"slang-a": {"terms+": None}})
+    assert "terms+ gives nothing to add to 'terms'" in info.value.errors[0].describe()
 
 
 def test_a_team_adds_its_trade_terms_to_the_built_in_jargon_rule(tmp_path):
