@@ -312,8 +312,8 @@ def _extended(base, more):
         return more
     if isinstance(base, dict) or isinstance(more, dict):
         return {**base, **more} if isinstance(base, dict) and isinstance(more, dict) else None
-    as_list = lambda v: list(v) if isinstance(v, list) else [v]  # noqa: E731
-    return as_list(base) + [item for item in as_list(more) if item not in as_list(base)]
+    base = list(base) if isinstance(base, list) else [base]
+    return base + [item for item in (more if isinstance(more, list) else [more]) if item not in base]
 
 
 def _extension_problems(rule_id: str, spec: dict, override: dict) -> list[str]:

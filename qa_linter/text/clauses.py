@@ -123,11 +123,11 @@ def removed_whitespace(original: str, starts, ends, gaps: "list[int] | None" = N
     # characters or more, or beside a filler said on its own (播放 呃 后面有问题…: 呃 is no letter of a word).
     bounds = [0, *gaps, len(starts)]
 
-    def whole(lo: int, hi: int) -> bool:
-        return hi - lo >= 2 or (hi - lo == 1 and original[starts[lo]] in _FILLERS)
-
     def filler(lo: int, hi: int) -> bool:
         return hi - lo == 1 and original[starts[lo]] in _FILLERS
+
+    def whole(lo: int, hi: int) -> bool:
+        return hi - lo >= 2 or filler(lo, hi)
 
     if len(gaps) >= _WORD_SPACED_GAPS and len(starts) / (len(gaps) + 1) <= _WORD_SPACED_RUN:
         # Word-spaced text (speech-to-text that puts a space between words: 按斤 卖 的 不知道 您 这边) marks words,
