@@ -193,6 +193,19 @@ def test_workers_parse_json_lines_and_give_the_same_results(linter, conversation
     assert [p.line for p in parallel.skipped] == [351, 501]
 
 
+def test_a_chunk_travels_packed_and_comes_back_the_same(conversations):
+    """Lines of one file travel flat (their bytes joined, lengths and line numbers as arrays); anything else as
+    plain values; either way the worker gets back exactly the items that were read, in order."""
+    deferred, _ = _unparsed_lines(conversations[:30], broken_at=(4,))
+    lines = deferred[1:]
+    lines[3] = lines[3]._replace(raw=b"")  # an empty line between two others must keep its place
+    assert batch._unpacked(batch._packed(lines)) == lines
+    two_files = lines[:5] + [item._replace(source="other.jsonl") for item in lines[5:]]
+    assert batch._unpacked(batch._packed(two_files)) == two_files
+    mixed = conversations[:3] + lines[:3]
+    assert batch._unpacked(batch._packed(mixed)) == mixed
+
+
 def test_reading_stays_a_bounded_distance_ahead_of_the_output(linter, conversations, monkeypatch):
     monkeypatch.setattr(batch, "CHUNK_CONVERSATIONS", 20)
     monkeypatch.setattr(batch, "POOL_THRESHOLD", 50)  # read ahead before the pool starts; under the bound below
