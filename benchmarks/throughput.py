@@ -3,6 +3,7 @@
     python benchmarks/throughput.py                      # 20 MB corpus, a few minutes on 2 cores
     python benchmarks/throughput.py --size 5M            # a quicker run
     python benchmarks/throughput.py --corpus big.jsonl   # an existing canonical JSON Lines file
+    python benchmarks/throughput.py --devset             # the labelled multi-domain dev set (varied real-style text)
     python benchmarks/throughput.py --presend-http       # also the pre-send HTTP load test
     python benchmarks/throughput.py --repeat 3           # medians of three rounds (a shared machine is noisy)
 
@@ -244,6 +245,9 @@ def main() -> int:
     parser.add_argument("--size", type=parse_size, default=parse_size("20M"), help="size of the generated corpus [default: 20M]")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--corpus", type=Path, help="use this canonical JSON Lines file instead of generating one")
+    parser.add_argument("--devset", action="store_true",
+                        help="use the multi-domain dev set (tests/data/devset, tuning and held-out parts: 12,735 "
+                             "conversations, 21 MB) instead of the generated corpus, whose template sentences repeat")
     parser.add_argument("--keep", type=Path, help="keep the generated corpus at this path")
     parser.add_argument("--repeat", type=int, default=1, help="run (a), (b), (c) and (b') this many times and print the medians [default: 1]")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per start-up figure [default: 7]")
@@ -255,6 +259,11 @@ def main() -> int:
     _compile_package()
     workdir = Path(tempfile.mkdtemp(prefix="qa-lint-bench-"))  # no project config is found from here
     try:
+        if args.devset:
+            args.corpus = workdir / "devset.jsonl"
+            with args.corpus.open("wb") as out:
+                for part in ("tune", "holdout"):
+                    out.write((ROOT / "tests" / "data" / "devset" / part / "transcripts.jsonl").read_bytes())
         corpus = args.corpus.resolve() if args.corpus else (args.keep or workdir / "corpus.jsonl")
         if not args.corpus:
             with Path(corpus).open("w", encoding="utf-8") as out:
@@ -262,7 +271,9 @@ def main() -> int:
         conversations, messages, characters = corpus_figures(Path(corpus))
         size_mb = Path(corpus).stat().st_size / 1024 / 1024
         print(f"machine: {machine()}")
-        print(f"corpus:  {corpus if args.corpus or args.keep else 'generated, seed %d' % args.seed}: {size_mb:.1f} MB, "
+        name = "tests/data/devset (tune + holdout)" if args.devset else (
+            corpus if args.corpus or args.keep else "generated, seed %d" % args.seed)
+        print(f"corpus:  {name}: {size_mb:.1f} MB, "
               f"{conversations:,} conversations, {messages:,} messages, {characters:,} characters of text")
         print()
         # Each measurement `--repeat` times, interleaved, and the median kept: on a shared machine one

@@ -379,10 +379,12 @@ def _pairs(text: str) -> set[str]:
     return {text[k : k + 2] for k in range(len(text) - 1)}
 
 
-def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: dict[str, list]) -> None:
+def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: dict[str, list]) -> int:
     """Read the dictionary parts of the pairs of adjacent characters of `text` not read yet (the one-character
-    entries first, once), then the added words they start."""
+    entries first, once), then the added words they start. Returns the most dictionary words that start one
+    entry read here (see DAG_ENDS_LIMIT; 0 when every entry is short enough not to matter)."""
     freq = tokenizer.FREQ
+    longest = 0
     if "" not in loaded:  # the one-character entries, marked by the empty string
         freq.update(store.singles())
         # What add_word does for an added word's first character (every added word's first character is known from
@@ -392,14 +394,76 @@ def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: d
                 freq.setdefault(word[0], 0)
         loaded.add("")
     for pair in _pairs(text) - loaded:
-        freq.update(store.part(pair))
+        loaded.add(pair)
+        part = store.part(pair)
+        added = pending.pop(pair, None)
+        if not part and added is None:
+            continue  # most pairs of characters start no word (91,000 pairs read, 106,000 entries, in 20 MB of text)
+        freq.update(part)
         # …and for the added words that start with this pair: the word itself, and its longer prefixes as 0
         # unless known.
-        for word, count in pending.pop(pair, ()):
+        for word, count in added or ():
             freq[word] = count
             for end in range(2, len(word)):
                 freq.setdefault(word[:end], 0)
-        loaded.add(pair)
+        longest = max(longest, _words_along(freq, part), _words_along(freq, [word for word, _ in added or ()]))
+    return longest
+
+
+def _words_along(freq: dict, entries: Iterable[str]) -> int:
+    """The most words (entries of nonzero frequency) among the prefixes of one of `entries` longer than
+    DAG_ENDS_LIMIT characters: how many words can start at one position of a text (every prefix of an entry
+    is an entry). A shorter entry cannot hold more than the limit."""
+    most = 0
+    for entry in entries:
+        if len(entry) > DAG_ENDS_LIMIT:
+            most = max(most, sum(1 for end in range(1, len(entry) + 1) if freq.get(entry[:end])))
+    return most
+
+
+# -- jieba's route, compiled ------------------------------------------------------------------------------------
+# Segmenting a block is jieba's get_DAG (every dictionary word that starts at each position) and calc (the most
+# probable path, right to left), pure Python at about 2.4 µs a character: on the multi-domain dev set (20 MB of
+# varied text, few repeated blocks) 2.3 s of an 11.6 s scan. jieba-next (a maintained fork of jieba_fast)
+# computes the same two steps in Rust from the same frequency dict (`_get_DAG_and_calc(FREQ, text, route,
+# total)`), with jieba's arithmetic in the same order and its choice between equal scores (the later end), so
+# the route is jieba's, with one difference: it collects at most DAG_ENDS_LIMIT words starting at one position.
+# jieba's dictionary never has more than 7 (一万二千五百余吨), so the compiled route is used only while no entry
+# read so far (words a rule pack adds included) has more than the limit; otherwise jieba's own code runs.
+# Importing jieba-next's package costs about 60 ms, so a segmenter switches to it after COMPILED_AFTER blocks
+# (or at warm_up, which the HTTP service and `--jobs` call): a one-off `qa-lint check` never pays for it.
+DAG_ENDS_LIMIT = 12
+COMPILED_AFTER = 64
+_ENGLISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # jieba.re_eng
+
+
+def _compiled_route():
+    """jieba-next's `_get_DAG_and_calc`, or None where it is not installed or has changed."""
+    try:
+        from jieba_next import jieba_next_rust
+    except Exception:  # noqa: BLE001 - an optional speed-up: a missing or broken wheel means jieba's own code
+        return None
+    route = getattr(jieba_next_rust, "_get_DAG_and_calc", None)
+    return route if callable(route) else None
+
+
+def _route_boundaries(block: str, route: list[int]) -> frozenset[int]:
+    """The ends of the words jieba's cut(block, HMM=False) yields, from the route (route[x]: the last character
+    of the word starting at x): each word ends at a boundary, except that single ASCII letters and digits in a
+    row are yielded as one word (jieba's re_eng buffer)."""
+    found = set()
+    x, n = 0, len(block)
+    single_before = False
+    while x < n:
+        y = route[x] + 1
+        single = y - x == 1 and block[x] in _ENGLISH
+        if x and not (single and single_before):
+            found.add(x)
+        single_before = single
+        x = y
+    if n:
+        found.add(n)
+    return frozenset(found)
 
 
 class Segmenter:
@@ -418,6 +482,9 @@ class Segmenter:
         # Pairs of characters whose dictionary part is in the tokenizer ("": the one-character entries).
         self._loaded: set[str] = set()
         self._pending: dict[str, list[tuple[str, int]]] = {}  # first two characters -> added words not yet filled in
+        self._words_along = 0  # the most words starting at one position of any entry read (see DAG_ENDS_LIMIT)
+        self._route = None  # jieba-next's compiled route, once switched to (see COMPILED_AFTER)
+        self._segmented = 0
         self.block_boundaries = lru_cache(maxsize=100_000)(self._block_boundaries)
 
     # -- loading -------------------------------------------------------------------------------------------
@@ -439,11 +506,17 @@ class Segmenter:
         tokenizer = self._tokenizer or self._load()
         if "" not in self._loaded or not self._loaded.issuperset(_pairs(text)):
             with self._fill_lock:
-                _fill(tokenizer, self._store, text, self._loaded, self._pending)
+                longest = _fill(tokenizer, self._store, text, self._loaded, self._pending)
+                self._words_along = max(self._words_along, longest)
         return tokenizer
 
     def warm_up(self) -> None:
         self._load()
+        self._use_compiled()
+
+    def _use_compiled(self) -> None:
+        if self._route is None:
+            self._route = _compiled_route() or False  # False: looked for, not there
 
     def frequency(self, word: str) -> int:
         """How often jieba's dictionary counts `word` (0: no word it knows): everyday words run to thousands (原因,
@@ -452,9 +525,21 @@ class Segmenter:
 
     # -- boundaries ------------------------------------------------------------------------------------------
     def _block_boundaries(self, block: str) -> frozenset[int]:
+        """The ends of jieba's words in `block`, one whole run of its block characters (BLOCK)."""
+        tokenizer = self._ready(block)
+        route_of = self._route
+        if route_of is None:
+            self._segmented += 1
+            if self._segmented >= COMPILED_AFTER:
+                self._use_compiled()
+                route_of = self._route
+        if route_of and self._words_along <= DAG_ENDS_LIMIT:
+            route: list[int] = []
+            route_of(tokenizer.FREQ, block, route, float(tokenizer.total))
+            return _route_boundaries(block, route)
         found: set[int] = set()
         pos = 0
-        for word in self._ready(block).cut(block, HMM=False):
+        for word in tokenizer.cut(block, HMM=False):
             pos += len(word)
             found.add(pos)
         return frozenset(found)
