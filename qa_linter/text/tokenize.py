@@ -381,8 +381,8 @@ def _pairs(text: str) -> set[str]:
 
 def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: dict[str, list]) -> int:
     """Read the dictionary parts of the pairs of adjacent characters of `text` not read yet (the one-character
-    entries first, once), then the added words they start. Returns the most dictionary words that start one
-    entry read here (see DAG_ENDS_LIMIT; 0 when every entry is short enough not to matter)."""
+    entries first, once), then the added words they start. Returns the most words among the prefixes of one
+    entry read here (see _words_along; 0 when every entry is short enough not to matter)."""
     freq = tokenizer.FREQ
     longest = 0
     if "" not in loaded:  # the one-character entries, marked by the empty string
@@ -398,7 +398,7 @@ def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: d
         part = store.part(pair)
         added = pending.pop(pair, None)
         if not part and added is None:
-            continue  # most pairs of characters start no word (91,000 pairs read, 106,000 entries, in 20 MB of text)
+            continue  # most pairs start no word (the 20 MB dev set: 91,000 pairs read, 106,000 entries)
         freq.update(part)
         # …and for the added words that start with this pair: the word itself, and its longer prefixes as 0
         # unless known.
@@ -424,7 +424,7 @@ def _words_along(freq: dict, entries: Iterable[str]) -> int:
 # -- jieba's route, compiled ------------------------------------------------------------------------------------
 # Segmenting a block is jieba's get_DAG (every dictionary word that starts at each position) and calc (the most
 # probable path, right to left), pure Python at about 2.4 µs a character: on the multi-domain dev set (20 MB of
-# varied text, few repeated blocks) 2.3 s of an 11.6 s scan. jieba-next (a maintained fork of jieba_fast)
+# varied text, few repeated blocks) 2.3 s of an 11.6 s scan. jieba-next (a Rust fork of jieba_fast)
 # computes the same two steps in Rust from the same frequency dict (`_get_DAG_and_calc(FREQ, text, route,
 # total)`), with jieba's arithmetic in the same order and its choice between equal scores (the later end), so
 # the route is jieba's, with one difference: it collects at most DAG_ENDS_LIMIT words starting at one position.
