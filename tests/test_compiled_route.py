@@ -118,6 +118,28 @@ def test_without_jieba_next_the_segmenter_uses_jieba_alone(monkeypatch, corpus_c
         assert segmenter._block_boundaries(block) == _jieba_boundaries(segmenter, block)
 
 
+@pytest.mark.parametrize("broken", [
+    lambda freq, text, route, total: route.extend([0] * (len(text) + 1)),  # a route of its own making
+    lambda freq, text, route: None,  # a changed signature
+])
+def test_a_compiled_route_that_does_not_cut_as_jieba_does_is_never_used(monkeypatch, broken):
+    monkeypatch.setattr(tokenize, "_compiled_route", lambda: broken)
+    segmenter = Segmenter()
+    segmenter.warm_up()
+    assert segmenter._route is False
+    assert segmenter.block_boundaries("我们研究边界问题") == _jieba_boundaries(segmenter, "我们研究边界问题")
+
+
+def test_a_block_the_compiled_route_fails_on_is_cut_by_jieba(monkeypatch):
+    def failing(freq, text, route, total):
+        raise RuntimeError("a bug in the extension")
+
+    segmenter = Segmenter()
+    segmenter.warm_up()
+    monkeypatch.setattr(segmenter, "_route", failing)
+    assert segmenter._block_boundaries("我们研究边界问题") == _jieba_boundaries(segmenter, "我们研究边界问题")
+
+
 def test_the_switch_comes_after_enough_blocks():
     segmenter = Segmenter()
     for k in range(COMPILED_AFTER - 1):

@@ -435,6 +435,7 @@ def _words_along(freq: dict, entries: Iterable[str]) -> int:
 DAG_ENDS_LIMIT = 12
 COMPILED_AFTER = 64
 _ENGLISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # jieba.re_eng
+_PROBE = "我们研究中华人民共和国的边界问题abc123和WiFi路由器"  # dictionary words, long and nested, and ASCII runs
 
 
 def _compiled_route():
@@ -456,6 +457,8 @@ def _route_boundaries(block: str, route: list[int]) -> frozenset[int]:
     single_before = False
     while x < n:
         y = route[x] + 1
+        if y <= x:
+            raise ValueError(f"a route that goes back at {x}")  # not jieba's: its words end at or after they start
         single = y - x == 1 and block[x] in _ENGLISH
         if x and not (single and single_before):
             found.add(x)
@@ -516,7 +519,24 @@ class Segmenter:
 
     def _use_compiled(self) -> None:
         if self._route is None:
-            self._route = _compiled_route() or False  # False: looked for, not there
+            route_of = _compiled_route()
+            # A release that changed what the function takes or gives must not fail a scan or move a boundary: it
+            # is asked once to cut a sentence of words jieba knows, and used only if it cuts it as jieba does.
+            self._route = route_of if route_of is not None and self._agrees(route_of) else False  # False: not used
+
+    def _agrees(self, route_of) -> bool:
+        tokenizer = self._ready(_PROBE)
+        try:
+            route: list[int] = []
+            route_of(tokenizer.FREQ, _PROBE, route, float(tokenizer.total))
+            compiled = _route_boundaries(_PROBE, route)
+        except Exception:  # noqa: BLE001 - any failure of the optional speed-up means jieba's own code
+            return False
+        ends, pos = set(), 0
+        for word in tokenizer.cut(_PROBE, HMM=False):
+            pos += len(word)
+            ends.add(pos)
+        return compiled == frozenset(ends)
 
     def frequency(self, word: str) -> int:
         """How often jieba's dictionary counts `word` (0: no word it knows): everyday words run to thousands (原因,
@@ -535,8 +555,11 @@ class Segmenter:
                 route_of = self._route
         if route_of and self._words_along <= DAG_ENDS_LIMIT:
             route: list[int] = []
-            route_of(tokenizer.FREQ, block, route, float(tokenizer.total))
-            return _route_boundaries(block, route)
+            try:
+                route_of(tokenizer.FREQ, block, route, float(tokenizer.total))
+                return _route_boundaries(block, route)
+            except Exception:  # noqa: BLE001 - the optional speed-up failing on one block: jieba's own code cuts it
+                pass
         found: set[int] = set()
         pos = 0
         for word in tokenizer.cut(block, HMM=False):
