@@ -448,6 +448,16 @@ def _compiled_route():
     return route if callable(route) else None
 
 
+def _cut_ends(tokenizer, block: str) -> frozenset[int]:
+    """The ends of the words jieba's own cut(block, HMM=False) yields."""
+    found: set[int] = set()
+    pos = 0
+    for word in tokenizer.cut(block, HMM=False):
+        pos += len(word)
+        found.add(pos)
+    return frozenset(found)
+
+
 def _route_boundaries(block: str, route: list[int]) -> frozenset[int]:
     """The ends of the words jieba's cut(block, HMM=False) yields, from the route (route[x]: the last character
     of the word starting at x): each word ends at a boundary, except that single ASCII letters and digits in a
@@ -532,11 +542,7 @@ class Segmenter:
             compiled = _route_boundaries(_PROBE, route)
         except Exception:  # noqa: BLE001 - any failure of the optional speed-up means jieba's own code
             return False
-        ends, pos = set(), 0
-        for word in tokenizer.cut(_PROBE, HMM=False):
-            pos += len(word)
-            ends.add(pos)
-        return compiled == frozenset(ends)
+        return compiled == _cut_ends(tokenizer, _PROBE)
 
     def frequency(self, word: str) -> int:
         """How often jieba's dictionary counts `word` (0: no word it knows): everyday words run to thousands (原因,
@@ -560,12 +566,7 @@ class Segmenter:
                 return _route_boundaries(block, route)
             except Exception:  # noqa: BLE001 - the optional speed-up failing on one block: jieba's own code cuts it
                 pass
-        found: set[int] = set()
-        pos = 0
-        for word in tokenizer.cut(block, HMM=False):
-            pos += len(word)
-            found.add(pos)
-        return frozenset(found)
+        return _cut_ends(tokenizer, block)
 
     def boundaries(self, text: str, breaks: frozenset[int] = frozenset()) -> "WordBoundaries":
         """Word boundaries of `text`; `breaks` are positions the writer broke themselves (a space the normaliser
