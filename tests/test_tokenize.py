@@ -113,3 +113,24 @@ def test_a_space_the_writer_typed_between_chinese_characters_is_a_word_boundary(
     # Without a space nothing changes.
     view = MessageView(Message(0, "agent", "亲人在吗"), toolkit)
     assert not view.boundaries().is_boundary(1)
+
+
+def test_pairs_that_start_no_word_are_forgotten_past_a_bound_and_looked_up_again(monkeypatch, corpus_conversations):
+    """A long scan of varied text meets ever more pairs of characters; those that start no dictionary entry are
+    kept only up to ABSENT_PAIRS_KEPT, then looked up again when met; the words stay jieba's."""
+    from qa_linter.text import tokenize
+    from qa_linter.text.normalize import normalize
+
+    texts = [normalize(m["text"]).text for conv in corpus_conversations for m in conv["messages"]]
+    blocks = sorted({b for text in texts for b in tokenize.BLOCK.findall(text)})
+    unbounded = Segmenter()
+    expected = [unbounded._block_boundaries(block) for block in blocks]
+    monkeypatch.setattr(tokenize, "ABSENT_PAIRS_KEPT", 50)
+    bounded = Segmenter()
+    most = 0
+    for block, ends in zip(blocks, expected):
+        assert bounded._block_boundaries(block) == ends, block
+        most = max(most, len(bounded._loaded) - len(bounded._present))
+    absent = len(unbounded._loaded) - len(unbounded._present)
+    assert absent > 1000 and len(bounded._loaded) - len(bounded._present) < absent  # dropped, again and again
+    assert most <= 50 + max(len(b) for b in blocks)  # never more than one block's pairs over the bound

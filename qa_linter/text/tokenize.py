@@ -379,10 +379,12 @@ def _pairs(text: str) -> set[str]:
     return {text[k : k + 2] for k in range(len(text) - 1)}
 
 
-def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: dict[str, list]) -> int:
+def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: dict[str, list],
+          present: "set[str] | None" = None) -> int:
     """Read the dictionary parts of the pairs of adjacent characters of `text` not read yet (the one-character
-    entries first, once), then the added words they start. Returns the most words among the prefixes of one
-    entry read here (see _words_along; 0 when every entry is short enough not to matter)."""
+    entries first, once), then the added words they start; `present` (if given) gets the pairs that start an
+    entry. Returns the most words among the prefixes of one entry read here (see _words_along; 0 when every entry
+    is short enough not to matter)."""
     freq = tokenizer.FREQ
     longest = 0
     if "" not in loaded:  # the one-character entries, marked by the empty string
@@ -399,6 +401,8 @@ def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: d
         added = pending.pop(pair, None)
         if not part and added is None:
             continue  # most pairs start no word (the 20 MB dev set: 91,000 pairs read, 106,000 entries)
+        if present is not None:
+            present.add(pair)
         freq.update(part)
         # …and for the added words that start with this pair: the word itself, and its longer prefixes as 0
         # unless known.
@@ -433,6 +437,11 @@ def _words_along(freq: dict, entries: Iterable[str]) -> int:
 # Importing jieba-next's package costs about 60 ms, so a segmenter switches to it after COMPILED_AFTER blocks
 # (or at warm_up, which the HTTP service and `--jobs` call): a one-off `qa-lint check` never pays for it.
 DAG_ENDS_LIMIT = 12
+# What a segmenter keeps, so that memory stops growing with the input: the boundaries of this many blocks (on the
+# 20 MB dev set 20,000 instead of 100,000 made 160 more of 49,000 questions miss), and this many pairs of
+# characters known to start no dictionary entry.
+BLOCKS_KEPT = 20_000
+ABSENT_PAIRS_KEPT = 100_000
 COMPILED_AFTER = 64
 _ENGLISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # jieba.re_eng
 _PROBE = "我们研究中华人民共和国的边界问题abc123和WiFi路由器"  # dictionary words, long and nested, and ASCII runs
@@ -494,11 +503,12 @@ class Segmenter:
         self._store: PrefixStore | None = None
         # Pairs of characters whose dictionary part is in the tokenizer ("": the one-character entries).
         self._loaded: set[str] = set()
+        self._present: set[str] = set()  # …of which these start an entry (no more than the dictionary has)
         self._pending: dict[str, list[tuple[str, int]]] = {}  # first two characters -> added words not yet filled in
         self._words_along = 0  # the most words starting at one position of any entry read (see DAG_ENDS_LIMIT)
         self._route = None  # jieba-next's compiled route, once switched to (see COMPILED_AFTER)
         self._segmented = 0
-        self.block_boundaries = lru_cache(maxsize=100_000)(self._block_boundaries)
+        self.block_boundaries = lru_cache(maxsize=BLOCKS_KEPT)(self._block_boundaries)
 
     # -- loading -------------------------------------------------------------------------------------------
     def _load(self):
@@ -519,8 +529,12 @@ class Segmenter:
         tokenizer = self._tokenizer or self._load()
         if "" not in self._loaded or not self._loaded.issuperset(_pairs(text)):
             with self._fill_lock:
-                longest = _fill(tokenizer, self._store, text, self._loaded, self._pending)
+                longest = _fill(tokenizer, self._store, text, self._loaded, self._pending, self._present)
                 self._words_along = max(self._words_along, longest)
+                if len(self._loaded) - len(self._present) > ABSENT_PAIRS_KEPT:
+                    # Pairs that start no entry are only remembered so as not to be looked up again: a bounded
+                    # number, or a long scan of varied text would keep every pair of characters it ever met.
+                    self._loaded = self._present | {""}
         return tokenizer
 
     def warm_up(self) -> None:
