@@ -410,7 +410,7 @@ def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: d
             freq[word] = count
             for end in range(2, len(word)):
                 freq.setdefault(word[:end], 0)
-        longest = max(longest, _words_along(freq, part), _words_along(freq, [word for word, _ in added or ()]))
+        longest = max(longest, _words_along(freq, [*part, *(word for word, _ in added or ())]))
     return longest
 
 
@@ -589,12 +589,7 @@ class Segmenter:
 
     def full_boundaries(self, text: str, breaks: frozenset[int] = frozenset()) -> "FullBoundaries":
         """The plain way: the whole text segmented at once, no cache (the reference the fast path must equal)."""
-        ends: set[int] = set(breaks)
-        pos = 0
-        for word in self._ready(text).cut(text, HMM=False):
-            pos += len(word)
-            ends.add(pos)
-        return FullBoundaries(len(text), frozenset(ends))
+        return FullBoundaries(len(text), frozenset(breaks) | _cut_ends(self._ready(text), text))
 
     # -- words (for token patterns) --------------------------------------------------------------------------
     def words(self, text: str) -> list[tuple[str, int, int]]:
