@@ -15,6 +15,7 @@ import regex
 
 from ..audience import AudienceModel, ScoreRange, customer_words, log_odds
 from ..text import matching
+from ..text.clauses import looks_like_question
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
 from ..text.windows import plain
@@ -115,12 +116,22 @@ class JargonRule(Rule):
               "the term the customer asked about in between (啥是QoS, 什么记录) is marked when the reply holds it, "
               "else the finding has no words marked and `suggest` as its advice",
               example="{cues: {terms: [太专业], boundary: none}, message: 这条回复用了没有解释的专业说法}"),
-        Field("asked_by_customer", "{patterns, ambiguous_patterns, everyday_frequency, not_terms, message}",
+        Field("not_followed_by", "{cues, message, suggest}", "the customer saying, in their reply to the agent's "
+              "message, that they did not follow it (听不懂, 你说的这些我没看懂): `cues`, a [matcher](#matcher-fields) "
+              "over the customer's message right after the agent's; that agent message is reported (with `message`, "
+              "which may use {trigger}) unless a term was already reported there, whatever the audience and whether "
+              "or not a list holds its words; the term the customer names in the reply (啥是QoS) is marked when the "
+              "message holds it, else no words are marked and `suggest` is the advice. A customer's first message "
+              "(what they came with: 短信我看不懂) answers nothing the agent said",
+              example="{cues: {terms: [听不懂, 没听懂], boundary: none}, message: 用户随后表示没听懂}"),
+        Field("asked_by_customer", "{patterns, ambiguous_patterns, echo_patterns, everyday_frequency, not_terms, message}",
               "words of the agent's message that the customer's next message asks the meaning of (X是什么意思, "
               "什么叫X): `patterns`, regular expressions over the customer's message with a group named `term` for "
               "the words asked about; `ambiguous_patterns`, questions that ask for a value as often (X是什么？: "
               "密码是什么？), which count only for words jieba's dictionary counts fewer than `everyday_frequency` "
-              "(500) times. The agent's first use of the words is reported (with `message`, which may use {match} "
+              "(500) times; `echo_patterns`, the part of a word the customer caught and asks back (什么囊？ / 红什么): "
+              "one character is enough, and the word of the agent's last message that starts or ends with it is "
+              "asked about (a word of one character is not, nor an everyday one). The agent's first use of the words is reported (with `message`, which may use {match} "
               "and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
               "and whether or not a list holds them; `not_terms`, lexicons of names that are no terms (a program's "
               "name: 向日葵). A pre-send draft has no answer yet: it is judged by the lists alone",
@@ -197,6 +208,7 @@ class JargonRule(Rule):
         cues = spec.get("layperson_cues")
         self.layperson = self.matcher(cues, ctx, "layperson_cues") if cues is not None else None
         self.acknowledged = self._acknowledged(spec, ctx)
+        self.not_followed = self._not_followed(spec, ctx)
         self.answered = self._answered(spec, ctx)
         self.asked = self._asked(spec, ctx)
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
@@ -247,36 +259,48 @@ class JargonRule(Rule):
             ctx.error(f"business_customer.audience {audience!r} is not one of the audiences", line)
         return self.matcher(value["cues"], ctx, "business_customer.cues"), audience
 
-    def _acknowledged(self, spec, ctx) -> "tuple | None":
-        value = spec.get("acknowledged_by")
+    def _not_followed(self, spec, ctx) -> "NotFollowed | None":
+        parsed = self._acknowledged(spec, ctx, "not_followed_by", extra={"seen_cues"})
+        if parsed is None:
+            return None
+        seen = spec["not_followed_by"].get("seen_cues")
+        seen_cues = self.matcher(seen, ctx, "not_followed_by.seen_cues") if seen is not None else None
+        return NotFollowed(parsed[0], seen_cues, parsed[1], parsed[2])
+
+    def _acknowledged(self, spec, ctx, field: str = "acknowledged_by", extra: "set[str]" = frozenset()) -> "tuple | None":
+        """acknowledged_by (or not_followed_by, the same shape with `extra` keys): (cues, message, advice) or None."""
+        value = spec.get(field)
         if value is None:
             return None
-        line = line_of(spec, "acknowledged_by")
-        if (not isinstance(value, dict) or not {"cues", "message"} <= set(value) <= {"cues", "message", "suggest"}
+        line = line_of(spec, field)
+        if (not isinstance(value, dict) or not {"cues", "message"} <= set(value) <= {"cues", "message", "suggest"} | extra
                 or not str(value["message"]).strip()):
-            ctx.error("acknowledged_by needs {cues: a matcher, message: the finding's message} and may add suggest: "
-                      "the advice when no term is marked", line)
+            more = "".join(f", {key}" for key in sorted(extra))
+            ctx.error(f"{field} needs {{cues: a matcher, message: the finding's message}} and may add suggest: "
+                      f"the advice when no term is marked{more}", line)
             return None
         message, advice = str(value["message"]), value.get("suggest")
         for name in PLACEHOLDER.findall(message):
             if name != "trigger":
-                ctx.error(f"acknowledged_by.message uses {{{name}}}; only {{trigger}} is filled in", line)
-        return self.matcher(value["cues"], ctx, "acknowledged_by.cues"), message, advice
+                ctx.error(f"{field}.message uses {{{name}}}; only {{trigger}} is filled in", line)
+        return self.matcher(value["cues"], ctx, f"{field}.cues"), message, advice
 
     def _asked(self, spec, ctx) -> "AskedAbout | None":
         value = spec.get("asked_by_customer")
         if value is None:
             return None
         line = line_of(spec, "asked_by_customer")
-        allowed = {"patterns", "ambiguous_patterns", "everyday_frequency", "not_terms", "message"}
+        allowed = {"patterns", "ambiguous_patterns", "echo_patterns", "everyday_frequency", "not_terms", "message"}
         if not isinstance(value, dict) or "patterns" not in value or set(value) - allowed:
             ctx.error("asked_by_customer needs {patterns: [regular expressions with a group named term]} and may add "
-                      "ambiguous_patterns, everyday_frequency: N, not_terms: [lexicon names] and message", line)
+                      "ambiguous_patterns, echo_patterns, everyday_frequency: N, not_terms: [lexicon names] and "
+                      "message", line)
             return None
         patterns = self.pattern_list(value, "patterns", ctx, "asked_by_customer pattern")
         ambiguous = self.pattern_list(value, "ambiguous_patterns", ctx, "asked_by_customer pattern")
+        echoes = self.pattern_list(value, "echo_patterns", ctx, "asked_by_customer pattern")
         everyday = self.whole_number(value, "everyday_frequency", 500, ctx)
-        for pattern in patterns + ambiguous:
+        for pattern in patterns + ambiguous + echoes:
             if "term" not in pattern.groupindex:
                 ctx.error(f"asked_by_customer pattern {pattern.pattern!r} has no group named term: (?P<term>…)", line)
                 return None
@@ -286,9 +310,9 @@ class JargonRule(Rule):
             if name not in ("match", "trigger"):
                 ctx.error(f"asked_by_customer.message uses {{{name}}}; only {{match}} and {{trigger}} are filled in",
                           line)
-        cues = self.matcher({"patterns": [p.pattern for p in patterns + ambiguous], "boundary": "none"}, ctx,
+        cues = self.matcher({"patterns": [p.pattern for p in patterns + ambiguous + echoes], "boundary": "none"}, ctx,
                             "asked_by_customer")
-        return AskedAbout(cues, patterns, ambiguous, everyday, not_terms, str(message) if message else None)
+        return AskedAbout(cues, patterns, ambiguous, echoes, everyday, not_terms, str(message) if message else None)
 
     def _answered(self, spec, ctx) -> "tuple | None":
         value = spec.get("answered_by_customer")
@@ -498,7 +522,9 @@ class JargonRule(Rule):
         if self.acronyms is not None:
             return None
         # An admission (说得太专业了) or a customer asking what a word means reports a message whatever its words.
-        cues = [self.acknowledged[0] if self.acknowledged else None, self.asked.cues if self.asked else None]
+        cues = [self.acknowledged[0] if self.acknowledged else None, self.asked.cues if self.asked else None,
+                self.not_followed.cues if self.not_followed else None,
+                self.not_followed.seen_cues if self.not_followed else None]
         if not any(cues):
             return self.terms.requirement()
         return Requirement.any_of([self.terms.requirement()] + [c.requirement() for c in cues if c is not None])
@@ -718,6 +744,13 @@ class JargonRule(Rule):
             opened = opened | index.capital_words(acronyms.min, acronyms.max, acronyms.everyday)
         if self.acknowledged is not None:
             opened = opened | self.acknowledged[0].block_open(index)
+        if self.not_followed is not None:
+            # The reply is the customer's; the message it answers is any agent message before it.
+            cues = self.not_followed.cues.block_open(index)
+            if self.not_followed.seen_cues is not None:
+                cues = cues | self.not_followed.seen_cues.block_open(index)
+            lost = index.per_conversation(cues & index.role("customer"))
+            opened = opened | index.messages_of(lost)
         if self.asked is not None:
             # The question is the customer's; the words asked about are in any agent message before it.
             asking = index.per_conversation(self.asked.cues.block_open(index) & index.role("customer"))
@@ -728,7 +761,7 @@ class JargonRule(Rule):
         return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
-        if self.acknowledged is None and self.asked is None:
+        if self.acknowledged is None and self.asked is None and self.not_followed is None:
             yield from self._term_findings(conv)
             return
         findings = list(self._term_findings(conv))
@@ -736,6 +769,8 @@ class JargonRule(Rule):
             findings += self._asked_findings(conv, findings)
         if self.acknowledged is not None:
             findings += self._acknowledged_findings(conv, {f.message_index for f in findings})
+        if self.not_followed is not None:
+            findings += self._not_followed_findings(conv, {f.message_index for f in findings})
         yield from sorted(findings, key=lambda f: (f.message_index, f.start if f.start is not None else -1))
 
     def _asked_findings(self, conv, reported: list) -> list:
@@ -754,25 +789,28 @@ class JargonRule(Rule):
             last = next((m for m in reversed(messages[:view.index]) if m.role == self.scope.role), None)
             if last is None:
                 continue
-            for question, ambiguous in asked.questions(view):
-                finding = self._asked_use(conv, view, last, question, ambiguous, said)
+            for question, kind in asked.questions(view):
+                finding = self._asked_use(conv, view, last, question, kind, said)
                 if finding is not None:
                     said.add(_folded_term(finding.text))
                     found.append(finding)
         return [f for f in found if not any(_overlaps(f, r) for r in reported)]
 
-    def _asked_use(self, conv, asking, last, question, ambiguous: bool, said: set[str]):
+    def _asked_use(self, conv, asking, last, question, kind: str, said: set[str]):
         """The finding for the words `question` (a match of asked_by_customer) asks about: at the agent's first use
         of them, when `last` (the agent's message the question answers) holds them too; None when they were
         explained, said by the customer first, reported already or no terms."""
-        # The question may hold more than the words: the longest end of it the agent's message holds (folding
-        # drops the 、 of 支数、克重这些我看不懂, and the question is about the last of a list).
         asked = question.group("term")
-        words = next((asked[i:] for i in range(len(asked) - 1) if asked[i:] in last.norm.text), None)
+        if kind == ECHO:
+            words = _echoed_word(last, asked, leads=not question.group(0).endswith(asked))
+        else:
+            # The question may hold more than the words: the longest end of it the agent's message holds (folding
+            # drops the 、 of 支数、克重这些我看不懂, and the question is about the last of a list).
+            words = next((asked[i:] for i in range(len(asked) - 1) if asked[i:] in last.norm.text), None)
         if words is None or words in self.asked.not_terms:
             return None
         trace = asking.toolkit.trace is not None
-        if ambiguous and asking.toolkit.segmenter.frequency(words) >= self.asked.everyday_frequency:
+        if kind != PLAIN and asking.toolkit.segmenter.frequency(words) >= self.asked.everyday_frequency:
             if trace:  # 密码是什么？ asks for the password
                 at = last.norm.text.find(words)
                 last.toolkit.note_cancelled(self.id, last, last.hit(at, at + len(words)),
@@ -818,7 +856,7 @@ class JargonRule(Rule):
             if previous is not None and previous.index not in reported:
                 admitted = cues.find(view)
                 if admitted:
-                    hit = self._asked_term(conv, previous, view)
+                    hit = self._asked_term(conv, previous, view.index)
                     finding = self.finding(conv, previous, hit, trigger=admitted[0], message_template=template)
                     if hit is None and advice:
                         finding = replace(finding, suggestion=str(advice))
@@ -827,11 +865,40 @@ class JargonRule(Rule):
             previous = view
         return found
 
-    def _asked_term(self, conv, reply, admission):
-        """The words of `reply` the customer asked about before the admission (啥是QoS, 什么记录, 固件是什么), as a hit
-        over the words of the reply that hold them; None when the customer named nothing the reply holds."""
+    def _not_followed_findings(self, conv, reported: set[int]) -> list:
+        """The agent's messages the customer's reply says they did not follow (听不懂 / 你说的这些我没看懂), not
+        reported yet. The reply is the next message but one of the system's; the customer's first message is what
+        they came with (通知短信我看不懂), no answer to the agent."""
+        cues, seen_cues, template, advice = self.not_followed
+        if not cues.may_match_in(conv) and (seen_cues is None or not seen_cues.may_match_in(conv)):
+            return []
+        found = []
+        messages = [v for v in conv.messages if v.role != "system"]
+        spoken = False  # the customer has written before the agent's message
+        for view, reply in zip(messages, messages[1:]):
+            if view.role == "customer":
+                spoken = True
+                continue
+            if view.role != self.scope.role or reply.role != "customer" or not spoken or view.index in reported:
+                continue
+            lost = cues.find(reply)
+            if not lost and seen_cues is not None and not _ends_asking(view.norm.text):
+                lost = seen_cues.find(reply)
+            if lost:
+                hit = self._asked_term(conv, view, reply.index + 1)
+                finding = self.finding(conv, view, hit, trigger=lost[0], message_template=template)
+                if hit is None and advice:
+                    finding = replace(finding, suggestion=str(advice))
+                found.append(finding)
+                reported.add(view.index)
+        return found
+
+    def _asked_term(self, conv, reply, end: int):
+        """The words of `reply` the customer asked about in the messages after it up to index `end` (啥是QoS, 什么记录,
+        固件是什么), as a hit over the words of the reply that hold them; None when the customer named nothing the
+        reply holds."""
         text = reply.norm.text
-        for view in conv.messages[reply.index + 1:admission.index]:
+        for view in conv.messages[reply.index + 1:end]:
             if view.role != "customer":
                 continue
             for m in _ASKS_ABOUT.finditer(view.norm.text):
@@ -953,6 +1020,45 @@ def _holds_known(key: str, known: set[str]) -> bool:
 
 
 _HAS_HAN = regex.compile(r"\p{Han}")
+
+
+def _echoed_word(view, part: str, leads: bool) -> "str | None":
+    """The word of the agent's message that ends with `part` (什么阀: 比例阀), or starts with it when the part `leads`
+    (搓什么: 搓纸轮), what a customer who caught only that much asks back; None when no word does. A part that is a
+    word of its own in jieba's cut (比例|阀) is the end (or start) of the compound it makes with the word before
+    (after) it; one that makes no such compound asks about no word (拉什么 after 拉一下: 拉|一下, see GRAMMAR_FREQUENCY)."""
+    text = view.norm.text
+    at = text.find(part)
+    while at >= 0:
+        start, end = _whole_words(view, at, at + len(part))
+        edge = start == at if leads else end == at + len(part)
+        if edge and end - start == len(part) == 1:
+            start, end = _compound(view, start, end, leads)
+        if edge and end - start >= 2:
+            return text[start:end]
+        at = text.find(part, at + 1)
+    return None
+
+
+def _compound(view, start: int, end: int, leads: bool) -> tuple[int, int]:
+    """The one-character word at start-end joined with the Han word after it (`leads`) or before it; the word
+    alone when there is none, or the other is grammar."""
+    text = view.norm.text
+    if leads and end < len(text):
+        other = (end, _whole_words(view, end, end + 1)[1])
+    elif not leads and start > 0:
+        other = (_whole_words(view, start - 1, start)[0], start)
+    else:
+        return start, end
+    if not _ALL_HAN.fullmatch(text, *other) or view.toolkit.segmenter.frequency(text[other[0]:other[1]]) >= GRAMMAR_FREQUENCY:
+        return start, end
+    return min(start, other[0]), max(end, other[1])
+
+
+_ALL_HAN = regex.compile(r"\p{Han}+")
+# Words jieba's dictionary counts this often are the grammar of the language (一下, 一个, 现在, 上), never the other
+# half of a trade's compound (比例|阀 5,973, 天地|钩 1,989): 拉|一下 makes no word to ask about.
+GRAMMAR_FREQUENCY = 10_000
 
 
 def _whole_words(view, start: int, end: int) -> tuple[int, int]:
@@ -1113,6 +1219,28 @@ def _overlaps(finding, other) -> bool:
     return finding.start < other.end and other.start < finding.end
 
 
+class NotFollowed(NamedTuple):
+    """not_followed_by, compiled: `seen_cues` (看不懂) count only after an agent message that asks nothing: after
+    请问屏幕上显示的是什么？ they say the customer cannot read what is on their screen."""
+
+    cues: object
+    seen_cues: object
+    message: str
+    advice: object
+
+
+def _ends_asking(text: str) -> bool:
+    """Whether the message's last sentence is a question (屏幕上显示的是什么？能拍给我看看吗？)."""
+    sentences = [s for s in _SENTENCES.split(text) if s.strip()]
+    return bool(sentences) and (looks_like_question(sentences[-1]) or text.rstrip()[-1:] in "?？")
+
+
+_SENTENCES = regex.compile(r"[。!！?？\n…]+")
+
+
+PLAIN, AMBIGUOUS, ECHO = "plain", "ambiguous", "echo"  # the kinds of asked_by_customer's patterns
+
+
 class AskedAbout(NamedTuple):
     """asked_by_customer, compiled: `cues` finds the questions (for the block engine and the literal shortcut),
     `patterns` give the words asked about."""
@@ -1120,18 +1248,20 @@ class AskedAbout(NamedTuple):
     cues: object
     patterns: list
     ambiguous_patterns: list
+    echo_patterns: list
     everyday_frequency: int
     not_terms: frozenset
     message: "str | None"
 
     def questions(self, view) -> list:
-        """(match, whether its pattern is ambiguous) for each question the customer's message asks."""
+        """(match, kind) for each question the customer's message asks: kind is PLAIN, AMBIGUOUS (X是什么？ may ask
+        for a value) or ECHO (什么囊？: the part of a word they caught)."""
         text = view.norm.text
         found = []
-        for ambiguous, patterns in ((False, self.patterns), (True, self.ambiguous_patterns)):
+        for kind, patterns in ((PLAIN, self.patterns), (AMBIGUOUS, self.ambiguous_patterns), (ECHO, self.echo_patterns)):
             for pattern in patterns:
                 try:
-                    found.extend((m, ambiguous) for m in pattern.finditer(text, timeout=regex_timeout(text)))
+                    found.extend((m, kind) for m in pattern.finditer(text, timeout=regex_timeout(text)))
                 except TimeoutError:
                     raise RegexTimeout(pattern.pattern) from None
         return found
