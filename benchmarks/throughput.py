@@ -246,7 +246,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--corpus", type=Path, help="use this canonical JSON Lines file instead of generating one")
     parser.add_argument("--devset", action="store_true",
-                        help="use the multi-domain dev set (tests/data/devset, tuning and held-out parts: about 12,800 "
+                        help="use the multi-domain dev set (tests/data/devset, tuning and held-out parts: about 12,900 "
                              "conversations, 21 MB) instead of the generated corpus, whose template sentences repeat")
     parser.add_argument("--keep", type=Path, help="keep the generated corpus at this path")
     parser.add_argument("--repeat", type=int, default=1, help="run (a), (b), (c) and (b') this many times and print the medians [default: 1]")

@@ -116,20 +116,21 @@ class JargonRule(Rule):
               "the term the customer asked about in between (啥是QoS, 什么记录) is marked when the reply holds it, "
               "else the finding has no words marked and `suggest` as its advice",
               example="{cues: {terms: [太专业], boundary: none}, message: 这条回复用了没有解释的专业说法}"),
-        Field("not_followed_by", "{cues, message, suggest}", "the customer saying, in their reply to the agent's "
+        Field("not_followed_by", "{cues, seen_cues, message, suggest}", "the customer saying, in their reply to the agent's "
               "message, that they did not follow it (听不懂, 你说的这些我没看懂): `cues`, a [matcher](#matcher-fields) "
               "over the customer's message right after the agent's; that agent message is reported (with `message`, "
               "which may use {trigger}) unless a term was already reported there, whatever the audience and whether "
               "or not a list holds its words; the term the customer names in the reply (啥是QoS) is marked when the "
-              "message holds it, else no words are marked and `suggest` is the advice. A customer's first message "
-              "(what they came with: 短信我看不懂) answers nothing the agent said",
+              "message holds it, else no words are marked and `suggest` is the advice; `seen_cues` (没看懂), a matcher "
+              "too, count the same unless the agent's message ends with a question (then the customer answers about "
+              "what they see). A customer's first message (what they came with: 短信我看不懂) answers nothing the agent said",
               example="{cues: {terms: [听不懂, 没听懂], boundary: none}, message: 用户随后表示没听懂}"),
         Field("asked_by_customer", "{patterns, ambiguous_patterns, echo_patterns, everyday_frequency, not_terms, message}",
               "words of the agent's message that the customer's next message asks the meaning of (X是什么意思, "
               "什么叫X): `patterns`, regular expressions over the customer's message with a group named `term` for "
               "the words asked about; `ambiguous_patterns`, questions that ask for a value as often (X是什么？: "
               "密码是什么？), which count only for words jieba's dictionary counts fewer than `everyday_frequency` "
-              "(500) times; `echo_patterns`, the part of a word the customer caught and asks back (什么囊？ / 红什么): "
+              "(500) times; `echo_patterns`, the part of a word the customer caught and asks back (什么阀？ / 滤什么): "
               "one character is enough, and the word of the agent's last message that starts or ends with it is "
               "asked about (a word of one character is not, nor an everyday one). The agent's first use of the words is reported (with `message`, which may use {match} "
               "and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
