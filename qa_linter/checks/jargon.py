@@ -1035,7 +1035,7 @@ def _echoed_word(view, part: str, leads: bool) -> "str | None":
         edge = start == at if leads else end == at + len(part)
         if edge and end - start == len(part) == 1:
             start, end = _compound(view, start, end, leads)
-        if edge and end - start >= 2:
+        if edge and end - start >= 2 and not _GRAMMAR_CHARACTERS.search(text, start, end):
             return text[start:end]
         at = text.find(part, at + 1)
     return None
@@ -1051,12 +1051,15 @@ def _compound(view, start: int, end: int, leads: bool) -> tuple[int, int]:
         other = (_whole_words(view, start - 1, start)[0], start)
     else:
         return start, end
-    if not _ALL_HAN.fullmatch(text, *other) or view.toolkit.segmenter.frequency(text[other[0]:other[1]]) >= GRAMMAR_FREQUENCY:
+    word = text[other[0]:other[1]]
+    if not _ALL_HAN.fullmatch(word) or view.toolkit.segmenter.frequency(word) >= GRAMMAR_FREQUENCY:
         return start, end
     return min(start, other[0]), max(end, other[1])
 
 
 _ALL_HAN = regex.compile(r"\p{Han}+")
+# A pronoun or particle inside makes a phrase (连上您: a verb and its object), not a word to ask about.
+_GRAMMAR_CHARACTERS = regex.compile("[我你您他她它的了着过吗呢吧]")
 # Words jieba's dictionary counts this often are the grammar of the language (一下, 一个, 现在, 上), never the other
 # half of a trade's compound (比例|阀 5,973, 天地|钩 1,989): 拉|一下 makes no word to ask about.
 GRAMMAR_FREQUENCY = 10_000
