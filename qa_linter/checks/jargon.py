@@ -1052,12 +1052,16 @@ def _compound(view, start: int, end: int, leads: bool) -> tuple[int, int]:
     else:
         return start, end
     word = text[other[0]:other[1]]
-    if not _ALL_HAN.fullmatch(word) or view.toolkit.segmenter.frequency(word) >= GRAMMAR_FREQUENCY:
+    if (not _ALL_HAN.fullmatch(word) or _COUNTED_OR_DIRECTED.match(word)
+            or view.toolkit.segmenter.frequency(word) >= GRAMMAR_FREQUENCY):
         return start, end
     return min(start, other[0]), max(end, other[1])
 
 
 _ALL_HAN = regex.compile(r"\p{Han}+")
+# A count (烫|一遍, 一个|阀) or a direction (拿|出来) next to the part is grammar too, whatever jieba's frequency of it
+# (一遍 2,395 against 天地 1,989 of 天地|钩).
+_COUNTED_OR_DIRECTED = regex.compile(r"一|[上下进出回过起开][来去]$")
 # A pronoun or particle inside makes a phrase (连上您: a verb and its object), not a word to ask about.
 _GRAMMAR_CHARACTERS = regex.compile("[我你您他她它的了着过吗呢吧]")
 # Words jieba's dictionary counts this often are the grammar of the language (一下, 一个, 现在, 上), never the other
