@@ -93,6 +93,27 @@ def test_a_generated_corpus(linter, seed):
     assert assert_same_findings(linter, conversations, block_size=250) > 300
 
 
+def test_the_customers_replies_on_the_dev_set():
+    """The dev set's conversations where a customer says they did not follow or asks a word back (jargon's
+    not_followed_by and asked_by_customer open the agent messages before the reply): the block engine gives what
+    the per-message path gives, and both relations do report there."""
+    devset = ROOT / "tests" / "data" / "devset"
+    linter = Linter.from_config(devset / "qa-linter.yaml")
+    lost, asking = ("听不懂", "没听懂", "听不明白", "听不太懂", "看不懂", "没看懂", "不太懂"), ("什么", "啥")
+    picked: dict[str, list] = {"lost": [], "asking": []}
+    with (devset / "tune" / "transcripts.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            said = " ".join(m["text"] for m in record["messages"] if m["role"] == "customer")
+            kind = "lost" if any(c in said for c in lost) else "asking" if any(c in said for c in asking) else None
+            if kind and len(picked[kind]) < 350:
+                picked[kind].append(conversation_from_dict(record))
+    conversations = picked["lost"] + picked["asking"]
+    assert assert_same_findings(linter, conversations, block_size=300) > 700
+    replies = [f for c in conversations for f in linter.scan(c) if f.message.startswith("用户随后")]
+    assert {f.message.split("「")[0] for f in replies} == {"用户随后问", "用户随后说"}  # asked, not followed
+
+
 def test_the_test_pack_on_the_sample_corpus(pack_linter, corpus_conversations):
     assert_same_findings(pack_linter, [conversation_from_dict(c) for c in corpus_conversations])
 

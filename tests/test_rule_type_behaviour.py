@@ -539,6 +539,71 @@ def test_asked_by_customer_settings_are_checked(tmp_path):
         assert any(expected in p for p in problems), (body, problems)
 
 
+_REPLIES = """
+        rules:
+          - id: j
+            type: jargon
+            category: jargon-unexplained
+            message: "术语「{match}」"
+            terms: [DNS]
+            asked_by_customer:
+              patterns: ['(?P<term>[^\\s\\p{P}是]{2,6}?)是什么意思']
+              echo_patterns:
+                - '(?:^|(?<=\\p{P}))(?:啥|什么)+(?P<term>\\p{Han}{1,3}?)(?=$|\\p{P}|我)'
+                - '(?:^|(?<=\\p{P}))(?P<term>\\p{Han}{1,2}?)(?:什么|啥)(?=$|\\p{P}|我)'
+              message: "用户问「{trigger}」：「{match}」"
+            not_followed_by:
+              cues: {patterns: ['(?:^|(?<=\\p{P}))我?(?:听不懂|没听懂)'], boundary: none}
+              seen_cues: {patterns: ['(?:^|(?<=\\p{P}))我?(?:看不懂|没看懂)'], boundary: none}
+              message: "用户说「{trigger}」"
+              suggest: 换个说法
+        """
+
+
+def test_a_part_of_a_word_asked_back_reports_the_agents_word_that_ends_or_starts_with_it(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _REPLIES)
+    ends = linter.scan(conversation(("customer", "水不热"), ("agent", "多半是比例阀坏了"), ("customer", "什么阀？")))
+    assert [(f.message_index, f.text, f.message) for f in ends] == [(1, "比例阀", "用户问「什么阀」：「比例阀」")]
+    starts = linter.scan(conversation(("customer", "没吸力"), ("agent", "先把滤芯拆下来"), ("customer", "滤什么")))
+    assert [(f.message_index, f.text) for f in starts] == [(1, "滤芯")]
+    # A part that is no edge of a word, a word of one character, and a phrase with a pronoun or a count ask about
+    # no word.
+    for agent, reply in (("多半是比例阀坏了", "什么例"), ("您先等等", "等什么"), ("我远程连上您的电脑", "连什么"),
+                         ("先用热水刷一遍", "刷什么")):
+        assert linter.scan(conversation(("customer", "怎么办"), ("agent", agent), ("customer", reply))) == [], reply
+
+
+def test_a_reply_that_did_not_follow_reports_the_message_it_answers(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _REPLIES)
+    lost = linter.scan(conversation(("customer", "窗户关不严"), ("agent", "是合页下沉了"), ("customer", "听不懂")))
+    assert [(f.message_index, f.start, f.message, f.suggestion) for f in lost] == [(1, None, "用户说「听不懂」", "换个说法")]
+    # Not reading it counts after a statement, not after the agent's question (the customer answers about their
+    # screen); the customer's first message answers nothing; a system line between does not break the pair.
+    assert linter.scan(conversation(("customer", "锅底黑了"), ("agent", "是涂层氧化"), ("customer", "没看懂")))
+    assert linter.scan(conversation(("customer", "电视黑屏"), ("agent", "屏幕上显示什么？"), ("customer", "我看不懂"))) == []
+    assert linter.scan(conversation(("agent", "您好，请讲"), ("customer", "短信我看不懂"))) == []
+    assert linter.scan(conversation(("customer", "慢"), ("agent", "是带宽满了"), ("system", "转接中"), ("customer", "听不懂")))
+    # A message already reported for a term is not reported twice.
+    twice = linter.scan(conversation(("customer", "上不了网"), ("agent", "改一下DNS"), ("customer", "听不懂")))
+    assert [(f.text, f.message) for f in twice] == [("DNS", "术语「DNS」")]
+
+
+def test_not_followed_by_settings_are_checked(tmp_path):
+    for body, expected in (("{cues: {terms: [听不懂]}}", "not_followed_by needs"),
+                           ("{cues: {terms: [听不懂]}, message: x, heard: y}", "seen_cues"),
+                           ("{cues: {terms: [听不懂]}, message: '{match}'}", "only {trigger}")):
+        problems = errors(tmp_path, f"""
+        rules:
+          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             not_followed_by: {body}}}
+        """)
+        assert any(expected in p for p in problems), (body, problems)
+
+
 _ANSWERED = """
         rules:
           - id: j

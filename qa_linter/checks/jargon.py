@@ -116,14 +116,15 @@ class JargonRule(Rule):
               "the term the customer asked about in between (啥是QoS, 什么记录) is marked when the reply holds it, "
               "else the finding has no words marked and `suggest` as its advice",
               example="{cues: {terms: [太专业], boundary: none}, message: 这条回复用了没有解释的专业说法}"),
-        Field("not_followed_by", "{cues, seen_cues, message, suggest}", "the customer saying, in their reply to the agent's "
-              "message, that they did not follow it (听不懂, 你说的这些我没看懂): `cues`, a [matcher](#matcher-fields) "
+        Field("not_followed_by", "{cues, seen_cues, message, suggest}", "the customer saying, in their reply to "
+              "the agent's message, that they did not follow it (听不懂, 你说的这些我没看懂): `cues`, a [matcher](#matcher-fields) "
               "over the customer's message right after the agent's; that agent message is reported (with `message`, "
               "which may use {trigger}) unless a term was already reported there, whatever the audience and whether "
               "or not a list holds its words; the term the customer names in the reply (啥是QoS) is marked when the "
               "message holds it, else no words are marked and `suggest` is the advice; `seen_cues` (没看懂), a matcher "
               "too, count the same unless the agent's message ends with a question (then the customer answers about "
-              "what they see). A customer's first message (what they came with: 短信我看不懂) answers nothing the agent said",
+              "what they see). A customer's first message (what they came with: 短信我看不懂) answers nothing the "
+              "agent said",
               example="{cues: {terms: [听不懂, 没听懂], boundary: none}, message: 用户随后表示没听懂}"),
         Field("asked_by_customer", "{patterns, ambiguous_patterns, echo_patterns, everyday_frequency, not_terms, message}",
               "words of the agent's message that the customer's next message asks the meaning of (X是什么意思, "
@@ -132,8 +133,8 @@ class JargonRule(Rule):
               "密码是什么？), which count only for words jieba's dictionary counts fewer than `everyday_frequency` "
               "(500) times; `echo_patterns`, the part of a word the customer caught and asks back (什么阀？ / 滤什么): "
               "one character is enough, and the word of the agent's last message that starts or ends with it is "
-              "asked about (a word of one character is not, nor an everyday one). The agent's first use of the words is reported (with `message`, which may use {match} "
-              "and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
+              "asked about (a word of one character is not, nor an everyday one). The agent's first use of the "
+              "words is reported (with `message`, which may use {match} and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
               "and whether or not a list holds them; `not_terms`, lexicons of names that are no terms (a program's "
               "name: 向日葵). A pre-send draft has no answer yet: it is judged by the lists alone",
               example="{patterns: ['(?P<term>\\p{Han}{2,6}?)是什么意思'], not_terms: [remote-tools]}"),
@@ -261,21 +262,22 @@ class JargonRule(Rule):
         return self.matcher(value["cues"], ctx, "business_customer.cues"), audience
 
     def _not_followed(self, spec, ctx) -> "NotFollowed | None":
-        parsed = self._acknowledged(spec, ctx, "not_followed_by", extra={"seen_cues"})
+        parsed = self._acknowledged(spec, ctx, "not_followed_by", extra=frozenset({"seen_cues"}))
         if parsed is None:
             return None
         seen = spec["not_followed_by"].get("seen_cues")
         seen_cues = self.matcher(seen, ctx, "not_followed_by.seen_cues") if seen is not None else None
         return NotFollowed(parsed[0], seen_cues, parsed[1], parsed[2])
 
-    def _acknowledged(self, spec, ctx, field: str = "acknowledged_by", extra: "set[str]" = frozenset()) -> "tuple | None":
+    def _acknowledged(self, spec, ctx, field: str = "acknowledged_by", extra: "frozenset[str]" = frozenset()
+                      ) -> "tuple | None":
         """acknowledged_by (or not_followed_by, the same shape with `extra` keys): (cues, message, advice) or None."""
         value = spec.get(field)
         if value is None:
             return None
         line = line_of(spec, field)
-        if (not isinstance(value, dict) or not {"cues", "message"} <= set(value) <= {"cues", "message", "suggest"} | extra
-                or not str(value["message"]).strip()):
+        allowed = {"cues", "message", "suggest"} | extra
+        if not isinstance(value, dict) or not {"cues", "message"} <= set(value) <= allowed or not str(value["message"]).strip():
             more = "".join(f", {key}" for key in sorted(extra))
             ctx.error(f"{field} needs {{cues: a matcher, message: the finding's message}} and may add suggest: "
                       f"the advice when no term is marked{more}", line)
@@ -311,8 +313,8 @@ class JargonRule(Rule):
             if name not in ("match", "trigger"):
                 ctx.error(f"asked_by_customer.message uses {{{name}}}; only {{match}} and {{trigger}} are filled in",
                           line)
-        cues = self.matcher({"patterns": [p.pattern for p in patterns + ambiguous + echoes], "boundary": "none"}, ctx,
-                            "asked_by_customer")
+        every = [p.pattern for p in patterns + ambiguous + echoes]
+        cues = self.matcher({"patterns": every, "boundary": "none"}, ctx, "asked_by_customer")
         return AskedAbout(cues, patterns, ambiguous, echoes, everyday, not_terms, str(message) if message else None)
 
     def _answered(self, spec, ctx) -> "tuple | None":
@@ -868,7 +870,7 @@ class JargonRule(Rule):
 
     def _not_followed_findings(self, conv, reported: set[int]) -> list:
         """The agent's messages the customer's reply says they did not follow (听不懂 / 你说的这些我没看懂), not
-        reported yet. The reply is the next message but one of the system's; the customer's first message is what
+        reported yet. The reply is the next message that is not the system's; the customer's first message is what
         they came with (通知短信我看不懂), no answer to the agent."""
         cues, seen_cues, template, advice = self.not_followed
         if not cues.may_match_in(conv) and (seen_cues is None or not seen_cues.may_match_in(conv)):
@@ -1059,7 +1061,7 @@ def _compound(view, start: int, end: int, leads: bool) -> tuple[int, int]:
 
 
 _ALL_HAN = regex.compile(r"\p{Han}+")
-# A count (烫|一遍, 一个|阀) or a direction (拿|出来) next to the part is grammar too, whatever jieba's frequency of it
+# A count (刷|一遍, 一个|阀) or a direction (拿|出来) next to the part is grammar too, whatever jieba's frequency of it
 # (一遍 2,395 against 天地 1,989 of 天地|钩).
 _COUNTED_OR_DIRECTED = regex.compile(r"一|[上下进出回过起开][来去]$")
 # A pronoun or particle inside makes a phrase (连上您: a verb and its object), not a word to ask about.
@@ -1263,10 +1265,11 @@ class AskedAbout(NamedTuple):
 
     def questions(self, view) -> list:
         """(match, kind) for each question the customer's message asks: kind is PLAIN, AMBIGUOUS (X是什么？ may ask
-        for a value) or ECHO (什么囊？: the part of a word they caught)."""
+        for a value) or ECHO (什么阀？: the part of a word they caught)."""
         text = view.norm.text
         found = []
-        for kind, patterns in ((PLAIN, self.patterns), (AMBIGUOUS, self.ambiguous_patterns), (ECHO, self.echo_patterns)):
+        kinds = ((PLAIN, self.patterns), (AMBIGUOUS, self.ambiguous_patterns), (ECHO, self.echo_patterns))
+        for kind, patterns in kinds:
             for pattern in patterns:
                 try:
                     found.extend((m, kind) for m in pattern.finditer(text, timeout=regex_timeout(text)))
