@@ -526,16 +526,21 @@ def test_asked_words_that_were_explained_said_first_reported_or_named_are_not_re
     assert [(f.text, f.message) for f in findings] == [("DNS", "术语「DNS」")]
 
 
+def _jargon_setting_problems(tmp_path, field: str, body: str) -> list[str]:
+    """The load problems of a jargon rule whose `field` is set to `body` (YAML flow text)."""
+    return errors(tmp_path, f"""
+        rules:
+          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
+             {field}: {body}}}
+        """)
+
+
 def test_asked_by_customer_settings_are_checked(tmp_path):
     for body, expected in (("{patterns: ['是什么意思']}", "no group named term"),
                            ("{terms: [啥]}", "asked_by_customer needs"),
                            ("{patterns: ['(?P<term>..)是啥'], not_terms: [no-such-list]}", "unknown lexicon"),
                            ("{patterns: ['(?P<term>..)是啥'], message: '{suggestion}'}", "only {match} and {trigger}")):
-        problems = errors(tmp_path, f"""
-        rules:
-          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
-             asked_by_customer: {body}}}
-        """)
+        problems = _jargon_setting_problems(tmp_path, "asked_by_customer", body)
         assert any(expected in p for p in problems), (body, problems)
 
 
@@ -596,11 +601,7 @@ def test_not_followed_by_settings_are_checked(tmp_path):
     for body, expected in (("{cues: {terms: [听不懂]}}", "not_followed_by needs"),
                            ("{cues: {terms: [听不懂]}, message: x, heard: y}", "seen_cues"),
                            ("{cues: {terms: [听不懂]}, message: '{match}'}", "only {trigger}")):
-        problems = errors(tmp_path, f"""
-        rules:
-          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
-             not_followed_by: {body}}}
-        """)
+        problems = _jargon_setting_problems(tmp_path, "not_followed_by", body)
         assert any(expected in p for p in problems), (body, problems)
 
 
@@ -637,9 +638,5 @@ def test_answered_by_customer_settings_are_checked(tmp_path):
     for body, expected in (("{when: [{clause: {mood: question}}]}", "answered_by_customer needs"),
                            ("{confusion: {terms: [啥]}, reply: next}", "answered_by_customer needs"),
                            ("{confusion: {terms: [啥]}, when: [{clause: {mood: maybe}}]}", "maybe")):
-        problems = errors(tmp_path, f"""
-        rules:
-          - {{id: j, type: jargon, category: jargon-unexplained, message: x, terms: [DNS],
-             answered_by_customer: {body}}}
-        """)
+        problems = _jargon_setting_problems(tmp_path, "answered_by_customer", body)
         assert any(expected in p for p in problems), (body, problems)

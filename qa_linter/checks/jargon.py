@@ -15,7 +15,7 @@ import regex
 
 from ..audience import AudienceModel, ScoreRange, customer_words, log_odds
 from ..text import matching
-from ..text.clauses import looks_like_question
+from ..text.clauses import SENTENCE_END, looks_like_question
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
 from ..text.prefilter import required_literals
 from ..text.windows import plain
@@ -1245,7 +1245,7 @@ def _ends_asking(text: str) -> bool:
     return bool(sentences) and (looks_like_question(sentences[-1]) or text.rstrip()[-1:] in "?？")
 
 
-_SENTENCES = regex.compile(r"[。!！?？\n…]+")
+_SENTENCES = regex.compile("[" + regex.escape("".join(sorted(SENTENCE_END))) + "]+")
 
 
 PLAIN, AMBIGUOUS, ECHO = "plain", "ambiguous", "echo"  # the kinds of asked_by_customer's patterns
