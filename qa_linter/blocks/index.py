@@ -33,6 +33,7 @@ class BlockIndex:
         self.counts = np.array(block.counts, dtype=np.int64)
         self.conversation_of = np.repeat(np.arange(self.conversation_count), self.counts)
         self._cache: dict = {}
+        self._columns = None
 
     # -- messages --------------------------------------------------------------------------------------------
     def none(self) -> np.ndarray:
@@ -46,25 +47,32 @@ class BlockIndex:
         key = ("has", list_id)
         found = self._cache.get(key)
         if found is None:
-            word = self.rows[:, list_id >> 6]
-            found = self._cache[key] = ((word >> np.uint64(list_id & 63)) & np.uint64(1)).astype(bool)
+            bit = np.uint64(1 << (list_id & 63))
+            found = self._cache[key] = (self._word(list_id >> 6) & bit) != 0
         return found
 
     def any_of(self, list_ids) -> np.ndarray:
         """Messages with a candidate of any of the term lists `list_ids` (one test per 64 lists)."""
-        bits: dict[int, int] = {}
-        for list_id in list_ids:
-            bits[list_id >> 6] = bits.get(list_id >> 6, 0) | (1 << (list_id & 63))
         mask = self.none()
-        for word, wanted in bits.items():
-            mask |= (self.rows[:, word] & np.uint64(wanted)) != 0
+        for word, wanted in _bits_by_word(list_ids).items():
+            mask |= (self._word(word) & np.uint64(wanted)) != 0
         return mask
 
     def has_all(self, list_ids) -> np.ndarray:
+        """Messages with a candidate of every one of the term lists `list_ids` (one test per 64 lists)."""
         mask = self.every()
-        for list_id in list_ids:
-            mask &= self.has(list_id)
+        for word, wanted in _bits_by_word(list_ids).items():
+            wanted = np.uint64(wanted)
+            mask &= (self._word(word) & wanted) == wanted
         return mask
+
+    def _word(self, word: int) -> np.ndarray:
+        """The presence bits of lists 64 * word … 64 * word + 63 of every message, contiguous (a column of `rows`
+        is strided: every question about a list read it again with a stride of all the words)."""
+        columns = self._columns
+        if columns is None:
+            columns = self._columns = np.ascontiguousarray(self.rows.T)
+        return columns[word]
 
     def requirement(self, requirement) -> np.ndarray:
         """Messages whose candidates meet `requirement` (a matching.Requirement; None: every message)."""
@@ -245,6 +253,14 @@ class BlockIndex:
         first = np.ones(len(reply_rows), dtype=bool)
         first[1:] = conv[1:] != conv[:-1]
         return reply_rows, asked_rows, first
+
+
+def _bits_by_word(list_ids) -> "dict[int, int]":
+    """The lists `list_ids` as bit masks per 64-bit word of the presence rows."""
+    bits: dict[int, int] = {}
+    for list_id in list_ids:
+        bits[list_id >> 6] = bits.get(list_id >> 6, 0) | (1 << (list_id & 63))
+    return bits
 
 
 def _lower_or_digit(cps: np.ndarray) -> np.ndarray:
