@@ -19,8 +19,9 @@ from array import array
 
 import numpy as np
 
-from ..text.normalize import FACES, _INTERLEAVED, _INTERLEAVED_HINT, _LOOKALIKE, _ROMANISED, NormalizedText, fold_disguises, normalize
-from .tables import CJK, EXACT, ODD_DIGIT, RUN, SPACE, tables
+from ..text.normalize import FACES, _ROMANISED, NormalizedText, fold_disguises, normalize
+from .tables import CJK, EXACT, LOOKALIKE, ODD_DIGIT, RUN, SPACE, tables
+from .tables import FILLER, GAP_SEPARATOR, HAN
 
 SEP = "\x00"
 _SPACE = np.uint32(ord(" "))
@@ -126,7 +127,7 @@ def fold(texts: list[str]) -> FoldedBlock:
         block._exact[i] = normalize(texts[i])
     # In-word disguises (normalize.fold_disguises) are undone on the folded text of the messages that hold one
     # of their hints; the hints never reach across the separator, so one search per hint covers the block.
-    for i in _disguise_suspects(text, fast_starts, fast_ends, block._exact):
+    for i in _disguise_suspects(text, folded_cps, fast_starts, block._exact):
         plain = block._folded(i, text[fast_starts[i] : fast_ends[i]], bool(changed[i]))
         unfolded = fold_disguises(plain)
         if unfolded is not plain:
@@ -166,7 +167,6 @@ def fold(texts: list[str]) -> FoldedBlock:
     return block
 
 
-_DIRECT_HINTS = (_LOOKALIKE, _ROMANISED)  # a message holding one goes through fold_disguises
 # Each face with any whitespace between its characters (normalize.is_face leaves whitespace out).
 _FACE = re.compile("|".join(r"\s*".join(map(re.escape, face)) for face in sorted(FACES, key=len, reverse=True)))
 
@@ -183,26 +183,42 @@ def _face_positions(cps: np.ndarray, flags: np.ndarray) -> list[int]:
     return [m.start() for m in _FACE.finditer(text)]
 
 
-def _disguise_suspects(text: str, starts: np.ndarray, ends: np.ndarray, exact: dict) -> list[int]:
-    """Messages (outside `exact`) whose folded text holds a hint of an in-word disguise.
+def _disguise_suspects(text: str, cps: np.ndarray, starts: np.ndarray, exact: dict) -> list[int]:
+    """Messages (outside `exact`) of the table-folded block (`text`, its code points `cps`) in which
+    fold_disguises may change something: those holding a look-alike letter or a romanised credential name (its
+    first two tests), or a whole interleaved run (_INTERLEAVED, what its third test's edits are made from; the
+    cheap hint it searches first is part of every such run). Without any, fold_disguises returns the text as it
+    is. The letters and the runs are found with numpy over the classes of `tables().disguise`: 1 message in 15
+    of the benchmark corpus has the interleaving hint, 1 in 360 a run."""
+    classes = tables().disguise[cps]
+    found = [np.flatnonzero(classes & LOOKALIKE), _interleaved_runs(classes)]
+    romanised = [m.start() for m in _ROMANISED.finditer(text)]
+    if romanised:
+        found.append(np.array(romanised, dtype=np.int64))
+    positions = np.concatenate(found)
+    if not len(positions):
+        return []
+    messages = np.unique(_message_of(starts, positions)).tolist()
+    return [i for i in messages if i not in exact]
 
-    A message whose only hint is the interleaving one (a filler on both sides of a Chinese character: 1 in 15
-    messages of the benchmark corpus, most of them ordinary text such as "5G套餐") is one only if the whole run
-    fold_disguises looks for (_INTERLEAVED) is in it: without one, and with neither other hint, fold_disguises
-    leaves it as it is. That search, on the message alone, costs less than building its NormalizedText."""
-    plain = _messages_holding(text, starts, _DIRECT_HINTS)
-    interleaved = _messages_holding(text, starts, (_INTERLEAVED_HINT,))
-    starts_of, ends_of = starts.tolist(), ends.tolist()
-    plain.update(i for i in interleaved if i not in plain and _INTERLEAVED.search(text, starts_of[i], ends_of[i]))
-    return [i for i in sorted(plain) if i not in exact]
 
-
-def _messages_holding(text: str, starts: np.ndarray, patterns) -> set[int]:
-    """The messages in which one of `patterns` matches (none of them reaches across the separator)."""
-    found = [m.start() for pattern in patterns for m in pattern.finditer(text)]
-    if not found:
-        return set()
-    return set(np.unique(_message_of(starts, np.array(found, dtype=np.int64))).tolist())
+def _interleaved_runs(classes: np.ndarray) -> np.ndarray:
+    """Where a match of normalize._INTERLEAVED (a Chinese character, then twice or more a gap and a Chinese
+    character; a gap: a filler with at most one separator on each side) may start: the Chinese characters from
+    which one gap leads to another from which one gap leads to a third. No class holds the separator that joins
+    the messages, so a run never reaches from one message into the next."""
+    pad = np.zeros(len(classes) + 4, dtype=np.uint8)
+    pad[: len(classes)] = classes
+    han, filler, sep = (pad & HAN) != 0, (pad & FILLER) != 0, (pad & GAP_SEPARATOR) != 0
+    # gap[k][p]: the k characters after p are a gap and the next one is Chinese (filler; sep filler or filler
+    # sep; sep filler sep).
+    gap1 = filler[1:-3] & han[2:-2]
+    gap2 = ((sep[1:-3] & filler[2:-2]) | (filler[1:-3] & sep[2:-2])) & han[3:-1]
+    gap3 = sep[1:-3] & filler[2:-2] & sep[3:-1] & han[4:]
+    step = np.zeros(len(pad), dtype=bool)  # a Chinese character one gap away from another
+    step[: len(classes)] = han[:-4] & (gap1 | gap2 | gap3)
+    runs = han[:-4] & ((gap1 & step[2:-2]) | (gap2 & step[3:-1]) | (gap3 & step[4:]))
+    return np.flatnonzero(runs)
 
 
 def _message_of(starts: np.ndarray, positions: np.ndarray) -> np.ndarray:

@@ -8,13 +8,15 @@ through the tables is folded exactly as `normalize()` folds each message; where 
 """
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 
 import numpy as np
 import regex
 
-from ..text.normalize import _CJK_RANGES, _ONE_TO_ONE, _SPACES, BLANKS, FOLDED_SEPARATORS, _convertible
+from ..text.normalize import (_CJK, _CJK_RANGES, _FILLER_CLASS, _LOOKALIKE, _ONE_TO_ONE, _SEP_CLASS, _SPACES, BLANKS,
+                              FOLDED_SEPARATORS, _convertible)
 from ..text.prefilter import NUMERALS
 
 # Flags of a code point of the *original* text. All but CONVERTIBLE and EMOJI describe the character it folds to.
@@ -24,6 +26,13 @@ RUN = 4  # folds to a separator or whitespace: part of a run the normaliser judg
 SPACE = 8  # folds to whitespace (str.isspace)
 ODD_DIGIT = 16  # folds to a decimal digit other than 0-9 (`\d` of the regex module): digits are then counted exactly
 PLANES = 0x110000
+
+# Classes of a code point of the *folded* text in normalize's disguise patterns (`disguise` table): a look-alike
+# letter (_LOOKALIKE), a gap filler and a separator (_ONE_GAP's classes), a Chinese character (_CJK).
+LOOKALIKE = 1
+FILLER = 2
+GAP_SEPARATOR = 4
+HAN = 8
 _BMP = 0x10000
 
 # Decimal digits as rule patterns see them (analysis._DECIMAL_DIGIT).
@@ -86,6 +95,14 @@ class Tables:
         numeral = np.zeros(PLANES, dtype=bool)
         numeral[[ord(ch) for ch in NUMERALS]] = True
         self.numeral = numeral
+        # Only the BMP: a character outside it makes its message EXACT (folded by normalize(), disguises included).
+        disguise = np.zeros(PLANES, dtype=np.uint8)
+        for flag, pattern in ((LOOKALIKE, _LOOKALIKE), (FILLER, re.compile(f"[{_FILLER_CLASS}]")),
+                              (GAP_SEPARATOR, re.compile(f"[{_SEP_CLASS}]")), (HAN, re.compile(_CJK))):
+            for m in pattern.finditer(text):
+                disguise[m.start()] |= flag
+        disguise[0] = 0  # the surrogates' stand-in; the separator, in no class anyway
+        self.disguise = disguise
 
 
 def tables() -> Tables:
