@@ -336,15 +336,20 @@ class JargonRule(Rule):
         reply 什么口？我不懂, and it did not). With no answer yet (the last message, a pre-send draft) it is judged
         as written."""
         when, confusion = self.answered
+        answer = next((later for later in conv.messages[view.index + 1:] if later.role == "customer"), None)
+        if answer is None:
+            return False
+        # Whether the answer asks (a matcher's look, remembered by text) before whether the use asks (clauses and
+        # words around it): on the dev set most answers to a term's use ask. A trace keeps the order of old, in
+        # which the confusion matcher looks only at the answers to questions.
+        if view.toolkit.trace is None and confusion.search(answer):
+            return False
         if not all(cond.holds(view, hit) for cond in when):
             return False
-        for later in conv.messages[view.index + 1:]:
-            if later.role == "customer":
-                if confusion.find(later):
-                    return False
-                view.toolkit.note_cancelled(self.id, view, hit, "answered_by_customer: answered without asking")
-                return True
-        return False
+        if confusion.find(answer):
+            return False
+        view.toolkit.note_cancelled(self.id, view, hit, "answered_by_customer: answered without asking")
+        return True
 
     def _acronyms(self, spec, ctx) -> "Acronyms | None":
         value = spec.get("acronyms")
@@ -733,41 +738,62 @@ class JargonRule(Rule):
         abbreviations give fewer keys."""
         need = self.technical[0]
         keys: set[str] = set()
-        for matcher in (self.terms, self.vocabulary):
-            if matcher is None:
+        for found in self._possible_own_terms(conv, customers):
+            keys.update(found)
+            if len(keys) >= need:
+                return True
+        return False
+
+    def _possible_own_terms(self, conv, customers):
+        """What may be the customer's own terms, as sets of keys, the cheapest first (the bound is their union,
+        whose size is the same in any order): the lists' candidates (looked up), the abbreviations, then the
+        patterns' matches (regular expressions searched)."""
+        matchers = [m for m in (self.terms, self.vocabulary) if m is not None]
+        for matcher in matchers:
+            terms = matcher.terms
+            if terms is None:
                 continue
+            listed, list_id = terms.terms, terms.list_id
+            for view in customers:
+                candidates = view.term_candidates().get(list_id)
+                if candidates:
+                    yield {_folded_term(listed[idx].text) for _, _, idx in candidates}
+        if self.acronyms is not None:
+            for view in customers:
+                if view.may_hold_latin():
+                    yield self._own_abbreviations(view)
+        for which, matcher in enumerate(matchers):
             patterns = matcher.patterns
             if patterns is not None and patterns.may_run_in(conv):
                 # A pattern's hit is a term of its own text: each distinct match counts once (a regex search, no
                 # segmenting; matches _vocabulary would drop, inside a URL or asked about, only make the bound looser).
                 for view in customers:
                     if patterns.may_run(view):
-                        text = view.norm.text
-                        keys.update(text[start:end] for start, end in patterns.spans(view))
-                        if len(keys) >= need:
-                            return True
-            terms = matcher.terms
-            if terms is None:
-                continue
-            for view in customers:
-                for _, _, idx in view.term_candidates().get(terms.list_id, ()):
-                    keys.add(_folded_term(terms.terms[idx].text))
-                    if len(keys) >= need:
-                        return True
-        if self.acronyms is not None:
-            for view in customers:
-                if view.may_hold_latin():
-                    keys |= self._own_abbreviations(view)
-                    if len(keys) >= need:
-                        return True
-        return False
+                        yield self._pattern_keys(which, patterns, view)
+
+    def _pattern_keys(self, which: int, patterns, view) -> "frozenset[str]":
+        """The distinct matches of the patterns of matcher `which` (0: the terms', 1: the vocabulary's) in the
+        message. They depend on its text alone, and customers' short replies repeat (the pattern of units runs
+        on every message with a digit): a short text's are found once."""
+        def matches(view) -> "frozenset[str]":
+            text = view.norm.text
+            return frozenset(text[start:end] for start, end in patterns.spans(view))
+
+        if view.toolkit.reference:
+            return matches(view)
+        memos = self.__dict__.setdefault("_pattern_keys_memo", ({}, {}))
+        return matching.remembered(memos[which], view, matches)
 
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""
         matcher = self.terms.terms
         if matcher is None:
             return set()
-        return {_folded_term(matcher.terms[idx].text) for _, _, idx in view.term_candidates().get(matcher.list_id, ())}
+        candidates = view.term_candidates().get(matcher.list_id)
+        if not candidates:
+            return set()
+        keys = self._term_keys()
+        return {keys[idx] for _, _, idx in candidates}
 
     def block_rows(self, index):
         # Findings are the agent's (the scope role's) unexplained terms: a message of that role with a term.
@@ -816,12 +842,14 @@ class JargonRule(Rule):
             return []
         found: list = []
         said = {_folded_term(f.text) for f in reported if f.text}
-        messages = conv.messages
-        for view in messages:
-            if view.role != "customer" or view.role == self.scope.role or not asked.cues.find(view):
+        last = None  # the scope role's last message before this one: what a question answers
+        for view in conv.messages:
+            if view.role == self.scope.role:
+                last = view
                 continue
-            last = next((m for m in reversed(messages[:view.index]) if m.role == self.scope.role), None)
-            if last is None:
+            # A customer's question before the agent said anything (what they came with) asks about nothing the
+            # agent said: its patterns are not searched.
+            if view.role != "customer" or last is None or not asked.cues.find(view):
                 continue
             for question, kind in asked.questions(view):
                 finding = self._asked_use(conv, view, last, question, kind, said)
@@ -956,13 +984,23 @@ class JargonRule(Rule):
     def _listed_keys(self, view) -> "set[str] | None":
         """The terms of the list the message's hits can be, read from its candidates without word boundaries (a
         hit is a candidate that covers whole words outside ignored spans; a term introduced here is one too); None
-        in traces and on the reference path, which judge every message as written."""
+        when it has none, and in traces and on the reference path, which judge every message as written."""
         toolkit = view.toolkit
         terms = self.terms.terms
         if terms is None or toolkit.trace is not None or toolkit.reference:
             return None
-        listed = terms.terms
-        return {_folded_term(listed[idx].text) for _, _, idx in view.term_candidates().get(terms.list_id, ())}
+        candidates = view.term_candidates().get(terms.list_id)
+        if not candidates:
+            return None
+        keys = self._term_keys()
+        return {keys[idx] for _, _, idx in candidates}
+
+    def _term_keys(self) -> list[str]:
+        """The folded form of each term of the list, by its index (what _key gives a hit of it)."""
+        keys = self.__dict__.get("_list_keys")
+        if keys is None:
+            keys = self.__dict__["_list_keys"] = [_folded_term(term.text) for term in self.terms.terms.terms]
+        return keys
 
     def _only_listed(self, view, acronyms_known: bool) -> bool:
         """Whether every hit the message may have is one of the list's terms: no pattern of the rule can match
