@@ -587,14 +587,6 @@ class JargonRule(Rule):
                 raise RegexTimeout(pattern.pattern) from None
         return spans
 
-    @staticmethod
-    def _may_span(patterns, view) -> bool:
-        """False when _span_list certainly finds nothing: every pattern has literals, none of them in the text."""
-        if view.toolkit.reference:
-            return bool(patterns)
-        text = view.norm.text
-        return any(gate is None or gate(text) is not None for _, gate in patterns)
-
     def _ignored(self, view) -> list[tuple[int, int]]:
         """The spans of `ignore_inside` in the message; like TextMatcher.find, they depend on its text alone, so a
         short text's are found once (replies repeat)."""
@@ -615,10 +607,6 @@ class JargonRule(Rule):
     def _introduced(self, view) -> dict[str, int]:
         """The terms of the message inside `introduced_inside` spans, each with where it is first shown: known from
         there on (点击“扩容”… 扩容后…; but 需要先红冲… 点「红冲」 used it before showing it)."""
-        if view.toolkit.trace is None and not self._may_span(self.introduced, view):
-            # No label or path can be shown here (no 「, “, > …): the terms need not be found again (a trace finds
-            # them, noting what exceptions cancel, as it always has).
-            return {}
         found = self.terms.find(view)
         spans = self._span_list(self.introduced, view) if found else []
         first: dict[str, int] = {}
