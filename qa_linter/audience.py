@@ -89,6 +89,11 @@ class AudienceModel(NamedTuple):
         return "\n".join(lines) + "\n"
 
 
+# The texts whose words ScoreRange remembers, at most this many of at most this many characters (as the matchers
+# remember theirs, text/matching.py).
+MEMO_TEXTS = 2048
+MEMO_CHARACTERS = 200
+
 # A feature certain to be there when found in the text: what customer_words always adds (every two Chinese
 # characters in a row), whatever the segmenter does.
 _CERTAIN = regex.compile(r"\p{Han}{2}")
@@ -116,10 +121,11 @@ class ScoreRange:
     def __init__(self, model: AudienceModel):
         self._model = model
         self._tables = None  # (words' weights, whether each is certain, the automaton over the words)
+        self._memo: dict[str, tuple[int, ...]] = {}  # a short text -> the indexes of the model's words in it
 
     def __getstate__(self) -> dict:
         # The automaton cannot be pickled (a spawned worker, a copied rule): it is made again where it is used.
-        return {**self.__dict__, "_tables": None}
+        return {**self.__dict__, "_tables": None, "_memo": {}}
 
     def at_most(self, texts: Iterable[str]) -> float:
         return self.bounds(texts)[1]
@@ -136,8 +142,17 @@ class ScoreRange:
         # a dict) took 20% longer.
         weights, certain, automaton = self._tables or self._made()
         found: set[int] = set()
+        memo = self._memo
         for text in texts:
-            found.update(i for i, _, _ in automaton.find_matches_as_indexes(text, overlapping=True))
+            # Customers' short replies repeat (好的, 已经重启了): a short text's words are looked up once.
+            words = memo.get(text)
+            if words is None:
+                words = tuple(i for i, _, _ in automaton.find_matches_as_indexes(text, overlapping=True))
+                if len(text) <= MEMO_CHARACTERS:
+                    if len(memo) >= MEMO_TEXTS:
+                        memo.clear()
+                    memo[text] = words
+            found.update(words)
         gains = losses = 0.0
         for i in found:
             weight = weights[i]

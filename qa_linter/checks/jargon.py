@@ -336,15 +336,20 @@ class JargonRule(Rule):
         reply 什么口？我不懂, and it did not). With no answer yet (the last message, a pre-send draft) it is judged
         as written."""
         when, confusion = self.answered
+        answer = next((later for later in conv.messages[view.index + 1:] if later.role == "customer"), None)
+        if answer is None:
+            return False
+        # Whether the answer asks (a matcher's look, remembered by text) before whether the use asks (clauses and
+        # words around it): on the dev set most answers to a term's use ask. A trace keeps the order of old, in
+        # which the confusion matcher looks only at the answers to questions.
+        if view.toolkit.trace is None and confusion.search(answer):
+            return False
         if not all(cond.holds(view, hit) for cond in when):
             return False
-        for later in conv.messages[view.index + 1:]:
-            if later.role == "customer":
-                if confusion.find(later):
-                    return False
-                view.toolkit.note_cancelled(self.id, view, hit, "answered_by_customer: answered without asking")
-                return True
-        return False
+        if confusion.find(answer):
+            return False
+        view.toolkit.note_cancelled(self.id, view, hit, "answered_by_customer: answered without asking")
+        return True
 
     def _acronyms(self, spec, ctx) -> "Acronyms | None":
         value = spec.get("acronyms")
@@ -478,23 +483,25 @@ class JargonRule(Rule):
             return None
         return f"the customer's words read as a layperson's ({p:.2f})"
 
-    def _audience(self, conv, customer_terms: set[str]) -> tuple[str, str]:
-        """The conversation's audience and why (for traces: calibrate --show-errors says who decided)."""
+    def _audience(self, conv, own_terms, terms_first: bool = True) -> tuple[str, str]:
+        """The conversation's audience and why (for traces: calibrate --show-errors says who decided).
+        `own_terms()` gives the customer's own terms (see _own_terms), asked only when they can decide: after
+        the layperson cues, and with `terms_first` false after the cues that make the customer technical too."""
         said = _first_said(self.layperson, conv, conv.by_role("customer"))
         if said is not None:
             return self.default_audience, f"the customer says «{said}»"
         if self.technical:
             technical = self.technical[1]
-            if len(customer_terms) >= self.technical[0]:
-                return technical, f"the customer wrote {', '.join(sorted(customer_terms))}"
-            # a customer who says they do technical work (我是公司的IT, 给客户装了…)
-            said = _first_said(self.technical_cues, conv, conv.by_role("customer"))
-            if said is not None:
-                return technical, f"the customer says «{said}»"
-            # the agent addresses the customer by a technical trade (李工您好: an engineer)
-            said = _first_said(self.technical_address, conv, conv.by_role(self.scope.role))
-            if said is not None:
-                return technical, f"the agent addresses the customer as «{said}»"
+            # Their own terms, their cues and how the agent addresses them each make the customer technical; which
+            # one says so matters only to a trace (it names the terms). The terms cost word boundaries and the
+            # cues a matcher's look, so without a trace the cues are asked first.
+            asks = [self._wrote_terms, self._says_technical, self._addressed_as_technical]
+            if not terms_first:
+                asks = asks[1:] + asks[:1]
+            for ask in asks:
+                why = ask(conv, own_terms)
+                if why is not None:
+                    return technical, why
         if self.business is not None:
             cues, audience = self.business
             said = _first_said(cues, conv, [v for v in conv.messages if v.role != "system"])
@@ -519,6 +526,20 @@ class JargonRule(Rule):
             if reading is not None:
                 return reading
         return self.default_audience, "default_audience"
+
+    def _wrote_terms(self, conv, own_terms) -> "str | None":
+        terms = own_terms()
+        return f"the customer wrote {', '.join(sorted(terms))}" if len(terms) >= self.technical[0] else None
+
+    def _says_technical(self, conv, own_terms) -> "str | None":
+        # a customer who says they do technical work (我是公司的IT, 给客户装了…)
+        said = _first_said(self.technical_cues, conv, conv.by_role("customer"))
+        return None if said is None else f"the customer says «{said}»"
+
+    def _addressed_as_technical(self, conv, own_terms) -> "str | None":
+        # the agent addresses the customer by a technical trade (李工您好: an engineer)
+        said = _first_said(self.technical_address, conv, conv.by_role(self.scope.role))
+        return None if said is None else f"the agent addresses the customer as «{said}»"
 
     def requirement(self):
         # Abbreviations are found without a term list (any capitals may be one): then there is no shortcut.
@@ -666,6 +687,23 @@ class JargonRule(Rule):
     def _audience_knows(self, conv) -> "tuple[frozenset[str] | None, bool, str]":
         """The terms the conversation's audience knows (None: all), whether it knows abbreviations, and who it is
         and why (for traces)."""
+        read: list = []  # the customer's own terms, once read
+
+        def own_terms() -> set[str]:
+            if not read:
+                read.append(self._own_terms(conv))
+            return read[0]
+
+        traced = conv.toolkit.trace is not None
+        if traced:
+            own_terms()  # a trace reads them first, as it always has: reading them notes what it cancels
+        audience, why = self._audience(conv, own_terms, terms_first=traced)
+        knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
+        return knows, self.acronyms is None or audience in self.acronyms.known_to, f"audience {audience}: {why}"
+
+    def _own_terms(self, conv) -> set[str]:
+        """The distinct terms the customer writes as their own words (technical_customer), in a trace all of them,
+        else only until there are min_terms."""
         customer_terms: set[str] = set()
         customers = conv.by_role("customer")
         # Only their number counts (technical_customer.min_terms): when the customer's candidates and abbreviations
@@ -682,9 +720,7 @@ class JargonRule(Rule):
                     customer_terms |= self._own_abbreviations(view)
                 if enough is not None and len(customer_terms) >= enough:
                     break
-        audience, why = self._audience(conv, customer_terms)
-        knows = self.audiences.get(audience, self.audiences.get(self.default_audience, frozenset()))
-        return knows, self.acronyms is None or audience in self.acronyms.known_to, f"audience {audience}: {why}"
+        return customer_terms
 
     def _own_abbreviations(self, view) -> set[str]:
         """The customer's abbreviations in capitals outside titles, URLs and quotes (not 《Python API入门》)."""
@@ -702,41 +738,62 @@ class JargonRule(Rule):
         abbreviations give fewer keys."""
         need = self.technical[0]
         keys: set[str] = set()
-        for matcher in (self.terms, self.vocabulary):
-            if matcher is None:
+        for found in self._possible_own_terms(conv, customers):
+            keys.update(found)
+            if len(keys) >= need:
+                return True
+        return False
+
+    def _possible_own_terms(self, conv, customers):
+        """What may be the customer's own terms, as sets of keys, the cheapest first (the bound is their union,
+        whose size is the same in any order): the lists' candidates (looked up), the abbreviations, then the
+        patterns' matches (regular expressions searched)."""
+        matchers = [m for m in (self.terms, self.vocabulary) if m is not None]
+        for matcher in matchers:
+            terms = matcher.terms
+            if terms is None:
                 continue
+            listed, list_id = terms.terms, terms.list_id
+            for view in customers:
+                candidates = view.term_candidates().get(list_id)
+                if candidates:
+                    yield {_folded_term(listed[idx].text) for _, _, idx in candidates}
+        if self.acronyms is not None:
+            for view in customers:
+                if view.may_hold_latin():
+                    yield self._own_abbreviations(view)
+        for which, matcher in enumerate(matchers):
             patterns = matcher.patterns
             if patterns is not None and patterns.may_run_in(conv):
                 # A pattern's hit is a term of its own text: each distinct match counts once (a regex search, no
                 # segmenting; matches _vocabulary would drop, inside a URL or asked about, only make the bound looser).
                 for view in customers:
                     if patterns.may_run(view):
-                        text = view.norm.text
-                        keys.update(text[start:end] for start, end in patterns.spans(view))
-                        if len(keys) >= need:
-                            return True
-            terms = matcher.terms
-            if terms is None:
-                continue
-            for view in customers:
-                for _, _, idx in view.term_candidates().get(terms.list_id, ()):
-                    keys.add(_folded_term(terms.terms[idx].text))
-                    if len(keys) >= need:
-                        return True
-        if self.acronyms is not None:
-            for view in customers:
-                if view.may_hold_latin():
-                    keys |= self._own_abbreviations(view)
-                    if len(keys) >= need:
-                        return True
-        return False
+                        yield self._pattern_keys(which, patterns, view)
+
+    def _pattern_keys(self, which: int, patterns, view) -> "frozenset[str]":
+        """The distinct matches of the patterns of matcher `which` (0: the terms', 1: the vocabulary's) in the
+        message. They depend on its text alone, and customers' short replies repeat (the pattern of units runs
+        on every message with a digit): a short text's are found once."""
+        def matches(view) -> "frozenset[str]":
+            text = view.norm.text
+            return frozenset(text[start:end] for start, end in patterns.spans(view))
+
+        if view.toolkit.reference:
+            return matches(view)
+        memos = self.__dict__.setdefault("_pattern_keys_memo", ({}, {}))
+        return matching.remembered(memos[which], view, matches)
 
     def _raw_terms(self, view) -> set[str]:
         """The folded terms a message holds, also inside longer words (智能网关 holds 网关)."""
         matcher = self.terms.terms
         if matcher is None:
             return set()
-        return {_folded_term(matcher.terms[idx].text) for _, _, idx in view.term_candidates().get(matcher.list_id, ())}
+        candidates = view.term_candidates().get(matcher.list_id)
+        if not candidates:
+            return set()
+        keys = self._term_keys()
+        return {keys[idx] for _, _, idx in candidates}
 
     def block_rows(self, index):
         # Findings are the agent's (the scope role's) unexplained terms: a message of that role with a term.
@@ -785,12 +842,14 @@ class JargonRule(Rule):
             return []
         found: list = []
         said = {_folded_term(f.text) for f in reported if f.text}
-        messages = conv.messages
-        for view in messages:
-            if view.role != "customer" or view.role == self.scope.role or not asked.cues.find(view):
+        last = None  # the scope role's last message before this one: what a question answers
+        for view in conv.messages:
+            if view.role == self.scope.role:
+                last = view
                 continue
-            last = next((m for m in reversed(messages[:view.index]) if m.role == self.scope.role), None)
-            if last is None:
+            # A customer's question before the agent said anything (what they came with) asks about nothing the
+            # agent said: its patterns are not searched.
+            if view.role != "customer" or last is None or not asked.cues.find(view):
                 continue
             for question, kind in asked.questions(view):
                 finding = self._asked_use(conv, view, last, question, kind, said)
@@ -912,6 +971,46 @@ class JargonRule(Rule):
                     return reply.hit(start, end)
         return None
 
+    def _customer_known(self, messages, read_up_to: int, pos: int, known: set[str]) -> "tuple[set[str], int]":
+        """`known` with the terms (and Latin words) of the customer's messages from read_up_to to pos, which they
+        introduced (customer_first), and where reading stopped."""
+        for earlier in messages[read_up_to:pos]:
+            if earlier.role == "customer" and earlier.role != self.scope.role:
+                known |= self._raw_terms(earlier)
+                if self.acronyms is not None and earlier.may_hold_latin():
+                    known |= self.acronyms.words(earlier)
+        return known, pos
+
+    def _listed_keys(self, view) -> "set[str] | None":
+        """The terms of the list the message's hits can be, read from its candidates without word boundaries (a
+        hit is a candidate that covers whole words outside ignored spans; a term introduced here is one too); None
+        when it has none, and in traces and on the reference path, which judge every message as written."""
+        toolkit = view.toolkit
+        terms = self.terms.terms
+        if terms is None or toolkit.trace is not None or toolkit.reference:
+            return None
+        candidates = view.term_candidates().get(terms.list_id)
+        if not candidates:
+            return None
+        keys = self._term_keys()
+        return {keys[idx] for _, _, idx in candidates}
+
+    def _term_keys(self) -> list[str]:
+        """The folded form of each term of the list, by its index (what _key gives a hit of it)."""
+        keys = self.__dict__.get("_list_keys")
+        if keys is None:
+            keys = self.__dict__["_list_keys"] = [_folded_term(term.text) for term in self.terms.terms.terms]
+        return keys
+
+    def _only_listed(self, view, acronyms_known: bool) -> bool:
+        """Whether every hit the message may have is one of the list's terms: no pattern of the rule can match
+        (a snake_case identifier is a term of its own text) and no abbreviation stands here."""
+        patterns = self.terms.patterns
+        if patterns is not None and patterns.may_run(view):
+            return False
+        return self.acronyms is None or acronyms_known or not view.may_hold_latin() \
+            or not self.acronyms.abbreviations(view)
+
     def _term_findings(self, conv):
         known: set[str] = set()  # folded terms explained, known to the audience, or introduced by the customer
         audience_known = not (self.audiences or self.technical or self.business)
@@ -930,6 +1029,15 @@ class JargonRule(Rule):
                 continue
             if opened is not None and not opened >> view.index & 1:
                 continue
+            keys = self._listed_keys(view)
+            if keys:
+                if self.customer_first:
+                    known, read_up_to = self._customer_known(messages, read_up_to, pos, known)
+                if all(key in known or _holds_known(key, known) for key in keys) \
+                        and self._only_listed(view, acronyms_known):
+                    # Every term here is known already (most uses after a term's first): judging the message can
+                    # change nothing, so its word boundaries and explanations are not worked out.
+                    continue
             hits = self._hits(view)
             if self.introduced:
                 # A term shown as it is (点击“扩容”) before any other use of it here is introduced by that; one used
@@ -945,12 +1053,7 @@ class JargonRule(Rule):
             if not hits:
                 continue
             if self.customer_first:
-                for earlier in messages[read_up_to:pos]:
-                    if earlier.role == "customer" and earlier.role != self.scope.role:
-                        known |= self._raw_terms(earlier)
-                        if self.acronyms is not None and earlier.may_hold_latin():
-                            known |= self.acronyms.words(earlier)
-                read_up_to = pos
+                known, read_up_to = self._customer_known(messages, read_up_to, pos, known)
             marker_hits, explanations, adjacent_hits, restatement_hits = self._explainers(view, hits)
             # A term counts as explained when any of its uses in this message is explained.
             uses: dict[str, list] = {}
