@@ -85,6 +85,15 @@ class Condition:
             return False
         return True
 
+    def may_hold_in(self, view: "MessageView") -> bool:
+        """False when the item holds for no hit of the message: a class it needs (`any` / `all`) has no candidate
+        anywhere in it. The first test of `holds`, asked once per message instead of once per hit."""
+        if self.any_of and not any(self.classes.in_message(view, m) for m in self.any_of):
+            return False
+        if self.all_of and not all(self.classes.in_message(view, m) for m in self.all_of):
+            return False
+        return True
+
     def _mood_span(self, view: "MessageView", hit: "Hit") -> tuple[int, int]:
         """Where a mood is read: the sentence or the message when the item names one, else the hit's clause."""
         if self.region in ("sentence", "message"):
@@ -129,6 +138,10 @@ class Conditions:
 
     def __bool__(self) -> bool:
         return bool(self.when or self.unless)
+
+    def may_admit_in(self, view: "MessageView") -> bool:
+        """False when `admits` is false for every hit of the message: a `when` item lacks its classes there."""
+        return all(cond.may_hold_in(view) for cond in self.when)
 
     def admits(self, view: "MessageView", hit: "Hit") -> bool:
         for cond in self.when:

@@ -95,11 +95,20 @@ class RequiredRule(Rule):
         if not scope:
             return
         anchor = scope[0] if self.anchor == "first" else scope[-1]
-        if any(req.search(view) for view in scope for req in self.requirements):
-            if conv.toolkit.trace is not None:
+        if conv.toolkit.trace is not None:
+            # A trace notes the hits each search cancels on its way: message by message, as always.
+            if any(req.search(view) for view in scope for req in self.requirements):
                 self._note_met(scope, anchor)
+                return
+        elif self._met(scope):
             return
         yield self.finding(conv, anchor)
+
+    def _met(self, scope) -> bool:
+        """Whether some requirement is met in some message of the scope. Requirement by requirement: the first
+        (a resolution check's lexicon and patterns) is met far more often than those with clause conditions after
+        it, which are then not weighed for the messages before the one that meets it."""
+        return any(req.search(view) for req in self.requirements for view in scope)
 
     def _note_met(self, scope, anchor) -> None:
         """Traces only: what met the requirement, noted at the message the finding would have been on (a miss

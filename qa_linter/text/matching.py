@@ -534,6 +534,10 @@ class TextMatcher:
             return []  # none of its terms or pattern literals is in this message
         if toolkit.reference or toolkit.trace is not None:
             return self._find(view)  # the reference path computes everything; a trace notes every cancelled hit
+        if self.conditions is not None and not self.conditions.may_admit_in(view):
+            # A `when` item's classes are not in the message: every hit would be cancelled, so none is looked for
+            # (a whole-word term's hits would segment the message for nothing).
+            return []
         # What `find` returns depends on the message's text alone (its folding, candidates, words, clauses: no other
         # message, no time), and contact centres send the same replies again and again: a short text is judged once.
         return list(remembered(self._memo, view, self._found))
