@@ -196,30 +196,35 @@ class ClassBook:
 
     def present(self, view, matcher, lo, hi, hit) -> bool:
         # A class term that lies inside the hit is part of what was found (不 of 不知道), not its context.
-        return any(
-            lo <= s and e <= hi and not (hit.nstart <= s and e <= hit.nend)
-            for s, e in self.spans(view, matcher)
-        )
+        return any(not (hit.nstart <= s and e <= hit.nend) for s, e in self._within(view, matcher, lo, hi))
+
+    def _within(self, view, matcher, lo, hi):
+        """The class's whole-word spans in [lo, hi]: from the message's spans when they are known, else checking
+        only the candidates in the region (a region is mostly one clause; the rest of the message is not cut)."""
+        known = view.__dict__.get("_class_spans")
+        found = known.get(matcher.list_id) if known is not None else None
+        if found is not None:
+            return ((s, e) for s, e in found if lo <= s and e <= hi)
+        return matcher.spans_within(view, lo, hi)
 
     def present_unnegated(self, view, matcher, lo, hi, hit) -> bool:
         """`present`, counting only terms whose own clause has no negator before them."""
         negators = self._matchers.get(NEGATORS)
         if negators is None:
             return self.present(view, matcher, lo, hi, hit)
-        negations = self.spans(view, negators)
         clauses = view.clauses()
-        for s, e in self.spans(view, matcher):
-            if not (lo <= s and e <= hi) or (hit.nstart <= s and e <= hit.nend):
+        for s, e in self._within(view, matcher, lo, hi):
+            if hit.nstart <= s and e <= hit.nend:
                 continue
             clause = clauses.at(s)
-            if not any(clause.start <= ns and ne <= s for ns, ne in negations):
+            if next(self._within(view, negators, clause.start, s), None) is None:  # no negator before it in its clause
                 return True
         return False
 
     def mood(self, view, lo: int, hi: int, mood: str) -> bool:
         matcher = self._matchers.get(MOODS[mood])
         if matcher is not None:
-            spans = [(s, e) for s, e in self.spans(view, matcher) if lo <= s and e <= hi]
+            spans = list(self._within(view, matcher, lo, hi))
             polite = self._matchers.get(POLITE_CONDITIONALS) if mood == "conditional" and spans else None
             if polite is not None:
                 courtesy = self.spans(view, polite)
@@ -243,8 +248,8 @@ class ClassBook:
             matcher = self._matchers.get(name)
             if matcher is None:
                 continue
-            for s, e in self.spans(view, matcher):
-                if not (clause.start <= s and e <= clause.end) or (hit.nstart <= s and e <= hit.nend):
+            for s, e in self._within(view, matcher, clause.start, clause.end):
+                if hit.nstart <= s and e <= hit.nend:
                     continue
                 if person == "third" and _INSTRUMENT.search(view.norm.text, max(clause.start, s - 2), s):
                     continue  # 通过后台向您的电脑发起…: the means, not who acts

@@ -245,6 +245,24 @@ class TermMatcher:
         covers = view.boundaries().covers
         return [(nstart, nend) for nstart, nend, term_idx in candidates if not checked[term_idx] or covers(nstart, nend)]
 
+    def spans_within(self, view: "MessageView", lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """The spans of `spans(view)` that lie in [lo, hi], in order; word boundaries are asked only of the
+        candidates there, so the blocks of the message outside that stretch need not be segmented."""
+        candidates = view.term_candidates().get(self._list_id)
+        if not candidates:
+            return
+        word = self.boundary == "word"
+        checked = self._checked
+        covers = None
+        for nstart, nend, term_idx in candidates:
+            if lo <= nstart and nend <= hi:
+                if word and checked[term_idx]:
+                    if covers is None:
+                        covers = view.boundaries().covers
+                    if not covers(nstart, nend):
+                        continue
+                yield nstart, nend
+
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), without building the hits."""
         candidates = view.term_candidates().get(self._list_id)
