@@ -48,8 +48,9 @@ class BlockAutomaton:
         self.lists_per_key = np.array([len(owners[key]) for key in keys], dtype=np.int64)
         self.first_list_at = np.cumsum(self.lists_per_key) - self.lists_per_key
         self.key_lists = np.array([list_id for key in keys for list_id in owners[key]], dtype=np.int64)
-        self.key_list = np.where(self.lists_per_key == 1, self.key_lists[np.minimum(self.first_list_at, len(self.key_lists) - 1)], -1) \
-            if keys else np.zeros(0, dtype=np.int64)
+        self.key_list = np.full(len(keys), -1, dtype=np.int64)
+        alone = self.lists_per_key == 1
+        self.key_list[alone] = self.key_lists[self.first_list_at[alone]]
         # A key holding the separator could match across two messages; no folded term does, but a pack that
         # had one is scanned message by message (usable False).
         self.usable = not any(SEP in key for key in keys)

@@ -20,8 +20,7 @@ from array import array
 import numpy as np
 
 from ..text.normalize import FACES, _ROMANISED, NormalizedText, fold_disguises, normalize
-from .tables import CJK, EXACT, LOOKALIKE, ODD_DIGIT, RUN, SPACE, tables
-from .tables import FILLER, GAP_SEPARATOR, HAN
+from .tables import CJK, EXACT, FILLER, GAP_SEPARATOR, HAN, LOOKALIKE, ODD_DIGIT, RUN, SPACE, tables
 
 SEP = "\x00"
 _SPACE = np.uint32(ord(" "))

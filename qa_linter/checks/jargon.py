@@ -986,14 +986,9 @@ class JargonRule(Rule):
         hit is a candidate that covers whole words outside ignored spans; a term introduced here is one too); None
         when it has none, and in traces and on the reference path, which judge every message as written."""
         toolkit = view.toolkit
-        terms = self.terms.terms
-        if terms is None or toolkit.trace is not None or toolkit.reference:
+        if toolkit.trace is not None or toolkit.reference:
             return None
-        candidates = view.term_candidates().get(terms.list_id)
-        if not candidates:
-            return None
-        keys = self._term_keys()
-        return {keys[idx] for _, _, idx in candidates}
+        return self._raw_terms(view) or None
 
     def _term_keys(self) -> list[str]:
         """The folded form of each term of the list, by its index (what _key gives a hit of it)."""
