@@ -184,9 +184,16 @@ class Example(NamedTuple):
     technical: bool
 
 
-def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds: int = 300) -> AudienceModel:
-    """Fit the weights by gradient descent on the L2-regularised log loss (numpy), over the words seen in at
-    least `min_groups` product lines; weights too small to matter are left out of the file."""
+def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds: int = 1000) -> AudienceModel:
+    """Fit the weights on the L2-regularised log loss over the words seen in at least `min_groups` product lines
+    (numpy); weights too small to matter are left out of the file.
+
+    Each conversation holds a few hundred of the tens of thousands of words, so the words are kept as index
+    arrays, not a dense matrix (8,775 conversations: 0.47 million entries instead of 220 million), and the
+    descent is accelerated (Nesterov): 1,000 rounds reach the loss that plain gradient descent needs 10,000 for.
+    The weights shipped before were those of 300 plain rounds, far from the minimum; fitted to it, with the
+    penalty chosen on product lines left out (l2 0.3 of 0.03-3), the tuning part's jargon F1 on teams left out
+    rose from 0.913 to 0.920 (docs/accuracy.md)."""
     import numpy as np
 
     seen: dict[str, set[str]] = defaultdict(set)
@@ -195,23 +202,28 @@ def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds:
             seen[w].add(ex.group)
     vocabulary = sorted(w for w, groups in seen.items() if len(groups) >= min_groups)
     column = {w: i for i, w in enumerate(vocabulary)}
-    x = np.zeros((len(examples), len(vocabulary) + 1), dtype=np.float64)
-    x[:, -1] = 1.0  # the intercept
-    for row, ex in enumerate(examples):
-        for w in ex.words:
-            j = column.get(w)
-            if j is not None:
-                x[row, j] = 1.0
+    rows = [[j for j in (column.get(w) for w in ex.words) if j is not None] for ex in examples]
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    columns = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=int(lengths.sum()))
+    row_of = np.repeat(np.arange(len(rows)), lengths)  # the conversation of each entry of `columns`
     y = np.array([1.0 if ex.technical else 0.0 for ex in examples])
-    w = np.zeros(x.shape[1])
-    n = len(examples)
-    penalty = np.ones_like(w)
-    penalty[-1] = 0.0  # the intercept is not shrunk
-    for _ in range(rounds):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        w -= 2.0 * (x.T @ (p - y) / n + l2 / n * penalty * w)
-    weights = {word: float(w[j]) for word, j in column.items() if abs(w[j]) >= 0.01}
-    return AudienceModel(float(w[-1]), weights)
+    n, d = len(examples), len(vocabulary)
+
+    def gradient(theta):
+        weights, bias = theta[:d], theta[d]
+        z = np.bincount(row_of, weights=weights[columns], minlength=n) + bias
+        residual = 1.0 / (1.0 + np.exp(-z)) - y
+        # The intercept (the last entry) is not shrunk.
+        return np.append(np.bincount(columns, weights=residual[row_of], minlength=d) / n + l2 / n * weights,
+                         residual.mean())
+
+    step = 2.0  # 1/L for the log loss of 0/1 features in the worst case this data comes near
+    theta = previous = np.zeros(d + 1)
+    for k in range(1, rounds + 1):
+        ahead = theta + (k - 1) / (k + 2) * (theta - previous)
+        previous, theta = theta, ahead - step * gradient(ahead)
+    weights = {word: float(theta[j]) for word, j in column.items() if abs(theta[j]) >= 0.01}
+    return AudienceModel(float(theta[d]), weights)
 
 
 def cross_validate(examples: list[Example], folds: int = 5, **options) -> tuple[float, dict[int, float]]:

@@ -94,7 +94,9 @@ def test_a_term_the_customer_asks_about_does_not_make_them_technical(linter):
 
 def test_a_word_of_the_product_line_name_sets_the_audience():
     linter = _linter()
-    messages = [("customer", "网站打不开"), ("agent", "您好，可能是DNS的问题。")]
+    # Words that read as neither a technical nor surely a lay customer's (0.31): the name decides. (网站打不开 alone
+    # reads as a layperson's, 0.03, since the model was fitted to its minimum: that beats the name.)
+    messages = [("customer", "网站一直报错"), ("agent", "您好，可能是DNS的问题。")]
     assert _found(linter, *messages, product="cloud-hosting") == []
     assert _found(linter, *messages, product="home-broadband") == ["DNS"]
 

@@ -31,17 +31,26 @@ def pack_linter(request):
 # -- the pre-send check agrees with a full scan ----------------------------------------------------------------
 @pytest.mark.parametrize("conv", CONVERSATIONS, ids=[c["id"] for c in CONVERSATIONS])
 def test_each_agent_message_as_a_draft_gets_the_findings_the_scan_gives_it(pack_linter, conv):
+    # What a scan of the whole conversation gives the message, for every rule that judges a message from it and
+    # what came before; a rule that also reads later messages (READS_AHEAD: jargon's audience) gives the draft
+    # what a scan of the conversation up to the draft gives it.
     linter = pack_linter
     full = linter.scan(conv)
     judged_later = set(linter.draft_rule_set()[1])
+    ahead = {r.id for r in linter.rules if r.READS_AHEAD}
     for index, message in enumerate(conv["messages"]):
         if message["role"] != "agent":
             continue
         context = {**conv, "messages": conv["messages"][:index]}
         result = linter.check_reply(message["text"], context=context, ts=message.get("ts"))
-        expected = [f for f in full if f.message_index == index and f.rule not in judged_later]
+        so_far = linter.scan({**conv, "messages": conv["messages"][:index + 1]}) if ahead else []
+        expected = sorted(
+            [f for f in full if f.message_index == index and f.rule not in judged_later | ahead]
+            + [f for f in so_far if f.message_index == index and f.rule in ahead],
+            key=lambda f: [r.id for r in linter.rules].index(f.rule))
         assert result.message_index == index
-        assert result.findings == expected, f"{conv['id']} message {index}: {message['text']}"
+        assert sorted(result.findings, key=lambda f: [r.id for r in linter.rules].index(f.rule)) == expected, \
+            f"{conv['id']} message {index}: {message['text']}"
 
 
 def test_the_comparison_covers_many_findings_and_excludes_only_end_of_conversation_rules(test_linter):

@@ -78,6 +78,9 @@ class Rule:
     CONVERSATION_START = False
     # A verdict on a message from that message alone (and whether it is in the scope): a draft is judged by itself.
     MESSAGE_LOCAL = False
+    # A verdict on a message that a scan may also take from messages after it, while a draft is judged with the
+    # conversation so far only (IN_CONTEXT): the two can differ (docs/presend.md, "What is judged").
+    READS_AHEAD = False
 
     # -- what the type takes ---------------------------------------------------------------------------------
     @classmethod

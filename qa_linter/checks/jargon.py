@@ -53,6 +53,9 @@ class JargonRule(Rule):
 
     TYPE = "jargon"
     SHARED = (MATCHER_FIELDS,)
+    # Who the customer is is read from all their messages, and a customer who asks back what a word meant, or an
+    # agent who admits being too technical, reports an earlier message: a scan knows more than a draft's check.
+    READS_AHEAD = True
     FIELDS = (
         Field("explained_by", "matcher", "a [matcher](#matcher-fields) of explanation markers (即, 也就是, 是指 …)",
               example="{terms: [即, 也就是, 是指], boundary: none}"),
