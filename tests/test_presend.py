@@ -38,6 +38,7 @@ def test_each_agent_message_as_a_draft_gets_the_findings_the_scan_gives_it(pack_
     full = linter.scan(conv)
     judged_later = set(linter.draft_rule_set()[1])
     ahead = {r.id for r in linter.rules if r.READS_AHEAD}
+    order = {r.id: i for i, r in enumerate(linter.rules)}
     for index, message in enumerate(conv["messages"]):
         if message["role"] != "agent":
             continue
@@ -47,9 +48,9 @@ def test_each_agent_message_as_a_draft_gets_the_findings_the_scan_gives_it(pack_
         expected = sorted(
             [f for f in full if f.message_index == index and f.rule not in judged_later | ahead]
             + [f for f in so_far if f.message_index == index and f.rule in ahead],
-            key=lambda f: [r.id for r in linter.rules].index(f.rule))
+            key=lambda f: order[f.rule])
         assert result.message_index == index
-        assert sorted(result.findings, key=lambda f: [r.id for r in linter.rules].index(f.rule)) == expected, \
+        assert sorted(result.findings, key=lambda f: order[f.rule]) == expected, \
             f"{conv['id']} message {index}: {message['text']}"
 
 
