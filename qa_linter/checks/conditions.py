@@ -67,9 +67,7 @@ class Condition:
     def holds(self, view: "MessageView", hit: "Hit") -> bool:
         # A class with no candidate anywhere in the message is in no region of it: `any`/`all` are answered without
         # finding the region (the clauses, the words around the hit), which most hits of most messages need not.
-        if self.any_of and not any(self.classes.in_message(view, m) for m in self.any_of):
-            return False
-        if self.all_of and not all(self.classes.in_message(view, m) for m in self.all_of):
+        if not self.may_hold_in(view):
             return False
         lo, hi = self._region(view, hit)
         present = self.classes.present_unnegated if self.plain else self.classes.present
