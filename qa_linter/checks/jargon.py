@@ -867,7 +867,12 @@ class JargonRule(Rule):
         explained, said by the customer first, reported already or no terms."""
         asked = question.group("term")
         if kind == ECHO:
+            if len(asked) == 2 and asked[0] == asked[1]:
+                asked = asked[0]  # a part said twice is a stutter (差 差什么器 folds to 差差什么器)
             words = _echoed_word(last, asked, leads=not question.group(0).endswith(asked))
+            tail = question.groupdict().get("tail")
+            if words is not None and tail and not words.endswith(tail):
+                words = None  # 排什么期 caught the word's first and last characters: 排期, not 排队
         else:
             # The question may hold more than the words: the longest end of it the agent's message holds (folding
             # drops the 、 of 支数、克重这些我看不懂, and the question is about the last of a list).
