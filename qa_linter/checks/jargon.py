@@ -136,7 +136,8 @@ class JargonRule(Rule):
               "密码是什么？), which count only for words jieba's dictionary counts fewer than `everyday_frequency` "
               "(500) times; `echo_patterns`, the part of a word the customer caught and asks back (什么阀？ / 滤什么): "
               "one character is enough, and the word of the agent's last message that starts or ends with it is "
-              "asked about (a word of one character is not, nor an everyday one). The agent's first use of the "
+              "asked about (a word of one character is not, nor an everyday one); a part said twice (减 减什么) is "
+              "the part, and with a group named `tail` (减什么器) the word must also end with it. The agent's first use of the "
               "words is reported (with `message`, which may use {match} and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
               "and whether or not a list holds them; `not_terms`, lexicons of names that are no terms (a program's "
               "name: 向日葵). A pre-send draft has no answer yet: it is judged by the lists alone",
@@ -868,11 +869,11 @@ class JargonRule(Rule):
         asked = question.group("term")
         if kind == ECHO:
             if len(asked) == 2 and asked[0] == asked[1]:
-                asked = asked[0]  # a part said twice is a stutter (差 差什么器 folds to 差差什么器)
+                asked = asked[0]  # a part said twice is a stutter (减 减什么器 folds to 减减什么器)
             words = _echoed_word(last, asked, leads=not question.group(0).endswith(asked))
             tail = question.groupdict().get("tail")
             if words is not None and tail and not words.endswith(tail):
-                words = None  # 排什么期 caught the word's first and last characters: 排期, not 排队
+                words = None  # 排什么号 caught the word's first and last characters: 排号, not 排队
         else:
             # The question may hold more than the words: the longest end of it the agent's message holds (folding
             # drops the 、 of 支数、克重这些我看不懂, and the question is about the last of a list).
