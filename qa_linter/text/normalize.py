@@ -458,7 +458,7 @@ def _romanised_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
 _BRACKET_PAIRS = dict(zip("([{<【〔〖〘「『《〈", ")]}>】〕〗〙」』》〉"))
 # Chat platforms' emoticon codes of one character in square brackets (WeChat/QQ [强], [赞], [汗]; see
 # lexicons/platform-codes.txt): typed between words (好的[赞]谢谢) they are an emoticon, not a disguise.
-ONE_CHARACTER_CODES = frozenset("色睡酷吐困嘘晕衰吓饭刀强弱耶汗哇发福泪心赞")
+ONE_CHARACTER_CODES = frozenset("色睡酷吐困嘘晕衰吓饭刀强弱耶汗哇发福泪心赞怒钱哼囧")
 _CLOSING = {closing: opening for opening, closing in _BRACKET_PAIRS.items()}
 _SEPARATOR_CHARS = "".join(FOLDED_SEPARATORS)
 
