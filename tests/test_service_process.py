@@ -126,9 +126,9 @@ def test_two_workers_reload_together_and_keep_serving_on_failure(tmp_path):
         new_pack = response.json()["rule_pack"]
 
         def all_workers_new() -> bool:
-            # Each request is a new connection, which the kernel hands to either worker: sixteen of them all answering
-            # with the new pack leave a worker still on the old one about one chance in 30,000 (eight left it one in
-            # 128, and a loaded machine once met it).
+            # Each request is a new connection, which the kernel hands to either worker: with one worker renewed and
+            # one not, all eight landing on the renewed one happen about once in 256 (a loaded machine met it), all
+            # sixteen about once in 65,536.
             packs = set()
             for _ in range(16):
                 try:
