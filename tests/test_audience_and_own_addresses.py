@@ -5,6 +5,8 @@ import pytest
 
 from packs import conversation
 from qa_linter import Linter
+from qa_linter.analysis import ConversationView
+from qa_linter.canonical import conversation_from_dict
 from qa_linter.config import Config
 
 
@@ -129,3 +131,29 @@ def test_a_configuration_key_the_customer_writes_is_a_term_of_their_own(linter):
     agent = ("agent", "您好，可能是路由器的MTU设置不对。")
     assert _found(linter, ("customer", "我把 max_conn 改大了，光猫也重启了"), agent) == []
     assert _found(linter, ("customer", "我把光猫重启了"), agent) == ["MTU"]
+
+
+def test_an_abbreviation_shown_in_a_ui_label_is_introduced_there(linter):
+    shown_first = [("customer", "机器停了"), ("agent", "把控制器上的「AUTO/MAN」旋钮转到MAN，再转回AUTO。")]
+    assert _found(linter, *shown_first) == []
+    used_first = [("customer", "机器停了"), ("agent", "先切到MAN档，稍后再按一下「AUTO/MAN」复位。")]
+    assert _found(linter, *used_first) == ["MAN"]  # used before the label shows it: judged at that use
+
+
+def test_the_letters_of_a_model_name_the_customer_wrote_are_their_own_word(linter):
+    messages = [("customer", "我们的fx5u连不上触摸屏"), ("agent", "您好，请在FX的参数里打开以太网端口。")]
+    assert "FX" not in _found(linter, *messages)
+    assert "FX" in _found(linter, ("customer", "连不上触摸屏"), messages[1])
+
+
+def test_the_product_line_name_is_not_the_customers_technical_vocabulary(linter):
+    rule = next(r for r in linter.rules if r.id == "jargon-unexplained")
+    text = "我在拼多多开了一家茶叶店，ERP里显示还有货，拼多多后台早就卖光了。"
+
+    def own_terms(team):
+        conv = conversation(("customer", text), ("agent", "您好，我查一下同步记录。"))
+        conv["team"] = team
+        return rule._own_terms(ConversationView(conversation_from_dict(conv), linter.pack.toolkit))
+
+    assert own_terms("shop-stock-cs") == {"erp", "后台"}
+    assert own_terms("shop-erp-cs") == {"后台"}  # ERP on an ERP line is what every customer calls the product

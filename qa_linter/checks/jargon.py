@@ -608,16 +608,23 @@ class JargonRule(Rule):
                 for hit in self._hits(view):
                     view.toolkit.note_cancelled(self.id, view, hit, why)
 
-    def _introduced(self, view) -> dict[str, int]:
+    def _introduced(self, view, abbreviations: bool = False) -> dict[str, int]:
         """The terms of the message inside `introduced_inside` spans, each with where it is first shown: known from
-        there on (点击“扩容”… 扩容后…; but 需要先红冲… 点「红冲」 used it before showing it)."""
+        there on (点击“扩容”… 扩容后…; but 需要先红冲… 点「红冲」 used it before showing it). With `abbreviations`,
+        the abbreviations shown there too (把「RUN/STOP」开关拨到STOP)."""
         found = self.terms.find(view)
-        spans = self._span_list(self.introduced, view) if found else []
+        spans = self._span_list(self.introduced, view) if found or abbreviations else []
         first: dict[str, int] = {}
         for h in found:
             if any(s <= h.nstart and h.nend <= e for s, e in spans):
                 key = _key(h)
                 first[key] = min(first.get(key, h.nstart), h.nstart)
+        if abbreviations:
+            # Any Latin word of a label counts: one of several (RUN/STOP) is no abbreviation standing alone.
+            text = view.norm.text
+            for s, e in spans:
+                for m in _LATIN_RUN.finditer(text, s, e):
+                    first[m.group()] = min(first.get(m.group(), m.start()), m.start())
         return first
 
     def _hits(self, view):
@@ -717,11 +724,14 @@ class JargonRule(Rule):
             # benchmark corpus 1,174 of the 1,501 customers read here reach it before their last message: 2,343 of
             # their 6,144 messages are read).
             enough = self.technical[0] if conv.toolkit.trace is None else None
+            # The product's own name (ERP on an ERP line's chat) is what every customer of it calls it.
+            names = self._name_words(conv)
             for view in customers:
                 customer_terms |= self._vocabulary(view)
                 if self.acronyms is not None:
                     # A customer who types technical abbreviations (OBS, SCIM, KDS) writes technical vocabulary too.
                     customer_terms |= self._own_abbreviations(view)
+                customer_terms -= names
                 if enough is not None and len(customer_terms) >= enough:
                     break
         return customer_terms
@@ -1043,17 +1053,18 @@ class JargonRule(Rule):
                     # change nothing, so its word boundaries and explanations are not worked out.
                     continue
             hits = self._hits(view)
-            if self.introduced:
-                # A term shown as it is (点击“扩容”) before any other use of it here is introduced by that; one used
-                # before it is shown (需要先红冲… 点「红冲」) is judged at that use.
-                first_use: dict[str, int] = {}
-                for h in hits:
-                    first_use[_key(h)] = min(first_use.get(_key(h), h.nstart), h.nstart)
-                known |= {k for k, at in self._introduced(view).items() if at < first_use.get(k, at + 1)}
             abbreviations = []
             if self.acronyms is not None and not acronyms_known:
                 abbreviations = self._acronym_hits(view, hits)
-                hits = hits + abbreviations
+            if self.introduced:
+                # A term shown as it is (点击“扩容”, 「RUN/STOP」开关) before any other use of it here is introduced
+                # by that; one used before it is shown (需要先红冲… 点「红冲」) is judged at that use.
+                first_use: dict[str, int] = {}
+                for h in hits + abbreviations:
+                    first_use[_key(h)] = min(first_use.get(_key(h), h.nstart), h.nstart)
+                shown = self._introduced(view, bool(abbreviations))
+                known |= {k for k, at in shown.items() if at < first_use.get(k, at + 1)}
+            hits = hits + abbreviations
             if not hits:
                 continue
             if self.customer_first:
@@ -1207,6 +1218,10 @@ def _name_words(names: tuple[str, ...]) -> "frozenset[str]":
     return frozenset(word for name in names for word in _NAME_WORDS.split(name.lower()) if word)
 
 
+# A Latin word inside a label, for the abbreviations it shows.
+_LATIN_RUN = regex.compile(r"[a-z][a-z0-9]*")
+
+
 def _key(hit) -> str:
     return _folded_term(hit.term.text if hit.term else hit.text)
 
@@ -1237,6 +1252,8 @@ _LATIN_WORD = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]+)(?![a-z0-9_@/
 # An abbreviation with a one-character grade or version after a hyphen (PHQ-9, FDX-B, ABEC-7): a questionnaire, a
 # standard or a grade, named the way its trade writes it. (A longer tail, DZ-600 or ZX-BJ-0093, is a model or a code.)
 _GRADED = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]{2,5})-[a-z0-9](?![a-z0-9_@/-]|\s?\d)")
+# Letters with a number after them (smart200, s7-1200 is not: one letter): a model name.
+_MODEL_NAME = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]{2,})(?=\s?\d)")
 _CAPITALS = regex.compile(r"[A-Z\uFF21-\uFF3A]+")
 
 
@@ -1262,7 +1279,9 @@ class Acronyms(NamedTuple):
     def words(self, view) -> set[str]:
         """The Latin words a (customer's) message holds, folded: an abbreviation they wrote needs no explaining."""
         text = view.norm.text
-        return {m.group() for m in _LATIN_WORD.finditer(text)} | {m.group() for m in _GRADED.finditer(text)}
+        # …also the letters of a model name they wrote (smart200 holds SMART, the series the agent then names).
+        return {m.group() for m in _LATIN_WORD.finditer(text)} | {m.group() for m in _GRADED.finditer(text)} \
+            | {m.group("letters") for m in _MODEL_NAME.finditer(text)}
 
     def abbreviations(self, view) -> list[tuple[int, int, str]]:
         """The abbreviations in capitals a message holds that are not everyday ones (SCIM, not APP): their
