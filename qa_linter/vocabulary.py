@@ -198,9 +198,15 @@ _MOBILE = PiiPattern(
     national_mobile,
 )
 _RESIDENT_ID = PiiPattern(
-    "resident-id", regex.compile(r"(?<![0-9a-z*])(?:\d{17}[0-9x]|\d{15})(?![0-9a-z*])", PATTERN_FLAGS), cn_resident_id_any,
-    "resident ID numbers: 18 characters with a plausible birth date and a valid check character, or the 15 digits "
-    "of before 1999 with a province code and a real birth date",
+    "resident-id", regex.compile(
+        r"(?<![0-9a-z*])(?:\d{17}[0-9x]|\d{15})(?![0-9a-z*])"
+        # …and the 18 characters in groups, as they are read out or copied from a card: area code, birth date (whole
+        # or as year and month-day), the rest (110105 19880312 4525 / 110105-1988-0312-4525).
+        rf"|(?<![0-9a-z*]|[0-9*]{_SEP})\d{{6}}{_SEP}\d{{4}}{_SEP}?\d{{4}}{_SEP}\d{{3}}[0-9x](?![0-9a-z*]|{_SEP}[0-9])",
+        PATTERN_FLAGS), cn_resident_id_any,
+    "resident ID numbers: 18 characters with a plausible birth date and a valid check character, also in groups "
+    "(spaces, dots, dashes: 110105 19880312 4525), or the 15 digits of before 1999 with a province code and a real "
+    "birth date",
 )
 # Two card definitions, on purpose: hiding errs on the side of hiding (any Luhn-valid 16-19 digit number, also
 # a tracking number that happens to pass), while a finding must be one a reviewer agrees with (numbers that

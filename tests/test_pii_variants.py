@@ -31,6 +31,10 @@ FOUND = [
     ("手机前七位1774520，尾号0049", "前七位1774520，尾号0049", "pii-mobile"),
     # the 15-digit resident ID of before 1999
     ("您的老身份证号110105491231002已登记", "110105491231002", "pii-resident-id"),
+    # an 18-character ID in groups, as read out or copied from the card (the spec: still a number)
+    ("机主身份证 320102 19750618 3217，已核实", "320102 19750618 3217", "pii-resident-id"),
+    ("身份证号：440306-1990-0101-4322", "440306-1990-0101-4322", "pii-resident-id"),
+    ("身份证 510104.1982.1125.7736 已登记", "510104.1982.1125.7736", "pii-resident-id"),
     # e-mail addresses with spaces around @, written (at), [at], ＠, or at / 艾特 before a mail service
     ("邮箱 li.ming @ example.com 已绑定", "li.ming @ example.com", "pii-email"),
     ("邮箱 li.ming(at)example.com 已绑定", "li.ming(at)example.com", "pii-email"),
@@ -54,6 +58,8 @@ CLEAN = [
     "版本 1.3.9.1 已发布",
     "卡号 139-1234-5678-90 错了",  # a longer number with dashes is not a mobile number inside it
     "身份证号 11010519491231002Y",  # wrong check character
+    "工单号 320102 19750618 3218 已受理",  # grouped like an ID, but the check character is wrong
+    "电话 0571 8888 1234 5678 转 2",  # groups of digits that are no ID
     "请 look at example.com 的说明",  # English "at": not an address
     "price @ 5.00 each",
     "请发邮件至 support (at) example.com",  # a role mailbox
@@ -100,6 +106,7 @@ def test_no_new_hits_on_numbers_that_are_not_personal_data(builtin_linter, maske
     ("号码139.1234.5678", "号码139.****.5678"),
     ("号码١٣٩١٢٣٤٥٦٧٨", "号码١٣٩****٥٦٧٨"),
     ("老身份证110105491231002", "老身份证1101*******1002"),
+    ("身份证 320102 19750618 3217", "身份证 3201** ******** 3217"),
     ("邮箱 li.ming (at) example.com", "邮箱 l*** (at) example.com"),
     ("已发到 zhangsan at qq.com 了", "已发到 z*** at qq.com 了"),
 ])
