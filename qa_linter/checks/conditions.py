@@ -20,7 +20,9 @@ An item looks at one region around the hit: `clause` (the clause holding it), `s
   (a `negators` word before them in it): 不要念给我听 and 不会问您要 ask for nothing.
 
 Moods and persons are lexicon classes too (conditionals, request-markers, question-markers, first-person,
-second-person, third-parties), so QA staff tune them by editing word lists. Everything is computed lazily and
+second-person, third-parties), so QA staff tune them by editing word lists. A class `X` may have a lexicon
+`X-except` whose terms hide the class terms inside them (hand-over-requests-except: 跟您说一下, the agent telling,
+holds 说一下 but asks for nothing). Everything is computed lazily and
 only for messages where the rule already has a candidate hit.
 """
 from __future__ import annotations
@@ -44,6 +46,9 @@ MOODS = {"question": "question-markers", "request": "request-markers", "conditio
 # Politeness worded as a condition (方便的话, 可以的话) sets no condition: 方便的话把订单号发我 is a request.
 # An optional class: a conditional marker inside one of its terms does not count.
 POLITE_CONDITIONALS = "polite-conditionals"
+# A class's own exceptions: the terms of lexicon `<class>-except` hide the class terms inside them (跟您说一下, the
+# agent telling, holds 说一下 of hand-over-requests, which asks the customer to tell).
+EXCEPT_SUFFIX = "-except"
 PERSONS = {"first": "first-person", "second": "second-person", "third": "third-parties"}
 ITEM_FIELDS = ("any", "all", "none", "mood", "person", "side", "within", "negated")
 NEGATORS = "negators"
@@ -159,6 +164,7 @@ class ClassBook:
     def __init__(self, ctx: "CompileContext"):
         self._ctx = ctx
         self._matchers: dict[str, TermMatcher | None] = {}
+        self._excepts: dict[int, TermMatcher] = {}  # a class's list id -> the matcher of its `-except` lexicon
 
     def matcher(self, name: str, line: int | None) -> TermMatcher | None:
         if name in self._matchers:
@@ -176,6 +182,9 @@ class ClassBook:
             # Not added to the segmenter's words: a class term such as 您把 must not glue 您 and 把 into one word
             # and hide the 您 that `person` looks for. A term of several words still matches on its outer boundaries.
             matcher = TermMatcher(ctx.toolkit.term_index, lexicon.terms, "word")
+            exceptions = ctx.lexicon_lookup(name + EXCEPT_SUFFIX)
+            if exceptions is not None:
+                self._excepts[matcher.list_id] = TermMatcher(ctx.toolkit.term_index, exceptions.terms, "word")
         self._matchers[name] = matcher
         return matcher
 
@@ -202,8 +211,14 @@ class ClassBook:
         known = view.__dict__.get("_class_spans")
         found = known.get(matcher.list_id) if known is not None else None
         if found is not None:
-            return ((s, e) for s, e in found if lo <= s and e <= hi)
-        return matcher.spans_within(view, lo, hi)
+            spans = ((s, e) for s, e in found if lo <= s and e <= hi)
+        else:
+            spans = matcher.spans_within(view, lo, hi)
+        exceptions = self._excepts.get(matcher.list_id)
+        if exceptions is None or exceptions.list_id not in view.term_candidates():
+            return spans
+        hidden = self.spans(view, exceptions)
+        return ((s, e) for s, e in spans if not any(hs <= s and e <= he for hs, he in hidden))
 
     def present_unnegated(self, view, matcher, lo, hi, hit) -> bool:
         """`present`, counting only terms whose own clause has no negator before them."""
