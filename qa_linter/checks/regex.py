@@ -27,13 +27,11 @@ class RegexRule(Rule):
     the masker uses to hide it: `mobile` (also in groups with spaces, dots or dashes, with +86, 86 or 0086, with
     Chinese numerals or other scripts' digits, or read out in parts: 前三位177，中间4520，尾号0049), `resident-id`
     (18 characters with a valid check character, also in groups: 320102 19750618 3217, or the 15 digits of before
-    1999), `email` (also with spaces
-    around the @, written (at) or ＠, or at / 艾特 before a mail service's domain; an address of a role mailbox
-    such as support@ or kefu@ is not personal data), `card` (what the masker hides: any Luhn-valid number of
-    16-19 digits) or `bank-card` (what the built-in pack reports: only numbers that start like a payment card,
-    3-6). Rules of the
-    `pii-exposure` category, and rules with `pii:`, also accept every value of the configuration's `allowlist`
-    (your hotlines and mailboxes)."""
+    1999), `email` (also with spaces around the @, written (at) or ＠, or at / 艾特 before a mail service's domain;
+    an address of a role mailbox such as support@ or kefu@ is not personal data), `card` (what the masker hides: any
+    Luhn-valid number of 16-19 digits) or `bank-card` (what the built-in pack reports: only numbers that start like
+    a payment card, 3-6). Rules of the `pii-exposure` category, and rules with `pii:`, also accept every value of the
+    configuration's `allowlist` (your hotlines and mailboxes)."""
 
     TYPE = "regex"
     FIELDS = (
