@@ -107,31 +107,6 @@ def test_when_requires_a_request_and_unless_a_negator_cancels(tmp_path, text, fl
     assert _flags(tmp_path, CREDENTIAL, text) is flagged
 
 
-HAND_OVER = """
-rules:
-  - id: credential
-    type: phrases
-    category: credential-request
-    message: "索要「{match}」"
-    terms: [验证码]
-    when:
-      - sentence: {any: [hand-over-requests]}
-"""
-
-
-@pytest.mark.parametrize(
-    "text, flagged",
-    [
-        ("您把验证码跟我说一下", True),
-        ("先跟您说一下 您把验证码报一下", True),  # a request of its own beside the announcing
-        # 说一下 inside 跟您说一下 (lexicons/hand-over-requests-except.txt) is the agent telling: no request
-        ("先跟您说一下 新手机登录需要验证码 在App里填就行", False),
-    ],
-)
-def test_a_class_term_inside_one_of_its_except_terms_does_not_count(tmp_path, text, flagged):
-    assert _flags(tmp_path, HAND_OVER, text) is flagged
-
-
 NEAR = """
 rules:
   - id: near
@@ -303,6 +278,19 @@ rules:
     ],
 )
 def test_negated_false_ignores_class_terms_negated_in_their_clause(tmp_path, text, flagged):
+    assert _flags(tmp_path, HAND_OVER, text) is flagged
+
+
+@pytest.mark.parametrize(
+    "text, flagged",
+    [
+        ("您把验证码跟我说一下", True),
+        ("先跟您说一下 您把验证码报一下", True),  # a request of its own beside the announcing
+        # 说一下 inside 跟您说一下 (lexicons/hand-over-requests-except.txt) is the agent telling: no request
+        ("先跟您说一下 新手机登录需要验证码 在App里填就行", False),
+    ],
+)
+def test_a_class_term_inside_one_of_its_except_terms_does_not_count(tmp_path, text, flagged):
     assert _flags(tmp_path, HAND_OVER, text) is flagged
 
 
