@@ -46,6 +46,16 @@ class CategoryScore:
         }
 
 
+# The interval `--intervals` gives each F1: a percentile bootstrap over product lines. Errors cluster by product
+# line (a trade's words, a team's habits), so the labelled conversations are not independent draws: resampling
+# whole product lines says how much F1 may move on other product lines like these, which is what a team that
+# labels a sample wants to know before it trusts a difference. Fixed rounds and seed: the same input always gives
+# the same interval.
+INTERVAL_ROUNDS = 2000
+INTERVAL_LEVEL = 0.95
+INTERVAL_SEED = 20261206
+
+
 @dataclass
 class CalibrationError:
     kind: str  # false-positive | false-negative
@@ -63,6 +73,10 @@ class Calibration:
     conversations: int = 0
     unlabelled: list[str] = field(default_factory=list)  # scanned but not in the labels
     unscanned: list[str] = field(default_factory=list)  # labelled but not scanned
+    # Per product line (the conversation's team, else meta.product, else the conversation alone): per category,
+    # [true hits, false hits, misses]. What f1_intervals resamples.
+    groups: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    intervals: "dict[str, tuple[float, float] | None] | None" = None  # set by f1_intervals; None: not asked for
 
     @property
     def micro(self) -> CategoryScore:
@@ -76,8 +90,8 @@ class Calibration:
     def to_dict(self) -> dict:
         return {
             "conversations": self.conversations,
-            "categories": [c.to_dict() for c in self.categories.values()],
-            "micro": self.micro.to_dict(),
+            "categories": [self._scored(c) for c in self.categories.values()],
+            "micro": self._scored(self.micro),
             "unlabelled": self.unlabelled,
             "unscanned": self.unscanned,
             "errors": [
@@ -86,6 +100,49 @@ class Calibration:
                 for e in self.errors
             ],
         }
+
+
+    def _scored(self, score: CategoryScore) -> dict:
+        doc = score.to_dict()
+        if self.intervals is not None:
+            interval = self.intervals.get(score.category)
+            doc["f1_interval"] = None if interval is None else [_round(interval[0]), _round(interval[1])]
+        return doc
+
+    def product_lines(self) -> int:
+        return len(self.groups)
+
+
+def f1_intervals(cal: Calibration, rounds: int = INTERVAL_ROUNDS, level: float = INTERVAL_LEVEL,
+                 seed: int = INTERVAL_SEED) -> "dict[str, tuple[float, float] | None]":
+    """Per category and "micro": the `level` percentile interval of F1 when the product lines are drawn again,
+    with replacement, `rounds` times (each draw as many product lines as there are). None where the labels give
+    no F1 to vary: fewer than two product lines, or no draw with both predictions and labels of the category."""
+    import numpy as np
+
+    names = list(cal.categories)
+    if len(cal.groups) < 2:
+        return {name: None for name in names + ["micro"]}
+    counts = np.array([[by_category.get(name, (0, 0, 0)) for name in names] for by_category in cal.groups.values()],
+                      dtype=np.int64).reshape(len(cal.groups), len(names), 3)
+    lines = len(cal.groups)
+    rng = np.random.default_rng(seed)
+    drawn = rng.multinomial(lines, np.full(lines, 1.0 / lines), size=rounds)  # how often each line is drawn
+    totals = np.einsum("rg,gck->rck", drawn, counts)
+    totals = np.concatenate([totals, totals.sum(axis=1, keepdims=True)], axis=1)  # the micro column last
+    tp, fp, fn = totals[..., 0], totals[..., 1], totals[..., 2]
+    defined = (tp + fp > 0) & (tp + fn > 0)  # as CategoryScore.f1: no precision or no recall, no F1
+    f1 = np.where(defined, 2 * tp / np.maximum(2 * tp + fp + fn, 1), np.nan)
+    tail = (1.0 - level) / 2 * 100
+    out: dict[str, tuple[float, float] | None] = {}
+    for k, name in enumerate(names + ["micro"]):
+        column = f1[:, k]
+        if np.isnan(column).all():
+            out[name] = None
+            continue
+        low, high = np.nanpercentile(column, [tail, 100 - tail])
+        out[name] = (float(low), float(high))
+    return out
 
 
 def _round(x: float | None) -> float | None:
@@ -135,6 +192,7 @@ def calibrate(
             continue
         seen.add(conv.id)
         result.conversations += 1
+        group = result.groups.setdefault(_product_line(conv), {})
         predicted: dict[tuple[int, str], list[Finding]] = defaultdict(list)
         for f in findings:
             predicted[(f.message_index, f.category)].append(f)
@@ -142,18 +200,28 @@ def calibrate(
         for key in sorted(set(predicted) | set(gold)):
             score = result.categories.setdefault(key[1], CategoryScore(key[1]))
             text = conv.messages[key[0]].text if 0 <= key[0] < len(conv.messages) else ""
+            tally = group.setdefault(key[1], [0, 0, 0])
             if key in predicted and key in gold:
                 score.tp += 1
+                tally[0] += 1
             elif key in predicted:
                 score.fp += 1
+                tally[1] += 1
                 f = predicted[key][0]
                 detail = f"{f.rule}: {f.message}" + (f" «{f.text}»" if f.text else "")
                 result.errors.append(CalibrationError("false-positive", (conv.id, *key), _short(text), detail, f.rule))
             else:
                 score.fn += 1
+                tally[2] += 1
                 result.errors.append(CalibrationError("false-negative", (conv.id, *key), _short(text), gold[key]))
     result.unscanned = sorted(set(labels) - seen)
     return result
+
+
+def _product_line(conv: Conversation) -> str:
+    """What f1_intervals resamples a conversation with: its team, else its meta.product, else itself."""
+    product = (conv.meta or {}).get("product") if isinstance(conv.meta, dict) else None
+    return f"team:{conv.team}" if conv.team else f"product:{product}" if product else f"conversation:{conv.id}"
 
 
 def explain_misses(linter, result: Calibration, conversations: dict[str, Conversation]) -> None:
@@ -214,13 +282,22 @@ def _short(text: str, width: int = 80) -> str:
 
 
 def render_text(cal: Calibration, show_errors: bool) -> str:
-    lines = [f"{'category':<22}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}"]
+    intervals = cal.intervals
+    header = f"{'category':<22}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}"
+    lines = [header + (f"{'F1 95%':>13}" if intervals is not None else "")]
     rows = list(cal.categories.values()) + [cal.micro]
     for i, c in enumerate(rows):
         if i == len(rows) - 1:
-            lines.append("-" * 63)
-        lines.append(f"{c.category:<22}{c.tp:>5}{c.fp:>5}{c.fn:>5}{_fmt(c.precision):>11}{_fmt(c.recall):>8}{_fmt(c.f1):>7}")
+            lines.append("-" * len(lines[0]))
+        row = f"{c.category:<22}{c.tp:>5}{c.fp:>5}{c.fn:>5}{_fmt(c.precision):>11}{_fmt(c.recall):>8}{_fmt(c.f1):>7}"
+        if intervals is not None:
+            interval = intervals.get(c.category)
+            row += f"{'-' if interval is None else f'{interval[0]:.3f}-{interval[1]:.3f}':>13}"
+        lines.append(row)
     lines.append(f"{cal.conversations} labelled conversations compared")
+    if intervals is not None:
+        lines.append(f"F1 95%: middle 95% of F1 over {INTERVAL_ROUNDS:,} redraws of the {cal.product_lines()} product "
+                     "lines (teams)")
     if cal.unlabelled:
         lines.append(f"not in the labels (ignored): {', '.join(cal.unlabelled[:10])}" + (" …" if len(cal.unlabelled) > 10 else ""))
     if cal.unscanned:

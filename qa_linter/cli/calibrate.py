@@ -18,14 +18,17 @@ from .common import (
               help="A labelled set: a folder with transcripts.jsonl and labels.jsonl. Repeat to compare sets side by side.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--show-errors", is_flag=True, help="List every false positive and miss, grouped by rule, with the condition that decided it.")
+@click.option("--intervals", is_flag=True,
+              help="Give each F1 a 95%% interval: the product lines (teams) drawn again 2,000 times, so the range "
+                   "shows how much F1 may move on other product lines like these.")
 @click.option("--train-audience", type=click.Path(dir_okay=False, writable=True),
               help="Instead of scoring: learn which customer words show a technical customer from the sets' "
                    "meta.customer (technical / non-technical) and write the weights to FILE (a lexicon for "
                    "jargon's technical_customer.model).")
 @with_rule_options
-def command(paths, gold, sets, fmt, show_errors, train_audience, **rule_options):
+def command(paths, gold, sets, fmt, show_errors, intervals, train_audience, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
-    from ..calibration import LabelError, read_set, render_sets, render_text
+    from ..calibration import LabelError, f1_intervals, read_set, render_sets, render_text
 
     if bool(paths) == bool(sets) or bool(paths) != bool(gold):
         raise click.UsageError("give PATHS with --gold LABELS, or one or more --set FOLDER")
@@ -43,6 +46,8 @@ def command(paths, gold, sets, fmt, show_errors, train_audience, **rule_options)
         for name, (inputs, labels_path) in named:
             result, problems = _calibrate_one(run, inputs if isinstance(inputs, tuple) else (str(inputs),),
                                               labels_path, show_errors)
+            if intervals:
+                result.intervals = f1_intervals(result)
             results.append((Path(name).name if sets else name, result))
             failed = failed or problems
     if fmt == "json":
