@@ -54,6 +54,7 @@ class CategoryScore:
 INTERVAL_ROUNDS = 2000
 INTERVAL_LEVEL = 0.95
 INTERVAL_SEED = 20261206
+_DRAWS_AT_ONCE = 4_000_000  # product lines times rounds drawn in one go: at most 32 MB of counts
 
 
 @dataclass
@@ -127,8 +128,14 @@ def f1_intervals(cal: Calibration, rounds: int = INTERVAL_ROUNDS, level: float =
                       dtype=np.int64).reshape(len(cal.groups), len(names), 3)
     lines = len(cal.groups)
     rng = np.random.default_rng(seed)
-    drawn = rng.multinomial(lines, np.full(lines, 1.0 / lines), size=rounds)  # how often each line is drawn
-    totals = np.einsum("rg,gck->rck", drawn, counts)
+    # How often each line is drawn, a few rounds at a time: labels without teams make each conversation a line of
+    # its own, and 2,000 rounds of 100,000 lines at once would be 1.6 GB.
+    step = max(1, _DRAWS_AT_ONCE // lines)
+    totals = np.concatenate([
+        np.einsum("rg,gck->rck", rng.multinomial(lines, np.full(lines, 1.0 / lines), size=min(step, rounds - done)),
+                  counts)
+        for done in range(0, rounds, step)
+    ])
     totals = np.concatenate([totals, totals.sum(axis=1, keepdims=True)], axis=1)  # the micro column last
     tp, fp, fn = totals[..., 0], totals[..., 1], totals[..., 2]
     defined = (tp + fp > 0) & (tp + fn > 0)  # as CategoryScore.f1: no precision or no recall, no F1
