@@ -47,6 +47,27 @@ def test_a_customer_who_writes_technical_terms_is_technical(linter):
     assert _found(linter, *messages) == []
 
 
+def test_a_customer_whose_own_terms_make_them_technical_spares_the_agent_messages_their_word_boundaries(monkeypatch):
+    # The audience is worked out first when the customer's candidates may make them technical: a developer knows
+    # every term, so no agent message is read for its terms at all (the same findings: none).
+    from qa_linter.checks.jargon import JargonRule
+
+    read: list[str] = []
+    hits = JargonRule._hits
+
+    def counted(self, view):
+        read.append(view.role)
+        return hits(self, view)
+
+    monkeypatch.setattr(JargonRule, "_hits", counted)
+    messages = [("customer", "我的容器起不来，环境变量和端口映射都配了"), ("agent", "您好，请检查镜像的启动命令和DNS。")]
+    assert _found(_linter(), *messages) == []
+    assert read and "agent" not in read
+    read.clear()  # a lay customer: the agent's message is read as before
+    assert _found(_linter(), ("customer", "网页打不开"), ("agent", "您好，可能是DNS的问题。")) == ["DNS"]
+    assert "agent" in read
+
+
 def test_a_term_the_customer_wrote_inside_a_longer_word_counts_as_introduced(linter):
     messages = [("customer", "我家的智能网关一直闪红灯"), ("agent", "您好，请把网关断电重启一下。")]
     assert _found(linter, *messages) == []
