@@ -340,3 +340,23 @@ def test_the_built_in_patterns_compile_without_a_trial():
     found = [p for f in sorted(builtin_rules().glob("*.yaml")) for p in patterns(yaml.safe_load(f.read_text(encoding="utf-8")))]
     assert len(found) > 10
     assert max(map(layout_estimate, found)) < MAX_LAYOUT // 100
+
+
+RUNS = ["1" * 20_000, "1." * 10_000, "1 " * 10_000, "a" * 20_000, "a-" * 10_000, "a_" * 10_000, "a." * 10_000,
+        "ab/" * 7_000, "我" * 20_000, "我 " * 10_000, "，" * 20_000, "@a" * 10_000, "1a" * 10_000]
+
+
+@pytest.mark.parametrize("run", RUNS, ids=lambda run: repr(run[:3]))
+def test_no_built_in_pattern_times_out_on_a_long_run_of_one_kind_of_character(builtin_linter, run):
+    """A customer or agent pasting a long number, a dump or a row of characters: every built-in pattern searches it
+    within its time (a pattern that starts again from every character of a run, as jargon's units pattern did
+    on a run of digits, took 65 s for 20,000 digits and was skipped as timed out)."""
+    builtin_linter.rule_problems.clear()
+    conv = {"id": "runs", "messages": [
+        {"role": "customer", "text": f"你好 {run} 怎么办"},
+        {"role": "agent", "text": f"您好，请检查一下DNS和路由器设置。{run}"},
+        {"role": "customer", "text": run},
+    ]}
+    builtin_linter.scan(conv)
+    builtin_linter.check_reply("您好，请在路由器后台修改DNS。", [{"role": "customer", "text": run}])
+    assert builtin_linter.rule_problems == {}
