@@ -4,11 +4,16 @@
     python benchmarks/large_inputs.py --message-mb 10       # a quicker single-message run
     python benchmarks/large_inputs.py --only message        # or --only many
     python benchmarks/large_inputs.py --conversations 200000
+    python benchmarks/large_inputs.py --only message --dense --message-mb 2   # a finding every few characters
 
 One message: a single agent message of N MB (an e-mail body pasted whole: Chinese prose, English, spaces
 between characters, taboo phrases, slang and credential requests every few hundred characters, so the
 normaliser's slow paths and every hit filter are exercised). It is scanned at N/4, N/2 and N MB; the time
 ratio between sizes shows whether the scan stays linear (a ratio near 2 per doubling; 4 would be quadratic).
+With `--dense` the message is a short chat line repeated instead, with four findings in every 40 characters
+(slang, a taboo phrase, a brush-off, a phone number) and the conditions asked around each (clause, sentence,
+question): lookups over the whole message per finding made that case quadratic (200,000 characters took 25 s)
+until session 12.
 
 Many conversations: a JSON Lines file of one million two-message conversations, one in 10,000 broken, so the
 run must also count and list skipped records without slowing down.
@@ -30,6 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# A chat line with a finding every ten characters and a polite conditional the taboo rule must not flag.
+DENSE = "亲，这个我不知道，您自己看一下说明书吧。如果您不知道订单号也没关系。请拨打 137 0000 1111。"
+
 # One paragraph of an e-mail, repeated: ~150 UTF-8 bytes, with hits for three rule categories.
 PARAGRAPH = (
     "Dear customer, 您好！关于您反馈的宽带问题，我 不 知 道具体原因，亲，"
@@ -37,10 +45,10 @@ PARAGRAPH = (
 )
 
 
-def write_single_message(path: Path, megabytes: float) -> int:
+def write_single_message(path: Path, megabytes: float, unit: str = PARAGRAPH) -> int:
     """One conversation whose agent message is `megabytes` MB of text; returns its length in characters."""
-    repeat = int(megabytes * 1024 * 1024) // len(PARAGRAPH.encode("utf-8")) + 1
-    text = PARAGRAPH * repeat
+    repeat = int(megabytes * 1024 * 1024) // len(unit.encode("utf-8")) + 1
+    text = unit * repeat
     record = {"id": "huge", "channel": "email", "messages": [
         {"role": "customer", "text": "宽带断了"},
         {"role": "agent", "text": text},
@@ -68,7 +76,7 @@ def run_scan(path: Path) -> dict:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    summary = re.search(r"(\d[\d,]*) conversations, (\d[\d,]*) messages, (\d[\d,]*) findings", stderr)
+    summary = re.search(r"(\d[\d,]*) conversations?, (\d[\d,]*) messages?, (\d[\d,]*) findings?", stderr)
     skipped = re.search(r"Skipped (\d+) input record", stderr)
     return {
         "seconds": seconds,
@@ -81,13 +89,14 @@ def run_scan(path: Path) -> dict:
     }
 
 
-def bench_message(folder: Path, megabytes: float) -> None:
-    print(f"One message (an e-mail body pasted whole), scanned at three sizes up to {megabytes:g} MB:")
+def bench_message(folder: Path, megabytes: float, dense: bool = False) -> None:
+    what = "a chat line with a finding every ten characters, repeated" if dense else "an e-mail body pasted whole"
+    print(f"One message ({what}), scanned at three sizes up to {megabytes:g} MB:")
     print(f"  {'size':>8} {'chars':>12} {'seconds':>8} {'MB/s':>6} {'peak RSS':>9} {'findings':>9} {'time ratio':>10}")
     previous = None
     for size in (megabytes / 4, megabytes / 2, megabytes):
         path = folder / f"message-{size:g}MB.jsonl"
-        chars = write_single_message(path, size)
+        chars = write_single_message(path, size, DENSE if dense else PARAGRAPH)
         result = run_scan(path)
         path.unlink()
         ratio = f"{result['seconds'] / previous:.2f}x" if previous else ""
@@ -115,11 +124,12 @@ def main() -> None:
     parser.add_argument("--message-mb", type=float, default=50.0, help="size of the single message [50]")
     parser.add_argument("--conversations", type=int, default=1_000_000, help="number of tiny conversations [1,000,000]")
     parser.add_argument("--only", choices=["message", "many"], help="run one case only")
+    parser.add_argument("--dense", action="store_true", help="the single message full of findings (see above)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qa-lint-bench-") as tmp:
         folder = Path(tmp)
         if args.only in (None, "message"):
-            bench_message(folder, args.message_mb)
+            bench_message(folder, args.message_mb, args.dense)
         if args.only in (None, "many"):
             bench_many(folder, args.conversations)
 

@@ -1,6 +1,7 @@
 """The engine: a loaded rule pack applied to conversations. `Linter` is the Python API."""
 from __future__ import annotations
 
+import bisect
 import threading
 from pathlib import Path
 from typing import Any, Iterable
@@ -201,10 +202,16 @@ def _one_per_words(findings: list[Finding], order: dict[str, int]) -> list[Findi
             continue
         ranked = sorted(group, key=lambda f: (-int(Severity.parse(f.severity)), -(f.end - f.start),
                                               order.get(f.rule, len(order)), f.start, f.rule))
-        kept: list[Finding] = []
+        # The kept spans never overlap each other, so sorted by start they are sorted by end too: the one kept span
+        # that can overlap a finding is the last starting before it ends (bisection). Asking every kept span was
+        # quadratic: a 200,000-character message with 27,000 findings spent 20 s here.
+        starts: list[int] = []
+        ends: list[int] = []
         for f in ranked:
-            if any(f.start < k.end and k.start < f.end for k in kept):
+            at = bisect.bisect_left(starts, f.end) - 1
+            if at >= 0 and ends[at] > f.start:
                 dropped.add(id(f))
             else:
-                kept.append(f)
+                starts.insert(at + 1, f.start)
+                ends.insert(at + 1, f.end)
     return findings if not dropped else [f for f in findings if id(f) not in dropped]

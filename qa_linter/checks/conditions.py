@@ -248,10 +248,7 @@ class ClassBook:
             return False
         # A question by its form may end any clause of the region, not only the last (…看看收到没有 里面有个取件码).
         text = view.norm.text
-        return any(
-            looks_like_question(text[max(lo, c.start):min(hi, c.end)])
-            for c in view.clauses().clauses if c.start < hi and c.end > lo
-        )
+        return any(looks_like_question(text[max(lo, c.start):min(hi, c.end)]) for c in view.clauses().overlapping(lo, hi))
 
     def person(self, view, hit) -> str:
         clause = view.clauses().at(hit.nstart)

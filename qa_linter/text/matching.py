@@ -251,6 +251,11 @@ class TermMatcher:
         candidates = view.term_candidates().get(self._list_id)
         if not candidates:
             return
+        if len(candidates) > _BISECT_FROM:
+            # A long message asks for many regions: only the candidates ending in [lo, hi] can lie in it.
+            ends = _candidate_ends(view, self._list_id, candidates)
+            if ends is not None:
+                candidates = candidates[bisect.bisect_left(ends, lo):bisect.bisect_right(ends, hi)]
         word = self.boundary == "word"
         checked = self._checked
         covers = None
@@ -275,6 +280,21 @@ class TermMatcher:
             return True  # a long phrase needs no segmenting
         covers = view.boundaries().covers
         return any(covers(nstart, nend) for nstart, nend, _ in candidates)
+
+
+# A message with more candidates of one list than this is searched by region with bisection (TermMatcher.spans_within):
+# asking every candidate of a 200,000-character message for each of its 13,000 regions took 12 s.
+_BISECT_FROM = 32
+
+
+def _candidate_ends(view: "MessageView", list_id: int, candidates: list) -> "list[int] | None":
+    """The ends of a list's candidates in the message, when they come in order of their ends (the automaton reports
+    a match where it ends), kept with the view; None when they do not (then every candidate is asked)."""
+    known = view.__dict__.setdefault("_candidate_ends", {})
+    if list_id not in known:
+        ends = [nend for _, nend, _ in candidates]
+        known[list_id] = ends if all(a <= b for a, b in zip(ends, ends[1:])) else None
+    return known[list_id]
 
 
 _LONG_HAN_PHRASE = regex.compile(r"\p{Han}{3,}")
