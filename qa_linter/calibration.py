@@ -102,7 +102,6 @@ class Calibration:
             ],
         }
 
-
     def _scored(self, score: CategoryScore) -> dict:
         doc = score.to_dict()
         if self.intervals is not None:

@@ -45,7 +45,7 @@ def test_one_finding_per_words_keeps_what_the_plain_definition_keeps(seed):
         start = rng.randint(0, 400)
         findings.append(Finding("c", rng.randint(0, 2), "agent", rng.choice(rules), rng.choice(["slang", "emoji"]),
                                 rng.choice([Severity.ERROR, Severity.WARNING, Severity.INFO]), "m",
-                                start, start + rng.randint(1, 12), "x"))
+                                start, start + rng.randint(0, 12), "x"))  # empty spans too
     findings.append(Finding("c", 0, "agent", "a", "slang", Severity.INFO, "whole conversation"))  # no span
     order = {rule: i for i, rule in enumerate(rules)}
     assert _one_per_words(findings, order) == _naive_one_per_words(findings, order)
