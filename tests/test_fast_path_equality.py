@@ -95,6 +95,9 @@ ALPHABET = (
     list("我不知道亲您好这归管") + list("親這個問題歸說們沈藉瞭") + list("ＡＢａｂ１２ABab12") + list("ΣσςİıſK")
     + [" ", "\u3000", "\u200b", "\u200d", "\ufeff", "\t", "\n", "\r", "\x1c", "\xa0", "\u2028", "\u0301"]
     + list(".-_*/\\|~^+='\"`·•、，。！？") + ["ﬁ", "①", "é", "😊", "\ufe0f", "𠀀"]
+    # Characters that fold to one or several others (the sparse path), one whose piece is Chinese (㍿), one whose
+    # piece is a mark (´), and the sparse path's own stand-ins typed into a text.
+    + ["℃", "…", "²", "㎡", "｡", "･", "Ω", "㍿", "⑴", "´", "\U000f0000", "\U000f0001", "\U000f0002", "\ue000"]
 )
 
 

@@ -32,6 +32,7 @@ OPENERS = (
 )
 MIN_RUN_ON = 6  # characters of a clause before a conjunction that opens the next one
 _OPENER = re.compile("|".join(sorted(OPENERS, key=len, reverse=True)))
+_CLAUSE_END = re.compile("[" + "".join(re.escape(ch) for ch in sorted(CLAUSE_END)) + "]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +46,11 @@ def split(text: str, gaps: Sequence[int] = (), is_boundary: Callable[[int], bool
     """The clauses of `text`. `gaps`: positions where removed whitespace stood; `is_boundary(pos)`: whether a
     word boundary lies at pos (conjunction splits are made only there)."""
     cuts: dict[int, bool] = {}  # position -> ends a sentence too
-    for pos, ch in enumerate(text):
-        if ch in CLAUSE_END:
-            if ch in ",:" and 0 < pos < len(text) - 1 and text[pos - 1].isdigit() and text[pos + 1].isdigit():
-                continue  # 16:00, 1,000: a time or a number, not a clause break
-            cuts[pos + 1] = cuts.get(pos + 1, False) or ch in SENTENCE_END
+    for m in _CLAUSE_END.finditer(text):  # a search, not a loop over every character
+        pos, ch = m.start(), m.group()
+        if ch in ",:" and 0 < pos < len(text) - 1 and text[pos - 1].isdigit() and text[pos + 1].isdigit():
+            continue  # 16:00, 1,000: a time or a number, not a clause break
+        cuts[pos + 1] = cuts.get(pos + 1, False) or ch in SENTENCE_END
     for pos in gaps:
         cuts.setdefault(pos, False)
     last_cut = 0
@@ -117,10 +118,17 @@ def whitespace_gaps(original: str, starts, ends) -> list[int]:
     writer's own word breaks (亲 人脸核验 is 亲 + 人脸核验, not 亲人), whatever they separate."""
     if starts is None:
         return []
+    # From each whitespace character of the original to the folded character after it, not through every
+    # folded character (most messages have no whitespace; those that do, a few runs).
     gaps = []
-    for i in range(1, len(starts)):
+    count = len(starts)
+    for m in _WHITESPACE.finditer(original):
+        i = bisect.bisect_right(starts, m.start())  # the first folded character after the run's start
+        if i == 0 or i == count or (gaps and gaps[-1] == i):
+            continue
         prev_end, start = ends[i - 1], starts[i]
-        if start > prev_end and any(ch.isspace() for ch in original[prev_end:start]):
+        # The run stands in what was dropped between characters i - 1 and i, if any of it lies there.
+        if prev_end < m.end() and start > prev_end:
             if _HAN.match(original[prev_end - 1]) and _HAN.match(original[start]):
                 gaps.append(i)
     return gaps
@@ -165,6 +173,7 @@ _ENDS_QUESTION = frozenset("吗吧呢嘛")
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WHITESPACE = re.compile(r"\s+")
 
 
 # A question, by its form: a question mark, a clause-final 吗/么/没有 (also before a comma), A-not-A (能不能, 是不是, 提示不提示 …), 是否/能否. Not a final
