@@ -15,8 +15,7 @@ import bisect
 import re
 
 import regex
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 # After folding, full-width ？！，；： are ASCII; 。、 stay as they are.
 # A semicolon separates the items of one list (请提供：1. 账户名；2. 登录密码), so it ends a clause, not a sentence.
@@ -35,8 +34,7 @@ _OPENER = re.compile("|".join(sorted(OPENERS, key=len, reverse=True)))
 _CLAUSE_END = re.compile("[" + "".join(re.escape(ch) for ch in sorted(CLAUSE_END)) + "]")
 
 
-@dataclass(frozen=True, slots=True)
-class Clause:
+class Clause(NamedTuple):  # a named tuple: a frozen dataclass set each field through object.__setattr__
     start: int
     end: int
     sentence: int  # index of the sentence the clause belongs to
