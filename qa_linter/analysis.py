@@ -223,6 +223,8 @@ class ConversationView:
         self._messages = views
         self._by_role: dict[str, list[MessageView]] = {}
         self._lists: set[int] | None = None
+        # What a rule worked out about these messages and asks for again, by (rule, question): started anew with them.
+        self.memos: dict = {}
 
     @property
     def id(self) -> str:
