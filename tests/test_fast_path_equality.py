@@ -418,6 +418,28 @@ def test_a_matcher_judges_a_text_seen_before_as_it_judges_it_anew(fast_linter, s
     assert kept == 3
 
 
+def test_a_matchers_first_hit_is_the_first_it_finds(fast_linter, sample_conversations, generated_conversations):
+    """TextMatcher.first weighs the conditions only until a hit passes them (what a sequence rule's trigger asks):
+    it must give find's first hit, for every matcher of the pack, as the message's own role and as the other."""
+    from qa_linter.analysis import MessageView
+    from qa_linter.text import matching
+
+    toolkit = fast_linter.pack.toolkit
+    matchers = list({id(m): m for rule in fast_linter.rules for m in rule.matchers()
+                     if isinstance(m, matching.TextMatcher)}.values())
+    assert any(m.conditions is not None for m in matchers)
+    texts = list(dict.fromkeys(m.text for conv in sample_conversations + generated_conversations for m in conv.messages))
+    several = 0  # messages where a conditioned matcher finds more than one hit: where stopping early matters
+    for matcher in matchers:
+        for text in texts:
+            for role in ("agent", "customer"):
+                hits = matcher.find(MessageView(Message(0, role, text), toolkit))
+                first = matcher.first(MessageView(Message(0, role, text), toolkit))
+                assert first == (hits[0] if hits else None), (matcher.owner, text)
+                several += matcher.conditions is not None and len(hits) > 1
+    assert several > 10
+
+
 def _matcher_patterns(linter) -> list:
     return [pattern for rule in linter.rules for matcher in rule.matchers()
             for patterns in (matcher.patterns, getattr(matcher.exceptions, "patterns", None)) if patterns is not None

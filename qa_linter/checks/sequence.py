@@ -149,10 +149,10 @@ class SequenceRule(Rule):
         for pos, view in enumerate(msgs):
             if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
                 continue
-            hits = self.trigger.find(view)
-            if not hits:
+            trigger_hit = self.trigger.first(view)
+            if trigger_hit is None:
                 continue
-            finding = self._judge(conv, msgs, pos, hits[0])
+            finding = self._judge(conv, msgs, pos, trigger_hit)
             if finding is None or finding.message_index in reported:
                 continue
             reported.add(finding.message_index)
