@@ -1,0 +1,146 @@
+"""Instructions, not seconds: the scan and `jieba.lcut` counted by valgrind, for figures a noisy machine cannot move.
+
+    python benchmarks/instructions.py                        # the dev set's first 1,500 conversations
+    python benchmarks/instructions.py --generated 3000       # the benchmark generator's first 3,000 instead
+    python benchmarks/instructions.py --against ../base      # also another checkout (a git worktree of an older commit)
+
+On a shared virtual machine the same scan's CPU time moved by 25% from one run to the next (docs/performance.md,
+session 13), so a change worth a few percent could not be timed. Instructions retired are the same on every run.
+valgrind's callgrind tool counts them for whole processes; each figure here is the difference of two runs, so
+that start-up (imports, the rule pack) is left out:
+
+  (a) `jieba.lcut` over the text of every message, less the same process that reads the texts and loads jieba's
+      dictionary without cutting them (the baseline of benchmarks/throughput.py);
+  (b) `qa-lint scan FILE --format jsonl -o /dev/null --jobs 1` (the whole command: reading, rules, output), less
+      the same command over a file of one conversation of one word;
+  (c) with `--against DIR`, (b) for the qa_linter package of that checkout.
+
+It prints each count, (a)/(b) ("x jieba.lcut by instructions", the measure of issue 15's ratio that does not
+move with the machine), and (b) of this checkout against (c). Instructions are not time: a cache miss or a
+system call costs more than its count says, and numpy's and the compiled libraries' work counts like Python's.
+Two processes run at a time, each under valgrind (about fifty times slower than without it: a few minutes for
+the defaults). Byte-compile both checkouts first (`python -m compileall -q qa_linter`): a checkout without
+.pyc files counts its compilation in every run. Needs `valgrind` on the PATH; nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+JIEBA = r"""
+import json, logging, sys
+import jieba
+jieba.setLogLevel(logging.WARNING)
+texts = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        if line.strip():
+            texts.extend(m["text"] for m in json.loads(line)["messages"])
+jieba.initialize()
+if sys.argv[2] == "cut":
+    for text in texts:
+        jieba.lcut(text)
+"""
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def count(command: list[str], env: dict | None = None) -> int:
+    """Instructions retired by `command` and every process it starts (callgrind's total)."""
+    with tempfile.TemporaryDirectory() as folder:
+        run = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={folder}/cg.%p",
+             *command], capture_output=True, text=True, env=env)
+    totals = [int(n) for n in _COLLECTED.findall(run.stderr)]
+    if run.returncode not in (0, 1) or not totals:  # scan exits 1 when it has findings
+        raise SystemExit(f"{' '.join(command)} failed under valgrind:\n{run.stderr[-2000:]}")
+    return sum(totals)
+
+
+def scan_command(package_root: Path, corpus: Path, config: "Path | None") -> tuple[list[str], dict]:
+    env = {**os.environ, "PYTHONPATH": str(package_root)}
+    command = [sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl", "-o", os.devnull,
+               "--jobs", "1"]
+    if config is not None:
+        command += ["--config", str(config)]
+    return command, env
+
+
+def subset(args, folder: Path) -> tuple[Path, "Path | None", str]:
+    """The conversations to count, as a JSON Lines file, the configuration to scan them with, and what they are."""
+    path = folder / "subset.jsonl"
+    if args.generated:
+        from generate_corpus import DEFAULT_SEED, write_corpus  # noqa: E402
+
+        with open(path, "w", encoding="utf-8") as out:
+            write_corpus(out, size=None, count=args.generated, seed=DEFAULT_SEED)
+        return path, None, f"the benchmark generator's first {args.generated:,} conversations"
+    devset = ROOT / "tests" / "data" / "devset"
+    lines: list[str] = []
+    for part in ("tune", "holdout"):
+        with open(devset / part / "transcripts.jsonl", encoding="utf-8") as f:
+            for line in f:
+                if line.strip() and len(lines) < args.conversations:
+                    lines.append(line)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path, devset / "qa-linter.yaml", f"the dev set's first {len(lines):,} conversations (varied text)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[1:]))
+    parser.add_argument("--conversations", type=int, default=1500, help="of the dev set [default: 1500]")
+    parser.add_argument("--generated", type=int, default=0, metavar="N",
+                        help="count N conversations of benchmarks/generate_corpus.py instead of the dev set")
+    parser.add_argument("--against", type=Path, metavar="DIR", help="another checkout whose scan is counted too")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install valgrind): nothing to count", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        corpus, config, what = subset(args, folder)
+        # The start-up baseline scans one conversation of one word (an empty file stops before the pack loads).
+        empty = folder / "one.jsonl"
+        empty.write_text('{"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": "好"}]}\n',
+                         encoding="utf-8")
+        script = folder / "jieba_cut.py"
+        script.write_text(JIEBA, encoding="utf-8")
+        jobs = {
+            "jieba": ([sys.executable, str(script), str(corpus), "cut"], None),
+            "jieba setup": ([sys.executable, str(script), str(corpus), "load"], None),
+            "scan": scan_command(ROOT, corpus, config),
+            "scan empty": scan_command(ROOT, empty, config),
+        }
+        if args.against is not None:
+            jobs["other"] = scan_command(args.against.resolve(), corpus, config)
+            jobs["other empty"] = scan_command(args.against.resolve(), empty, config)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # one valgrind per core
+            futures = {name: pool.submit(count, command, env) for name, (command, env) in jobs.items()}
+            counts = {name: future.result() for name, future in futures.items()}
+    jieba = counts["jieba"] - counts["jieba setup"]
+    scan = counts["scan"] - counts["scan empty"]
+    print(f"corpus: {what}")
+    print(f"(a) jieba.lcut over every message         {jieba / 1e9:8.3f} billion instructions")
+    print(f"(b) qa-lint scan --format jsonl            {scan / 1e9:8.3f} billion ({jieba / scan:.2f}x jieba.lcut"
+          f" by instructions)")
+    print(f"    start-up of the scan (one word)        {counts['scan empty'] / 1e9:8.3f} billion, not counted above")
+    if args.against is not None:
+        other = counts["other"] - counts["other empty"]
+        print(f"(c) the same scan, {args.against}: {other / 1e9:.3f} billion; this checkout / that one = "
+              f"{scan / other:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
