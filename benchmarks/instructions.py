@@ -59,15 +59,23 @@ def count(command: list[str], env: dict | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={folder}/cg.%p",
-             *command], capture_output=True, text=True, env=env)
+             *command], capture_output=True, text=True, env=env, cwd=_cwd(env))
     totals = [int(n) for n in _COLLECTED.findall(run.stderr)]
     if run.returncode not in (0, 1) or not totals:  # scan exits 1 when it has findings
         raise SystemExit(f"{' '.join(command)} failed under valgrind:\n{run.stderr[-2000:]}")
     return sum(totals)
 
 
-def scan_command(package_root: Path, corpus: Path, config: "Path | None") -> tuple[list[str], dict]:
-    env = {**os.environ, "PYTHONPATH": str(package_root)}
+def _cwd(env: "dict | None") -> "str | None":
+    # `python -m` puts the working folder first on sys.path: a scan runs in its checkout's root, or it would
+    # import the package of whatever folder the benchmark was started from.
+    return env["PYTHONPATH"] if env is not None else None
+
+
+def scan_command(package_root: Path, corpus: Path, config: "Path | None", cache: Path) -> tuple[list[str], dict]:
+    # Each checkout its own cache folder (jieba's pairs, the patterns' analyses), filled before anything is
+    # counted: two checkouts sharing one would replace each other's files and count the rebuilding.
+    env = {**os.environ, "PYTHONPATH": str(package_root), "QA_LINTER_CACHE_DIR": str(cache)}
     command = [sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl", "-o", os.devnull,
                "--jobs", "1"]
     if config is not None:
@@ -119,12 +127,16 @@ def main() -> int:
         jobs = {
             "jieba": ([sys.executable, str(script), str(corpus), "cut"], None),
             "jieba setup": ([sys.executable, str(script), str(corpus), "load"], None),
-            "scan": scan_command(ROOT, corpus, config),
-            "scan empty": scan_command(ROOT, empty, config),
+            "scan": scan_command(ROOT, corpus, config, folder / "cache"),
+            "scan empty": scan_command(ROOT, empty, config, folder / "cache"),
         }
         if args.against is not None:
-            jobs["other"] = scan_command(args.against.resolve(), corpus, config)
-            jobs["other empty"] = scan_command(args.against.resolve(), empty, config)
+            jobs["other"] = scan_command(args.against.resolve(), corpus, config, folder / "other-cache")
+            jobs["other empty"] = scan_command(args.against.resolve(), empty, config, folder / "other-cache")
+        for name in ("scan", "other"):
+            if name in jobs:
+                command, env = jobs[name]
+                subprocess.run(command, env=env, capture_output=True, cwd=_cwd(env))  # fills the cache, not counted
         with ThreadPoolExecutor(max_workers=2) as pool:  # one valgrind per core
             futures = {name: pool.submit(count, command, env) for name, (command, env) in jobs.items()}
             counts = {name: future.result() for name, future in futures.items()}
