@@ -36,21 +36,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import BASELINE  # noqa: E402  (jieba.lcut over every message: the same baseline)
 
-JIEBA = r"""
-import json, logging, sys
-import jieba
-jieba.setLogLevel(logging.WARNING)
-texts = []
-with open(sys.argv[1], encoding="utf-8") as f:
-    for line in f:
-        if line.strip():
-            texts.extend(m["text"] for m in json.loads(line)["messages"])
-jieba.initialize()
-if sys.argv[2] == "cut":
-    for text in texts:
-        jieba.lcut(text)
-"""
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -122,11 +109,9 @@ def main() -> int:
         empty = folder / "one.jsonl"
         empty.write_text('{"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": "好"}]}\n',
                          encoding="utf-8")
-        script = folder / "jieba_cut.py"
-        script.write_text(JIEBA, encoding="utf-8")
         jobs = {
-            "jieba": ([sys.executable, str(script), str(corpus), "cut"], None),
-            "jieba setup": ([sys.executable, str(script), str(corpus), "load"], None),
+            "jieba": ([sys.executable, "-c", BASELINE, str(corpus)], None),
+            "jieba setup": ([sys.executable, "-c", BASELINE, str(corpus), "--load-only"], None),
             "scan": scan_command(ROOT, corpus, config, folder / "cache"),
             "scan empty": scan_command(ROOT, empty, config, folder / "cache"),
         }
