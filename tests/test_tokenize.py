@@ -1,9 +1,19 @@
 """The segmenter: word boundaries from jieba plus the lexicon words it does not know, and words for patterns."""
 from __future__ import annotations
 
-import pytest
+import json
+from functools import lru_cache
+from itertools import islice
+from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa_linter.text.normalize import normalize
 from qa_linter.text.tokenize import Segmenter
+
+DEVSET = Path(__file__).resolve().parent / "data" / "devset"
 
 # Texts reach the segmenter normalised (Simplified, lower case), and so do these words (see Toolkit.add_words).
 LISTED = ["我不知道", "实例id", "自己看说明书", "木有", "666", "yyds", "你自己看"]
@@ -134,3 +144,37 @@ def test_pairs_that_start_no_word_are_forgotten_past_a_bound_and_looked_up_again
     absent = len(unbounded._loaded) - len(unbounded._present)
     assert absent > 1000 and len(bounded._loaded) - len(bounded._present) < absent  # dropped, again and again
     assert most <= 50 + max(len(b) for b in blocks)  # never more than one block's pairs over the bound
+
+
+_WORD_ALPHABET = "我们研究中华人民共和国的边界问题路由器光猫重启好的吗？。，！ \t\r\n\u3000abcXYZ019+#&._%-😀（）/:@"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_WORD_ALPHABET, max_size=40))
+def test_words_are_jiebas_words_for_any_text(text):
+    seg = _pack_segmenter()
+    assert seg.words(text) == seg.reference_words(text)
+
+
+def test_words_are_jiebas_words_on_real_transcripts(corpus_conversations):
+    seg = _pack_segmenter()
+    texts = [normalize(m["text"]).text for conv in corpus_conversations for m in conv["messages"]]
+    texts += [normalize(t).text for t in _devset_texts(400)]
+    assert len(texts) > 3_000
+    assert [t for t in texts if seg.words(t) != seg.reference_words(t)] == []
+
+
+@lru_cache(maxsize=1)
+def _pack_segmenter() -> Segmenter:
+    """The built-in pack's segmenter (its lexicon words added to jieba), warmed up as a scan's is."""
+    from qa_linter import Linter
+
+    seg = Segmenter(Linter.from_config().pack.toolkit._user_words)
+    seg.warm_up()
+    return seg
+
+
+def _devset_texts(limit: int):
+    with open(DEVSET / "tune" / "transcripts.jsonl", encoding="utf-8") as lines:
+        for line in islice(lines, limit):
+            yield from (m["text"] for m in json.loads(line)["messages"])
