@@ -361,3 +361,29 @@ def test_no_built_in_pattern_times_out_on_a_long_run_of_one_kind_of_character(bu
     builtin_linter.scan(conv)
     builtin_linter.check_reply("您好，请在路由器后台修改DNS。", [{"role": "customer", "text": run}])
     assert builtin_linter.rule_problems == {}
+
+
+def test_a_large_estimate_is_tried_again_in_every_process_whatever_the_compile_cache(tmp_path, monkeypatch):
+    """A pattern known to the compile cache skips its layout estimate, so one above the trial threshold must never
+    be kept there: every process tries it in a child first."""
+    from qa_linter.text import pattern_safety
+
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(tmp_path / "cache"))
+    words = "|".join(f"w{i:05d}" for i in range(2000))
+    pattern = f"(?:{words}){{50}}"
+    rules = write(tmp_path / "wide.yaml", f"""\
+        rules:
+          - {{id: wide, type: regex, category: slang, message: x, pattern: '{pattern}'}}
+          - {{id: small, type: regex, category: slang, message: x, pattern: '有一说一'}}
+        """)
+    tried = []
+    real_trial = pattern_safety._trial_compile
+    monkeypatch.setattr(pattern_safety, "_trial_compile", lambda *args: tried.append(args[0]) or real_trial(*args))
+    for _ in range(2):  # the second time as a new process, with the cache file the first one wrote
+        monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)
+        pack = load_rule_pack([rules], builtin=False)
+        assert [r.id for r in pack.rules] == ["wide", "small"]
+        pattern_safety.save_compile_cache()
+    assert len(tried) == 2
+    small = [r for r in pack.rules if r.id == "small"][0]
+    assert isinstance(small.match.patterns.compiled[0], pattern_safety.LazyPattern)  # the small one came from the cache

@@ -183,15 +183,17 @@ def safe_compile(source: str, flags: int, **named_lists) -> "regex.Pattern":
     too_big = repetition_problem(source)
     if too_big:
         raise UnsafePattern(too_big)
-    layout = layout_estimate(source)
-    if layout > MAX_LAYOUT:
-        _trial_compile(source, flags, named_lists, layout)
-        return regex.compile(source, flags, **named_lists)
     cache = _compile_cache()
     key = _compile_key(source, flags, named_lists)
     known = cache.entries.get(key)
     if type(known) is int:
+        # Its layout was estimated when it was first compiled, and was within MAX_LAYOUT: a larger one is never
+        # kept (below), and the cache's name holds MAX_LAYOUT. Estimating it again was 25 ms of every start.
         return LazyPattern(source, flags, named_lists, known)
+    layout = layout_estimate(source)
+    if layout > MAX_LAYOUT:
+        _trial_compile(source, flags, named_lists, layout)
+        return regex.compile(source, flags, **named_lists)
     pattern = regex.compile(source, flags, **named_lists)
     cache.entries[key] = pattern.flags
     cache.dirty = True
@@ -246,7 +248,8 @@ def _compile_cache() -> _CompileCache:
     if _COMPILE_CACHE is None:
         from .tokenize import read_cache_entries
 
-        version = hashlib.sha1(b"\0".join([sys.version.encode(), str(getattr(regex, "__version__", "")).encode()]))
+        version = hashlib.sha1(b"\0".join([sys.version.encode(), str(getattr(regex, "__version__", "")).encode(),
+                                            str(MAX_LAYOUT).encode()]))
         version = version.hexdigest()
         name = f"compiled-patterns-{version[:16]}.json"
         _COMPILE_CACHE = _CompileCache(name, version, read_cache_entries(name, version, "flags"))
