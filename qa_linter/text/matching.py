@@ -126,16 +126,21 @@ class TermIndex:
         with self._lock:
             if self._automaton is not None:
                 return self._automaton
-            automaton = ahocorasick.Automaton()
+            # Each key's value is its number in `_values` (an automaton of ints): with the (length, owners) tuples
+            # themselves as values, adding the built-in pack's 13,000 keys took 45 ms of every start, 11 ms so.
+            automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
             table: dict[str, list[tuple[int, int]]] = {}
             for list_id, keys in enumerate(self._lists):
                 for term_idx, key in enumerate(keys):
                     if key:
                         table.setdefault(key, []).append((list_id, term_idx))
+            values = []
             for key, owners in table.items():
-                automaton.add_word(key, (len(key), tuple(owners)))
+                automaton.add_word(key, len(values))
+                values.append((len(key), tuple(owners)))
             if len(automaton):
                 automaton.make_automaton()
+            self._values = values
             self._automaton = automaton
             return automaton
 
@@ -145,7 +150,9 @@ class TermIndex:
         found: dict[int, list[tuple[int, int, int]]] = {}
         if not len(automaton) or not text:
             return found
-        for end_idx, (length, owners) in automaton.iter(text):
+        values = self._values
+        for end_idx, number in automaton.iter(text):
+            length, owners = values[number]
             start = end_idx + 1 - length
             for list_id, term_idx in owners:
                 found.setdefault(list_id, []).append((start, end_idx + 1, term_idx))
