@@ -419,8 +419,9 @@ def test_a_matcher_judges_a_text_seen_before_as_it_judges_it_anew(fast_linter, s
 
 
 def test_a_matchers_first_hit_is_the_first_it_finds(fast_linter, sample_conversations, generated_conversations):
-    """TextMatcher.first weighs the conditions only until a hit passes them (what a sequence rule's trigger asks):
-    it must give find's first hit, for every matcher of the pack, as the message's own role and as the other."""
+    """TextMatcher.first weighs the conditions only until a hit passes them (what a sequence rule's trigger and a
+    conditioned `search` ask): it must give find's first hit, for every matcher of the pack, as the message's own
+    role and as the other."""
     from qa_linter.analysis import MessageView
     from qa_linter.text import matching
 
@@ -436,6 +437,8 @@ def test_a_matchers_first_hit_is_the_first_it_finds(fast_linter, sample_conversa
                 hits = matcher.find(MessageView(Message(0, role, text), toolkit))
                 first = matcher.first(MessageView(Message(0, role, text), toolkit))
                 assert first == (hits[0] if hits else None), (matcher.owner, text)
+                # …and `search`, which with conditions asks for the first hit, answers as find does.
+                assert matcher.search(MessageView(Message(0, role, text), toolkit)) == bool(hits), (matcher.owner, text)
                 several += matcher.conditions is not None and len(hits) > 1
     assert several > 10
 

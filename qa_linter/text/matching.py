@@ -674,8 +674,11 @@ class TextMatcher:
     def search(self, view: "MessageView") -> bool:
         """bool(find(view)): without exceptions the first term or match answers it; with them, spans are
         weighed against the exceptions without building a hit for either side."""
-        if view.toolkit.reference or self.conditions is not None:
+        if view.toolkit.reference:
             return bool(self.find(view))
+        if self.conditions is not None:
+            # The conditions are weighed for the hits in order only until one passes (find weighs them all).
+            return self.first(view) is not None
         needs = self._needs
         if needs is not None and not needs.met_by(view.term_candidates()):
             return False
