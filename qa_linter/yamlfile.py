@@ -5,10 +5,13 @@ Every mapping remembers its own line and the line of each key (`LineDict`), ever
 """
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from .errors import RuleError
@@ -60,6 +63,10 @@ def load_yaml(path: Path) -> Any:
         raise RuleError(str(path), None, f"not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
     except OSError as exc:
         raise RuleError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    digest = hashlib.sha1((_CACHE_FORMAT + text).encode("utf-8", "surrogatepass")).hexdigest()
+    data = _cached(digest)
+    if data is not _NOT_CACHED:
+        return data
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -70,7 +77,84 @@ def load_yaml(path: Path) -> Any:
         raise RuleError(str(path), None, f"YAML: {exc}") from None
     if not expands_within(data, MAX_YAML_VALUES):
         raise RuleError(str(path), None, TOO_MANY_VALUES)
+    _cache(digest, data)
     return data
+
+
+# -- what a file of the same text gave, kept in the cache folder -------------------------------------------------
+# Parsing the built-in pack's YAML (320 KB, nearly all of it patterns and examples) took 30-60 ms of every start,
+# libyaml's composing the most of it; the same data as JSON, with each mapping's and sequence's lines, is read in
+# 5 ms. A file is looked up by the SHA-1 of its text (and of this format's name): an edited file is a new entry,
+# and a file that cannot be parsed is never kept. Only plain data is kept (text, numbers, true/false, null,
+# mappings, sequences); anything else the safe loader makes (a date, a set, binary) is parsed every time.
+_CACHE_FORMAT = "qa-linter yaml cache 1\n"
+_CACHED_FILES_KEPT = 64
+_CACHED_VALUES_AT_MOST = 200_000  # a file that expands to more (aliases) is parsed each time, not written out
+_NOT_CACHED = object()
+
+
+def _cached(digest: str) -> Any:
+    from .text.tokenize import read_cache_file
+
+    stored = read_cache_file(f"yaml-{digest[:24]}.json")
+    if stored is None:
+        return _NOT_CACHED
+    try:
+        entry = orjson.loads(stored)
+        if type(entry) is not dict or entry.get("sha1") != digest:
+            return _NOT_CACHED
+        return _decoded(entry["data"])
+    except (ValueError, KeyError, TypeError, IndexError):  # a damaged file: parsed again and written anew
+        return _NOT_CACHED
+
+
+def _cache(digest: str, data: Any) -> None:
+    from .text.tokenize import _cache_folders, _prune, write_cache_file
+
+    try:
+        encoded = orjson.dumps({"sha1": digest, "data": _encoded(data, [_CACHED_VALUES_AT_MOST])})
+    except (TypeError, orjson.JSONEncodeError, _TooLarge):
+        return
+    name = f"yaml-{digest[:24]}.json"
+    if write_cache_file(name, encoded.decode("utf-8")):
+        for folder in _cache_folders():
+            _prune(folder, "yaml-*.json", _CACHED_FILES_KEPT, keep=name)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _encoded(value: Any, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
+    kind = type(value)
+    if kind is LineDict:
+        return {"d": [value.line, value.key_lines, [[_scalar(k), _encoded(v, budget)] for k, v in value.items()]]}
+    if kind is LineList:
+        return {"l": [value.item_lines, [_encoded(v, budget) for v in value]]}
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or type(value) in (str, bool, int) or (type(value) is float and math.isfinite(value)):
+        return value
+    raise TypeError(type(value).__name__)  # a date, a set, bytes, inf: not kept
+
+
+def _decoded(value: Any) -> Any:
+    if type(value) is not dict:
+        return value
+    if "d" in value:
+        line, key_lines, items = value["d"]
+        mapping = LineDict((key, _decoded(item)) for key, item in items)
+        mapping.line, mapping.key_lines = line, key_lines
+        return mapping
+    item_lines, items = value["l"]
+    sequence = LineList(_decoded(item) for item in items)
+    sequence.item_lines = item_lines
+    return sequence
 
 
 # Rule files, lexicon lists and settings are plain data. Aliases of aliases (the "billion laughs" file) or an

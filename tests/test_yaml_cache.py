@@ -1,0 +1,117 @@
+"""YAML files read again from the cache folder: the same data and the same lines as parsing them, or parsed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa_linter import yamlfile
+from qa_linter.errors import RuleError
+from qa_linter.resources import builtin_rules
+from qa_linter.yamlfile import LineDict, LineList, load_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _parsed(path: Path):
+    """What the loader makes of the file, no cache asked."""
+    import yaml
+
+    return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yamlfile._LineLoader)  # noqa: S506
+
+
+def _same(a, b, where="") -> None:
+    """Equal values, and equal lines for every mapping, key and sequence item, at every depth."""
+    assert type(a) is type(b), where
+    if isinstance(a, LineDict):
+        assert (a.line, a.key_lines, list(a)) == (b.line, b.key_lines, list(b)), where
+        for key in a:
+            _same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, LineList):
+        assert (a.item_lines, len(a)) == (b.item_lines, len(b)), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+def _yaml_files() -> list[Path]:
+    found = sorted(builtin_rules().glob("*.yaml")) + sorted((ROOT / "tests" / "data").rglob("*.yaml"))
+    return found + [ROOT / "tests" / "data" / "devset" / "qa-linter.yaml"]
+
+
+def test_every_yaml_file_of_the_project_reads_the_same_from_the_cache(cache):
+    files = [f for f in _yaml_files() if f.is_file()]
+    assert len(files) > 20
+    first = {}
+    for path in files:
+        try:
+            first[path] = load_yaml(path)  # parsed, then written to the cache
+        except RuleError:
+            continue  # a file of the tests' own that is meant to be broken
+    assert len(list(cache.glob("yaml-*.json"))) > 10
+    for path, data in first.items():
+        again = load_yaml(path)  # from the cache
+        _same(again, _parsed(path), str(path))
+        _same(again, data, str(path))
+
+
+def test_the_cache_is_read_instead_of_parsing(cache, monkeypatch, tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - id: a\n    terms: [甲, 乙]\n", encoding="utf-8")
+    load_yaml(path)
+    monkeypatch.setattr(yamlfile.yaml, "load", lambda *a, **k: pytest.fail("parsed although cached"))
+    data = load_yaml(path)
+    assert data["rules"][0]["terms"] == ["甲", "乙"] and data["rules"][0].line == 2
+    assert data["rules"][0].key_lines == {"id": 2, "terms": 3} and data["rules"][0]["terms"].item_lines == [3, 3]
+
+
+def test_an_edited_file_is_parsed_again(cache, tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    assert load_yaml(path) == {"a": 1}
+    path.write_text("a: 2\n", encoding="utf-8")
+    assert load_yaml(path) == {"a": 2}
+
+
+def test_a_damaged_cache_file_is_not_trusted(cache, tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("a: [1, 2]\nb: {c: d}\n", encoding="utf-8")
+    expected = load_yaml(path)
+    (stored,) = cache.glob("yaml-*.json")
+    good = stored.read_text(encoding="utf-8")
+    for damaged in (good[: len(good) // 2], "[]", '{"sha1": "another", "data": 5}', good.replace('"d"', '"x"')):
+        stored.write_text(damaged, encoding="utf-8")
+        _same(load_yaml(path), expected)
+        assert stored.read_text(encoding="utf-8") == good  # written anew
+
+
+@pytest.mark.parametrize(("text", "key", "check"), [
+    ("when: 2026-12-06\n", "when", lambda v: str(v) == "2026-12-06"),  # a date
+    ("limit: .inf\n", "limit", lambda v: v == float("inf")),  # JSON has no infinity
+    ("limit: .nan\n", "limit", lambda v: v != v),
+    ("big: 123456789012345678901234567890\n", "big", lambda v: v == 123456789012345678901234567890),
+    ("tags: !!set {a: null}\n", "tags", lambda v: v == {"a"}),
+])
+def test_values_that_are_not_plain_data_are_parsed_every_time(cache, tmp_path, text, key, check):
+    path = tmp_path / "odd.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert check(load_yaml(path)[key])
+    assert list(cache.glob("yaml-*.json")) == []
+    assert check(load_yaml(path)[key])
+
+
+def test_a_broken_file_is_reported_at_its_line_whatever_the_cache(cache, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("rules:\n  - id: a\n   bad: [\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(RuleError) as info:
+            load_yaml(path)
+        assert info.value.line == 3
+    assert list(cache.glob("yaml-*.json")) == []
