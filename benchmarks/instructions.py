@@ -3,6 +3,7 @@
     python benchmarks/instructions.py                        # the dev set's first 1,500 conversations
     python benchmarks/instructions.py --generated 3000       # the benchmark generator's first 3,000 instead
     python benchmarks/instructions.py --against ../base      # also another checkout (a git worktree of an older commit)
+    python benchmarks/instructions.py --startup --against ../base   # start-up only: a one-word scan and `qa-lint check`
 
 On a shared virtual machine the same scan's CPU time moved by 25% from one run to the next (docs/performance.md,
 session 13), so a change worth a few percent could not be timed. Instructions retired are the same on every run.
@@ -98,10 +99,14 @@ def main() -> int:
     parser.add_argument("--generated", type=int, default=0, metavar="N",
                         help="count N conversations of benchmarks/generate_corpus.py instead of the dev set")
     parser.add_argument("--against", type=Path, metavar="DIR", help="another checkout whose scan is counted too")
+    parser.add_argument("--startup", action="store_true",
+                        help="count only start-up: a scan of one one-word message and a `qa-lint check` of a draft")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind): nothing to count", file=sys.stderr)
         return 2
+    if args.startup:
+        return startup(args)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         corpus, config, what = subset(args, folder)
@@ -136,6 +141,47 @@ def main() -> int:
         other = counts["other"] - counts["other empty"]
         print(f"(c) the same scan, {args.against}: {other / 1e9:.3f} billion; this checkout / that one = "
               f"{scan / other:.3f}")
+        print(f"    its start-up {counts['other empty'] / 1e9:.3f} billion; this checkout / that one = "
+              f"{counts['scan empty'] / counts['other empty']:.3f}")
+    return 0
+
+
+DRAFT = "您好，请把光猫重启一下"  # a draft with a jargon term: the check segments it and reads the audience
+
+
+def check_command(package_root: Path, cache: Path) -> tuple[list[str], dict]:
+    env = {**os.environ, "PYTHONPATH": str(package_root), "QA_LINTER_CACHE_DIR": str(cache)}
+    return [sys.executable, "-m", "qa_linter.cli", "check", DRAFT], env
+
+
+def startup(args) -> int:
+    """--startup: what every command pays before its work (and `--jobs` before any worker starts): a scan of one
+    one-word message and a pre-send `qa-lint check` from the command line, each with its cache folder filled."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        one = folder / "one.jsonl"
+        one.write_text('{"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": "好"}]}\n',
+                       encoding="utf-8")
+        trees = {"this checkout": (ROOT, folder / "cache")}
+        if args.against is not None:
+            trees[str(args.against)] = (args.against.resolve(), folder / "other-cache")
+        jobs = {}
+        for name, (root, cache) in trees.items():
+            jobs[(name, "scan")] = scan_command(root, one, None, cache)
+            jobs[(name, "check")] = check_command(root, cache)
+        for command, env in jobs.values():
+            subprocess.run(command, env=env, capture_output=True, cwd=_cwd(env))  # fills the cache, not counted
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {key: pool.submit(count, command, env) for key, (command, env) in jobs.items()}
+            counts = {key: future.result() for key, future in futures.items()}
+    for what in ("scan", "check"):
+        label = "qa-lint scan of one one-word message" if what == "scan" else "qa-lint check of a draft"
+        mine = counts[("this checkout", what)]
+        line = f"{label:40s} {mine / 1e9:7.3f} billion instructions"
+        if args.against is not None:
+            other = counts[(str(args.against), what)]
+            line += f"; {args.against}: {other / 1e9:.3f}; this / that = {mine / other:.3f}"
+        print(line)
     return 0
 
 
