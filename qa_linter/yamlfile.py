@@ -6,12 +6,12 @@ Every mapping remembers its own line and the line of each key (`LineDict`), ever
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
-import orjson
 import yaml
 
 from .errors import RuleError
@@ -84,9 +84,10 @@ def load_yaml(path: Path) -> Any:
 # -- what a file of the same text gave, kept in the cache folder -------------------------------------------------
 # Parsing the built-in pack's YAML (320 KB, nearly all of it patterns and examples) took 30-60 ms of every start,
 # libyaml's composing the most of it; the same data as JSON, with each mapping's and sequence's lines, is read in
-# 5 ms. A file is looked up by the SHA-1 of its text (and of this format's name): an edited file is a new entry,
-# and a file that cannot be parsed is never kept. Only plain data is kept (text, numbers, true/false, null,
-# mappings, sequences); anything else the safe loader makes (a date, a set, binary) is parsed every time.
+# 6-10 ms (the standard library's json: a pre-send `qa-lint check` imports no orjson, see test_presend_cli). A
+# file is looked up by the SHA-1 of its text (and of this format's name): an edited file is a new entry, and a
+# file that cannot be parsed is never kept. Only plain data is kept (text, numbers, true/false, null, mappings,
+# sequences); anything else the safe loader makes (a date, a set, binary, an infinity) is parsed every time.
 _CACHE_FORMAT = "qa-linter yaml cache 1\n"
 _CACHED_FILES_KEPT = 64
 _CACHED_VALUES_AT_MOST = 200_000  # a file that expands to more (aliases) is parsed each time, not written out
@@ -100,7 +101,7 @@ def _cached(digest: str) -> Any:
     if stored is None:
         return _NOT_CACHED
     try:
-        entry = orjson.loads(stored)
+        entry = json.loads(stored)
         if type(entry) is not dict or entry.get("sha1") != digest:
             return _NOT_CACHED
         return _decoded(entry["data"])
@@ -112,11 +113,13 @@ def _cache(digest: str, data: Any) -> None:
     from .text.tokenize import _cache_folders, _prune, write_cache_file
 
     try:
-        encoded = orjson.dumps({"sha1": digest, "data": _encoded(data, [_CACHED_VALUES_AT_MOST])})
-    except (TypeError, orjson.JSONEncodeError, _TooLarge):
+        encoded = json.dumps({"sha1": digest, "data": _encoded(data, [_CACHED_VALUES_AT_MOST])}, ensure_ascii=False,
+                             allow_nan=False, separators=(",", ":"))
+        encoded.encode("utf-8")  # a lone surrogate (an escape in a quoted YAML string) cannot be written out
+    except (TypeError, ValueError, _TooLarge):  # UnicodeEncodeError is a ValueError
         return
     name = f"yaml-{digest[:24]}.json"
-    if write_cache_file(name, encoded.decode("utf-8")):
+    if write_cache_file(name, encoded):
         for folder in _cache_folders():
             _prune(folder, "yaml-*.json", _CACHED_FILES_KEPT, keep=name)
 
