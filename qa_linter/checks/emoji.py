@@ -8,11 +8,16 @@ lexicons matched by `phrases` rules of the same category.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import regex
 
 from ..text.matching import Hit
+from ..text.tokenize import read_cache_file, write_cache_file
 from .base import Rule
 from .fields import Field
 
@@ -25,10 +30,43 @@ def emoji_characters() -> frozenset[str]:
 
     Each sequence emoji_list can report is made of these (ZWJ sequences join known emoji), so a message
     with none of them holds no emoji and emoji_list, which costs about 20 times this test, is skipped.
+
+    They are kept in the cache folder for the package's data file as installed (its path, size and time): the
+    package itself is imported only for a text that holds one of them, so a cold `qa-lint check` of a draft
+    without emoji does not pay its 20-25 ms of loading.
     """
+    key = _data_key()
+    name = f"emoji-characters-{key[:24]}.json" if key else None
+    if name is not None:
+        stored = read_cache_file(name)
+        try:
+            entry = json.loads(stored) if stored is not None else None
+        except ValueError:
+            entry = None
+        if isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("characters"), str):
+            return frozenset(entry["characters"])
     import emoji
 
-    return frozenset(ch for sequence in emoji.EMOJI_DATA for ch in sequence if not ch.isascii())
+    characters = frozenset(ch for sequence in emoji.EMOJI_DATA for ch in sequence if not ch.isascii())
+    if name is not None:
+        write_cache_file(name, json.dumps({"key": key, "characters": "".join(sorted(characters))}, ensure_ascii=True))
+    return characters
+
+
+def _data_key() -> "str | None":
+    """What names the `emoji` package's data as installed, or None when its layout is not the one known here."""
+    spec = importlib.util.find_spec("emoji")
+    if spec is None or not spec.origin:
+        return None
+    data = Path(spec.origin).parent / "unicode_codes"
+    try:
+        files = sorted(p for p in data.iterdir() if p.name in ("emoji.json", "data_dict.py", "__init__.py"))
+        stamps = [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files]
+    except OSError:
+        return None
+    if not stamps:
+        return None
+    return hashlib.sha1("\n".join(stamps).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class EmojiRule(Rule):
@@ -57,7 +95,9 @@ class EmojiRule(Rule):
 """
 
     def compile(self, spec, ctx):
-        import emoji  # noqa: F401 - fail at load time, not mid-scan, if it is missing
+        # Fail at load time, not mid-scan, if the package is missing (found, not imported: see emoji_characters).
+        if importlib.util.find_spec("emoji") is None:
+            raise ModuleNotFoundError("No module named 'emoji'", name="emoji")
 
         self.also = frozenset(str(x) for x in spec.get("also") or [])
         self.ignore = frozenset(str(x) for x in spec.get("ignore") or [])
@@ -73,13 +113,13 @@ class EmojiRule(Rule):
             index.emoji_candidates(emoji_characters()) & index.scope(self.scope))
 
     def check(self, conv):
-        import emoji
-
         candidates = None if conv.toolkit.reference else emoji_characters()
         for view in self.scope.select(conv):
             text = view.text
             if text.isascii() or (candidates is not None and candidates.isdisjoint(text)):
                 continue
+            import emoji  # here: a text without any emoji character never loads the package
+
             for item in emoji.emoji_list(text):
                 seq = item["emoji"]
                 if self._is_emoji(seq):
