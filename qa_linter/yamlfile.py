@@ -110,7 +110,7 @@ def _cached(digest: str) -> Any:
 
 
 def _cache(digest: str, data: Any) -> None:
-    from .text.tokenize import _cache_folders, _prune, write_cache_file
+    from .text.tokenize import write_cache_file
 
     try:
         encoded = json.dumps({"sha1": digest, "data": _encoded(data, [_CACHED_VALUES_AT_MOST])}, ensure_ascii=False,
@@ -118,10 +118,7 @@ def _cache(digest: str, data: Any) -> None:
         encoded.encode("utf-8")  # a lone surrogate (an escape in a quoted YAML string) cannot be written out
     except (TypeError, ValueError, _TooLarge):  # UnicodeEncodeError is a ValueError
         return
-    name = f"yaml-{digest[:24]}.json"
-    if write_cache_file(name, encoded):
-        for folder in _cache_folders():
-            _prune(folder, "yaml-*.json", _CACHED_FILES_KEPT, keep=name)
+    write_cache_file(f"yaml-{digest[:24]}.json", encoded, kept=("yaml-*.json", _CACHED_FILES_KEPT))
 
 
 class _TooLarge(Exception):

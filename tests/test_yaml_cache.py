@@ -124,3 +124,12 @@ def test_numbers_and_text_of_every_kind_read_back_the_same(cache, tmp_path):
     assert len(list(cache.glob("yaml-*.json"))) == 1
     _same(load_yaml(path), first)
     assert first["big"] == 123456789012345678901234567890 and list(first["keys"]) == [1, False, None, 2.5]
+
+
+def test_only_the_most_recent_files_stay(cache, tmp_path, monkeypatch):
+    monkeypatch.setattr(yamlfile, "_CACHED_FILES_KEPT", 3)
+    for n in range(5):
+        path = tmp_path / f"f{n}.yaml"
+        path.write_text(f"n: {n}\n", encoding="utf-8")
+        load_yaml(path)
+    assert len(list(cache.glob("yaml-*.json"))) == 3

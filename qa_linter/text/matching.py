@@ -105,6 +105,7 @@ class TermIndex:
         self._lists: list[list[str]] = []
         self._ids: dict[tuple[str, ...], int] = {}
         self._automaton = None
+        self._values: list[tuple[int, tuple]] = []  # by the automaton's value: (key length, (list id, term index)…)
         self._lock = threading.Lock()
 
     def register(self, keys: Sequence[str]) -> int:

@@ -139,8 +139,10 @@ def read_cache_entries(name: str, version: str, field: str) -> dict:
     return {}
 
 
-def write_cache_file(name: str, text: str) -> bool:
-    """Write a file of the cache folders atomically (the first that can be written); False when none can."""
+def write_cache_file(name: str, text: str, kept: "tuple[str, int] | None" = None) -> bool:
+    """Write a file of the cache folders atomically (the first that can be written); False when none can.
+    `kept` (a glob pattern, a number): afterwards only that many files of the folder matching it stay, the most
+    recently used, this one among them (entries written per input, such as YAML files, come and go)."""
     for folder in _cache_folders():
         temporary = None
         try:
@@ -149,6 +151,8 @@ def write_cache_file(name: str, text: str) -> bool:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
             os.replace(temporary, folder / name)  # atomic: another process reads the old file or the new one
+            if kept is not None:
+                _prune(folder, kept[0], kept[1], keep=name)
             return True
         except OSError:
             if temporary is not None:  # a full disk: no half-written file left behind
