@@ -487,7 +487,7 @@ def test_a_damaged_or_foreign_compile_cache_is_not_trusted(fresh_compile_cache, 
     (path,) = fresh_compile_cache.glob("compiled-patterns-*")
     stored = path.read_text(encoding="utf-8")
     wrong = json.loads(stored)
-    wrong["flags"] = {key: "x" for key in wrong["flags"]}  # an entry that is not what the module writes
+    wrong["compiled"] = {key: "x" for key in wrong["compiled"]}  # an entry that is not what the module writes
     for damaged in ("{not json", '{"version": "another", "flags": {}}', json.dumps(wrong), stored[: len(stored) // 2]):
         path.write_text(damaged, encoding="utf-8")
         monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)
@@ -684,3 +684,25 @@ def test_writing_a_packs_word_list_keeps_only_the_most_recently_used_ones(fresh_
     lists = sorted(p.name for p in fresh_cache.glob("jieba-words-*.json"))
     assert len(lists) == tokenize.WORD_LISTS_KEPT
     assert "jieba-words-old00.json" in lists and "jieba-words-old24.json" not in lists  # the newest others stay
+
+
+def test_a_pattern_made_from_kept_code_is_the_pattern_compiled_from_its_source():
+    """pattern_safety keeps what `regex` compiled a pattern to, and makes it again from that: the same constructor
+    arguments, or (a damaged or foreign entry) the source compiled as before."""
+    from qa_linter.text.pattern_safety import LazyPattern, compiled_code, from_code
+
+    sources = [(r"(想|要)(\p{Han}{1,2})就\2吧", {}), (r"(?P<term>[a-z]{2,5})-\d", {}),
+               (r"(远程|\L<tools>)[^。]{0,4}(?<!不)连接", {"tools": ["向日葵", "todesk"]}), (r"^您好|谢谢$", {})]
+    for source, lists in sources:
+        compiled = regex.compile(source, PATTERN_FLAGS, **lists)
+        code = compiled_code(compiled)
+        assert code is not None
+        again = from_code(code, source)
+        assert again is not None and again._pickled_data == compiled._pickled_data
+        digest, text = code
+        for bad in ((digest, text + " "), ("0" * 40, text), (digest, 5), None):
+            assert from_code(bad, source) is None
+        assert from_code(code, source + "x") is None  # kept for another pattern
+        lazy = LazyPattern(source, PATTERN_FLAGS, lists, compiled.flags, ("0" * 40, text))  # damaged: compiled anew
+        for text_ in ("我想走就走吧", "ab-1", "远程向日葵连接", "您好", "谢谢"):
+            assert [m.span() for m in lazy.finditer(text_)] == [m.span() for m in compiled.finditer(text_)]
