@@ -706,3 +706,19 @@ def test_a_pattern_made_from_kept_code_is_the_pattern_compiled_from_its_source()
         lazy = LazyPattern(source, PATTERN_FLAGS, lists, compiled.flags, ("0" * 40, text))  # damaged: compiled anew
         for text_ in ("我想走就走吧", "ab-1", "远程向日葵连接", "您好", "谢谢"):
             assert [m.span() for m in lazy.finditer(text_)] == [m.span() for m in compiled.finditer(text_)]
+
+
+def test_without_code_that_can_be_kept_a_known_pattern_is_still_compiled_when_first_used(fresh_compile_cache,
+                                                                                          monkeypatch):
+    """Another `regex` whose compiled patterns carry no constructor arguments of the known shape: the cache keeps
+    that the pattern compiles (its flags), and the next process compiles it from its source when first used."""
+    from qa_linter.text import pattern_safety
+    from qa_linter.text.pattern_safety import LazyPattern, safe_compile
+
+    monkeypatch.setattr(pattern_safety, "compiled_code", lambda pattern: None)
+    first = safe_compile("请(提供|告诉我)验证码", PATTERN_FLAGS)
+    pattern_safety.save_compile_cache()
+    monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)  # as a new process: the file is read
+    again = safe_compile("请(提供|告诉我)验证码", PATTERN_FLAGS)
+    assert isinstance(again, LazyPattern) and "_compiled" not in again.__dict__
+    assert again.search("您好，请提供验证码").span() == first.search("您好，请提供验证码").span() == (3, 9)

@@ -196,10 +196,9 @@ def safe_compile(source: str, flags: int, **named_lists) -> "regex.Pattern":
         _trial_compile(source, flags, named_lists, layout)
         return regex.compile(source, flags, **named_lists)
     pattern = regex.compile(source, flags, **named_lists)
-    code = compiled_code(pattern)
-    if code is not None:  # else (another `regex`) compiled anew by every process
-        cache.entries[key] = [pattern.flags, *code]
-        cache.dirty = True
+    # Its code too, where it can be kept exactly (else, with another `regex`, the source is compiled when used).
+    cache.entries[key] = [pattern.flags, *(compiled_code(pattern) or (None, None))]
+    cache.dirty = True
     return pattern
 
 
@@ -287,6 +286,8 @@ def from_code(code: "tuple[str, str] | None", source: str):
     if code is None or _regex_engine is None:
         return None
     digest, text = code
+    if text is None:  # known to compile, but its code could not be kept
+        return None
     if type(text) is not str or hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest() != digest:
         return None
     try:
