@@ -88,22 +88,19 @@ def load_yaml(path: Path) -> Any:
 # file is looked up by the SHA-1 of its text (and of this format's name): an edited file is a new entry, and a
 # file that cannot be parsed is never kept. Only plain data is kept (text, numbers, true/false, null, mappings,
 # sequences); anything else the safe loader makes (a date, a set, binary, an infinity) is parsed every time.
-_CACHE_FORMAT = "qa-linter yaml cache 1\n"
+_CACHE_FORMAT = "qa-linter yaml cache 2\n"
 _CACHED_FILES_KEPT = 64
 _CACHED_VALUES_AT_MOST = 200_000  # a file that expands to more (aliases) is parsed each time, not written out
 _NOT_CACHED = object()
 
 
 def _cached(digest: str) -> Any:
-    from .text.tokenize import read_cache_file
+    from .text.tokenize import read_cache_entries
 
-    stored = read_cache_file(f"yaml-{digest[:24]}.json")
-    if stored is None:
+    entry = read_cache_entries(f"yaml-{digest[:24]}.json", digest, "yaml")
+    if "data" not in entry:
         return _NOT_CACHED
     try:
-        entry = json.loads(stored)
-        if type(entry) is not dict or entry.get("sha1") != digest:
-            return _NOT_CACHED
         return _decoded(entry["data"])
     except (ValueError, KeyError, TypeError, IndexError):  # a damaged file: parsed again and written anew
         return _NOT_CACHED
@@ -113,8 +110,8 @@ def _cache(digest: str, data: Any) -> None:
     from .text.tokenize import write_cache_file
 
     try:
-        encoded = json.dumps({"sha1": digest, "data": _encoded(data, [_CACHED_VALUES_AT_MOST])}, ensure_ascii=False,
-                             allow_nan=False, separators=(",", ":"))
+        encoded = json.dumps({"version": digest, "yaml": {"data": _encoded(data, [_CACHED_VALUES_AT_MOST])}},
+                             ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         encoded.encode("utf-8")  # a lone surrogate (an escape in a quoted YAML string) cannot be written out
     except (TypeError, ValueError, _TooLarge):  # UnicodeEncodeError is a ValueError
         return

@@ -17,7 +17,7 @@ from pathlib import Path
 import regex
 
 from ..text.matching import Hit
-from ..text.tokenize import read_cache_file, write_cache_file
+from ..text.tokenize import read_cache_entries, write_cache_file
 from .base import Rule
 from .fields import Field
 
@@ -38,18 +38,14 @@ def emoji_characters() -> frozenset[str]:
     key = _data_key()
     name = f"emoji-characters-{key[:24]}.json" if key else None
     if name is not None:
-        stored = read_cache_file(name)
-        try:
-            entry = json.loads(stored) if stored is not None else None
-        except ValueError:
-            entry = None
-        if isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("characters"), str):
-            return frozenset(entry["characters"])
+        kept = read_cache_entries(name, key, "emoji").get("characters")
+        if isinstance(kept, str):
+            return frozenset(kept)
     import emoji
 
     characters = frozenset(ch for sequence in emoji.EMOJI_DATA for ch in sequence if not ch.isascii())
     if name is not None:
-        write_cache_file(name, json.dumps({"key": key, "characters": "".join(sorted(characters))}, ensure_ascii=True))
+        write_cache_file(name, json.dumps({"version": key, "emoji": {"characters": "".join(sorted(characters))}}))
     return characters
 
 
