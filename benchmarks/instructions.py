@@ -71,6 +71,14 @@ def scan_command(package_root: Path, corpus: Path, config: "Path | None", cache:
     return command, env
 
 
+def one_word_file(folder: Path) -> Path:
+    """The start-up baseline: one conversation of one word (an empty file stops before the pack loads)."""
+    path = folder / "one.jsonl"
+    path.write_text('{"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": "好"}]}\n',
+                    encoding="utf-8")
+    return path
+
+
 def subset(args, folder: Path) -> tuple[Path, "Path | None", str]:
     """The conversations to count, as a JSON Lines file, the configuration to scan them with, and what they are."""
     path = folder / "subset.jsonl"
@@ -110,10 +118,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         corpus, config, what = subset(args, folder)
-        # The start-up baseline scans one conversation of one word (an empty file stops before the pack loads).
-        empty = folder / "one.jsonl"
-        empty.write_text('{"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": "好"}]}\n',
-                         encoding="utf-8")
+        empty = one_word_file(folder)
         jobs = {
             "jieba": ([sys.executable, "-c", BASELINE, str(corpus)], None),
             "jieba setup": ([sys.executable, "-c", BASELINE, str(corpus), "--load-only"], None),
@@ -159,9 +164,7 @@ def startup(args) -> int:
     one-word message and a pre-send `qa-lint check` from the command line, each with its cache folder filled."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        one = folder / "one.jsonl"
-        one.write_text('{"id": "c", "channel": "chat", "messages": [{"role": "customer", "text": "好"}]}\n',
-                       encoding="utf-8")
+        one = one_word_file(folder)
         trees = {"this checkout": (ROOT, folder / "cache")}
         if args.against is not None:
             trees[str(args.against)] = (args.against.resolve(), folder / "other-cache")
