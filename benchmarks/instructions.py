@@ -131,7 +131,7 @@ def main() -> int:
         for name in ("scan", "other"):
             if name in jobs:
                 command, env = jobs[name]
-                subprocess.run(command, env=env, capture_output=True, cwd=_cwd(env))  # fills the cache, not counted
+                fill_cache(command, env)
         with ThreadPoolExecutor(max_workers=2) as pool:  # one valgrind per core
             futures = {name: pool.submit(count, command, env) for name, (command, env) in jobs.items()}
             counts = {name: future.result() for name, future in futures.items()}
@@ -149,6 +149,13 @@ def main() -> int:
         print(f"    its start-up {counts['other empty'] / 1e9:.3f} billion; this checkout / that one = "
               f"{counts['scan empty'] / counts['other empty']:.3f}")
     return 0
+
+
+def fill_cache(command: list[str], env: dict) -> None:
+    """Run `command` uncounted, twice: what the cache folder keeps is there before counting (a pack snapshot is
+    kept the second time the same pack is built: qa_linter/pack_snapshot.py)."""
+    for _ in range(2):
+        subprocess.run(command, env=env, capture_output=True, cwd=_cwd(env))
 
 
 DRAFT = "您好，请把光猫重启一下"  # a draft with a jargon term: the check segments it and reads the audience
@@ -173,7 +180,7 @@ def startup(args) -> int:
             jobs[(name, "scan")] = scan_command(root, one, None, cache)
             jobs[(name, "check")] = check_command(root, cache)
         for command, env in jobs.values():
-            subprocess.run(command, env=env, capture_output=True, cwd=_cwd(env))  # fills the cache, not counted
+            fill_cache(command, env)
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = {key: pool.submit(count, command, env) for key, (command, env) in jobs.items()}
             counts = {key: future.result() for key, future in futures.items()}

@@ -37,6 +37,18 @@ class Toolkit:
         # When a list, hits cancelled by an exception or a condition are noted here (calibrate --show-errors).
         self.trace: list[tuple] | None = None
 
+    def __getstate__(self) -> dict:
+        # Kept in a pack snapshot (pack_snapshot.py) as built: without its lock, and without the segmenter or spaCy
+        # pipeline, which are made on first use from the words.
+        state = dict(self.__dict__)
+        del state["_lock"]
+        state["_segmenter"] = state["_nlp"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def note_cancelled(self, owner, view, hit, reason: str) -> None:
         if self.trace is not None:
             self.trace.append((owner, view.index, hit.text, reason))

@@ -14,6 +14,10 @@ class RuleError(QALinterError):
         self.rule_id = rule_id
         super().__init__(self.describe())
 
+    def __reduce__(self):
+        # A pack's warnings and refused rules are RuleErrors: pickled (a pack snapshot, a Spark task) by their fields.
+        return (type(self), (self.path, self.line, self.reason, self.rule_id))
+
     def describe(self) -> str:
         where = self.path or "<rules>"
         if self.line is not None:

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from .analysis import Toolkit
 from .checks import CompileContext, Rule, compile_rule
 from .errors import RuleError, RuleLoadError
+from .pack_snapshot import PackSnapshot, watched_folders
 from .resources import builtin_lexicons, builtin_rules
 from .text.lexicon import Lexicon, read_lexicon
 from .text.pattern_safety import save_compile_cache
@@ -126,6 +127,11 @@ def load_rule_pack(
     arguments = {"paths": [str(p) for p in paths], "builtin": builtin, "lexicon_dirs": [str(d) for d in lexicon_dirs],
                  "options": options, "select": select, "ignore": ignore, "severity": dict(severity or {}),
                  "allowlist": allowlist, "settings": settings}
+    snapshot = PackSnapshot(arguments, origins)
+    kept = snapshot.load()
+    if isinstance(kept, RulePack):
+        _warn(kept.warnings)
+        return kept
     toolkit = Toolkit()
     lexicons = _Lexicons([*lexicon_dirs, builtin_lexicons()])
     sources = ([builtin_rules()] if builtin else []) + paths
@@ -152,12 +158,18 @@ def load_rule_pack(
         rule.configure(settings or {})
     if errors:
         raise RuleLoadError(_in_file_order(errors, [*sources, *found.files]))
-    for warning in ctx.warnings:
-        # For Python callers; the command line prints pack.warnings itself.
-        warnings.warn(warning.describe(), DeprecationWarning, stacklevel=2)
-    return RulePack(rules, toolkit, [str(f) for f in found.files], found.meta["name"], str(found.meta["version"]),
+    _warn(ctx.warnings)
+    pack = RulePack(rules, toolkit, [str(f) for f in found.files], found.meta["name"], str(found.meta["version"]),
                     _digest([*found.files, *lexicons.used]), ctx.warnings, [str(p) for p in lexicons.used], arguments,
                     ctx.refused)
+    snapshot.save(pack, watched_folders(sources, found.files, [*lexicon_dirs, builtin_lexicons()]))
+    return pack
+
+
+def _warn(found: list[RuleError]) -> None:
+    for warning in found:
+        # For Python callers; the command line prints pack.warnings itself.
+        warnings.warn(warning.describe(), DeprecationWarning, stacklevel=3)
 
 
 @dataclass

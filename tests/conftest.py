@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The tests' packs (built-in, test packs, temporary rules) go to a cache folder of this run, not the developer's
+# ~/.cache/qa-linter, where they would be kept and read at every start of the real tool. Subprocesses inherit it.
+# A folder set on purpose (QA_LINTER_CACHE_DIR) is used as it is.
+_RUN_CACHE = None
+if not os.environ.get("QA_LINTER_CACHE_DIR"):
+    _RUN_CACHE = os.environ["QA_LINTER_CACHE_DIR"] = tempfile.mkdtemp(prefix="qa-linter-tests-")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _RUN_CACHE is not None:
+        shutil.rmtree(_RUN_CACHE, ignore_errors=True)
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"

@@ -451,11 +451,14 @@ def _matcher_patterns(linter) -> list:
 
 @pytest.fixture()
 def fresh_compile_cache(tmp_path, monkeypatch):
-    """An empty cache folder and no compiled patterns read yet in this process."""
+    """An empty cache folder and no compiled patterns read yet in this process; every pack is compiled (none is
+    taken whole from a pack snapshot, which would not read the compile cache at all)."""
+    from qa_linter.pack_snapshot import PackSnapshot
     from qa_linter.text import pattern_safety
 
     monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(pattern_safety, "_COMPILE_CACHE", None)
+    monkeypatch.setattr(PackSnapshot, "load", lambda self: None)
     return tmp_path / "cache"
 
 

@@ -166,10 +166,17 @@ class ClassBook:
         self._matchers: dict[str, TermMatcher | None] = {}
         self._excepts: dict[int, TermMatcher] = {}  # a class's list id -> the matcher of its `-except` lexicon
 
+    def __getstate__(self) -> dict:
+        # A compiled rule asks only for the classes it named while compiling: a pack snapshot (pack_snapshot.py)
+        # keeps those, not the compile context with its lexicon look-ups.
+        return {**self.__dict__, "_ctx": None}
+
     def matcher(self, name: str, line: int | None) -> TermMatcher | None:
         if name in self._matchers:
             return self._matchers[name]
         ctx = self._ctx
+        if ctx is None:
+            raise LookupError(f"lexicon class {name!r} was not named while the rule was compiled")
         lexicon = ctx.lexicon_lookup(name)
         matcher = None
         if lexicon is None:

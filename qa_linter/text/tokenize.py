@@ -127,6 +127,16 @@ def read_cache_file(name: str) -> str | None:
     return None
 
 
+def read_cache_bytes(name: str) -> bytes | None:
+    """The bytes of a file of the cache folders (the first that has it), or None."""
+    for folder in _cache_folders():
+        try:
+            return (folder / name).read_bytes()
+        except OSError:
+            continue
+    return None
+
+
 def read_cache_entries(name: str, version: str, field: str) -> dict:
     """The `field` mapping of a JSON cache file written for `version`; empty when the file is missing, broken (a disk
     that filled up) or written for another version: then everything is worked out again and the file written anew."""
@@ -139,8 +149,9 @@ def read_cache_entries(name: str, version: str, field: str) -> dict:
     return {}
 
 
-def write_cache_file(name: str, text: str, kept: "tuple[str, int] | None" = None) -> bool:
-    """Write a file of the cache folders atomically (the first that can be written); False when none can.
+def write_cache_file(name: str, text: "str | bytes", kept: "tuple[str, int] | None" = None) -> bool:
+    """Write a file of the cache folders atomically (the first that can be written); False when none can. `text`
+    is written as UTF-8, bytes as they are.
     `kept` (a glob pattern, a number): afterwards only that many files of the folder matching it stay, the most
     recently used, this one among them (entries written per input, such as YAML files, come and go)."""
     for folder in _cache_folders():
@@ -148,8 +159,8 @@ def write_cache_file(name: str, text: str, kept: "tuple[str, int] | None" = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
+            with os.fdopen(fd, "wb") as out:
+                out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             os.replace(temporary, folder / name)  # atomic: another process reads the old file or the new one
             if kept is not None:
                 _prune(folder, kept[0], kept[1], keep=name)

@@ -1,0 +1,154 @@
+"""The compiled rule pack kept in the cache folder, so that the next process with the same inputs loads it whole.
+
+Building the built-in pack (its YAML and lexicons read, every matcher, condition and pattern compiled, the audience
+weights read in) costs each process about 0.2 s: most of a cold `qa-lint check`'s own work, and part of the serial
+start of every scan. Unpickling the pack built from the same inputs takes about a third of that.
+
+A snapshot is used only when everything it was built from is unchanged:
+- the arguments of `load_rule_pack` (rule paths, options, select, ignore, severities, the whole configuration)
+  and the current folder (relative paths);
+- the code: every module of qa_linter (name, size, modification time) and the files of the packages its objects
+  come from, and the Python version;
+- the bytes of every rule file and lexicon the pack read (SHA-1);
+- the listings that decided which files those were: each folder a rule or lexicon was looked for in, and each
+  folder of a rule folder (a YAML file or lexicon added, removed or renamed changes its folder's time).
+
+Only a pack that loaded without a mistake is kept, and only the second time the same inputs are built (a one-off
+pack, such as a test's temporary rules, leaves just a small marker). Anything that does not check out, or fails to
+read, is built again; the folder is trusted as the user's own files are (docs/security.md, "The cache folder").
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+from .text.tokenize import read_cache_bytes, write_cache_file
+
+_FORMAT = b"qa-linter pack snapshot 1\n"
+_KEPT = 8  # snapshots kept in the folder, the most recently used (several configurations in turn)
+_MARKERS_KEPT = 64
+_MAX_BYTES = 32 << 20  # a pack of huge lexicons is built each time rather than filling the cache folder
+# The libraries whose objects a compiled pack holds (patterns, automata, lexicon data): their files are part of
+# the code a snapshot was made by.
+_LIBRARIES = ("regex", "jieba", "ahocorasick_rs", "yaml", "emoji", "numpy")
+
+
+class PackSnapshot:
+    """The snapshot of the pack that `load_rule_pack(**arguments)` builds in this folder with this code."""
+
+    def __init__(self, arguments: dict[str, Any], origins: dict | None) -> None:
+        material = json.dumps(
+            [_FORMAT.decode(), arguments, sorted(map(list, (origins or {}).items()), key=str), os.getcwd(),
+             _code_identity()],
+            sort_keys=True, ensure_ascii=False, default=repr,
+        )
+        self.key = hashlib.sha1(material.encode("utf-8")).hexdigest()
+        self.name = f"pack-{self.key[:24]}.pickle"
+
+    def load(self) -> Any:
+        """The kept pack (a loader.RulePack, as the loader checks), or None when there is none or anything it was
+        built from has changed."""
+        data = read_cache_bytes(self.name)
+        if data is None or not data.startswith(_FORMAT):
+            return None
+        try:
+            header_end = data.index(b"\n", len(_FORMAT))
+            header = json.loads(data[len(_FORMAT):header_end])
+            payload = memoryview(data)[header_end + 1:]
+            if (header.get("key") != self.key or hashlib.sha1(payload).hexdigest() != header.get("payload")
+                    or not _unchanged(header.get("folders"), header.get("files"))):
+                return None
+            return pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - a damaged or foreign snapshot is built again, never a failure
+            return None
+
+    def save(self, pack: Any, folders: Iterable[Path]) -> None:
+        """Keep `pack`, just built and not used yet, if these inputs were built once before; else note them."""
+        marker = f"pack-{self.key[:24]}.seen"
+        if read_cache_bytes(marker) is None:
+            write_cache_file(marker, b"", kept=("pack-*.seen", _MARKERS_KEPT))
+            return
+        pack.toolkit.term_index.scan("预热")  # the per-message automaton, kept built (text/matching.py, TermIndex)
+        try:
+            payload = pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a rule type holding something that cannot be pickled: built each time
+            return
+        if len(payload) > _MAX_BYTES:
+            return
+        try:
+            files = [[name, _sha1_of(Path(name))] for name in sorted({*pack.files, *pack.lexicon_files})]
+        except OSError:
+            return
+        header = {"key": self.key, "payload": hashlib.sha1(payload).hexdigest(),
+                  "folders": [[str(p), _modified(p)] for p in sorted(set(folders))], "files": files}
+        encoded = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        write_cache_file(self.name, _FORMAT + encoded + b"\n" + payload, kept=("pack-*.pickle", _KEPT))
+
+
+def watched_folders(sources: Iterable[Path], rule_files: Iterable[Path], search_dirs: Iterable[Path]) -> set[Path]:
+    """The folders whose listings decided which rule files and lexicons a pack read: every folder of a rule folder,
+    and each folder a lexicon was looked for in (loader._Lexicons.find) with its parent, which changes when that
+    folder is made."""
+    folders: set[Path] = set()
+    for source in sources:
+        if source.is_dir():
+            folders.update(Path(root) for root, _, _ in os.walk(source))
+    looked_in = list(search_dirs)
+    for rule_dir in {Path(f).parent for f in rule_files}:
+        looked_in += [rule_dir, rule_dir / "lexicons", rule_dir.parent / "lexicons"]
+    for folder in looked_in:
+        folders.update((folder, folder.parent))
+    return folders
+
+
+def _unchanged(folders, files) -> bool:
+    if not isinstance(folders, list) or not isinstance(files, list):
+        return False
+    try:
+        return (all(_modified(Path(name)) == when for name, when in folders)
+                and all(_sha1_of(Path(name)) == digest for name, digest in files))
+    except (OSError, TypeError, ValueError):
+        return False
+
+
+def _modified(folder: Path) -> "int | None":
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _sha1_of(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _code_identity() -> str:
+    """The code a pack is built by: qa_linter's modules and the libraries' files (name, size, time), and Python."""
+    parts = [sys.version, str(pickle.HIGHEST_PROTOCOL)]
+    package = Path(__file__).parent
+    for root, dirs, names in os.walk(package):
+        dirs.sort()
+        parts += [_stat_line(Path(root) / n, package) for n in sorted(names) if n.endswith(".py")]
+    for library in _LIBRARIES:
+        spec = importlib.util.find_spec(library)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        if origin is None:
+            parts.append(f"{library}: none")
+            continue
+        folder = origin.parent if origin.name == "__init__.py" else origin
+        files = sorted(folder.iterdir()) if folder.is_dir() else [folder]
+        parts += [_stat_line(f, folder.parent) for f in files if f.is_file()]
+    return hashlib.sha1("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _stat_line(path: Path, base: Path) -> str:
+    stat = path.stat()
+    return f"{path.relative_to(base)}:{stat.st_size}:{stat.st_mtime_ns}"
