@@ -46,7 +46,7 @@ class PackSnapshot:
     def __init__(self, arguments: dict[str, Any], origins: dict | None) -> None:
         material = json.dumps(
             [_FORMAT.decode(), arguments, sorted(map(list, (origins or {}).items()), key=str), os.getcwd(),
-             _code_identity()],
+             code_identity()],
             sort_keys=True, ensure_ascii=False, default=repr,
         )
         self.key = hashlib.sha1(material.encode("utf-8")).hexdigest()
@@ -130,8 +130,9 @@ def _sha1_of(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _code_identity() -> str:
-    """The code a pack is built by: qa_linter's modules and the libraries' files (name, size, time), and Python."""
+def code_identity() -> str:
+    """The code a pack is built by: qa_linter's modules and the libraries' files (name, size, time), and Python
+    (and with it `unicodedata`'s version). Also the key of other data derived from code alone (blocks/tables.py)."""
     parts = [sys.version, str(pickle.HIGHEST_PROTOCOL)]
     package = Path(__file__).parent
     for root, dirs, names in os.walk(package):

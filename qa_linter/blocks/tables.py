@@ -8,6 +8,7 @@ through the tables is folded exactly as `normalize()` folds each message; where 
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
@@ -105,13 +106,47 @@ class Tables:
         self.disguise = disguise
 
 
+_ARRAYS = {"fold": np.uint32, "flags": np.uint8, "numeral": np.bool_, "disguise": np.uint8}  # as Tables makes them
+
+
 def tables() -> Tables:
     global _TABLES
     if _TABLES is None:
         with _LOCK:
             if _TABLES is None:
-                _TABLES = Tables()
+                _TABLES = _kept_tables()
     return _TABLES
+
+
+def _kept_tables() -> Tables:
+    """The tables from the cache folder when this code made them (60-100 ms of every scan's start to compute, 5
+    to read), else computed and kept. They are derived from the code alone: qa_linter's modules, `regex`, numpy,
+    Python's `unicodedata` (pack_snapshot.code_identity) and the OpenCC data t2s converts with."""
+    import io
+
+    from ..pack_snapshot import code_identity
+    from ..text.tokenize import read_cache_bytes, write_cache_file
+
+    convertible = _convertible()
+    key = hashlib.sha1(f"{code_identity()}\n{''.join(sorted(convertible)) if convertible is not None else None}"
+                       .encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    name = f"block-tables-{key}.npz"
+    data = read_cache_bytes(name)
+    if data is not None:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as kept:
+                arrays = {field: kept[field] for field in _ARRAYS}
+            if all(arrays[f].shape == (PLANES,) and arrays[f].dtype == dtype for f, dtype in _ARRAYS.items()):
+                made = Tables.__new__(Tables)
+                made.__dict__.update(arrays)
+                return made
+        except Exception:  # noqa: BLE001 - a damaged or foreign file (not a zip, cut short …): computed again
+            pass
+    made = Tables()
+    out = io.BytesIO()
+    np.savez(out, **{field: getattr(made, field) for field in _ARRAYS})
+    write_cache_file(name, out.getvalue(), kept=("block-tables-*.npz", 2))
+    return made
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:
