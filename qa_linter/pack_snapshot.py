@@ -5,8 +5,8 @@ weights read in) costs each process about 0.2 s: most of a cold `qa-lint check`'
 start of every scan. Unpickling the pack built from the same inputs takes about a third of that.
 
 A snapshot is used only when everything it was built from is unchanged:
-- the arguments of `load_rule_pack` (rule paths, options, select, ignore, severities, the whole configuration)
-  and the current folder (relative paths);
+- the arguments of `load_rule_pack` (rule paths, options, select, ignore, severities, the whole configuration),
+  relative paths as the folders they name from the current one;
 - the code: every module of qa_linter (name, size, modification time) and the files of the packages its objects
   come from, and the Python version;
 - the bytes of every rule file and lexicon the pack read (SHA-1);
@@ -44,8 +44,11 @@ class PackSnapshot:
     """The snapshot of the pack that `load_rule_pack(**arguments)` builds in this folder with this code."""
 
     def __init__(self, arguments: dict[str, Any], origins: dict | None) -> None:
+        # Relative rule and lexicon paths as the folders they name here, not the current folder as such: a
+        # command run from another folder with the same absolute paths uses the same snapshot.
+        where = {key: [os.path.abspath(p) for p in arguments.get(key) or ()] for key in ("paths", "lexicon_dirs")}
         material = json.dumps(
-            [_FORMAT.decode(), arguments, sorted(map(list, (origins or {}).items()), key=str), os.getcwd(),
+            [_FORMAT.decode(), arguments, where, sorted(map(list, (origins or {}).items()), key=str),
              code_identity()],
             sort_keys=True, ensure_ascii=False, default=repr,
         )

@@ -174,3 +174,23 @@ def test_the_built_in_pack_from_a_snapshot_judges_as_one_built_anew(cache, build
 
 def _judged(result) -> dict:
     return {key: value for key, value in result.to_dict().items() if key != "elapsed_ms"}
+
+
+def test_the_same_pack_from_another_folder_is_the_same_snapshot(tmp_path, cache, builds, monkeypatch):
+    folder = _pack_folder(tmp_path)
+    _load(folder), _load(folder)
+    monkeypatch.chdir(tmp_path)
+    _load(folder)
+    assert len(builds) == 2
+
+
+def test_a_relative_rule_path_is_the_folder_it_names_from_where_it_is_given(tmp_path, cache, builds, monkeypatch):
+    for place, term in (("a", "不知道"), ("b", "不清楚")):
+        folder = _pack_folder(tmp_path / place)
+        (folder / "lexicons" / "my-taboo.txt").write_text(term + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "a")
+    _load(Path("pack")), _load(Path("pack"))
+    monkeypatch.chdir(tmp_path / "b")
+    linter = _load(Path("pack"))
+    assert len(builds) == 3
+    assert _found(linter, "我不清楚") == ["不清楚"] and _found(linter, "这个我不知道") == []
