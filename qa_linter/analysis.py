@@ -46,7 +46,8 @@ class Toolkit:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():  # one by one: kept inline (pack_snapshot._Pickler)
+            setattr(self, name, value)
         self._lock = threading.Lock()
 
     def note_cancelled(self, owner, view, hit, reason: str) -> None:

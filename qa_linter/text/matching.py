@@ -135,7 +135,8 @@ class TermIndex:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        for name, value in state.items():  # one by one: kept inline (pack_snapshot._Pickler)
+            setattr(self, name, value)
         self._automaton = None
         self._lock = threading.Lock()
 
