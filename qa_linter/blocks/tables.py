@@ -125,16 +125,17 @@ def _kept_tables() -> Tables:
     import io
 
     from ..pack_snapshot import code_identity
-    from ..text.tokenize import read_cache_bytes, write_cache_file
+    from ..text.tokenize import cache_file, write_cache_file
 
     convertible = _convertible()
     key = hashlib.sha1(f"{code_identity()}\n{''.join(sorted(convertible)) if convertible is not None else None}"
                        .encode("utf-8", "surrogatepass")).hexdigest()[:24]
     name = f"block-tables-{key}.npz"
-    data = read_cache_bytes(name)
-    if data is not None:
+    path = cache_file(name)
+    if path is not None:
         try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as kept:
+            # Read from the file array by array: no copy of the whole file beside the arrays (peak memory).
+            with np.load(path, allow_pickle=False) as kept:
                 arrays = {field: kept[field] for field in _ARRAYS}
             if all(arrays[f].shape == (PLANES,) and arrays[f].dtype == dtype for f, dtype in _ARRAYS.items()):
                 made = Tables.__new__(Tables)

@@ -127,6 +127,14 @@ def read_cache_file(name: str) -> str | None:
     return None
 
 
+def cache_file(name: str) -> Path | None:
+    """The path of a file of the cache folders (the first that has it), or None."""
+    for folder in _cache_folders():
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
 def read_cache_bytes(name: str) -> bytes | None:
     """The bytes of a file of the cache folders (the first that has it), or None."""
     for folder in _cache_folders():
