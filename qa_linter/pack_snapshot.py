@@ -10,8 +10,8 @@ A snapshot is used only when everything it was built from is unchanged:
 - the code: every module of qa_linter (name, size, modification time) and the files of the packages its objects
   come from, and the Python version;
 - the bytes of every rule file and lexicon the pack read (SHA-1);
-- the listings that decided which files those were: each folder a rule or lexicon was looked for in, and each
-  folder of a rule folder (a YAML file or lexicon added, removed or renamed changes its folder's time).
+- the listings that decided which files those were: the names in each folder a lexicon was looked for in and in
+  each folder of a rule folder (a YAML file or lexicon added, removed or renamed), or that the folder is missing.
 
 Only a pack that loaded without a mistake is kept, and only the second time the same inputs are built (a one-off
 pack, such as a test's temporary rules, leaves just a small marker). Anything that does not check out, or fails to
@@ -95,7 +95,7 @@ class PackSnapshot:
         except OSError:
             return
         header = {"key": self.key, "payload": hashlib.sha1(payload).hexdigest(),
-                  "folders": [[str(p), _modified(p)] for p in sorted(set(folders))], "files": files}
+                  "folders": [[str(p), _listing(p)] for p in sorted(set(folders))], "files": files}
         encoded = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         write_cache_file(self.name, _FORMAT + encoded + b"\n" + payload, kept=("pack-*.pickle", _KEPT))
 
@@ -137,8 +137,7 @@ def _set_attributes(obj: Any, state: dict) -> None:
 
 def watched_folders(sources: Iterable[Path], rule_files: Iterable[Path], search_dirs: Iterable[Path]) -> set[Path]:
     """The folders whose listings decided which rule files and lexicons a pack read: every folder of a rule folder,
-    and each folder a lexicon was looked for in (loader._Lexicons.find) with its parent, which changes when that
-    folder is made."""
+    and each folder a lexicon was looked for in (loader._Lexicons.find), whether or not it exists."""
     folders: set[Path] = set()
     for source in sources:
         if source.is_dir():
@@ -146,8 +145,7 @@ def watched_folders(sources: Iterable[Path], rule_files: Iterable[Path], search_
     looked_in = list(search_dirs)
     for rule_dir in {Path(f).parent for f in rule_files}:
         looked_in += [rule_dir, rule_dir / "lexicons", rule_dir.parent / "lexicons"]
-    for folder in looked_in:
-        folders.update((folder, folder.parent))
+    folders.update(looked_in)
     return folders
 
 
@@ -155,17 +153,20 @@ def _unchanged(folders, files) -> bool:
     if not isinstance(folders, list) or not isinstance(files, list):
         return False
     try:
-        return (all(_modified(Path(name)) == when for name, when in folders)
+        return (all(_listing(Path(name)) == listed for name, listed in folders)
                 and all(_sha1_of(Path(name)) == digest for name, digest in files))
     except (OSError, TypeError, ValueError):
         return False
 
 
-def _modified(folder: Path) -> "int | None":
+def _listing(folder: Path) -> "str | None":
+    """The SHA-1 of the folder's names, or None when there is no such folder. (Its modification time would be
+    cheaper, but a file system that keeps times to the second would miss a file added in the same second.)"""
     try:
-        return os.stat(folder).st_mtime_ns
+        names = sorted(os.listdir(folder))
     except OSError:
         return None
+    return hashlib.sha1("\n".join(names).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _sha1_of(path: Path) -> str:
