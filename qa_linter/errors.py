@@ -36,3 +36,19 @@ class RuleLoadError(QALinterError):
 
 class ConfigError(QALinterError):
     pass
+
+
+class ScorecardError(QALinterError):
+    """scorecard.yaml is not valid; carries every mistake found, each with file and line."""
+
+    def __init__(self, errors: list[RuleError]):
+        self.errors = errors
+        super().__init__("\n".join(e.describe() for e in errors))
+
+
+class SuppressionError(QALinterError):
+    """The suppressions file is not valid; carries every mistake found, each with file and line."""
+
+    def __init__(self, errors: list[RuleError]):
+        self.errors = errors
+        super().__init__("\n".join(e.describe() for e in errors))

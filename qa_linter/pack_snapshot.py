@@ -28,9 +28,12 @@ import io
 import json
 import os
 import pickle
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterable
+
+import regex
 
 from .text.tokenize import read_cache_bytes, write_cache_file
 
@@ -71,7 +74,7 @@ class PackSnapshot:
             if (header.get("key") != self.key or hashlib.sha1(payload).hexdigest() != header.get("payload")
                     or not _unchanged(header.get("folders"), header.get("files"))):
                 return None
-            return pickle.loads(payload)
+            return _Unpickler(io.BytesIO(payload)).load()
         except Exception:  # noqa: BLE001 - a damaged or foreign snapshot is built again, never a failure
             return None
 
@@ -109,6 +112,16 @@ class _Pickler(pickle.Pickler):
     1,500 conversations took 3.9% more instructions with a pack so rebuilt (valgrind). Set one by one on the new
     object (pickle's `state_setter`), the attributes are kept inline again."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._shared = _module_objects()
+
+    def persistent_id(self, obj):
+        # An object a module of qa_linter holds (the PII patterns the masker and the pii rules share, compiled
+        # patterns): kept by its name, so the pack holds that very object again, not a copy compiled anew.
+        found = self._shared.get(id(obj))
+        return found[0] if found is not None and found[1] is obj else None
+
     def reducer_override(self, obj):
         cls = type(obj)
         if not _rebuilt_by_attributes(cls):
@@ -118,6 +131,44 @@ class _Pickler(pickle.Pickler):
         if not isinstance(state, dict):
             return NotImplemented
         return copyreg.__newobj__, (cls,), state, None, None, getattr(cls, "__setstate__", _set_attributes)
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        module, *names = pid
+        if module.split(".")[0] != "qa_linter":
+            raise pickle.UnpicklingError(f"not a module of qa_linter: {module}")
+        found = importlib.import_module(module)
+        for name in names:
+            found = getattr(found, name)
+        return found
+
+
+def _module_objects() -> dict[int, tuple[tuple[str, ...], Any]]:
+    """id -> ((module, name[, attribute]), object) for the constants qa_linter's modules hold at their top level:
+    compiled patterns and frozen dataclasses with their compiled patterns (the PII patterns). Not a name that may
+    be bound again later (a cache made on first use), which the pack would then find different or missing."""
+    found: dict[int, tuple[tuple[str, ...], Any]] = {}
+    for module_name, module in list(sys.modules.items()):
+        if module is None or module_name.split(".")[0] != "qa_linter":
+            continue
+        for name, value in list(vars(module).items()):
+            if isinstance(value, _PATTERNS):
+                found.setdefault(id(value), ((module_name, name), value))
+            elif _frozen_dataclass(value):
+                found.setdefault(id(value), ((module_name, name), value))
+                for attribute, inner in vars(value).items():
+                    if isinstance(inner, _PATTERNS):
+                        found.setdefault(id(inner), ((module_name, name, attribute), inner))
+    return found
+
+
+_PATTERNS = (type(re.compile("")), type(regex.compile("")))
+
+
+def _frozen_dataclass(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    return params is not None and params.frozen and not isinstance(value, type)
 
 
 @functools.lru_cache(maxsize=None)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .errors import QALinterError, RuleError
+from .errors import RuleError, ScorecardError
 from .model import Conversation, Finding
 from .vocabulary import CATEGORIES, CHANNELS, SEVERITIES
 from .yamlfile import line_of
@@ -36,14 +36,6 @@ NA_NO_TIMESTAMPS = "无时间戳，无法判断"
 NA_CHANNEL = "该渠道不考核"
 NA_NOT_CHECKED = "未启用相关规则"
 NA_NO_AGENT = "没有客服消息"
-
-
-class ScorecardError(QALinterError):
-    """scorecard.yaml is not valid; carries every mistake found, each with file and line."""
-
-    def __init__(self, errors: list[RuleError]):
-        self.errors = errors
-        super().__init__("\n".join(e.describe() for e in errors))
 
 
 @dataclass(frozen=True)

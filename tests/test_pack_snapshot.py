@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_linter import Linter
+from qa_linter import Linter, vocabulary
 from qa_linter import loader as loader_module
 from qa_linter.errors import RuleLoadError
 from qa_linter.presend import check_reply
@@ -159,6 +159,9 @@ def test_the_built_in_pack_from_a_snapshot_judges_as_one_built_anew(cache, build
     Linter.from_config()
     kept = Linter.from_config()
     assert len(builds) == 2
+    # What the pack shares with qa_linter's modules is that very object again (the masker's PII patterns).
+    for rule_id, kind in (("pii-mobile", "mobile"), ("pii-email", "email")):
+        assert kept.pack.get(rule_id).match.patterns.compiled == [vocabulary.PII_PATTERNS[kind].pattern]
     for conversation in corpus_conversations:
         assert [f.to_dict() for f in kept.scan(conversation)] == [f.to_dict() for f in built.scan(conversation)]
     # The per-message automaton comes built in the snapshot: pre-send checks of drafts, each with its context.

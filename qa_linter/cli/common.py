@@ -11,7 +11,7 @@ from typing import Iterator
 
 import click
 
-from ..errors import QALinterError, RuleLoadError
+from ..errors import QALinterError, RuleLoadError, ScorecardError, SuppressionError
 from ..run import Run, RunOptions
 from ..vocabulary import plural
 
@@ -54,9 +54,6 @@ def stderr_console(color: str = "auto"):
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Every mistake the user can fix becomes its message(s) on stderr and exit code 2, never a traceback."""
-    from ..review.suppressions import SuppressionError
-    from ..scoring import ScorecardError
-
     try:
         yield
     except RuleLoadError as exc:

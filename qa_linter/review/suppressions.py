@@ -18,7 +18,7 @@ from typing import Iterable
 
 import yaml
 
-from ..errors import QALinterError, RuleError
+from ..errors import RuleError, SuppressionError
 from ..fingerprint import fingerprint_of_shown, finding_fingerprint, shown_words
 from ..outputs.html_common import atomic_write_text
 
@@ -29,14 +29,6 @@ HEADER = """\
 # One entry per finding: conversation, rule, message_index and the matched words (text, PII masked) name it;
 # who / why / when say who decided it, why, and when. Delete an entry to show the finding again.
 """
-
-
-class SuppressionError(QALinterError):
-    """The suppressions file is not valid; carries every mistake found, each with file and line."""
-
-    def __init__(self, errors: list[RuleError]):
-        self.errors = errors
-        super().__init__("\n".join(e.describe() for e in errors))
 
 
 @dataclass(frozen=True)
