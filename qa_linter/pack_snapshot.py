@@ -43,7 +43,7 @@ _MARKERS_KEPT = 64
 _MAX_BYTES = 32 << 20  # a pack of huge lexicons is built each time rather than filling the cache folder
 # The libraries whose objects a compiled pack holds (patterns, automata, lexicon data): their files are part of
 # the code a snapshot was made by.
-_LIBRARIES = ("regex", "jieba", "ahocorasick_rs", "yaml", "emoji", "numpy")
+_LIBRARIES = ("regex", "jieba", "ahocorasick", "ahocorasick_rs", "yaml", "emoji", "numpy")
 
 
 class PackSnapshot:
@@ -104,7 +104,8 @@ class PackSnapshot:
 
 
 class _Pickler(pickle.Pickler):
-    """Objects of qa_linter's own classes are rebuilt attribute by attribute, as their constructors made them.
+    """Objects of qa_linter's own classes are rebuilt attribute by attribute, as their constructors made them, and
+    the constants its modules hold are kept by name (`persistent_id`).
 
     pickle's default rebuilding fills an object's `__dict__` itself. In CPython 3.11 that gives the object a dict
     of its own instead of the values kept inline that objects made by their constructors have, and the
