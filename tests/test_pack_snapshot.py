@@ -197,3 +197,18 @@ def test_a_relative_rule_path_is_the_folder_it_names_from_where_it_is_given(tmp_
     linter = _load(Path("pack"))
     assert len(builds) == 3
     assert _found(linter, "我不清楚") == ["不清楚"] and _found(linter, "这个我不知道") == []
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="file modes and owners of POSIX")
+def test_a_snapshot_others_can_write_is_never_loaded(tmp_path, cache, builds):
+    folder = _pack_folder(tmp_path)
+    _load(folder), _load(folder)
+    snapshot = next(cache.glob("pack-*.pickle"))
+    for place, mode in ((snapshot, 0o666), (cache, 0o777)):
+        original = place.stat().st_mode & 0o777
+        place.chmod(mode)
+        _load(folder)
+        place.chmod(original)
+    assert len(builds) == 4
+    _load(folder)
+    assert len(builds) == 4
