@@ -35,7 +35,7 @@ from typing import Any, Iterable
 
 import regex
 
-from .text.tokenize import cache_file, read_cache_bytes, write_cache_file
+from .text.tokenize import cache_file, owned, read_cache_bytes, write_cache_file
 
 _FORMAT = b"qa-linter pack snapshot 1\n"
 _KEPT = 8  # snapshots kept in the folder, the most recently used (several configurations in turn)
@@ -65,7 +65,7 @@ class PackSnapshot:
         """The kept pack (a loader.RulePack, as the loader checks), or None when there is none or anything it was
         built from has changed."""
         path = cache_file(self.name)
-        if path is None or not _trusted(path):
+        if path is None or not owned(path):  # unpickling runs code: only a file no one else could write
             return None
         try:
             data = path.read_bytes()
@@ -191,22 +191,6 @@ def _rebuilt_by_attributes(cls: type) -> bool:
 def _set_attributes(obj: Any, state: dict) -> None:
     for name, value in state.items():
         object.__setattr__(obj, name, value)  # also for a frozen dataclass, as its constructor does
-
-
-def _trusted(path: Path) -> bool:
-    """Whether the file and its folder are the user's own and no one else can write them. Unpickling runs code:
-    a snapshot in the temporary folder the cache falls back to (/tmp/qa-linter-UID) that another user made first
-    is never loaded."""
-    if not hasattr(os, "getuid"):  # Windows: the cache folders are the user's own (LOCALAPPDATA, TEMP)
-        return True
-    try:
-        for place in (path, path.parent):
-            stat = os.stat(place)
-            if stat.st_uid != os.getuid() or stat.st_mode & 0o022:
-                return False
-    except OSError:
-        return False
-    return True
 
 
 def watched_folders(sources: Iterable[Path], rule_files: Iterable[Path], search_dirs: Iterable[Path]) -> set[Path]:

@@ -28,8 +28,11 @@ rules:
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
+    from qa_linter.text import tokenize
+
     folder = tmp_path / "cache"
     monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(folder))
+    monkeypatch.setattr(tokenize, "_temporary_cache_dir", lambda: tmp_path / "fallback")
     return folder
 
 
@@ -212,3 +215,18 @@ def test_a_snapshot_others_can_write_is_never_loaded(tmp_path, cache, builds):
     assert len(builds) == 4
     _load(folder)
     assert len(builds) == 4
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="file modes and owners of POSIX")
+def test_a_cache_folder_others_can_write_is_neither_read_nor_written(tmp_path, monkeypatch):
+    from qa_linter.text import tokenize
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "planted.json").write_text("{}", encoding="utf-8")
+    shared.chmod(0o777)
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(shared))
+    monkeypatch.setattr(tokenize, "_temporary_cache_dir", lambda: tmp_path / "own")
+    assert tokenize.read_cache_file("planted.json") is None
+    assert tokenize.write_cache_file("written.json", "{}")
+    assert not (shared / "written.json").exists() and (tmp_path / "own" / "written.json").exists()

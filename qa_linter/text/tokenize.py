@@ -113,8 +113,25 @@ def _temporary_cache_dir() -> Path:
 
 
 def _cache_folders() -> list[Path]:
-    """The cache folder, then a per-user temporary one in case the first cannot be written."""
-    return [cache_dir(), _temporary_cache_dir()]
+    """The cache folder, then a per-user temporary one in case the first cannot be written; each only if it is the
+    user's own (or not made yet)."""
+    return [folder for folder in (cache_dir(), _temporary_cache_dir()) if owned(folder, missing=True)]
+
+
+def owned(path: Path, missing: bool = False) -> bool:
+    """Whether `path` is the user's own and no one else may write it (on POSIX; elsewhere the cache folders are in
+    the user's profile). What the cache holds is read back as compiled patterns and, for the rule pack, unpickled:
+    the temporary folder at a name anyone can guess (/tmp/qa-linter-UID) that another user made first is not used.
+    `missing`: the answer for a path that does not exist (a folder this process will make)."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return missing
+    except OSError:
+        return False
+    return stat.st_uid == os.getuid() and not stat.st_mode & 0o022
 
 
 def read_cache_file(name: str) -> str | None:
