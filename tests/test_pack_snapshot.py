@@ -207,26 +207,28 @@ def test_a_snapshot_others_can_write_is_never_loaded(tmp_path, cache, builds):
     folder = _pack_folder(tmp_path)
     _load(folder), _load(folder)
     snapshot = next(cache.glob("pack-*.pickle"))
-    for place, mode in ((snapshot, 0o666), (cache, 0o777)):
-        original = place.stat().st_mode & 0o777
-        place.chmod(mode)
-        _load(folder)
-        place.chmod(original)
-    assert len(builds) == 4
+    snapshot.chmod(0o666)
+    _load(folder)  # built again, and kept anew (user-only)
+    assert len(builds) == 3
+    assert snapshot.stat().st_mode & 0o777 == 0o600
     _load(folder)
-    assert len(builds) == 4
+    assert len(builds) == 3
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="file modes and owners of POSIX")
-def test_a_cache_folder_others_can_write_is_neither_read_nor_written(tmp_path, monkeypatch):
+def test_a_temporary_cache_folder_others_can_write_is_neither_read_nor_written(tmp_path, monkeypatch):
     from qa_linter.text import tokenize
 
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "planted.json").write_text("{}", encoding="utf-8")
     shared.chmod(0o777)
-    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(shared))
-    monkeypatch.setattr(tokenize, "_temporary_cache_dir", lambda: tmp_path / "own")
+    monkeypatch.setenv("QA_LINTER_CACHE_DIR", str(blocked / "cache"))  # cannot be made: the fallback is asked
+    monkeypatch.setattr(tokenize, "_temporary_cache_dir", lambda: shared)
     assert tokenize.read_cache_file("planted.json") is None
-    assert tokenize.write_cache_file("written.json", "{}")
-    assert not (shared / "written.json").exists() and (tmp_path / "own" / "written.json").exists()
+    assert not tokenize.write_cache_file("written.json", "{}")
+    assert not (shared / "written.json").exists()
+    shared.chmod(0o700)
+    assert tokenize.read_cache_file("planted.json") == "{}"

@@ -119,8 +119,8 @@ def tables() -> Tables:
 
 
 def _kept_tables() -> Tables:
-    """The tables from the cache folder when this code made them (60-100 ms of every scan's start to compute, 5
-    to read), else computed and kept. They are derived from the code alone: qa_linter's modules, `regex`, numpy,
+    """The tables from the cache folder when this code made them (60-100 ms of every scan's start to compute, about
+    12 to read), else computed and kept. They are derived from the code alone: qa_linter's modules, `regex`, numpy,
     Python's `unicodedata` (pack_snapshot.code_identity) and the OpenCC data t2s converts with."""
     import io
 

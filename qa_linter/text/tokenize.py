@@ -113,16 +113,18 @@ def _temporary_cache_dir() -> Path:
 
 
 def _cache_folders() -> list[Path]:
-    """The cache folder, then a per-user temporary one in case the first cannot be written; each only if it is the
-    user's own (or not made yet)."""
-    return [folder for folder in (cache_dir(), _temporary_cache_dir()) if owned(folder, missing=True)]
+    """The cache folder, then a per-user temporary one in case the first cannot be written. What the cache holds is
+    read back as compiled patterns and, for the rule pack, unpickled: the temporary folder, at a name anyone can
+    guess (/tmp/qa-linter-UID), is used only if it is the user's own and no one else may write it (another user
+    could have made it first). The user's own cache folder, or the one they name, is theirs to trust."""
+    temporary = _temporary_cache_dir()
+    return [cache_dir()] + ([temporary] if owned(temporary, missing=True) else [])
 
 
 def owned(path: Path, missing: bool = False) -> bool:
     """Whether `path` is the user's own and no one else may write it (on POSIX; elsewhere the cache folders are in
-    the user's profile). What the cache holds is read back as compiled patterns and, for the rule pack, unpickled:
-    the temporary folder at a name anyone can guess (/tmp/qa-linter-UID) that another user made first is not used.
-    `missing`: the answer for a path that does not exist (a folder this process will make)."""
+    the user's profile). `missing`: the answer for a path that does not exist (a folder this process will make,
+    user-only)."""
     if not hasattr(os, "getuid"):
         return True
     try:
@@ -182,7 +184,7 @@ def write_cache_file(name: str, text: "str | bytes", kept: "tuple[str, int] | No
     for folder in _cache_folders():
         temporary = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-")
             with os.fdopen(fd, "wb") as out:
                 out.write(text if isinstance(text, bytes) else text.encode("utf-8"))
