@@ -26,29 +26,25 @@ class RuleError(QALinterError):
         return f"{where}:{rule} {self.reason}"
 
 
-class RuleLoadError(QALinterError):
-    """Loading a rule pack failed; carries every error found, not only the first."""
+class _EveryMistake(QALinterError):
+    """A file or pack that is not valid, with every mistake found (each with file and line), not only the first."""
 
     def __init__(self, errors: list[RuleError]):
         self.errors = errors
         super().__init__("\n".join(e.describe() for e in errors))
+
+
+class RuleLoadError(_EveryMistake):
+    """Loading a rule pack failed."""
 
 
 class ConfigError(QALinterError):
     pass
 
 
-class ScorecardError(QALinterError):
-    """scorecard.yaml is not valid; carries every mistake found, each with file and line."""
-
-    def __init__(self, errors: list[RuleError]):
-        self.errors = errors
-        super().__init__("\n".join(e.describe() for e in errors))
+class ScorecardError(_EveryMistake):
+    """scorecard.yaml is not valid."""
 
 
-class SuppressionError(QALinterError):
-    """The suppressions file is not valid; carries every mistake found, each with file and line."""
-
-    def __init__(self, errors: list[RuleError]):
-        self.errors = errors
-        super().__init__("\n".join(e.describe() for e in errors))
+class SuppressionError(_EveryMistake):
+    """The suppressions file is not valid."""

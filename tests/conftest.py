@@ -21,6 +21,7 @@ def pytest_sessionfinish(session, exitstatus):
     if _RUN_CACHE is not None:
         shutil.rmtree(_RUN_CACHE, ignore_errors=True)
 
+
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "corpus"
 TEST_RULES = DATA / "rules" / "all-types.yaml"
