@@ -35,7 +35,7 @@ from typing import Any, Iterable
 
 import regex
 
-from .text.tokenize import cache_file, owned, read_cache_bytes, write_cache_file
+from .text.tokenize import cache_file, owned, write_cache_file
 
 _FORMAT = b"qa-linter pack snapshot 1\n"
 _KEPT = 8  # snapshots kept in the folder, the most recently used (several configurations in turn)
@@ -87,7 +87,7 @@ class PackSnapshot:
     def save(self, pack: Any, folders: Iterable[Path]) -> None:
         """Keep `pack`, just built and not used yet, if these inputs were built once before; else note them."""
         marker = f"pack-{self.key[:24]}.seen"
-        if read_cache_bytes(marker) is None:
+        if cache_file(marker) is None:
             write_cache_file(marker, b"", kept=("pack-*.seen", _MARKERS_KEPT))
             return
         pack.toolkit.term_index.scan("预热")  # the per-message automaton, kept built (text/matching.py, TermIndex)

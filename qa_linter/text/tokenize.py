@@ -154,16 +154,6 @@ def cache_file(name: str) -> Path | None:
     return None
 
 
-def read_cache_bytes(name: str) -> bytes | None:
-    """The bytes of a file of the cache folders (the first that has it), or None."""
-    for folder in _cache_folders():
-        try:
-            return (folder / name).read_bytes()
-        except OSError:
-            continue
-    return None
-
-
 def read_cache_entries(name: str, version: str, field: str) -> dict:
     """The `field` mapping of a JSON cache file written for `version`; empty when the file is missing, broken (a disk
     that filled up) or written for another version: then everything is worked out again and the file written anew."""
