@@ -11,6 +11,7 @@ from packs import agent_says, linter_from_yaml
 from qa_linter.checks import RULE_TYPES, Draft, Rule
 from qa_linter.errors import RuleLoadError
 from qa_linter.loader import load_rule_pack
+from qa_linter.model import Conversation, Message
 from qa_linter.vocabulary import PII_PATTERNS
 
 
@@ -640,3 +641,46 @@ def test_answered_by_customer_settings_are_checked(tmp_path):
                            ("{confusion: {terms: [啥]}, when: [{clause: {mood: maybe}}]}", "maybe")):
         problems = _jargon_setting_problems(tmp_path, "answered_by_customer", body)
         assert any(expected in p for p in problems), (body, problems)
+
+
+# -- required: a requirement met anywhere --------------------------------------------------------------------------
+ANYWHERE = """
+    rules:
+      - id: check
+        type: required
+        category: no-resolution-check
+        message: x
+        scope: {role: agent, messages: last 2}
+        anchor: last
+        require:
+          - terms: [是否已解决]
+          - patterns: ['核对[^。]{0,4}收货地址']
+            anywhere: true
+    """
+
+
+def _shop_chat(*agent_lines: str) -> Conversation:
+    messages = []
+    for i, line in enumerate(agent_lines):
+        messages += [Message(2 * i, "customer", "好"), Message(2 * i + 1, "agent", line)]
+    return Conversation("c", messages)
+
+
+def test_a_requirement_marked_anywhere_is_met_outside_the_scope(tmp_path):
+    from test_block_engine import assert_same_findings
+
+    linter = linter_from_yaml(tmp_path, ANYWHERE)
+    early_address = _shop_chat("运费已改，请核对一下收货地址", "好的", "三天到", "嗯嗯")
+    early_question = _shop_chat("是否已解决？", "好的", "三天到", "嗯嗯")   # not anywhere: the last two only
+    late_question = _shop_chat("好的", "三天到", "是否已解决？", "嗯嗯")
+    nothing = _shop_chat("好的", "三天到", "嗯嗯")
+    assert [len(linter.scan(c)) for c in (early_address, early_question, late_question, nothing)] == [0, 1, 0, 1]
+    # The block engine (scan) decides alike, and so does a pack that holds the requirement without `anywhere`.
+    assert assert_same_findings(linter, [early_address, early_question, late_question, nothing] * 3) == 6
+    scoped = linter_from_yaml(tmp_path, ANYWHERE.replace("anywhere: true", "anywhere: false"), name="b.yaml")
+    assert len(scoped.scan(early_address)) == 1
+
+
+def test_an_unknown_field_of_a_requirement_is_refused(tmp_path):
+    found = errors(tmp_path, ANYWHERE.replace("anywhere: true", "everywhere: true"))
+    assert len(found) == 1 and "unknown field 'everywhere' in require[1]" in found[0] and "anywhere" in found[0]

@@ -242,6 +242,13 @@ class Rule:
                     line_of(spec, "message"),
                 )
 
+    @staticmethod
+    def _unknown(mapping, allowed, ctx: CompileContext, where: str) -> None:
+        """Report every key of a sub-mapping (a trigger, a requirement) that is not one of `allowed`."""
+        for key in mapping:
+            if key not in allowed:
+                ctx.error(f"unknown field {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", line_of(mapping, key))
+
     def matcher(self, spec: dict, ctx: CompileContext, where: str = "", required: bool = True) -> TextMatcher:
         """Build a TextMatcher from the matcher fields of `spec` (the rule itself or a sub-mapping)."""
         line = line_of(spec)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..yamlfile import line_of
 from .base import Draft, Rule, Scope
-from .fields import Field
+from .fields import MATCHER_FIELDS, Field
 
 
 class RequiredRule(Rule):
@@ -21,7 +21,11 @@ class RequiredRule(Rule):
     FIELDS = (
         Field("require", "matcher or list of matchers", "required: a [matcher](#matcher-fields), or a list of them "
               "(any one will do); one hit anywhere in the scope satisfies the rule",
-              example="{terms: [您好, 你好], patterns: ['(早|上午|下午|晚上)好']}", required=True),
+              example="{terms: [您好, 你好], patterns: ['(早|上午|下午|晚上)好']}", required=True,
+              parts=(*MATCHER_FIELDS.names(), Field(
+                  "anywhere", "true | false", "`true`: this requirement is met in any message of the scope's role, "
+                  "not only in the scope (a check of the order's address that closes a sale early in a long chat)",
+                  default="false", example="true"))),
         Field("anchor", "first | last", "which message of the scope a missing-thing finding points at",
               default="last", example="first"),
         Field("min_messages", "whole number", "judge only conversations with at least this many messages of the "
@@ -54,10 +58,17 @@ class RequiredRule(Rule):
 
     def compile(self, spec, ctx):
         require = spec.get("require")
-        if isinstance(require, list) and require:
-            self.requirements = [self.matcher(item, ctx, f"require[{i}]") for i, item in enumerate(require)]
-        else:
-            self.requirements = [self.matcher(require, ctx, "require")]
+        items = list(enumerate(require)) if isinstance(require, list) and require else [(None, require)]
+        allowed = self.fields()["require"].part_names()
+        self.requirements, self.anywhere = [], []
+        for i, item in items:
+            where = "require" if i is None else f"require[{i}]"
+            if isinstance(item, dict):
+                self._unknown(item, allowed, ctx, where)
+                self.anywhere.append(item.get("anywhere") is True)
+            else:
+                self.anywhere.append(False)
+            self.requirements.append(self.matcher(item, ctx, where))
         self.anchor = spec.get("anchor", "last")
         if self.anchor not in ("first", "last"):
             ctx.error("anchor must be first or last", line_of(spec, "anchor"))
@@ -81,12 +92,16 @@ class RequiredRule(Rule):
         # Run where the scope has messages and none of them surely holds the requirement: there a finding is
         # possible (and, where no scope message can hold it at all, certain).
         scope = index.scope(self.scope)
-        sure = index.none()
-        for requirement in self.requirements:
-            sure |= requirement.block_sure(index)
-        enough = index.count_per_conversation(index.role(self.scope.role)) >= self.min_messages
+        role = index.role(self.scope.role)
+        sure, met = index.none(), index.none()
+        for requirement, anywhere in zip(self.requirements, self.anywhere):
+            if anywhere:
+                met |= requirement.block_sure(index) & role
+            else:
+                sure |= requirement.block_sure(index)
+        enough = index.count_per_conversation(role) >= self.min_messages
         return (index.channel(self.channels) & enough & index.per_conversation(scope)
-                & ~index.per_conversation(scope & sure))
+                & ~index.per_conversation((scope & sure) | met))
 
     def check(self, conv):
         if len(conv.by_role(self.scope.role)) < self.min_messages:
@@ -95,29 +110,34 @@ class RequiredRule(Rule):
         if not scope:
             return
         anchor = scope[0] if self.anchor == "first" else scope[-1]
+        everywhere = conv.by_role(self.scope.role) if any(self.anywhere) else scope
         if conv.toolkit.trace is not None:
             # A trace notes the hits each search cancels on its way: message by message, as always.
-            if any(req.search(view) for view in scope for req in self.requirements):
-                self._note_met(scope, anchor)
+            if any(req.search(view) for req, views in self._searched(scope, everywhere) for view in views):
+                self._note_met(scope, everywhere, anchor)
                 return
-        elif self._met(scope):
+        elif self._met(scope, everywhere):
             return
         yield self.finding(conv, anchor)
 
-    def _met(self, scope) -> bool:
-        """Whether some requirement is met in some message of the scope. Requirement by requirement: the first
-        (a resolution check's lexicon and patterns) is met far more often than those with clause conditions after
-        it, which are then not weighed for the messages before the one that meets it. Last message first: what a
-        conversation must have somewhere is mostly near its end (a resolution check follows the fix; on the dev
-        set 8.5% fewer searches than first message first)."""
-        return any(req.search(view) for req in self.requirements for view in reversed(scope))
+    def _searched(self, scope, everywhere):
+        """Each requirement with the messages it is looked for in: the scope, or every message of the role."""
+        return [(req, everywhere if anywhere else scope) for req, anywhere in zip(self.requirements, self.anywhere)]
 
-    def _note_met(self, scope, anchor) -> None:
+    def _met(self, scope, everywhere) -> bool:
+        """Whether some requirement is met in some message it is looked for in. Requirement by requirement: the
+        first (a resolution check's lexicon and patterns) is met far more often than those with clause conditions
+        after it, which are then not weighed for the messages before the one that meets it. Last message first:
+        what a conversation must have somewhere is mostly near its end (a resolution check follows the fix; on the
+        dev set 8.5% fewer searches than first message first)."""
+        return any(req.search(view) for req, views in self._searched(scope, everywhere) for view in reversed(views))
+
+    def _note_met(self, scope, everywhere, anchor) -> None:
         """Traces only: what met the requirement, noted at the message the finding would have been on (a miss
         of a labelled finding then says which words the rule took for what it requires)."""
-        for view in scope:
-            for req in self.requirements:
-                hits = req.find(view)
+        for view in everywhere:
+            for req, views in self._searched(scope, everywhere):
+                hits = req.find(view) if view in views else None
                 if hits:
                     view.toolkit.note_cancelled(self.id, anchor, hits[0], f"required: met in message #{view.index}")
                     return

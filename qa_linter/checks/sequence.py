@@ -130,11 +130,6 @@ class SequenceRule(Rule):
             return default
         return role
 
-    def _unknown(self, mapping, allowed, ctx, where):
-        for key in mapping:
-            if key not in allowed:
-                ctx.error(f"unknown field {key!r} in {where}; allowed: {', '.join(sorted(allowed))}", line_of(mapping, key))
-
     def block_rows(self, index):
         # Every finding is about a trigger: a message of the trigger's role where its matcher can hit.
         return self.trigger.block_open(index) & index.role(self.trigger_role)
