@@ -54,6 +54,20 @@ class RequiredRule(Rule):
     examples:
       flag: [[{agent: 您好}, {agent: 已为您重置}]]
       pass: [[{agent: 您好}, {agent: 现在可以了吗}, {agent: 再见}], 已为您重置]
+
+  - id: c-verify-late
+    type: required
+    category: no-resolution-check
+    message: "没有确认问题是否解决"
+    scope: {role: agent, messages: last 2}   # a check belongs near the end…
+    anchor: last
+    require:
+      - terms: [是否已解决, 可以了吗]
+      - patterns: ['核对[^。]{0,4}收货地址']
+        anywhere: true                      # …but the order's address checked counts wherever it is
+    examples:
+      flag: [[{agent: 现在可以了吗？}, {agent: 好的}, {agent: 三天到}]]
+      pass: [[{agent: 运费已改，请核对一下收货地址}, {agent: 好的}, {agent: 三天到}]]
 """
 
     def compile(self, spec, ctx):
