@@ -684,3 +684,21 @@ def test_a_requirement_marked_anywhere_is_met_outside_the_scope(tmp_path):
 def test_an_unknown_field_of_a_requirement_is_refused(tmp_path):
     found = errors(tmp_path, ANYWHERE.replace("anywhere: true", "everywhere: true"))
     assert len(found) == 1 and "unknown field 'everywhere' in require[1]" in found[0] and "anywhere" in found[0]
+    found = errors(tmp_path, ANYWHERE.replace("anywhere: true", "anywhere: 'yes please'"))
+    assert len(found) == 1 and "require[1].anywhere must be true or false" in found[0]
+
+
+def test_a_greeting_that_may_come_in_any_message_is_not_judged_on_a_draft(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - id: hello
+            type: required
+            category: greeting-missing
+            message: x
+            scope: first
+            require:
+              - terms: [您好]
+              - terms: [欢迎]
+                anywhere: true
+        """)
+    assert linter.pack.get("hello").draft_judgement() is Draft.LATER

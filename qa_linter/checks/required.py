@@ -79,7 +79,10 @@ class RequiredRule(Rule):
             where = "require" if i is None else f"require[{i}]"
             if isinstance(item, dict):
                 self._unknown(item, allowed, ctx, where)
-                self.anywhere.append(item.get("anywhere") is True)
+                anywhere = item.get("anywhere", False)
+                if not isinstance(anywhere, bool):
+                    ctx.error(f"{where}.anywhere must be true or false, not {anywhere!r}", line_of(item, "anywhere"))
+                self.anywhere.append(anywhere is True)
             else:
                 self.anywhere.append(False)
             self.requirements.append(self.matcher(item, ctx, where))
@@ -98,7 +101,8 @@ class RequiredRule(Rule):
     def draft_judgement(self):
         # Over more than the first message, or only for conversations of some length, a later message may still
         # satisfy the rule: a draft cannot be judged.
-        if self.CONVERSATION_END or not (self.scope.which == "first" and self.scope.count == 1 and self.min_messages <= 1):
+        if self.CONVERSATION_END or any(self.anywhere) or not (
+                self.scope.which == "first" and self.scope.count == 1 and self.min_messages <= 1):
             return Draft.LATER
         return Draft.IN_CONTEXT
 
