@@ -266,6 +266,8 @@ def test_jargon_customer_abbreviations_make_a_technical_customer(tmp_path):
     assert found("我们的APP和VIP都用不了") == ["DNS"]        # everyday abbreviations say nothing
     assert found("我买了《ERP与WMS入门》") == ["DNS"]         # words of a title are not the customer's own
     assert found("我们的erp和wms对不上") == ["DNS"]          # not typed as abbreviations
+    assert found("什么是ERP？WMS是什么？") == ["DNS"]          # asked about: not words of their own
+    assert found("那个什么ERP 还有WMS在哪") == ["DNS"]
 
 
 def test_jargon_common_markers_explain_only_right_after_the_term(tmp_path):

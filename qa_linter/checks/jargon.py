@@ -30,6 +30,12 @@ _ASKED_ABOUT = regex.compile(r"\s*(是什么|是啥|是个啥|什么意思|啥�
 _NAME_WORDS = regex.compile(r"[^a-z0-9]+")
 _ASKED_BEFORE = regex.compile(r"(什么|啥|哪个)(是|叫)?\s*$")
 
+
+def _asked_about(text: str, start: int, end: int) -> bool:
+    """Whether the words text[start:end] are asked about there (APN是什么？, 什么是SSID): a customer who asks has
+    not used them as their own."""
+    return _ASKED_ABOUT.match(text, end) is not None or _ASKED_BEFORE.search(text, max(0, start - 3), start) is not None
+
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
 _CLAUSE_END = "。！？!?；;\n"
 
@@ -701,10 +707,7 @@ class JargonRule(Rule):
         if not hits:
             return set()
         text = view.norm.text
-        return {
-            _key(h) for h in hits
-            if not _ASKED_ABOUT.match(text, h.nend) and not _ASKED_BEFORE.search(text, max(0, h.nstart - 3), h.nstart)
-        }
+        return {_key(h) for h in hits if not _asked_about(text, h.nstart, h.nend)}
 
     def _audience_knows(self, conv) -> "tuple[frozenset[str] | None, bool, str]":
         """The terms the conversation's audience knows (None: all), whether it knows abbreviations, and who it is
@@ -748,14 +751,16 @@ class JargonRule(Rule):
         return customer_terms
 
     def _own_abbreviations(self, view) -> set[str]:
-        """The customer's abbreviations in capitals outside titles, URLs and quotes (not 《Python API入门》)."""
+        """The customer's abbreviations in capitals outside titles, URLs and quotes (not 《Python API入门》), and
+        not asked about (什么是SSID asks what the agent's word means: it is no word of theirs)."""
         if not view.may_hold_latin():
             return set()  # an abbreviation is a Latin word: none here
         found = self.acronyms.abbreviations(view)
         if found and self.ignore:
             spans = self._ignored(view)
             found = [f for f in found if not any(s <= f[0] and f[1] <= e for s, e in spans)]
-        return {word for _, _, word in found}
+        text = view.norm.text
+        return {word for start, end, word in found if not _asked_about(text, start, end)}
 
     def _may_be_technical(self, conv) -> bool:
         """False when the customer's messages certainly hold fewer than min_terms distinct terms of their own: the
