@@ -239,6 +239,7 @@ def test_jargon_abbreviations_are_judged_for_the_audience(tmp_path):
     linter = linter_from_yaml(tmp_path, ACRONYM_PACK)
     assert [f.text for f in agent_says(linter, "您的SKU库存不足，DNS也要改")] == ["SKU", "DNS"]
     assert agent_says(linter, "请打开APP；sku 写小写的不算；ABCDE 太长；SKU-12 是编号") == []
+    assert agent_says(linter, "这款LV包和YSL口红都有货，SUV车型另算") == []   # brands and car types shoppers write
 
     def found(product: str, text: str, customer: str = "你好") -> list[str]:
         conv = conversation(("customer", customer), ("agent", text))
@@ -267,6 +268,7 @@ def test_jargon_customer_abbreviations_make_a_technical_customer(tmp_path):
     assert found("我买了《ERP与WMS入门》") == ["DNS"]         # words of a title are not the customer's own
     assert found("我们的erp和wms对不上") == ["DNS"]          # not typed as abbreviations
     assert found("什么是ERP？WMS是什么？") == ["DNS"]          # asked about: not words of their own
+    assert found("我买的LV和YSL都要查") == ["DNS"]            # brands are no technical vocabulary
     assert found("那个什么ERP 还有WMS在哪") == ["DNS"]
 
 
