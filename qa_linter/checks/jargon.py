@@ -36,6 +36,7 @@ def _asked_about(text: str, start: int, end: int) -> bool:
     not used them as their own."""
     return _ASKED_ABOUT.match(text, end) is not None or _ASKED_BEFORE.search(text, max(0, start - 3), start) is not None
 
+
 # A parenthesis opening within the same clause after the term: DNS（域名解析）, SAML 和 OIDC（两者都是…）.
 _CLAUSE_END = "。！？!?；;\n"
 
