@@ -153,8 +153,9 @@ class RequiredRule(Rule):
     def _note_met(self, scope, everywhere, anchor) -> None:
         """Traces only: what met the requirement, noted at the message the finding would have been on (a miss
         of a labelled finding then says which words the rule took for what it requires)."""
+        searched = self._searched(scope, everywhere)
         for view in everywhere:
-            for req, views in self._searched(scope, everywhere):
+            for req, views in searched:
                 hits = req.find(view) if view in views else None
                 if hits:
                     view.toolkit.note_cancelled(self.id, anchor, hits[0], f"required: met in message #{view.index}")
