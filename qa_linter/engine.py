@@ -109,6 +109,11 @@ class Linter:
                 continue
             if not rule.applies_to(view):
                 continue
+            if rule.READS_META is not None:
+                problem = rule.meta_problem(view)
+                if problem is not None:
+                    # Reported like meta.partial: in the summary (exit 2); the rule judges as if it were absent.
+                    self._problem(f"meta.{rule.READS_META}", f"{view.id}: {problem}")
             try:
                 # `opens` (the block engine): per rule, the messages its check may find something in, or None.
                 view.open_mask = opens[k] if opens is not None else None

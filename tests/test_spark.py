@@ -325,3 +325,28 @@ def test_api_results_table_is_what_the_store_records(spark, tmp_path):
         return [c.__class__(**{**c.__dict__, "scanned_at": None}) for c in convs]
 
     assert comparable(on_spark) == comparable(local)
+
+
+def test_meta_audience_decides_and_a_bad_value_is_reported_as_locally(spark, tmp_path):
+    # The customer's audience named by the transcript (docs/input-formats.md): the same findings as a local scan,
+    # and a value naming no audience reported the same way (exit 2), nothing skipped.
+    values = ["developer", "consumer", "it-admin", None, "expert"]
+    lines = []
+    for i in range(40):
+        record = {"id": f"a{i}", "channel": "chat", "messages": [
+            {"role": "customer", "text": ["网站打不开了", "我们的SDK和API都正常，网站打不开了"][i % 2]},
+            {"role": "agent", "text": "您好，请把域名的DNS记录改一下。感谢您的耐心，再见"}]}
+        if values[i % 5] is not None:
+            record["meta"] = {"audience": values[i % 5]}
+        lines.append(json.dumps(record, ensure_ascii=False))
+    (tmp_path / "aud.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    local = _cli("scan", "aud.jsonl", "--format", "jsonl", "--jobs", "1", "--select", "jargon-unexplained")
+    on_spark = _cli("scan", "aud.jsonl", "--engine", "spark", "--master", "local[2]", "--format", "jsonl",
+                    "--select", "jargon-unexplained")
+    assert on_spark.exit_code == local.exit_code == 2
+    assert on_spark.stdout == local.stdout
+    ids = {json.loads(line)["conversation_id"] for line in local.stdout.splitlines()}
+    # a1 consumer (their SDK words do not count), a8 none and lay, a4 'expert' worked out as lay; a0 and a5 developer,
+    # a2 it-admin, a3 none but their SDK words make them a developer.
+    assert {"a1", "a8", "a4"} <= ids and not {"a0", "a2", "a3", "a5"} & ids
+    assert "meta.audience 'expert' is none of the audiences" in on_spark.stderr

@@ -81,6 +81,8 @@ class Rule:
     # A verdict on a message that a scan may also take from messages after it, while a draft is judged with the
     # conversation so far only (IN_CONTEXT): the two can differ (docs/presend.md, "What is judged").
     READS_AHEAD = False
+    # A field of the transcript's `meta` this type reads (`meta_problem` says what is wrong with its value there).
+    READS_META: "str | None" = None
 
     # -- what the type takes ---------------------------------------------------------------------------------
     @classmethod
@@ -359,6 +361,10 @@ class Rule:
         """What must have candidates somewhere in a conversation (term lists, pattern literals) for this rule
         to report anything; None when it can report without (a missing greeting, a slow reply). Rules that
         report what they find override this."""
+        return None
+
+    def meta_problem(self, conv: "ConversationView") -> "str | None":
+        """What is wrong with the value of `meta[READS_META]` in this conversation, or None (absent or fine)."""
         return None
 
     def applies_to(self, conv: "ConversationView") -> bool:

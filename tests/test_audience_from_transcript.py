@@ -1,0 +1,123 @@
+"""The customer's audience named by the transcript (meta.audience, a CRM's segment for the account): it decides
+whom jargon is judged for, after the customer's own "I don't understand" and before anything guessed from
+their words, on every path (block engine, per-message scan, --jobs, pre-send); a value that names no audience is
+reported in the summary and the audience is worked out as if it were absent."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qa_linter.cli import main
+
+AGENT = "请把域名的DNS记录改一下。"
+RULE = "jargon-unexplained"
+
+
+def record(cid: str, customer: str, audience=..., agent: str = AGENT) -> dict:
+    out = {"id": cid, "channel": "chat",
+           "messages": [{"role": "customer", "text": customer}, {"role": "agent", "text": agent}]}
+    if audience is not ...:
+        out["meta"] = {"audience": audience}
+    return out
+
+
+@pytest.fixture
+def fresh_linter():
+    # Its own, so the rule problems it reports are this test's (builtin_linter is shared by the session).
+    from qa_linter import Linter
+
+    return Linter.from_config()
+
+
+def terms(linter, rec: dict) -> list[str]:
+    return [f.text for f in linter.scan(rec) if f.rule == RULE]
+
+
+def test_a_named_audience_decides_over_the_customers_words(builtin_linter):
+    lay, technical = "网站打不开了", "我们的SDK和API都正常，网站打不开了"
+    assert terms(builtin_linter, record("a", lay)) == ["域名", "DNS"]  # a consumer by default
+    assert terms(builtin_linter, record("b", lay, "developer")) == []  # knows every term
+    assert terms(builtin_linter, record("c", lay, "it-admin")) == []  # knows the network words
+    assert terms(builtin_linter, record("d", technical)) == []  # their own SDK and API make them a developer
+    assert terms(builtin_linter, record("e", technical, "consumer")) == ["域名", "DNS"]  # the account says otherwise
+    # What the customer says about themselves still comes first.
+    assert terms(builtin_linter, record("f", "我不懂这些，" + lay, "developer")) == ["域名", "DNS"]
+
+
+@pytest.mark.parametrize("value", ["expert", "", 3, ["developer"]])
+def test_a_value_that_names_no_audience_is_reported_and_ignored(fresh_linter, value):
+    assert terms(fresh_linter, record("odd", "我们的SDK和API都正常", value)) == []  # worked out from their words
+    problem = fresh_linter.rule_problems["meta.audience"]
+    assert problem.startswith(f"odd: meta.audience {value!r} ") and "is none of the audiences of jargon-unexplained" in problem
+    assert "developer" in problem and "consumer" in problem
+
+
+def test_absent_or_empty_meta_is_no_problem(fresh_linter):
+    for rec in (record("a", "网站打不开了"), {**record("b", "网站打不开了"), "meta": {}}, record("c", "好", "developer")):
+        terms(fresh_linter, rec)
+    assert not fresh_linter.rule_problems
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    # Enough conversations for --jobs 2 to hand blocks to a worker; every kind of value, in turn.
+    values = ["developer", "consumer", "it-admin", ..., "expert"]
+    customers = ["网站打不开了", "我们的SDK和API都正常，网站打不开了"]
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(record(f"c{i}", customers[i % 2], values[i % 5]), ensure_ascii=False) for i in range(400)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_reads_it_like_the_per_message_path(mixed, fresh_linter, jobs):
+    result = CliRunner().invoke(main, ["scan", str(mixed), "--format", "jsonl", "--select", RULE, "--jobs", jobs])
+    assert result.exit_code == 2  # the odd value is reported; nothing is skipped
+    found: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            f = json.loads(line)
+            found.setdefault(f["conversation_id"], []).append(f["text"])
+    expected = {}
+    for line in mixed.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if got := terms(fresh_linter, rec):
+            expected[rec["id"]] = got
+    assert found == expected
+    assert "c0" not in found and found["c1"] == ["域名", "DNS"] and "c2" not in found  # developer, consumer, it-admin
+    assert "meta.audience" in result.output and "'expert' is none of the audiences" in result.output
+
+
+def test_pre_send_reads_it_from_the_context(builtin_linter):
+    def draft_terms(audience):
+        context = record("ctx", "网站打不开了", audience)
+        context["messages"] = context["messages"][:1]
+        result = builtin_linter.check_reply(AGENT, context=context)
+        return [f.text for f in result.findings if f.rule == RULE]
+
+    assert draft_terms("developer") == []
+    assert draft_terms("consumer") == ["域名", "DNS"]
+
+
+def test_calibrate_says_who_decided(tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (folder / "transcripts.jsonl").write_text(
+        json.dumps(record("t", "网站打不开了", "developer"), ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "labels.jsonl").write_text(
+        json.dumps({"id": "t", "findings": [{"message_index": 1, "category": RULE, "note": "DNS"}]}) + "\n",
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(folder), "--show-errors", "--select", RULE])
+    assert result.exit_code == 0, result.output
+    assert "meta.audience: developer" in result.output
+
+
+def test_a_chat_log_header_names_it(tmp_path):
+    chat = "2026-11-20 10:02:05 客户-张三：网站打不开了\n2026-11-20 10:02:11 客服-小王：您好，请把域名的DNS记录改一下。\n"
+    path = tmp_path / "console.log"
+    path.write_text(f"==== 会话 s-1 | 坐席：小王 | audience：developer ====\n{chat}==== 会话 s-2 | 坐席：小王 ====\n{chat}",
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(path), "--format", "jsonl", "--select", RULE, "-q"])
+    assert {json.loads(line)["conversation_id"] for line in result.stdout.splitlines()} == {"s-2"}
