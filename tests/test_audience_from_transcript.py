@@ -46,7 +46,14 @@ def test_a_named_audience_decides_over_the_customers_words(builtin_linter):
     assert terms(builtin_linter, record("f", "我不懂这些，" + lay, "developer")) == ["域名", "DNS"]
 
 
-@pytest.mark.parametrize("value", ["expert", "", 3, ["developer"]])
+def test_the_name_is_read_whatever_its_case_and_padding(fresh_linter):
+    for value in ("Developer", " developer ", "DEVELOPER"):
+        assert terms(fresh_linter, record("a", "网站打不开了", value)) == []
+    assert terms(fresh_linter, record("b", "我们的SDK和API都正常", "Consumer")) == ["域名", "DNS"]
+    assert not fresh_linter.rule_problems
+
+
+@pytest.mark.parametrize("value", ["expert", "", 3, ["developer"], "dev eloper"])
 def test_a_value_that_names_no_audience_is_reported_and_ignored(fresh_linter, value):
     assert terms(fresh_linter, record("odd", "我们的SDK和API都正常", value)) == []  # worked out from their words
     problem = fresh_linter.rule_problems["meta.audience"]

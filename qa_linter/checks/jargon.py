@@ -550,7 +550,18 @@ class JargonRule(Rule):
             return None
         meta = conv.team_and_meta()[1]
         given = meta.get("audience") if isinstance(meta, dict) else None
-        return given if isinstance(given, str) and given in self.audiences else None
+        if not isinstance(given, str):
+            return None
+        if given in self.audiences:
+            return given
+        # An export may capitalise or pad it (Developer, " consumer "): the name is what counts.
+        return self._audience_names().get(given.strip().casefold())
+
+    def _audience_names(self) -> dict[str, str]:
+        names = self.__dict__.get("_names")
+        if names is None:
+            names = self.__dict__["_names"] = {name.casefold(): name for name in self.audiences}
+        return names
 
     def meta_problem(self, conv) -> "str | None":
         if not self.audiences:
