@@ -128,3 +128,28 @@ def test_a_chat_log_header_names_it(tmp_path):
                     encoding="utf-8")
     result = CliRunner().invoke(main, ["scan", str(path), "--format", "jsonl", "--select", RULE, "-q"])
     assert {json.loads(line)["conversation_id"] for line in result.stdout.splitlines()} == {"s-2"}
+
+
+def test_the_segment_script_writes_meta_audience_from_meta_customer(tmp_path, fresh_linter):
+    # benchmarks/jargon_with_segments.py: the README's "with the segment" figures come from such copies.
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "jargon_with_segments.py"
+    spec = importlib.util.spec_from_file_location("jargon_with_segments", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    source, target = tmp_path / "set", tmp_path / "copy"
+    source.mkdir()
+    records = [record("t", "网站打不开了"), record("n", "我们的SDK和API都正常"), record("x", "网站打不开了")]
+    records[0]["meta"] = {"customer": "technical", "product": "cloud"}
+    records[1]["meta"] = {"customer": "non-technical"}
+    (source / "transcripts.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                              encoding="utf-8")
+    (source / "labels.jsonl").write_text('{"id": "t", "findings": []}\n', encoding="utf-8")
+    assert module.with_segments(source, target, "developer", "consumer") == 2
+    copied = [json.loads(line) for line in (target / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r.get("meta") for r in copied] == [{"customer": "technical", "product": "cloud", "audience": "developer"},
+                                               {"customer": "non-technical", "audience": "consumer"}, None]
+    assert (target / "labels.jsonl").read_text(encoding="utf-8") == '{"id": "t", "findings": []}\n'
+    assert [terms(fresh_linter, r) for r in copied] == [[], ["域名", "DNS"], ["域名", "DNS"]]
