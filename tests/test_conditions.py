@@ -31,6 +31,16 @@ def test_clauses_split_before_a_conjunction_without_punctuation():
     assert _texts("密码如果忘了") == ["密码如果忘了"]  # a short topic stays with its clause
 
 
+def test_clauses_split_after_the_particle_that_closes_a_condition():
+    # Run-on chat: what follows a condition is a clause of its own (the agent giving up, not the condition).
+    assert _texts("不送的话这边也没办法了亲") == ["不送的话", "这边也没办法了亲"]
+    assert _texts("物流的话我也不知道") == ["物流的话", "我也不知道"]
+    assert _texts("不行的话，再联系我们") == ["不行的话，", "再联系我们"]  # punctuation already ends it
+    assert _texts("方便的话") == ["方便的话"]  # nothing after it
+    # Only where 的话 is a word of its own: a boundary function that says no keeps one clause.
+    assert _texts("您说的话我记下了", is_boundary=lambda pos: pos not in (2, 4)) == ["您说的话我记下了"]
+
+
 def test_conjunction_split_needs_a_word_boundary():
     text = "这是水果如果您喜欢"
     # 果如 is not a boundary question here; 如果 must start a word: a boundary function that says no keeps one clause.

@@ -4,7 +4,7 @@ A clause ends at sentence or clause punctuation, a line break, or whitespace tha
 between Chinese characters (speech-to-text and shop chats often separate clauses with a space and nothing
 else). Real chat often has no punctuation at all, so a clause also ends before a conjunction that opens a new
 clause (但是, 所以, 如果 …) when that conjunction is a whole word: 如果 in 如果您 starts a clause, 果 in 水果
-does not.
+does not; and after the 的话 that closes a condition (不送的话|这边也没办法了), when it is a whole word.
 
 Sentences are the coarser unit: they end only at sentence punctuation and line breaks. Offsets here are
 normalised offsets (NormalizedText.text), like every hit's nstart/nend.
@@ -30,7 +30,10 @@ OPENERS = (
     "就算", "哪怕", "既然", "等到", "如有", "若有",
 )
 MIN_RUN_ON = 6  # characters of a clause before a conjunction that opens the next one
+# What closes a clause in run-on chat: the clause-final 的话 of a condition (不送的话|这边也没办法了).
+CLOSERS = ("的话",)
 _OPENER = re.compile("|".join(sorted(OPENERS, key=len, reverse=True)))
+_CLOSER = re.compile("|".join(CLOSERS))
 _CLAUSE_END = re.compile("[" + "".join(re.escape(ch) for ch in sorted(CLAUSE_END)) + "]")
 
 
@@ -61,6 +64,13 @@ def split(text: str, gaps: Sequence[int] = (), is_boundary: Callable[[int], bool
         if pos - last_cut < MIN_RUN_ON:
             continue
         if is_boundary is None or (is_boundary(pos) and is_boundary(m.end())):
+            cuts[pos] = False
+    for m in _CLOSER.finditer(text):
+        pos = m.end()
+        if pos in cuts or pos >= len(text) or text[pos] in CLAUSE_END or text[pos].isspace() \
+                or not text[pos:].strip(" \t\n" + "".join(CLAUSE_END)):
+            continue  # punctuation ends the clause there already, or nothing follows
+        if is_boundary is None or (is_boundary(m.start()) and is_boundary(pos)):
             cuts[pos] = False
     clauses: list[Clause] = []
     start, sentence = 0, 0
