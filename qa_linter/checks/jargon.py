@@ -56,8 +56,9 @@ class JargonRule(Rule):
     Jargon is judged for the audience. The audience of a conversation is, in this order: the default when the
     customer says they are not technical (`layperson_cues`); the audience the transcript names for its customer,
     `meta.audience` (one of `audiences`: the segment a CRM keeps for the account, say), whatever their words;
-    `technical_customer`'s audience when the customer writes enough technical words of their own; the configuration's `audiences` for its team or product line; a
-    word of that name (`product_keywords`); `default_audience`. Terms the audience `knows` are not judged."""
+    `technical_customer`'s audience when the customer writes enough technical words of their own; the
+    configuration's `audiences` for its team or product line; a word of that name (`product_keywords`);
+    `default_audience`. Terms the audience `knows` are not judged."""
 
     TYPE = "jargon"
     SHARED = (MATCHER_FIELDS,)
@@ -558,9 +559,9 @@ class JargonRule(Rule):
         return self._audience_names().get(given.strip().casefold())
 
     def _audience_names(self) -> dict[str, str]:
-        names = self.__dict__.get("_names")
+        names = self.__dict__.get("_audiences_casefolded")
         if names is None:
-            names = self.__dict__["_names"] = {name.casefold(): name for name in self.audiences}
+            names = self.__dict__["_audiences_casefolded"] = {name.casefold(): name for name in self.audiences}
         return names
 
     def meta_problem(self, conv) -> "str | None":
