@@ -556,13 +556,8 @@ class JargonRule(Rule):
         if given in self.audiences:
             return given
         # An export may capitalise or pad it (Developer, " consumer "): the name is what counts.
-        return self._audience_names().get(given.strip().casefold())
-
-    def _audience_names(self) -> dict[str, str]:
-        names = self.__dict__.get("_audiences_casefolded")
-        if names is None:
-            names = self.__dict__["_audiences_casefolded"] = {name.casefold(): name for name in self.audiences}
-        return names
+        wanted = given.strip().casefold()
+        return next((name for name in self.audiences if name.casefold() == wanted), None)
 
     def meta_problem(self, conv) -> "str | None":
         if not self.audiences:
