@@ -36,6 +36,7 @@ KEYS = {
     "agents": "agents.mailboxes: map of an agent's e-mail address to the agent's name (or {name, team}), for e-mail inputs",
     "own_domains": "the company's own mail domains (and their subdomains): addresses there are never PII",
     "audiences": "map of team or product line (meta.product) to the audience jargon is judged for: consumer, developer, merchant …",
+    "audience_segments": "map of the customer segments your CRM exports in meta.audience (企业客户, 开发者 …) to those audiences",
     "csv_columns": "explicit CSV column mapping",
     "chat_log": "chat-log speaker prefixes and header pattern",
     "allowlist": "numbers and addresses that are never PII (company hotlines, support mailboxes)",
@@ -48,7 +49,7 @@ KEYS = {
 
 # The shape each setting must have; anything else is a mistake reported at its line before any part reads it.
 _LISTS = ("rules", "lexicons", "select", "ignore", "support_addresses", "own_domains", "allowlist")  # or one text
-_MAPPINGS = ("severity", "options", "audiences", "csv_columns", "chat_log")
+_MAPPINGS = ("severity", "options", "audiences", "audience_segments", "csv_columns", "chat_log")
 _TEXTS = ("fail_on", "input_format", "encoding", "scorecard", "timezone", "store", "suppressions")
 
 

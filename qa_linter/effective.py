@@ -85,7 +85,8 @@ def effective_settings(run: Run) -> list[Setting]:
         settings[key] = simple(key, None, "", [], note)
         if said(key):
             settings[key] = Setting(key, texts(key), from_file(key))
-    for key, note in (("audiences", "none"), ("csv_columns", "none: columns found by their usual names"),
+    for key, note in (("audiences", "none"), ("audience_segments", "none: meta.audience names an audience itself"),
+                      ("csv_columns", "none: columns found by their usual names"),
                       ("chat_log", "the built-in speaker prefixes and header pattern (docs/input-formats.md)"),
                       ("agents", "none: an e-mail's agent is the address of its first reply")):
         settings[key] = simple(key, None, "", {}, note)

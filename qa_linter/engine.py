@@ -178,6 +178,9 @@ def _origins(config: Config, select, ignore, severity: dict, argument_origin: st
         origins[("severity", str(key).strip())] = f"{config.where('severity', key)}: severity"
     for rule_id in config.get("options") or {}:
         origins[("options", str(rule_id))] = config.where("options", rule_id)
+    for setting in ("audiences", "audience_segments"):
+        for key in config.get(setting) or {}:
+            origins[(setting, str(key))] = f"{config.where(setting, key)}: {setting}"
     for setting, values in (("select", select), ("ignore", ignore), ("severity", severity)):
         for value in values:
             origins[(setting, str(value).strip())] = argument_origin.format(setting)

@@ -155,7 +155,10 @@ def load_rule_pack(
         errors.extend(_apply_severity(rules, severity, origins))
     _apply_allowlist(rules, allowlist)
     for rule in rules:
-        rule.configure(settings or {})
+        # A setting a rule cannot use (an audience it does not know) is a mistake in the configuration file,
+        # reported at its line like the others, not a setting silently ignored.
+        errors += [RuleError(origins.get((setting, key), "config"), None, problem)
+                   for setting, key, problem in rule.configure(settings or {}) or ()]
     if errors:
         raise RuleLoadError(_in_file_order(errors, [*sources, *found.files]))
     _warn(ctx.warnings)

@@ -153,3 +153,76 @@ def test_the_segment_script_writes_meta_audience_from_meta_customer(tmp_path, fr
                                                {"customer": "non-technical", "audience": "consumer"}, None]
     assert (target / "labels.jsonl").read_text(encoding="utf-8") == '{"id": "t", "findings": []}\n'
     assert [terms(fresh_linter, r) for r in copied] == [[], ["域名", "DNS"], ["域名", "DNS"]]
+
+
+# -- a CRM's own segment names, and the configuration's audiences checked -----------------------------------------
+
+def linter_with(tmp_path, yaml_text: str):
+    from qa_linter import Linter
+
+    path = tmp_path / "qa-linter.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    return Linter.from_config(path)
+
+
+def test_audience_segments_map_a_crms_segment_names(tmp_path):
+    linter = linter_with(tmp_path, "audience_segments:\n  开发者: developer\n  个人用户: Consumer\n  ' 企业IT ': it-admin\n")
+    lay, technical = "网站打不开了", "我们的SDK和API都正常，网站打不开了"
+    assert terms(linter, record("a", lay, "开发者")) == []
+    assert terms(linter, record("b", technical, "个人用户")) == ["域名", "DNS"]  # the account says consumer
+    assert terms(linter, record("c", lay, "企业it")) == []  # the segment's case and padding do not matter
+    assert terms(linter, record("d", lay, "developer")) == []  # an audience's own name still counts
+    assert not linter.rule_problems
+    assert terms(linter, record("e", technical, "VIP")) == []  # unmapped: worked out from their words
+    assert "nor a segment of audience_segments" in linter.rule_problems["meta.audience"]
+
+
+@pytest.mark.parametrize("setting, line", [("audiences", 3), ("audience_segments", 3)])
+def test_an_audience_the_rule_does_not_know_is_a_configuration_error(tmp_path, setting, line):
+    from qa_linter.errors import RuleLoadError
+
+    with pytest.raises(RuleLoadError) as raised:
+        linter_with(tmp_path, f"{setting}:\n  good: developer\n  typo: devloper\n")
+    message = str(raised.value)
+    assert f"qa-linter.yaml:{line}: {setting}" in message
+    assert "typo: 'devloper' is none of the audiences of jargon-unexplained" in message and "'good'" not in message
+
+
+def test_the_configurations_audience_is_read_whatever_its_case(tmp_path):
+    # `audiences: {cloud-support: Developer}` used to be taken as an audience of its own, one that knows nothing.
+    linter = linter_with(tmp_path, "audiences:\n  cloud-support: Developer\n")
+    rec = {**record("a", "网站打不开了"), "team": "cloud-support"}
+    assert terms(linter, rec) == []
+
+
+def test_a_bad_audience_in_the_configuration_stops_scan_with_its_line(tmp_path):
+    (tmp_path / "qa-linter.yaml").write_text("audiences:\n  cloud-support: devloper\n", encoding="utf-8")
+    (tmp_path / "t.jsonl").write_text(json.dumps(record("a", "网站打不开了"), ensure_ascii=False) + "\n",
+                                      encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "t.jsonl"), "--config", str(tmp_path / "qa-linter.yaml")])
+    assert result.exit_code == 2
+    assert "qa-linter.yaml:2: audiences: cloud-support: 'devloper' is none of the audiences" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_csv_column_of_customer_segments_is_meta_audience(tmp_path):
+    (tmp_path / "qa-linter.yaml").write_text("audience_segments:\n  开发者: developer\n", encoding="utf-8")
+    rows = ["会话ID,时间,角色,内容,客户类型"]
+    for cid, segment in (("c1", "开发者"), ("c2", ""), ("c3", "consumer")):
+        rows += [f"{cid},2026-11-20 10:00:00,客户,网站打不开了,{segment}",
+                 f"{cid},2026-11-20 10:00:30,客服,您好，请把域名的DNS记录改一下。,"]  # the segment on one row is enough
+    (tmp_path / "export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "export.csv"), "--format", "jsonl", "--select", RULE,
+                                       "--config", str(tmp_path / "qa-linter.yaml"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["conversation_id"] for line in result.stdout.splitlines()} == {"c2", "c3"}
+
+
+def test_the_segment_survives_grouping_on_disk():
+    from qa_linter.readers.row_groups import Row, RowGroups
+
+    groups = RowGroups(memory_rows=2)
+    for i in range(6):
+        groups.add(f"c{i % 2}", Row(line=i + 1, ts=None, role="customer", text="好", audience=f"seg{i % 2}"))
+    assert groups.on_disk
+    assert {cid: {r.audience for r in rows} for cid, rows in groups.groups()} == {"c0": {"seg0"}, "c1": {"seg1"}}

@@ -346,9 +346,10 @@ class Rule:
                 compiled.append(pattern)
         return PatternMatcher(compiled, ctx.toolkit.term_index) if compiled else None
 
-    def configure(self, settings: dict) -> None:
+    def configure(self, settings: dict) -> "Iterable[tuple[str, str, str]] | None":
         """Take what a rule type needs from the deployment's configuration (audiences per team, the company's
-        own mail domains …). Called once after loading, with the merged configuration; most types need none."""
+        own mail domains …). Called once after loading, with the merged configuration; most types need none.
+        Returns the settings it cannot use as (setting, key, reason): the loader reports each at its line."""
 
     def pattern_list(self, spec: dict, key: str, ctx: CompileContext, label: str) -> list["regex.Pattern"]:
         """A field holding one regular expression or a list of them (`allow`, `ignore_inside` …), compiled."""

@@ -228,11 +228,37 @@ class JargonRule(Rule):
         self.answered = self._answered(spec, ctx)
         self.asked = self._asked(spec, ctx)
         self.audience_of: dict[str, str] = {}  # team or product line -> audience (configuration)
+        self.segment_audience: dict[str, str] = {}  # a CRM's segment, casefolded -> audience (configuration)
 
     def configure(self, settings):
-        mapping = settings.get("audiences") or {}
-        if isinstance(mapping, dict):
-            self.audience_of = {str(k): str(v) for k, v in mapping.items()}
+        problems = []
+        for setting in ("audiences", "audience_segments"):
+            mapping = settings.get(setting) or {}
+            if not isinstance(mapping, dict):
+                continue  # the configuration's own check reports a setting of the wrong shape
+            usable = {}
+            for key, value in mapping.items():
+                audience = self._audience_named(value)
+                if audience is None:
+                    problems.append((setting, str(key), f"{key}: {value!r} is none of the audiences of {self.id} "
+                                                        f"({', '.join(sorted(self.audiences))})"))
+                else:
+                    usable[str(key)] = audience
+            if setting == "audiences":
+                self.audience_of = usable
+            else:
+                self.segment_audience = {key.strip().casefold(): audience for key, audience in usable.items()}
+        return problems
+
+    def _audience_named(self, value) -> "str | None":
+        """The rule's audience `value` names (Developer, " consumer " count), None if none; with no audiences
+        defined (a rule of one's own without them) any name is taken as it is."""
+        if not isinstance(value, str):
+            return None
+        if not self.audiences or value in self.audiences:
+            return value
+        wanted = value.strip().casefold()
+        return next((name for name in self.audiences if name.casefold() == wanted), None)
 
     def _audiences(self, spec, ctx) -> dict[str, "frozenset[str] | None"]:
         """audience -> the folded terms it knows (None: it knows every term of the rule)."""
@@ -555,9 +581,9 @@ class JargonRule(Rule):
             return None
         if given in self.audiences:
             return given
-        # An export may capitalise or pad it (Developer, " consumer "): the name is what counts.
-        wanted = given.strip().casefold()
-        return next((name for name in self.audiences if name.casefold() == wanted), None)
+        # An export may capitalise or pad it (Developer, " consumer "): the name is what counts. A CRM's own
+        # segment names (企业客户) are mapped by the configuration's audience_segments.
+        return self._audience_named(given) or self.segment_audience.get(given.strip().casefold())
 
     def meta_problem(self, conv) -> "str | None":
         if not self.audiences:
@@ -566,7 +592,8 @@ class JargonRule(Rule):
         if not isinstance(meta, dict) or "audience" not in meta or self._given_audience(conv) is not None:
             return None
         return (f"meta.audience {meta['audience']!r} is none of the audiences of {self.id} "
-                f"({', '.join(sorted(self.audiences))}); its audience was worked out from the conversation")
+                f"({', '.join(sorted(self.audiences))}) nor a segment of audience_segments in the configuration; "
+                "its audience was worked out from the conversation")
 
     def _wrote_terms(self, conv, own_terms) -> "str | None":
         terms = own_terms()

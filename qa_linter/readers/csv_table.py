@@ -35,6 +35,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "text": ("内容", "消息", "消息内容", "聊天内容", "文本", "正文", "內容", "訊息", "訊息內容", "text", "message", "content", "body", "msg"),
     "channel": ("渠道", "来源渠道", "会话渠道", "管道", "channel"),
     "team": ("团队", "技能组", "班组", "组别", "team", "skill_group"),
+    # The customer's segment as the CRM keeps it: meta.audience (jargon is judged for it).
+    "audience": ("客户类型", "客户分群", "客户分类", "客户群体", "客户细分", "用户类型", "用户分群", "用户分类", "客戶類型",
+                 "audience", "segment", "customer_segment", "customer_type"),
 }
 
 # Role cell values recognised without configuration; more in csv_columns.roles.
@@ -311,6 +314,7 @@ def _row(record: Record, columns: ColumnMap, options: ReaderOptions) -> tuple[st
         agent=_cell_text(columns.cell(cells, "agent")).strip() or None,
         channel=_cell_text(columns.cell(cells, "channel")).strip() or None,
         team=_cell_text(columns.cell(cells, "team")).strip() or None,
+        audience=_cell_text(columns.cell(cells, "audience")).strip() or None,
     )
 
 
@@ -370,6 +374,9 @@ def _conversation(conv_id: str, rows: list[Row], source: str, sort_by_time: bool
     agent = next((r.agent for r in rows if r.agent and r.role == "agent"), None) or next((r.agent for r in rows if r.agent), None)
     raw_channel = next((r.channel for r in rows if r.channel), None)
     meta = {"source_channel": raw_channel} if raw_channel and raw_channel not in CHANNELS else {}
+    audience = next((r.audience for r in rows if r.audience), None)
+    if audience is not None:
+        meta["audience"] = audience
     return Conversation(
         id=conv_id,
         messages=messages,

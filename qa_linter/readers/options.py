@@ -17,7 +17,7 @@ from .textio import UnknownEncoding, codec_name
 from .timeparse import local_zone
 
 # -- CSV / Excel columns ------------------------------------------------------------------------------------
-CSV_FIELDS = ("id", "time", "role", "agent", "text", "channel", "team")
+CSV_FIELDS = ("id", "time", "role", "agent", "text", "channel", "team", "audience")
 REQUIRED_CSV_FIELDS = ("id", "role", "text")
 _CSV_FIELD_ALIASES = {
     "conversation_id": "id", "conversation": "id", "ts": "time", "timestamp": "time",

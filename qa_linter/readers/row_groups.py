@@ -30,6 +30,7 @@ class Row:
     agent: str | None = None
     channel: str | None = None
     team: str | None = None
+    audience: str | None = None  # the customer's segment (meta.audience)
 
 
 class RowGroups:
@@ -88,7 +89,7 @@ class RowGroups:
             PRAGMA cache_size = -16000;
             CREATE TABLE conversations (id TEXT PRIMARY KEY, first_seen INTEGER NOT NULL);
             CREATE TABLE rows (seq INTEGER PRIMARY KEY, conversation TEXT NOT NULL, line INTEGER, ts TEXT,
-                               role TEXT, text TEXT, agent TEXT, channel TEXT, team TEXT);
+                               role TEXT, text TEXT, agent TEXT, channel TEXT, team TEXT, audience TEXT);
             """
         )
         self._db = db
@@ -102,7 +103,7 @@ class RowGroups:
     def _insert(self, conversation_id: str, row: Row) -> None:
         self._seq += 1
         self._pending.append(
-            (self._seq, conversation_id, row.line, row.ts, row.role, row.text, row.agent, row.channel, row.team)
+            (self._seq, conversation_id, row.line, row.ts, row.role, row.text, row.agent, row.channel, row.team, row.audience)
         )
         if len(self._pending) >= 5_000:
             self._flush()
@@ -113,7 +114,7 @@ class RowGroups:
         self._db.executemany(
             "INSERT OR IGNORE INTO conversations (id, first_seen) VALUES (?, ?)", ((p[1], p[0]) for p in pending)
         )
-        self._db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", pending)
+        self._db.executemany("INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", pending)
 
     def _disk_groups(self) -> Iterator[tuple[str, list[Row]]]:
         assert self._db is not None
@@ -121,7 +122,7 @@ class RowGroups:
         self._db.commit()
         self._db.execute("CREATE INDEX rows_by_conversation ON rows (conversation, seq)")
         cursor = self._db.execute(
-            """SELECT c.id, r.line, r.ts, r.role, r.text, r.agent, r.channel, r.team
+            """SELECT c.id, r.line, r.ts, r.role, r.text, r.agent, r.channel, r.team, r.audience
                FROM conversations c JOIN rows r ON r.conversation = c.id
                ORDER BY c.first_seen, r.seq"""
         )
