@@ -277,3 +277,16 @@ def test_email_slow_response_and_agent_reach_the_scan_output(tmp_path, monkeypat
     result = CliRunner().invoke(main, ["scan", "--config", str(bad), str(FORMATS / "email" / "two-agents.mbox")])
     assert result.exit_code == 2 and "is not an e-mail address" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["support", "kefu@", "@", "kefu@example", "@example", "a@@example.cn", "mail example.cn"])
+def test_an_address_or_domain_that_matches_no_mail_is_a_configuration_error(value):
+    for key in ("support_addresses", "own_domains"):
+        with pytest.raises(ConfigError, match=f"{key}: {value!r} is not an address or @domain"):
+            ReaderOptions.from_config({key: [value]})
+
+
+def test_addresses_and_domains_are_read_as_written():
+    options = ReaderOptions.from_config({"support_addresses": ["Kefu@Example.cn", "@hz.example.cn", "example.org",
+                                                               "客服@例子.中国"]})
+    assert options.support_addresses == ("kefu@example.cn", "@hz.example.cn", "@example.org", "客服@例子.中国")

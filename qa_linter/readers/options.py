@@ -207,10 +207,16 @@ def support_addresses(value: Any, key: str = "support_addresses") -> tuple[str, 
     out = []
     for item in value:
         text = str(item).strip().lower()
-        if not text or " " in text:
-            raise ConfigError(f"{key}: {item!r} is not an address or @domain")
+        if not _ADDRESS_OR_DOMAIN.fullmatch(text):
+            # A word without a dot (support) or an address cut short (kefu@) would match no mail at all.
+            raise ConfigError(f"{key}: {item!r} is not an address or @domain "
+                              "(e.g. support@example.cn, @example.cn, example.cn)")
         out.append(text if "@" in text else f"@{text}")
     return tuple(out)
+
+
+# An address or a domain of at least two labels; \w lets an internationalised name (客服@例子.中国) through.
+_ADDRESS_OR_DOMAIN = re.compile(r"(?:[^@\s]+@|@)?[\w-]+(?:\.[\w-]+)+")
 
 
 AGENTS_KEYS = ("mailboxes",)
