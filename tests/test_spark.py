@@ -350,3 +350,23 @@ def test_meta_audience_decides_and_a_bad_value_is_reported_as_locally(spark, tmp
     # a2 it-admin, a3 none but their SDK words make them a developer.
     assert {"a1", "a8", "a4"} <= ids and not {"a0", "a2", "a3", "a5"} & ids
     assert "meta.audience 'expert' is none of the audiences" in on_spark.stderr
+
+
+def test_a_crms_segment_names_are_mapped_on_the_executors(spark, tmp_path):
+    # audience_segments in the configuration reaches the rules the executors run, as it does a local scan.
+    (tmp_path / "qa-linter.yaml").write_text("audience_segments:\n  开发者: developer\n  个人用户: consumer\n",
+                                             encoding="utf-8")
+    lines = []
+    for i, segment in enumerate(["开发者", "个人用户", "VIP"] * 8):
+        lines.append(json.dumps({"id": f"s{i}", "channel": "chat", "meta": {"audience": segment}, "messages": [
+            {"role": "customer", "text": "我们的SDK和API都正常，网站打不开了"},
+            {"role": "agent", "text": "您好，请把域名的DNS记录改一下。感谢您的耐心，再见"}]}, ensure_ascii=False))
+    (tmp_path / "seg.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    common = ("--format", "jsonl", "--select", "jargon-unexplained", "--config", str(tmp_path / "qa-linter.yaml"))
+    local = _cli("scan", str(tmp_path / "seg.jsonl"), "--jobs", "1", *common)
+    on_spark = _cli("scan", str(tmp_path / "seg.jsonl"), "--engine", "spark", "--master", "local[2]", *common)
+    assert on_spark.exit_code == local.exit_code == 2  # VIP is no segment the configuration maps
+    assert on_spark.stdout == local.stdout
+    # 个人用户 is a consumer whatever their SDK words; 开发者 a developer; VIP worked out from their words (a developer).
+    ids = {json.loads(line)["conversation_id"] for line in local.stdout.splitlines()}
+    assert ids == {f"s{i}" for i in range(1, 24, 3)}
