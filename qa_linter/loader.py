@@ -304,47 +304,61 @@ def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_bu
 def _override(spec: dict, override: dict) -> dict:
     """The rule's fields with the configuration's `options` over them: a field replaces the rule's, and a field
     written `NAME+` extends it (a list or a single name gets the items appended, a mapping the keys added), so a
-    team adds its trade's term list to the built-in jargon rule without repeating the lists it already has."""
+    team adds its trade's term list to the built-in jargon rule without repeating the lists it already has. Inside
+    a mapping being extended, `NAME+` extends that key in turn (`trigger+: {lexicon+: [shop-complaints]}` adds a
+    cue list to empathy-missing's trigger and keeps its own)."""
     merged = LineDict(spec)
     merged.line, merged.key_lines = getattr(spec, "line", None), getattr(spec, "key_lines", {})
     for key, value in override.items():
         if isinstance(key, str) and key.endswith("+"):
             field = key[:-1]
-            extended = _extended(merged.get(field), value)
-            if extended is not None:
+            extended, problems = _extended(merged.get(field), value, field)
+            if not problems:
                 merged[field] = extended
         else:
             merged[key] = value
     return merged
 
 
-def _extended(base, more):
-    """`base` extended by `more` (lists and single names alike, or two mappings); None when they do not fit or
-    `more` is empty (`lexicon+:` with nothing after it is a slip, not a request to change nothing)."""
+def _extended(base, more, field: str) -> "tuple[Any, list[str]]":
+    """`base` extended by `more` (lists and single names alike, or two mappings, whose `NAME+` keys extend in
+    turn), and what does not fit, as messages naming the field (`trigger.lexicon`): a different kind, or nothing
+    to add (`lexicon+:` with nothing after it is a slip, not a request to change nothing)."""
     if more is None or more == [] or more == {}:
-        return None
+        return None, [f"{field}+ gives nothing to add to {field!r}"]
     if base is None:
-        return more
+        return _plain_keys(more), []
+    if isinstance(base, dict) and isinstance(more, dict):
+        merged, problems = dict(base), []
+        for key, value in more.items():
+            if isinstance(key, str) and key.endswith("+"):
+                inner, found = _extended(base.get(key[:-1]), value, f"{field}.{key[:-1]}")
+                problems += found
+                merged[key[:-1]] = inner
+            else:
+                merged[key] = value
+        return merged, problems
     if isinstance(base, dict) or isinstance(more, dict):
-        return {**base, **more} if isinstance(base, dict) and isinstance(more, dict) else None
+        kind = {True: "mapping", False: "list"}
+        return None, [f"{field}+ extends the field {field!r}, a {kind[isinstance(base, dict)]}, with a "
+                      f"{kind[isinstance(more, dict)]}; give the same kind, or {field!r} to replace it"]
     base = list(base) if isinstance(base, list) else [base]
-    return base + [item for item in (more if isinstance(more, list) else [more]) if item not in base]
+    return base + [item for item in (more if isinstance(more, list) else [more]) if item not in base], []
+
+
+def _plain_keys(value):
+    """A mapping added where the rule had none, its `NAME+` keys read as plain ones (nothing to extend there)."""
+    if not isinstance(value, dict):
+        return value
+    return {(key[:-1] if isinstance(key, str) and key.endswith("+") else key): _plain_keys(item)
+            for key, item in value.items()}
 
 
 def _extension_problems(rule_id: str, spec: dict, override: dict) -> list[str]:
-    def kind(value) -> str:
-        return "mapping" if isinstance(value, dict) else "list"
-
     problems = []
     for key, value in override.items():
-        if not (isinstance(key, str) and key.endswith("+")) or _extended(spec.get(key[:-1]), value) is not None:
-            continue
-        field = key[:-1]
-        if value is None or value == [] or value == {}:
-            problems.append(f"options for {rule_id}: {key} gives nothing to add to {field!r}")
-        else:
-            problems.append(f"options for {rule_id}: {key} extends the field {field!r}, a {kind(spec.get(field))}, "
-                            f"with a {kind(value)}; give the same kind, or {field!r} to replace it")
+        if isinstance(key, str) and key.endswith("+"):
+            problems += [f"options for {rule_id}: {problem}" for problem in _extended(spec.get(key[:-1]), value, key[:-1])[1]]
     return problems
 
 

@@ -380,3 +380,39 @@ def test_a_single_allow_or_ignore_pattern_may_be_a_string(tmp_path):
     assert agent_says(linter, "热线13800138000") == []
     assert [f.rule for f in agent_says(linter, "热线13700001111")] == ["phone"]
     assert agent_says(linter, "参考《DNS入门》") == []
+
+
+def test_name_plus_inside_an_extended_mapping_extends_that_key(tmp_path):
+    # A shop whose reviewers count a report of damaged goods as a complaint adds its own cue list to the built-in
+    # empathy rule's trigger, and keeps the built-in cues.
+    from packs import conversation
+    from qa_linter import Linter
+
+    (tmp_path / "lexicons").mkdir()
+    (tmp_path / "lexicons" / "shop-complaints.txt").write_text("一擦全是毛\n收到就是坏的\n", encoding="utf-8")
+    config = tmp_path / "qa-linter.yaml"
+    config.write_text("lexicons: [lexicons]\noptions:\n  empathy-missing:\n    trigger+: {lexicon+: [shop-complaints]}\n",
+                      encoding="utf-8")
+    linter = Linter.from_config(config)
+
+    def empathy(customer):
+        conv = conversation(("agent", "您好"), ("customer", customer), ("agent", "亲拍照片我看下"))
+        return [f.message_index for f in linter.scan(conv) if f.rule == "empathy-missing"]
+
+    assert empathy("收到就是坏的") == [2]
+    assert empathy("等了三天还没到 气死了") == [2]  # the built-in cues still count
+    assert empathy("请问有红色的吗") == []
+    default = Linter.from_config()
+    conv = conversation(("agent", "您好"), ("customer", "收到就是坏的"), ("agent", "亲拍照片我看下"))
+    assert not [f for f in default.scan(conv) if f.rule == "empathy-missing"]  # the built-in pack alone: no cue
+
+
+@pytest.mark.parametrize("override, problem", [
+    ({"trigger+": {"lexicon+": {"a": 1}}}, "trigger.lexicon+ extends the field 'trigger.lexicon', a list, with a mapping"),
+    ({"trigger+": {"lexicon+": []}}, "trigger.lexicon+ gives nothing to add to 'trigger.lexicon'"),
+    ({"trigger+": ["x"]}, "trigger+ extends the field 'trigger', a mapping, with a list"),
+])
+def test_a_nested_extension_that_does_not_fit_is_an_error(override, problem):
+    with pytest.raises(RuleLoadError) as info:
+        load_rule_pack(options={"empathy-missing": override})
+    assert f"options for empathy-missing: {problem}" in info.value.errors[0].describe()
