@@ -416,3 +416,17 @@ def test_a_nested_extension_that_does_not_fit_is_an_error(override, problem):
     with pytest.raises(RuleLoadError) as info:
         load_rule_pack(options={"empathy-missing": override})
     assert f"options for empathy-missing: {problem}" in info.value.errors[0].describe()
+
+
+def test_the_shipped_shop_report_cues_are_opt_in():
+    # lexicons/frustration-shop-reports.txt: no built-in rule reads it; a shop adds it by name, no lexicons: folder.
+    from packs import conversation
+    from qa_linter import Linter
+    from qa_linter.config import Config
+
+    conv = conversation(("agent", "您好"), ("customer", "十号下的单怎么现在还没发货啊"), ("agent", "帮您催一下哦"))
+    assert not [f for f in Linter.from_config().scan(conv) if f.rule == "empathy-missing"]
+    shop = Linter.from_config(Config(data={"options": {"empathy-missing": {
+        "trigger+": {"lexicon+": ["frustration-shop-reports"]}}}}))
+    found = [f for f in shop.scan(conv) if f.rule == "empathy-missing"]
+    assert [f.message_index for f in found] == [2] and "还没发货" in found[0].message
