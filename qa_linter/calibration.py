@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .analysis import ConversationView
 from .jsondata import loads
 from .model import Conversation, Finding
 from .vocabulary import CATEGORIES
@@ -65,6 +66,7 @@ class CalibrationError:
     detail: str  # the finding's message and matched text, or the label's note
     rule: str | None = None  # the rule that reported a false positive
     why: list[str] = field(default_factory=list)  # for a miss: what the rules of its category decided there
+    finding: "Finding | None" = None  # the false positive itself
 
 
 @dataclass
@@ -215,7 +217,8 @@ def calibrate(
                 tally[1] += 1
                 f = predicted[key][0]
                 detail = f"{f.rule}: {f.message}" + (f" «{f.text}»" if f.text else "")
-                result.errors.append(CalibrationError("false-positive", (conv.id, *key), _short(text), detail, f.rule))
+                result.errors.append(CalibrationError("false-positive", (conv.id, *key), _short(text), detail, f.rule,
+                                                     finding=f))
             else:
                 score.fn += 1
                 tally[2] += 1
@@ -230,13 +233,20 @@ def _product_line(conv: Conversation) -> str:
     return f"team:{conv.team}" if conv.team else f"product:{product}" if product else f"conversation:{conv.id}"
 
 
-def explain_misses(linter, result: Calibration, conversations: dict[str, Conversation]) -> None:
+def explain_errors(linter, result: Calibration, conversations: dict[str, Conversation]) -> None:
     """Say, for every miss, what the rules of its category decided at that message: which candidate hits an
     exception or a condition cancelled (the toolkit's trace), or that no rule had a candidate there at all.
-    Only the missed conversations are scanned again, with tracing on."""
+    Only the missed conversations are scanned again, with tracing on. For a false positive, what its rule
+    decided about the whole conversation that made the finding (Rule.decided_by: jargon's audience)."""
     toolkit = linter.pack.toolkit
+    rules_by_id = {r.id: r for r in linter.rules}
     for error in result.errors:
-        if error.kind != "false-negative" or error.key[0] not in conversations:
+        if error.key[0] not in conversations:
+            continue
+        if error.kind == "false-positive":
+            rule = rules_by_id.get(error.rule or "")
+            if rule is not None and error.finding is not None:
+                error.why = rule.decided_by(ConversationView(conversations[error.key[0]], toolkit), error.finding)
             continue
         conv_id, index, category = error.key
         rules = [r for r in linter.rules if r.category == category]

@@ -226,3 +226,26 @@ def test_the_segment_survives_grouping_on_disk():
         groups.add(f"c{i % 2}", Row(line=i + 1, ts=None, role="customer", text="好", audience=f"seg{i % 2}"))
     assert groups.on_disk
     assert {cid: {r.audience for r in rows} for cid, rows in groups.groups()} == {"c0": {"seg0"}, "c1": {"seg1"}}
+
+
+def test_calibrate_says_whom_a_false_jargon_hit_took_the_customer_for(tmp_path):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    asked = {"id": "q", "channel": "chat", "messages": [
+        {"role": "customer", "text": "鱼缸的水发白了"}, {"role": "agent", "text": "先闷缸三天就好。"},
+        {"role": "customer", "text": "闷缸是什么意思"}]}
+    records = [record("t", "网站打不开了"), record("d", "网站打不开了", "developer"), asked]
+    (folder / "transcripts.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                              encoding="utf-8")
+    # The labeller knew the first customer to be technical: no jargon anywhere.
+    (folder / "labels.jsonl").write_text("".join(json.dumps({"id": r["id"], "findings": []}) + "\n" for r in records),
+                                         encoding="utf-8")
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(folder), "--show-errors", "--select", RULE])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    fp_t = next(i for i, line in enumerate(lines) if line.strip().startswith("FP t #1"))
+    assert lines[fp_t + 2].strip() == "why: audience consumer: default_audience"
+    # A word the customer asked about is reported whoever they are: no audience is named under it.
+    fp_q = next(i for i, line in enumerate(lines) if line.strip().startswith("FP q #1"))
+    assert "用户随后问" in lines[fp_q] and not any("why:" in line for line in lines[fp_q + 1:fp_q + 3])
+    assert not any(line.strip().startswith("FP d ") for line in lines)  # a developer's account: nothing reported

@@ -368,6 +368,12 @@ class Rule:
         """What is wrong with the value of `meta[READS_META]` in this conversation, or None (absent or fine)."""
         return None
 
+    def decided_by(self, conv: "ConversationView", finding: Finding) -> list[str]:
+        """What this rule decided about the whole conversation that made `finding` (one of its own), in words,
+        for `calibrate --show-errors` to print under a false positive (jargon: whom the customer was taken for);
+        most types decide nothing of the kind."""
+        return []
+
     def applies_to(self, conv: "ConversationView") -> bool:
         if self.channels is not None and conv.channel not in self.channels:
             return False

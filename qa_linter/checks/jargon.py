@@ -585,6 +585,16 @@ class JargonRule(Rule):
         # segment names (企业客户) are mapped by the configuration's audience_segments.
         return self._audience_named(given) or self.segment_audience.get(given.strip().casefold())
 
+    def decided_by(self, conv, finding) -> list[str]:
+        # A false hit is most often a technical customer taken for a layperson (docs/accuracy.md): say whom the
+        # rule took them for, and why. Only for a term it judged by the audience: a word the customer asked
+        # about, or a reply they did not follow, is reported whoever they are.
+        if not (self.audiences or self.technical or self.business):
+            return []
+        judged = any(f.message_index == finding.message_index and f.start == finding.start
+                     for f in self._term_findings(conv))
+        return [self._audience_knows(conv)[2]] if judged else []
+
     def meta_problem(self, conv) -> "str | None":
         if not self.audiences:
             return None

@@ -69,7 +69,7 @@ def command(paths, gold, sets, fmt, show_errors, intervals, train_audience, **ru
 def _calibrate_one(run, paths, gold, show_errors):
     """Scan one labelled input and compare; problems are printed in the summary on stderr."""
     from ..batch import ScanSummary
-    from ..calibration import LabelError, calibrate, categories_of, explain_misses, read_labels
+    from ..calibration import LabelError, calibrate, categories_of, explain_errors, read_labels
     from ..outputs.text import print_summary
 
     try:
@@ -81,7 +81,7 @@ def _calibrate_one(run, paths, gold, show_errors):
     scanned = list(run.scan(run.read(paths), summary))
     result = calibrate(scanned, labels, categories_of(linter.rules))
     if show_errors:
-        explain_misses(linter, result, {conv.id: conv for conv, _ in scanned if conv is not None})
+        explain_errors(linter, result, {conv.id: conv for conv, _ in scanned if conv is not None})
     summary.finish(linter)
     if summary.skipped_count or summary.rule_problems:
         print_summary(stderr_console(), summary, quiet=True)
