@@ -249,3 +249,17 @@ def test_calibrate_says_whom_a_false_jargon_hit_took_the_customer_for(tmp_path):
     fp_q = next(i for i, line in enumerate(lines) if line.strip().startswith("FP q #1"))
     assert "用户随后问" in lines[fp_q] and not any("why:" in line for line in lines[fp_q + 1:fp_q + 3])
     assert not any(line.strip().startswith("FP d ") for line in lines)  # a developer's account: nothing reported
+
+
+def test_csv_columns_can_name_the_segment_column(tmp_path):
+    (tmp_path / "qa-linter.yaml").write_text("csv_columns: {audience: 客户分层}\naudience_segments: {技术客户: developer}\n",
+                                             encoding="utf-8")
+    rows = ["会话ID,角色,内容,客户分层",
+            "c1,客户,网站打不开了,技术客户", "c1,客服,请把域名的DNS记录改一下。,",
+            "c2,客户,网站打不开了,普通客户", "c2,客服,请把域名的DNS记录改一下。,"]
+    (tmp_path / "export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "export.csv"), "--format", "jsonl", "--select", RULE,
+                                       "--config", str(tmp_path / "qa-linter.yaml"), "-q"])
+    assert result.exit_code == 2  # 普通客户 maps to no audience: reported, and worked out from the words
+    assert {json.loads(line)["conversation_id"] for line in result.stdout.splitlines()} == {"c2"}
+    assert "'普通客户' is none of the audiences" in result.output
