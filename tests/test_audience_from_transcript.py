@@ -172,6 +172,8 @@ def test_audience_segments_map_a_crms_segment_names(tmp_path):
     assert terms(linter, record("b", technical, "个人用户")) == ["域名", "DNS"]  # the account says consumer
     assert terms(linter, record("c", lay, "企业it")) == []  # the segment's case and padding do not matter
     assert terms(linter, record("d", lay, "developer")) == []  # an audience's own name still counts
+    remapped = linter_with(tmp_path, "audience_segments:\n  Consumer: developer\n")  # the CRM's own meaning wins
+    assert terms(remapped, record("r", lay, "consumer")) == [] and terms(remapped, record("s", lay)) == ["域名", "DNS"]
     assert not linter.rule_problems
     assert terms(linter, record("e", technical, "VIP")) == []  # unmapped: worked out from their words
     assert "nor a segment of audience_segments" in linter.rule_problems["meta.audience"]

@@ -579,11 +579,14 @@ class JargonRule(Rule):
         given = meta.get("audience") if isinstance(meta, dict) else None
         if not isinstance(given, str):
             return None
-        if given in self.audiences:
-            return given
-        # An export may capitalise or pad it (Developer, " consumer "): the name is what counts. A CRM's own
-        # segment names (企业客户) are mapped by the configuration's audience_segments.
-        return self._audience_named(given) or self.segment_audience.get(given.strip().casefold())
+        # A CRM's own segment names (企业客户) are mapped by the configuration's audience_segments, which wins
+        # over an audience of the same name (a CRM whose "consumer" segment holds small businesses); otherwise
+        # the name is what counts, whatever an export did to its case and padding (Developer, " consumer ").
+        if self.segment_audience:
+            mapped = self.segment_audience.get(given.strip().casefold())
+            if mapped is not None:
+                return mapped
+        return given if given in self.audiences else self._audience_named(given)
 
     def decided_by(self, conv, finding) -> list[str]:
         # A false hit is most often a technical customer taken for a layperson (docs/accuracy.md): say whom the
