@@ -154,11 +154,7 @@ def load_rule_pack(
     if severity:
         errors.extend(_apply_severity(rules, severity, origins))
     _apply_allowlist(rules, allowlist)
-    for rule in rules:
-        # A setting a rule cannot use (an audience it does not know) is a mistake in the configuration file,
-        # reported at its line like the others, not a setting silently ignored.
-        errors += [RuleError(origins.get((setting, key), "config"), None, problem)
-                   for setting, key, problem in rule.configure(settings or {}) or ()]
+    errors += _configured(rules, settings or {}, origins)
     if errors:
         raise RuleLoadError(_in_file_order(errors, [*sources, *found.files]))
     _warn(ctx.warnings)
@@ -167,6 +163,22 @@ def load_rule_pack(
                     ctx.refused)
     snapshot.save(pack, watched_folders(sources, found.files, [*lexicon_dirs, builtin_lexicons()]))
     return pack
+
+
+def _configured(rules, settings: dict, origins: dict) -> list[RuleError]:
+    """Give every rule the configuration (Rule.configure). An entry no rule that reads its setting can use (an
+    audience none of them knows) is a mistake in the configuration file, reported at its line like the others
+    rather than silently ignored; one that some rule uses is that rule's (another rule of the type, with audiences
+    of its own, may read the same setting)."""
+    readers: dict[str, int] = {}
+    refused: dict[tuple[str, str], list[str]] = {}
+    for rule in rules:
+        for setting in rule.READS_SETTINGS:
+            readers[setting] = readers.get(setting, 0) + 1
+        for setting, key, problem in rule.configure(settings) or ():
+            refused.setdefault((setting, key), []).append(problem)
+    return [RuleError(origins.get(entry, "config"), None, problems[0])
+            for entry, problems in refused.items() if len(problems) >= readers.get(entry[0], 0)]
 
 
 def _warn(found: list[RuleError]) -> None:

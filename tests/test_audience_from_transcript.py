@@ -265,3 +265,20 @@ def test_csv_columns_can_name_the_segment_column(tmp_path):
     assert result.exit_code == 2  # 普通客户 maps to no audience: reported, and worked out from the words
     assert {json.loads(line)["conversation_id"] for line in result.stdout.splitlines()} == {"c2"}
     assert "'普通客户' is none of the audiences" in result.output
+
+
+def test_an_audience_another_jargon_rule_knows_is_no_mistake(tmp_path):
+    # A team's own jargon rule with audiences of its own reads the same `audiences` setting as the built-in one.
+    (tmp_path / "rules.yaml").write_text(
+        "rules:\n  - id: my-jargon\n    type: jargon\n    category: jargon-unexplained\n    message: m\n"
+        "    terms: [光猫]\n    audiences: {novice: {knows: []}, installer: {knows: all}}\n    default_audience: novice\n",
+        encoding="utf-8")
+    linter = linter_with(tmp_path, f"rules: [{tmp_path / 'rules.yaml'}]\naudiences:\n  fitters: installer\n"
+                                   "  cloud-support: developer\n")
+    mine = next(r for r in linter.rules if r.id == "my-jargon")
+    builtin = next(r for r in linter.rules if r.id == RULE)
+    assert mine.audience_of == {"fitters": "installer"} and builtin.audience_of == {"cloud-support": "developer"}
+    from qa_linter.errors import RuleLoadError
+
+    with pytest.raises(RuleLoadError, match="typo: 'instaler' is none of the audiences"):
+        linter_with(tmp_path, f"rules: [{tmp_path / 'rules.yaml'}]\naudiences:\n  typo: instaler\n")

@@ -83,6 +83,9 @@ class Rule:
     READS_AHEAD = False
     # A field of the transcript's `meta` this type reads (`meta_problem` says what is wrong with its value there).
     READS_META: "str | None" = None
+    # Mapping settings of the configuration whose entries this type checks in `configure`: an entry is a mistake
+    # only when every loaded rule that reads the setting refuses it (one team's audience may be another rule's).
+    READS_SETTINGS: tuple[str, ...] = ()
 
     # -- what the type takes ---------------------------------------------------------------------------------
     @classmethod

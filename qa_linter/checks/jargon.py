@@ -63,6 +63,7 @@ class JargonRule(Rule):
     TYPE = "jargon"
     SHARED = (MATCHER_FIELDS,)
     READS_META = "audience"  # the customer's audience, when the transcript knows it (see _given_audience)
+    READS_SETTINGS = ("audiences", "audience_segments")
     # Who the customer is is read from all their messages, and a customer who asks back what a word meant, or an
     # agent who admits being too technical, reports an earlier message: a scan knows more than a draft's check.
     READS_AHEAD = True
