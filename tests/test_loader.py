@@ -319,15 +319,21 @@ def test_an_option_written_name_plus_extends_the_field(pack_file):
     assert "terms+ gives nothing to add to 'terms'" in info.value.errors[0].describe()
 
 
+def _config_with_lexicon(tmp_path, name: str, lines: str, options: str):
+    """qa-linter.yaml with a lexicons/ folder holding NAME.txt, and `options` (YAML under `options:`)."""
+    (tmp_path / "lexicons").mkdir()
+    (tmp_path / "lexicons" / f"{name}.txt").write_text(lines, encoding="utf-8")
+    config = tmp_path / "qa-linter.yaml"
+    config.write_text(f"lexicons: [lexicons]\noptions:\n  {options}\n", encoding="utf-8")
+    return config
+
+
 def test_a_team_adds_its_trade_terms_to_the_built_in_jargon_rule(tmp_path):
     from packs import conversation
     from qa_linter import Linter
 
-    (tmp_path / "lexicons").mkdir()
-    (tmp_path / "lexicons" / "plating-terms.txt").write_text("退镀\t把旧镀层去掉\n钝化\t在表面形成防锈保护膜\n", encoding="utf-8")
-    config = tmp_path / "qa-linter.yaml"
-    config.write_text("lexicons: [lexicons]\noptions:\n  jargon-unexplained:\n    lexicon+: [plating-terms]\n",
-                      encoding="utf-8")
+    config = _config_with_lexicon(tmp_path, "plating-terms", "退镀\t把旧镀层去掉\n钝化\t在表面形成防锈保护膜\n",
+                                  "jargon-unexplained:\n    lexicon+: [plating-terms]")
     conv = conversation(("customer", "铜壶能镀银吗"), ("agent", "可以的，要先退镀再镀银，最后做一遍钝化。"))
     jargon = [f for f in Linter.from_config(config).scan(conv) if f.rule == "jargon-unexplained"]
     assert [f.text for f in jargon] == ["退镀", "钝化"]
@@ -388,11 +394,8 @@ def test_name_plus_inside_an_extended_mapping_extends_that_key(tmp_path):
     from packs import conversation
     from qa_linter import Linter
 
-    (tmp_path / "lexicons").mkdir()
-    (tmp_path / "lexicons" / "shop-complaints.txt").write_text("一擦全是毛\n收到就是坏的\n", encoding="utf-8")
-    config = tmp_path / "qa-linter.yaml"
-    config.write_text("lexicons: [lexicons]\noptions:\n  empathy-missing:\n    trigger+: {lexicon+: [shop-complaints]}\n",
-                      encoding="utf-8")
+    config = _config_with_lexicon(tmp_path, "shop-complaints", "一擦全是毛\n收到就是坏的\n",
+                                  "empathy-missing:\n    trigger+: {lexicon+: [shop-complaints]}")
     linter = Linter.from_config(config)
 
     def empathy(customer):

@@ -233,7 +233,7 @@ class JargonRule(Rule):
 
     def configure(self, settings):
         problems = []
-        for setting in ("audiences", "audience_segments"):
+        for setting in self.READS_SETTINGS:
             mapping = settings.get(setting) or {}
             if not isinstance(mapping, dict):
                 continue  # the configuration's own check reports a setting of the wrong shape
@@ -587,7 +587,7 @@ class JargonRule(Rule):
             mapped = self.segment_audience.get(given.strip().casefold())
             if mapped is not None:
                 return mapped
-        return given if given in self.audiences else self._audience_named(given)
+        return self._audience_named(given)
 
     def decided_by(self, conv, finding) -> list[str]:
         # A false hit is most often a technical customer taken for a layperson (docs/accuracy.md): say whom the
