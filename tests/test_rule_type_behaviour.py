@@ -253,6 +253,18 @@ def test_jargon_abbreviations_are_judged_for_the_audience(tmp_path):
     assert found("parcels", "这是FBA仓的货", customer="我们的FBA库存不对") == []  # the customer wrote it first
 
 
+def test_a_products_generation_is_part_of_its_name_not_an_abbreviation(tmp_path):
+    # The spec: a term inside a product name is not jargon. A Roman numeral after a model name and a space or a
+    # hyphen is that product's generation; the same capitals elsewhere are judged as any abbreviation.
+    linter = linter_from_yaml(tmp_path, ACRONYM_PACK)
+    assert agent_says(linter, "R6 Mark II和A7C III都有货，Pixel-IV也有") == []
+    assert [f.text for f in agent_says(linter, "R6 Mark II要先做CMOS清洁")] == ["CMOS"]
+    assert [f.text for f in agent_says(linter, "品牌的VI手册发您了")] == ["VI"]      # visual identity, after no name
+    assert [f.text for f in agent_says(linter, "品牌 VI 手册发您了")] == ["VI"]     # a space after Chinese is no name
+    assert agent_says(linter, "设备 A7C XIV 和 Galaxy S-VIII") == []
+    assert [f.text for f in agent_says(linter, "型号 A7C XVX")] == ["XVX"]          # no Roman numeral
+
+
 def test_jargon_customer_abbreviations_make_a_technical_customer(tmp_path):
     from packs import conversation
 

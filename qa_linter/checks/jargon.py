@@ -114,7 +114,8 @@ class JargonRule(Rule):
               "when the configuration's `audiences` names none", example="{cloud: developer}"),
         Field("acronyms", "{min, max, everyday, known_to}", "capital-letter abbreviations the lists do not hold "
               "(SKU, DPI) are terms too: `min`-`max` capitals typed as such and standing alone (or with a one-character "
-              "grade after a hyphen: PHQ-9, FDX-B), not in the `everyday` lexicons (APP, VIP …), judged only for "
+              "grade after a hyphen: PHQ-9, FDX-B), not in the `everyday` lexicons (APP, VIP …) and not a product's "
+              "generation (the II of R6 Mark II), judged only for "
               "audiences not in `known_to`",
               example="{min: 2, max: 5, everyday: [everyday-acronyms], known_to: [developer]}"),
         Field("business_customer", "{cues, audience}", "a customer who speaks for a business (我们店, 我司, or whom the "
@@ -1370,6 +1371,9 @@ _GRADED = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]{2,5})-[a-z0-9](?![
 # Letters with a number after them (smart200, s7-1200 is not: one letter): a model name.
 _MODEL_NAME = regex.compile(r"(?<![a-z0-9_.@/-])(?P<letters>[a-z]{2,})(?=\s?\d)")
 _CAPITALS = regex.compile(r"[A-Z\uFF21-\uFF3A]+")
+# A Roman numeral after a model's name and a space or hyphen is the product's generation (R6 Mark II, A7C III,
+# Pixel-IV): part of a product name, which the spec says is never jargon.
+_GENERATION = regex.compile(r"(?<=[a-z0-9][ -])x?(?:ix|iv|v?i{0,3})")
 
 
 def _probability(value) -> bool:
@@ -1409,7 +1413,8 @@ class Acronyms(NamedTuple):
         for pattern in (_LATIN_WORD, _GRADED):
             for m in pattern.finditer(norm.text):
                 letters = m.group("letters")
-                if self.min <= len(letters) <= self.max and letters not in self.everyday:
+                if self.min <= len(letters) <= self.max and letters not in self.everyday \
+                        and not _GENERATION.fullmatch(norm.text, m.start("letters"), m.end("letters")):
                     start, end = norm.to_original(m.start("letters"), m.end("letters"))
                     if _CAPITALS.fullmatch(norm.original, start, end):  # not app, iPhone, Wi-Fi: words and names
                         found.append((m.start(), m.end(), m.group()))
