@@ -162,7 +162,32 @@ def load_config(path: Path | None = None, discover: bool = True) -> Config:
         problem = _shape_problem(key, value)
         if problem:
             raise ConfigError(f"{config.where(key)}: {problem}")
+    for key, value in data.items():
+        data[key] = _texts_for_numbers(config, key, value)
     return config
+
+
+def _texts_for_numbers(config: Config, key: str, value: Any) -> Any:
+    """The setting with numbers where names go read as the names they are (a team 101, a CRM's segment code 3,
+    a rule folder named 2024): YAML reads them as numbers, and every reader of the setting expects text. A key
+    YAML reads as null or true/false is no name at all, and is reported at its line."""
+    if key in _MAPPINGS and isinstance(value, dict):
+        for k in value:
+            if k is None or isinstance(k, bool):
+                raise ConfigError(f"{config.where(key, str(k).lower() if k is not None else 'null')}: {key}: "
+                                  f"{'null' if k is None else str(k).lower()} is not a name (put it in quotes if it is one)")
+        if all(isinstance(k, str) for k in value):
+            return value
+        named = type(value)((str(k), v) for k, v in value.items())
+        named.__dict__.update(getattr(value, "__dict__", {}))  # its line and its keys' lines
+        return named
+    if key in _LISTS and isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        named = type(value)(v if isinstance(v, str) else str(v) for v in value)
+        named.__dict__.update(getattr(value, "__dict__", {}))  # the lines of its items
+        return named
+    if key in _LISTS and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def configured_store(store_path: str | None, config) -> str | None:

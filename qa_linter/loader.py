@@ -138,7 +138,9 @@ def load_rule_pack(
     found = _collect_sources(sources, builtin)
     options = options or {}
     origins = origins or {}
-    errors = found.errors + [RuleError(origins.get(("options", rule_id), "config"), None,
+    # A lexicon folder that is not there is a typo that would leave a team's lists unread: as a rule folder is.
+    errors = [RuleError(str(d), None, "no such lexicon folder") for d in lexicon_dirs if not d.is_dir()]
+    errors += found.errors + [RuleError(origins.get(("options", rule_id), "config"), None,
                                        f"options for unknown rule {rule_id!r}{_did_you_mean(rule_id, found.specs)}")
                              for rule_id in options if rule_id not in found.specs]
     errors += [RuleError(origins.get(("options", rule_id), "config"), None, problem)
@@ -147,7 +149,8 @@ def load_rule_pack(
     if not found.errors:  # with a rule file missing or broken, its ids are unknown: say nothing about them
         errors += _selection_errors(found.specs, {"select": select, "ignore": ignore, "severity": list(severity or {})},
                                     origins)
-    rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons)
+    rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons,
+                                {rule_id: origins.get(("options", rule_id), "config") for rule_id in options})
     save_gate_cache()  # the patterns analysed for the first time, for the next process (text/prefilter.py)
     save_compile_cache()  # and those compiled for the first time (text/pattern_safety.py)
     errors += ctx.errors + lexicons.errors
@@ -212,24 +215,44 @@ def _collect_sources(sources: list[Path], builtin: bool) -> _Found:
     return found
 
 
-def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "_Lexicons") -> tuple[list[Rule], CompileContext]:
+def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "_Lexicons",
+                   option_origins: "dict[str, str] | None" = None) -> tuple[list[Rule], CompileContext]:
     """The selected, enabled rules compiled (with the configuration's `options` over their fields); the context
-    holds every mistake and warning."""
+    holds every mistake and warning. A mistake that only the `options` brought is reported where they are written
+    (`option_origins`: rule id -> "file:line"), not in the rule's own file."""
     rules: list[Rule] = []
     ctx = CompileContext(toolkit, None, None)  # type: ignore[arg-type]
     left_out = []
     for rule_id, (spec, path) in specs.items():
+        own = spec
         if rule_id in options:
             spec = _override(spec, options[rule_id])
         if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
             left_out.append((rule_id, spec, path))
             continue
+        before = len(ctx.errors)
         rule = _compile_one(rule_id, spec, path, ctx, lexicons)
+        if rule_id in options and len(ctx.errors) > before:
+            _blame_options(ctx.errors, before, own, path, (option_origins or {}).get(rule_id, "config"), lexicons)
         if rule is not None:
             rules.append(rule)
     if rules and left_out:
         _learn_words_of(left_out, toolkit, lexicons.search_dirs)
     return rules, ctx
+
+
+def _blame_options(errors: list[RuleError], start: int, own_spec: dict, path: Path, origin: str,
+                   lexicons: "_Lexicons") -> None:
+    """errors[start:] are a rule's mistakes with the configuration's options over its fields; those its own fields
+    do not make (compiled aside, alone) are the options' and move to where they are written: a threshold of -5
+    given in qa-linter.yaml is a mistake there, not in the built-in rules/slow-response.yaml."""
+    aside = CompileContext(Toolkit(), None, None)  # type: ignore[arg-type]
+    _compile_one(errors[start].rule_id or "", own_spec, path, aside, _Lexicons(lexicons.search_dirs))
+    its_own = {error.reason for error in aside.errors}
+    for n in range(start, len(errors)):
+        error = errors[n]
+        if error.reason not in its_own:
+            errors[n] = RuleError(origin, None, f"options: {error.reason}", error.rule_id)
 
 
 def _learn_words_of(specs, toolkit: Toolkit, search_dirs: list[Path]) -> None:

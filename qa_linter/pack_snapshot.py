@@ -54,9 +54,9 @@ class PackSnapshot:
         # command run from another folder with the same absolute paths uses the same snapshot.
         where = {key: [os.path.abspath(p) for p in arguments.get(key) or ()] for key in ("paths", "lexicon_dirs")}
         material = json.dumps(
-            [_FORMAT.decode(), arguments, where, sorted(map(list, (origins or {}).items()), key=str),
-             code_identity()],
-            sort_keys=True, ensure_ascii=False, default=repr,
+            _canonical([_FORMAT.decode(), arguments, where, sorted(map(list, (origins or {}).items()), key=str),
+                        code_identity()]),
+            ensure_ascii=False, default=repr,
         )
         self.key = hashlib.sha1(material.encode("utf-8")).hexdigest()
         self.name = f"pack-{self.key[:24]}.pickle"
@@ -255,3 +255,16 @@ def code_identity() -> str:
 def _stat_line(path: Path, base: Path) -> str:
     stat = path.stat()
     return f"{path.relative_to(base)}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _canonical(value: Any) -> Any:
+    """`value` with every mapping as a list of [key, value] pairs in a fixed order: a configuration may mix
+    keys of several types (a CRM's segment codes 1, 2 beside 企业客户), which json's sort_keys cannot order. The
+    key's type is part of it, so 1 and "1" stay two keys."""
+    if isinstance(value, dict):
+        pairs = [[f"{type(k).__name__}:{k}", _canonical(v)] for k, v in value.items()]
+        return sorted(pairs, key=lambda pair: pair[0])
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+

@@ -53,7 +53,7 @@ def test_the_name_is_read_whatever_its_case_and_padding(fresh_linter):
     assert not fresh_linter.rule_problems
 
 
-@pytest.mark.parametrize("value", ["expert", "", 3, ["developer"], "dev eloper"])
+@pytest.mark.parametrize("value", ["expert", 3, ["developer"], "dev eloper", True])
 def test_a_value_that_names_no_audience_is_reported_and_ignored(fresh_linter, value):
     assert terms(fresh_linter, record("odd", "我们的SDK和API都正常", value)) == []  # worked out from their words
     problem = fresh_linter.rule_problems["meta.audience"]
@@ -62,7 +62,9 @@ def test_a_value_that_names_no_audience_is_reported_and_ignored(fresh_linter, va
 
 
 def test_absent_or_empty_meta_is_no_problem(fresh_linter):
-    for rec in (record("a", "网站打不开了"), {**record("b", "网站打不开了"), "meta": {}}, record("c", "好", "developer")):
+    # An empty cell or null is a segment not known for this customer, as an absent one is, not a wrong one.
+    for rec in (record("a", "网站打不开了"), {**record("b", "网站打不开了"), "meta": {}}, record("c", "好", "developer"),
+                record("d", "网站打不开了", ""), record("e", "网站打不开了", None), record("f", "网站打不开了", "  ")):
         terms(fresh_linter, rec)
     assert not fresh_linter.rule_problems
 
@@ -177,6 +179,23 @@ def test_audience_segments_map_a_crms_segment_names(tmp_path):
     assert not linter.rule_problems
     assert terms(linter, record("e", technical, "VIP")) == []  # unmapped: worked out from their words
     assert "nor a segment of audience_segments" in linter.rule_problems["meta.audience"]
+
+
+def test_a_crms_segment_codes_may_be_numbers(tmp_path):
+    # A CRM that keeps its segments as codes: numbers in the configuration's keys (mixed with names, which the
+    # kept pack's fingerprint once failed to sort: a traceback) and in the transcript's meta.audience.
+    (tmp_path / "qa-linter.yaml").write_text("audience_segments:\n  1: developer\n  2: consumer\n  企业客户: business\n",
+                                             encoding="utf-8")
+    lay = "网站打不开了"
+    lines = [record("n1", lay, 1), record("s1", lay, "1"), record("n2", lay, 2), record("s2", lay, " 2 "), record("x", lay, 7)]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
+    for _ in range(2):  # the second run reads the kept pack
+        result = CliRunner().invoke(main, ["scan", str(tmp_path / "t.jsonl"), "--format", "jsonl", "--select", RULE,
+                                           "--config", str(tmp_path / "qa-linter.yaml"), "-q"])
+        assert "Traceback" not in result.output and result.exit_code == 2, result.output  # 2: the unmapped 7
+        flagged = sorted({json.loads(line)["conversation_id"] for line in result.stdout.splitlines()})
+        assert flagged == ["n2", "s2", "x"]  # 7 is no code of the mapping: worked out from the words (a layperson)
+        assert "meta.audience 7 is none of the audiences" in result.stderr
 
 
 @pytest.mark.parametrize("setting, line", [("audiences", 3), ("audience_segments", 3)])

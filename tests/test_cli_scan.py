@@ -194,6 +194,42 @@ def test_a_mistake_in_the_config_file_is_exit_2_with_the_fix(tmp_path, transcrip
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("setting, expected", [
+    # Numbers where names go were tracebacks (YAML reads 1 as a number): now names, judged as any other.
+    ("severity: {1: error, closing-missing: info}", "qa-linter.yaml:1: severity: '1' is no rule id or category"),
+    ("options: {1: {x: 1}}", "qa-linter.yaml:1: options for unknown rule '1'"),
+    ("rules: [1]", "1: no such rule file or folder"),
+    ("lexicons: [1]", "1: no such lexicon folder"),
+    ("lexicons: [our-lists]", "our-lists: no such lexicon folder"),  # a typo used to leave the lists unread
+    ("audience_segments: {~: developer}", "qa-linter.yaml:1: audience_segments: null is not a name"),
+    ("audiences: {true: developer}", "qa-linter.yaml:1: audiences: true is not a name"),
+    # A mistake the options make is reported where they are written, not in the built-in rule's file.
+    ("options:\n  slow-response: {thresholds: {chat: {first: -5}}}",
+     "qa-linter.yaml:2: [slow-response] options: thresholds.chat values must be positive numbers of seconds"),
+    ("options:\n  slow-response: {thresholds: {chat: {later: abc}}}",
+     "qa-linter.yaml:2: [slow-response] options: thresholds.chat values must be numbers of seconds"),
+    ("options:\n  empathy-missing: {trigger+: {lexicon+: [no-such-list]}}",
+     "qa-linter.yaml:2: [empathy-missing] options: unknown lexicon 'no-such-list'"),
+])
+def test_a_setting_of_the_wrong_kind_is_exit_2_with_its_line(tmp_path, transcripts, setting, expected):
+    (tmp_path / "qa-linter.yaml").write_text(setting + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", str(transcripts)])
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+
+
+def test_numbers_in_the_configuration_are_the_names_they_stand_for(tmp_path, transcripts):
+    # A rule folder named 2024 and a team named 101 work as written, with no quotes.
+    (tmp_path / "2024").mkdir()
+    (tmp_path / "2024" / "r.yaml").write_text(
+        "rules:\n  - {id: t-2024, type: phrases, category: slang, message: x, terms: [亲]}\n", encoding="utf-8")
+    (tmp_path / "qa-linter.yaml").write_text("rules: [2024]\naudiences: {101: developer}\n", encoding="utf-8")
+    result = run("scan", "--format", "jsonl", "--select", "t-2024", transcripts)
+    assert result.exit_code in (0, 1) and "t-2024" in rules_seen(result)
+
+
 def test_rule_errors_stop_the_scan_with_exit_2(tmp_path, transcripts):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules:\n  - {id: r, type: phrase, category: slang, message: x, terms: [亲]}\n", encoding="utf-8")

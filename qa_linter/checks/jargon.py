@@ -579,6 +579,8 @@ class JargonRule(Rule):
             return None
         meta = conv.team_and_meta()[1]
         given = meta.get("audience") if isinstance(meta, dict) else None
+        if isinstance(given, int) and not isinstance(given, bool):
+            given = str(given)  # a CRM's segment code (3), mapped by audience_segments as "3" is
         if not isinstance(given, str):
             return None
         # A CRM's own segment names (企业客户) are mapped by the configuration's audience_segments, which wins
@@ -604,8 +606,10 @@ class JargonRule(Rule):
         if not self.audiences:
             return None
         meta = conv.team_and_meta()[1]
-        if not isinstance(meta, dict) or "audience" not in meta or self._given_audience(conv) is not None:
+        if not isinstance(meta, dict) or self._given_audience(conv) is not None:
             return None
+        if meta.get("audience") is None or (isinstance(meta["audience"], str) and not meta["audience"].strip()):
+            return None  # not known for this customer (null, or an empty cell): nothing named, nothing wrong
         return (f"meta.audience {meta['audience']!r} is none of the audiences of {self.id} "
                 f"({', '.join(sorted(self.audiences))}) nor a segment of audience_segments in the configuration; "
                 "its audience was worked out from the conversation")

@@ -101,9 +101,15 @@ class TimingRule(Rule):
                 ctx.error(f"thresholds.{channel} must be {{first: seconds, later: seconds}}", line_of(thresholds, channel))
                 continue
             try:
-                self.thresholds[channel] = {k: float(v) for k, v in limits.items()}
+                seconds = {k: float(v) for k, v in limits.items()}
             except (TypeError, ValueError):
                 ctx.error(f"thresholds.{channel} values must be numbers of seconds", line_of(thresholds, channel))
+                continue
+            if any(isinstance(v, bool) or not 0 < s < float("inf") for v, s in zip(limits.values(), seconds.values())):
+                # -5 or 0 would report every reply as late, nan none: a typo either way.
+                ctx.error(f"thresholds.{channel} values must be positive numbers of seconds", line_of(thresholds, channel))
+                continue
+            self.thresholds[channel] = seconds
         self.measure_from = spec.get("measure_from", "first")
         if self.measure_from not in ("first", "last"):
             ctx.error("measure_from must be first or last", line_of(spec, "measure_from"))
