@@ -24,7 +24,7 @@ from .text.lexicon import Lexicon, read_lexicon
 from .text.pattern_safety import save_compile_cache
 from .text.prefilter import save_gate_cache
 from .vocabulary import Severity
-from .yamlfile import MAX_YAML_VALUES, LineDict, expands_within, line_of, load_yaml, yaml_problem
+from .yamlfile import MAX_YAML_VALUES, LineDict, expands_within, kind_of, line_of, load_yaml, yaml_problem
 
 __all__ = ["RulePack", "load_rule_pack", "load_yaml", "rule_files", "MAX_YAML_VALUES", "expands_within", "yaml_problem"]
 
@@ -319,7 +319,7 @@ def _collect(path: Path, specs: dict, errors: list[RuleError], meta: dict, is_bu
     for position, item in enumerate(items):
         if not isinstance(item, dict):
             line = item_lines[position] if position < len(item_lines) else None
-            errors.append(RuleError(str(path), line, f"a rule must be a mapping (id: …, type: …), not {type(item).__name__}"))
+            errors.append(RuleError(str(path), line, f"a rule must be a mapping (id: …, type: …), not {kind_of(item)}"))
             continue
         if item.get("id") in (None, ""):
             errors.append(RuleError(str(path), line_of(item), "missing required field 'id'; give every rule a unique id"))

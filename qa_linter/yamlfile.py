@@ -118,6 +118,21 @@ def _cache(digest: str, data: Any) -> None:
     write_cache_file(f"yaml-{digest[:24]}.json", encoded, kept=("yaml-*.json", _CACHED_FILES_KEPT))
 
 
+def kind_of(value: Any) -> str:
+    """What a YAML value is, in the words of the rule-language docs (a list, not LineList)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if value is None:
+        return "empty"
+    return f"the text {value!r}" if isinstance(value, str) else type(value).__name__
+
+
 class _TooLarge(Exception):
     pass
 

@@ -94,7 +94,11 @@ def one_error(tmp_path: Path, text: str) -> str:
         ),
         (
             "  - just a string\n",
-            "pack.yaml:2: a rule must be a mapping (id: …, type: …), not str",
+            "pack.yaml:2: a rule must be a mapping (id: …, type: …), not the text 'just a string'",
+        ),
+        (
+            "  - [id, r]\n",  # said in the words of the docs, not the loader's own class names (LineList)
+            "pack.yaml:2: a rule must be a mapping (id: …, type: …), not a list",
         ),
         (
             "  - {id: r, type: pattern, category: slang, message: x, patterns: [[{LOWER: 你, OP: '%'}]]}\n",
