@@ -141,8 +141,8 @@ def load_rule_pack(
     # A lexicon folder that is not there is a typo that would leave a team's lists unread: as a rule folder is.
     errors = [RuleError(str(d), None, "no such lexicon folder") for d in lexicon_dirs if not d.is_dir()]
     errors += found.errors + [RuleError(origins.get(("options", rule_id), "config"), None,
-                                       f"options for unknown rule {rule_id!r}{_did_you_mean(rule_id, found.specs)}")
-                             for rule_id in options if rule_id not in found.specs]
+                                        f"options for unknown rule {rule_id!r}{_rule_meant(rule_id, found.specs)}")
+                              for rule_id in options if rule_id not in found.specs]
     errors += [RuleError(origins.get(("options", rule_id), "config"), None, problem)
                for rule_id, override in options.items() if rule_id in found.specs
                for problem in _extension_problems(rule_id, found.specs[rule_id][0], override)]
@@ -432,6 +432,15 @@ def _selection_errors(specs: dict, settings: dict[str, list[str]], origins: dict
                                     f"{pattern!r} is {kind} of the rule pack{hint}"
                                     + ("" if hint else " (`qa-lint rules list` shows them)")))
     return errors
+
+
+def _rule_meant(name: str, specs: dict) -> str:
+    """The hint for an `options` key that is no rule id: a category names several rules, and options change one
+    (slang: the rule slang-internet); else the closest ids."""
+    of_category = [rule_id for rule_id, (spec, _) in specs.items() if spec.get("category") == name]
+    if of_category:
+        return f"; {name!r} is a category: options name a rule of it ({', '.join(of_category)})"
+    return _did_you_mean(name, specs)
 
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:

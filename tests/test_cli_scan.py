@@ -198,6 +198,9 @@ def test_a_mistake_in_the_config_file_is_exit_2_with_the_fix(tmp_path, transcrip
     # Numbers where names go were tracebacks (YAML reads 1 as a number): now names, judged as any other.
     ("severity: {1: error, closing-missing: info}", "qa-linter.yaml:1: severity: '1' is no rule id or category"),
     ("options: {1: {x: 1}}", "qa-linter.yaml:1: options for unknown rule '1'"),
+    # A category is what a QA lead thinks in; options change one rule, so they are told which.
+    ("options: {slang: {terms+: [老铁666]}}",
+     "qa-linter.yaml:1: options for unknown rule 'slang'; 'slang' is a category: options name a rule of it (slang-internet)"),
     ("rules: [1]", "1: no such rule file or folder"),
     ("lexicons: [1]", "1: no such lexicon folder"),
     ("lexicons: [our-lists]", "our-lists: no such lexicon folder"),  # a typo used to leave the lists unread
