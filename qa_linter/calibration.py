@@ -6,7 +6,8 @@ Several findings of one category on one message count once, as labellers count t
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,9 @@ class Calibration:
     # [true hits, false hits, misses]. What f1_intervals resamples.
     groups: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     intervals: "dict[str, tuple[float, float] | None] | None" = None  # set by f1_intervals; None: not asked for
+    # Labels of categories no loaded rule checks (--select slang, a pack of one's own): category -> how many. They
+    # are not compared: a category the run does not check has no misses to count, and would pull micro down.
+    not_compared: dict[str, int] = field(default_factory=dict)
 
     @property
     def micro(self) -> CategoryScore:
@@ -97,6 +101,7 @@ class Calibration:
             "micro": self._scored(self.micro),
             "unlabelled": self.unlabelled,
             "unscanned": self.unscanned,
+            "not_compared": self.not_compared,
             "errors": [
                 {"kind": e.kind, "conversation_id": e.key[0], "message_index": e.key[1], "category": e.key[2],
                  "excerpt": e.excerpt, "detail": e.detail, "rule": e.rule, "why": e.why}
@@ -205,6 +210,10 @@ def calibrate(
         for f in findings:
             predicted[(f.message_index, f.category)].append(f)
         gold = labels[conv.id]
+        for key in gold:
+            if key[1] not in result.categories and key not in predicted:
+                result.not_compared[key[1]] = result.not_compared.get(key[1], 0) + 1
+        gold = {key: note for key, note in gold.items() if key[1] in result.categories or key in predicted}
         for key in sorted(set(predicted) | set(gold)):
             score = result.categories.setdefault(key[1], CategoryScore(key[1]))
             text = conv.messages[key[0]].text if 0 <= key[0] < len(conv.messages) else ""
@@ -318,6 +327,9 @@ def render_text(cal: Calibration, show_errors: bool) -> str:
         lines.append(f"not in the labels (ignored): {', '.join(cal.unlabelled[:10])}" + (" …" if len(cal.unlabelled) > 10 else ""))
     if cal.unscanned:
         lines.append(f"labelled but not scanned: {', '.join(cal.unscanned[:10])}" + (" …" if len(cal.unscanned) > 10 else ""))
+    if cal.not_compared:
+        lines.append("not compared, no loaded rule checks them: "
+                     + ", ".join(f"{category} ({n:,} labels)" for category, n in sorted(cal.not_compared.items())))
     if show_errors and cal.errors:
         lines.extend(_grouped_errors(cal.errors))
     return "\n".join(lines)
@@ -337,12 +349,52 @@ def _grouped_errors(errors: list[CalibrationError]) -> list[str]:
             by_rule[e.rule or "(no rule)"].append(e)
         for rule, rule_items in by_rule.items():
             lines.append(f"  {rule}")
+            lines.extend(_tally(rule_items))
             for e in sorted(rule_items, key=lambda e: (e.kind, e.key)):
                 tag = "FP" if e.kind == "false-positive" else "FN"
                 lines.append(f"    {tag} {e.key[0]} #{e.key[1]} {e.key[2]}: {e.detail}")
                 lines.append(f"       {e.excerpt}")
                 lines.extend(f"       why: {why}" for why in e.why)
     return lines
+
+
+# The particulars of a reason (the words «…», a probability and the words behind it), left out when reasons are
+# counted: "audience business: a business speaks: «贵司»" and "…«我司»" are one kind of decision.
+_PARTICULARS = re.compile(r"«[^»]*»|\s*\((?:\d[^()]*|[^()]*\d\.\d+[^()]*)\)|:\s*$")
+_TALLY_AT_LEAST = 3  # a rule with fewer errors is read error by error
+_TALLY_KINDS = 10
+
+
+def _tally(items: list[CalibrationError]) -> list[str]:
+    """How many of a rule's false positives and misses each kind of decision accounts for, most first: where a
+    rule author should look before reading the errors one by one."""
+    if len(items) < _TALLY_AT_LEAST:
+        return []
+    counts: Counter = Counter()
+    for e in items:
+        tag = "FP" if e.kind == "false-positive" else "FN"
+        kinds = {_decision(why) for why in e.why}
+        if not kinds:  # a finding its rule gives no reason for: told apart by what it says (用户随后问「…」…)
+            kinds = {f"reported as: {_QUOTED.sub('「…」', e.finding.message)}" if e.finding is not None
+                     else "(no further reason given)"}
+        for kind in kinds:
+            counts[(tag, kind)] += 1
+    width = len(str(max(counts.values())))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    lines = ["    what decided them:"] + [f"      {tag} {n:>{width}}  {kind}" for (tag, kind), n in ranked[:_TALLY_KINDS]]
+    if len(ranked) > _TALLY_KINDS:
+        rest = ranked[_TALLY_KINDS:]
+        lines.append(f"      … {len(rest)} more kinds, {sum(n for _, n in rest)} errors (below, one by one)")
+    return lines
+
+
+_QUOTED = re.compile(r"「[^」]*」")
+
+
+def _decision(why: str) -> str:
+    """A reason without its particulars (_PARTICULARS)."""
+    kind = " ".join(_PARTICULARS.sub("", why).split()).replace(": (", " (").rstrip(":").strip()
+    return kind or why
 
 
 def _fmt(x: float | None) -> str:
