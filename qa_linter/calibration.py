@@ -360,7 +360,7 @@ def _grouped_errors(errors: list[CalibrationError]) -> list[str]:
 
 # The particulars of a reason (the words «…», a probability and the words behind it), left out when reasons are
 # counted: "audience business: a business speaks: «贵司»" and "…«我司»" are one kind of decision.
-_PARTICULARS = re.compile(r"«[^»]*»|\s*\((?:\d[^()]*|[^()]*\d\.\d+[^()]*)\)|:\s*$")
+_PARTICULARS = re.compile(r"«[^»]*»|\s*\((?:\d[^()]*|[^()]*\d\.\d+[^()]*|message \d+)\)|:\s*$")
 _TALLY_AT_LEAST = 3  # a rule with fewer errors is read error by error
 _TALLY_KINDS = 10
 

@@ -219,3 +219,19 @@ def test_show_errors_counts_what_decided_a_rules_errors(tmp_path):
     assert tally == [["FP", "2", "audience consumer: default_audience"],
                      ["FN", "1", "no hit of these rules here, and none cancelled: the wording is not covered"],
                      ["FP", "1", "reported as: 用户随后问「…」：「…」没有解释，用户听不懂"]]
+
+
+def test_a_sequence_rules_false_hits_are_counted_by_the_words_that_set_it_off(tmp_path):
+    # Nobody labelled these replies: each false empathy hit says which customer words triggered it, and the
+    # tally counts them by word, so the cue that misfires most is on top.
+    def chat(cid, customer):
+        return {"id": cid, "channel": "chat", "messages": [
+            {"role": "customer", "text": customer}, {"role": "agent", "text": "好的，我帮您查一下。"}]}
+
+    convs = [chat("e-1", "真是气死了"), chat("e-2", "气死了，快点"), chat("e-3", "太慢了吧")]
+    _labelled_folder(tmp_path, convs, {})
+    lines = _run("--set", str(tmp_path), "--show-errors", "--select", "empathy-missing").output.splitlines()
+    start = lines.index("    what decided them:")
+    assert [line.split() for line in lines[start + 1:start + 3]] == [["FP", "2", "trigger:", "气死"],
+                                                                   ["FP", "1", "trigger:", "太慢了"]]
+    assert "       why: trigger: 气死 (message 0)" in lines

@@ -155,6 +155,21 @@ class SequenceRule(Rule):
             if self.once:
                 return
 
+    def decided_by(self, conv, finding) -> list[str]:
+        # The customer's words that set the rule off: the false hits of a cue list are counted by cue word
+        # (calibrate's tally), which tells a rule author which word to narrow.
+        msgs = conv.messages
+        for pos, view in enumerate(msgs):
+            if view.role != self.trigger_role:
+                continue
+            trigger_hit = self.trigger.first(view)
+            if trigger_hit is None:
+                continue
+            judged = self._judge(conv, msgs, pos, trigger_hit)
+            if judged is not None and judged.message_index == finding.message_index:
+                return [f"trigger: {trigger_hit.text} (message {pos})"]
+        return []
+
     def _judge(self, conv, msgs, pos, trigger_hit):
         role = self.expect_role
         if self.where == "next":
