@@ -389,11 +389,12 @@ def _tally(items: list[CalibrationError]) -> list[str]:
 
 
 _QUOTED = re.compile(r"「[^」]*」")
+_NUMBERED = re.compile(r"#\d+")  # met in message #3
 
 
 def _decision(why: str) -> str:
     """A reason without its particulars (_PARTICULARS)."""
-    kind = " ".join(_PARTICULARS.sub("", why).split()).replace(": (", " (").rstrip(":").strip()
+    kind = " ".join(_PARTICULARS.sub("", _NUMBERED.sub("#…", why)).split()).replace(": (", " (").rstrip(":").strip()
     return kind or why
 
 
