@@ -389,7 +389,7 @@ def _tally(items: list[CalibrationError]) -> list[str]:
 
 
 _QUOTED = re.compile(r"「[^」]*」")
-_NUMBERED = re.compile(r"#\d+")  # met in message #3
+_NUMBERED = re.compile(r"#\d+")  # met by 请您确认 in message #3
 
 
 def _decision(why: str) -> str:

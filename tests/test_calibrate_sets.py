@@ -128,7 +128,7 @@ def test_show_errors_says_what_met_a_requirement_the_labeller_found_missing(tmp_
         {"role": "agent", "text": "好的，感谢您的耐心，再见。"}]}
     _labelled_folder(tmp_path, [conv], {"x-6": [(3, "no-resolution-check")]})
     out = _run("--set", str(tmp_path), "--show-errors", "--select", "no-resolution-check").output
-    assert "no-resolution-check: «看看插头有没有» cancelled by required: met in message #1" in out
+    assert "no-resolution-check: «看看插头有没有» cancelled by required: met by 看看插头有没有 in message #1" in out
 
 
 def test_show_errors_groups_false_positives_under_their_rule(tmp_path):
