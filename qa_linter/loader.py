@@ -225,14 +225,14 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
     left_out = []
     for rule_id, (spec, path) in specs.items():
         own = spec
-        if rule_id in options:
+        if isinstance(options.get(rule_id), dict):  # any other kind is reported (_extension_problems)
             spec = _override(spec, options[rule_id])
         if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
             left_out.append((rule_id, spec, path))
             continue
         before = len(ctx.errors)
         rule = _compile_one(rule_id, spec, path, ctx, lexicons)
-        if rule_id in options and len(ctx.errors) > before:
+        if isinstance(options.get(rule_id), dict) and len(ctx.errors) > before:
             _blame_options(ctx.errors, before, own, path, (option_origins or {}).get(rule_id, "config"), lexicons)
         if rule is not None:
             rules.append(rule)
@@ -389,7 +389,10 @@ def _plain_keys(value):
             for key, item in value.items()}
 
 
-def _extension_problems(rule_id: str, spec: dict, override: dict) -> list[str]:
+def _extension_problems(rule_id: str, spec: dict, override) -> list[str]:
+    if not isinstance(override, dict):
+        return [f"options for {rule_id} must be a mapping of the rule's fields, e.g. {rule_id}: {{severity: info}}, "
+                f"not {kind_of(override)}"]
     problems = []
     for key, value in override.items():
         if isinstance(key, str) and key.endswith("+"):

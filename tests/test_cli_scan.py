@@ -206,6 +206,9 @@ def test_a_mistake_in_the_config_file_is_exit_2_with_the_fix(tmp_path, transcrip
     ("lexicons: [our-lists]", "our-lists: no such lexicon folder"),  # a typo used to leave the lists unread
     ("audience_segments: {~: developer}", "qa-linter.yaml:1: audience_segments: null is not a name"),
     ("audiences: {true: developer}", "qa-linter.yaml:1: audiences: true is not a name"),
+    ("options:\n  slow-response: 5",
+     "qa-linter.yaml:2: options for slow-response must be a mapping of the rule's fields, e.g. slow-response: "
+     "{severity: info}, not the number 5"),
     # A mistake the options make is reported where they are written, not in the built-in rule's file.
     ("options:\n  slow-response: {thresholds: {chat: {first: -5}}}",
      "qa-linter.yaml:2: [slow-response] options: thresholds.chat values must be positive numbers of seconds"),
