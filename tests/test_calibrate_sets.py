@@ -235,3 +235,19 @@ def test_a_sequence_rules_false_hits_are_counted_by_the_words_that_set_it_off(tm
     assert [line.split() for line in lines[start + 1:start + 3]] == [["FP", "2", "trigger:", "气死"],
                                                                    ["FP", "1", "trigger:", "太慢了"]]
     assert "       why: trigger: 气死 (message 0)" in lines
+
+
+def test_a_required_rules_false_hit_says_what_came_closest(tmp_path):
+    # Nobody labelled these conversations: the rule says no resolution check was asked for. Where a verifying
+    # verb was there but its conditions did not hold, the false hit says which words and which condition.
+    def chat(cid, last):
+        return {"id": cid, "channel": "chat", "messages": [
+            {"role": "customer", "text": "我的网连不上"}, {"role": "agent", "text": "您好，我帮您处理。"},
+            {"role": "agent", "text": last}]}
+
+    _labelled_folder(tmp_path, [chat("r-1", "已经为您重置了端口，您核对一下账号。"), chat("r-2", "已经为您重置了端口。")], {})
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "no-resolution-check").output
+    r1 = out[out.index("FP r-1"):out.index("FP r-2")]
+    assert ("why: «核对一下» in message #2 cancelled by when: sentence: any: ['verify-outcomes'], side: after "
+            "(does not hold)") in r1
+    assert "why: nothing in the scope came close: the wording is not covered" in out[out.index("FP r-2"):]

@@ -150,6 +150,22 @@ class RequiredRule(Rule):
         dev set 8.5% fewer searches than first message first)."""
         return any(req.search(view) for req, views in self._searched(scope, everywhere) for view in reversed(views))
 
+    def decided_by(self, conv, finding) -> list[str]:
+        # A missing-thing finding judged wrong means the labeller saw the requirement met: what came closest, the
+        # words a condition or an exception cancelled (traced), tells a rule author which condition to loosen.
+        toolkit = conv.toolkit
+        if toolkit.trace is not None:
+            return []
+        toolkit.trace = []
+        try:
+            list(self.check(conv))
+            notes = [(at, text, reason) for owner, at, text, reason in toolkit.trace if owner == self.id]
+        finally:
+            toolkit.trace = None
+        if not notes:
+            return ["nothing in the scope came close: the wording is not covered"]
+        return [f"«{text}» in message #{at} cancelled by {reason}" for at, text, reason in dict.fromkeys(notes)]
+
     def _note_met(self, scope, everywhere, anchor) -> None:
         """Traces only: what met the requirement, noted at the message the finding would have been on (a miss
         of a labelled finding then says which words the rule took for what it requires)."""
