@@ -361,6 +361,8 @@ def _grouped_errors(errors: list[CalibrationError]) -> list[str]:
 # The particulars of a reason (the words «…», a probability and the words behind it), left out when reasons are
 # counted: "audience business: a business speaks: «贵司»" and "…«我司»" are one kind of decision.
 _PARTICULARS = re.compile(r"«[^»]*»|\s*\((?:\d[^()]*|[^()]*\d\.\d+[^()]*|message \d+)\)|:\s*$")
+_NUMBERED = re.compile(r"#\d+")  # met by 请您确认 in message #3
+_QUOTED = re.compile(r"「[^」]*」")  # the words a finding's message quotes
 _TALLY_AT_LEAST = 3  # a rule with fewer errors is read error by error
 _TALLY_KINDS = 10
 
@@ -386,10 +388,6 @@ def _tally(items: list[CalibrationError]) -> list[str]:
         rest = ranked[_TALLY_KINDS:]
         lines.append(f"      … {len(rest)} more kinds, {sum(n for _, n in rest)} errors (below, one by one)")
     return lines
-
-
-_QUOTED = re.compile(r"「[^」]*」")
-_NUMBERED = re.compile(r"#\d+")  # met by 请您确认 in message #3
 
 
 def _decision(why: str) -> str:

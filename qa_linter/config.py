@@ -174,8 +174,9 @@ def _texts_for_numbers(config: Config, key: str, value: Any) -> Any:
     if key in _MAPPINGS and isinstance(value, dict):
         for k in value:
             if k is None or isinstance(k, bool):
-                raise ConfigError(f"{config.where(key, str(k).lower() if k is not None else 'null')}: {key}: "
-                                  f"{'null' if k is None else str(k).lower()} is not a name (put it in quotes if it is one)")
+                written = "null" if k is None else str(k).lower()
+                raise ConfigError(f"{config.where(key, written)}: {key}: {written} is not a name "
+                                  "(put it in quotes if it is one)")
         if all(isinstance(k, str) for k in value):
             return value
         named = type(value)((str(k), v) for k, v in value.items())

@@ -225,15 +225,17 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
     left_out = []
     for rule_id, (spec, path) in specs.items():
         own = spec
-        if isinstance(options.get(rule_id), dict):  # any other kind is reported (_extension_problems)
+        overridden = isinstance(options.get(rule_id), dict)  # any other kind is reported (_extension_problems)
+        if overridden:
             spec = _override(spec, options[rule_id])
         if spec.get("enabled") is False or not _selected(rule_id, spec.get("category"), select, ignore):
             left_out.append((rule_id, spec, path))
             continue
         before = len(ctx.errors)
         rule = _compile_one(rule_id, spec, path, ctx, lexicons)
-        if isinstance(options.get(rule_id), dict) and len(ctx.errors) > before:
-            _blame_options(ctx.errors, before, own, path, (option_origins or {}).get(rule_id, "config"), lexicons)
+        if overridden and len(ctx.errors) > before:
+            _blame_options(ctx.errors, before, rule_id, own, path, (option_origins or {}).get(rule_id, "config"),
+                           lexicons)
         if rule is not None:
             rules.append(rule)
     if rules and left_out:
@@ -241,13 +243,13 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
     return rules, ctx
 
 
-def _blame_options(errors: list[RuleError], start: int, own_spec: dict, path: Path, origin: str,
+def _blame_options(errors: list[RuleError], start: int, rule_id: str, own_spec: dict, path: Path, origin: str,
                    lexicons: "_Lexicons") -> None:
     """errors[start:] are a rule's mistakes with the configuration's options over its fields; those its own fields
     do not make (compiled aside, alone) are the options' and move to where they are written: a threshold of -5
     given in qa-linter.yaml is a mistake there, not in the built-in rules/slow-response.yaml."""
     aside = CompileContext(Toolkit(), None, None)  # type: ignore[arg-type]
-    _compile_one(errors[start].rule_id or "", own_spec, path, aside, _Lexicons(lexicons.search_dirs))
+    _compile_one(rule_id, own_spec, path, aside, _Lexicons(lexicons.search_dirs))
     its_own = {error.reason for error in aside.errors}
     for n in range(start, len(errors)):
         error = errors[n]

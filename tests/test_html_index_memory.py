@@ -39,9 +39,9 @@ def peak_while_writing(folder, count: int) -> int:
 
 
 def test_writing_twice_as_many_conversations_takes_about_the_same_memory(tmp_path):
-    # The smaller of two runs each: tracemalloc counts every allocation of the process while it traces, so a
-    # collection that frees an earlier test's garbage through a finaliser can land in one window (seen once in
-    # the whole suite: 4 MB in the large run, not reproducible alone).
+    # The smaller of two runs each: tracemalloc counts every allocation of the process while it traces, not only
+    # the writer's. Once in a whole-suite run the large window held 4 MB more (not reproduced alone or after the
+    # tests before it); what allocated it was not found, and a second run does not repeat it.
     small = min(peak_while_writing(tmp_path / f"small-{n}", 250) for n in range(2))
     large = min(peak_while_writing(tmp_path / f"large-{n}", 500) for n in range(2))
     # Before: every row stayed in a list of dictionaries and the index was rendered as one string, about 7.5 KB

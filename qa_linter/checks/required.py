@@ -174,5 +174,6 @@ class RequiredRule(Rule):
             for req, views in searched:
                 hits = req.find(view) if view in views else None
                 if hits:
-                    view.toolkit.note_cancelled(self.id, anchor, hits[0], f"required: met by {hits[0].text} in message #{view.index}")
+                    view.toolkit.note_cancelled(self.id, anchor, hits[0],
+                                                f"required: met by {hits[0].text} in message #{view.index}")
                     return
