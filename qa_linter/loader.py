@@ -149,8 +149,7 @@ def load_rule_pack(
     if not found.errors:  # with a rule file missing or broken, its ids are unknown: say nothing about them
         errors += _selection_errors(found.specs, {"select": select, "ignore": ignore, "severity": list(severity or {})},
                                     origins)
-    rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons,
-                                {rule_id: origins.get(("options", rule_id), "config") for rule_id in options})
+    rules, ctx = _compile_rules(found.specs, options, select, ignore, toolkit, lexicons, origins)
     save_gate_cache()  # the patterns analysed for the first time, for the next process (text/prefilter.py)
     save_compile_cache()  # and those compiled for the first time (text/pattern_safety.py)
     errors += ctx.errors + lexicons.errors
@@ -216,10 +215,10 @@ def _collect_sources(sources: list[Path], builtin: bool) -> _Found:
 
 
 def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "_Lexicons",
-                   option_origins: "dict[str, str] | None" = None) -> tuple[list[Rule], CompileContext]:
+                   origins: "dict | None" = None) -> tuple[list[Rule], CompileContext]:
     """The selected, enabled rules compiled (with the configuration's `options` over their fields); the context
     holds every mistake and warning. A mistake that only the `options` brought is reported where they are written
-    (`option_origins`: rule id -> "file:line"), not in the rule's own file."""
+    (`origins[("options", rule id)]`: "file:line"), not in the rule's own file."""
     rules: list[Rule] = []
     ctx = CompileContext(toolkit, None, None)  # type: ignore[arg-type]
     left_out = []
@@ -234,7 +233,7 @@ def _compile_rules(specs, options, select, ignore, toolkit: Toolkit, lexicons: "
         before = len(ctx.errors)
         rule = _compile_one(rule_id, spec, path, ctx, lexicons)
         if overridden and len(ctx.errors) > before:
-            _blame_options(ctx.errors, before, rule_id, own, path, (option_origins or {}).get(rule_id, "config"),
+            _blame_options(ctx.errors, before, rule_id, own, path, (origins or {}).get(("options", rule_id), "config"),
                            lexicons)
         if rule is not None:
             rules.append(rule)

@@ -54,8 +54,7 @@ class PackSnapshot:
         # command run from another folder with the same absolute paths uses the same snapshot.
         where = {key: [os.path.abspath(p) for p in arguments.get(key) or ()] for key in ("paths", "lexicon_dirs")}
         material = json.dumps(
-            _canonical([_FORMAT.decode(), arguments, where, sorted(map(list, (origins or {}).items()), key=str),
-                        code_identity()]),
+            _canonical([_FORMAT.decode(), arguments, where, origins or {}, code_identity()]),
             ensure_ascii=False, default=repr,
         )
         self.key = hashlib.sha1(material.encode("utf-8")).hexdigest()
@@ -267,4 +266,3 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_canonical(v) for v in value]
     return value
-

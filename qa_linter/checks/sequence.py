@@ -138,16 +138,9 @@ class SequenceRule(Rule):
         return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
     def check(self, conv):
-        msgs = conv.messages
         reported: set[int] = set()
-        opened = conv.open_mask  # the block engine's possible triggers (block_rows); None: every message
-        for pos, view in enumerate(msgs):
-            if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
-                continue
-            trigger_hit = self.trigger.first(view)
-            if trigger_hit is None:
-                continue
-            finding = self._judge(conv, msgs, pos, trigger_hit)
+        # The block engine's possible triggers (block_rows); None: every message.
+        for _, _, finding in self._judged(conv, conv.open_mask):
             if finding is None or finding.message_index in reported:
                 continue
             reported.add(finding.message_index)
@@ -158,17 +151,21 @@ class SequenceRule(Rule):
     def decided_by(self, conv, finding) -> list[str]:
         # The customer's words that set the rule off: the false hits of a cue list are counted by cue word
         # (calibrate's tally), which tells a rule author which word to narrow.
-        msgs = conv.messages
-        for pos, view in enumerate(msgs):
-            if view.role != self.trigger_role:
-                continue
-            trigger_hit = self.trigger.first(view)
-            if trigger_hit is None:
-                continue
-            judged = self._judge(conv, msgs, pos, trigger_hit)
+        for pos, trigger_hit, judged in self._judged(conv):
             if judged is not None and judged.message_index == finding.message_index:
                 return [f"trigger: {trigger_hit.text} (message {pos})"]
         return []
+
+    def _judged(self, conv, opened=None):
+        """(position, trigger hit, finding or None) for each message of the trigger's role that the trigger hits,
+        among those `opened` (a bit per message index) lets through."""
+        msgs = conv.messages
+        for pos, view in enumerate(msgs):
+            if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
+                continue
+            trigger_hit = self.trigger.first(view)
+            if trigger_hit is not None:
+                yield pos, trigger_hit, self._judge(conv, msgs, pos, trigger_hit)
 
     def _judge(self, conv, msgs, pos, trigger_hit):
         role = self.expect_role
