@@ -19,6 +19,10 @@ run, so the ratios compare runs that shared the machine's load:
       output (see qa_linter/blocks);
   (d) start-up and the same block engine with every rule's check a no-op: the ceiling of any rewrite of the
       rules that keeps the groundwork as it is;
+  (e) (b') and (a) paired: one process scans each block and segments the same block's messages with
+      `jieba.lcut`, in turns, and adds up both times. The machine's speed drifts by a quarter or more over the
+      minutes between separate runs; turns of a second share it, so this ratio is the one to compare across
+      sessions;
 
 as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
 reading, rules, output), the ratios to (a) (and the same by CPU time, which the machine's other work
@@ -114,6 +118,61 @@ timings["read"] = timings.get("read", 0.0) + scan - sum(v for k, v in timings.it
 timings["output"] = output
 print(json.dumps({"timings": timings, "scan_seconds": scan, "scan_cpu_seconds": scan_cpu, "findings": findings,
                   "skipped": skipped + summary.skipped_count}))
+"""
+PAIRED = r"""
+import json, logging, os, sys, time
+import jieba
+jieba.setLogLevel(logging.WARNING)
+from qa_linter import Linter
+from qa_linter.batch import ScanSummary, _chunks
+from qa_linter.blocks import scan_block
+from qa_linter.blocks.engine import prepare
+from qa_linter.model import InputProblem
+from qa_linter.outputs.json_output import JsonLinesWriter
+from qa_linter.readers import read_paths
+linter = Linter.from_config()
+prepare(linter)
+jieba.initialize()
+import gc
+gc.freeze()
+writer = JsonLinesWriter(open(os.devnull, "w", encoding="utf-8"))
+summary = ScanSummary()
+chunks = _chunks(read_paths([sys.argv[1]], defer_json_lines=True), summary)
+spent = {"jieba": 0.0, "scan": 0.0}
+
+
+def texts_of(item):
+    if hasattr(item, "raw"):  # a JSON Lines record not parsed yet
+        return [m["text"] for m in json.loads(item.raw)["messages"]]
+    return [m.text for m in item.messages]
+
+
+blocks = 0
+while True:
+    lap = time.perf_counter()
+    chunk = next(chunks, None)  # splitting the file into lines is the scan's reading
+    spent["scan"] += time.perf_counter() - lap
+    if chunk is None:
+        break
+    texts = [text for item in chunk for text in texts_of(item)]  # the baseline's text, untimed
+
+    def segment():
+        for text in texts:
+            jieba.lcut(text)
+
+    def scan():
+        for entries in scan_block(linter, chunk, keep_conversations=False):
+            for entry in entries:
+                if not isinstance(entry, InputProblem):
+                    writer.conversation(None, entry[2])
+
+    # Which goes first alternates, so neither always finds the block's text warm in the caches.
+    for name, work in (("jieba", segment), ("scan", scan)) if blocks % 2 == 0 else (("scan", scan), ("jieba", segment)):
+        lap = time.perf_counter()
+        work()
+        spent[name] += time.perf_counter() - lap
+    blocks += 1
+print(json.dumps({**spent, "blocks": blocks}))
 """
 _PHASES = {
     "start-up": "imports, loading the rule pack, the block tables and automaton",
@@ -295,6 +354,7 @@ def main() -> int:
                                        str(jobs)], workdir)
             runs["engine"] = measured([sys.executable, "-c", ENGINE, str(corpus)], workdir)
             runs["groundwork"] = measured([sys.executable, "-c", ENGINE, str(corpus), "--no-rules"], workdir)
+            runs["paired"] = measured([sys.executable, "-c", PAIRED, str(corpus)], workdir)
             for name, run in runs.items():
                 if run.returncode not in ((0, 1) if name in (1, 2) else (0,)):
                     print(run.stderr, file=sys.stderr)
@@ -306,6 +366,8 @@ def main() -> int:
         scans = {jobs: _median(rounds, jobs, lambda run: run.seconds) for jobs in (1, 2)}
         engine = json.loads(_median(rounds, "engine", lambda run: json.loads(run.stdout)["scan_seconds"]).stdout)
         groundwork = json.loads(_median(rounds, "groundwork", lambda run: json.loads(run.stdout)["scan_seconds"]).stdout)
+        pairs = [json.loads(runs["paired"].stdout) for runs in rounds]
+        paired_ratios = sorted(p["jieba"] / p["scan"] for p in pairs)
         identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
         findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
         skipped = [name for runs in rounds for name in (1, 2) if "Skipped" in runs[name].stderr]
@@ -323,6 +385,10 @@ def main() -> int:
         print(row("(b') scan alone, after start-up", engine_rate, f"{engine_rate / baseline_rate:.2f}x", None))
         floor_rate = characters / (groundwork["timings"]["start-up"] + groundwork["scan_seconds"])
         print(row("(d) (b) with no rule checks", floor_rate, f"{floor_rate / baseline_rate:.2f}x", None))
+        paired = pairs[[p["jieba"] / p["scan"] for p in pairs].index(paired_ratios[(len(paired_ratios) - 1) // 2])]
+        print(f"(e) paired: the scan after start-up against jieba.lcut, block by block in one process: "
+              f"{paired['jieba'] / paired['scan']:.2f}x ({paired['scan']:.2f} s against {paired['jieba']:.2f} s"
+              + (f"; rounds {', '.join(f'{r:.2f}x' for r in paired_ratios)}" if len(pairs) > 1 else "") + ")")
         print(f"--jobs 2 vs --jobs 1: {scans[1].seconds / scans[2].seconds:.2f}x "
               f"({scans[1].seconds:.2f} s vs {scans[2].seconds:.2f} s wall); identical output: {'yes' if identical else 'NO'}; "
               f"{findings:,} findings; nothing skipped")

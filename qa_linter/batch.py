@@ -237,7 +237,7 @@ def scan_parallel(
                 if unfinished < window and _hand_out(left, unfinished, workers):
                     pending.append((chunk, pool.submit(_scan_chunk, _packed(chunk))))
                 else:
-                    pending.append((chunk, scan_block(linter, chunk)))
+                    pending.append((chunk, scan_block(linter, chunk, keep_conversations)))
                 while len(pending) >= window + LOCAL_AHEAD:
                     yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
             while pending:
@@ -298,7 +298,7 @@ def _chunks(items: Iterable[Item], summary: ScanSummary) -> Iterator[list]:
 def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conversations: bool,
              suppress=None) -> Iterator[tuple["Conversation | None", list[Finding]]]:
     if isinstance(work, list):
-        results = work  # scanned here, conversations kept; problems went straight to linter.rule_problems
+        results = work  # scanned here (conversations kept if asked); problems went straight to linter.rule_problems
     else:
         results, problems = pickle.loads(work.result())
         for rule_id, reason in problems.items():
