@@ -151,8 +151,10 @@ class JargonRule(Rule):
               "asked about (a word of one character is not, nor an everyday one); a part said twice (减 减什么) is "
               "the part, and with a group named `tail` (减什么器) the word must also end with it. The agent's first use of the "
               "words is reported (with `message`, which may use {match} and {trigger}) unless it was explained there or the customer said them first, whatever the audience "
-              "and whether or not a list holds them; `not_terms`, lexicons of names that are no terms (a program's "
-              "name: 向日葵). A pre-send draft has no answer yet: it is judged by the lists alone",
+              "and whether or not a list holds them; `not_terms`, lexicons of words that are no terms to explain (a "
+              "program's name, 向日葵; what another standard judges, a remote session or a code asked for), nor is a part "
+              "of one the agent's message holds (什么远程 after 远程控制). A pre-send draft has no answer yet: it is judged by "
+              "the lists alone",
               example="{patterns: ['(?P<term>\\p{Han}{2,6}?)是什么意思'], not_terms: [remote-tools]}"),
         Field("answered_by_customer", "{confusion, when}", "a use of a term (meeting the `when` "
               "[conditions](#conditions-when-and-unless), e.g. a question) that the customer's next message answers "
@@ -986,7 +988,7 @@ class JargonRule(Rule):
             # The question may hold more than the words: the longest end of it the agent's message holds (folding
             # drops the 、 of 支数、克重这些我看不懂, and the question is about the last of a list).
             words = next((asked[i:] for i in range(len(asked) - 1) if asked[i:] in last.norm.text), None)
-        if words is None or words in self.asked.not_terms:
+        if words is None or _names_no_term(words, self.asked.not_terms, last.norm.text):
             return None
         trace = asking.toolkit.trace is not None
         if kind != PLAIN and asking.toolkit.segmenter.frequency(words) >= self.asked.everyday_frequency:
@@ -1356,6 +1358,13 @@ def _lexicon_terms(names, ctx, field: str, line) -> "frozenset[str]":
             continue
         terms.update(_folded_term(t.text) for t in lexicon.terms)
     return frozenset(terms)
+
+
+def _names_no_term(words: str, not_terms: "frozenset[str]", said: str) -> bool:
+    """Whether the words asked about are one of `not_terms`, or part of one the agent's message `said` holds (什么远程
+    asks about the 远程控制 the agent announced): what another standard judges (a remote session, a code asked for)
+    or a program's name, not a term to explain."""
+    return words in not_terms or any(words in term and term in said for term in not_terms)
 
 
 @lru_cache(maxsize=8192)
