@@ -27,9 +27,10 @@ run, so the ratios compare runs that shared the machine's load:
 as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
 reading, rules, output), the ratios to (a) (and the same by CPU time, which the machine's other work
 disturbs less), whether (b) and (c) wrote identical output, and the peak resident
-memory of each run: the largest single process and the whole process tree at its peak (sampled every 200 ms
-with psutil: sampling the process tree every 20 ms slowed (c), whose two processes keep both cores busy, by
-about 4%; shared pages of forked workers count once per process). The corpus must be one the scan accepts
+memory of (a), (b) and (c): the largest single process and the whole process tree at its peak, from one more
+run of each sampled every 200 ms with psutil (the timed runs are not sampled: reading the memory of processes
+that keep both cores busy slowed (c) by 10-15%; shared pages of forked workers count once per process). The
+corpus must be one the scan accepts
 in full: the benchmark fails if any record is skipped. The machine's load average is printed at the start
 and the end. Then the start-up of `qa-lint check "…"` against `python -c "import jieba; jieba.initialize()"`
 (median of fresh processes), and the pre-send latency benchmark (benchmarks/presend_latency.py, in-process
@@ -203,15 +204,16 @@ class Run:
 SAMPLE_SECONDS = 0.2  # memory is flat over a scan; a tighter loop costs the measured run CPU time on 2 cores
 
 
-def measured(command: list[str], cwd: Path) -> Run:
-    """Run `command`, sampling the resident memory of it and its children until it exits."""
+def measured(command: list[str], cwd: Path, sample: bool = True) -> Run:
+    """Run `command`, sampling the resident memory of it and its children until it exits (with `sample` false,
+    not: the peaks are then 0)."""
     before = _children_cpu()
     started = time.perf_counter()
     proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     peaks = {"process": 0, "tree": 0}
     done = threading.Event()
 
-    def sample() -> None:
+    def sample_memory() -> None:
         while not done.is_set():
             try:
                 family = [proc, *proc.children(recursive=True)]
@@ -228,12 +230,14 @@ def measured(command: list[str], cwd: Path) -> Run:
                 pass
             done.wait(SAMPLE_SECONDS)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    sampler = threading.Thread(target=sample_memory, daemon=True)
+    if sample:
+        sampler.start()
     stdout, stderr = proc.communicate()
     elapsed = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if sample:
+        sampler.join()
     mb = 1024 * 1024
     return Run(elapsed, _children_cpu() - before, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout,
                stderr)
@@ -345,21 +349,25 @@ def main() -> int:
         print()
         # Each measurement `--repeat` times, interleaved, and the median kept: on a shared machine one
         # run of anything can be slowed by a neighbour.
+        commands = {"baseline": [sys.executable, "-c", BASELINE, str(corpus)]}
+        for jobs in (1, 2):
+            commands[jobs] = [sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl",
+                              "-o", str(workdir / f"findings-{jobs}.jsonl"), "--exit-zero", "--jobs", str(jobs)]
+        commands["engine"] = [sys.executable, "-c", ENGINE, str(corpus)]
+        commands["groundwork"] = [sys.executable, "-c", ENGINE, str(corpus), "--no-rules"]
+        commands["paired"] = [sys.executable, "-c", PAIRED, str(corpus)]
+        # Timed runs are not sampled: reading the processes' memory from /proc while both cores scan slowed (c)
+        # by 10-15% (3.9, 3.4, 3.4 s unsampled against 4.5, 3.7, 4.4 s sampled, alternated). The peaks come from
+        # one more run of (a), (b) and (c) each, sampled, after the timed rounds.
         rounds = []
         for _ in range(args.repeat):
-            runs = {"baseline": measured([sys.executable, "-c", BASELINE, str(corpus)], workdir)}
-            for jobs in (1, 2):
-                runs[jobs] = measured([sys.executable, "-m", "qa_linter.cli", "scan", str(corpus), "--format", "jsonl",
-                                       "-o", str(workdir / f"findings-{jobs}.jsonl"), "--exit-zero", "--jobs",
-                                       str(jobs)], workdir)
-            runs["engine"] = measured([sys.executable, "-c", ENGINE, str(corpus)], workdir)
-            runs["groundwork"] = measured([sys.executable, "-c", ENGINE, str(corpus), "--no-rules"], workdir)
-            runs["paired"] = measured([sys.executable, "-c", PAIRED, str(corpus)], workdir)
+            rounds.append({name: measured(command, workdir, sample=False) for name, command in commands.items()})
+        memory = {name: measured(commands[name], workdir) for name in ("baseline", 1, 2)}
+        for runs in [*rounds, memory]:
             for name, run in runs.items():
                 if run.returncode not in ((0, 1) if name in (1, 2) else (0,)):
                     print(run.stderr, file=sys.stderr)
                     return 1
-            rounds.append(runs)
         baseline_run = _median(rounds, "baseline", lambda run: json.loads(run.stdout)["seconds"])
         baseline = json.loads(baseline_run.stdout)
         baseline_rate = baseline["characters"] / baseline["seconds"]
@@ -370,17 +378,17 @@ def main() -> int:
         paired_ratios = sorted(p["jieba"] / p["scan"] for p in pairs)
         identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
         findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
-        skipped = [name for runs in rounds for name in (1, 2) if "Skipped" in runs[name].stderr]
+        skipped = [name for runs in [*rounds, memory] for name in (1, 2) if "Skipped" in runs[name].stderr]
         if engine["skipped"] or skipped:
             print(f"the scan skipped input records ({engine['skipped']} in the breakdown run); the benchmark needs a corpus "
                   "the scan accepts in full (canonical JSON Lines, channels chat/email/phone)", file=sys.stderr)
             return 1
 
         print(f"{'throughput (characters of text / s)':<34} {'chars/s':>12} {'vs (a)':>8} {'peak RSS':>9} {'tree':>9}")
-        print(row("(a) jieba.lcut, one process", baseline_rate, "1.00x", baseline_run))
+        print(row("(a) jieba.lcut, one process", baseline_rate, "1.00x", memory["baseline"]))
         for jobs, label in ((1, "(b) qa-lint scan --jobs 1"), (2, "(c) qa-lint scan --jobs 2")):
             rate = characters / scans[jobs].seconds
-            print(row(label, rate, f"{rate / baseline_rate:.2f}x", scans[jobs]))
+            print(row(label, rate, f"{rate / baseline_rate:.2f}x", memory[jobs]))
         engine_rate = characters / engine["scan_seconds"]
         print(row("(b') scan alone, after start-up", engine_rate, f"{engine_rate / baseline_rate:.2f}x", None))
         floor_rate = characters / (groundwork["timings"]["start-up"] + groundwork["scan_seconds"])
