@@ -30,8 +30,7 @@ disturbs less), whether (b) and (c) wrote identical output, and the peak residen
 memory of (a), (b) and (c): the largest single process and the whole process tree at its peak, from one more
 run of each sampled every 200 ms with psutil (the timed runs are not sampled: reading the memory of processes
 that keep both cores busy slowed (c) by 10-15%; shared pages of forked workers count once per process). The
-corpus must be one the scan accepts
-in full: the benchmark fails if any record is skipped. The machine's load average is printed at the start
+corpus must be one the scan accepts in full: the benchmark fails if any record is skipped. The machine's load average is printed at the start
 and the end. Then the start-up of `qa-lint check "…"` against `python -c "import jieba; jieba.initialize()"`
 (median of fresh processes), and the pre-send latency benchmark (benchmarks/presend_latency.py, in-process
 part). Every figure is from fresh child processes, so a run does not warm the next one. The qa_linter
@@ -230,13 +229,13 @@ def measured(command: list[str], cwd: Path, sample: bool = True) -> Run:
                 pass
             done.wait(SAMPLE_SECONDS)
 
-    sampler = threading.Thread(target=sample_memory, daemon=True)
-    if sample:
+    sampler = threading.Thread(target=sample_memory, daemon=True) if sample else None
+    if sampler:
         sampler.start()
     stdout, stderr = proc.communicate()
     elapsed = time.perf_counter() - started
     done.set()
-    if sample:
+    if sampler:
         sampler.join()
     mb = 1024 * 1024
     return Run(elapsed, _children_cpu() - before, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout,
@@ -374,8 +373,7 @@ def main() -> int:
         scans = {jobs: _median(rounds, jobs, lambda run: run.seconds) for jobs in (1, 2)}
         engine = json.loads(_median(rounds, "engine", lambda run: json.loads(run.stdout)["scan_seconds"]).stdout)
         groundwork = json.loads(_median(rounds, "groundwork", lambda run: json.loads(run.stdout)["scan_seconds"]).stdout)
-        pairs = [json.loads(runs["paired"].stdout) for runs in rounds]
-        paired_ratios = sorted(p["jieba"] / p["scan"] for p in pairs)
+        pairs = sorted((json.loads(runs["paired"].stdout) for runs in rounds), key=lambda p: p["jieba"] / p["scan"])
         identical = (workdir / "findings-1.jsonl").read_bytes() == (workdir / "findings-2.jsonl").read_bytes()
         findings = sum(1 for _ in (workdir / "findings-1.jsonl").open(encoding="utf-8"))
         skipped = [name for runs in [*rounds, memory] for name in (1, 2) if "Skipped" in runs[name].stderr]
@@ -393,10 +391,11 @@ def main() -> int:
         print(row("(b') scan alone, after start-up", engine_rate, f"{engine_rate / baseline_rate:.2f}x", None))
         floor_rate = characters / (groundwork["timings"]["start-up"] + groundwork["scan_seconds"])
         print(row("(d) (b) with no rule checks", floor_rate, f"{floor_rate / baseline_rate:.2f}x", None))
-        paired = pairs[[p["jieba"] / p["scan"] for p in pairs].index(paired_ratios[(len(paired_ratios) - 1) // 2])]
+        paired = pairs[(len(pairs) - 1) // 2]  # the median round (the slower of two middle ones)
+        rounds_text = ", ".join(f"{p['jieba'] / p['scan']:.2f}x" for p in pairs)
         print(f"(e) paired: the scan after start-up against jieba.lcut, block by block in one process: "
               f"{paired['jieba'] / paired['scan']:.2f}x ({paired['scan']:.2f} s against {paired['jieba']:.2f} s"
-              + (f"; rounds {', '.join(f'{r:.2f}x' for r in paired_ratios)}" if len(pairs) > 1 else "") + ")")
+              + (f"; rounds {rounds_text}" if len(pairs) > 1 else "") + ")")
         print(f"--jobs 2 vs --jobs 1: {scans[1].seconds / scans[2].seconds:.2f}x "
               f"({scans[1].seconds:.2f} s vs {scans[2].seconds:.2f} s wall); identical output: {'yes' if identical else 'NO'}; "
               f"{findings:,} findings; nothing skipped")
