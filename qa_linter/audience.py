@@ -127,6 +127,11 @@ class ScoreRange:
         # The automaton cannot be pickled (a spawned worker, a copied rule): it is made again where it is used.
         return {**self.__dict__, "_tables": None, "_memo": {}}
 
+    def prepare(self) -> None:
+        """Make the tables and the automaton now (before workers fork) rather than at the first use."""
+        if self._tables is None and self._model.weights:
+            self._made()
+
     def at_most(self, texts: Iterable[str]) -> float:
         return self.bounds(texts)[1]
 

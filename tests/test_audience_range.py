@@ -78,3 +78,19 @@ def test_the_bounds_hold_the_built_in_model_on_generated_and_sample_conversation
     for conversation in conversations:
         view = ConversationView(conversation, linter.pack.toolkit)
         _assert_within(reading.model, reading.bound, view.by_role("customer"))
+
+
+def test_the_block_engine_builds_the_automaton_before_workers_fork_and_a_copy_sheds_it():
+    # blocks.engine.prepare runs in the parent of --jobs workers: what it builds, each forked worker inherits
+    # instead of building its own (an automaton over the built-in model's 21,000 words).
+    from qa_linter.blocks import prepare
+
+    linter = Linter.from_config()
+    jargon = next(rule for rule in linter.pack.rules if rule.id == "jargon-unexplained")
+    bound = jargon.audience_model.bound
+    texts = ["我们后台的接口超时了", "孩子的平板怎么弄"]
+    copy = pickle.loads(pickle.dumps(bound))
+    prepare(linter)
+    assert bound._tables is not None
+    assert copy._tables is None  # pickled (a spawned worker, a copied rule): made again where it is used
+    assert bound.bounds(texts) == copy.bounds(texts)

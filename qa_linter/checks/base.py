@@ -402,6 +402,11 @@ class Rule:
         Never narrower than the truth, as `block_targets`."""
         return None
 
+    def prepare(self) -> None:
+        """Build now what `check` would build at its first use. The block engine calls it before forking workers
+        (blocks.engine.prepare), so that each worker inherits it instead of building its own; a single check
+        (pre-send, `qa-lint check`) never calls it and builds only what it asks for."""
+
     @staticmethod
     def open_only(conv: "ConversationView", views: list) -> list:
         """`views` without the messages the block engine found closed for the rule being run (its `block_rows`,

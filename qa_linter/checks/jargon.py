@@ -934,6 +934,10 @@ class JargonRule(Rule):
     def block_targets(self, index):
         return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
 
+    def prepare(self):
+        if self.audience_model is not None:
+            self.audience_model.bound.prepare()
+
     def check(self, conv):
         if self.acknowledged is None and self.asked is None and self.not_followed is None:
             yield from self._term_findings(conv)
