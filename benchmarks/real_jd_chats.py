@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 LABELS = Path(__file__).resolve().parent.parent / "tests" / "data" / "real-jd-chats"
-LABELLED = 400  # sessions, from the start of the file
+LABELLED = 800  # sessions, from the start of the file
 PARTS = ("tune", "holdout")
 
 

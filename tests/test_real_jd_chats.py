@@ -64,7 +64,7 @@ def test_the_labels_cover_the_chosen_sessions_with_known_categories():
             assert "slow-response" not in {category for _, category in keys}  # the log has no times
             # Labels carry no text of the log: only where and what.
             assert all(set(f) == {"message_index", "category"} for f in r["findings"])
-    assert counts == {"tune": 193, "holdout": 207} and sum(counts.values()) == _script().LABELLED
+    assert counts == {"tune": 396, "holdout": 404} and sum(counts.values()) == _script().LABELLED
 
 
 def test_the_sets_are_written_with_the_labels(tmp_path):
