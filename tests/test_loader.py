@@ -437,3 +437,17 @@ def test_the_shipped_shop_report_cues_are_opt_in():
         "trigger+": {"lexicon+": ["frustration-shop-reports"]}}}}))
     found = [f for f in shop.scan(conv) if f.rule == "empathy-missing"]
     assert [f.message_index for f in found] == [2] and "还没发货" in found[0].message
+
+
+def test_the_shipped_come_back_farewells_are_opt_in():
+    # lexicons/farewells-come-back.txt: 有问题随时联系 is no farewell by default (the dev set's labellers); a team
+    # whose reviewers read it as one adds the list to closing-missing's requirement.
+    from packs import conversation
+    from qa_linter import Linter
+    from qa_linter.config import Config
+
+    conv = conversation(("customer", "好的没问题了"), ("agent", "您好，好的，有问题随时联系"))
+    assert [f.rule for f in Linter.from_config().scan(conv) if f.rule == "closing-missing"] == ["closing-missing"]
+    team = Linter.from_config(Config(data={"options": {"closing-missing": {
+        "require+": {"lexicon+": ["farewells-come-back"]}}}}))
+    assert not [f for f in team.scan(conv) if f.rule == "closing-missing"]
