@@ -57,7 +57,7 @@ def transcript(session: str, turns: list[tuple[bool, str]]) -> dict:
     }
 
 
-def write_sets(chat_log: Path, out: Path) -> list[Path]:
+def write_sets(chat_log: Path, out: Path, labels_from: Path = LABELS) -> list[Path]:
     with chat_log.open(encoding="utf-8") as f:
         chosen = sessions(f)[:LABELLED]
     folders = []
@@ -68,10 +68,22 @@ def write_sets(chat_log: Path, out: Path) -> list[Path]:
             for session, turns in chosen:
                 if part_of(session) == part:
                     t.write(json.dumps(transcript(session, turns), ensure_ascii=False) + "\n")
-        labels = LABELS / f"{part}-labels.jsonl"
-        (folder / "labels.jsonl").write_text(labels.read_text(encoding="utf-8"), encoding="utf-8")
+        labels = (labels_from / f"{part}-labels.jsonl").read_text(encoding="utf-8")
+        (folder / "labels.jsonl").write_text(labels, encoding="utf-8")
         folders.append(folder)
+    _check_same_sessions(chosen, folders)
     return folders
+
+
+def _check_same_sessions(chosen, folders) -> None:
+    """The labels name the sessions of the log they were made for (blob 116c666f of the repository's commit
+    2d443d1); another version of the file, cut or reordered, would pair them with the wrong conversations."""
+    labelled = {json.loads(line)["id"] for folder in folders
+                for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
+    found = {f"jd-{session}" for session, _ in chosen}
+    if labelled != found:
+        raise ValueError(f"{len(labelled - found)} labelled sessions are not among the first {LABELLED} of this log: "
+                         "it is not the version the labels were made for (blob 116c666f of commit 2d443d1)")
 
 
 def main() -> int:
@@ -84,7 +96,10 @@ def main() -> int:
     if not args.chat_log.is_file():
         parser.error(f"{args.chat_log} is not a file: give data/chat_0.1per.txt")
     with tempfile.TemporaryDirectory() as tmp:
-        folders = write_sets(args.chat_log, args.keep or Path(tmp))
+        try:
+            folders = write_sets(args.chat_log, args.keep or Path(tmp))
+        except (ValueError, UnicodeDecodeError) as exc:
+            parser.error(f"{args.chat_log}: {exc}")
         if args.show_errors:
             folders = folders[:1]
         command = [sys.executable, "-m", "qa_linter.cli", "calibrate"]

@@ -71,8 +71,24 @@ def test_the_sets_are_written_with_the_labels(tmp_path):
     script = _script()
     log = tmp_path / "chat.txt"
     log.write_text("".join(SAMPLE), encoding="utf-8")
-    tune, holdout = script.write_sets(log, tmp_path / "sets")
-    assert (tune / "labels.jsonl").read_text(encoding="utf-8") == (LABELS / "tune-labels.jsonl").read_text(encoding="utf-8")
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for part in script.PARTS:
+        ids = [f"jd-{s}" for s in ("aaa1", "bbb2") if script.part_of(s) == part]
+        (labels / f"{part}-labels.jsonl").write_text(
+            "".join(json.dumps({"id": i, "findings": []}) + "\n" for i in ids), encoding="utf-8")
+    tune, holdout = script.write_sets(log, tmp_path / "sets", labels)
+    assert (tune / "labels.jsonl").read_text(encoding="utf-8") == (labels / "tune-labels.jsonl").read_text(encoding="utf-8")
     written = [json.loads(line)["id"] for folder in (tune, holdout)
                for line in (folder / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(written) == ["jd-aaa1", "jd-bbb2"]
+
+
+def test_another_version_of_the_log_is_refused(tmp_path):
+    # The project's labels name the first 800 sessions of one version of the file; a log without them (cut,
+    # reordered, another sample) would pair labels with the wrong conversations.
+    script = _script()
+    log = tmp_path / "chat.txt"
+    log.write_text("".join(SAMPLE), encoding="utf-8")
+    with pytest.raises(ValueError, match="not the version the labels were made for"):
+        script.write_sets(log, tmp_path / "sets")
