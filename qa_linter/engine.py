@@ -79,9 +79,12 @@ class Linter:
         return self.pack.rules
 
     def warm_up(self) -> None:
-        """Load the dictionaries now rather than on the first message that needs them."""
+        """Load the dictionaries and build what rules build at their first use now, rather than on the first
+        message that needs them (a service's first request, a Spark executor's first partition)."""
         self.pack.toolkit.segmenter.warm_up()
         self.pack.toolkit.term_index.scan("预热")
+        for rule in self.pack.rules:
+            rule.prepare()
 
     def scan(self, conversation: Conversation | dict[str, Any], rules=None) -> list[Finding]:
         """All findings for one conversation, in a deterministic order."""

@@ -94,3 +94,12 @@ def test_the_block_engine_builds_the_automaton_before_workers_fork_and_a_copy_sh
     assert bound._tables is not None
     assert copy._tables is None  # pickled (a spawned worker, a copied rule): made again where it is used
     assert bound.bounds(texts) == copy.bounds(texts)
+
+
+def test_a_long_lived_process_warms_up_what_rules_build_at_first_use():
+    # Linter.warm_up (the HTTP service at start, a Spark executor per partition): the first request does not pay.
+    linter = Linter.from_config()
+    bound = next(rule for rule in linter.pack.rules if rule.id == "jargon-unexplained").audience_model.bound
+    assert bound._tables is None
+    linter.warm_up()
+    assert bound._tables is not None
