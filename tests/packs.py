@@ -14,6 +14,21 @@ from qa_linter import Linter
 from qa_linter.model import Finding
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
+BENCHMARKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@lru_cache(maxsize=None)
+def benchmark(name: str):
+    """The script benchmarks/<name>.py as a module (the benchmarks are scripts, not a package). It is registered
+    under its name, so what it defines pickles (worker processes of the --jobs tests)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
 
 
 @lru_cache(maxsize=None)

@@ -134,13 +134,9 @@ def test_a_chat_log_header_names_it(tmp_path):
 
 def test_the_segment_script_writes_meta_audience_from_meta_customer(tmp_path, fresh_linter):
     # benchmarks/jargon_with_segments.py: the README's "with the segment" figures come from such copies.
-    import importlib.util
-    from pathlib import Path
+    from packs import benchmark
 
-    script = Path(__file__).resolve().parent.parent / "benchmarks" / "jargon_with_segments.py"
-    spec = importlib.util.spec_from_file_location("jargon_with_segments", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("jargon_with_segments")
     source, target = tmp_path / "set", tmp_path / "copy"
     source.mkdir()
     records = [record("t", "网站打不开了"), record("n", "我们的SDK和API都正常"), record("x", "网站打不开了")]

@@ -3,21 +3,17 @@ a customer when a bound settles the reading, so a bound that is wrong changes fi
 audience.customer_words gives must lie between them."""
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
+from packs import benchmark
 from qa_linter.analysis import ConversationView
 from qa_linter.audience import AudienceModel, ScoreRange, customer_words
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.engine import Linter
 from qa_linter.model import Conversation, Message
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _score(model: AudienceModel, views) -> float:
@@ -60,10 +56,7 @@ def test_two_character_words_count_with_their_sign_and_longer_ones_only_as_far_a
 
 
 def _generated(count: int, seed: int) -> list:
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("generate_corpus", module)
-    spec.loader.exec_module(module)
+    module = benchmark("generate_corpus")
     stream = module.conversations(seed=seed)
     return [conversation_from_dict(next(stream)) for _ in range(count)]
 

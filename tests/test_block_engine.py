@@ -8,10 +8,8 @@ block pass against TermIndex.scan, the record reader against conversation_from_d
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from packs import benchmark
 from qa_linter import Linter
 from qa_linter.blocks import scan_block
 from qa_linter.blocks.candidates import ListTable, automaton_for, presence
@@ -37,10 +36,7 @@ TEST_RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("generate_corpus", module)
-    spec.loader.exec_module(module)
+    module = benchmark("generate_corpus")
     return module
 
 

@@ -8,7 +8,6 @@ tests hold it to the same findings on the labelled sample corpus and on a genera
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from packs import benchmark
 from qa_linter import Linter
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.model import Message
@@ -26,14 +26,10 @@ from qa_linter.text.normalize import normalize, normalize_reference
 from qa_linter.text.prefilter import (NUMERALS, min_decimal_digits, min_number_characters, required_literal_sets,
                                       required_literals)
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("generate_corpus", module)
-    spec.loader.exec_module(module)
+    module = benchmark("generate_corpus")
     return module
 
 

@@ -1,7 +1,6 @@
 """`qa-lint scan --jobs N`: worker processes, the same output in the same order, bounded work in flight."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from packs import benchmark
 from qa_linter import Linter, batch
 from qa_linter.batch import ScanSummary, scan_items
 from qa_linter.canonical import conversation_from_dict
@@ -27,10 +27,7 @@ rules:
 
 
 def _generated(count: int, seed: int = 11) -> list[dict]:
-    spec = importlib.util.spec_from_file_location("generate_corpus", ROOT / "benchmarks" / "generate_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("generate_corpus", module)
-    spec.loader.exec_module(module)
+    module = benchmark("generate_corpus")
     stream = module.conversations(seed=seed)
     return [next(stream) for _ in range(count)]
 

@@ -3,12 +3,12 @@
 itself is not kept here; the lines below are made up in its format."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from packs import benchmark
 from qa_linter.vocabulary import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,10 +16,7 @@ LABELS = ROOT / "tests" / "data" / "real-jd-chats"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("real_jd_chats", ROOT / "benchmarks" / "real_jd_chats.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("real_jd_chats")
 
 
 SAMPLE = [

@@ -3,10 +3,10 @@
 the lines below are made up in its format."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
+from packs import benchmark
 from qa_linter.vocabulary import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,10 +14,7 @@ LABELS = ROOT / "tests" / "data" / "real-shop-chats"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("real_shop_chats", ROOT / "benchmarks" / "real_shop_chats.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("real_shop_chats")
 
 
 SAMPLE = [
