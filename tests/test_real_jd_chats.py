@@ -61,7 +61,7 @@ def test_the_labels_cover_the_chosen_sessions_with_known_categories():
             assert "slow-response" not in {category for _, category in keys}  # the log has no times
             # Labels carry no text of the log: only where and what.
             assert all(set(f) == {"message_index", "category"} for f in r["findings"])
-    assert counts == {"tune": 396, "holdout": 404} and sum(counts.values()) == _script().LABELLED
+    assert counts == {"tune": 498, "holdout": 496} and sum(counts.values()) == _script().LABELLED
 
 
 def test_the_sets_are_written_with_the_labels(tmp_path):
@@ -82,7 +82,7 @@ def test_the_sets_are_written_with_the_labels(tmp_path):
 
 
 def test_another_version_of_the_log_is_refused(tmp_path):
-    # The project's labels name the first 800 sessions of one version of the file; a log without them (cut,
+    # The project's labels name the sessions of one version of the file; a log without them (cut,
     # reordered, another sample) would pair labels with the wrong conversations.
     script = _script()
     log = tmp_path / "chat.txt"
