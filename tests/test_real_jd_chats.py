@@ -89,3 +89,24 @@ def test_another_version_of_the_log_is_refused(tmp_path):
     log.write_text("".join(SAMPLE), encoding="utf-8")
     with pytest.raises(ValueError, match="not the version the labels were made for"):
         script.write_sets(log, tmp_path / "sets")
+
+
+def test_the_blind_second_review_agrees_with_the_first_readers_as_docs_say():
+    # 150 tuning sessions labelled again by three more readers who saw neither the first labels nor the rules
+    # (docs/accuracy.md, "A second reader on the real retail chats"): how far two readers of the same spec agree.
+    script = _script()
+    first = script.read_labels(LABELS / "tune-labels.jsonl")
+    second = script.read_labels(script.SECOND_REVIEW)
+    assert len(second) == 150 and set(second) <= set(first)
+    counts = script.agreement(first, second)
+    assert counts["empathy-missing"] == (48, 5, 4)
+    assert tuple(map(sum, zip(*counts.values()))) == (581, 15, 9)
+    assert "slow-response" not in counts and "pii-exposure" not in counts
+
+
+def test_agreement_counts_each_reader_s_own_labels():
+    script = _script()
+    first = {"a": {(1, "slang"), (3, "empathy-missing")}, "b": {(1, "slang")}, "c": set()}
+    second = {"a": {(1, "slang")}, "b": {(1, "slang"), (5, "closing-missing")}}
+    assert script.agreement(first, second) == {
+        "closing-missing": (0, 0, 1), "empathy-missing": (0, 1, 0), "slang": (2, 0, 0)}
