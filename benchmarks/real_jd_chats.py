@@ -137,12 +137,10 @@ def print_agreement() -> None:
     second = read_labels(SECOND_REVIEW)
     print(f"{len(second)} tuning sessions labelled by two readers: F1 of one against the other")
     print(f"{'category':24} {'both':>5} {'first':>6} {'second':>7} {'F1':>6}")
-    totals = [0, 0, 0]
-    for category, (both, only_first, only_second) in agreement(first, second).items():
-        totals = [t + c for t, c in zip(totals, (both, only_first, only_second))]
+    counts = agreement(first, second)
+    for category, row in [*counts.items(), ("micro", tuple(map(sum, zip(*counts.values()))))]:
+        both, only_first, only_second = row
         print(f"{category:24} {both:5} {only_first:6} {only_second:7} {2 * both / (2 * both + only_first + only_second):6.3f}")
-    both, only_first, only_second = totals
-    print(f"{'micro':24} {both:5} {only_first:6} {only_second:7} {2 * both / (2 * both + only_first + only_second):6.3f}")
     print()
 
 
