@@ -158,8 +158,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if args.second_review:
-                print_agreement()
                 folders = write_second_review(args.chat_log, args.keep or Path(tmp))
+                print_agreement()
             else:
                 folders = write_sets(args.chat_log, args.keep or Path(tmp))
         except (ValueError, UnicodeDecodeError) as exc:
