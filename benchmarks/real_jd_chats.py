@@ -17,8 +17,8 @@ slow-response is not judged.
 
 prints `qa-lint calibrate` for both parts (docs/accuracy.md, "Real retail chats"). With `--second-review` it
 compares instead, on the 150 tuning sessions a second reader labelled blind (second-review.jsonl), the two readers
-with each other and the built-in pack with each reader: how far people who read the same spec agree is the most
-any rule can be expected to agree with one of them.
+with each other and the built-in pack with each reader (`qa-lint calibrate --agreement`): how far people who read
+the same spec agree is about as far as any rule can be expected to agree with one of them.
 """
 from __future__ import annotations
 
@@ -90,58 +90,17 @@ def _check_same_sessions(chosen, folders) -> None:
                          "it is not the version the labels were made for (blob 116c666f of commit 2d443d1)")
 
 
-def read_labels(path: Path) -> dict[str, set[tuple[int, str]]]:
-    """Each labelled session's (message index, category) pairs."""
-    labels: dict[str, set[tuple[int, str]]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            labels[record["id"]] = {(f["message_index"], f["category"]) for f in record["findings"]}
-    return labels
-
-
-def agreement(first: dict, second: dict) -> dict[str, tuple[int, int, int]]:
-    """Per category, over the sessions `second` labelled: (labelled by both, by the first only, by the second
-    only). F1 of one reader against the other is 2·both / (2·both + first only + second only), whichever is
-    taken as the reference."""
-    counts: dict[str, list[int]] = {}
-    for session, theirs in second.items():
-        ours = first[session]
-        for pairs, slot in ((ours & theirs, 0), (ours - theirs, 1), (theirs - ours, 2)):
-            for _, category in pairs:
-                counts.setdefault(category, [0, 0, 0])[slot] += 1
-    return {category: tuple(c) for category, c in sorted(counts.items())}
-
-
-def write_second_review(chat_log: Path, out: Path) -> list[Path]:
-    """Two labelled sets of the same sessions: the first readers' labels and the second reader's."""
-    second = read_labels(SECOND_REVIEW)
+def write_second_review(chat_log: Path, out: Path) -> Path:
+    """The sessions of the second reading with the first readers' labels, as a labelled set."""
+    second = {json.loads(line)["id"] for line in SECOND_REVIEW.read_text(encoding="utf-8").splitlines() if line.strip()}
     tune = write_sets(chat_log, out / "all")[0]
-    transcripts = [line for line in (tune / "transcripts.jsonl").read_text(encoding="utf-8").splitlines()
-                   if json.loads(line)["id"] in second]
-    first_lines = [line for line in (tune / "labels.jsonl").read_text(encoding="utf-8").splitlines()
-                   if line.strip() and json.loads(line)["id"] in second]
-    folders = []
-    for name, labels in (("first-readers", first_lines),
-                         ("second-reader", SECOND_REVIEW.read_text(encoding="utf-8").splitlines())):
-        folder = out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "transcripts.jsonl").write_text("\n".join(transcripts) + "\n", encoding="utf-8")
-        (folder / "labels.jsonl").write_text("\n".join(l for l in labels if l.strip()) + "\n", encoding="utf-8")
-        folders.append(folder)
-    return folders
-
-
-def print_agreement() -> None:
-    first = read_labels(LABELS / "tune-labels.jsonl")
-    second = read_labels(SECOND_REVIEW)
-    print(f"{len(second)} tuning sessions labelled by two readers: F1 of one against the other")
-    print(f"{'category':24} {'both':>5} {'first':>6} {'second':>7} {'F1':>6}")
-    counts = agreement(first, second)
-    for category, row in [*counts.items(), ("micro", tuple(map(sum, zip(*counts.values()))))]:
-        both, only_first, only_second = row
-        print(f"{category:24} {both:5} {only_first:6} {only_second:7} {2 * both / (2 * both + only_first + only_second):6.3f}")
-    print()
+    folder = out / "second-review"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("transcripts.jsonl", "labels.jsonl"):
+        lines = [line for line in (tune / name).read_text(encoding="utf-8").splitlines()
+                 if line.strip() and json.loads(line)["id"] in second]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
 
 
 def main() -> int:
@@ -151,15 +110,15 @@ def main() -> int:
     parser.add_argument("--intervals", action="store_true", help="passed on to qa-lint calibrate")
     parser.add_argument("--show-errors", action="store_true", help="passed on to qa-lint calibrate (tuning part only)")
     parser.add_argument("--second-review", action="store_true",
-                        help="the two readers of the blind second review against each other, and the pack against each")
+                        help="the sessions of the blind second reading: the two readers against each other, and the "
+                             "pack against each (qa-lint calibrate --agreement)")
     args = parser.parse_args()
     if not args.chat_log.is_file():
         parser.error(f"{args.chat_log} is not a file: give data/chat_0.1per.txt")
     with tempfile.TemporaryDirectory() as tmp:
         try:
             if args.second_review:
-                folders = write_second_review(args.chat_log, args.keep or Path(tmp))
-                print_agreement()
+                folders = [write_second_review(args.chat_log, args.keep or Path(tmp))]
             else:
                 folders = write_sets(args.chat_log, args.keep or Path(tmp))
         except (ValueError, UnicodeDecodeError) as exc:
@@ -170,6 +129,7 @@ def main() -> int:
         for folder in folders:
             command += ["--set", str(folder)]
         command += ["--intervals"] * args.intervals + ["--show-errors"] * args.show_errors
+        command += ["--agreement", str(SECOND_REVIEW)] * args.second_review
         return subprocess.run(command).returncode
 
 

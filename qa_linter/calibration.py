@@ -236,6 +236,94 @@ def calibrate(
     return result
 
 
+@dataclass
+class Agreement:
+    """A second reviewer's labels of some of the same conversations: how far the two reviewers agree per category
+    (`reviewers`: tp labelled by both, fn by the first only, fp by the second only; F1 is the same whichever is
+    taken as the reference), and the rules against each of them on those conversations. How far people who read
+    the same standard agree is about as far as any rule can be expected to agree with one of them."""
+
+    conversations: int
+    reviewers: dict[str, CategoryScore]
+    against_first: Calibration
+    against_second: Calibration
+    only_second: list[str] = field(default_factory=list)  # labelled by the second reviewer, not in the set
+
+    @property
+    def micro(self) -> CategoryScore:
+        total = CategoryScore("micro")
+        for c in self.reviewers.values():
+            total.tp, total.fp, total.fn = total.tp + c.tp, total.fp + c.fp, total.fn + c.fn
+        return total
+
+    def to_dict(self) -> dict:
+        return {
+            "conversations": self.conversations,
+            "reviewers": [{**c.to_dict(), "f1": _round(agreement_f1(c))} for c in [*self.reviewers.values(), self.micro]],
+            "rules_against_first": self.against_first.to_dict(),
+            "rules_against_second": self.against_second.to_dict(),
+            "labelled_by_second_only": self.only_second,
+        }
+
+
+def agreement_f1(score: CategoryScore) -> float | None:
+    """2·both / (2·both + first only + second only): 0 where one reviewer labelled and the other never agreed,
+    None where neither labelled anything."""
+    total = 2 * score.tp + score.fp + score.fn
+    return 2 * score.tp / total if total else None
+
+
+def reviewer_agreement(first: dict, second: dict, categories: list[str]) -> dict[str, CategoryScore]:
+    """Per category, over the conversations both label files name: labels of both reviewers (tp), of the first
+    only (fn), of the second only (fp). Categories outside `categories` are left out."""
+    scores = {c: CategoryScore(c) for c in categories}
+    for conv_id in second.keys() & first.keys():
+        ours, theirs = set(first[conv_id]), set(second[conv_id])
+        for keys, slot in ((ours & theirs, "tp"), (ours - theirs, "fn"), (theirs - ours, "fp")):
+            for _, category in keys:
+                if category in scores:
+                    setattr(scores[category], slot, getattr(scores[category], slot) + 1)
+    return scores
+
+
+def agreement(scanned: list[tuple[Conversation, list[Finding]]], first: dict, second: dict,
+              categories: list[str]) -> Agreement:
+    """Two reviewers and the rules, on the scanned conversations both reviewers labelled."""
+    scanned_ids = {conv.id for conv, _ in scanned}
+    shared = second.keys() & first.keys() & scanned_ids
+    both = [(conv, findings) for conv, findings in scanned if conv.id in shared]
+
+    def pick(labels: dict) -> dict:
+        return {conv_id: labels[conv_id] for conv_id in shared}
+
+    return Agreement(
+        conversations=len(shared),
+        reviewers=reviewer_agreement(pick(first), pick(second), categories),
+        against_first=calibrate(both, pick(first), categories),
+        against_second=calibrate(both, pick(second), categories),
+        only_second=sorted(second.keys() - shared),
+    )
+
+
+def render_agreement(agreed: Agreement) -> str:
+    """The reviewers' agreement per category beside the rules' F1 against each reviewer."""
+    lines = [f"two reviewers on {agreed.conversations} conversations: where they agree, and the rules against each",
+             f"{'category':<22}{'both':>6}{'1st':>6}{'2nd':>6}{'agree F1':>10}{'rules/1st':>11}{'rules/2nd':>11}"]
+    for category, score in [*agreed.reviewers.items(), ("micro", agreed.micro)]:
+        if category != "micro" and not (score.tp or score.fp or score.fn):
+            continue  # neither reviewer labelled it here
+        first = agreed.against_first.micro if category == "micro" else agreed.against_first.categories[category]
+        second = agreed.against_second.micro if category == "micro" else agreed.against_second.categories[category]
+        lines.append(f"{category:<22}{score.tp:>6}{score.fn:>6}{score.fp:>6}{_fmt(agreement_f1(score)):>10}"
+                     f"{_fmt(first.f1):>11}{_fmt(second.f1):>11}")
+    lines.append("both: labels of both reviewers; 1st, 2nd: of one of them only")
+    lines.append("agree F1: one reviewer against the other; rules/…: the rules against each")
+    if agreed.only_second:
+        lines.append(f"labelled by the second reviewer but not in the set (ignored): {', '.join(agreed.only_second[:10])}"
+                     + (" …" if len(agreed.only_second) > 10 else ""))
+    return "\n".join(lines)
+
+
 def _product_line(conv: Conversation) -> str:
     """What f1_intervals resamples a conversation with: its team, else its meta.product, else itself."""
     product = (conv.meta or {}).get("product") if isinstance(conv.meta, dict) else None

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from packs import benchmark
+from qa_linter.calibration import read_labels, reviewer_agreement
 from qa_linter.vocabulary import CATEGORIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,18 +96,12 @@ def test_the_blind_second_review_agrees_with_the_first_readers_as_docs_say():
     # 150 tuning sessions labelled again by three more readers who saw neither the first labels nor the rules
     # (docs/accuracy.md, "A second reader on the real retail chats"): how far two readers of the same spec agree.
     script = _script()
-    first = script.read_labels(LABELS / "tune-labels.jsonl")
-    second = script.read_labels(script.SECOND_REVIEW)
+    first = read_labels(LABELS / "tune-labels.jsonl")
+    second = read_labels(script.SECOND_REVIEW)
     assert len(second) == 150 and set(second) <= set(first)
-    counts = script.agreement(first, second)
-    assert counts["empathy-missing"] == (48, 5, 4)
-    assert tuple(map(sum, zip(*counts.values()))) == (581, 15, 9)
-    assert "slow-response" not in counts and "pii-exposure" not in counts
-
-
-def test_agreement_counts_each_reader_s_own_labels():
-    script = _script()
-    first = {"a": {(1, "slang"), (3, "empathy-missing")}, "b": {(1, "slang")}, "c": set()}
-    second = {"a": {(1, "slang")}, "b": {(1, "slang"), (5, "closing-missing")}}
-    assert script.agreement(first, second) == {
-        "closing-missing": (0, 0, 1), "empathy-missing": (0, 1, 0), "slang": (2, 0, 0)}
+    scores = reviewer_agreement(first, second, list(CATEGORIES))
+    empathy = scores["empathy-missing"]
+    assert (empathy.tp, empathy.fn, empathy.fp) == (48, 5, 4) and round(empathy.f1, 3) == 0.914
+    assert sum(s.tp for s in scores.values()) == 581 and sum(s.fn for s in scores.values()) == 15
+    assert sum(s.fp for s in scores.values()) == 9
+    assert not any(scores[c].tp or scores[c].fp or scores[c].fn for c in ("slow-response", "pii-exposure"))

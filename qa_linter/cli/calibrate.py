@@ -21,17 +21,23 @@ from .common import (
 @click.option("--intervals", is_flag=True,
               help="Give each F1 a 95%% interval: the product lines (teams) drawn again 2,000 times, so the range "
                    "shows how much F1 may move on other product lines like these.")
+@click.option("--agreement", "second_labels", type=click.Path(exists=True, dir_okay=False),
+              help="A second reviewer's labels (JSON Lines, as --gold) for some of the same conversations: how far "
+                   "the two reviewers agree per category, beside the rules' F1 against each of them.")
 @click.option("--train-audience", type=click.Path(dir_okay=False, writable=True),
               help="Instead of scoring: learn which customer words show a technical customer from the sets' "
                    "meta.customer (technical / non-technical) and write the weights to FILE (a lexicon for "
                    "jargon's technical_customer.model).")
 @with_rule_options
-def command(paths, gold, sets, fmt, show_errors, intervals, train_audience, **rule_options):
+def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train_audience, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
-    from ..calibration import LabelError, f1_intervals, read_set, render_sets, render_text
+    from ..calibration import LabelError, f1_intervals, read_set, render_agreement, render_sets, render_text
 
     if bool(paths) == bool(sets) or bool(paths) != bool(gold):
         raise click.UsageError("give PATHS with --gold LABELS, or one or more --set FOLDER")
+    if second_labels and (len(sets) > 1 or train_audience):
+        raise click.UsageError("--agreement compares a second reviewer with one labelled input: PATHS with --gold, "
+                               "or one --set")
     if train_audience:
         _train_audience(paths or [read_set(Path(p))[0] for p in sets], Path(train_audience), rule_options)
         return
@@ -42,16 +48,18 @@ def command(paths, gold, sets, fmt, show_errors, intervals, train_audience, **ru
     with user_errors():
         run = make_run(**rule_options, jobs=1)
         load_rules(run)
-        results, failed = [], False
+        results, failed, agreed = [], False, None
         for name, (inputs, labels_path) in named:
-            result, problems = _calibrate_one(run, inputs if isinstance(inputs, tuple) else (str(inputs),),
-                                              labels_path, show_errors)
+            result, problems, agreed = _calibrate_one(run, inputs if isinstance(inputs, tuple) else (str(inputs),),
+                                                      labels_path, show_errors, second_labels)
             if intervals:
                 result.intervals = f1_intervals(result)
             results.append((Path(name).name if sets else name, result))
             failed = failed or problems
     if fmt == "json":
         doc = results[0][1].to_dict() if not sets else {"sets": [{"name": n, **r.to_dict()} for n, r in results]}
+        if agreed is not None:
+            doc["agreement"] = agreed.to_dict()
         click.echo(json_text(doc))
     else:
         for name, result in results:
@@ -62,31 +70,44 @@ def command(paths, gold, sets, fmt, show_errors, intervals, train_audience, **ru
                 click.echo("")
         if len(results) > 1:
             click.echo(safe(render_sets(results), lines=True))
+        if agreed is not None:
+            if not sets:
+                click.echo("")
+            click.echo(safe(render_agreement(agreed), lines=True))
     if failed:
         sys.exit(EXIT_ERROR)
 
 
-def _calibrate_one(run, paths, gold, show_errors):
-    """Scan one labelled input and compare; problems are printed in the summary on stderr."""
+def _calibrate_one(run, paths, gold, show_errors, second_labels=None):
+    """Scan one labelled input and compare, and with `second_labels` compare a second reviewer too (an
+    Agreement, else None); problems are printed in the summary on stderr."""
     from ..batch import ScanSummary
-    from ..calibration import LabelError, calibrate, categories_of, explain_errors, read_labels
+    from ..calibration import LabelError, agreement, calibrate, categories_of, explain_errors, read_labels
     from ..outputs.text import print_summary
 
     try:
         labels = read_labels(Path(gold))
+        second = read_labels(Path(second_labels)) if second_labels else None
     except LabelError as exc:
         raise UserError(str(exc)) from None
     linter = run.linter
     summary = ScanSummary()
     scanned = list(run.scan(run.read(paths), summary))
-    result = calibrate(scanned, labels, categories_of(linter.rules))
+    categories = categories_of(linter.rules)
+    result = calibrate(scanned, labels, categories)
+    agreed = None
+    if second is not None:
+        agreed = agreement([(conv, f) for conv, f in scanned if conv is not None], labels, second, categories)
+        if not agreed.conversations:
+            raise UserError(f"{second_labels}: none of its conversations is labelled in {gold} and scanned: "
+                            "--agreement needs a second reviewer's labels of the same conversations")
     if show_errors:
         explain_errors(linter, result, {conv.id: conv for conv, _ in scanned if conv is not None})
     summary.finish(linter)
     if summary.skipped_count or summary.rule_problems:
         print_summary(stderr_console(), summary, quiet=True)
-        return result, True
-    return result, False
+        return result, True, agreed
+    return result, False, agreed
 
 
 def _train_audience(paths, out: Path, rule_options) -> None:
