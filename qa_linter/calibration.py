@@ -48,6 +48,16 @@ class CategoryScore:
         }
 
 
+def summed(scores) -> CategoryScore:
+    """The categories' counts added up: micro precision, recall and F1."""
+    total = CategoryScore("micro")
+    for c in scores:
+        total.tp += c.tp
+        total.fp += c.fp
+        total.fn += c.fn
+    return total
+
+
 # The interval `--intervals` gives each F1: a percentile bootstrap over product lines. Errors cluster by product
 # line (a trade's words, a team's habits), so the labelled conversations are not independent draws: resampling
 # whole product lines says how much F1 may move on other product lines like these, which is what a team that
@@ -87,12 +97,7 @@ class Calibration:
 
     @property
     def micro(self) -> CategoryScore:
-        total = CategoryScore("micro")
-        for c in self.categories.values():
-            total.tp += c.tp
-            total.fp += c.fp
-            total.fn += c.fn
-        return total
+        return summed(self.categories.values())
 
     def to_dict(self) -> dict:
         return {
@@ -251,10 +256,7 @@ class Agreement:
 
     @property
     def micro(self) -> CategoryScore:
-        total = CategoryScore("micro")
-        for c in self.reviewers.values():
-            total.tp, total.fp, total.fn = total.tp + c.tp, total.fp + c.fp, total.fn + c.fn
-        return total
+        return summed(self.reviewers.values())
 
     def to_dict(self) -> dict:
         return {
