@@ -184,6 +184,10 @@ class MessageView:
         start, end = self.norm.to_original(nstart, nend)
         return Hit(start, end, self.message.text[start:end], nstart, nend, term)
 
+    def block_position(self) -> "tuple[object, int] | None":
+        """(block, row) for a message the block engine reads from a block; None here."""
+        return None
+
     def may_hold_latin(self) -> bool:
         """False only when the folded text certainly holds no Latin letter a-z (the block engine counts them for
         every message at once); here it is not known, so a rule reads the text."""

@@ -50,14 +50,14 @@ def customer_words(views) -> frozenset[str]:
 
 
 class AudienceModel(NamedTuple):
-    """A logistic model: P(technical) = sigmoid(bias + the sum of the weights of the words present)."""
+    """A logistic model: P(technical) = sigmoid(bias + the sum of the weights of the words present). A sequence
+    rule's learned trigger (turns.py) is the same model over the pieces of a turn."""
 
     bias: float
     weights: dict[str, float]
 
     def probability(self, words: Iterable[str]) -> float:
-        z = self.bias + sum(self.weights.get(w, 0.0) for w in words)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return sigmoid(self.bias + sum(self.weights.get(w, 0.0) for w in words))
 
     def strongest(self, words: Iterable[str], n: int = 4) -> list[str]:
         """The words that pushed most towards technical (for traces)."""
@@ -179,6 +179,10 @@ class ScoreRange:
         return self._tables
 
 
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 def log_odds(probability: float) -> float:
     return math.log(probability / (1.0 - probability))
 
@@ -186,7 +190,7 @@ def log_odds(probability: float) -> float:
 class Example(NamedTuple):
     group: str  # the product line (team): words must be seen on several to count
     words: frozenset[str]
-    technical: bool
+    positive: bool  # a technical customer (the audience model); a labelled reply (a sequence rule's trigger model)
 
 
 def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds: int = 1000) -> AudienceModel:
@@ -210,7 +214,7 @@ def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds:
     lengths = np.array([len(r) for r in rows], dtype=np.int64)
     columns = np.fromiter((j for r in rows for j in r), dtype=np.int64, count=int(lengths.sum()))
     row_of = np.repeat(np.arange(len(rows)), lengths)  # the conversation of each entry of `columns`
-    y = np.array([1.0 if ex.technical else 0.0 for ex in examples])
+    y = np.array([1.0 if ex.positive else 0.0 for ex in examples])
     n, d = len(examples), len(vocabulary)
 
     def gradient(theta):
@@ -259,5 +263,5 @@ def cross_validate(examples: list[Example], folds: int = 5, **options) -> tuple[
         for i, ex in enumerate(examples):
             if ex.group in out:
                 held[i] = model.probability(ex.words)
-    right = sum((held[i] >= 0.5) == ex.technical for i, ex in enumerate(examples))
+    right = sum((held[i] >= 0.5) == ex.positive for i, ex in enumerate(examples))
     return right / len(examples), held

@@ -48,7 +48,7 @@ def test_training_reaches_the_minimum_of_the_regularised_loss():
     model = train(examples, l2=1.0)
     words = sorted(model.weights)
     x = np.array([[w in ex.words for w in words] for ex in examples], dtype=float)
-    y = np.array([ex.technical for ex in examples], dtype=float)
+    y = np.array([ex.positive for ex in examples], dtype=float)
     weights = np.array([model.weights[w] for w in words])
     residual = 1.0 / (1.0 + np.exp(-(x @ weights + model.bias))) - y
     gradient = x.T @ residual / len(examples) + 1.0 / len(examples) * weights

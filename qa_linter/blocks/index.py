@@ -106,6 +106,16 @@ class BlockIndex:
             self._cache[key] = found
         return found
 
+    def turn_ends(self) -> np.ndarray:
+        """Messages followed in their conversation by a message of another role (turns.ends_turn)."""
+        found = self._cache.get("turn_ends")
+        if found is None:
+            found = np.zeros(self.message_count, dtype=bool)
+            same_conversation = self.conversation_of[1:] == self.conversation_of[:-1]
+            found[:-1] = same_conversation & (self.role_codes[1:] != self.role_codes[:-1])
+            self._cache["turn_ends"] = found
+        return found
+
     def scope(self, scope) -> np.ndarray:
         """The messages `scope.select` picks (checks.base.Scope: a role, all / first N / last N of it)."""
         key = ("scope", scope.role, scope.which, scope.count)

@@ -119,6 +119,9 @@ class BlockMessageView(MessageView):
         self.role = role
         self._candidates = None
 
+    def block_position(self) -> "tuple[object, int]":
+        return self._source.block, self._row
+
     @property
     def message(self) -> Message:
         found = self.__dict__.get("_message")

@@ -377,6 +377,15 @@ class Rule:
         most types decide nothing of the kind."""
         return []
 
+    @property
+    def learnable_trigger(self) -> bool:
+        """Can `calibrate --train-trigger` learn this rule's trigger (trigger_examples)? A sequence rule's can."""
+        return False
+
+    def trigger_examples(self, conv: "ConversationView", labelled: set[int], group: str) -> list:
+        """What `calibrate --train-trigger` learns from one labelled conversation (see learnable_trigger)."""
+        raise NotImplementedError
+
     def applies_to(self, conv: "ConversationView") -> bool:
         if self.channels is not None and conv.channel not in self.channels:
             return False

@@ -7,12 +7,17 @@
 earlier / later message of that role; findings point at the trigger). `forbid` instead of `require` flags
 what must not follow.
 
+`trigger.model` adds a learned reading of the trigger's turn (turns.py): where the trigger's words find nothing, a
+turn the model weighs as at least `threshold` likely to be labelled sets the rule off too.
+
 `answer` (with `where: before`) accepts a short reply as meeting the requirement only when it answers a
 question: `answer: {to: <matcher on the message just before it>, with: <matcher on the reply>}`. That is how
 "可以" counts as consent after "我可以远程帮您看一下，您同意吗？" but not anywhere else.
 """
 from __future__ import annotations
 
+from ..audience import AudienceModel
+from ..turns import TurnModel, ends_turn, turn_start, turn_texts
 from ..vocabulary import ROLES
 from ..yamlfile import line_of
 from .base import Draft, Rule
@@ -32,8 +37,14 @@ class SequenceRule(Rule):
     TYPE = "sequence"
     FIELDS = (
         Field("trigger", "role + matcher", "`role` (default `customer`) plus [matcher fields](#matcher-fields): the "
-              "message that sets the rule off", example="{role: customer, terms: [投诉, 太慢了]}", required=True,
-              parts=("role", *MATCHER_FIELDS.names())),
+              "message that sets the rule off; optionally `model:`", example="{role: customer, terms: [投诉, 太慢了]}",
+              required=True, parts=("role", *MATCHER_FIELDS.names(), Field(
+                  "model", "{weights: lexicon, threshold: P}", "a learned reading of the whole turn (the trigger "
+                  "role's messages since the other side spoke, and the message before them): where the matcher "
+                  "finds nothing in a turn's last message, a turn the weights (a lexicon of `piece<TAB>weight` "
+                  "lines written by `qa-lint calibrate --train-trigger`) score at least P sets the rule off. "
+                  "Conditions and exceptions apply to the matcher's hits only",
+                  example="{weights: frustration-stance, threshold: 0.7}"))),
         Field("expect", "role, where, require or forbid", "`role` (default `agent`), `where` (`next` (default), "
               "`before`, `after`), and exactly one of `require:` / `forbid:` (a matcher); optionally `answer:`",
               example="{role: agent, where: next, require: {terms: [抱歉]}}", required=True,
@@ -91,7 +102,8 @@ class SequenceRule(Rule):
         self._unknown(trigger, fields["trigger"].part_names(), ctx, "trigger")
         self._unknown(expect, fields["expect"].part_names(), ctx, "expect")
         self.trigger_role = self._role(trigger, "customer", ctx, "trigger")
-        self.trigger = self.matcher(trigger, ctx, "trigger")
+        self.trigger_model = self._trigger_model(trigger.get("model"), ctx, line_of(trigger, "model"))
+        self.trigger = self.matcher(trigger, ctx, "trigger", required=self.trigger_model is None)
         self.expect_role = self._role(expect, "agent", ctx, "expect")
         self.where = expect.get("where", "next")
         if self.where not in _WHERE:
@@ -110,8 +122,28 @@ class SequenceRule(Rule):
                 self.answer_with = self.matcher(answer["with"], ctx, "answer.with")
         self.once = bool(spec.get("once", False))
 
+    def _trigger_model(self, value, ctx, line) -> "TurnModel | None":
+        if value is None:
+            return None
+        threshold = value.get("threshold") if isinstance(value, dict) else None
+        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"} or not isinstance(value["weights"], str)
+                or isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
+            ctx.error("trigger.model needs {weights: a lexicon of piece<TAB>weight lines, threshold: a probability "
+                      "between 0 and 1}", line)
+            return None
+        terms = self._lexicon_terms(value["weights"], ctx, line)
+        if not terms:
+            return None  # an unknown lexicon is reported already; an empty one is no model
+        try:
+            model = AudienceModel.from_terms(terms)
+        except ValueError as exc:
+            ctx.error(f"trigger.model: {exc}", line)
+            return None
+        return TurnModel(model, value["weights"], float(threshold))
+
     def requirement(self):
-        return self.trigger.requirement()  # every finding is about a trigger
+        # Every finding is about a trigger; a learned one may be any turn.
+        return None if self.trigger_model is not None else self.trigger.requirement()
 
     def matchers(self):
         return [m for m in (self.trigger, self.expected, self.answer_to, self.answer_with) if m is not None]
@@ -122,6 +154,10 @@ class SequenceRule(Rule):
             return Draft.LATER
         return super().draft_judgement()
 
+    def prepare(self) -> None:
+        if self.trigger_model is not None:
+            self.trigger_model.arrays()
+
     def _role(self, mapping, default, ctx, where):
         role = mapping.get("role", default)
         if role not in ROLES:
@@ -131,8 +167,12 @@ class SequenceRule(Rule):
         return role
 
     def block_rows(self, index):
-        # Every finding is about a trigger: a message of the trigger's role where its matcher can hit.
-        return self.trigger.block_open(index) & index.role(self.trigger_role)
+        # Every finding is about a trigger: a message of the trigger's role where its matcher can hit, or that ends
+        # a turn, for the model.
+        rows = self.trigger.block_open(index)
+        if self.trigger_model is not None:
+            rows = rows | self.trigger_model.block_open(index, self.trigger_role)
+        return rows & index.role(self.trigger_role)
 
     def block_targets(self, index):
         return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
@@ -153,7 +193,12 @@ class SequenceRule(Rule):
         # (calibrate's tally), which tells a rule author which word to narrow.
         for pos, trigger_hit, judged in self._judged(conv):
             if judged is not None and judged.message_index == finding.message_index:
-                return [f"trigger: {trigger_hit.text} (message {pos})"]
+                if self.trigger and self.trigger.first(conv.messages[pos]) is not None:
+                    return [f"trigger: {trigger_hit.text} (message {pos})"]
+                model = self.trigger_model
+                p = model.probability(*turn_texts(conv.messages, pos))
+                return [f"trigger: the model {model.weights_name} «{trigger_hit.text}» "
+                        f"({p:.2f}: {', '.join(model.strongest(conv.messages, pos))}) (message {pos})"]
         return []
 
     def _judged(self, conv, opened=None):
@@ -163,9 +208,21 @@ class SequenceRule(Rule):
         for pos, view in enumerate(msgs):
             if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
                 continue
-            trigger_hit = self.trigger.first(view)
+            trigger_hit = self.trigger.first(view) if self.trigger else None
+            if trigger_hit is None and self.trigger_model is not None:
+                trigger_hit = self._learned_trigger(msgs, pos)
             if trigger_hit is not None:
                 yield pos, trigger_hit, self._judge(conv, msgs, pos, trigger_hit)
+
+    def _learned_trigger(self, msgs, pos):
+        """trigger.model's hit in the turn that ends at msgs[pos], unless the trigger's words hit anywhere in the
+        turn: where the rule's author ruled on its words (a cue, or an exception or condition that cancels one),
+        the model does not overrule them."""
+        hit = self.trigger_model.hit(msgs, pos)  # rarely a hit: asked first, the words are looked at only then
+        trigger = self.trigger
+        if hit is None or trigger and any(trigger.hits_before_cancelling(m) for m in msgs[turn_start(msgs, pos):pos + 1]):
+            return None
+        return hit
 
     def _judge(self, conv, msgs, pos, trigger_hit):
         role = self.expect_role
@@ -184,6 +241,29 @@ class SequenceRule(Rule):
         if found == self.forbid:
             return self.finding(conv, msgs[pos], trigger_hit, trigger=trigger_hit)
         return None
+
+    @property
+    def learnable_trigger(self) -> bool:
+        return self.where == "next"
+
+    def trigger_examples(self, conv, labelled: set[int], group: str) -> list:
+        """What `calibrate --train-trigger` learns from one labelled conversation: each turn of the trigger's role
+        that a reply of the expected role answers, when the reply does not already meet the expectation (no
+        reviewer labels a reply with the apology it needs), as an Example that is positive when the reviewer
+        labelled that reply with this rule's category (`labelled`: the indexes of those messages)."""
+        from ..audience import Example
+        from ..text.pieces import features
+
+        msgs = conv.messages
+        examples = []
+        for pos, view in enumerate(msgs):
+            if view.role != self.trigger_role or not ends_turn(msgs, pos):
+                continue
+            target = next((m for m in msgs[pos + 1:] if m.role == self.expect_role), None)
+            if target is None or bool(self.expected.find(target)) != self.forbid:
+                continue
+            examples.append(Example(group, features(*turn_texts(msgs, pos)), target.index in labelled))
+        return examples
 
     def _answers(self, window, i) -> bool:
         """Is window[i] a short reply (answer.with) to a question (answer.to) in the message before it?"""

@@ -28,8 +28,12 @@ from .common import (
               help="Instead of scoring: learn which customer words show a technical customer from the sets' "
                    "meta.customer (technical / non-technical) and write the weights to FILE (a lexicon for "
                    "jargon's technical_customer.model).")
+@click.option("--train-trigger", type=click.Path(dir_okay=False, writable=True),
+              help="Instead of scoring: learn which turns set off the one sequence rule chosen with --select (its "
+                   "trigger.model) from the labels of its category, and write the weights to FILE.")
 @with_rule_options
-def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train_audience, **rule_options):
+def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train_audience, train_trigger,
+            **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
     from ..calibration import LabelError, f1_intervals, read_set, render_agreement, render_sets, render_text
 
@@ -38,6 +42,15 @@ def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train
     if second_labels and (len(sets) > 1 or train_audience):
         raise click.UsageError("--agreement compares a second reviewer with one labelled input: PATHS with --gold, "
                                "or one --set")
+    if train_audience and train_trigger:
+        raise click.UsageError("--train-audience and --train-trigger write one model each: give one")
+    if train_trigger:
+        try:
+            named = [read_set(Path(p)) for p in sets] if sets else [(paths, Path(gold))]
+        except LabelError as exc:
+            raise UserError(str(exc)) from None
+        _train_trigger(named, Path(train_trigger), rule_options)
+        return
     if train_audience:
         _train_audience(paths or [read_set(Path(p))[0] for p in sets], Path(train_audience), rule_options)
         return
@@ -142,7 +155,7 @@ def _train_audience(paths, out: Path, rule_options) -> None:
                         f"lines (found {len(examples)} conversations, {len(groups)} teams)")
     accuracy, _ = cross_validate(examples)
     model = train(examples)
-    technical = sum(ex.technical for ex in examples)
+    technical = sum(ex.positive for ex in examples)
     header = (f"customer-audience.txt - how much each word a customer writes shows a technical customer (feeds\n"
               f"  jargon-unexplained: technical_customer.model). Written by qa-lint calibrate --train-audience from\n"
               f"  {len(examples)} labelled conversations ({technical} technical) of {len(groups)} teams; words seen in\n"
@@ -155,5 +168,67 @@ def _train_audience(paths, out: Path, rule_options) -> None:
     click.echo(f"{len(examples)} conversations ({technical} technical) of {len(groups)} teams: "
                f"accuracy on teams left out {accuracy:.3f}; {len(model.weights)} words written to {out}"
                + (f"; {skipped} records skipped" if skipped else ""))
+    if skipped:
+        sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
+
+
+# The descent of the trigger model: 300 rounds, the fit whose cross-validated figures chose the built-in threshold
+# (docs/accuracy.md, "A learned trigger"); fitted further, the weights overfit the tuning sets' own wordings.
+TRIGGER_ROUNDS = 300
+
+
+def _train_trigger(named, out: Path, rule_options) -> None:
+    """Fit a sequence rule's trigger model on labelled conversations and write its weights."""
+    from ..analysis import ConversationView
+    from ..audience import train
+    from ..calibration import LabelError, read_labels
+    from ..model import Conversation, InputProblem
+    from ..outputs.html_common import atomic_write_text
+
+    with user_errors():
+        run = make_run(**rule_options, jobs=1)
+        load_rules(run)
+        chosen = [r for r in run.linter.rules if r.learnable_trigger]
+        if len(chosen) != 1:
+            names = ", ".join(r.id for r in chosen) or "none"
+            raise UserError("--train-trigger learns the trigger of one sequence rule with expect.where: next; choose "
+                            f"it with --select RULE_ID (such rules selected: {names})")
+        rule = chosen[0]
+        toolkit = run.linter.pack.toolkit
+        examples, skipped, conversations = [], 0, 0
+        for inputs, labels_path in named:
+            try:
+                labels = read_labels(Path(labels_path))
+            except LabelError as exc:
+                raise UserError(str(exc)) from None
+            for conv in run.read([str(p) for p in inputs] if isinstance(inputs, (list, tuple)) else [str(inputs)]):
+                if isinstance(conv, InputProblem):
+                    click.echo(safe(f"{conv.where()}: {conv.reason} (skipped)"), err=True)
+                    skipped += 1
+                    continue
+                if not isinstance(conv, Conversation) or conv.id not in labels:
+                    continue
+                conversations += 1
+                labelled = {index for index, category in labels[conv.id] if category == rule.category}
+                group = conv.team or str((conv.meta or {}).get("product") or Path(labels_path).parent.name)
+                examples.extend(rule.trigger_examples(ConversationView(conv, toolkit), labelled, group))
+    positive = sum(ex.positive for ex in examples)
+    groups = {ex.group for ex in examples}
+    if len(groups) < 3 or positive < 10:
+        raise UserError(f"--train-trigger needs labelled conversations of at least 3 teams with at least 10 replies "
+                        f"labelled {rule.category} (found {positive} of {len(examples)} replies, {len(groups)} teams)")
+    model = train(examples, rounds=TRIGGER_ROUNDS)
+    header = (f"{out.name} - how much each piece of a turn shows a turn that the next reply must answer\n"
+              f"  (feeds {rule.id}: trigger.model). Written by qa-lint calibrate --train-trigger from {len(examples)}\n"
+              f"  replies ({positive} labelled {rule.category}) of {conversations} labelled conversations of\n"
+              f"  {len(groups)} teams; pieces seen in fewer than 3 teams are left out.\n"
+              f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept; P: marks two characters of the message\n"
+              f"  before the turn.")
+    try:
+        atomic_write_text(out, model.to_text(header))
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"{len(examples)} replies ({positive} labelled {rule.category}) of {len(groups)} teams: "
+               f"{len(model.weights)} pieces written to {out}" + (f"; {skipped} records skipped" if skipped else ""))
     if skipped:
         sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped

@@ -697,6 +697,13 @@ class TextMatcher:
         needs = self._needs
         return needs is None or needs.met_by(view.term_candidates())
 
+    def hits_before_cancelling(self, view: "MessageView") -> bool:
+        """Does a term or pattern hit here before exceptions and conditions take hits away? (A sequence rule's
+        learned trigger leaves alone a turn whose words the rule's author has ruled on.)"""
+        if not self.may_match(view):
+            return False
+        return bool((self.terms and self.terms.any(view)) or (self.patterns and self.patterns.any(view)))
+
     def search(self, view: "MessageView") -> bool:
         """bool(find(view)): without exceptions the first term or match answers it; with them, spans are
         weighed against the exceptions without building a hit for either side."""

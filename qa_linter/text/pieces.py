@@ -1,0 +1,21 @@
+"""The pieces a turn is read by (a sequence rule's learned trigger, turns.py): one definition for the message-by-message
+path and the block engine's numpy pass (blocks/turn_scores.py)."""
+from __future__ import annotations
+
+import regex
+
+# Whitespace, and the separators that would end a line of the weights lexicon (str.splitlines), as one space.
+WHITESPACE = regex.compile(r"[\s\x1c-\x1f\x85\u2028\u2029]+")
+# The previous message's pieces are marked, so that 早说 said by the agent is not 早说 said by the customer.
+BEFORE = "P:"
+
+
+def features(turn: str, before: str) -> frozenset[str]:
+    """Every piece of one to three characters of `turn` that neither starts nor ends with a space (nor starts with
+    #, a comment in the weights lexicon), and every two characters of `before` without a space, marked."""
+    text = WHITESPACE.sub(" ", turn)
+    found = {text[i:i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
+    found = {piece for piece in found if piece[0] not in " #" and piece[-1] != " "}
+    text = WHITESPACE.sub(" ", before)
+    found.update(BEFORE + text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2])
+    return frozenset(found)

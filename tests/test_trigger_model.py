@@ -1,0 +1,276 @@
+"""A sequence rule's learned trigger (`trigger.model`, qa_linter/turns.py): the pieces it reads, what it sets off
+and what it leaves to the rule's own words, the block engine's numpy filter, and `calibrate --train-trigger`."""
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qa_linter import Linter
+from qa_linter.analysis import ConversationView
+from qa_linter.audience import log_odds
+from qa_linter.batch import ScanSummary, _chunks
+from qa_linter.blocks.candidates import automaton_for, presence
+from qa_linter.blocks.fold import fold
+from qa_linter.blocks.index import BlockIndex
+from qa_linter.blocks.records import read_block
+from qa_linter.blocks.turn_scores import block_scores
+from qa_linter.canonical import conversation_from_dict
+from qa_linter.cli import main
+from qa_linter.errors import RuleLoadError
+from qa_linter.model import Conversation, Message
+from qa_linter.text.pieces import features
+from qa_linter.turns import ends_turn, turn_texts
+
+from test_block_engine import _adversarial, _lines, assert_same_findings
+
+RULES = """\
+rules:
+  - id: t-empathy
+    type: sequence
+    category: empathy-missing
+    message: "用户不满（「{trigger}」），回复没有致歉"
+    trigger:
+      role: customer
+      terms: [投诉]
+      exceptions: [不投诉]
+      model: {weights: stance, threshold: 0.8}
+    expect: {role: agent, where: next, require: {terms: [抱歉]}}
+"""
+# The bias and three pieces: 又坏 alone reaches 0.8 (-2 + 4 = 2: 0.88); 坏 alone does not (-2 + 1: 0.27); the agent
+# message before the turn adds its P: pieces.
+WEIGHTS = "# stance: test weights\n(bias)\t-2.0\n又坏\t3.0\n坏\t1.0\nP:再试\t1.5\n"
+
+
+@pytest.fixture()
+def pack(tmp_path):
+    folder = tmp_path / "pack"
+    (folder / "lexicons").mkdir(parents=True)
+    (folder / "rules.yaml").write_text(RULES, encoding="utf-8")
+    (folder / "lexicons" / "stance.txt").write_text(WEIGHTS, encoding="utf-8")
+    return folder
+
+
+def _conversation(*messages, cid="c"):
+    return conversation_from_dict({"id": cid, "messages": [{"role": r, "text": t} for r, t in messages]})
+
+
+def _scan(linter, *messages):
+    return linter.scan(_conversation(*messages))
+
+
+# -- the pieces ----------------------------------------------------------------------------------------------------
+def test_the_pieces_of_a_turn_and_of_the_message_before_it():
+    found = features("又坏了 真是", "您再试")
+    assert {"又", "又坏", "又坏了", "了 真", "真是"} <= found
+    assert not {p for p in found if p.startswith(" ") or p.endswith(" ")}  # no piece starts or ends with a space
+    assert {"P:您再", "P:再试"} <= found and "P:您再试" not in found
+    assert "#" not in features("#号键", "") and "号键" in features("#号键", "")  # a lexicon comment is no piece
+
+
+def test_whitespace_runs_are_one_space_and_line_separators_too():
+    assert features("坏\u2028\u2028了", "") == features("坏 了", "")
+
+
+# -- what the model sets off ---------------------------------------------------------------------------------------
+def test_a_turn_the_model_weighs_high_sets_the_rule_off(pack):
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    found = _scan(linter, ("customer", "又坏了，怎么回事"), ("agent", "请提供订单号。"))
+    assert [(f.message_index, f.message) for f in found] == [(1, "用户不满（「又坏了」），回复没有致歉")]
+    assert not _scan(linter, ("customer", "又坏了"), ("agent", "抱歉，请提供订单号。"))  # answered with an apology
+    assert not _scan(linter, ("customer", "坏了"), ("agent", "请提供订单号。"))  # 0.27: under the threshold
+
+
+def test_the_whole_turn_and_the_message_it_answers_are_read(pack):
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    # 坏 (1) and the agent's 再试 (1.5): -2 + 2.5 = 0.5 → 0.62; with 又坏 in an earlier message of the turn: 0.99.
+    assert not _scan(linter, ("agent", "您再试一次"), ("customer", "坏了"), ("agent", "好的"))
+    found = _scan(linter, ("agent", "您再试一次"), ("customer", "又坏"), ("customer", "还是坏了"), ("agent", "好的"))
+    assert [f.message_index for f in found] == [3]  # once, at the reply to the turn
+
+
+def test_the_model_leaves_a_turn_whose_words_the_rule_ruled_on(pack):
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    # 不投诉 cancels 投诉: the author ruled on these words, so the model does not set the rule off either.
+    assert not _scan(linter, ("customer", "又坏了 但我不投诉"), ("agent", "好的"))
+    found = _scan(linter, ("customer", "又坏了 我要投诉"), ("agent", "好的"))
+    assert [f.message for f in found] == ["用户不满（「投诉」），回复没有致歉"]  # the rule's own words
+
+
+def test_a_turn_without_a_reply_is_not_judged(pack):
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    assert not _scan(linter, ("customer", "又坏了"))
+
+
+def test_calibrate_show_errors_names_the_model_and_its_pieces(pack):
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    rule = linter.pack.rules[0]
+    conv = ConversationView(_conversation(("agent", "您再试"), ("customer", "又坏了"), ("agent", "好的")),
+                            linter.pack.toolkit)
+    finding = next(iter(rule.check(conv)))
+    (why,) = rule.decided_by(conv, finding)
+    assert why.startswith("trigger: the model stance «又坏了» (0.9") and "又坏" in why and "P:再试" in why
+
+
+@pytest.mark.parametrize("model, error", [
+    ("{weights: stance, threshold: 1.5}", "trigger.model needs {weights"),
+    ("{weights: stance}", "trigger.model needs {weights"),
+    ("{weights: nowhere, threshold: 0.5}", "unknown lexicon 'nowhere'"),
+    ("{weights: broken, threshold: 0.5}", "expected word<TAB>weight"),
+])
+def test_a_bad_model_is_a_clear_error(pack, model, error):
+    (pack / "lexicons" / "broken.txt").write_text("坏\tmuch\n", encoding="utf-8")
+    rules = pack / "rules.yaml"
+    rules.write_text(RULES.replace("{weights: stance, threshold: 0.8}", model), encoding="utf-8")
+    with pytest.raises(RuleLoadError, match=error.replace("{", r"\{").replace("(", r"\(")):
+        Linter.from_config(rules=[pack], builtin=False)
+
+
+def test_a_model_alone_is_a_trigger(pack):
+    rules = pack / "rules.yaml"
+    rules.write_text(RULES.replace("      terms: [投诉]\n      exceptions: [不投诉]\n", ""), encoding="utf-8")
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    assert [f.message_index for f in _scan(linter, ("customer", "又坏了"), ("agent", "好的"))] == [1]
+
+
+# -- the block engine ----------------------------------------------------------------------------------------------
+def _indexes(linter, conversations):
+    toolkit = linter.pack.toolkit
+    for items in _chunks(iter(_lines(conversations)), ScanSummary()):
+        block = read_block(items)
+        folded = fold(block.texts)
+        rows, _ = presence(automaton_for(toolkit.term_index), folded)
+        yield block, BlockIndex(block, folded, rows)
+
+
+def _complaints(count: int, seed: int) -> list[Conversation]:
+    """Conversations built from turns the built-in model weighs high and low, with odd whitespace, '#', letters
+    outside the Basic Multilingual Plane, empty and system messages between."""
+    rng = random.Random(seed)
+    high = ["这都第二个了 还是一样的问题", "为什么别人都能退 就我不能退？", "我都按要求拍了 为什么还不通过？",
+            "你们这服务也是没谁了", "所以到底什么时候能到？？"]
+    low = ["好的 谢谢", "请问这款有黑色吗", "麻烦帮我查一下订单", "#号键按了没反应", "𠀀 字显示不出来"]
+    odd = ["", " ", "\u3000", "\t\t", "\u2028", "#", "𝟘"]
+    conversations = []
+    for n in range(count):
+        messages = []
+        for i in range(rng.randint(1, 8)):
+            role = rng.choice(["customer", "customer", "agent", "system"])
+            text = rng.choice(high + low if role == "customer" else ["您再试一下", "请提供订单号", "好的", "抱歉"])
+            if rng.random() < 0.3:
+                at = rng.randint(0, len(text))
+                text = text[:at] + rng.choice(odd) + text[at:]
+            messages.append(Message(i, role, text))
+        conversations.append(Conversation(f"m-{seed}-{n}", messages))
+    return conversations
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_numpy_scores_are_the_exact_ones_for_every_turn_that_may_reach_the_threshold(seed):
+    linter = Linter.from_config()
+    rule = next(r for r in linter.pack.rules if r.id == "empathy-missing")
+    model = rule.trigger_model
+    floor = log_odds(model.threshold)
+    conversations = _complaints(300, seed) + _adversarial(linter, 200, seed)
+    checked = reached = 0
+    for block, index in _indexes(linter, conversations):
+        scores = block_scores(index, "customer", *model.arrays(), model.model.bias, floor)
+        for c in range(len(block)):
+            views = ConversationView(block.conversation(c), linter.pack.toolkit).messages
+            for pos, view in enumerate(views):
+                row = block.first[c] + pos
+                if view.role != "customer" or not ends_turn(views, pos):
+                    assert scores[row] == -math.inf
+                    continue
+                exact = model.model.bias + sum(model.model.weights.get(p, 0.0)
+                                               for p in features(*turn_texts(views, pos)))
+                checked += 1
+                if exact >= floor - 1e-9:
+                    reached += 1
+                    assert scores[row] == pytest.approx(exact, abs=1e-9)
+                else:
+                    assert scores[row] == -math.inf or scores[row] == pytest.approx(exact, abs=1e-9)
+    assert checked > 300 and reached > 30
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_block_engine_finds_what_the_per_message_path_finds(seed):
+    linter = Linter.from_config()
+    conversations = _complaints(400, seed)
+    assert_same_findings(linter, conversations, block_size=150)
+    rule = next(r for r in linter.pack.rules if r.id == "empathy-missing")
+    learned = [f for c in conversations for f in linter.scan(c) if f.rule == "empathy-missing"
+               and rule.decided_by(ConversationView(c, linter.pack.toolkit), f)[0].startswith("trigger: the model")]
+    assert len(learned) > 20  # the model's own triggers are among what both paths found
+
+
+def test_the_test_pack_with_its_model_on_the_block_engine(pack):
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    rng = random.Random(5)
+    turns = ["又坏了", "坏了", "又 坏", "投诉", "不投诉 又坏了", "好的", "", "  "]
+    conversations = [Conversation(f"p{n}", [Message(i, rng.choice(["customer", "agent", "system"]), rng.choice(turns))
+                                            for i in range(rng.randint(1, 7))]) for n in range(300)]
+    assert assert_same_findings(linter, conversations, block_size=70) > 20
+
+
+# -- calibrate --train-trigger ---------------------------------------------------------------------------------
+def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
+    """Complaints with 气人 labelled when the reply has no apology; calm questions not labelled."""
+    folder.mkdir(parents=True)
+    transcripts, labels = [], []
+    for t in range(teams):
+        for k in range(per_team):
+            cid = f"t{t}-{k}"
+            angry = k % 2 == 0
+            customer = f"这也太气人了{k}" if angry else f"请问第{k}个订单到哪了"
+            reply = "抱歉，马上处理。" if k % 6 == 4 else "请提供订单号。"
+            transcripts.append({"id": cid, "team": f"team-{t}", "messages": [
+                {"role": "customer", "text": customer}, {"role": "agent", "text": reply}]})
+            found = [{"message_index": 1, "category": "empathy-missing"}] if angry and "抱歉" not in reply else []
+            labels.append({"id": cid, "findings": found})
+    (folder / "transcripts.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in transcripts),
+                                              encoding="utf-8")
+    (folder / "labels.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels),
+                                         encoding="utf-8")
+    return folder
+
+
+def test_train_trigger_learns_the_pieces_of_labelled_turns(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set")
+    out = tmp_path / "learned.txt"
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
+                                       "--select", "t-empathy", "--train-trigger", str(out)])
+    assert result.exit_code == 0, result.output
+    # 48 turns answered; the 8 answered with 抱歉 are left out: the reply already meets what the rule expects.
+    assert result.output.startswith("40 replies (16 labelled empathy-missing) of 4 teams")
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# learned.txt - how much each piece of a turn shows")
+    weights = dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))
+    assert float(weights["气人"]) > 0 > float(weights["订单"])
+    # The file is a weights lexicon the rule reads.
+    (pack / "lexicons" / "learned.txt").write_text(text, encoding="utf-8")
+    rules = pack / "rules.yaml"
+    rules.write_text(RULES.replace("weights: stance, threshold: 0.8", "weights: learned, threshold: 0.5"),
+                     encoding="utf-8")
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    assert _scan(linter, ("customer", "真气人"), ("agent", "请提供订单号。"))
+    assert not _scan(linter, ("customer", "请问订单到哪了"), ("agent", "请提供订单号。"))
+
+
+def test_train_trigger_needs_one_sequence_rule(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set")
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--select", "slang",
+                                       "--train-trigger", str(tmp_path / "out.txt")])
+    assert result.exit_code == 2 and "choose it with --select RULE_ID (such rules selected: none)" in result.output
+    assert not (tmp_path / "out.txt").exists()
+
+
+def test_train_trigger_needs_enough_labels(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set", teams=2, per_team=4)
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
+                                       "--train-trigger", str(tmp_path / "out.txt")])
+    assert result.exit_code == 2 and "at least 3 teams with at least 10 replies" in result.output
