@@ -193,9 +193,10 @@ class Example(NamedTuple):
     positive: bool  # a technical customer (the audience model); a labelled reply (a sequence rule's trigger model)
 
 
-def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds: int = 1000) -> AudienceModel:
+def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds: int = 1000,
+          min_weight: float = 0.01) -> AudienceModel:
     """Fit the weights on the L2-regularised log loss over the words seen in at least `min_groups` product lines
-    (numpy); weights too small to matter are left out of the file.
+    (numpy); weights under `min_weight` either way are left out of the file.
 
     Each conversation holds a few hundred of the tens of thousands of words, so the words are kept as index
     arrays, not a dense matrix (8,775 conversations: 0.47 million entries instead of 220 million), and the
@@ -230,7 +231,7 @@ def train(examples: list[Example], min_groups: int = 3, l2: float = 1.0, rounds:
     for k in range(1, rounds + 1):
         ahead = theta + (k - 1) / (k + 2) * (theta - previous)
         previous, theta = theta, ahead - step * gradient(ahead)
-    weights = {word: float(theta[j]) for word, j in column.items() if abs(theta[j]) >= 0.01}
+    weights = {word: float(theta[j]) for word, j in column.items() if abs(theta[j]) >= min_weight}
     return AudienceModel(float(theta[d]), weights)
 
 

@@ -15,18 +15,18 @@ rule's author ruled on (不着急 is no complaint), the model does not overrule.
 from __future__ import annotations
 
 from itertools import repeat
-from typing import NamedTuple
 
 import regex
 
 from .audience import AudienceModel, log_odds, sigmoid
+from .text.matching import MEMO_CHARACTERS, MEMO_TEXTS, Hit
 from .text.pieces import features
-from .text.matching import MEMO_TEXTS, Hit
 
 # Where a clause of the message ends, for the words a finding quotes: sentence and clause punctuation, spaces.
 _CLAUSE_BREAK = regex.compile(r"[。！？!?，,；;…~～\s]+")
 # The most characters a finding quotes of the turn.
 QUOTE_CHARACTERS = 24
+
 
 def turn_start(views, pos: int) -> int:
     """The first message of the turn that ends at `pos`: the run of messages of its role before it."""
@@ -61,28 +61,32 @@ class TurnModel:
         self.threshold = threshold
         self.memo: dict = {}  # (turn, before) -> probability: replies that repeat (templates) are weighed once
         self.opened: dict = {}  # block_open's answer for the block being scanned: {"block", "role", "mask", "rows"}
-        self._arrays: "tuple | None" = None
+        self._arrays = None
 
-    def arrays(self) -> tuple:
-        """The weights for numpy (blocks/turn_scores.py), all and the positive ones, built at the first block: a
-        single check never needs them, nor numpy (`qa-lint check` starts without it)."""
+    def arrays(self):
+        """The weights for numpy (blocks/turn_scores.py), built at the first block: a single check never needs
+        them, nor numpy (`qa-lint check` starts without it)."""
         if self._arrays is None:
             from .blocks.turn_scores import keyed
 
-            positive = {piece: weight for piece, weight in self.model.weights.items() if weight > 0}
-            self._arrays = (keyed(self.model.weights), keyed(positive))
+            self._arrays = keyed(self.model.weights)
         return self._arrays
 
     def probability(self, turn: str, before: str) -> float:
+        """The model's probability that the turn (after `before`) is one the reply must answer."""
+        if len(turn) + len(before) > MEMO_CHARACTERS:
+            return self._probability(turn, before)
         key = (turn, before)
         found = self.memo.get(key)
         if found is None:
             if len(self.memo) >= MEMO_TEXTS:
                 self.memo.clear()
-            weights = self.model.weights
-            z = self.model.bias + sum(map(weights.get, features(turn, before), repeat(0.0)))
-            found = self.memo[key] = sigmoid(z)
+            found = self.memo[key] = self._probability(turn, before)
         return found
+
+    def _probability(self, turn: str, before: str) -> float:
+        weights = self.model.weights
+        return sigmoid(self.model.bias + sum(map(weights.get, features(turn, before), repeat(0.0))))
 
     def block_open(self, index, role: str):
         """The messages of `role` in a block (blocks.index.BlockIndex) that end a turn the model may weigh at its
@@ -93,7 +97,7 @@ class TurnModel:
         opened = self.opened
         if opened.get("block") is not index.block or opened.get("role") != role:
             floor = log_odds(self.threshold)
-            mask = block_scores(index, role, *self.arrays(), self.model.bias, floor) >= floor - MARGIN
+            mask = block_scores(index, role, self.arrays(), self.model.bias, floor) >= floor - MARGIN
             opened.clear()
             opened.update(block=index.block, role=role, mask=mask, rows=frozenset(mask.nonzero()[0].tolist()))
         return opened["mask"]

@@ -178,7 +178,7 @@ def test_the_numpy_scores_are_the_exact_ones_for_every_turn_that_may_reach_the_t
     conversations = _complaints(300, seed) + _adversarial(linter, 200, seed)
     checked = reached = 0
     for block, index in _indexes(linter, conversations):
-        scores = block_scores(index, "customer", *model.arrays(), model.model.bias, floor)
+        scores = block_scores(index, "customer", model.arrays(), model.model.bias, floor)
         for c in range(len(block)):
             views = ConversationView(block.conversation(c), linter.pack.toolkit).messages
             for pos, view in enumerate(views):

@@ -14,8 +14,8 @@ from ..text.pieces import BEFORE, WHITESPACE
 
 # The score numpy may fall short of the exact one by (a sum of a few hundred weights of four decimals each).
 MARGIN = 1e-6
-# A piece's numeric key: its code points, 21 bits each (a one-character piece < 2**21 <= a two-character one <
-# 2**42 <= a three-character one); the message before the turn's pieces have the top bit set.
+# A piece's numeric key: its code points plus one, 21 bits each (a one-character piece < 2**21 <= a two-character
+# one < 2**42 <= a three-character one, and no key is 0); the message before the turn's pieces have the top bit set.
 _BITS = 21
 _BEFORE_KEY = 1 << 63
 # Between two turns in the block's joined turn texts: no code point is this large.
@@ -26,7 +26,7 @@ _WHITESPACE_BELOW = 0x3001  # every character WHITESPACE matches is below U+3001
 def _key(piece: str) -> int:
     key = 0
     for ch in piece:
-        key = (key << _BITS) | ord(ch)
+        key = (key << _BITS) | (ord(ch) + 1)
     return key
 
 
@@ -38,11 +38,12 @@ class _Keyed(NamedTuple):
 
     slots: np.ndarray  # uint64 keys by slot, _EMPTY where none
     weights: np.ndarray  # the slots' weights, then 65,536 weights by code point (0: not weighed)
+    positive: np.ndarray  # the same, negative weights as 0 (the bound's)
     probes: int  # the longest run of slots a key is looked for in
 
 
 _PLANE = 0x10000
-_EMPTY = np.uint64(0)  # no key is 0: a piece of two or more characters has a first code point above 0
+_EMPTY = np.uint64(0)  # no key is 0
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 
 
@@ -56,14 +57,14 @@ def keyed(weights: dict) -> _Keyed:
     for piece, weight in weights.items():
         before = piece.startswith(BEFORE)
         body = piece[len(BEFORE):] if before else piece
-        if not 1 <= len(body) <= 3 or (before and len(body) != 2) or body[0] == "\0":
-            continue  # not a piece features() makes (or one a block's text cannot tell from its separators)
+        if not 1 <= len(body) <= 3 or (before and len(body) != 2):
+            continue  # not a piece features() makes: never found
         if len(body) == 1 and not before and ord(body) < _PLANE:
             table[ord(body)] = weight
             continue
         keys.append(_key(body) | (1 << 63 if before else 0))
         values.append(weight)
-    bits = max(4, (4 * len(keys)).bit_length())  # a quarter full at most
+    bits = max(4, (2 * len(keys)).bit_length())  # half full at most
     size = 1 << bits
     slots = np.zeros(size, dtype=np.uint64)
     slot_weights = np.zeros(size)
@@ -77,7 +78,8 @@ def keyed(weights: dict) -> _Keyed:
             run += 1
         slots[at], slot_weights[at] = key, weight
         probes = max(probes, run)
-    return _Keyed(slots, np.concatenate((slot_weights, table)), probes)
+    weights = np.concatenate((slot_weights, table))
+    return _Keyed(slots, weights, np.maximum(weights, 0.0), probes)
 
 
 _SPACE_TABLE = None
@@ -98,8 +100,8 @@ def _lookup(keys: np.ndarray, keyed: _Keyed) -> "tuple[np.ndarray, np.ndarray]":
     """Which of `keys` the model weighs (a mask), and for those, their places in `keyed.weights`."""
     slots = keyed.slots
     place = np.zeros(len(keys), dtype=np.int64)
-    plane = keys < _PLANE
-    place[plane] = len(slots) + keys[plane].astype(np.int64)
+    plane = keys <= _PLANE  # one character of the Basic Multilingual Plane: its code point plus one
+    place[plane] = len(slots) + keys[plane].astype(np.int64) - 1
     rest = np.flatnonzero(~plane)
     if len(rest):
         wanted = keys[rest]
@@ -129,7 +131,7 @@ def _distinct_sums(owner: np.ndarray, place: np.ndarray, weights: np.ndarray, ow
 def _gather(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, joiners: np.ndarray) -> np.ndarray:
     """The texts cps[starts[i]:ends[i]] one after another, each followed by joiners[i]."""
     lengths = ends - starts
-    out = np.empty(int(lengths.sum()) + len(starts), dtype=np.int64)
+    out = np.empty(int(lengths.sum()) + len(starts), dtype=np.int32)
     slots = np.cumsum(lengths + 1) - 1  # where each text's joiner goes
     out[slots] = joiners
     text_slots = np.ones(len(out), dtype=bool)
@@ -153,7 +155,7 @@ def _pieces(text: np.ndarray, owner_of_position: np.ndarray, sizes, outside: np.
         valid = ~bad_start[:m] & ~bad_end[size - 1:size - 1 + m]
         for k in range(size):
             valid &= ~outside[k:k + m]
-            key = (key << np.uint64(_BITS)) | text[k:k + m].astype(np.uint64)
+            key = (key << np.uint64(_BITS)) | (text[k:k + m].astype(np.uint64) + np.uint64(1))
         at = np.flatnonzero(valid)
         keys.append(key[at])
         owners.append(owner_of_position[at])
@@ -162,7 +164,7 @@ def _pieces(text: np.ndarray, owner_of_position: np.ndarray, sizes, outside: np.
     return np.concatenate(keys), np.concatenate(owners)
 
 
-def block_scores(index, role: str, weighed: _Keyed, positive: _Keyed, bias: float, floor: float) -> np.ndarray:
+def block_scores(index, role: str, weighed: _Keyed, bias: float, floor: float) -> np.ndarray:
     """Per message of the block: for a message of `role` that ends a turn the model may weigh at `floor` (the
     threshold's log-odds) or more, the turn's score (log-odds, up to numpy's rounding); -inf elsewhere.
 
@@ -178,7 +180,7 @@ def block_scores(index, role: str, weighed: _Keyed, positive: _Keyed, bias: floa
         return scores
     roles, conversation = index.role_codes, index.conversation_of
     starts, stops = np.asarray(folded.starts, dtype=np.int64), np.asarray(folded.ends, dtype=np.int64)
-    cps = np.asarray(folded.cps, dtype=np.int64)
+    cps = np.asarray(folded.cps, dtype=np.int32)  # code points (and _BREAK) fit: half the memory of int64
     # A turn starts where the previous message is of another conversation or role; only `role`'s are weighed.
     new_turn = np.ones(n, dtype=bool)
     new_turn[1:] = (conversation[1:] != conversation[:-1]) | (roles[1:] != roles[:-1])
@@ -211,14 +213,14 @@ def block_scores(index, role: str, weighed: _Keyed, positive: _Keyed, bias: floa
         keys = np.concatenate((keys, pairs | np.uint64(_BEFORE_KEY)))
         owner = np.concatenate((owner, pair_owner))
     rows = np.flatnonzero(ends_turn)
-    found, place = _lookup(keys, positive)
-    bound = bias + np.bincount(owner[found], weights=positive.weights[place], minlength=turns)
+    found, place = _lookup(keys, weighed)
+    owner = owner[found]
+    bound = bias + np.bincount(owner, weights=weighed.positive[place], minlength=turns)
     maybe = bound >= floor - MARGIN
     if not maybe[turn_of[rows]].any():
         return scores
     picked = maybe[owner]
-    found, place = _lookup(keys[picked], weighed)
-    exact = bias + _distinct_sums(owner[picked][found], place, weighed.weights, turns)
+    exact = bias + _distinct_sums(owner[picked], place[picked], weighed.weights, turns)
     rows = rows[maybe[turn_of[rows]]]
     scores[rows] = exact[turn_of[rows]]
     return scores
