@@ -274,3 +274,13 @@ def test_train_trigger_needs_enough_labels(tmp_path, pack):
     result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
                                        "--train-trigger", str(tmp_path / "out.txt")])
     assert result.exit_code == 2 and "at least 3 teams with at least 10 replies" in result.output
+
+
+def test_train_trigger_reads_a_labelled_file_too(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set")
+    out = tmp_path / "learned.txt"
+    result = CliRunner().invoke(main, ["calibrate", str(labelled / "transcripts.jsonl"), "--gold",
+                                       str(labelled / "labels.jsonl"), "--rules", str(pack), "--no-builtin",
+                                       "--train-trigger", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("40 replies (16 labelled empathy-missing) of 4 teams") and out.is_file()
