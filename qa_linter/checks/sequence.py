@@ -44,7 +44,7 @@ class SequenceRule(Rule):
                   "finds nothing in a turn's last message, a turn the weights (a lexicon of `piece<TAB>weight` "
                   "lines written by `qa-lint calibrate --train-trigger`) score at least P sets the rule off. "
                   "Conditions and exceptions apply to the matcher's hits only",
-                  example="{weights: frustration-stance, threshold: 0.7}"))),
+                  example="{weights: frustration-stance, threshold: 0.85}"))),
         Field("expect", "role, where, require or forbid", "`role` (default `agent`), `where` (`next` (default), "
               "`before`, `after`), and exactly one of `require:` / `forbid:` (a matcher); optionally `answer:`",
               example="{role: agent, where: next, require: {terms: [抱歉]}}", required=True,
@@ -126,8 +126,9 @@ class SequenceRule(Rule):
         if value is None:
             return None
         threshold = value.get("threshold") if isinstance(value, dict) else None
-        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"} or not isinstance(value["weights"], str)
-                or isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
+        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"}
+                or not isinstance(value["weights"], str) or isinstance(threshold, bool)
+                or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
             ctx.error("trigger.model needs {weights: a lexicon of piece<TAB>weight lines, threshold: a probability "
                       "between 0 and 1}", line)
             return None
@@ -219,8 +220,10 @@ class SequenceRule(Rule):
         turn: where the rule's author ruled on its words (a cue, or an exception or condition that cancels one),
         the model does not overrule them."""
         hit = self.trigger_model.hit(msgs, pos)  # rarely a hit: asked first, the words are looked at only then
-        trigger = self.trigger
-        if hit is None or trigger and any(trigger.hits_before_cancelling(m) for m in msgs[turn_start(msgs, pos):pos + 1]):
+        if hit is None:
+            return None
+        turn = msgs[turn_start(msgs, pos):pos + 1]
+        if self.trigger and any(self.trigger.hits_before_cancelling(m) for m in turn):
             return None
         return hit
 
