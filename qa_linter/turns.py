@@ -63,6 +63,11 @@ class TurnModel:
         self.opened: dict = {}  # block_open's answer for the block being scanned: {"block", "role", "mask", "rows"}
         self._arrays = None
 
+    def __getstate__(self) -> dict:
+        # A copy (a spawned worker, a Spark executor, the pack snapshot) starts with empty caches: the block being
+        # scanned is the sender's, not the copy's.
+        return {**self.__dict__, "memo": {}, "opened": {}}
+
     def arrays(self):
         """The weights for numpy (blocks/turn_scores.py), built at the first block: a single check never needs
         them, nor numpy (`qa-lint check` starts without it)."""

@@ -284,3 +284,15 @@ def test_train_trigger_reads_a_labelled_file_too(tmp_path, pack):
                                        "--train-trigger", str(out)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("40 replies (16 labelled empathy-missing) of 4 teams") and out.is_file()
+
+
+def test_a_copy_of_the_model_starts_with_empty_caches(pack):
+    import pickle
+
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    conversations = [Conversation("a", [Message(0, "customer", "又坏了"), Message(1, "agent", "好的")])]
+    assert assert_same_findings(linter, conversations) == 1
+    model = linter.pack.rules[0].trigger_model
+    assert model.opened and model.memo  # the block just scanned, the turn just weighed
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.opened == {} and copy.memo == {} and copy.model == model.model and copy.threshold == 0.8
