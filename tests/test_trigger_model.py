@@ -14,6 +14,7 @@ from qa_linter import Linter
 from qa_linter.analysis import ConversationView
 from qa_linter.audience import log_odds
 from qa_linter.batch import ScanSummary, _chunks
+from qa_linter.blocks import scan_block
 from qa_linter.blocks.candidates import automaton_for, presence
 from qa_linter.blocks.fold import fold
 from qa_linter.blocks.index import BlockIndex
@@ -296,3 +297,17 @@ def test_a_copy_of_the_model_starts_with_empty_caches(pack):
     assert model.opened and model.memo  # the block just scanned, the turn just weighed
     copy = pickle.loads(pickle.dumps(model))
     assert copy.opened == {} and copy.memo == {} and copy.model == model.model and copy.threshold == 0.8
+
+
+def test_the_block_engine_plans_with_the_model_and_does_not_fall_back(monkeypatch):
+    """A mistake in planning sends a block to the per-message path (blocks/engine.py), which gives the same
+    findings, only slower: here no block may go that way."""
+    linter = Linter.from_config()
+
+    def per_message(conv):
+        raise AssertionError(f"{conv.id} went to the per-message path")
+
+    monkeypatch.setattr(linter, "scan", per_message)
+    found = [f for entries in scan_block(linter, _lines(_complaints(200, 7)), keep_conversations=False)
+             for entry in entries for f in entry[2]]
+    assert any(f.rule == "empathy-missing" for f in found)
