@@ -311,3 +311,23 @@ def test_the_block_engine_plans_with_the_model_and_does_not_fall_back(monkeypatc
     found = [f for entries in scan_block(linter, _lines(_complaints(200, 7)), keep_conversations=False)
              for entry in entries for f in entry[2]]
     assert any(f.rule == "empathy-missing" for f in found)
+
+
+def test_a_team_points_the_built_in_rule_at_its_own_weights(tmp_path):
+    """README: `options: {empathy-missing: {trigger+: {model: {weights: …, threshold: …}}}}` replaces the built-in
+    rule's model and keeps its cue lists."""
+    (tmp_path / "lexicons").mkdir()
+    (tmp_path / "lexicons" / "our-stance.txt").write_text("(bias)\t-3.0\n积分\t5.0\n", encoding="utf-8")
+    (tmp_path / "qa-linter.yaml").write_text(
+        "lexicons: [lexicons]\noptions:\n  empathy-missing:\n"
+        "    trigger+: {model: {weights: our-stance, threshold: 0.8}}\n", encoding="utf-8")
+    linter = Linter.from_config(tmp_path / "qa-linter.yaml")
+    rule = next(r for r in linter.pack.rules if r.id == "empathy-missing")
+    assert rule.trigger_model.weights_name == "our-stance" and rule.trigger_model.threshold == 0.8
+
+    def empathy(text):
+        return [f.message for f in _scan(linter, ("customer", text), ("agent", "请稍等。")) if f.rule == "empathy-missing"]
+
+    assert empathy("积分呢") == ["用户表达了不满或焦急（「积分呢」），这条回复没有致歉或安抚"]
+    assert empathy("我要投诉") == ["用户表达了不满或焦急（「我要投诉」），这条回复没有致歉或安抚"]  # a built-in cue
+    assert not empathy("这都第二个了 还是一样的问题")  # the built-in model is replaced
