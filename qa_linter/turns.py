@@ -15,13 +15,16 @@ rule's author ruled on (不着急 is no complaint), the model does not overrule.
 from __future__ import annotations
 
 from itertools import repeat
+from typing import NamedTuple
 
 import regex
 
-from .audience import AudienceModel, log_odds, sigmoid
+from .audience import AudienceModel, Example, log_odds, sigmoid
 from .text.matching import MEMO_CHARACTERS, MEMO_TEXTS, Hit
 from .text.pieces import features
 
+# The threshold `calibrate --train-trigger` judges new weights at when the rule has no model yet (the built-in one's).
+DEFAULT_THRESHOLD = 0.85
 # Where a clause of the message ends, for the words a finding quotes: sentence and clause punctuation, spaces.
 _CLAUSE_BREAK = regex.compile(r"[。！？!?，,；;…~～\s]+")
 # The most characters a finding quotes of the turn.
@@ -145,3 +148,11 @@ class TurnModel:
     def strongest(self, views, pos: int, n: int = 4) -> list[str]:
         """The pieces that weighed most towards a complaint (for `calibrate --show-errors`)."""
         return self.model.strongest(features(*turn_texts(views, pos)), n)
+
+
+class TurnExample(NamedTuple):
+    """A turn `calibrate --train-trigger` learns from, and what the rule's own words do with it."""
+
+    example: Example
+    cued: bool  # the rule's own words set it off in this turn
+    words_hit: bool  # they hit somewhere in the turn, cancelled or not: the model would not be asked

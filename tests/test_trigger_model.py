@@ -248,6 +248,10 @@ def test_train_trigger_learns_the_pieces_of_labelled_turns(tmp_path, pack):
     assert result.exit_code == 0, result.output
     # 48 turns answered; the 8 answered with 抱歉 are left out: the reply already meets what the rule expects.
     assert result.output.startswith("40 replies (16 labelled empathy-missing) of 4 teams")
+    # What the weights add on teams they were not learnt from: the rule's word (投诉) is in no turn here.
+    left_out = result.output.splitlines()[1]
+    assert left_out.startswith("on teams left out of training (4 folds): empathy-missing F1 0.000 with the rule's")
+    assert float(left_out.split(", ")[1].split()[0]) > 0.8 and left_out.endswith("with the learned weights at 0.8")
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# learned.txt - how much each piece of a turn shows")
     weights = dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))

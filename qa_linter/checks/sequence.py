@@ -252,10 +252,11 @@ class SequenceRule(Rule):
     def trigger_examples(self, conv, labelled: set[int], group: str) -> list:
         """What `calibrate --train-trigger` learns from one labelled conversation: each turn of the trigger's role
         that a reply of the expected role answers, when the reply does not already meet the expectation (no
-        reviewer labels a reply with the apology it needs), as an Example that is positive when the reviewer
-        labelled that reply with this rule's category (`labelled`: the indexes of those messages)."""
+        reviewer labels a reply with the apology it needs), as a TurnExample whose Example is positive when the
+        reviewer labelled that reply with this rule's category (`labelled`: the indexes of those messages)."""
         from ..audience import Example
         from ..text.pieces import features
+        from ..turns import TurnExample
 
         msgs = conv.messages
         examples = []
@@ -265,7 +266,12 @@ class SequenceRule(Rule):
             target = next((m for m in msgs[pos + 1:] if m.role == self.expect_role), None)
             if target is None or bool(self.expected.find(target)) != self.forbid:
                 continue
-            examples.append(Example(group, features(*turn_texts(msgs, pos)), target.index in labelled))
+            turn = msgs[turn_start(msgs, pos):pos + 1]
+            trigger = self.trigger
+            examples.append(TurnExample(
+                Example(group, features(*turn_texts(msgs, pos)), target.index in labelled),
+                cued=bool(trigger) and any(trigger.first(m) is not None for m in turn),
+                words_hit=bool(trigger) and any(trigger.hits_before_cancelling(m) for m in turn)))
         return examples
 
     def _answers(self, window, i) -> bool:
