@@ -335,3 +335,25 @@ def test_a_team_points_the_built_in_rule_at_its_own_weights(tmp_path):
     assert empathy("积分呢") == ["用户表达了不满或焦急（「积分呢」），这条回复没有致歉或安抚"]
     assert empathy("我要投诉") == ["用户表达了不满或焦急（「我要投诉」），这条回复没有致歉或安抚"]  # a built-in cue
     assert not empathy("这都第二个了 还是一样的问题")  # the built-in model is replaced
+
+
+def test_train_trigger_reports_a_broken_line_and_learns_from_the_rest(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set")
+    with (labelled / "transcripts.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"id": "broken", "messages": [\n')
+    out = tmp_path / "learned.txt"
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
+                                       "--train-trigger", str(out)])
+    assert result.exit_code == 2  # as scan: input was skipped
+    assert "transcripts.jsonl:49:" in result.output and "(skipped)" in result.output
+    assert "40 replies (16 labelled empathy-missing) of 4 teams" in result.output and "1 records skipped" in result.output
+    assert out.is_file()
+
+
+def test_train_trigger_names_the_line_of_broken_labels(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set")
+    with (labelled / "labels.jsonl").open("a", encoding="utf-8") as f:
+        f.write("not json\n")
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
+                                       "--train-trigger", str(tmp_path / "out.txt")])
+    assert result.exit_code == 2 and "labels.jsonl:49: not a label line" in result.output
