@@ -128,7 +128,6 @@ def _train_audience(paths, out: Path, rule_options) -> None:
     from ..analysis import ConversationView
     from ..audience import Example, cross_validate, customer_words, train
     from ..model import Conversation, InputProblem
-    from ..outputs.html_common import atomic_write_text
 
     with user_errors():
         run = make_run(**rule_options, jobs=1)
@@ -161,15 +160,22 @@ def _train_audience(paths, out: Path, rule_options) -> None:
               f"  {len(examples)} labelled conversations ({technical} technical) of {len(groups)} teams; words seen in\n"
               f"  fewer than 3 teams are left out. Accuracy on teams left out of training: {accuracy:.3f}.\n"
               f"Fields: word<TAB>weight (log-odds); (bias) is the intercept.")
-    try:
-        atomic_write_text(out, model.to_text(header))
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    _write_weights(out, model, header)
     click.echo(f"{len(examples)} conversations ({technical} technical) of {len(groups)} teams: "
                f"accuracy on teams left out {accuracy:.3f}; {len(model.weights)} words written to {out}"
                + (f"; {skipped} records skipped" if skipped else ""))
     if skipped:
         sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
+
+
+def _write_weights(out: Path, model, header: str) -> None:
+    """A learnt model as a weights lexicon (--train-audience, --train-trigger)."""
+    from ..outputs.html_common import atomic_write_text
+
+    try:
+        atomic_write_text(out, model.to_text(header))
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 # The descent of the trigger model: 300 rounds, the fit whose cross-validated figures chose the built-in threshold
@@ -185,7 +191,6 @@ def _train_trigger(named, out: Path, rule_options) -> None:
     from ..audience import train
     from ..calibration import LabelError, read_labels
     from ..model import Conversation, InputProblem
-    from ..outputs.html_common import atomic_write_text
     from ..turns import DEFAULT_THRESHOLD
 
     with user_errors():
@@ -234,10 +239,7 @@ def _train_trigger(named, out: Path, rule_options) -> None:
               f"  {learned:.3f} with the learned weights at {threshold}.\n"
               f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept; P: marks two characters of the message\n"
               f"  before the turn.")
-    try:
-        atomic_write_text(out, model.to_text(header))
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
+    _write_weights(out, model, header)
     click.echo(f"{len(examples)} replies ({positive} labelled {rule.category}) of {len(groups)} teams: "
                f"{len(model.weights)} pieces written to {out}" + (f"; {skipped} records skipped" if skipped else ""))
     click.echo(f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
@@ -252,23 +254,23 @@ def _left_out_f1(turns, threshold: float, folds: int) -> tuple[float, float]:
     the words hit nowhere in the turn (as the rule asks the model). What the weights add on teams they were
     not learnt from, as --train-audience reports its accuracy."""
     from ..audience import train
+    from ..calibration import CategoryScore, agreement_f1
 
     groups = sorted({turn.example.group for turn in turns})
-    alone, learned = [], []
+    alone, learned = CategoryScore("alone"), CategoryScore("learned")
     for k in range(folds):
         out = set(groups[k::folds])
         model = train([t.example for t in turns if t.example.group not in out], rounds=TRIGGER_ROUNDS,
                       min_weight=TRIGGER_MIN_WEIGHT)
         for turn in turns:
             if turn.example.group in out:
-                label = turn.example.positive
-                alone.append((turn.cued, label))
                 asked = not turn.words_hit and model.probability(turn.example.words) >= threshold
-                learned.append((turn.cued or asked, label))
-    return _f1(alone), _f1(learned)
+                _count(alone, turn.cued, turn.example.positive)
+                _count(learned, turn.cued or asked, turn.example.positive)
+    return agreement_f1(alone) or 0.0, agreement_f1(learned) or 0.0
 
 
-def _f1(judged: list[tuple[bool, bool]]) -> float:
-    both = sum(1 for found, label in judged if found and label)
-    either = sum(1 for found, label in judged if found or label)
-    return 2 * both / (both + either) if both else 0.0
+def _count(score, found: bool, labelled: bool) -> None:
+    score.tp += found and labelled
+    score.fp += found and not labelled
+    score.fn += labelled and not found
