@@ -29,7 +29,8 @@ reading, rules, output), the ratios to (a) (and the same by CPU time, which the 
 disturbs less), whether (b) and (c) wrote identical output, and the peak resident
 memory of (a), (b) and (c): the largest single process and the whole process tree at its peak, from one more
 run of each sampled every 200 ms with psutil (the timed runs are not sampled: reading the memory of processes
-that keep both cores busy slowed (c) by 10-15%; shared pages of forked workers count once per process). The
+that keep both cores busy slowed (c) by 10-15%; shared pages of forked workers count once per process in the
+tree's RSS, and once in all in its proportional set size, "tree PSS", where Linux reports it). The
 corpus must be one the scan accepts in full: the benchmark fails if any record is skipped. The machine's load average is printed at the start
 and the end. Then the start-up of `qa-lint check "…"` against `python -c "import jieba; jieba.initialize()"`
 (median of fresh processes), and the pre-send latency benchmark (benchmarks/presend_latency.py, in-process
@@ -195,6 +196,7 @@ class Run:
     cpu_seconds: float  # user + system time of the process and every process it started
     peak_process_mb: float
     peak_tree_mb: float
+    peak_tree_pss_mb: float  # shared pages counted once (0 where the platform does not say)
     returncode: int
     stdout: str
     stderr: str
@@ -209,22 +211,27 @@ def measured(command: list[str], cwd: Path, sample: bool = True) -> Run:
     before = _children_cpu()
     started = time.perf_counter()
     proc = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
-    peaks = {"process": 0, "tree": 0}
+    peaks = {"process": 0, "tree": 0, "pss": 0}
     done = threading.Event()
 
     def sample_memory() -> None:
         while not done.is_set():
             try:
                 family = [proc, *proc.children(recursive=True)]
-                sizes = []
+                sizes, shares = [], []
                 for p in family:
                     try:
                         sizes.append(p.memory_info().rss)
+                        # A forked worker shares the parent's pages (the pack, the tables): its RSS counts them
+                        # again, its proportional set size (Linux) a share of them, so the tree's PSS is what the
+                        # processes use together.
+                        shares.append(getattr(p.memory_full_info(), "pss", 0))
                     except psutil.Error:
                         pass
                 if sizes:
                     peaks["process"] = max(peaks["process"], max(sizes))
                     peaks["tree"] = max(peaks["tree"], sum(sizes))
+                    peaks["pss"] = max(peaks["pss"], sum(shares))
             except psutil.Error:
                 pass
             done.wait(SAMPLE_SECONDS)
@@ -238,8 +245,8 @@ def measured(command: list[str], cwd: Path, sample: bool = True) -> Run:
     if sampler:
         sampler.join()
     mb = 1024 * 1024
-    return Run(elapsed, _children_cpu() - before, peaks["process"] / mb, peaks["tree"] / mb, proc.returncode, stdout,
-               stderr)
+    return Run(elapsed, _children_cpu() - before, peaks["process"] / mb, peaks["tree"] / mb, peaks["pss"] / mb,
+               proc.returncode, stdout, stderr)
 
 
 def _children_cpu() -> float:
@@ -294,8 +301,12 @@ def machine() -> str:
 
 
 def row(label: str, chars_per_s: float, ratio: str, run: Run | None) -> str:
-    memory = f"{run.peak_process_mb:6.0f} MB {run.peak_tree_mb:6.0f} MB" if run else f"{'':>9} {'':>9}"
-    return f"{label:<34} {chars_per_s:>12,.0f} {ratio:>8} {memory}"
+    # 79 columns: the table reads in an 80-column terminal.
+    if run is None:
+        return f"{label:<32} {chars_per_s:>10,.0f} {ratio:>7}"
+    pss = f"{run.peak_tree_pss_mb:5.0f} MB" if run.peak_tree_pss_mb else f"{'-':>8}"
+    return (f"{label:<32} {chars_per_s:>10,.0f} {ratio:>7} {run.peak_process_mb:5.0f} MB {run.peak_tree_mb:5.0f} MB "
+            f"{pss}")
 
 
 def _compile_package() -> None:
@@ -388,7 +399,8 @@ def main() -> int:
                   "the scan accepts in full (canonical JSON Lines, channels chat/email/phone)", file=sys.stderr)
             return 1
 
-        print(f"{'throughput (characters of text / s)':<34} {'chars/s':>12} {'vs (a)':>8} {'peak RSS':>9} {'tree':>9}")
+        print(f"{'throughput (text characters/s)':<32} {'chars/s':>10} {'vs (a)':>7} {'peak RSS':>8} {'tree':>8} "
+              f"{'tree PSS':>8}")
         print(row("(a) jieba.lcut, one process", baseline_rate, "1.00x", memory["baseline"]))
         for jobs, label in ((1, "(b) qa-lint scan --jobs 1"), (2, "(c) qa-lint scan --jobs 2")):
             rate = characters / scans[jobs].seconds
