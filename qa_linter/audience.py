@@ -1,12 +1,13 @@
-"""Who the customer is, read from their own words: a logistic model over the words customers write.
+"""Who the customer is, read from their own words: a logistic model over the pieces of what customers write.
 
 A term list only knows the words on it; a technical customer of a product the lists have never seen (a pool's
 water-sensor operator, a laboratory's LIS user) writes the words of their trade around it: 后台, 管理员, 账号,
-工作站, 开馆. The model weighs each word a customer writes by how often conversations with it were labelled
-technical (`meta.customer` of a labelled set), learnt only from words seen on several product lines, so no one
-product's vocabulary decides. The jargon rule asks it (technical_customer.model) when nothing else decided.
+工作站, 开馆. The model weighs each piece of one to three characters a customer writes (后台, 接口, 批量 for; 我家,
+孩子, 怎么弄 against) by how often conversations with it were labelled technical (`meta.customer` of a labelled
+set), learnt only from pieces seen on several product lines, so no one product's vocabulary decides. The jargon
+rule asks it (technical_customer.model) when nothing else decided.
 
-The weights are data: a lexicon of `word<TAB>weight` lines that a team trains on its own labelled conversations
+The weights are data: a lexicon of `piece<TAB>weight` lines that a team trains on its own labelled conversations
 with `qa-lint calibrate --set DIR --train-audience FILE`. The built-in pack ships weights learnt from the dev
 set's tuning part (lexicons/customer-audience.txt). A sure reading (0.95) makes the customer technical; a likely
 one (0.7) only a `professional`, who still needs web and cloud terms explained: such a reading also takes in office
@@ -20,33 +21,43 @@ from typing import Iterable, NamedTuple
 
 import regex
 
-# A feature is a word of two characters or more with a letter or a Chinese character in it (no numbers, no
-# punctuation, no single characters: 的, 了 say nothing about who writes them).
-_WORD = regex.compile(r"^(?=.*[\p{Han}a-z]).{2,}$")
+PIECE_SIZES = (1, 2, 3)
+# A piece holds no whitespace and no Latin letter or digit, and does not start with # (a lexicon line that does is a
+# comment). Latin letters and digits count as whole words instead (api, chrome, v2): a slice of one (c, hr) says
+# nothing, and every brand and product name would be made of such slices.
+_NO_PIECE = regex.compile(r"[\s0-9a-z]|^#")
+_LATIN_WORD = regex.compile(r"(?<![0-9a-z])(?=[0-9]*[a-z])[0-9a-z]{1,24}(?![0-9a-z])")
+_LATIN = regex.compile(r"[0-9a-z]+")
 
 
-# Runs of Chinese characters, whose two-character pieces are features too.
-_HAN_RUN = regex.compile(r"\p{Han}{2,}")
+def is_piece(text: str) -> bool:
+    """Whether `text` can be a feature: one to three characters with no whitespace, Latin letter or digit, not
+    starting with #; or a Latin word (letters and digits, a letter among them)."""
+    if _LATIN.fullmatch(text):
+        return _LATIN_WORD.fullmatch(text) is not None
+    return 1 <= len(text) <= PIECE_SIZES[-1] and _NO_PIECE.search(text) is None
 
 
-def customer_words(views) -> frozenset[str]:
-    """The features of a conversation: the distinct words of its customer messages (folded, segmented) and every
-    two characters in a row of their Chinese text.
+def customer_pieces(views) -> frozenset[str]:
+    """The features of a conversation: every piece of one to three characters of its customer messages (folded),
+    each once, none across two messages or holding whitespace, and every Latin word they write (api, chrome, v2).
 
-    The pieces carry a trade's words that jieba does not know as words (板厚, 阻抗 in 四层板厚1.6阻抗50欧; 试压 in
-    打压出个试压报告), which a product line the model has never seen is full of: with them, the share of teams' left-out
-    conversations read right rose from 0.921 to 0.939 on the dev set's tuning part. Each is a substring of the
-    text, as a word is, so ScoreRange's bounds still hold."""
+    Pieces carry what words do (后台, 结算单 for the back office; 我家, 孩子 for a home) and what no segmenter cuts as
+    a word: a trade's terms jieba does not know (板厚, 阻抗 in 四层板厚1.6阻抗50欧) and the endings of a writer (吧, 呢,
+    嘛). Words from jieba and every two Chinese characters, the features before, read 0.945 of the dev set's tuning
+    conversations right on teams left out of training; pieces 0.958, and with them the jargon rule's false hits
+    there fell by a sixth (docs/accuracy.md, session 25). Each piece is a substring of one message and each Latin
+    word one standing alone, so ScoreRange finds them all without cutting anything."""
+    pieces: set[str] = set()
     words: set[str] = set()
     for view in views:
         if view.role != "customer":
             continue
         text = view.norm.text
-        segmenter = view.toolkit.segmenter
-        words.update(w for w, _, _ in segmenter.words(text) if _WORD.match(w))
-        for run in _HAN_RUN.findall(text):
-            words.update(run[i:i + 2] for i in range(len(run) - 1))
-    return frozenset(words)
+        for size in PIECE_SIZES:
+            pieces.update(text[i:i + size] for i in range(len(text) - size + 1))
+        words.update(_LATIN_WORD.findall(text))
+    return frozenset(piece for piece in pieces if _NO_PIECE.search(piece) is None) | words
 
 
 class AudienceModel(NamedTuple):
@@ -89,39 +100,29 @@ class AudienceModel(NamedTuple):
         return "\n".join(lines) + "\n"
 
 
-# The texts whose words ScoreRange remembers, at most this many of at most this many characters (as the matchers
+# The texts whose pieces ScoreRange remembers, at most this many of at most this many characters (as the matchers
 # remember theirs, text/matching.py).
 MEMO_TEXTS = 2048
 MEMO_CHARACTERS = 200
 
-# A feature certain to be there when found in the text: what customer_words always adds (every two Chinese
-# characters in a row), whatever the segmenter does.
-_CERTAIN = regex.compile(r"\p{Han}{2}")
-
 
 class ScoreRange:
-    """The lowest and highest score (log-odds) a model can give some texts, whatever their segmentation: found
-    without segmenting them, so that most customers' words need no segmenting at all.
+    """The score (log-odds) the model gives some customer texts, found with one automaton over the model's pieces:
+    every piece the model weighs that occurs in a text is a feature (customer_pieces), so the score is found without
+    making the set of all pieces. A weight whose key can be no piece (a word of four characters or more, or with a
+    space, from a file written before pieces) never counts.
 
-    customer_words makes a customer's features from two sources: every two Chinese characters in a row of their
-    text (certain: no segmentation is asked) and the words jieba cuts (each a substring of the text). So the
-    model's words found anywhere in the text split in two: two-character Chinese words are features exactly when
-    found, their weights counted as they are; every other word (three characters or more, Latin letters) is a
-    feature only if the segmenter cuts it, so it can add at most its weight when positive and take away at most
-    its weight when negative.
+    A Latin word counts only standing alone (api in 调api, not in rapid). `bounds` gives the lowest and highest score:
+    the same number now that every feature is found as it is (when the
+    features were jieba's words, a word found in the text was a feature only if the segmenter cut it, and the two
+    bounds spared segmenting most customers). The jargon rule asks them before it builds the pieces.
 
-    On the 20 MB benchmark corpus (built-in pack, likely reading at 0.7) the two bounds settle without segmenting
-    1,057 of the 1,066 customers whose words read as no layperson's and 1,718 of the 1,722 whose words fall short
-    of a technical reading (a bound of positive weights alone settled 845): customer_words runs for 348
-    conversations instead of 2,278, and the jargon rule's audience reading took 0.29 s instead of 0.62 s.
-
-    The tables and the automaton are made at the first use: sorting out the certain words of the built-in model's
-    15,500 took 5 ms, which a cold `qa-lint check` that never asks need not pay."""
+    The tables and the automaton are made at the first use: a cold `qa-lint check` that never asks need not pay."""
 
     def __init__(self, model: AudienceModel):
         self._model = model
-        self._tables = None  # (words' weights, whether each is certain, the automaton over the words)
-        self._memo: dict[str, tuple[int, ...]] = {}  # a short text -> the indexes of the model's words in it
+        self._tables = None  # (pieces' weights, the automaton over the pieces)
+        self._memo: dict[str, tuple[int, ...]] = {}  # a short text -> the indexes of the model's pieces in it
 
     def __getstate__(self) -> dict:
         # The automaton cannot be pickled (a spawned worker, a copied rule): it is made again where it is used.
@@ -139,44 +140,42 @@ class ScoreRange:
         return self.bounds(texts)[0]
 
     def bounds(self, texts: Iterable[str]) -> tuple[float, float]:
-        """(lowest, highest) score any segmentation of these texts can give."""
-        sure = self._model.bias
+        """(lowest, highest) score these texts can give: both the model's score of their pieces."""
+        score = self._model.bias
         if not self._model.weights:
-            return sure, sure
-        # One automaton over all the words: looking the certain ones up pair by pair instead (a regex for the runs,
-        # a dict) took 20% longer.
-        weights, certain, automaton = self._tables or self._made()
+            return score, score
+        weights, latin, automaton = self._tables or self._made()
+        if automaton is None:
+            return score, score
         found: set[int] = set()
         memo = self._memo
         for text in texts:
-            # Customers' short replies repeat (好的, 已经重启了): a short text's words are looked up once.
-            words = memo.get(text)
-            if words is None:
-                words = tuple(i for i, _, _ in automaton.find_matches_as_indexes(text, overlapping=True))
+            # Customers' short replies repeat (好的, 已经重启了): a short text's pieces are looked up once.
+            pieces = memo.get(text)
+            if pieces is None:
+                pieces = tuple(i for i, start, end in automaton.find_matches_as_indexes(text, overlapping=True)
+                               if not latin[i] or _alone(text, start, end))
                 if len(text) <= MEMO_CHARACTERS:
                     if len(memo) >= MEMO_TEXTS:
                         memo.clear()
-                    memo[text] = words
-            found.update(words)
-        gains = losses = 0.0
-        for i in found:
-            weight = weights[i]
-            if certain[i]:
-                sure += weight
-            elif weight > 0:
-                gains += weight
-            else:
-                losses += weight
-        return sure + losses, sure + gains
+                    memo[text] = pieces
+            found.update(pieces)
+        score += sum(weights[i] for i in found)
+        return score, score
 
     def _made(self) -> tuple:
         import ahocorasick_rs
 
-        words = list(self._model.weights)
-        weights = [self._model.weights[w] for w in words]
-        certain = [_CERTAIN.fullmatch(w) is not None for w in words]
-        self._tables = (weights, certain, ahocorasick_rs.AhoCorasick(words))
+        pieces = [key for key in self._model.weights if is_piece(key)]
+        weights = [self._model.weights[key] for key in pieces]
+        latin = [_LATIN.fullmatch(key) is not None for key in pieces]
+        self._tables = (weights, latin, ahocorasick_rs.AhoCorasick(pieces) if pieces else None)
         return self._tables
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] stands as a Latin word: no Latin letter or digit right before or after it."""
+    return (start == 0 or not _LATIN.match(text, start - 1)) and (end == len(text) or not _LATIN.match(text, end))
 
 
 def sigmoid(z: float) -> float:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import regex
 
-from ..audience import AudienceModel, ScoreRange, customer_words, log_odds
+from ..audience import AudienceModel, ScoreRange, customer_pieces, log_odds
 from ..text import matching
 from ..text.clauses import SENTENCE_END, looks_like_question
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
@@ -102,8 +102,9 @@ class JargonRule(Rule):
               "customer's messages, makes them that audience by itself (我是公司的IT管理员, 给客户装了…: a customer who "
               "says they do technical work), and so does `addressed_as`, a matcher over the agent's messages (李工您好: "
               "the agent addresses an engineer); `model: {weights: LEXICON, threshold: P}` is asked last, when nothing "
-              "else decided the audience: a lexicon of `word<TAB>weight` lines (log-odds, `(bias)` the intercept) "
-              "weighs the words of the customer's messages, and a probability of at least P makes them that "
+              "else decided the audience: a lexicon of `piece<TAB>weight` lines (log-odds, `(bias)` the intercept) "
+              "weighs the pieces of the customer's messages (every one to three characters without whitespace, Latin "
+              "letters and digits as whole words), and a probability of at least P makes them that "
               "audience, one of at most 1 - P keeps them the default audience where only `product_keywords` "
               "would have decided; `likely: {threshold: Q, audience: NAME}` (Q < P) makes a probability of at least Q "
               "that other audience (a customer who reads likely technical knows a trade's everyday terms, not all) "
@@ -502,8 +503,8 @@ class JargonRule(Rule):
         lowest = likely[0] if likely else threshold
         customers = conv.by_role("customer")
         if reading.bound.at_most(view.norm.text for view in customers) < log_odds(lowest) - 1e-9:
-            return None  # not even the most the model's words in their text can give reaches it: nothing to segment
-        words = customer_words(customers)
+            return None  # their pieces' score does not reach it: no set of pieces is made
+        words = customer_pieces(customers)
         p = model.probability(words)
         if p >= threshold:
             audience, how = self.technical[1], "a technical customer's"
@@ -522,7 +523,7 @@ class JargonRule(Rule):
         customers = conv.by_role("customer")
         if reading.bound.at_least(view.norm.text for view in customers) > log_odds(1.0 - reading.threshold) + 1e-9:
             return None  # even the fewest of the model's words their text can give read as no layperson's
-        p = reading.model.probability(customer_words(customers))
+        p = reading.model.probability(customer_pieces(customers))
         if p > 1.0 - reading.threshold:
             return None
         return f"the customer's words read as a layperson's ({p:.2f})"

@@ -630,7 +630,8 @@ class Segmenter:
         jieba cuts each run of block characters (BLOCK) and yields every other character alone; the runs are cut
         here by `block_boundaries`, as word boundaries are: the compiled route once switched to, and each block
         remembered. jieba's own Python cut took 0.3 s of a 20 MB scan for the customer words jargon's audience
-        model reads (audience.customer_words); `reference_words` is that cut, which tests hold this one to."""
+        model once read (its features are pieces now, audience.py); `reference_words` is that cut, which tests hold
+        this one to."""
         out: list[tuple[str, int, int]] = []
         pos = 0
         for m in BLOCK.finditer(text):
