@@ -45,7 +45,7 @@ def customer_pieces(views) -> frozenset[str]:
     Pieces carry what words do (后台, 结算单 for the back office; 我家, 孩子 for a home) and what no segmenter cuts as
     a word: a trade's terms jieba does not know (板厚, 阻抗 in 四层板厚1.6阻抗50欧) and the endings of a writer (吧, 呢,
     嘛). Words from jieba and every two Chinese characters, the features before, read 0.945 of the dev set's tuning
-    conversations right on teams left out of training; pieces 0.958, and with them the jargon rule's false hits
+    conversations right on teams left out of training; these 0.956, and with them the jargon rule's false hits
     there fell by a sixth (docs/accuracy.md, session 25). Each piece is a substring of one message and each Latin
     word one standing alone, so ScoreRange finds them all without cutting anything."""
     pieces: set[str] = set()
@@ -61,8 +61,9 @@ def customer_pieces(views) -> frozenset[str]:
 
 
 class AudienceModel(NamedTuple):
-    """A logistic model: P(technical) = sigmoid(bias + the sum of the weights of the words present). A sequence
-    rule's learned trigger (turns.py) is the same model over the pieces of a turn."""
+    """A logistic model: P(technical) = sigmoid(bias + the sum of the weights of the features present: the pieces
+    customer_pieces gives). A sequence rule's learned trigger (turns.py) is the same model over the pieces of a
+    turn."""
 
     bias: float
     weights: dict[str, float]

@@ -522,7 +522,7 @@ class JargonRule(Rule):
             return None
         customers = conv.by_role("customer")
         if reading.bound.at_least(view.norm.text for view in customers) > log_odds(1.0 - reading.threshold) + 1e-9:
-            return None  # even the fewest of the model's words their text can give read as no layperson's
+            return None  # their pieces' score reads as no layperson's
         p = reading.model.probability(customer_pieces(customers))
         if p > 1.0 - reading.threshold:
             return None
