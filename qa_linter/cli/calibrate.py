@@ -123,8 +123,8 @@ def _calibrate_one(run, paths, gold, show_errors, second_labels=None):
     return result, False, agreed
 
 
-# Pieces of the audience model weighing under 0.05 either way are left out: on the dev set's tuning part, jargon F1
-# with models learnt on teams left out (5 folds) 0.913 against 0.914 with all of them, from a third of the pieces.
+# Pieces of the audience model weighing under 0.05 either way are left out: on the dev set's tuning part, with models
+# learnt without each fold of teams (5 folds), jargon F1 0.913 either way, from a third of the pieces (docs/accuracy.md).
 AUDIENCE_MIN_WEIGHT = 0.05
 
 
