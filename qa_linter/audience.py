@@ -21,11 +21,13 @@ from typing import Iterable, NamedTuple
 
 import regex
 
-PIECE_SIZES = (1, 2, 3)
-# A piece holds no whitespace and no Latin letter or digit, and does not start with # (a lexicon line that does is a
-# comment). Latin letters and digits count as whole words instead (api, chrome, v2): a slice of one (c, hr) says
-# nothing, and every brand and product name would be made of such slices.
-_NO_PIECE = regex.compile(r"[\s0-9a-z]|^#")
+from .text.pieces import SIZES, WHITESPACE, pieces
+
+# A piece holds no whitespace (text.pieces.WHITESPACE: nothing that would end a lexicon line) and no Latin letter
+# or digit, and does not start with # (a lexicon line that does is a comment). Latin letters and digits count as
+# whole words instead (api, chrome, v2): a slice of one (c, hr) says nothing, and every brand and product name
+# would be made of such slices.
+_NOT_IN_PIECE = regex.compile(r"[0-9a-z]|^#")
 _LATIN_WORD = regex.compile(r"(?<![0-9a-z])(?=[0-9]*[a-z])[0-9a-z]{1,24}(?![0-9a-z])")
 _LATIN = regex.compile(r"[0-9a-z]+")
 
@@ -35,7 +37,11 @@ def is_piece(text: str) -> bool:
     starting with #; or a Latin word (letters and digits, a letter among them)."""
     if _LATIN.fullmatch(text):
         return _LATIN_WORD.fullmatch(text) is not None
-    return 1 <= len(text) <= PIECE_SIZES[-1] and _NO_PIECE.search(text) is None
+    return 1 <= len(text) <= SIZES[-1] and _is_plain(text)
+
+
+def _is_plain(piece: str) -> bool:
+    return WHITESPACE.search(piece) is None and _NOT_IN_PIECE.search(piece) is None
 
 
 def customer_pieces(views) -> frozenset[str]:
@@ -48,16 +54,15 @@ def customer_pieces(views) -> frozenset[str]:
     conversations right on teams left out of training; these 0.956, and with them the jargon rule's false hits
     there fell by a sixth (docs/accuracy.md, session 25). Each piece is a substring of one message and each Latin
     word one standing alone, so ScoreRange finds them all without cutting anything."""
-    pieces: set[str] = set()
+    found: set[str] = set()
     words: set[str] = set()
     for view in views:
         if view.role != "customer":
             continue
         text = view.norm.text
-        for size in PIECE_SIZES:
-            pieces.update(text[i:i + size] for i in range(len(text) - size + 1))
+        found |= pieces(text)
         words.update(_LATIN_WORD.findall(text))
-    return frozenset(piece for piece in pieces if _NO_PIECE.search(piece) is None) | words
+    return frozenset(piece for piece in found if _is_plain(piece)) | words
 
 
 class AudienceModel(NamedTuple):
@@ -114,9 +119,10 @@ class ScoreRange:
     space, from a file written before pieces) never counts.
 
     A Latin word counts only standing alone (api in 调api, not in rapid). `bounds` gives the lowest and highest score:
-    the same number now that every feature is found as it is (when the
-    features were jieba's words, a word found in the text was a feature only if the segmenter cut it, and the two
-    bounds spared segmenting most customers). The jargon rule asks them before it builds the pieces.
+    the same number now that every feature is found as it is (when the features were jieba's words, a word found in
+    the text was a feature only if the segmenter cut it, and the two bounds spared segmenting most customers). The
+    jargon rule reads its probability from that score and makes a customer's set of pieces only to name the
+    strongest of them.
 
     The tables and the automaton are made at the first use: a cold `qa-lint check` that never asks need not pay."""
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import regex
 
-from ..audience import AudienceModel, ScoreRange, customer_pieces, log_odds
+from ..audience import AudienceModel, ScoreRange, customer_pieces, log_odds, sigmoid
 from ..text import matching
 from ..text.clauses import SENTENCE_END, looks_like_question
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
@@ -502,17 +502,18 @@ class JargonRule(Rule):
         model, threshold, likely = reading.model, reading.threshold, reading.likely
         lowest = likely[0] if likely else threshold
         customers = conv.by_role("customer")
-        if reading.bound.at_most(view.norm.text for view in customers) < log_odds(lowest) - 1e-9:
+        score = reading.bound.at_most(view.norm.text for view in customers)
+        if score < log_odds(lowest) - 1e-9:
             return None  # their pieces' score does not reach it: no set of pieces is made
-        words = customer_pieces(customers)
-        p = model.probability(words)
+        p = sigmoid(score)
         if p >= threshold:
             audience, how = self.technical[1], "a technical customer's"
         elif likely and p >= likely[0]:
             audience, how = likely[1], "likely a technical customer's"
         else:
             return None
-        return audience, f"the customer's words read as {how} ({p:.2f}: {', '.join(model.strongest(words))})"
+        strongest = model.strongest(customer_pieces(customers))
+        return audience, f"the customer's words read as {how} ({p:.2f}: {', '.join(strongest)})"
 
     def _read_as_layperson(self, conv) -> "str | None":
         """Why the customer's own words read as a layperson's as surely as the model's threshold asks of a technical
@@ -520,10 +521,10 @@ class JargonRule(Rule):
         reading = self.audience_model
         if reading is None:
             return None
-        customers = conv.by_role("customer")
-        if reading.bound.at_least(view.norm.text for view in customers) > log_odds(1.0 - reading.threshold) + 1e-9:
+        score = reading.bound.at_least(view.norm.text for view in conv.by_role("customer"))
+        if score > log_odds(1.0 - reading.threshold) + 1e-9:
             return None  # their pieces' score reads as no layperson's
-        p = reading.model.probability(customer_pieces(customers))
+        p = sigmoid(score)
         if p > 1.0 - reading.threshold:
             return None
         return f"the customer's words read as a layperson's ({p:.2f})"

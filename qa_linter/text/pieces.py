@@ -1,5 +1,6 @@
 """The pieces a turn is read by (a sequence rule's learned trigger, turns.py): one definition for the message-by-message
-path and the block engine's numpy pass (blocks/turn_scores.py)."""
+path and the block engine's numpy pass (blocks/turn_scores.py). The audience model reads a customer's pieces too
+(audience.customer_pieces)."""
 from __future__ import annotations
 
 import regex
@@ -10,12 +11,18 @@ WHITESPACE = regex.compile(r"[\s\x1c-\x1f\x85\u2028\u2029]+")
 BEFORE = "P:"
 
 
+SIZES = (1, 2, 3)
+
+
+def pieces(text: str) -> set[str]:
+    """Every piece of one to three characters of `text`, each once."""
+    return {text[i:i + n] for n in SIZES for i in range(len(text) - n + 1)}
+
+
 def features(turn: str, before: str) -> frozenset[str]:
     """Every piece of one to three characters of `turn` that neither starts nor ends with a space (nor starts with
     #, a comment in the weights lexicon), and every two characters of `before` without a space, marked."""
-    text = WHITESPACE.sub(" ", turn)
-    found = {text[i:i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
-    found = {piece for piece in found if piece[0] not in " #" and piece[-1] != " "}
+    found = {piece for piece in pieces(WHITESPACE.sub(" ", turn)) if piece[0] not in " #" and piece[-1] != " "}
     text = WHITESPACE.sub(" ", before)
     found.update(BEFORE + text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2])
     return frozenset(found)
