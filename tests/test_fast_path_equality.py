@@ -23,6 +23,7 @@ from qa_linter.canonical import conversation_from_dict
 from qa_linter.model import Message
 from qa_linter.text.matching import PATTERN_FLAGS, PatternMatcher
 from qa_linter.text.normalize import normalize, normalize_reference
+from qa_linter.vocabulary import pattern_flags
 from qa_linter.text.prefilter import (NUMERALS, min_decimal_digits, min_number_characters, required_literal_sets,
                                       required_literals)
 
@@ -472,7 +473,9 @@ def test_patterns_compiled_on_first_use_equal_the_patterns_compiled_at_once(
     assert len(lazy) > 150 and not any("_compiled" in p.__dict__ for p in lazy)
     texts = [normalize(m.text).text for conv in sample_conversations for m in conv.messages]
     for pattern in lazy:
-        compiled = regex.compile(pattern.pattern, PATTERN_FLAGS, **pattern.named_lists)
+        # Compiled as the loader compiles a rule pattern: case-insensitive only where case can matter.
+        compiled = regex.compile(pattern.pattern, pattern_flags(pattern.pattern, pattern.named_lists),
+                                 **pattern.named_lists)
         assert (pattern.flags, pattern.named_lists) == (compiled.flags, compiled.named_lists)
         for text in texts:
             assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in compiled.finditer(text)]

@@ -23,7 +23,7 @@ from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatche
 from ..text.pattern_safety import UnsafePattern, safe_compile
 from ..text.windows import windowed
 from ..text.normalize import normalize
-from ..vocabulary import CHANNELS, DELETE_SUGGESTIONS, PATTERN_FLAGS, ROLES, Severity
+from ..vocabulary import CHANNELS, DELETE_SUGGESTIONS, ROLES, Severity, pattern_flags
 from ..yamlfile import line_of, with_lines
 from .conditions import compile_conditions
 from .context import CompileContext
@@ -544,7 +544,7 @@ def compile_pattern(
         ctx.error(f"bad {label} {text!r}: {problem}", line)
         return None
     try:
-        return windowed(safe_compile(text, PATTERN_FLAGS, **(named_lists or {})))
+        return windowed(safe_compile(text, pattern_flags(text, named_lists), **(named_lists or {})))
     except UnsafePattern as exc:  # valid, but compiling it would take gigabytes: the rule is left out
         ctx.refuse(f"{label} {text!r} refused: {exc}", line)
         return None

@@ -408,6 +408,109 @@ def _python_syntax(source: str, named_lists: dict, keep_properties: bool = False
     return None if missing else out
 
 
+# -- patterns that need no case-insensitive matching ------------------------------------------------------------
+# Unicode properties whose members' case variants are members too (each checked over every code point that has a
+# case variant, tests/test_case_free.py): asking them with or without IGNORECASE gives the same answer for any
+# character. \p{L}, \p{M} and scripts are not among them (U+0345, a combining mark, upper-cases to the letter Ι).
+CASE_CLOSED_PROPERTIES = frozenset({"han", "script=han", "sc=han", "p", "s", "n", "nd", "cf", "z", "zs",
+                                    "emoji_presentation"})
+_LARGEST_RANGE = 0x20000  # a class range wider than this is not walked character by character: not case-free
+
+
+def case_free(source: str, named_lists: "dict | None" = None, remember: bool = True) -> bool:
+    """True when `source` matches exactly the same compiled with IGNORECASE as without it, on any text.
+
+    The built-in pack's patterns are Chinese text, digits, punctuation and classes of them, yet every rule pattern
+    is compiled case-insensitively (the normalised text is lower case, and an author may write SSL or TeamViewer).
+    Case-insensitive matching asks the `regex` module for every case of each character of the text a class is
+    tested on, about 20% of a search of a Chinese message (a mobile number, a clause of [^。，]{0,12}). A pattern
+    whose every literal, class member and property is without case (a character with no other case, \\d, \\s,
+    \\w, the properties above), with no back-reference (which compares captured text, cased or not) and no
+    inline flag, matches the same characters either way, so it is compiled without IGNORECASE. Anything else,
+    or anything the analysis does not read, keeps IGNORECASE: "False" is always safe. Kept in the gate cache
+    (`remember`: a pattern compiled at import, such as the masker's, is analysed without reading the cache file)."""
+    named_lists = named_lists or {}
+    if not remember:
+        return _case_free(source, named_lists)
+    cache = _gate_cache()
+    lists = {name: sorted(values) for name, values in named_lists.items()}
+    key = "case-free " + hashlib.sha1(json.dumps([source, lists], ensure_ascii=False, sort_keys=True)
+                                      .encode("utf-8", "surrogatepass")).hexdigest()
+    known = cache.entries.get(key)
+    if type(known) is bool:
+        return known
+    verdict = _case_free(source, named_lists)
+    cache.entries[key] = verdict
+    cache.dirty = True
+    return verdict
+
+
+def _case_free(source: str, named_lists: dict) -> bool:
+    for m in _PROPERTY.finditer(source):
+        escape = m.group(0)
+        if escape == "\\\\":
+            continue
+        name = escape[3:-1] if escape[2] == "{" else escape[2:]
+        if name.replace(" ", "").replace("_", "").lower() not in _CLOSED_NAMES:
+            return False
+    python = _python_syntax(source, named_lists)  # properties (checked above) read as \s, lists as alternations
+    if python is None or _REFUSED_SYNTAX.search(python):
+        return False
+    try:
+        parsed = sre_parse.parse(python, 0)
+    except (re.error, RecursionError, OverflowError):
+        return False
+    if parsed.state.flags & ~C.SRE_FLAG_UNICODE:
+        return False  # a global inline flag: (?i), (?x), (?a) …
+    return _items_case_free(list(parsed))
+
+
+_CLOSED_NAMES = frozenset(name.replace("_", "") for name in CASE_CLOSED_PROPERTIES)
+
+
+def _items_case_free(items: list) -> bool:
+    for op, av in items:
+        if op is C.LITERAL or op is C.NOT_LITERAL:
+            if not _caseless(av):
+                return False
+        elif op is C.IN:
+            for m_op, m_av in av:
+                if m_op is C.LITERAL or m_op is C.NOT_LITERAL:
+                    if not _caseless(m_av):
+                        return False
+                elif m_op is C.RANGE:
+                    low, high = m_av
+                    if high - low > _LARGEST_RANGE or not all(_caseless(code) for code in range(low, high + 1)):
+                        return False
+                elif m_op is not C.NEGATE and m_op is not C.CATEGORY:
+                    return False
+        elif op is C.SUBPATTERN:
+            _group, add_flags, del_flags, body = av
+            if add_flags or del_flags or not _items_case_free(list(body)):
+                return False
+        elif op is C.ATOMIC_GROUP:
+            if not _items_case_free(list(av)):
+                return False
+        elif op is C.BRANCH:
+            if not all(_items_case_free(list(alternative)) for alternative in av[1]):
+                return False
+        elif op in _REPEATS:
+            if not _items_case_free(list(av[2])):
+                return False
+        elif op is C.ASSERT or op is C.ASSERT_NOT:
+            if not _items_case_free(list(av[1])):
+                return False
+        elif op is not C.ANY and op is not C.AT and op is not C.CATEGORY:
+            return False  # back-references, conditionals, anything not read here
+    return True
+
+
+def _caseless(code: int) -> bool:
+    """A character no other character matches case-insensitively (Chinese, digits, punctuation)."""
+    ch = chr(code)
+    return ch.lower() == ch == ch.upper() and ch.casefold() == ch
+
+
 class _Analysis:
     """Each node gives (exact, required): every string it can match (if few), and a required-literal set."""
 
