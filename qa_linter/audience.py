@@ -151,10 +151,25 @@ class ScoreRange:
         score = self._model.bias
         if not self._model.weights:
             return score, score
-        weights, latin, automaton = self._tables or self._made()
-        if automaton is None:
-            return score, score
+        weights = (self._tables or self._made())[0]
+        score += sum(weights[i] for i in self._found(texts))
+        return score, score
+
+    def strongest(self, texts: Iterable[str], n: int = 4) -> list[str]:
+        """AudienceModel.strongest of the texts' pieces (customer_pieces), from the pieces the automaton finds: a
+        trace names them, and making every piece of a customer's messages to name four cost more than the score."""
+        if not self._model.weights:
+            return []
+        weights, _latin, _automaton, keys = self._tables or self._made()
+        scored = sorted(((weights[i], keys[i]) for i in self._found(texts)), reverse=True)
+        return [key for weight, key in scored[:n] if weight > 0]
+
+    def _found(self, texts: Iterable[str]) -> set[int]:
+        """The indexes of the model's pieces that are features of these texts."""
+        _weights, latin, automaton, _keys = self._tables or self._made()
         found: set[int] = set()
+        if automaton is None:
+            return found
         memo = self._memo
         for text in texts:
             # Customers' short replies repeat (好的, 已经重启了): a short text's pieces are looked up once.
@@ -167,8 +182,7 @@ class ScoreRange:
                         memo.clear()
                     memo[text] = pieces
             found.update(pieces)
-        score += sum(weights[i] for i in found)
-        return score, score
+        return found
 
     def _made(self) -> tuple:
         import ahocorasick_rs
@@ -176,7 +190,7 @@ class ScoreRange:
         pieces = [key for key in self._model.weights if is_piece(key)]
         weights = [self._model.weights[key] for key in pieces]
         latin = [_LATIN.fullmatch(key) is not None for key in pieces]
-        self._tables = (weights, latin, ahocorasick_rs.AhoCorasick(pieces) if pieces else None)
+        self._tables = (weights, latin, ahocorasick_rs.AhoCorasick(pieces) if pieces else None, pieces)
         return self._tables
 
 

@@ -25,6 +25,9 @@ def _assert_exact(model: AudienceModel, bounds: ScoreRange, views) -> None:
     score = _score(model, views)
     assert low == pytest.approx(score, abs=1e-9) and high == pytest.approx(score, abs=1e-9), (
         [v.norm.text for v in views], low, score, high)
+    # The pieces a trace names, from the automaton's finds, are those of the customer's whole set of pieces.
+    strongest = bounds.strongest(view.norm.text for view in views if view.role == "customer")
+    assert strongest == model.strongest(customer_pieces(views))
 
 
 def _views(texts: list[str], toolkit) -> list:

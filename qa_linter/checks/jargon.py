@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import regex
 
-from ..audience import AudienceModel, ScoreRange, customer_pieces, log_odds, sigmoid
+from ..audience import AudienceModel, ScoreRange, log_odds, sigmoid
 from ..text import matching
 from ..text.clauses import SENTENCE_END, looks_like_question
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
@@ -499,7 +499,7 @@ class JargonRule(Rule):
         reading = self.audience_model
         if reading is None:
             return None
-        model, threshold, likely = reading.model, reading.threshold, reading.likely
+        threshold, likely = reading.threshold, reading.likely
         lowest = likely[0] if likely else threshold
         customers = conv.by_role("customer")
         score = reading.bound.at_most(view.norm.text for view in customers)
@@ -512,7 +512,7 @@ class JargonRule(Rule):
             audience, how = likely[1], "likely a technical customer's"
         else:
             return None
-        strongest = model.strongest(customer_pieces(customers))
+        strongest = reading.bound.strongest(view.norm.text for view in customers)
         return audience, f"the customer's words read as {how} ({p:.2f}: {', '.join(strongest)})"
 
     def _read_as_layperson(self, conv) -> "str | None":
