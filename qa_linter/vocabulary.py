@@ -12,7 +12,6 @@ from typing import Callable
 
 import regex
 
-from .text.prefilter import case_free
 from .validators import DIGIT_WORDS, cn_mobile, cn_resident_id_any, luhn, national_mobile
 
 # -- conversations ----------------------------------------------------------------------------------------------
@@ -128,11 +127,13 @@ def input_format_name(value: str) -> tuple[str, str | None]:
 PATTERN_FLAGS = regex.V0 | regex.IGNORECASE
 
 
-def pattern_flags(source: str, named_lists: "dict | None" = None, remember: bool = True) -> int:
+def pattern_flags(source: str, named_lists: "dict | None" = None) -> int:
     """The flags a rule pattern is compiled with: PATTERN_FLAGS, without IGNORECASE where no character of the
     pattern has a case (Chinese, digits, punctuation: prefilter.case_free), which matches the same and searches
     faster."""
-    return PATTERN_FLAGS & ~regex.IGNORECASE if case_free(source, named_lists, remember) else PATTERN_FLAGS
+    from .text.prefilter import case_free  # the analysis, only where a pack is built
+
+    return PATTERN_FLAGS & ~regex.IGNORECASE if case_free(source, named_lists) else PATTERN_FLAGS
 
 
 # -- personal data ------------------------------------------------------------------------------------------------
@@ -197,15 +198,18 @@ def _personal_email(text: str) -> bool:
     return not ROLE_MAILBOX.fullmatch(email_address(text))
 
 
-def _compiled(source: str) -> "regex.Pattern[str]":
-    """A personal-data pattern, compiled as rule patterns are (the rules share these objects with the masker)."""
-    return regex.compile(source, pattern_flags(source, remember=False))
+def _compiled(source: str, cased: bool) -> "regex.Pattern[str]":
+    """A personal-data pattern, compiled as rule patterns are, with the flags `pattern_flags` gives it (the rules
+    share these objects with the masker). Whether it holds a cased character is written here rather than worked
+    out at every import (parsing the mobile pattern alone took a millisecond of every `qa-lint check`); a test
+    holds each to pattern_flags."""
+    return regex.compile(source, PATTERN_FLAGS if cased else PATTERN_FLAGS & ~regex.IGNORECASE)
 
 
 # A number glued to other digits or to a mask character is part of something else (an order number, an
 # already masked 138****5678).
 _MOBILE = PiiPattern(
-    "mobile", _compiled(_MOBILE_PATTERN), cn_mobile,
+    "mobile", _compiled(_MOBILE_PATTERN, cased=False), cn_mobile,
     "mainland mobile numbers: 11 digits starting 13-19, also in groups (spaces, dots, dashes), with +86, 86 or "
     "0086, with Chinese numerals (一三九…) for digits, or read out in parts (前三位177，中间4520，尾号0049)",
     national_mobile,
@@ -216,6 +220,7 @@ _RESIDENT_ID = PiiPattern(
         # …and the 18 characters in groups, as they are read out or copied from a card: area code, birth date (whole
         # or as year and month-day), the rest (110105 19880312 4525 / 110105-1988-0312-4525).
         rf"|(?<![0-9a-z*]|[0-9*]{_SEP})\d{{6}}{_SEP}\d{{4}}{_SEP}?\d{{4}}{_SEP}\d{{3}}[0-9x](?![0-9a-z*]|{_SEP}[0-9])",
+        cased=True,  # the check character x
     ), cn_resident_id_any,
     "resident ID numbers: 18 characters with a plausible birth date and a valid check character, also in groups "
     "(spaces, dots, dashes: 110105 19880312 4525), or the 15 digits of before 1999 with a province code and a real "
@@ -225,16 +230,16 @@ _RESIDENT_ID = PiiPattern(
 # a tracking number that happens to pass), while a finding must be one a reviewer agrees with (numbers that
 # start like a payment card, 3-6, so that order and tracking numbers are not reported as leaks).
 _CARD = PiiPattern(
-    "card", _compiled(r"(?<![\d*])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![\d*])"), luhn,
+    "card", _compiled(r"(?<![\d*])(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?)(?![\d*])", cased=False), luhn,
     "any Luhn-valid number of 16-19 digits (also in groups of four)",
 )
 _BANK_CARD = PiiPattern(
     "bank-card",
-    _compiled(r"(?<![\d*])(?:[3-6]\d{15,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)(?![\d*])"), luhn,
+    _compiled(r"(?<![\d*])(?:[3-6]\d{15,18}|[3-6]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?)(?![\d*])", cased=False), luhn,
     "payment card numbers: starting 3-6, 16-19 digits (also in groups of four), Luhn-valid",
 )
 _EMAIL = PiiPattern(
-    "email", _compiled(_EMAIL_PATTERN), _personal_email,
+    "email", _compiled(_EMAIL_PATTERN, cased=True), _personal_email,
     "e-mail addresses, also with spaces around the @ or the @ written (at) or ＠ (at or 艾特 alone before a mail "
     "service's domain: qq.com, 163.com …), except a company's role mailboxes (support@, kefu@ …)",
     email_address,

@@ -96,3 +96,11 @@ def test_every_case_free_pattern_of_the_pack_matches_as_with_ignorecase():
         plain = regex.compile(pattern.pattern, pattern.flags, **named)
         for text in texts:
             assert [m.span() for m in plain.finditer(text)] == [m.span() for m in folded.finditer(text)], pattern.pattern
+
+
+def test_the_personal_data_patterns_are_compiled_with_the_flags_of_every_rule_pattern():
+    from qa_linter.vocabulary import PII_PATTERNS, pattern_flags
+
+    for kind in PII_PATTERNS.values():
+        assert kind.pattern.flags == regex.compile(kind.pattern.pattern, pattern_flags(kind.pattern.pattern)).flags, kind.kind
+    assert not PII_PATTERNS["mobile"].pattern.flags & regex.IGNORECASE  # digits: the faster search

@@ -417,7 +417,7 @@ CASE_CLOSED_PROPERTIES = frozenset({"han", "script=han", "sc=han", "p", "s", "n"
 _LARGEST_RANGE = 0x20000  # a class range wider than this is not walked character by character: not case-free
 
 
-def case_free(source: str, named_lists: "dict | None" = None, remember: bool = True) -> bool:
+def case_free(source: str, named_lists: "dict | None" = None) -> bool:
     """True when `source` matches exactly the same compiled with IGNORECASE as without it, on any text.
 
     The built-in pack's patterns are Chinese text, digits, punctuation and classes of them, yet every rule pattern
@@ -427,11 +427,8 @@ def case_free(source: str, named_lists: "dict | None" = None, remember: bool = T
     whose every literal, class member and property is without case (a character with no other case, \\d, \\s,
     \\w, the properties above), with no back-reference (which compares captured text, cased or not) and no
     inline flag, matches the same characters either way, so it is compiled without IGNORECASE. Anything else,
-    or anything the analysis does not read, keeps IGNORECASE: "False" is always safe. Kept in the gate cache
-    (`remember`: a pattern compiled at import, such as the masker's, is analysed without reading the cache file)."""
+    or anything the analysis does not read, keeps IGNORECASE: "False" is always safe. Kept in the gate cache."""
     named_lists = named_lists or {}
-    if not remember:
-        return _case_free(source, named_lists)
     cache = _gate_cache()
     lists = {name: sorted(values) for name, values in named_lists.items()}
     key = "case-free " + hashlib.sha1(json.dumps([source, lists], ensure_ascii=False, sort_keys=True)
