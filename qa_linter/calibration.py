@@ -78,6 +78,7 @@ class CalibrationError:
     rule: str | None = None  # the rule that reported a false positive
     why: list[str] = field(default_factory=list)  # for a miss: what the rules of its category decided there
     finding: "Finding | None" = None  # the false positive itself
+    context: "str | None" = None  # what the message answers, when a rule needs it read (Rule.context_of)
 
 
 @dataclass
@@ -109,7 +110,7 @@ class Calibration:
             "not_compared": self.not_compared,
             "errors": [
                 {"kind": e.kind, "conversation_id": e.key[0], "message_index": e.key[1], "category": e.key[2],
-                 "excerpt": e.excerpt, "detail": e.detail, "rule": e.rule, "why": e.why}
+                 "excerpt": e.excerpt, "context": e.context, "detail": e.detail, "rule": e.rule, "why": e.why}
                 for e in self.errors
             ],
         }
@@ -342,10 +343,15 @@ def explain_errors(linter, result: Calibration, conversations: dict[str, Convers
     for error in result.errors:
         if error.key[0] not in conversations:
             continue
+        # What the message answers, where a rule of its category judges it by that (a reply by the turn before).
+        view = ConversationView(conversations[error.key[0]], toolkit)
+        owners = [rules_by_id[error.rule]] if error.rule in rules_by_id else \
+            [r for r in linter.rules if r.category == error.key[2]]
+        error.context = next((c for c in (r.context_of(view, error.key[1]) for r in owners) if c), None)
         if error.kind == "false-positive":
             rule = rules_by_id.get(error.rule or "")
             if rule is not None and error.finding is not None:
-                error.why = rule.decided_by(ConversationView(conversations[error.key[0]], toolkit), error.finding)
+                error.why = rule.decided_by(view, error.finding)
             continue
         conv_id, index, category = error.key
         rules = [r for r in linter.rules if r.category == category]
@@ -396,6 +402,13 @@ def _short(text: str, width: int = 80) -> str:
     return flat if len(flat) <= width else flat[:width] + "…"
 
 
+def _tail(text: str, width: int) -> str:
+    """The end of `text` (what a reply answers is the end of the turn before it)."""
+    flat = " ".join(text.split())
+    role, _, said = flat.partition(": ")
+    return flat if len(flat) <= width else f"{role}: …{said[-width:]}"
+
+
 def render_text(cal: Calibration, show_errors: bool) -> str:
     intervals = cal.intervals
     header = f"{'category':<22}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}{'F1':>7}"
@@ -443,6 +456,8 @@ def _grouped_errors(errors: list[CalibrationError]) -> list[str]:
             for e in sorted(rule_items, key=lambda e: (e.kind, e.key)):
                 tag = "FP" if e.kind == "false-positive" else "FN"
                 lines.append(f"    {tag} {e.key[0]} #{e.key[1]} {e.key[2]}: {e.detail}")
+                if e.context:
+                    lines.append(f"       answers {_tail(e.context, 100)}")
                 lines.append(f"       {e.excerpt}")
                 lines.extend(f"       why: {why}" for why in e.why)
     return lines

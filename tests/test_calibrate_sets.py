@@ -270,3 +270,29 @@ def test_a_required_rules_false_hit_says_what_came_closest(tmp_path):
     assert ("why: «核对一下» in message #2 cancelled by when: sentence: any: ['verify-outcomes'], side: after "
             "(does not hold)") in r1
     assert "why: nothing in the scope came close: the wording is not covered" in out[out.index("FP r-2"):]
+
+
+def test_show_errors_shows_the_turn_a_missed_or_wrong_reply_answers(tmp_path):
+    # An empathy miss is in the customer's words, which the agent's reply does not show: the error line gives the
+    # customer's turn before it (the end of a long one), in text and in JSON.
+    long_turn = "我想问一下这个订单的情况，" * 12 + "麻烦帮我看看吧"
+    convs = [{"id": "x-20", "channel": "chat", "messages": [
+                 {"role": "agent", "text": "您好，请问有什么可以帮您？"},
+                 {"role": "customer", "text": "订单还是没动"},
+                 {"role": "customer", "text": long_turn},
+                 {"role": "agent", "text": "好的，我看一下。"}]},
+             {"id": "x-21", "channel": "chat", "messages": [
+                 {"role": "customer", "text": "太慢了，我要投诉"},
+                 {"role": "agent", "text": "好的，请提供订单号。"}]}]
+    _labelled_folder(tmp_path, convs, {"x-20": [(3, "empathy-missing")], "x-21": []})
+    out = _run("--set", str(tmp_path), "--show-errors", "--select", "empathy-missing").output
+    assert "FN x-20 #3" in out and "FP x-21 #1" in out
+    assert "answers customer: …" in out and "麻烦帮我看看吧\n       好的，我看一下。" in out
+    assert "订单还是没动" not in out  # the start of a long turn is left out
+    assert "answers customer: 太慢了，我要投诉\n       好的，请提供订单号。" in out
+    data = json.loads(_run("--set", str(tmp_path), "--show-errors", "--select", "empathy-missing",
+                           "--format", "json").output)
+    errors = data["sets"][0]["errors"] if "sets" in data else data["errors"]
+    contexts = {e["conversation_id"]: e["context"] for e in errors}
+    assert contexts["x-21"] == "customer: 太慢了，我要投诉"
+    assert contexts["x-20"].startswith("customer: 订单还是没动 / 我想问一下")

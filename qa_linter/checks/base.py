@@ -371,6 +371,11 @@ class Rule:
         """What is wrong with the value of `meta[READS_META]` in this conversation, or None (absent or fine)."""
         return None
 
+    def context_of(self, conv: "ConversationView", index: int) -> "str | None":
+        """What a reviewer reads beside message `index` to judge this rule there (`calibrate --show-errors`): for a
+        reply, the turn it answers. None: the message is enough."""
+        return None
+
     def decided_by(self, conv: "ConversationView", finding: Finding) -> list[str]:
         """What this rule decided about the whole conversation that made `finding` (one of its own), in words,
         for `calibrate --show-errors` to print under a false positive (jargon: whom the customer was taken for);

@@ -189,6 +189,15 @@ class SequenceRule(Rule):
             if self.once:
                 return
 
+    def context_of(self, conv, index: int) -> "str | None":
+        # A `next` rule judges a reply by the trigger role's turn just before it (a miss of empathy is in the
+        # customer's words, which the reply alone does not show).
+        msgs = conv.messages
+        if self.where != "next" or not 0 < index < len(msgs) or msgs[index - 1].role != self.trigger_role:
+            return None
+        start = turn_start(msgs, index - 1)
+        return f"{self.trigger_role}: " + " / ".join(view.text for view in msgs[start:index])
+
     def decided_by(self, conv, finding) -> list[str]:
         # The customer's words that set the rule off: the false hits of a cue list are counted by cue word
         # (calibrate's tally), which tells a rule author which word to narrow.

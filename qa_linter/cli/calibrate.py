@@ -17,7 +17,8 @@ from .common import (
 @click.option("--set", "sets", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="A labelled set: a folder with transcripts.jsonl and labels.jsonl. Repeat to compare sets side by side.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--show-errors", is_flag=True, help="List every false positive and miss, grouped by rule, with the condition that decided it.")
+@click.option("--show-errors", is_flag=True, help="List every false positive and miss, grouped by rule, with the condition that decided it "
+              "(and, for a reply, the turn it answers).")
 @click.option("--intervals", is_flag=True,
               help="Give each F1 a 95%% interval: the product lines (teams) drawn again 2,000 times, so the range "
                    "shows how much F1 may move on other product lines like these.")
