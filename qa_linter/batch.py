@@ -30,6 +30,7 @@ class ScanSummary:
     skipped: list[InputProblem] = field(default_factory=list)
     skipped_count: int = 0
     rule_problems: dict[str, str] = field(default_factory=dict)
+    rule_seconds: "dict[str, float] | None" = None  # with `scan --timings`: each rule's check, all processes
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
     max_severity: Severity | None = None
@@ -62,6 +63,7 @@ class ScanSummary:
     def finish(self, linter: Linter) -> None:
         self.elapsed = time.perf_counter() - self.started
         self.rule_problems = dict(linter.rule_problems)
+        self.rule_seconds = dict(linter.rule_seconds) if linter.rule_seconds is not None else None
         self.duplicates = self.ids.duplicates()
 
     def to_dict(self) -> dict:
@@ -80,6 +82,8 @@ class ScanSummary:
             "duplicate_id_count": len(self.duplicates),
             "rule_problems": self.rule_problems,
             "elapsed_seconds": round(self.elapsed, 3),
+            **({"rule_seconds": {rule: round(seconds, 3) for rule, seconds in sorted(self.rule_seconds.items())}}
+               if self.rule_seconds is not None else {}),
         }
 
 
@@ -222,7 +226,8 @@ def scan_parallel(
     chunks = _chunks(itertools.chain(head, stream), summary)
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(None if fork else linter_factory, os.getpid())) as pool:
+                                 initargs=(None if fork else linter_factory, os.getpid(),
+                                           linter.rule_seconds is not None)) as pool:
             # The pool starts its processes at the first task: a task that does nothing starts them now, not
             # when the next block is complete (which, reading a pipe, may be long).
             pool.submit(int)
@@ -300,9 +305,11 @@ def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conve
     if isinstance(work, list):
         results = work  # scanned here (conversations kept if asked); problems went straight to linter.rule_problems
     else:
-        results, problems = pickle.loads(work.result())
+        results, problems, seconds = pickle.loads(work.result())
         for rule_id, reason in problems.items():
             linter._problem(rule_id, reason)
+        if seconds and linter.rule_seconds is not None:
+            linter.rule_seconds.update(seconds)  # a Counter: the worker's time added to this process's
     for item, entries in zip(chunk, results):
         for entry in _with_conversations(item, entries, keep_conversations):
             yield from _record(summary, entry, suppress)
@@ -381,7 +388,7 @@ _INHERITED: Linter | None = None  # set in the parent just before forking; a for
 _WORKER: Linter | None = None
 
 
-def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int) -> None:
+def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int, timed: bool = False) -> None:
     import signal
 
     from .orphans import exit_with_parent
@@ -391,6 +398,7 @@ def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the pool
     _WORKER = _INHERITED if linter_factory is None else linter_factory()
     _WORKER.rule_problems.clear()  # report only what this worker finds
+    _WORKER.rule_seconds = Counter() if timed else None  # …and only the time it spends (sent with each block)
 
 
 def _scan_chunk(packed: bytes) -> bytes:
@@ -398,4 +406,8 @@ def _scan_chunk(packed: bytes) -> bytes:
     and the rule problems met so far, pickled (see _packed)."""
     linter = _WORKER
     entries = scan_block(linter, _unpacked(packed), keep_conversations=False)
-    return pickle.dumps((entries, dict(linter.rule_problems)), pickle.HIGHEST_PROTOCOL)
+    seconds = linter.rule_seconds
+    timed = dict(seconds) if seconds else None
+    if seconds:
+        seconds.clear()  # sent once: the parent adds it up
+    return pickle.dumps((entries, dict(linter.rule_problems), timed), pickle.HIGHEST_PROTOCOL)

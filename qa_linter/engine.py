@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections import Counter
 from pathlib import Path
+from time import perf_counter
 from typing import Any, Iterable
 
 from .analysis import ConversationView
@@ -32,6 +34,8 @@ class Linter:
         self.rule_problems: dict[str, str] = {
             str(e.rule_id): f"left out ({e.path}:{e.line}): {e.reason}" for e in getattr(pack, "refused", ())
         }
+        # Seconds each rule's check took, when asked for (`scan --timings`): which rule of a pack costs what.
+        self.rule_seconds: "Counter[str] | None" = None
 
     @classmethod
     def from_config(
@@ -107,6 +111,7 @@ class Linter:
             self._problem("meta.partial", f"{view.id}: {exc}")
             cut_start = cut_end = False
         rules = rules if rules is not None else self.pack.rules
+        timed = self.rule_seconds
         for k, rule in enumerate(rules):
             if (cut_start and rule.judges_start) or (cut_end and rule.judges_end):
                 continue
@@ -117,6 +122,7 @@ class Linter:
                 if problem is not None:
                     # Reported like meta.partial: in the summary (exit 2); the rule judges as if it were absent.
                     self._problem(f"meta.{rule.READS_META}", f"{view.id}: {problem}")
+            started = perf_counter() if timed is not None else 0.0
             try:
                 # `opens` (the block engine): per rule, the messages its check may find something in, or None.
                 view.open_mask = opens[k] if opens is not None else None
@@ -127,6 +133,8 @@ class Linter:
                 self._problem(rule.id, f"rule failed on {view.id}: {type(exc).__name__}: {exc}")
             finally:
                 view.open_mask = None
+                if timed is not None:
+                    timed[rule.id] += perf_counter() - started
         findings.sort(key=Finding.sort_key)
         return _one_per_words(findings, self._rule_order())
 

@@ -278,3 +278,21 @@ def test_a_worker_that_dies_stops_the_scan_with_a_clear_error(monkeypatch, linte
     monkeypatch.setattr(batch, "_scan_chunk", _die)
     with pytest.raises(WorkerFailed, match="--jobs 1"):
         list(scan_items(linter, conversations, ScanSummary(), jobs=2))
+
+
+def test_timings_add_up_every_process_and_change_no_finding(corpus_file, tmp_path):
+    # Each rule's time, from the workers too (sent back with each block), in the JSON summary and on stderr; the
+    # findings are those of a scan without --timings, and the summary has no timings unless asked.
+    plain = _cli(str(corpus_file), "--format", "json", "--jobs", "2", cwd=tmp_path)
+    timed = _cli(str(corpus_file), "--format", "json", "--jobs", "2", "--timings", cwd=tmp_path)
+    first, second = json.loads(plain.stdout), json.loads(timed.stdout)
+    assert "rule_seconds" not in first["summary"]
+    seconds = second["summary"].pop("rule_seconds")
+    assert _without_timing(first) == _without_timing(second)
+    rules = {rule.id for rule in Linter.from_config().rules}
+    assert set(seconds) <= rules
+    assert all(seconds.get(rule, 0) > 0 for rule in second["summary"]["by_rule"])  # every rule that found something
+    assert "Time in rule checks:" in timed.stderr and "Time in rule checks" not in plain.stderr
+    slowest = max(seconds, key=seconds.get)
+    assert f"  {slowest} " in timed.stderr
+

@@ -22,6 +22,7 @@ from .common import (
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default=None, help="Lowest severity that makes the exit code 1 [default: error].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print counts per rule instead of the findings.")
+@click.option("--timings", is_flag=True, help="Also print the time each rule's checks took (seconds, all processes added up), the slowest first.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("--show-clean", is_flag=True, help="In text output, list conversations without findings too.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
@@ -39,13 +40,13 @@ from .common import (
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True, help="Run the rules here, or on Apache Spark (pip install 'qa-linter[spark]'; docs/spark.md).")
 @click.option("--master", help="Spark master with --engine spark: local[N], yarn, spark://HOST:PORT, k8s://… [default: spark-submit's, else local[*]].")
 @with_rule_options
-def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show_clean, color, html_dir, no_mask,
-            mask_pii, engine, master, partial, **options):
+def command(paths, use_examples, fmt, output, exit_zero, statistics, timings, quiet, show_clean, color, html_dir,
+            no_mask, mask_pii, engine, master, partial, **options):
     """Scan transcripts (files, folders, or - for stdin) and report what breaks the standards."""
     from ..batch import ScanSummary
     from ..outputs import writer_for
     from ..outputs.statistics import write_statistics
-    from ..outputs.text import print_summary
+    from ..outputs.text import print_rule_seconds, print_summary
     from ..readers.progress import ScanProgress
 
     paths = _paths(paths, use_examples)
@@ -61,8 +62,12 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
         if engine == "spark" or master:
             _on_spark(run, paths, fmt, output, master, quiet, color, exit_zero, {
                 "--html": html_dir, "--store": options.get("store"), "--mask-pii": mask_pii, "--statistics": statistics,
-                "--show-clean": show_clean, "--jobs": options.get("jobs"), "--partial": partial})
+                "--show-clean": show_clean, "--jobs": options.get("jobs"), "--partial": partial, "--timings": timings})
         _local_only(fmt, output, statistics)
+        if timings:
+            from collections import Counter
+
+            run.linter.rule_seconds = Counter()
         progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
         # An xlsx is bytes: it goes to the real stdout (its buffer), not through the progress bar's text wrapper.
         default_out = progress.stdout() if progress and fmt != "xlsx" else None
@@ -84,6 +89,8 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, quiet, show
     empty.report(summary, paths, quiet)
     empty.check(summary, paths)  # before the summary: "nothing to check" is the whole message, not "0 conversations"
     print_summary(stderr_console(color), summary, quiet)
+    if timings:
+        print_rule_seconds(stderr_console(color), summary)
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
 
 

@@ -144,6 +144,25 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
         console.print(Text(terminal_safe(f"Rule {rule_id}: {reason}"), style="bold yellow"))
 
 
+RULES_TIMED = 10  # rules listed by --timings, the slowest first; the rest are summed on one line
+
+
+def print_rule_seconds(console: Console, summary) -> None:
+    """`scan --timings` (stderr): the time each rule's checks took, the slowest first, so that a rule that holds a
+    scan up is seen (a pattern that backtracks, a list run over every message)."""
+    seconds = summary.rule_seconds or {}
+    total = sum(seconds.values())
+    console.print(Text(f"Time in rule checks: {total:.2f} s (all processes added up), the slowest rules:", style="bold"))
+    ranked = sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))
+    width = max((len(rule) for rule, _ in ranked[:RULES_TIMED]), default=0)
+    for rule, spent in ranked[:RULES_TIMED]:
+        share = spent / total if total else 0.0
+        console.print(Text(terminal_safe(f"  {rule:<{width}}  {spent:7.2f} s  {share:4.0%}")))
+    rest = ranked[RULES_TIMED:]
+    if rest:
+        console.print(Text(f"  … {plural(len(rest), 'more rule')}, {sum(s for _, s in rest):.2f} s"))
+
+
 def print_statistics(console: Console, summary, linter) -> None:
     categories = {r.id: r.category for r in linter.rules}
     for rule_id, n in sorted(summary.by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
