@@ -43,11 +43,13 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from dataclasses import dataclass
@@ -200,6 +202,16 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
+
+
+RULES_SHOWN = 5
+_TIMED_RULE = re.compile(r"^  (\S+)\s+([\d.]+) s\s+\d+%$", re.M)
+
+
+def _rule_seconds(stderr: str) -> list[tuple[str, float]]:
+    """The rules `scan --timings` lists after its summary, with their seconds, slowest first."""
+    table = stderr.partition("Time in rule checks:")[2]
+    return [(m.group(1), float(m.group(2))) for m in _TIMED_RULE.finditer(table)]
 
 
 SAMPLE_SECONDS = 0.2  # memory is flat over a scan; a tighter loop costs the measured run CPU time on 2 cores
@@ -378,7 +390,10 @@ def main() -> int:
         rounds = []
         for _ in range(args.repeat):
             rounds.append({name: measured(command, workdir, sample=False) for name, command in commands.items()})
-        memory = {name: measured(commands[name], workdir) for name in ("baseline", 1, 2)}
+        # The sampled --jobs 1 run also reports the time of each rule's checks (`--timings`; its few clock reads per
+        # rule and conversation stay out of the timed rounds).
+        memory = {name: measured(commands[name] + (["--timings"] if name == 1 else []), workdir)
+                  for name in ("baseline", 1, 2)}
         for runs in [*rounds, memory]:
             for name, run in runs.items():
                 if run.returncode not in ((0, 1) if name in (1, 2, "start") else (0,)):
@@ -441,6 +456,11 @@ def main() -> int:
             seconds = timings.get(phase, 0.0)
             print(f"  {phase:<9} {seconds:7.2f} s  {seconds / whole * 100:5.1f}%  {_PHASES[phase]}")
         print(f"  {'total':<9} {whole:7.2f} s")
+        slowest = _rule_seconds(memory[1].stderr)[:RULES_SHOWN]
+        if slowest:
+            print(textwrap.fill("the slowest rules (`qa-lint scan --timings`, the sampled --jobs 1 run): "
+                                + ", ".join(f"{rule} {seconds:.2f} s" for rule, seconds in slowest),
+                                width=79, initial_indent="  ", subsequent_indent="    "))
         print()
         # On a machine shared with other work, wall time also counts the time others had the core; CPU time
         # mostly does not, so these ratios move less between runs.
