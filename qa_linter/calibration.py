@@ -403,10 +403,12 @@ def _short(text: str, width: int = 80) -> str:
 
 
 def _tail(text: str, width: int) -> str:
-    """The end of `text` (what a reply answers is the end of the turn before it)."""
+    """The end of `text` (what a reply answers is the end of the turn before it), a leading `role: ` kept."""
     flat = " ".join(text.split())
-    role, _, said = flat.partition(": ")
-    return flat if len(flat) <= width else f"{role}: …{said[-width:]}"
+    if len(flat) <= width:
+        return flat
+    role, said = flat.split(": ", 1) if ": " in flat[:24] else ("", flat)
+    return f"{role}: …{said[-width:]}" if role else f"…{said[-width:]}"
 
 
 def render_text(cal: Calibration, show_errors: bool) -> str:
