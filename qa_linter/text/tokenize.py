@@ -412,11 +412,11 @@ def _pairs(text: str) -> set[str]:
 
 
 def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: dict[str, list],
-          present: "set[str] | None" = None) -> int:
+          present: "set[str] | None" = None, pairs: "set[str] | None" = None) -> int:
     """Read the dictionary parts of the pairs of adjacent characters of `text` not read yet (the one-character
     entries first, once), then the added words they start; `present` (if given) gets the pairs that start an
     entry. Returns the most words among the prefixes of one entry read here (see _words_along; 0 when every entry
-    is short enough not to matter)."""
+    is short enough not to matter). `pairs`: _pairs(text), when the caller has it."""
     freq = tokenizer.FREQ
     longest = 0
     if "" not in loaded:  # the one-character entries, marked by the empty string
@@ -427,7 +427,7 @@ def _fill(tokenizer, store: PrefixStore, text: str, loaded: set[str], pending: d
             for word, _ in words:
                 freq.setdefault(word[0], 0)
         loaded.add("")
-    for pair in _pairs(text) - loaded:
+    for pair in (_pairs(text) if pairs is None else pairs) - loaded:
         loaded.add(pair)
         part = store.part(pair)
         added = pending.pop(pair, None)
@@ -586,9 +586,10 @@ class Segmenter:
     def _ready(self, text: str):
         """The tokenizer, with the dictionary parts every pair of adjacent characters of `text` needs."""
         tokenizer = self._tokenizer or self._load()
-        if "" not in self._loaded or not self._loaded.issuperset(_pairs(text)):
+        pairs = _pairs(text)
+        if "" not in self._loaded or not self._loaded.issuperset(pairs):
             with self._fill_lock:
-                longest = _fill(tokenizer, self._store, text, self._loaded, self._pending, self._present)
+                longest = _fill(tokenizer, self._store, text, self._loaded, self._pending, self._present, pairs)
                 self._words_along = max(self._words_along, longest)
                 if len(self._loaded) - len(self._present) > ABSENT_PAIRS_KEPT:
                     # Pairs that start no entry are only remembered so as not to be looked up again: a bounded
