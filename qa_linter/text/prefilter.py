@@ -170,7 +170,7 @@ def barrier_characters(pattern: "regex.Pattern") -> str:
     except regex.error:
         return ""
     barriers = [c for c in sorted(candidates)
-                if c.lower() == c == c.upper() and c.casefold() == c and not any(a.fullmatch(c) for a in compiled)]
+                if caseless(c) and not any(a.fullmatch(c) for a in compiled)]
     return "".join(barriers)
 
 
@@ -502,10 +502,13 @@ def _items_case_free(items: list) -> bool:
     return True
 
 
+def caseless(text: str) -> bool:
+    """No character of `text` is matched case-insensitively by any other (Chinese, digits, punctuation)."""
+    return text.lower() == text == text.upper() and text.casefold() == text
+
+
 def _caseless(code: int) -> bool:
-    """A character no other character matches case-insensitively (Chinese, digits, punctuation)."""
-    ch = chr(code)
-    return ch.lower() == ch == ch.upper() and ch.casefold() == ch
+    return caseless(chr(code))
 
 
 class _Analysis:

@@ -27,7 +27,7 @@ import time
 
 import regex
 
-from .prefilter import pattern_barriers, pattern_gates
+from .prefilter import caseless, pattern_barriers, pattern_gates
 
 # The clock of a windowed search's timeout (its own name, so a test can stop it without stopping time).
 _clock = time.monotonic
@@ -63,7 +63,7 @@ class WindowedPattern:
         self.literals = frozenset(literals)
         self.barriers = barriers
         ordered = sorted(self.literals, key=lambda lit: (-len(lit), lit))
-        if all(_caseless(lit) for lit in ordered):  # the standard library's search is faster for plain strings
+        if all(caseless(lit) for lit in ordered):  # the standard library's search is faster for plain strings
             self._literal = re.compile("|".join(map(re.escape, ordered))).search
         else:  # case-insensitive as the pattern is: the same letters match
             flags = pattern.flags & (regex.IGNORECASE | regex.ASCII | regex.UNICODE)
@@ -125,6 +125,3 @@ class WindowedPattern:
             return self.plain.search(string, *args, timeout=timeout, **kwargs)
         return next(self._finditer(string, timeout), None)
 
-
-def _caseless(text: str) -> bool:
-    return text.lower() == text == text.upper() and text.casefold() == text
