@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from .blocks import prepare, scan_block
+from .blocks.engine import freeze_leftovers_for_good, leftovers_frozen
 from .duplicates import DuplicateId, IdTracker
 from .engine import Linter
 from .errors import QALinterError
@@ -117,19 +118,14 @@ def scan_items(
     if jobs > 1:
         yield from scan_parallel(linter, items, summary, jobs, linter_factory, keep_conversations, suppress)
         return
-    import gc
-
     # What is loaded by now (the rules, the block tables, jieba's dictionary parts) lives as long as the scan:
     # frozen, the collector's full collections stop walking it again and again (about 0.1 s of CPU on 20 MB,
-    # measured with gc.callbacks; too little to see in wall time on a busy machine).
-    gc.freeze()
-    try:
+    # measured with gc.callbacks; too little to see in wall time on a busy machine); so is what each block leaves.
+    with leftovers_frozen():
         for chunk in _chunks(items, summary):
             for entries in scan_block(linter, chunk, keep_conversations):
                 for entry in entries:
                     yield from _record(summary, entry, suppress)
-    finally:
-        gc.unfreeze()
 
 
 def _record(summary: ScanSummary, entry, suppress=None) -> Iterator[tuple["Conversation | None", list[Finding]]]:
@@ -207,7 +203,6 @@ def scan_parallel(
     if not fork and linter_factory is None:
         yield from scan_items(linter, itertools.chain(head, stream), summary, suppress=suppress)
         return
-    import gc
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -219,40 +214,40 @@ def scan_parallel(
     pending: deque = deque()  # (chunk, future or entries already computed here), in input order
     if fork:
         prepare(linter)  # the block engine's tables and automata, built once here rather than in every worker
-        gc.freeze()  # forked workers then do not copy every page the collector would touch
     # The workers start before anything is scanned. (Scanning the first items here before forking, so that the
     # workers inherit what that warmed, jieba's dictionary parts above all, saved a worker about 0.1 s of CPU
     # but kept it waiting 0.17-0.3 s longer: on two cores the wait cost more than the warming saved.)
-    chunks = _chunks(itertools.chain(head, stream), summary)
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(None if fork else linter_factory, os.getpid(),
-                                           linter.rule_seconds is not None)) as pool:
-            # The pool starts its processes at the first task: a task that does nothing starts them now, not
-            # when the next block is complete (which, reading a pipe, may be long).
-            pool.submit(int)
-            for chunk, left in _with_lookahead(chunks, min(window, LOOKAHEAD)):
-                while pending and _ready(pending[0][1]):
+    # Frozen before the fork (forked workers then do not copy every page the collector would touch), and what
+    # each block scanned here leaves.
+    with leftovers_frozen():
+        chunks = _chunks(itertools.chain(head, stream), summary)
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                     initargs=(None if fork else linter_factory, os.getpid(),
+                                               linter.rule_seconds is not None)) as pool:
+                # The pool starts its processes at the first task: a task that does nothing starts them now, not
+                # when the next block is complete (which, reading a pipe, may be long).
+                pool.submit(int)
+                for chunk, left in _with_lookahead(chunks, min(window, LOOKAHEAD)):
+                    while pending and _ready(pending[0][1]):
+                        yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
+                    # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;
+                    # otherwise the chunk is scanned here. No queue builds up behind a busy worker, so none
+                    # needs taking back at the end (a cancelled future in a pool that then breaks trips
+                    # CPython 3.11's clean-up and hangs the exit).
+                    unfinished = sum(1 for _, work in pending if not _ready(work))
+                    if unfinished < window and _hand_out(left, unfinished, workers):
+                        pending.append((chunk, pool.submit(_scan_chunk, _packed(chunk))))
+                    else:
+                        pending.append((chunk, scan_block(linter, chunk, keep_conversations)))
+                    while len(pending) >= window + LOCAL_AHEAD:
+                        yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
+                while pending:
                     yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
-                # A worker gets a chunk only while it has fewer than IN_FLIGHT_PER_WORKER unfinished ones;
-                # otherwise the chunk is scanned here. No queue builds up behind a busy worker, so none
-                # needs taking back at the end (a cancelled future in a pool that then breaks trips
-                # CPython 3.11's clean-up and hangs the exit).
-                unfinished = sum(1 for _, work in pending if not _ready(work))
-                if unfinished < window and _hand_out(left, unfinished, workers):
-                    pending.append((chunk, pool.submit(_scan_chunk, _packed(chunk))))
-                else:
-                    pending.append((chunk, scan_block(linter, chunk, keep_conversations)))
-                while len(pending) >= window + LOCAL_AHEAD:
-                    yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
-            while pending:
-                yield from _deliver(linter, summary, *pending.popleft(), keep_conversations, suppress)
-    except BrokenProcessPool as exc:
-        raise WorkerFailed(f"a worker process stopped unexpectedly ({exc}); run again with --jobs 1") from None
-    finally:
-        _INHERITED = None
-        if fork:
-            gc.unfreeze()
+        except BrokenProcessPool as exc:
+            raise WorkerFailed(f"a worker process stopped unexpectedly ({exc}); run again with --jobs 1") from None
+        finally:
+            _INHERITED = None
 
 
 def _with_lookahead(chunks: Iterator[list], ahead: int) -> Iterator[tuple[list, "int | None"]]:
@@ -399,6 +394,7 @@ def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int
     _WORKER = _INHERITED if linter_factory is None else linter_factory()
     _WORKER.rule_problems.clear()  # report only what this worker finds
     _WORKER.rule_seconds = Counter() if timed else None  # …and only the time it spends (sent with each block)
+    freeze_leftovers_for_good()  # a worker lives for this scan alone
 
 
 def _scan_chunk(packed: bytes) -> bytes:

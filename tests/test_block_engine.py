@@ -271,6 +271,50 @@ def test_the_collector_is_paused_inside_a_block_only(linter, monkeypatch):
         gc.enable()
 
 
+def test_a_scan_freezes_what_each_block_leaves_and_still_collects_cycles(linter, monkeypatch):
+    """Inside engine.leftovers_frozen (a scan that owns its process) what a block leaves alive is frozen at its end,
+    not walked by the next collections; a full collection every COLLECT_EVERY blocks still frees any cycle a rule
+    made; outside one, a block freezes nothing."""
+    import gc
+    import weakref
+
+    from qa_linter.blocks import engine
+
+    class Cycle:
+        pass
+
+    made = []
+    real = engine.read_block
+
+    def reading(items):
+        cycle = Cycle()
+        cycle.itself = cycle
+        made.append(weakref.ref(cycle))
+        return real(items)
+
+    monkeypatch.setattr(engine, "read_block", reading)
+    monkeypatch.setattr(engine, "COLLECT_EVERY", 3)
+    monkeypatch.setattr(engine._Leftovers, "blocks", 0)
+    conv = Conversation("c", [Message(0, "customer", "在吗"), Message(1, "agent", "您好，这个不归我管")])
+    expected = linter.scan(conv)
+    before = gc.get_freeze_count()
+    scan_block(linter, [conv])
+    assert gc.get_freeze_count() == before
+    gc.collect()
+    assert made[0]() is None
+    with engine.leftovers_frozen():
+        frozen = gc.get_freeze_count()
+        assert scan_block(linter, [conv], keep_conversations=False)[0][0][2] == expected
+        assert gc.get_freeze_count() > frozen
+        scan_block(linter, [conv])
+        gc.collect()
+        assert made[1]() is not None and made[2]() is not None  # frozen: no collection sees them
+        scan_block(linter, [conv])  # the third block: a full collection at its end
+        assert [ref() for ref in made[1:]] == [None, None, None]
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
 # -- the parts ---------------------------------------------------------------------------------------------------
 ALPHABET = (
     list("我不知道亲您好这归管") + list("親這個問題歸說們沈藉瞭") + list("ＡＢａｂ１２ABab12") + list("ΣσςİıſK")

@@ -92,7 +92,8 @@ def _collector_paused():
     corpus but the first, which loads the pack's lazy parts). The collector, triggered every 700 of them, walked
     them again and again to find nothing: 0.19-0.20 s inside collections per 20 MB scan (gc.callbacks), 0.07-0.11 s
     with this pause. Between blocks it is on again, so a cycle a rule does make is collected at the next block's
-    start (threads scanning at once share the one collector: whichever started first turns it back on)."""
+    start (threads scanning at once share the one collector: whichever started first turns it back on), unless a
+    scan froze what blocks leave behind (`leftovers_frozen`)."""
     if not gc.isenabled():
         yield
         return
@@ -100,7 +101,52 @@ def _collector_paused():
     try:
         yield
     finally:
+        _settle()
         gc.enable()
+
+
+# Inside a scan that owns its process (`leftovers_frozen`), a full collection runs after this many blocks.
+COLLECT_EVERY = 128
+
+
+class _Leftovers:
+    owners = 0  # scans under way in this process that freeze what each block leaves behind
+    blocks = 0  # blocks ended since the last full collection
+
+
+@contextmanager
+def leftovers_frozen():
+    """What a block leaves alive (the caches it grew: jieba's dictionary parts, remembered texts; the entries on
+    their way out) is frozen at its end, with everything before it, instead of being walked by the collections
+    the next allocations trigger: on the dev set's 26 MB, 49 young and 4 middle collections that found nothing
+    cost 0.21-0.23 s (1.8% of the scan; 0.04 s of the 20 MB generated corpus's). A full collection every
+    COLLECT_EVERY blocks still finds any cycle a rule makes (none in either corpus: counted after every block),
+    so memory stays bounded whatever a pack does. For the scans that own their process (batch.scan_items, the
+    --jobs workers and the process handing them blocks): everything frozen is unfrozen when the scan ends."""
+    gc.freeze()
+    _Leftovers.owners += 1
+    try:
+        yield
+    finally:
+        _Leftovers.owners -= 1
+        gc.unfreeze()
+
+
+def freeze_leftovers_for_good() -> None:
+    """`leftovers_frozen` for the rest of a process that exists only to scan (a --jobs worker)."""
+    gc.freeze()
+    _Leftovers.owners += 1
+
+
+def _settle() -> None:
+    if _Leftovers.owners <= 0:
+        return
+    _Leftovers.blocks += 1
+    if _Leftovers.blocks >= COLLECT_EVERY:
+        _Leftovers.blocks = 0
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 def _scan_block(linter, items: list, keep_conversations: bool, clock: "_Clock") -> list[list]:
