@@ -16,7 +16,7 @@ import regex
 from ..audience import AudienceModel, ScoreRange, log_odds, sigmoid
 from ..text import matching
 from ..text.clauses import SENTENCE_END, looks_like_question
-from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, regex_timeout
+from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, guarded_finditer
 from ..text.prefilter import required_literals
 from ..text.windows import plain
 from ..yamlfile import line_of
@@ -684,7 +684,7 @@ class JargonRule(Rule):
             if reference:
                 pattern = plain(pattern)  # the whole text, not windows (text/windows.py)
             try:
-                spans.extend(m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)))
+                spans.extend(m.span() for m in guarded_finditer(pattern, text))
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
         return spans
@@ -1537,7 +1537,7 @@ class AskedAbout(NamedTuple):
         for kind, patterns in kinds:
             for pattern in patterns:
                 try:
-                    found.extend((m, kind) for m in pattern.finditer(text, timeout=regex_timeout(text)))
+                    found.extend((m, kind) for m in guarded_finditer(pattern, text))
                 except TimeoutError:
                     raise RegexTimeout(pattern.pattern) from None
         return found

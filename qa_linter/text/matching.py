@@ -18,7 +18,7 @@ import regex
 from ..vocabulary import PATTERN_FLAGS
 from .lexicon import Term
 from .normalize import NormalizedText, normalize
-from .prefilter import pattern_gates
+from .prefilter import pattern_gates, untimed_limit
 from .windows import WindowedPattern, plain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -75,6 +75,33 @@ def remembered(memo: dict, view: "MessageView", compute):
 def regex_timeout(text: str) -> float:
     """Seconds one pattern may search `text` for (all its matches together)."""
     return REGEX_TIMEOUT + len(text) * REGEX_SECONDS_PER_CHAR
+
+
+def guarded_finditer(pattern, text: str):
+    """pattern.finditer(text) under the timeout (regex_timeout), unless the text is no longer than the pattern's
+    untimed_limit (prefilter.py): too short for the search to take long enough for a timeout to matter. The
+    timeout costs about 1.8 µs a search, more than a search of a chat message."""
+    if len(text) <= untimed_of(pattern):
+        return pattern.finditer(text)
+    return pattern.finditer(text, timeout=regex_timeout(text))
+
+
+_UNTIMED_BY_ID: "dict[int, tuple[object, int]]" = {}  # a compiled pattern (no attributes of its own) -> its limit
+
+
+def untimed_of(pattern) -> int:
+    """prefilter.untimed_limit(pattern), worked out once per pattern object: a lazy or windowed pattern keeps it
+    (and a pack snapshot with it), a compiled one is remembered by identity (and kept alive with it)."""
+    own = getattr(pattern, "__dict__", None)
+    if own is not None:
+        limit = own.get("_untimed")
+        if limit is None:
+            limit = own["_untimed"] = untimed_limit(pattern)
+        return limit
+    kept = _UNTIMED_BY_ID.get(id(pattern))
+    if kept is None:
+        kept = _UNTIMED_BY_ID[id(pattern)] = (pattern, untimed_limit(pattern))
+    return kept[1]
 
 
 class Hit(NamedTuple):
@@ -391,6 +418,9 @@ class PatternMatcher:
         # the scan.
         self._ungated = [i for i, gate_mask in enumerate(gate_masks) if not gate_mask]
         self._entries = [(pattern, digits, numbers) for pattern, _, _, digits, numbers in self._table]
+        for pattern in self.compiled:  # worked out now, so that a pack snapshot keeps it (untimed_of)
+            untimed_of(pattern)
+            untimed_of(plain(pattern))
         self._by_lowest: dict[int, list[tuple[int, int]]] = {}
         for i, gate_mask in enumerate(gate_masks):
             if gate_mask:
@@ -497,7 +527,7 @@ class PatternMatcher:
         hits = []
         for pattern in runnable:
             try:
-                for m in pattern.finditer(text, timeout=regex_timeout(text)):
+                for m in guarded_finditer(pattern, text):
                     if m.end() > m.start():
                         hits.append(view.hit(m.start(), m.end()))
             except TimeoutError:
@@ -519,7 +549,8 @@ class PatternMatcher:
         text = view.norm.text
         for pattern in runnable:
             try:
-                spans = [m.span() for m in pattern.finditer(text, timeout=regex_timeout(text)) if m.end() > m.start()]
+                spans = [m.span() for m in guarded_finditer(pattern, text)
+                         if m.end() > m.start()]
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
             yield spans
@@ -532,7 +563,7 @@ class PatternMatcher:
         text = view.norm.text
         for pattern in runnable:
             try:
-                for m in pattern.finditer(text, timeout=regex_timeout(text)):
+                for m in guarded_finditer(pattern, text):
                     if m.end() > m.start():
                         return True
             except TimeoutError:

@@ -502,6 +502,154 @@ def _items_case_free(items: list) -> bool:
     return True
 
 
+# -- patterns that need no timeout on short texts -------------------------------------------------------------------
+# Every search of a rule pattern runs with the `regex` module's timeout (matching.regex_timeout), which guards a
+# scan against a pattern that backtracks without end. The guard itself costs about 1.8 µs a search (the search of
+# a chat message takes 0.4-0.7 µs; the dev set makes 279,000 of them). A backtracking search over a text of n
+# characters starts from each of its n places and, from each, can take only so many steps: `untimed_limit` bounds
+# that number from the pattern's structure (a repetition without a bound repeats at most n times when each round
+# reads a character) and finds the longest text on which the whole search stays under UNTIMED_WORK steps, a small
+# part of what the timeout lets a search take before it fires. Such texts are searched without the timeout;
+# longer ones keep it, and so does every pattern the analysis does not read.
+UNTIMED_WORK = 2_000_000  # steps (one item tried at one place) a search may take without a timeout
+UNTIMED_TEXT = 4_096  # the longest text the analysis considers: longer ones keep the timeout
+_FUZZY = re.compile(r"\{[^}]*[<>=]")  # regex's fuzzy constraints ({e<=1}): sre would read them as literal text
+_HUGE_WORK = UNTIMED_WORK + 1  # past the budget only "too much" matters
+
+
+class _Unbounded(Exception):
+    """Work that no bound is known for: a construct not read here."""
+
+
+def untimed_limit(pattern) -> int:
+    """The longest text (in characters) `pattern` (a compiled or lazy `regex` pattern) may search without a
+    timeout: at most UNTIMED_WORK steps on any text that long; 0 when nothing is known. Kept in the gate cache."""
+    source, flags = pattern.pattern, pattern.flags
+    named_lists = getattr(pattern, "named_lists", {}) or {}
+    cache = _gate_cache()
+    lists = {name: sorted(values) for name, values in named_lists.items()}
+    key = "untimed " + hashlib.sha1(json.dumps([source, flags, lists], ensure_ascii=False, sort_keys=True)
+                                    .encode("utf-8", "surrogatepass")).hexdigest()
+    known = cache.entries.get(key)
+    if type(known) is int:
+        return known
+    limit = _untimed_limit(source, flags, named_lists)
+    cache.entries[key] = limit
+    cache.dirty = True
+    return limit
+
+
+def _untimed_limit(source: str, flags: int, named_lists: dict) -> int:
+    if flags & _REFUSED_FLAGS:
+        return 0
+    python = _python_syntax(source, named_lists)  # properties as one character, lists as alternations
+    if python is None or _REFUSED_SYNTAX.search(python) or _FUZZY.search(python):
+        return 0
+    try:
+        items = list(sre_parse.parse(python, re.VERBOSE if flags & regex.VERBOSE else 0))
+        cased = bool(flags & regex.IGNORECASE)
+        low, high = 0, UNTIMED_TEXT  # the work grows with the text's length: the longest within budget
+        while low < high:
+            n = (low + high + 1) // 2
+            if n * _work(items, {}, n, cased)[1] <= UNTIMED_WORK:
+                low = n
+            else:
+                high = n - 1
+        return low
+    except (re.error, RecursionError, OverflowError, _Unbounded):
+        return 0
+
+
+def _work(items: list, groups: dict, n: int, cased: bool) -> tuple[int, int]:
+    """(ways, steps) of a sequence from one place of a text of n characters: the ways it can match there (each a
+    place the rest of the pattern is tried from when a search backtracks) and the most steps trying them all takes.
+    Each item is tried once per way of what comes before it. Look-arounds count their ways too: an over-estimate,
+    as the bound only has to hold."""
+    ways, steps = 1, 0
+    for op, av in items:
+        w, k = _item_work(op, av, groups, n, cased)
+        steps = min(steps + ways * k, _HUGE_WORK)
+        ways = min(ways * w, _HUGE_WORK)
+    return ways, steps
+
+
+def _item_work(op, av, groups: dict, n: int, cased: bool) -> tuple[int, int]:
+    if op is C.LITERAL or op is C.NOT_LITERAL or op is C.ANY or op is C.IN or op is C.CATEGORY or op is C.AT:
+        return 1, 1
+    if op is C.SUBPATTERN:
+        group, _add, _del, body = av
+        found = _work(list(body), groups, n, cased)
+        if group is not None:
+            groups[group] = body.getwidth()[1]
+        return found
+    if op is C.ATOMIC_GROUP:
+        return _work(list(av), groups, n, cased)
+    if op is C.BRANCH:
+        alternatives = av[1]
+        found = [_work(list(alternative), groups, n, cased) for alternative in alternatives]
+        if _distinct_starts(alternatives, cased):
+            # At most one alternative gets past its first character: the others cost a step each.
+            return max(w for w, _ in found), min(len(found) + max(k for _, k in found), _HUGE_WORK)
+        return min(sum(w for w, _ in found), _HUGE_WORK), min(sum(k for _, k in found), _HUGE_WORK)
+    if op in _REPEATS:
+        low, high, body = av
+        w, k = _work(list(body), groups, n, cased)
+        # No more rounds than the text has characters when each reads one at least; a repetition that may read
+        # none keeps its bound as written, and without one is not bounded here.
+        if high is C.MAXREPEAT or high > n:
+            if body.getwidth()[0] == 0:
+                if high is C.MAXREPEAT:
+                    raise _Unbounded
+            else:
+                high = max(low, n)
+        # Round j is tried once per way of the rounds before it (w ** j); the ways out are those of each count
+        # from `low` to `high`, and each is one more step (a decision to stop).
+        ways, steps, power = 0, 0, 1
+        for j in range(high + 1):
+            if j >= low:
+                ways = min(ways + power, _HUGE_WORK)
+                steps = min(steps + power, _HUGE_WORK)
+            if j < high:
+                steps = min(steps + power * k, _HUGE_WORK)
+            power = min(power * w, _HUGE_WORK)
+            if steps >= _HUGE_WORK:
+                break
+        return ways, steps
+    if op is C.ASSERT or op is C.ASSERT_NOT:
+        return _work(list(av[1]), groups, n, cased)
+    if op is C.GROUPREF:
+        if av not in groups:
+            raise _Unbounded
+        return 1, groups[av] + 1
+    raise _Unbounded  # conditionals, anything else
+
+
+def _distinct_starts(alternatives, cased: bool) -> bool:
+    """Whether no two alternatives can match from the same place: each starts with a different literal character
+    (without case, when the pattern ignores case) and none can match nothing."""
+    seen: set[int] = set()
+    for alternative in alternatives:
+        if alternative.getwidth()[0] == 0:
+            return False
+        first = _first_literal(list(alternative))
+        if first is None or first in seen or (cased and not _caseless(first)):
+            return False
+        seen.add(first)
+    return True
+
+
+def _first_literal(items: list) -> "int | None":
+    while items:
+        op, av = items[0]
+        if op is C.LITERAL:
+            return av
+        if op is C.SUBPATTERN:
+            items = list(av[3])
+            continue
+        return None
+    return None
+
+
 def caseless(text: str) -> bool:
     """No character of `text` is matched case-insensitively by any other (Chinese, digits, punctuation)."""
     return text.lower() == text == text.upper() and text.casefold() == text
