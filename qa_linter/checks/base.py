@@ -19,7 +19,7 @@ import regex
 
 from ..model import Finding
 from ..text.lexicon import Term
-from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher
+from ..text.matching import PatternMatcher, Requirement, TermMatcher, TextMatcher, untimed_of
 from ..text.pattern_safety import UnsafePattern, safe_compile
 from ..text.windows import windowed
 from ..text.normalize import normalize
@@ -549,13 +549,15 @@ def compile_pattern(
         ctx.error(f"bad {label} {text!r}: {problem}", line)
         return None
     try:
-        return windowed(safe_compile(text, pattern_flags(text, named_lists), **(named_lists or {})))
+        pattern = windowed(safe_compile(text, pattern_flags(text, named_lists), **(named_lists or {})))
     except UnsafePattern as exc:  # valid, but compiling it would take gigabytes: the rule is left out
         ctx.refuse(f"{label} {text!r} refused: {exc}", line)
         return None
     except (regex.error, KeyError) as exc:
         ctx.error(f"bad {label} {text!r}: {exc}", line)
         return None
+    untimed_of(pattern)  # how long a text it may search without a timeout: worked out at load, kept in a snapshot
+    return pattern
 
 
 # Chinese, a character (or a class or property of them) that is Han.

@@ -90,8 +90,10 @@ _UNTIMED_BY_ID: "dict[int, tuple[object, int]]" = {}  # a compiled pattern (no a
 
 
 def untimed_of(pattern) -> int:
-    """prefilter.untimed_limit(pattern), worked out once per pattern object: a lazy or windowed pattern keeps it
-    (and a pack snapshot with it), a compiled one is remembered by identity (and kept alive with it)."""
+    """prefilter.untimed_limit(pattern), worked out once per pattern object: a lazy pattern keeps it (and a pack
+    snapshot with it), a compiled one is remembered by identity (and kept alive with it). A windowed pattern has
+    its plain pattern's: its windows are stretches of the text, each searched for no more than the whole."""
+    pattern = plain(pattern)
     own = getattr(pattern, "__dict__", None)
     if own is not None:
         limit = own.get("_untimed")
@@ -100,8 +102,18 @@ def untimed_of(pattern) -> int:
         return limit
     kept = _UNTIMED_BY_ID.get(id(pattern))
     if kept is None:
-        kept = _UNTIMED_BY_ID[id(pattern)] = (pattern, untimed_limit(pattern))
+        kept = _remember_untimed(pattern, untimed_limit(pattern))
     return kept[1]
+
+
+def _remember_untimed(pattern, limit: int) -> tuple:
+    pattern = plain(pattern)
+    own = getattr(pattern, "__dict__", None)
+    if own is not None:
+        own.setdefault("_untimed", limit)
+        return pattern, limit
+    kept = _UNTIMED_BY_ID[id(pattern)] = (pattern, limit)
+    return kept
 
 
 class Hit(NamedTuple):
@@ -418,9 +430,9 @@ class PatternMatcher:
         # the scan.
         self._ungated = [i for i, gate_mask in enumerate(gate_masks) if not gate_mask]
         self._entries = [(pattern, digits, numbers) for pattern, _, _, digits, numbers in self._table]
-        for pattern in self.compiled:  # worked out now, so that a pack snapshot keeps it (untimed_of)
-            untimed_of(pattern)
-            untimed_of(plain(pattern))
+        # Worked out now, so that a pack snapshot keeps them (untimed_of): a compiled pattern's is given back to it
+        # where the matcher is unpickled (__setstate__), as it has no attributes of its own to keep it in.
+        self._untimed = [untimed_of(pattern) for pattern in self.compiled]
         self._by_lowest: dict[int, list[tuple[int, int]]] = {}
         for i, gate_mask in enumerate(gate_masks):
             if gate_mask:
@@ -429,6 +441,11 @@ class PatternMatcher:
 
     def __bool__(self) -> bool:
         return bool(self.compiled)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        for pattern, limit in zip(self.compiled, state.get("_untimed", ())):
+            _remember_untimed(pattern, limit)
 
     def requirement(self) -> "Requirement | None":
         alternatives = []
