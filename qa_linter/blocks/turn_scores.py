@@ -64,7 +64,9 @@ def keyed(weights: dict) -> _Keyed:
             continue
         keys.append(_key(body) | (1 << 63 if before else 0))
         values.append(weight)
-    bits = max(4, (2 * len(keys)).bit_length())  # half full at most
+    # An eighth full at most: a piece the model does not weigh (most of them) meets an empty slot at once, and the
+    # longest run of slots a look-up walks is 4, not 9 as half full (the dev set: this filter 0.74 -> 0.56 s).
+    bits = max(4, (8 * len(keys)).bit_length())
     size = 1 << bits
     slots = np.zeros(size, dtype=np.uint64)
     slot_weights = np.zeros(size)
