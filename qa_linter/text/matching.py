@@ -95,25 +95,19 @@ def untimed_of(pattern) -> int:
     its plain pattern's: its windows are stretches of the text, each searched for no more than the whole."""
     pattern = plain(pattern)
     own = getattr(pattern, "__dict__", None)
-    if own is not None:
-        limit = own.get("_untimed")
-        if limit is None:
-            limit = own["_untimed"] = untimed_limit(pattern)
-        return limit
-    kept = _UNTIMED_BY_ID.get(id(pattern))
-    if kept is None:
-        kept = _remember_untimed(pattern, untimed_limit(pattern))
-    return kept[1]
+    limit = own.get("_untimed") if own is not None else _UNTIMED_BY_ID.get(id(pattern), (None, None))[1]
+    if limit is None:
+        limit = _remember_untimed(pattern, untimed_limit(pattern))
+    return limit
 
 
-def _remember_untimed(pattern, limit: int) -> tuple:
+def _remember_untimed(pattern, limit: int) -> int:
+    """Keep `limit` with `pattern` (see untimed_of); a limit it has already stays."""
     pattern = plain(pattern)
     own = getattr(pattern, "__dict__", None)
     if own is not None:
-        own.setdefault("_untimed", limit)
-        return pattern, limit
-    kept = _UNTIMED_BY_ID[id(pattern)] = (pattern, limit)
-    return kept
+        return own.setdefault("_untimed", limit)
+    return _UNTIMED_BY_ID.setdefault(id(pattern), (pattern, limit))[1]
 
 
 class Hit(NamedTuple):
@@ -566,8 +560,7 @@ class PatternMatcher:
         text = view.norm.text
         for pattern in runnable:
             try:
-                spans = [m.span() for m in guarded_finditer(pattern, text)
-                         if m.end() > m.start()]
+                spans = [m.span() for m in guarded_finditer(pattern, text) if m.end() > m.start()]
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
             yield spans
