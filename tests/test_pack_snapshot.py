@@ -232,3 +232,19 @@ def test_a_temporary_cache_folder_others_can_write_is_neither_read_nor_written(t
     assert not (shared / "written.json").exists()
     shared.chmod(0o700)
     assert tokenize.read_cache_file("planted.json") == "{}"
+
+
+def test_a_kept_pack_knows_how_long_a_text_each_pattern_may_search_untimed(cache, builds, corpus_conversations,
+                                                                          monkeypatch):
+    """Every pattern's untimed limit (matching.untimed_of) comes with the snapshot: a scan works none out (which
+    would read the gate cache in every process), compiled patterns included (given back by their matcher)."""
+    from qa_linter.text import matching
+
+    built = Linter.from_config()
+    expected = [[f.to_dict() for f in built.scan(conversation)] for conversation in corpus_conversations]
+    Linter.from_config()
+    monkeypatch.setattr(matching, "_UNTIMED_BY_ID", {})  # as in a new process: only what the snapshot gives back
+    kept = Linter.from_config()
+    assert len(builds) == 2
+    monkeypatch.setattr(matching, "untimed_limit", lambda pattern: pytest.fail(f"worked out again: {pattern.pattern}"))
+    assert [[f.to_dict() for f in kept.scan(conversation)] for conversation in corpus_conversations] == expected
