@@ -94,8 +94,11 @@ def _collector_paused():
     with this pause. Between blocks it is on again, so a cycle a rule does make is collected at the next block's
     start (threads scanning at once share the one collector: whichever started first turns it back on), unless a
     scan froze what blocks leave behind (`leftovers_frozen`)."""
-    if not gc.isenabled():
-        yield
+    if not gc.isenabled():  # off already (its owner, or another thread's block): left so, what this one leaves settled
+        try:
+            yield
+        finally:
+            _settle()
         return
     gc.disable()
     try:
