@@ -363,6 +363,24 @@ def test_no_built_in_pattern_times_out_on_a_long_run_of_one_kind_of_character(bu
     assert builtin_linter.rule_problems == {}
 
 
+# A run right before the words a pattern needs after it: the pattern's gate is open and its window (text/windows.py)
+# holds the run, so a pattern that starts again from every character of the run is quadratic there.
+RUNS_BEFORE_WORDS = [("1" * 8_000, "天没动过更新"), ("一" * 8_000, "天没动过更新"), ("1" * 8_000, "我们的那个专线")]
+
+
+@pytest.mark.parametrize(("run", "words"), RUNS_BEFORE_WORDS, ids=lambda value: repr(value[:3]))
+def test_no_built_in_pattern_times_out_on_a_long_run_before_the_words_it_needs(builtin_linter, run, words):
+    """8,000 digits and 天没动过更新 took the empathy rule's counted-days pattern seconds, and 8,000 digits and
+    我们的那个专线 the jargon rule's hotline pattern too (skipped as timed out): each starts only where a run starts."""
+    builtin_linter.rule_problems.clear()
+    conv = {"id": "runs", "messages": [
+        {"role": "customer", "text": f"你好 {run}{words}"},
+        {"role": "agent", "text": f"您好，请检查一下DNS和路由器设置。{run}{words}"},
+    ]}
+    builtin_linter.scan(conv)
+    assert builtin_linter.rule_problems == {}
+
+
 def test_a_large_estimate_is_tried_again_in_every_process_whatever_the_compile_cache(tmp_path, monkeypatch):
     """A pattern known to the compile cache skips its layout estimate, so one above the trial threshold must never
     be kept there: every process tries it in a child first."""
