@@ -298,15 +298,13 @@ def test_a_scan_freezes_what_each_block_leaves_and_still_collects_cycles(linter,
     monkeypatch.setattr(engine._Leftovers, "blocks", 0)
     conv = Conversation("c", [Message(0, "customer", "在吗"), Message(1, "agent", "您好，这个不归我管")])
     expected = linter.scan(conv)
-    before = gc.get_freeze_count()
+    # (Whether an object is frozen shows in whether a collection frees its cycle: the number of frozen objects also
+    # falls whenever a frozen one is freed, as a full cache that starts again frees its entries.)
     scan_block(linter, [conv])
-    assert gc.get_freeze_count() == before
     gc.collect()
-    assert made[0]() is None
+    assert made[0]() is None  # not frozen: collected
     with engine.leftovers_frozen():
-        frozen = gc.get_freeze_count()
         assert scan_block(linter, [conv], keep_conversations=False)[0][0][2] == expected
-        assert gc.get_freeze_count() > frozen
         scan_block(linter, [conv])
         gc.collect()
         assert made[1]() is not None and made[2]() is not None  # frozen: no collection sees them
