@@ -429,17 +429,22 @@ def case_free(source: str, named_lists: "dict | None" = None) -> bool:
     inline flag, matches the same characters either way, so it is compiled without IGNORECASE. Anything else,
     or anything the analysis does not read, keeps IGNORECASE: "False" is always safe. Kept in the gate cache."""
     named_lists = named_lists or {}
+    return _kept("case-free", [source], named_lists, bool, lambda: _case_free(source, named_lists))
+
+
+def _kept(kind: str, parts: list, named_lists: dict, kept_type: type, work):
+    """work()'s answer about a pattern, kept in the gate cache under `kind` and a digest of `parts` (its source
+    and whatever else decides the answer) and its named lists; worked out when the cache has none of that type."""
     cache = _gate_cache()
     lists = {name: sorted(values) for name, values in named_lists.items()}
-    key = "case-free " + hashlib.sha1(json.dumps([source, lists], ensure_ascii=False, sort_keys=True)
-                                      .encode("utf-8", "surrogatepass")).hexdigest()
+    key = f"{kind} " + hashlib.sha1(json.dumps([*parts, lists], ensure_ascii=False, sort_keys=True)
+                                    .encode("utf-8", "surrogatepass")).hexdigest()
     known = cache.entries.get(key)
-    if type(known) is bool:
+    if type(known) is kept_type:
         return known
-    verdict = _case_free(source, named_lists)
-    cache.entries[key] = verdict
+    answer = cache.entries[key] = work()
     cache.dirty = True
-    return verdict
+    return answer
 
 
 def _case_free(source: str, named_lists: dict) -> bool:
@@ -526,17 +531,7 @@ def untimed_limit(pattern) -> int:
     timeout: at most UNTIMED_WORK steps on any text that long; 0 when nothing is known. Kept in the gate cache."""
     source, flags = pattern.pattern, pattern.flags
     named_lists = getattr(pattern, "named_lists", {}) or {}
-    cache = _gate_cache()
-    lists = {name: sorted(values) for name, values in named_lists.items()}
-    key = "untimed " + hashlib.sha1(json.dumps([source, flags, lists], ensure_ascii=False, sort_keys=True)
-                                    .encode("utf-8", "surrogatepass")).hexdigest()
-    known = cache.entries.get(key)
-    if type(known) is int:
-        return known
-    limit = _untimed_limit(source, flags, named_lists)
-    cache.entries[key] = limit
-    cache.dirty = True
-    return limit
+    return _kept("untimed", [source, flags], named_lists, int, lambda: _untimed_limit(source, flags, named_lists))
 
 
 def _untimed_limit(source: str, flags: int, named_lists: dict) -> int:
