@@ -5,14 +5,13 @@ Every mapping remembers its own line and the line of each key (`LineDict`), ever
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .errors import RuleError
 
@@ -24,36 +23,41 @@ class LineDict(dict):
     key_lines: dict[str, int] = {}
 
 
-# libyaml's parser where PyYAML was built with it (the usual wheels): the same nodes and marks, several times
-# faster than the pure-Python one, which matters at every start of `qa-lint`.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _LineLoader(_SafeLoader):
-    def construct_mapping(self, node, deep=False):
-        mapping = LineDict(super().construct_mapping(node, deep=deep))
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-        }
-        return mapping
-
-
 class LineList(list):
     """A YAML sequence that remembers the line of each item (scalars cannot carry their own)."""
 
     item_lines: list[int] = []
 
 
-def _construct_line_list(loader, node):
-    items = LineList()
-    yield items  # two-step construction, as PyYAML does it, so recursive structures still work
-    items.extend(loader.construct_sequence(node))
-    items.item_lines = [item.start_mark.line + 1 for item in node.value]
+@functools.cache
+def _line_loader():
+    """The safe loader, with lines. PyYAML is imported here, not with this module: every command reads its rules
+    and settings, but from the cache (below) once a file has been parsed, and the import was 15-20 ms of each
+    start (`qa-lint check`, every `scan`) that then parsed nothing."""
+    import yaml
 
+    # libyaml's parser where PyYAML was built with it (the usual wheels): the same nodes and marks, several
+    # times faster than the pure-Python one.
+    safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_line_list)
+    class LineLoader(safe_loader):
+        def construct_mapping(self, node, deep=False):
+            mapping = LineDict(super().construct_mapping(node, deep=deep))
+            mapping.line = node.start_mark.line + 1
+            mapping.key_lines = {
+                str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
+            }
+            return mapping
+
+    def construct_line_list(loader, node):
+        items = LineList()
+        yield items  # two-step construction, as PyYAML does it, so recursive structures still work
+        items.extend(loader.construct_sequence(node))
+        items.item_lines = [item.start_mark.line + 1 for item in node.value]
+
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, LineLoader.construct_mapping)
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, construct_line_list)
+    return LineLoader
 
 
 def load_yaml(path: Path) -> Any:
@@ -67,8 +71,10 @@ def load_yaml(path: Path) -> Any:
     data = _cached(digest)
     if data is not _NOT_CACHED:
         return data
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_line_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -195,8 +201,10 @@ def expands_within(data: Any, budget: int) -> bool:
     return True
 
 
-def yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+def yaml_problem(exc: "yaml.MarkedYAMLError") -> str:
     """What a YAML error means for someone editing a rule or settings file."""
+    import yaml
+
     if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in str(exc.problem):
         quoted = re.search(r"'([^']*)'", exc.problem)
         tag = (quoted.group(1) if quoted else "?").replace("tag:yaml.org,2002:", "!!")

@@ -1,6 +1,9 @@
 """YAML files read again from the cache folder: the same data and the same lines as parsing them, or parsed."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +26,7 @@ def _parsed(path: Path):
     """What the loader makes of the file, no cache asked."""
     import yaml
 
-    return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yamlfile._LineLoader)  # noqa: S506
+    return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yamlfile._line_loader())  # noqa: S506
 
 
 def _same(a, b, where="") -> None:
@@ -66,7 +69,9 @@ def test_the_cache_is_read_instead_of_parsing(cache, monkeypatch, tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("rules:\n  - id: a\n    terms: [甲, 乙]\n", encoding="utf-8")
     load_yaml(path)
-    monkeypatch.setattr(yamlfile.yaml, "load", lambda *a, **k: pytest.fail("parsed although cached"))
+    import yaml
+
+    monkeypatch.setattr(yaml, "load", lambda *a, **k: pytest.fail("parsed although cached"))
     data = load_yaml(path)
     assert data["rules"][0]["terms"] == ["甲", "乙"] and data["rules"][0].line == 2
     assert data["rules"][0].key_lines == {"id": 2, "terms": 3} and data["rules"][0]["terms"].item_lines == [3, 3]
@@ -133,3 +138,36 @@ def test_only_the_most_recent_files_stay(cache, tmp_path, monkeypatch):
         path.write_text(f"n: {n}\n", encoding="utf-8")
         load_yaml(path)
     assert len(list(cache.glob("yaml-*.json"))) == 3
+
+
+_IMPORTED = (
+    "import sys\n"
+    "sys.argv = ['qa-lint', *sys.argv[1:]]\n"
+    "from qa_linter.cli import main\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+    "print('IMPORTED', sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] == 'yaml'}"
+    " | {m for m in sys.modules if m == 'rich.progress'}))\n"
+)
+
+
+def _imported(args: list[str], cache: Path, folder: Path) -> str:
+    run = subprocess.run([sys.executable, "-c", _IMPORTED, *args], capture_output=True, text=True, encoding="utf-8",
+                         cwd=folder, timeout=120, env={**os.environ, "QA_LINTER_CACHE_DIR": str(cache)})
+    lines = [line for line in run.stdout.splitlines() if line.startswith("IMPORTED")]
+    assert lines, run.stdout + run.stderr
+    return lines[-1]
+
+
+@pytest.mark.parametrize("args", [
+    ["scan", "--format", "jsonl", "talk.jsonl", "--config", "qa-linter.yaml"],
+    ["check", "您好，请把验证码发给我", "--config", "qa-linter.yaml"],
+])
+def test_once_its_files_are_cached_a_command_does_not_import_pyyaml(cache, tmp_path, args):
+    """Rules, scorecard and settings come from the cache after the first run: PyYAML's import (15-20 ms of every
+    start) is left out; so is rich's progress display when stderr is no terminal."""
+    (tmp_path / "qa-linter.yaml").write_text("fail_on: error\n", encoding="utf-8")
+    (tmp_path / "talk.jsonl").write_text(
+        '{"id": "c1", "channel": "chat", "messages": [{"role": "customer", "text": "你好"}, '
+        '{"role": "agent", "text": "您好，请问有什么可以帮您？"}]}\n', encoding="utf-8")
+    assert _imported(args, cache, tmp_path) == "IMPORTED ['yaml']"  # parsed the first time, and kept
+    assert _imported(args, cache, tmp_path) == "IMPORTED []"

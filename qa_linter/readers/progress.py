@@ -6,16 +6,20 @@ findings scroll above the bar instead of tearing it.
 """
 from __future__ import annotations
 
+import functools
 import io
 import sys
 import time
-from typing import IO, BinaryIO
-
-from rich.console import Console
-from rich.ansi import AnsiDecoder
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from ..model import InputProblem
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+# rich's progress display is imported when a bar is drawn, not with this module: most scans run without a terminal
+# (a pipeline, a scheduled job, --jobs workers) and its import was about 12 ms of every start.
 
 DELAY_SECONDS = 1.0  # a scan shorter than this never shows the bar
 REFRESH_SECONDS = 0.1
@@ -35,7 +39,7 @@ class ScanProgress:
         self._bytes_before = 0  # bytes of the files already finished
         self._stream: BinaryIO | None = None
         self._begun = time.monotonic()
-        self._progress: _LiveProgress | None = None
+        self._progress: Progress | None = None
         self._task = None
         self._proxy: _LinesAbove | None = None
 
@@ -84,7 +88,9 @@ class ScanProgress:
 
     # -- drawing (called from the display's refresh thread) ------------------------------------------------------
     def _start(self) -> None:
-        self._progress = _LiveProgress(
+        from rich.progress import BarColumn, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = _live_progress()(
             self,
             SpinnerColumn(),
             TextColumn("{task.description}", markup=False),
@@ -125,14 +131,21 @@ class ScanProgress:
         return self._bytes_before + position
 
 
-class _LiveProgress(Progress):
-    def __init__(self, owner: ScanProgress, *columns, **kwargs):
-        self._owner = owner
-        super().__init__(*columns, **kwargs)
+@functools.cache
+def _live_progress() -> type:
+    """rich's Progress, asking its ScanProgress for the latest figures each time it redraws."""
+    from rich.progress import Progress
 
-    def get_renderables(self):
-        self._owner.refresh_task(self)
-        yield from super().get_renderables()
+    class LiveProgress(Progress):
+        def __init__(self, owner: ScanProgress, *columns, **kwargs):
+            self._owner = owner
+            super().__init__(*columns, **kwargs)
+
+        def get_renderables(self):
+            self._owner.refresh_task(self)
+            yield from super().get_renderables()
+
+    return LiveProgress
 
 
 class _LinesAbove(io.TextIOBase):
@@ -142,6 +155,8 @@ class _LinesAbove(io.TextIOBase):
     """
 
     def __init__(self, console: Console, terminal: IO[str]):
+        from rich.ansi import AnsiDecoder
+
         self._console = console
         self._terminal = terminal
         self._pending = ""

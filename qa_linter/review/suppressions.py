@@ -16,11 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from ..errors import RuleError, SuppressionError
 from ..fingerprint import fingerprint_of_shown, finding_fingerprint, shown_words
-from ..outputs.html_common import atomic_write_text
 
 FILE_NAME = "qa-linter-suppressions.yaml"
 FIELDS = ("conversation", "rule", "message_index", "text", "who", "why", "when")
@@ -161,6 +158,10 @@ _PURPOSE = {"conversation": "which conversation", "rule": "which rule", "who": "
 # -- writing ------------------------------------------------------------------------------------------------------
 def write(path: Path, entries: Iterable[Suppression]) -> None:
     """The whole file, entries in a stable order (conversation, message, rule), written whole or not at all."""
+    import yaml
+
+    from ..outputs.html_common import atomic_write_text
+
     ordered = sorted(entries, key=lambda e: (e.conversation, e.message_index, e.rule, e.text))
     body = yaml.safe_dump({"suppressions": [e.to_dict() for e in ordered]}, allow_unicode=True, sort_keys=False,
                           width=1000, default_flow_style=False)
