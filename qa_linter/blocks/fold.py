@@ -20,6 +20,7 @@ from array import array
 import numpy as np
 
 from ..text.normalize import FACES, _ROMANISED, NormalizedText, fold_disguises, normalize
+from .sets import distinct
 from .tables import CJK, EXACT, FILLER, GAP_SEPARATOR, HAN, LOOKALIKE, ODD_DIGIT, RUN, SPACE, tables
 
 SEP = "\x00"
@@ -87,11 +88,11 @@ def fold(texts: list[str]) -> FoldedBlock:
     flags = tb.flags[raw]
     cps = tb.fold[raw]
 
-    exact = np.unique(_message_of(raw_starts, np.flatnonzero(flags & EXACT)))
+    exact = distinct(_message_of(raw_starts, np.flatnonzero(flags & EXACT)))
     faces = _face_positions(cps, flags)
     if faces:
         # A run that may be a face between Chinese characters (see normalize.FACES) is judged by normalize().
-        exact = np.union1d(exact, _message_of(raw_starts, np.array(faces, dtype=np.int64)))
+        exact = distinct(np.concatenate((exact, _message_of(raw_starts, np.array(faces, dtype=np.int64)))))
     odd_digits = np.zeros(n, dtype=bool)
     odd_digits[_message_of(raw_starts, np.flatnonzero(flags & ODD_DIGIT))] = True
 
@@ -197,7 +198,7 @@ def _disguise_suspects(text: str, cps: np.ndarray, starts: np.ndarray, exact: di
     positions = np.concatenate(found)
     if not len(positions):
         return []
-    messages = np.unique(_message_of(starts, positions)).tolist()
+    messages = distinct(_message_of(starts, positions)).tolist()
     return [i for i in messages if i not in exact]
 
 
@@ -277,4 +278,4 @@ def _judge_runs(flags, cps, msg_starts, msg_ends):
     cps[spaces] = _SPACE
     src_end = np.arange(1, total + 1, dtype=np.int64)
     src_end[spaces] = run_ends[collapse]
-    return keep, src_end, np.unique(msg[touched])
+    return keep, src_end, distinct(msg[touched])

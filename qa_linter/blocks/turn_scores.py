@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..text.pieces import BEFORE, WHITESPACE
+from .sets import distinct
 
 # The score numpy may fall short of the exact one by (a sum of a few hundred weights of four decimals each).
 MARGIN = 1e-6
@@ -126,7 +127,7 @@ def _distinct_sums(owner: np.ndarray, place: np.ndarray, weights: np.ndarray, ow
     """Per owner (a turn), the sum of the weights of the distinct places (pieces) it holds."""
     if not len(owner):
         return np.zeros(owners)
-    pairs = np.unique(owner * len(weights) + place)  # each piece once per owner
+    pairs = distinct(owner * len(weights) + place)  # each piece once per owner
     return np.bincount(pairs // len(weights), weights=weights[pairs % len(weights)], minlength=owners)
 
 
@@ -197,7 +198,7 @@ def block_scores(index, role: str, weighed: _Keyed, bias: float, floor: float) -
     keep = np.ones(len(text), dtype=bool)
     keep[1:] = ~(space[1:] & space[:-1])  # runs of whitespace as one space, as text.pieces.features does
     text = np.where(space, ord(" "), text)[keep]
-    turn_at = np.unique(turn_of[mine])[np.cumsum(np.concatenate(([0], text[:-1] == _BREAK)))]
+    turn_at = distinct(turn_of[mine])[np.cumsum(np.concatenate(([0], text[:-1] == _BREAK)))]
     breaks = text == _BREAK
     keys, owner = _pieces(text, turn_at, (1, 2, 3), breaks, (text == ord(" ")) | (text == ord("#")), text == ord(" "))
     # Two characters, neither of them whitespace, of the message just before each turn of `role`.
