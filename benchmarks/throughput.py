@@ -23,6 +23,9 @@ run, so the ratios compare runs that shared the machine's load:
       `jieba.lcut`, in turns, and adds up both times. The machine's speed drifts by a quarter or more over the
       minutes between separate runs; turns of a second share it, so this ratio is the one to compare across
       sessions;
+  and, as the reference for (c) against (b), what two processes get out of the machine: the same `jieba.lcut`
+      work (a quarter of the messages) in one process alone and in two at once; two idle cores give 2.00x, two
+      virtual cores that share a physical one or a busy host less, and `--jobs 2` cannot do better than that;
 
 as characters of message text per second of wall-clock time (for (b) and (c) the whole command: start-up,
 reading, rules, output), the ratios to (a) (and the same by CPU time, which the machine's other work
@@ -176,6 +179,32 @@ while True:
         spent[name] += time.perf_counter() - lap
     blocks += 1
 print(json.dumps({**spent, "blocks": blocks}))
+"""
+# What two processes get out of this machine's two cores: the same CPU-bound Python work (`jieba.lcut` over a
+# quarter of the corpus's messages) in one process alone, and in two processes at once. On a virtual machine
+# whose two cores share a physical core or a busy host, two processes together do less than twice the work of
+# one; that, not 2.00x, is what `--jobs 2` can reach against `--jobs 1` on the day.
+CORE_WORK = r"""
+import json, logging, sys, time
+import jieba
+jieba.setLogLevel(logging.WARNING)
+texts = []
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        if line.strip():
+            texts.extend(m["text"] for m in json.loads(line)["messages"])
+texts = texts[::4]
+jieba.initialize()
+started = time.perf_counter()
+for text in texts:
+    jieba.lcut(text)
+print(json.dumps({"seconds": time.perf_counter() - started}))
+"""
+TWO_AT_ONCE = r"""
+import json, subprocess, sys
+command = [sys.executable, "-c", sys.argv[1], *sys.argv[2:]]
+runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+print(json.dumps({"seconds": max(json.loads(run.communicate()[0])["seconds"] for run in runs)}))
 """
 _PHASES = {
     "start-up": "imports, loading the rule pack, the block tables and automaton",
@@ -384,6 +413,8 @@ def main() -> int:
         commands["engine"] = [sys.executable, "-c", ENGINE, str(corpus)]
         commands["groundwork"] = [sys.executable, "-c", ENGINE, str(corpus), "--no-rules"]
         commands["paired"] = [sys.executable, "-c", PAIRED, str(corpus)]
+        commands["one core"] = [sys.executable, "-c", CORE_WORK, str(corpus)]
+        commands["two cores"] = [sys.executable, "-c", TWO_AT_ONCE, CORE_WORK, str(corpus)]
         # Timed runs are not sampled: reading the processes' memory from /proc while both cores scan slowed (c)
         # by 10-15% (3.9, 3.4, 3.4 s unsampled against 4.5, 3.7, 4.4 s sampled, alternated). The peaks come from
         # one more run of (a), (b) and (c) each, sampled, after the timed rounds.
@@ -444,6 +475,11 @@ def main() -> int:
         ceiling = scans[1].seconds / (serial + (scans[1].seconds - serial) / 2)
         print(f"--jobs 2 ceiling on this input: {ceiling:.2f}x (the command's start-up, {serial:.2f} s of "
               f"{scans[1].seconds:.2f} s, comes before the workers fork; the rest halved on two idle cores, no added work)")
+        cores = sorted(2 * json.loads(runs["one core"].stdout)["seconds"] / json.loads(runs["two cores"].stdout)["seconds"]
+                       for runs in rounds)
+        print(f"two processes at once on this machine: {statistics.median(cores):.2f}x the work of one (the same "
+              f"jieba.lcut work in each; 2.00x on two idle cores; rounds {', '.join(f'{c:.2f}x' for c in cores)}): "
+              f"the most --jobs 2 can reach today; --jobs 2 reached {statistics.median(by_round) / statistics.median(cores):.0%} of it")
         print(f"(a) times jieba.lcut over text already in memory ({baseline['seconds']:.2f} s); (b) and (c) time the whole "
               f"command (start-up, reading, rules, output); (b') the same work as (b) in one process after start-up; (d) "
               f"start-up and the block engine with every rule's check a no-op ({groundwork['scan_seconds']:.2f} s after "
