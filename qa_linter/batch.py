@@ -190,8 +190,6 @@ def scan_parallel(
     this process. At most (jobs - 1) × IN_FLIGHT_PER_WORKER + LOCAL_AHEAD chunks wait for delivery, so
     memory does not grow with the input. Rule problems found by the workers reach `linter.rule_problems`.
     """
-    import multiprocessing
-
     stream = iter(items)
     # Read (not scan) up to POOL_THRESHOLD items first: a smaller input is scanned here without a pool; a
     # larger one gets its workers right away (below), before anything is scanned or more is read.
@@ -199,6 +197,8 @@ def scan_parallel(
     if len(head) < POOL_THRESHOLD:
         yield from scan_items(linter, head, summary, suppress=suppress)
         return
+    import multiprocessing  # here, not above: a small input (a check of a few files) starts no pool
+
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork and linter_factory is None:
         yield from scan_items(linter, itertools.chain(head, stream), summary, suppress=suppress)
