@@ -357,3 +357,16 @@ def test_train_trigger_names_the_line_of_broken_labels(tmp_path, pack):
     result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
                                        "--train-trigger", str(tmp_path / "out.txt")])
     assert result.exit_code == 2 and "labels.jsonl:49: not a label line" in result.output
+
+
+def test_the_whitespace_table_is_what_the_pattern_matches_character_by_character():
+    import numpy as np
+
+    from qa_linter.blocks import turn_scores
+    from qa_linter.text.pieces import WHITESPACE
+
+    below = turn_scores._WHITESPACE_BELOW
+    codes = np.arange(below + 40, dtype=np.uint32)  # past the table too: nothing there is whitespace
+    want = [WHITESPACE.fullmatch(chr(c)) is not None for c in codes.tolist()]
+    assert turn_scores._is_space(codes).tolist() == want
+    assert not any(want[below:])  # the bound holds: no whitespace character at or above it

