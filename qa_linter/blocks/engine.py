@@ -195,8 +195,9 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
         targets = np.zeros((n, len(rules)), dtype=bool)
         opens: list[dict | None] = []
         for k, rule in enumerate(rules):
-            targets[:, k] = rule.block_targets(index)
-            opens.append(_open_masks(index, rule.block_rows(index), targets[:, k]))
+            rows_open = rule.block_rows(index)
+            targets[:, k] = rule.block_targets(index, rows_open)
+            opens.append(_open_masks(index, rows_open, targets[:, k]))
     except Exception:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
         for c in range(n):
             if c not in block.solo:

@@ -399,12 +399,18 @@ class Rule:
         needed = self._needed
         return needed is None or conv.toolkit.reference or needed.met_by(conv.candidate_lists())
 
-    def block_targets(self, index) -> "object":
+    def block_targets(self, index, rows: "object | None" = None) -> "object":
         """The conversations of a block (blocks.index.BlockIndex) on which `check` may report something: a numpy
         mask over them, never narrower than the truth (a conversation left out must be one where `check` reports
-        nothing). By default those `applies_to` lets through; rule types narrow it to the messages their check
-        reads (see blocks/index.py)."""
+        nothing). By default: where the rule's `block_rows` opens a message, for a rule type that has them, else
+        those `applies_to` lets through; rule types may narrow it further (see blocks/index.py). `rows`: the
+        rule's `block_rows` of this block when the caller has them (the block engine works them out once for
+        both; for the trigger filter of a sequence rule that is a numpy pass over the whole block)."""
+        if rows is None:
+            rows = self.block_rows(index)
         mask = index.channel(self.channels)
+        if rows is not None:
+            return mask & index.per_conversation(rows)
         if self._needed is not None:
             mask &= index.per_conversation(index.requirement(self._needed))
         return mask

@@ -103,7 +103,7 @@ class EmojiRule(Rule):
             return False
         return len(seq) > 1 or bool(_PRESENTATION.match(seq)) or seq in self.also
 
-    def block_targets(self, index):
+    def block_targets(self, index, rows=None):
         # Only a scope message holding a character of some emoji sequence is asked about.
         return index.channel(self.channels) & index.per_conversation(
             index.emoji_candidates(emoji_characters()) & index.scope(self.scope))

@@ -933,9 +933,6 @@ class JargonRule(Rule):
             opened = opened | index.messages_of(asking)
         return opened & index.role(self.scope.role)
 
-    def block_targets(self, index):
-        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
-
     def prepare(self):
         if self.audience_model is not None:
             self.audience_model.bound.prepare()

@@ -97,7 +97,7 @@ class PatternRule(Rule):
     def matchers(self):
         return [self.exceptions] if self.exceptions is not None else []
 
-    def block_targets(self, index):
+    def block_targets(self, index, rows=None):
         # Only a scope message holding the prefilter's words is tokenised and matched.
         scope = index.scope(self.scope)
         if self.prefilter is not None:

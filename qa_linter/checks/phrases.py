@@ -49,9 +49,6 @@ class PhrasesRule(Rule):
         # Only a scope message where the matcher can hit gives a finding.
         return self.match.block_open(index) & index.scope(self.scope)
 
-    def block_targets(self, index):
-        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
-
     def check(self, conv):
         for view in self.open_only(conv, self.scope.select(conv)):
             for hit in self.match.find(view):

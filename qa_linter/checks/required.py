@@ -106,7 +106,7 @@ class RequiredRule(Rule):
             return Draft.LATER
         return Draft.IN_CONTEXT
 
-    def block_targets(self, index):
+    def block_targets(self, index, rows=None):
         # Run where the scope has messages and none of them surely holds the requirement: there a finding is
         # possible (and, where no scope message can hold it at all, certain).
         scope = index.scope(self.scope)

@@ -175,9 +175,6 @@ class SequenceRule(Rule):
             rows = rows | self.trigger_model.block_open(index, self.trigger_role)
         return rows & index.role(self.trigger_role)
 
-    def block_targets(self, index):
-        return index.channel(self.channels) & index.per_conversation(self.block_rows(index))
-
     def check(self, conv):
         reported: set[int] = set()
         # The block engine's possible triggers (block_rows); None: every message.

@@ -131,10 +131,10 @@ class TimingRule(Rule):
                     first_done = True
                     waiting = []
 
-    def block_targets(self, index):
+    def block_targets(self, index, rows=None):
         # The conversations with a late reply, found with the same arithmetic as `check` (whose findings need
         # the views): every reply of the block is timed here, without views.
-        allowed = super().block_targets(index) & index.channel(self.thresholds)
+        allowed = super().block_targets(index, rows) & index.channel(self.thresholds)
         block = index.block
         stamps, channels = block.stamps, block.channels
         replies, asked, first = index.replies(self.measure_from)
