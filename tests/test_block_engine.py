@@ -244,9 +244,9 @@ def test_a_rule_reads_only_the_messages_its_row_mask_opens(linter, monkeypatch):
 
 
 def test_each_rules_row_mask_is_worked_out_once_a_block(linter, monkeypatch, corpus_conversations):
-    """The plan asks each rule for its block_rows once and gives them to block_targets (the sequence rules' trigger
-    masks are numpy passes over the whole block: asking twice was about 3% of a scan), and the findings are those
-    of the per-message path."""
+    """The plan asks each rule for its block_rows once and gives them to block_targets, which by default targets the
+    conversations where they open a message (one definition for every rule type with such a mask), and the
+    findings are those of the per-message path."""
     asked: dict[str, int] = {}
 
     def counted(rule, block_rows):

@@ -405,7 +405,7 @@ class Rule:
         nothing). By default: where the rule's `block_rows` opens a message, for a rule type that has them, else
         those `applies_to` lets through; rule types may narrow it further (see blocks/index.py). `rows`: the
         rule's `block_rows` of this block when the caller has them (the block engine works them out once for
-        both; for the trigger filter of a sequence rule that is a numpy pass over the whole block)."""
+        both)."""
         if rows is None:
             rows = self.block_rows(index)
         mask = index.channel(self.channels)
