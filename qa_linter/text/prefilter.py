@@ -175,6 +175,7 @@ def barrier_characters(pattern: "regex.Pattern") -> str:
 
 
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT)
+_ONE_STEP = (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN, C.CATEGORY, C.AT)  # one character (or place) tried: untimed_limit
 
 
 def _broad_start(items: list, repeated: bool) -> bool:
@@ -569,7 +570,7 @@ def _work(items: list, groups: dict, n: int, cased: bool) -> tuple[int, int]:
 
 
 def _item_work(op, av, groups: dict, n: int, cased: bool) -> tuple[int, int]:
-    if op is C.LITERAL or op is C.NOT_LITERAL or op is C.ANY or op is C.IN or op is C.CATEGORY or op is C.AT:
+    if op in _ONE_STEP:
         return 1, 1
     if op is C.SUBPATTERN:
         group, _add, _del, body = av
