@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+import regex
 
 from packs import agent_says, linter_from_yaml
 from qa_linter.checks import RULE_TYPES, Draft, Rule
@@ -595,6 +596,31 @@ def test_a_part_of_a_word_asked_back_reports_the_agents_word_that_ends_or_starts
     for agent, reply in (("多半是比例阀坏了", "什么例"), ("您先等等", "等什么"), ("我远程连上您的电脑", "连什么"),
                          ("先用热水刷一遍", "刷什么")):
         assert linter.scan(conversation(("customer", "怎么办"), ("agent", agent), ("customer", reply))) == [], reply
+
+
+def test_a_question_the_customer_ends_or_starts_with_a_pause_is_read_there(tmp_path):
+    from packs import conversation
+
+    linter = linter_from_yaml(tmp_path, _REPLIES)
+    # Folding drops the space: 什么阀 after 啥意思 is no start of a clause, and 阀 runs on into 在哪 - unless the
+    # pause is read as one.
+    after = linter.scan(conversation(("customer", "水不热"), ("agent", "多半是比例阀坏了"), ("customer", "啥意思 什么阀")))
+    assert [(f.message_index, f.text, f.message) for f in after] == [(1, "比例阀", "用户问「什么阀」：「比例阀」")]
+    before = linter.scan(conversation(("customer", "水不热"), ("agent", "多半是比例阀坏了"), ("customer", "什么阀 在哪")))
+    assert [(f.message_index, f.text, f.start, f.message) for f in before] == [(1, "比例阀", 3, "用户问「什么阀」：「比例阀」")]
+    # Without the space the words run on: no question of this shape.
+    assert linter.scan(conversation(("customer", "水不热"), ("agent", "多半是比例阀坏了"), ("customer", "啥意思什么阀"))) == []
+
+
+def test_text_with_its_pauses_marked_maps_back_to_the_text():
+    from qa_linter.checks.jargon import _Moved, _with_pauses
+
+    paused, shift = _with_pauses("啥意思什么阀在哪", [3, 6])
+    assert paused == "啥意思,什么阀,在哪"
+    match = regex.search(r"(?<=,)什么(?P<term>阀)(?=,)", paused)
+    moved = _Moved(match, shift)
+    assert moved.span() == (3, 6) and moved.span("term") == (5, 6) and moved.group("term") == "阀"
+    assert _with_pauses("abc", []) == ("abc", [0, 1, 2, 3])
 
 
 def test_a_reply_that_did_not_follow_reports_the_message_it_answers(tmp_path):

@@ -966,7 +966,7 @@ class JargonRule(Rule):
                 continue
             # A customer's question before the agent said anything (what they came with) asks about nothing the
             # agent said: its patterns are not searched.
-            if view.role != "customer" or last is None or not asked.cues.find(view):
+            if view.role != "customer" or last is None:
                 continue
             for question, kind in asked.questions(view):
                 finding = self._asked_use(conv, view, last, question, kind, said)
@@ -1527,8 +1527,24 @@ class AskedAbout(NamedTuple):
 
     def questions(self, view) -> list:
         """(match, kind) for each question the customer's message asks: kind is PLAIN, AMBIGUOUS (X是什么？ may ask
-        for a value) or ECHO (什么阀？: the part of a word they caught)."""
-        text = view.norm.text
+        for a value) or ECHO (什么阀？: the part of a word they caught). The matches found only where the message is
+        read with its pauses marked are _Moved: their positions are the message's."""
+        found = self._matches(view.norm.text) if self.cues.find(view) else []
+        pauses = view.pauses if self.cues.may_match(view) else ()
+        if pauses:
+            # Folding drops the spaces of speech and chat (啥意思 什么漏镀, 三联件是啥 去哪买), where the writer
+            # paused between clauses; the patterns end or start a question at punctuation. Searched again with a
+            # comma at each pause: the questions only that reading finds are added.
+            paused, shift = _with_pauses(view.norm.text, pauses)
+            seen = {(m.span("term"), kind) for m, kind in found}
+            for m, kind in self._matches(paused):
+                moved = _Moved(m, shift)
+                if (moved.span("term"), kind) not in seen:
+                    seen.add((moved.span("term"), kind))
+                    found.append((moved, kind))
+        return found
+
+    def _matches(self, text: str) -> list:
         found = []
         kinds = ((PLAIN, self.patterns), (AMBIGUOUS, self.ambiguous_patterns), (ECHO, self.echo_patterns))
         for kind, patterns in kinds:
@@ -1538,3 +1554,46 @@ class AskedAbout(NamedTuple):
                 except TimeoutError:
                     raise RegexTimeout(pattern.pattern) from None
         return found
+
+
+# What marks a pause when the questions are searched again (AskedAbout.questions): punctuation, which the patterns
+# read as the end or the start of a clause.
+_PAUSE = ","
+
+
+def _with_pauses(text: str, pauses: list) -> "tuple[str, list[int]]":
+    """`text` with _PAUSE at each pause (a position of text), and for each position of the result, the position
+    of `text` it stands for (a pause stands for the character after it)."""
+    parts, shift, last = [], [], 0
+    for at in sorted(set(pauses)):
+        parts.append(text[last:at])
+        shift.extend(range(last, at))
+        parts.append(_PAUSE)
+        shift.append(at)
+        last = at
+    parts.append(text[last:])
+    shift.extend(range(last, len(text) + 1))  # and the end of the text
+    return "".join(parts), shift
+
+
+class _Moved:
+    """A match found in the text with its pauses marked (_with_pauses), read in the positions of the text."""
+
+    def __init__(self, match, shift: list):
+        self._match, self._shift = match, shift
+
+    def group(self, *names):
+        return self._match.group(*names)
+
+    def groupdict(self):
+        return self._match.groupdict()
+
+    def span(self, name=0):
+        start, end = self._match.span(name)
+        return (self._shift[start], self._shift[end]) if start >= 0 else (-1, -1)
+
+    def start(self, name=0):
+        return self.span(name)[0]
+
+    def end(self, name=0):
+        return self.span(name)[1]
