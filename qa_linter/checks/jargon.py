@@ -1529,26 +1529,33 @@ class AskedAbout(NamedTuple):
         """(match, kind) for each question the customer's message asks: kind is PLAIN, AMBIGUOUS (X是什么？ may ask
         for a value) or ECHO (什么阀？: the part of a word they caught). The matches found only where the message is
         read with its pauses marked are _Moved: their positions are the message's."""
-        found = self._matches(view.norm.text) if self.cues.find(view) else []
-        pauses = view.pauses if self.cues.may_match(view) else ()
+        patterns = self.cues.patterns
+        runnable = patterns.runnable_sources(view) if patterns is not None else frozenset()
+        if not runnable:
+            return []  # no pattern's literals are in the message, with or without its pauses
+        found = self._matches(view.norm.text, runnable) if self.cues.find(view) else []
+        pauses = view.pauses
         if pauses:
             # Folding drops the spaces of speech and chat (啥意思 什么漏镀, 三联件是啥 去哪买), where the writer
             # paused between clauses; the patterns end or start a question at punctuation. Searched again with a
             # comma at each pause: the questions only that reading finds are added.
             paused, shift = _with_pauses(view.norm.text, pauses)
             seen = {(m.span("term"), kind) for m, kind in found}
-            for m, kind in self._matches(paused):
+            for m, kind in self._matches(paused, runnable):
                 moved = _Moved(m, shift)
                 if (moved.span("term"), kind) not in seen:
                     seen.add((moved.span("term"), kind))
                     found.append((moved, kind))
         return found
 
-    def _matches(self, text: str) -> list:
+    def _matches(self, text: str, runnable: "frozenset[str]") -> list:
+        """(match, kind) for the patterns of `runnable` (their sources) in `text`."""
         found = []
         kinds = ((PLAIN, self.patterns), (AMBIGUOUS, self.ambiguous_patterns), (ECHO, self.echo_patterns))
         for kind, patterns in kinds:
             for pattern in patterns:
+                if pattern.pattern not in runnable:
+                    continue  # its literals are not in the message
                 try:
                     found.extend((m, kind) for m in guarded_finditer(pattern, text))
                 except TimeoutError:

@@ -530,6 +530,10 @@ class PatternMatcher:
         """False when no pattern can match in this message (its gates: literals, digits, number characters)."""
         return bool(self._runnable(view))
 
+    def runnable_sources(self, view: "MessageView") -> "frozenset[str]":
+        """The sources of the patterns that can match in this message (see may_run)."""
+        return frozenset(p.pattern for p in self._runnable(view))
+
     def find(self, view: "MessageView") -> list[Hit]:
         runnable = self._runnable(view)
         if not runnable:
