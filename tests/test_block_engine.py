@@ -557,3 +557,31 @@ def test_records_of_the_generated_corpus_read_as_conversation_from_dict(linter):
     assert [block.conversation(c) for c in range(len(block))] == [
         conversation_from_dict(json.loads(json.dumps(conversation_to_dict(conversation_from_dict(r)))),
                                f"in.jsonl:{n}") for n, r in enumerate(records, 1)]
+
+
+def test_a_block_that_cannot_be_planned_is_scanned_message_by_message_and_says_so(linter, monkeypatch,
+                                                                                  corpus_conversations):
+    """A failure while planning a block (here a rule's row mask) loses nothing: the block is scanned by the
+    per-message path, with its findings, and a warning names what failed, so a slow scan has a visible cause."""
+    from qa_linter.blocks.engine import BlockPlanWarning
+
+    conversations = [conversation_from_dict(d) for d in corpus_conversations[:6]]
+    expected = [[f.to_dict() for f in linter.scan(c)] for c in conversations]
+    rule = next(r for r in linter.pack.rules if r.id == "banned-phrase-taboo")
+
+    def broken(index):
+        raise ValueError("a mask of the wrong shape")
+
+    monkeypatch.setattr(rule, "block_rows", broken)
+    with pytest.warns(BlockPlanWarning, match=r"ValueError in .*broken.*scanned message by message"):
+        got = [entry for entries in scan_block(linter, _lines(conversations), keep_conversations=False)
+               for entry in entries]
+    assert [[f.to_dict() for f in entry[2]] for entry in got] == expected
+
+
+def test_the_tools_own_runtime_warnings_are_one_line_for_the_user(capsys):
+    from qa_linter.blocks.engine import BlockPlanWarning
+    from qa_linter.cli import _show_warning
+
+    _show_warning(BlockPlanWarning("a block was scanned message by message"), BlockPlanWarning, "engine.py", 1)
+    assert capsys.readouterr().err == "qa-lint: warning: a block was scanned message by message\n"

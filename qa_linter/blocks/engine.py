@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import time
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -42,6 +43,21 @@ class _Source:
 
 class _PerMessage(Exception):
     """This block is scanned conversation by conversation (reference mode, an empty block, an unusual pack)."""
+
+
+class BlockPlanWarning(RuntimeWarning):
+    """A block could not be planned and was scanned message by message: the same findings, more slowly."""
+
+
+def _failing_place(exc: BaseException) -> str:
+    """Where `exc` was raised: the innermost function of its traceback, as module.function."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "an unknown place"
+    code = tb.tb_frame.f_code
+    return f"{tb.tb_frame.f_globals.get('__name__', '?')}.{code.co_name}"
 
 
 class _Clock:
@@ -198,7 +214,14 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
             rows_open = rule.block_rows(index)
             targets[:, k] = rule.block_targets(index, rows_open)
             opens.append(_open_masks(index, rows_open, targets[:, k]))
-    except Exception:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
+    except Exception as exc:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
+        if not isinstance(exc, _PerMessage):
+            # Nothing is lost, but the block is several times slower and the cause (a rule type's block_rows or
+            # block_targets, the engine itself) would otherwise go unseen. One line per kind of failure: the
+            # warning's text does not vary with the block.
+            warnings.warn(f"the block engine could not plan a block ({type(exc).__name__} in "
+                          f"{_failing_place(exc)}); it was scanned message by message: the same findings, slower",
+                          BlockPlanWarning, stacklevel=2)
         for c in range(n):
             if c not in block.solo:
                 findings[c] = linter.scan(block.conversation(c))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import atexit
 import gc
+import sys
+import warnings
 from importlib import import_module
 
 import click
@@ -52,7 +54,20 @@ class _Program(click.Group):
     def main(self, args=None, *rest, **extra):
         if args is None:  # the command line of a process (args from sys.argv), not a call from Python (tests)
             atexit.register(_freeze_collector)
+            warnings.showwarning = _show_warning
         return super().main(args, *rest, **extra)
+
+
+_python_show_warning = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """The tool's own runtime warnings (a block scanned message by message) as one line for the user, without the
+    source line Python would print; every other warning as Python shows it."""
+    if issubclass(category, RuntimeWarning) and category.__module__.startswith("qa_linter."):
+        print(f"qa-lint: warning: {message}", file=file or sys.stderr)
+        return
+    _python_show_warning(message, category, filename, lineno, file, line)
 
 
 def _freeze_collector() -> None:
