@@ -573,7 +573,8 @@ def test_a_block_that_cannot_be_planned_is_scanned_message_by_message_and_says_s
         raise ValueError("a mask of the wrong shape")
 
     monkeypatch.setattr(rule, "block_rows", broken)
-    with pytest.warns(BlockPlanWarning, match=r"ValueError in .*broken.*scanned message by message"):
+    with pytest.warns(BlockPlanWarning, match=r"ValueError in .*broken while planning rule banned-phrase-taboo\); "
+                                              r"it was scanned message by message"):
         got = [entry for entries in scan_block(linter, _lines(conversations), keep_conversations=False)
                for entry in entries]
     assert [[f.to_dict() for f in entry[2]] for entry in got] == expected

@@ -200,6 +200,7 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
     toolkit = linter.pack.toolkit
     automaton = automaton_for(toolkit.term_index)
     rules = linter.pack.rules
+    planning = None  # the rule whose row mask or targets are being worked out, for the warning below
     try:
         if not block.texts or not automaton.usable or toolkit.reference:
             raise _PerMessage
@@ -211,17 +212,20 @@ def _findings(linter, block: Block, clock: _Clock) -> list[list]:
         targets = np.zeros((n, len(rules)), dtype=bool)
         opens: list[dict | None] = []
         for k, rule in enumerate(rules):
+            planning = rule.id
             rows_open = rule.block_rows(index)
             targets[:, k] = rule.block_targets(index, rows_open)
             opens.append(_open_masks(index, rows_open, targets[:, k]))
+        planning = None
     except Exception as exc:  # noqa: BLE001 - including _PerMessage: the per-message path reports what goes wrong per rule
         if not isinstance(exc, _PerMessage):
             # Nothing is lost, but the block is several times slower and the cause (a rule type's block_rows or
             # block_targets, the engine itself) would otherwise go unseen. One line per kind of failure: the
             # warning's text does not vary with the block.
+            during = f" while planning rule {planning}" if planning else ""
             warnings.warn(f"the block engine could not plan a block ({type(exc).__name__} in "
-                          f"{_failing_place(exc)}); it was scanned message by message: the same findings, slower",
-                          BlockPlanWarning, stacklevel=2)
+                          f"{_failing_place(exc)}{during}); it was scanned message by message: the same findings, "
+                          "slower", BlockPlanWarning, stacklevel=2)
         for c in range(n):
             if c not in block.solo:
                 findings[c] = linter.scan(block.conversation(c))
