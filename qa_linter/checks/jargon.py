@@ -1535,7 +1535,7 @@ class AskedAbout(NamedTuple):
         runnable = patterns.runnable_sources(view) if patterns is not None else frozenset()
         if not runnable:
             return []  # no pattern's literals are in the message, with or without its pauses
-        found = self._matches(view.norm.text, runnable) if self.cues.find(view) else []
+        found = self._matches(view.norm.text, runnable)
         pauses = view.pauses
         if pauses:
             # Folding drops the spaces of speech and chat (啥意思 什么漏镀, 三联件是啥 去哪买), where the writer
