@@ -303,6 +303,17 @@ def test_numbers_and_labels_between_characters_are_meaning_and_stay(text):
         module.DISGUISE_FOLDING = True
 
 
+def test_a_capital_counts_as_a_look_alike_only_where_it_imitates_a_latin_capital():
+    """The capitals of the small look-alikes are listed by what they imitate as typed (TYPED_CONFUSABLES); the
+    two left out imitate no Latin letter (Γ; Ω, the ohm sign of 50kΩ), so a word holding them is not rewritten."""
+    from qa_linter.text.normalize import CONFUSABLES, TYPED_CONFUSABLES
+
+    unlisted = {low.upper() for low in CONFUSABLES if low.upper() != low and low.upper() not in TYPED_CONFUSABLES}
+    assert unlisted == {"Γ", "Ω"}
+    assert normalize("ԜeChat").text == "wechat"
+    assert normalize("50kΩ").text == "50kω"
+
+
 @pytest.mark.parametrize(("text", "word"), [
     ("你x到y底z会不会", "你到底会不会"),  # 到 joins a range of numbers only
     ("不是1跟2你3说了吗", "不是跟你说了吗"),  # 跟 is no connector: it is inside taboo phrases

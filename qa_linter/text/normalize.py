@@ -494,11 +494,13 @@ CONFUSABLES = {
     "χ": "x", "γ": "y", "ω": "w", "ϳ": "j",
 }
 # Letters whose folded form says too little: capitals imitate other letters than their lower case does (Greek Η
-# looks like H, η like n), and NFKC turns the lunate sigma ϲ (a c) into ς. For these, the letter as typed decides.
+# looks like H, η like n), and NFKC turns the lunate sigma ϲ (a c) into ς. For these, the letter as typed decides;
+# a capital not listed here imitates no Latin letter and stays (Γ, and Ω of 50kΩ, though γ and ω look like y and w).
 TYPED_CONFUSABLES = {
     "ϲ": "c", "Ϲ": "c",
     "А": "a", "В": "b", "Е": "e", "Ѕ": "s", "І": "i", "Ј": "j", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p",
-    "С": "c", "Т": "t", "Х": "x", "У": "y", "Ү": "y",
+    "С": "c", "Т": "t", "Х": "x", "У": "y", "Ү": "y", "Ё": "e", "Һ": "h", "Ї": "i", "Ԁ": "d", "Ԛ": "q", "Ԝ": "w",
+    "Ь": "b", "Ϳ": "j",
     "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o", "Ρ": "p",
     "Τ": "t", "Υ": "y", "Χ": "x",
 }
