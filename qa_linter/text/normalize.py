@@ -595,9 +595,6 @@ def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
         for i, ((a, b), filler) in enumerate(zip(spans, fillers)):
             if i in meaning:
                 disguise = False
-            elif filler.isdigit() and (b < len(text) and text[b] in UNIT_WORDS or _next_to_numeral(text, a, b)
-                                       or a > 0 and text[a - 1] in ORDINAL_PREFIXES):
-                disguise = False  # a quantity (1月, 3楼), an ordinal (第3), or a number half in numerals (1三9一二3四…)
             elif filler in _BRACKET_PAIRS:  # a bracket only around one character: 不(归)我管, not 「后台」 or [微笑]
                 disguise = (i + 1 < len(fillers) and fillers[i + 1] == _BRACKET_PAIRS[filler]
                             and not _emoticon_code(text, b, filler))
@@ -618,14 +615,25 @@ def _interleaved_edits(nt: NormalizedText) -> list[tuple[int, int, str]]:
 
 
 def _meaningful_gaps(nt: NormalizedText, spans: list[tuple[int, int]], fillers: list[str]) -> set[int]:
-    """The gaps of one run (by index) that two together are meaning, not a disguise: the two sides of a range
-    or pair (2到3, T加1, D和0: the one character between them is a connector), labels of parts of one kind (A线B线:
-    the same character after both, the labels two different capitals as typed: a disguise repeats one letter or
-    types it in lower case), and the letters of a code read out in numerals (九一h三k七: a numeral on both
-    sides). Brackets are never such a gap."""
+    """The gaps of one run (by index) that are meaning, not a disguise. Alone: a digit that is a quantity (1月,
+    3楼), an ordinal (第3) or part of a number half in numerals (1三9一二3四…), and a letter of a code read out in
+    numerals (九一h三k七: a numeral on both sides). Two together: the sides of a range or pair (2到3, T加1, D和0:
+    the one character between them is a connector) and labels of parts of one kind (A线B线: the same character
+    after both, the labels two different capitals as typed: a disguise repeats one letter or types it in lower
+    case). Brackets are never such a gap."""
     text = nt.text
     meaning: set[int] = set()
     alnum = [f.isascii() and f.isalnum() for f in fillers]
+    for i, ((a, b), filler) in enumerate(zip(spans, fillers)):
+        if not alnum[i]:
+            continue
+        if filler.isdigit():
+            alone = (b < len(text) and text[b] in UNIT_WORDS or _next_to_numeral(text, a, b)
+                     or a > 0 and text[a - 1] in ORDINAL_PREFIXES)
+        else:
+            alone = a > 0 and text[a - 1] in NUMERALS and text[b : b + 1] in NUMERALS
+        if alone:
+            meaning.add(i)
     for i in range(len(spans) - 1):
         if not (alnum[i] and alnum[i + 1]):
             continue
@@ -637,9 +645,6 @@ def _meaningful_gaps(nt: NormalizedText, spans: list[tuple[int, int]], fillers: 
         if (between in PAIR_CONNECTORS or numbers and between in NUMBER_CONNECTORS
                 or d < len(text) and text[d] == between and _two_capitals(nt, fillers, spans, i)):
             meaning.update((i, i + 1))
-    for i, (a, b) in enumerate(spans):
-        if alnum[i] and not fillers[i].isdigit() and a > 0 and text[a - 1] in NUMERALS and text[b : b + 1] in NUMERALS:
-            meaning.add(i)
     return meaning
 
 
