@@ -220,6 +220,55 @@ def test_a_word_boundary_next_to_latin_text_or_digits_is_fine(tmp_path, pattern)
     assert [r.id for r in pack.rules] == ["r"]
 
 
+# -- read_pauses: the writer's spaces between clauses, seen by the patterns again -----------------------------------
+PAUSED_ADDRESS = """
+    rules:
+      - id: addr
+        type: phrases
+        category: slang
+        message: "称呼：{match}"
+        terms: [宝宝]
+        read_pauses: %s
+        # Not an address unless a pause or punctuation stands after it.
+        exception_patterns: ['宝宝(?![,，。\\s]|$)']
+    """
+
+
+@pytest.mark.parametrize("text, flagged", [
+    ("宝宝 师傅明天上午就到", True),        # a typed space between clauses: the pause is seen
+    ("宝宝，师傅明天上午就到", True),        # punctuation, with or without read_pauses
+    ("宝宝师傅明天上午就到", False),         # no pause typed
+    ("宝宝 床 可以拆洗", False),            # one character on its own is letter spacing, no pause
+])
+def test_read_pauses_lets_exception_patterns_see_the_space_between_clauses(tmp_path, text, flagged):
+    linter = linter_from_yaml(tmp_path, PAUSED_ADDRESS % "true")
+    found = agent_says(linter, text)
+    assert [(f.rule, f.text) for f in found] == ([("addr", "宝宝")] if flagged else [])
+
+
+def test_without_read_pauses_the_folded_text_is_read(tmp_path):
+    linter = linter_from_yaml(tmp_path, PAUSED_ADDRESS % "false")
+    assert agent_says(linter, "宝宝 师傅明天上午就到") == []   # folding dropped the space: the exception holds
+    assert [f.text for f in agent_says(linter, "宝宝，师傅明天上午就到")] == ["宝宝"]
+
+
+def test_a_pattern_read_with_pauses_reports_the_messages_own_positions(tmp_path):
+    linter = linter_from_yaml(tmp_path, """
+        rules:
+          - {id: p, type: phrases, category: x, message: "{match}", read_pauses: true, patterns: ['(?<=\\s)别急']}
+        """)
+    text = "好的 别急 我查一下"
+    [finding] = agent_says(linter, text)
+    assert finding.text == "别急" and text[finding.start:finding.end] == "别急"
+
+
+def test_read_pauses_must_be_true_or_false(tmp_path):
+    assert errors(tmp_path, """
+        rules:
+          - {id: r, type: phrases, category: x, message: x, terms: [亲], read_pauses: yes please}
+        """) == ["pack.yaml:3: [r] read_pauses must be true or false, not 'yes please'"]
+
+
 # -- jargon: abbreviations in capitals that no term list holds ---------------------------------------------------
 ACRONYM_PACK = """
     rules:
@@ -613,14 +662,14 @@ def test_a_question_the_customer_ends_or_starts_with_a_pause_is_read_there(tmp_p
 
 
 def test_text_with_its_pauses_marked_maps_back_to_the_text():
-    from qa_linter.checks.jargon import _Moved, _with_pauses
+    from qa_linter.text.clauses import PausedMatch, with_pauses
 
-    paused, shift = _with_pauses("啥意思什么阀在哪", [3, 6])
+    paused, shift = with_pauses("啥意思什么阀在哪", [3, 6], ",")
     assert paused == "啥意思,什么阀,在哪"
     match = regex.search(r"(?<=,)什么(?P<term>阀)(?=,)", paused)
-    moved = _Moved(match, shift)
+    moved = PausedMatch(match, shift)
     assert moved.span() == (3, 6) and moved.span("term") == (5, 6) and moved.group("term") == "阀"
-    assert _with_pauses("abc", []) == ("abc", [0, 1, 2, 3])
+    assert with_pauses("abc", [], " ") == ("abc", [0, 1, 2, 3])
 
 
 def test_a_reply_that_did_not_follow_reports_the_message_it_answers(tmp_path):

@@ -267,13 +267,18 @@ class Rule:
         errors_before = len(ctx.errors) + len(ctx.refused)
         terms = list(self._terms(spec.get("terms"), ctx, line_of(spec, "terms")))
         terms += self._lexicon_terms(spec.get("lexicon"), ctx, line_of(spec, "lexicon"))
-        patterns = self._patterns(spec.get("patterns"), ctx, line_of(spec, "patterns"))
+        read_pauses = spec.get("read_pauses", False)
+        if not isinstance(read_pauses, bool):
+            ctx.error(f"read_pauses must be true or false, not {read_pauses!r}", line_of(spec, "read_pauses"))
+            read_pauses = False
+        patterns = self._patterns(spec.get("patterns"), ctx, line_of(spec, "patterns"), read_pauses)
         # Only when nothing was given: a bad pattern or an unknown lexicon has been reported already.
         if required and not terms and not patterns and len(ctx.errors) + len(ctx.refused) == errors_before:
             ctx.error(f"{where or 'rule'} needs terms, lexicon or patterns", line)
         exceptions = None
         exc_terms = list(self._terms(spec.get("exceptions"), ctx, line_of(spec, "exceptions")))
-        exc_patterns = self._patterns(spec.get("exception_patterns"), ctx, line_of(spec, "exception_patterns"))
+        exc_patterns = self._patterns(spec.get("exception_patterns"), ctx, line_of(spec, "exception_patterns"),
+                                      read_pauses)
         if exc_terms or exc_patterns:
             exceptions = TextMatcher(self._term_matcher(exc_terms, ctx, "none"), exc_patterns)
         conditions = compile_conditions(spec, ctx, line_of)
@@ -323,8 +328,10 @@ class Rule:
             terms.extend(lexicon.terms)
         return terms
 
-    def _patterns(self, value: Any, ctx: CompileContext, line: int | None) -> PatternMatcher | None:
-        """Compile regular expressions; `\\L<name>` in a pattern stands for any term of lexicon `name`."""
+    def _patterns(self, value: Any, ctx: CompileContext, line: int | None,
+                  read_pauses: bool = False) -> PatternMatcher | None:
+        """Compile regular expressions; `\\L<name>` in a pattern stands for any term of lexicon `name`; with
+        `read_pauses` they read the writer's pauses (PatternMatcher)."""
         if value is None:
             return None
         if isinstance(value, str):
@@ -347,7 +354,7 @@ class Rule:
             pattern = compile_pattern(p, ctx, line, "regular expression", named_lists)
             if pattern is not None:
                 compiled.append(pattern)
-        return PatternMatcher(compiled, ctx.toolkit.term_index) if compiled else None
+        return PatternMatcher(compiled, ctx.toolkit.term_index, read_pauses) if compiled else None
 
     def configure(self, settings: dict) -> "Iterable[tuple[str, str, str]] | None":
         """Take what a rule type needs from the deployment's configuration (audiences per team, the company's

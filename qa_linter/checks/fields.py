@@ -108,6 +108,10 @@ MATCHER_FIELDS = FieldSet(
               example="[截图不清楚]"),
         Field("exception_patterns", "regular expressions", "regular expressions that cancel every hit they overlap",
               example="['亲爱的(?=[\\p{Han}a-z])']"),
+        Field("read_pauses", "true | false", "`true`: `patterns` and `exception_patterns` read the message with a "
+              "space where the writer paused between clauses ([normalisation](#normalisation) drops it: 宝宝 骑手已经到了 "
+              "reads 宝宝骑手已经到了), so `\\s` sees the pause (`宝宝(?=[,，。\\s])` addresses the customer); a "
+              "window such as `.{0,3}` then counts the space", default="false", example="true"),
         Field("when", "conditions", "every [condition](#conditions-when-and-unless) must hold around a hit (clause, "
               "sentence, message or near: any/all/none of lexicon classes, mood, person)",
               example="[{clause: {mood: request}}]"),

@@ -15,7 +15,7 @@ import regex
 
 from ..audience import AudienceModel, ScoreRange, log_odds, sigmoid
 from ..text import matching
-from ..text.clauses import SENTENCE_END, looks_like_question
+from ..text.clauses import SENTENCE_END, PausedMatch, looks_like_question, with_pauses
 from ..text.matching import RegexTimeout, Requirement, drop_inside, drop_overlapping, guarded_finditer
 from ..text.prefilter import required_literals
 from ..text.windows import plain
@@ -1515,6 +1515,11 @@ _SENTENCES = regex.compile("[" + regex.escape("".join(sorted(SENTENCE_END))) + "
 PLAIN, AMBIGUOUS, ECHO = "plain", "ambiguous", "echo"  # the kinds of asked_by_customer's patterns
 
 
+# What marks a pause when the questions are searched again (AskedAbout.questions): punctuation, which the patterns
+# read as the end or the start of a clause.
+_PAUSE = ","
+
+
 class AskedAbout(NamedTuple):
     """asked_by_customer, compiled: `cues` finds the questions (for the block engine and the literal shortcut),
     `patterns` give the words asked about."""
@@ -1530,7 +1535,7 @@ class AskedAbout(NamedTuple):
     def questions(self, view) -> list:
         """(match, kind) for each question the customer's message asks: kind is PLAIN, AMBIGUOUS (X是什么？ may ask
         for a value) or ECHO (什么阀？: the part of a word they caught). The matches found only where the message is
-        read with its pauses marked are _Moved: their positions are the message's."""
+        read with its pauses marked are PausedMatch: their positions are the message's."""
         patterns = self.cues.patterns
         runnable = patterns.runnable_sources(view) if patterns is not None else frozenset()
         if not runnable:
@@ -1541,10 +1546,10 @@ class AskedAbout(NamedTuple):
             # Folding drops the spaces of speech and chat (啥意思 什么漏镀, 三联件是啥 去哪买), where the writer
             # paused between clauses; the patterns end or start a question at punctuation. Searched again with a
             # comma at each pause: the questions only that reading finds are added.
-            paused, shift = _with_pauses(view.norm.text, pauses)
+            paused, shift = with_pauses(view.norm.text, pauses, _PAUSE)
             seen = {(m.span("term"), kind) for m, kind in found}
             for m, kind in self._matches(paused, runnable):
-                moved = _Moved(m, shift)
+                moved = PausedMatch(m, shift)
                 if (moved.span("term"), kind) not in seen:
                     seen.add((moved.span("term"), kind))
                     found.append((moved, kind))
@@ -1563,46 +1568,3 @@ class AskedAbout(NamedTuple):
                 except TimeoutError:
                     raise RegexTimeout(pattern.pattern) from None
         return found
-
-
-# What marks a pause when the questions are searched again (AskedAbout.questions): punctuation, which the patterns
-# read as the end or the start of a clause.
-_PAUSE = ","
-
-
-def _with_pauses(text: str, pauses: list) -> "tuple[str, list[int]]":
-    """`text` with _PAUSE at each pause (a position of text), and for each position of the result, the position
-    of `text` it stands for (a pause stands for the character after it)."""
-    parts, shift, last = [], [], 0
-    for at in sorted(set(pauses)):
-        parts.append(text[last:at])
-        shift.extend(range(last, at))
-        parts.append(_PAUSE)
-        shift.append(at)
-        last = at
-    parts.append(text[last:])
-    shift.extend(range(last, len(text) + 1))  # and the end of the text
-    return "".join(parts), shift
-
-
-class _Moved:
-    """A match found in the text with its pauses marked (_with_pauses), read in the positions of the text."""
-
-    def __init__(self, match, shift: list):
-        self._match, self._shift = match, shift
-
-    def group(self, *names):
-        return self._match.group(*names)
-
-    def groupdict(self):
-        return self._match.groupdict()
-
-    def span(self, name=0):
-        start, end = self._match.span(name)
-        return (self._shift[start], self._shift[end]) if start >= 0 else (-1, -1)
-
-    def start(self, name=0):
-        return self.span(name)[0]
-
-    def end(self, name=0):
-        return self.span(name)[1]

@@ -184,6 +184,44 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WHITESPACE = re.compile(r"\s+")
 
 
+def with_pauses(text: str, pauses: Sequence[int], mark: str) -> "tuple[str, list[int]]":
+    """`text` with `mark` at each pause (a position of text: MessageView.pauses), and for each position of the
+    result, the position of `text` it stands for (a pause stands for the character after it)."""
+    parts, shift, last = [], [], 0
+    for at in sorted(set(pauses)):
+        parts.append(text[last:at])
+        shift.extend(range(last, at))
+        parts.append(mark)
+        shift.append(at)
+        last = at
+    parts.append(text[last:])
+    shift.extend(range(last, len(text) + 1))  # and the end of the text
+    return "".join(parts), shift
+
+
+class PausedMatch:
+    """A match found in the text with its pauses marked (with_pauses), read in the positions of the text."""
+
+    def __init__(self, match, shift: list):
+        self._match, self._shift = match, shift
+
+    def group(self, *names):
+        return self._match.group(*names)
+
+    def groupdict(self):
+        return self._match.groupdict()
+
+    def span(self, name=0):
+        start, end = self._match.span(name)
+        return (self._shift[start], self._shift[end]) if start >= 0 else (-1, -1)
+
+    def start(self, name=0):
+        return self.span(name)[0]
+
+    def end(self, name=0):
+        return self.span(name)[1]
+
+
 # A question, by its form: a question mark, a clause-final 吗/么/没有 (also before a comma), A-not-A (能不能, 是不是, 提示不提示 …), 是否/能否. Not a final
 # 呢 or 嘛: in chat 好的呢 / 可以的嘛 are statements.
 _QUESTION = regex.compile(

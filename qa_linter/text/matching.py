@@ -16,6 +16,7 @@ import ahocorasick
 import regex
 
 from ..vocabulary import PATTERN_FLAGS
+from .clauses import with_pauses
 from .lexicon import Term
 from .normalize import NormalizedText, normalize
 from .prefilter import pattern_gates, untimed_limit
@@ -386,7 +387,11 @@ class PatternMatcher:
     when a pattern needs several: a verb and a credential term).
     """
 
-    def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None):
+    def __init__(self, patterns: Iterable["str | regex.Pattern"], index: TermIndex | None = None,
+                 read_pauses: bool = False):
+        # With read_pauses the patterns read the message with the writer's space at each pause (MessageView.pauses:
+        # between two clauses, where folding drops it), so `\s` in a lookaround sees it there as it would have.
+        self.read_pauses = read_pauses
         self.compiled = [p if isinstance(p, (regex.Pattern, LazyPattern, WindowedPattern)) else regex.compile(p, PATTERN_FLAGS)
                          for p in patterns]
         # The plain path runs every pattern over the whole text, windowed or not (windows.py): the fast path is
@@ -538,15 +543,9 @@ class PatternMatcher:
         runnable = self._runnable(view)
         if not runnable:
             return []  # the block view folds its text only when a pattern runs
-        text = view.norm.text
         hits = []
-        for pattern in runnable:
-            try:
-                for m in guarded_finditer(pattern, text):
-                    if m.end() > m.start():
-                        hits.append(view.hit(m.start(), m.end()))
-            except TimeoutError:
-                raise RegexTimeout(pattern.pattern) from None
+        for spans in self._spans_each(view, runnable):
+            hits.extend(view.hit(start, end) for start, end in spans)
         return hits
 
     def spans(self, view: "MessageView") -> list[tuple[int, int]]:
@@ -561,19 +560,36 @@ class PatternMatcher:
         runnable = self._runnable(view)
         if not runnable:
             return  # the block view folds its text only when a pattern runs
-        text = view.norm.text
+        yield from self._spans_each(view, runnable)
+
+    def _spans_each(self, view: "MessageView", runnable: list) -> Iterator[list[tuple[int, int]]]:
+        text, shift = self._reading(view)
         for pattern in runnable:
             try:
-                spans = [m.span() for m in guarded_finditer(pattern, text) if m.end() > m.start()]
+                spans = [m.span() for m in guarded_finditer(pattern, text)]
             except TimeoutError:
                 raise RegexTimeout(pattern.pattern) from None
-            yield spans
+            if shift is not None:
+                spans = [(shift[start], shift[end]) for start, end in spans]
+            yield [(start, end) for start, end in spans if end > start]
+
+    def _reading(self, view: "MessageView") -> "tuple[str, list[int] | None]":
+        """The text the patterns search, and the positions of the message's text for its positions (None: the
+        same)."""
+        text = view.norm.text
+        if self.read_pauses:
+            pauses = view.pauses
+            if pauses:
+                return with_pauses(text, pauses, " ")
+        return text, None
 
     def any(self, view: "MessageView") -> bool:
         """bool(find(view)), stopping at the first match."""
         runnable = self._runnable(view)
         if not runnable:
             return False  # the block view folds its text only when a pattern runs
+        if self.read_pauses and view.pauses:
+            return any(spans for spans in self._spans_each(view, runnable))
         text = view.norm.text
         for pattern in runnable:
             try:
