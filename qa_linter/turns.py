@@ -55,8 +55,9 @@ def turn_texts(views, pos: int) -> tuple[str, str]:
 
 
 class TurnModel:
-    """`trigger.model` of a sequence rule: the weights, the lexicon they came from and the probability that
-    makes a turn a trigger."""
+    """A learned reading of text, `{weights, threshold}`: the weights, the lexicon they came from and the
+    probability that decides. A sequence rule's `trigger.model` weighs a turn (and the message before it); a
+    required rule's `model` weighs one message (`before` empty)."""
 
     def __init__(self, model: AudienceModel, weights_name: str, threshold: float):
         self.model = model

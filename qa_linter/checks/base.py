@@ -31,6 +31,7 @@ from .fields import COMMON_FIELDS, Declared, Field, FieldSet, declared
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import ConversationView, MessageView
+    from ..turns import TurnModel
     from ..text.matching import Hit
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
@@ -231,6 +232,31 @@ class Rule:
             return {}
         return value
 
+    def learned_model(self, value, ctx: CompileContext, line: int | None, where: str) -> "TurnModel | None":
+        """A `{weights: LEXICON, threshold: P}` field (a sequence rule's trigger.model, a required rule's model):
+        the weights lexicon read as a model (audience.AudienceModel), or None with the error on its line."""
+        from ..audience import AudienceModel
+        from ..turns import TurnModel
+
+        if value is None:
+            return None
+        threshold = value.get("threshold") if isinstance(value, dict) else None
+        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"}
+                or not isinstance(value["weights"], str) or isinstance(threshold, bool)
+                or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
+            ctx.error(f"{where} needs {{weights: a lexicon of piece<TAB>weight lines, threshold: a probability "
+                      "between 0 and 1}", line)
+            return None
+        terms = self._lexicon_terms(value["weights"], ctx, line)
+        if not terms:
+            return None  # an unknown lexicon is reported already; an empty one is no model
+        try:
+            model = AudienceModel.from_terms(terms)
+        except ValueError as exc:
+            ctx.error(f"{where}: {exc}", line)
+            return None
+        return TurnModel(model, value["weights"], float(threshold))
+
     def whole_number(self, spec: dict, key: str, default: int, ctx: CompileContext, minimum: int = 0) -> int:
         """An integer field; a wrong value is a load error on its line, never a traceback at run time."""
         value = spec.get(key, default)
@@ -396,6 +422,20 @@ class Rule:
 
     def trigger_examples(self, conv: "ConversationView", labelled: set[int], group: str) -> list:
         """What `calibrate --train-trigger` learns from one labelled conversation (see learnable_trigger)."""
+        raise NotImplementedError
+
+    @property
+    def learnable_model(self) -> bool:
+        """Can `calibrate --train-required` learn this rule's `model` (model_examples)? A required rule's can."""
+        return False
+
+    @property
+    def model_threshold(self) -> "float | None":
+        """The probability the rule's learned `model` decides at, or None without one."""
+        return None
+
+    def model_examples(self, conv: "ConversationView", labelled: bool, group: str):
+        """What `calibrate --train-required` learns from one labelled conversation (see learnable_model)."""
         raise NotImplementedError
 
     def applies_to(self, conv: "ConversationView") -> bool:

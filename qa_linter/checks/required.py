@@ -4,9 +4,23 @@ When it is missing the finding has no offsets and is anchored to the first or la
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from ..audience import Example
+from ..text.pieces import features
 from ..yamlfile import line_of
 from .base import Draft, Rule, Scope
 from .fields import MATCHER_FIELDS, Field
+
+
+class RequiredExample(NamedTuple):
+    """One labelled conversation as `calibrate --train-required` sees it (RequiredRule.model_examples)."""
+
+    group: str  # its team or product line
+    messages: list  # an audience.Example per message of the scope the model is asked about
+    learnt: bool  # its messages are learnt from (see model_examples)
+    found: bool  # the requirements alone report it
+    labelled: bool  # a reviewer labelled it with the rule's category
 
 
 class RequiredRule(Rule):
@@ -26,6 +40,13 @@ class RequiredRule(Rule):
                   "anywhere", "true | false", "`true`: this requirement is met in any message of the scope's role, "
                   "not only in the scope (a check of the order's address that closes a sale early in a long chat)",
                   default="false", example="true"))),
+        Field("model", "{weights: lexicon, threshold: P, only: matcher}", "a learned reading of one message: where "
+              "no requirement finds anything, a message of the scope that the weights (a lexicon of "
+              "`piece<TAB>weight` lines over its pieces of one to three characters, written by `qa-lint calibrate "
+              "--train-required`) score at least P meets the rule: a way of saying it that no term or pattern "
+              "holds. `only`, a [matcher](#matcher-fields), limits it to the messages it finds something in (a "
+              "check asks the customer: 您, 请; not the agent's own 我这边再试试). It only ever takes a finding away",
+              example="{weights: resolution-check-model, threshold: 0.9, only: {terms: [您, 请]}}"),
         Field("anchor", "first | last", "which message of the scope a missing-thing finding points at",
               default="last", example="first"),
         Field("min_messages", "whole number", "judge only conversations with at least this many messages of the "
@@ -86,6 +107,7 @@ class RequiredRule(Rule):
             else:
                 self.anywhere.append(False)
             self.requirements.append(self.matcher(item, ctx, where))
+        self.model, self.model_only = self._model(spec, ctx)
         self.anchor = spec.get("anchor", "last")
         if self.anchor not in ("first", "last"):
             ctx.error("anchor must be first or last", line_of(spec, "anchor"))
@@ -94,6 +116,14 @@ class RequiredRule(Rule):
         self.CONVERSATION_END = self.scope.which == "last" or (self.scope.which == "all" and self.anchor == "last")
         # A greeting owed in the first message is about the start: not judged where the start is cut.
         self.CONVERSATION_START = self.scope.which == "first"
+
+    def _model(self, spec, ctx):
+        """`model`: the learned weights, and the matcher of `only` (None: every message of the scope is weighed)."""
+        value, only = spec.get("model"), None
+        if isinstance(value, dict) and "only" in value:
+            only = self.matcher(value["only"], ctx, "model.only")
+            value = {key: item for key, item in value.items() if key != "only"}
+        return self.learned_model(value, ctx, line_of(spec, "model"), "model"), only
 
     def matchers(self):
         return list(self.requirements)
@@ -136,7 +166,21 @@ class RequiredRule(Rule):
                 return
         elif self._met(scope, everywhere):
             return
+        if self._learned(scope) is not None:
+            return
         yield self.finding(conv, anchor)
+
+    def _learned(self, scope) -> "tuple[object, float] | None":
+        """(message, probability) of the last message of the scope the model weighs at its threshold or more,
+        or None (and None without a model). Asked only where the requirements are not met: rarely."""
+        model = self.model
+        if model is None:
+            return None
+        for view in self._weighable(scope):
+            p = model.probability(view.norm.text, "")
+            if p >= model.threshold:
+                return view, p
+        return None
 
     def _searched(self, scope, everywhere):
         """Each requirement with the messages it is looked for in: the scope, or every message of the role."""
@@ -163,8 +207,60 @@ class RequiredRule(Rule):
         finally:
             toolkit.trace = None
         if not notes:
-            return ["nothing in the scope came close: the wording is not covered"]
+            return ["nothing in the scope came close: the wording is not covered", *self._weighed(conv)]
         return [f"«{text}» in message #{at} cancelled by {reason}" for at, text, reason in dict.fromkeys(notes)]
+
+    def _weighable(self, scope) -> list:
+        """The messages of the scope the model is asked about (`only`), last first."""
+        only = self.model_only
+        return [view for view in reversed(scope) if only is None or only.search(view)]
+
+    def _weighed(self, conv) -> list[str]:
+        """What the model made of the scope's messages, when the rule has one: the closest it came."""
+        model = self.model
+        scope = self._weighable(self.scope.select(conv)) if model is not None else []
+        if not scope:
+            return [f"the model {model.weights_name} weighed no message (none meets its `only`)"] if model else []
+        scored = [(model.probability(view.norm.text, ""), view) for view in scope]
+        p, view = max(scored, key=lambda pair: pair[0])
+        pieces = model.model.strongest(features(view.norm.text, ""), 4)
+        return [f"the model {model.weights_name} weighed message #{view.index} at {p:.2f} "
+                f"(under {model.threshold}: {', '.join(pieces) or 'no piece for it'})"]
+
+    @property
+    def learnable_model(self) -> bool:
+        return True
+
+    @property
+    def model_threshold(self) -> "float | None":
+        return self.model.threshold if self.model is not None else None
+
+    def model_examples(self, conv, labelled: bool, group: str) -> "RequiredExample | None":
+        """What `calibrate --train-required` learns from one labelled conversation (`labelled`: it has a finding of
+        this rule's category), or None where the rule does not judge it. Each message of the scope is an example:
+        in a labelled conversation none asks what the rule requires; in one the requirements meet unlabelled, those
+        they meet do and the others do not. Where the requirements fail and no finding was labelled, some message
+        says it in words no pattern holds, but which one is not known: the conversation is only scored."""
+        if len(conv.by_role(self.scope.role)) < self.min_messages:
+            return None
+        scope = self.scope.select(conv)
+        if not scope:
+            return None
+        role = conv.by_role(self.scope.role)
+        anywhere = any(req.search(view) for req, everywhere in zip(self.requirements, self.anywhere) if everywhere
+                       for view in role)
+        met = [any(req.search(view) for req in self._in_scope()) for view in scope]
+        found = not (anywhere or any(met))
+        learnt = labelled or not found
+        weighed = set(map(id, self._weighable(scope)))  # what the model is asked about is what it learns from
+        return RequiredExample(
+            group, [Example(group, features(view.norm.text, ""), not labelled and hit)
+             for view, hit in zip(scope, met) if id(view) in weighed],
+            learnt, found, labelled)
+
+    def _in_scope(self):
+        """The requirements looked for in the scope only (not `anywhere`)."""
+        return [req for req, anywhere in zip(self.requirements, self.anywhere) if not anywhere]
 
     def _note_met(self, scope, everywhere, anchor) -> None:
         """Traces only: what met the requirement, noted at the message the finding would have been on (a miss

@@ -16,8 +16,7 @@ question: `answer: {to: <matcher on the message just before it>, with: <matcher 
 """
 from __future__ import annotations
 
-from ..audience import AudienceModel
-from ..turns import TurnModel, ends_turn, turn_start, turn_texts
+from ..turns import ends_turn, turn_start, turn_texts
 from ..vocabulary import ROLES
 from ..yamlfile import line_of
 from .base import Draft, Rule
@@ -102,7 +101,7 @@ class SequenceRule(Rule):
         self._unknown(trigger, fields["trigger"].part_names(), ctx, "trigger")
         self._unknown(expect, fields["expect"].part_names(), ctx, "expect")
         self.trigger_role = self._role(trigger, "customer", ctx, "trigger")
-        self.trigger_model = self._trigger_model(trigger.get("model"), ctx, line_of(trigger, "model"))
+        self.trigger_model = self.learned_model(trigger.get("model"), ctx, line_of(trigger, "model"), "trigger.model")
         self.trigger = self.matcher(trigger, ctx, "trigger", required=self.trigger_model is None)
         self.expect_role = self._role(expect, "agent", ctx, "expect")
         self.where = expect.get("where", "next")
@@ -121,26 +120,6 @@ class SequenceRule(Rule):
                 self.answer_to = self.matcher(answer["to"], ctx, "answer.to")
                 self.answer_with = self.matcher(answer["with"], ctx, "answer.with")
         self.once = bool(spec.get("once", False))
-
-    def _trigger_model(self, value, ctx, line) -> "TurnModel | None":
-        if value is None:
-            return None
-        threshold = value.get("threshold") if isinstance(value, dict) else None
-        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"}
-                or not isinstance(value["weights"], str) or isinstance(threshold, bool)
-                or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
-            ctx.error("trigger.model needs {weights: a lexicon of piece<TAB>weight lines, threshold: a probability "
-                      "between 0 and 1}", line)
-            return None
-        terms = self._lexicon_terms(value["weights"], ctx, line)
-        if not terms:
-            return None  # an unknown lexicon is reported already; an empty one is no model
-        try:
-            model = AudienceModel.from_terms(terms)
-        except ValueError as exc:
-            ctx.error(f"trigger.model: {exc}", line)
-            return None
-        return TurnModel(model, value["weights"], float(threshold))
 
     def requirement(self):
         # Every finding is about a trigger; a learned one may be any turn.

@@ -32,9 +32,13 @@ from .common import (
 @click.option("--train-trigger", type=click.Path(dir_okay=False, writable=True),
               help="Instead of scoring: learn which turns set off the one sequence rule chosen with --select (its "
                    "trigger.model) from the labels of its category, and write the weights to FILE.")
+@click.option("--train-required", type=click.Path(dir_okay=False, writable=True),
+              help="Instead of scoring: learn which messages meet the one required rule chosen with --select (its "
+                   "model: a way of asking no pattern holds) from the labels of its category, and write the "
+                   "weights to FILE.")
 @with_rule_options
 def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train_audience, train_trigger,
-            **rule_options):
+            train_required, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
     from ..calibration import LabelError, f1_intervals, read_set, render_agreement, render_sets, render_text
 
@@ -43,14 +47,17 @@ def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train
     if second_labels and (len(sets) > 1 or train_audience):
         raise click.UsageError("--agreement compares a second reviewer with one labelled input: PATHS with --gold, "
                                "or one --set")
-    if train_audience and train_trigger:
-        raise click.UsageError("--train-audience and --train-trigger write one model each: give one")
-    if train_trigger:
+    if sum(bool(option) for option in (train_audience, train_trigger, train_required)) > 1:
+        raise click.UsageError("--train-audience, --train-trigger and --train-required write one model each: give one")
+    if train_trigger or train_required:
         try:
             named = [read_set(Path(p)) for p in sets] if sets else [(paths, Path(gold))]
         except LabelError as exc:
             raise UserError(str(exc)) from None
-        _train_trigger(named, Path(train_trigger), rule_options)
+        if train_trigger:
+            _train_trigger(named, Path(train_trigger), rule_options)
+        else:
+            _train_required(named, Path(train_required), rule_options)
         return
     if train_audience:
         _train_audience(paths or [read_set(Path(p))[0] for p in sets], Path(train_audience), rule_options)
@@ -197,8 +204,6 @@ def _train_trigger(named, out: Path, rule_options) -> None:
     """Fit a sequence rule's trigger model on labelled conversations and write its weights."""
     from ..analysis import ConversationView
     from ..audience import train
-    from ..calibration import LabelError, read_labels
-    from ..model import Conversation, InputProblem
     from ..turns import DEFAULT_THRESHOLD
 
     with user_errors():
@@ -211,23 +216,12 @@ def _train_trigger(named, out: Path, rule_options) -> None:
                             f"it with --select RULE_ID (such rules selected: {names})")
         rule = chosen[0]
         toolkit = run.linter.pack.toolkit
-        turns, skipped, conversations = [], 0, 0
-        for inputs, labels_path in named:
-            try:
-                labels = read_labels(Path(labels_path))
-            except LabelError as exc:
-                raise UserError(str(exc)) from None
-            for conv in run.read([str(p) for p in inputs] if isinstance(inputs, (list, tuple)) else [str(inputs)]):
-                if isinstance(conv, InputProblem):
-                    click.echo(safe(f"{conv.where()}: {conv.reason} (skipped)"), err=True)
-                    skipped += 1
-                    continue
-                if not isinstance(conv, Conversation) or conv.id not in labels:
-                    continue
-                conversations += 1
-                labelled = {index for index, category in labels[conv.id] if category == rule.category}
-                group = conv.team or str((conv.meta or {}).get("product") or Path(labels_path).parent.name)
-                turns.extend(rule.trigger_examples(ConversationView(conv, toolkit), labelled, group))
+        turns, conversations, refused = [], 0, []
+        for conv, labels, group in _labelled_conversations(named, run, refused):
+            conversations += 1
+            labelled = {index for index, category in labels if category == rule.category}
+            turns.extend(rule.trigger_examples(ConversationView(conv, toolkit), labelled, group))
+    skipped = len(refused)
     examples = [turn.example for turn in turns]
     positive = sum(ex.positive for ex in examples)
     groups = {ex.group for ex in examples}
@@ -254,6 +248,117 @@ def _train_trigger(named, out: Path, rule_options) -> None:
                f"alone, {learned:.3f} with the learned weights at {threshold}")
     if skipped:
         sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
+
+
+def _labelled_conversations(named, run, skipped: list):
+    """(conversation, its labels as (message index, category) pairs, its team) for every labelled conversation of
+    the sets `named` ((inputs, labels file) pairs); a record the reader refuses is reported on stderr and added
+    to `skipped`."""
+    from ..calibration import LabelError, read_labels
+    from ..model import Conversation, InputProblem
+
+    for inputs, labels_path in named:
+        try:
+            labels = read_labels(Path(labels_path))
+        except LabelError as exc:
+            raise UserError(str(exc)) from None
+        for conv in run.read([str(p) for p in inputs] if isinstance(inputs, (list, tuple)) else [str(inputs)]):
+            if isinstance(conv, InputProblem):
+                click.echo(safe(f"{conv.where()}: {conv.reason} (skipped)"), err=True)
+                skipped.append(conv)
+                continue
+            if not isinstance(conv, Conversation) or conv.id not in labels:
+                continue
+            group = conv.team or str((conv.meta or {}).get("product") or Path(labels_path).parent.name)
+            yield conv, labels[conv.id], group
+
+
+# The descent of a required rule's model and the pieces kept, as for the trigger model; the threshold a first
+# model is judged at (the built-in resolution check's, chosen on the tuning part's teams left out).
+REQUIRED_ROUNDS = 300
+REQUIRED_MIN_WEIGHT = 0.1
+DEFAULT_REQUIRED_THRESHOLD = 0.7
+REQUIRED_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def _train_required(named, out: Path, rule_options) -> None:
+    """Fit a required rule's model (messages that meet it in words no pattern holds) and write its weights."""
+    from ..analysis import ConversationView
+    from ..audience import train
+    from ..vocabulary import partial_ends
+
+    with user_errors():
+        run = make_run(**rule_options, jobs=1)
+        load_rules(run)
+        chosen = [r for r in run.linter.rules if r.learnable_model]
+        if len(chosen) != 1:
+            names = ", ".join(r.id for r in chosen) or "none"
+            raise UserError("--train-required learns the model of one required rule; choose it with --select "
+                            f"RULE_ID (such rules selected: {names})")
+        rule = chosen[0]
+        toolkit = run.linter.pack.toolkit
+        judged, skipped = [], []
+        for conv, labels, group in _labelled_conversations(named, run, skipped):
+            view = ConversationView(conv, toolkit)
+            try:
+                cut_start, cut_end = run.linter.partial if view.partial is None else partial_ends(view.partial)
+            except ValueError:
+                cut_start = cut_end = False
+            if (cut_start and rule.judges_start) or (cut_end and rule.judges_end) or not rule.applies_to(view):
+                continue
+            example = rule.model_examples(view, any(category == rule.category for _, category in labels), group)
+            if example is not None:
+                judged.append(example)
+    examples = [message for conv in judged if conv.learnt for message in conv.messages]
+    positive = sum(ex.positive for ex in examples)
+    groups = {ex.group for ex in examples}
+    if len(groups) < 3 or positive < 10 or len(examples) - positive < 10:
+        raise UserError(f"--train-required needs labelled conversations of at least 3 teams, with at least 10 "
+                        f"messages that meet {rule.id} and 10 that do not (found {positive} of {len(examples)} "
+                        f"messages, {len(groups)} teams)")
+    model = train(examples, rounds=REQUIRED_ROUNDS, min_weight=REQUIRED_MIN_WEIGHT)
+    threshold = rule.model_threshold or DEFAULT_REQUIRED_THRESHOLD
+    folds = min(5, len(groups))
+    alone, learned = _required_left_out(judged, folds)
+    figures = ", ".join(f"{t} {learned[t]:.3f}" for t in REQUIRED_THRESHOLDS)
+    header = (f"{out.name} - how much each piece of a message shows it meets {rule.id} in words no pattern of\n"
+              f"  the rule holds (feeds {rule.id}: model). Written by qa-lint calibrate --train-required from\n"
+              f"  {len(examples)} messages ({positive} meeting it) of {len(judged)} labelled conversations of {len(groups)}\n"
+              f"  teams; pieces seen in fewer than 3 teams, or weighing under {REQUIRED_MIN_WEIGHT} either way, are left out.\n"
+              f"  On teams left out of training ({folds} folds), {rule.category} F1 {alone:.3f} with the rule's words alone;\n"
+              f"  with the learned weights at {figures}.\n"
+              f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept.")
+    _write_weights(out, model, header)
+    click.echo(f"{len(examples)} messages ({positive} meeting {rule.id}) of {len(groups)} teams: "
+               f"{len(model.weights)} pieces written to {out}" + (f"; {len(skipped)} records skipped" if skipped else ""))
+    click.echo(f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
+               f"alone; with the learned weights at {figures} (the rule's threshold: {threshold})")
+    if skipped:
+        sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
+
+
+def _required_left_out(judged, folds: int) -> "tuple[float, dict[float, float]]":
+    """F1 of the rule's category over the conversations of `judged` (RequiredExample) when each fold of teams is
+    judged with weights learnt on the others: with the requirements alone, and with the model asked where they
+    fail (as the rule asks it), at each of REQUIRED_THRESHOLDS."""
+    from ..audience import train
+    from ..calibration import CategoryScore, agreement_f1
+
+    groups = sorted({conv.group for conv in judged})
+    alone = CategoryScore("alone")
+    learned = {t: CategoryScore(str(t)) for t in REQUIRED_THRESHOLDS}
+    for k in range(folds):
+        out = set(groups[k::folds])
+        model = train([m for conv in judged if conv.learnt for m in conv.messages if m.group not in out],
+                      rounds=REQUIRED_ROUNDS, min_weight=REQUIRED_MIN_WEIGHT)
+        for conv in judged:
+            if conv.group not in out:
+                continue
+            _count(alone, conv.found, conv.labelled)
+            best = max((model.probability(m.words) for m in conv.messages), default=0.0) if conv.found else 0.0
+            for t, score in learned.items():
+                _count(score, conv.found and best < t, conv.labelled)
+    return agreement_f1(alone) or 0.0, {t: agreement_f1(score) or 0.0 for t, score in learned.items()}
 
 
 def _left_out_f1(turns, threshold: float, folds: int) -> tuple[float, float]:
