@@ -173,12 +173,13 @@ class RequiredRule(Rule):
     def _learned(self, scope) -> "tuple[object, float] | None":
         """(message, probability) of the last message of the scope the model weighs at its threshold or more,
         or None (and None without a model). Asked only where the requirements are not met: rarely."""
-        model = self.model
+        model, only = self.model, self.model_only
         if model is None:
             return None
-        for view in self._weighable(scope):
+        for view in reversed(scope):
+            # The probability first: it is rarely reached, and `only` is then searched for one message, not all.
             p = model.probability(view.norm.text, "")
-            if p >= model.threshold:
+            if p >= model.threshold and (only is None or only.search(view)):
                 return view, p
         return None
 
@@ -210,15 +211,15 @@ class RequiredRule(Rule):
             return ["nothing in the scope came close: the wording is not covered", *self._weighed(conv)]
         return [f"«{text}» in message #{at} cancelled by {reason}" for at, text, reason in dict.fromkeys(notes)]
 
-    def _weighable(self, scope) -> list:
-        """The messages of the scope the model is asked about (`only`), last first."""
+    def _weighable(self, scope):
+        """The messages of the scope the model is asked about (`only`), last first, each tested when reached."""
         only = self.model_only
-        return [view for view in reversed(scope) if only is None or only.search(view)]
+        return (view for view in reversed(scope) if only is None or only.search(view))
 
     def _weighed(self, conv) -> list[str]:
         """What the model made of the scope's messages, when the rule has one: the closest it came."""
         model = self.model
-        scope = self._weighable(self.scope.select(conv)) if model is not None else []
+        scope = list(self._weighable(self.scope.select(conv))) if model is not None else []
         if not scope:
             return [f"the model {model.weights_name} weighed no message (none meets its `only`)"] if model else []
         scored = [(model.probability(view.norm.text, ""), view) for view in scope]

@@ -22,7 +22,17 @@ def pieces(text: str) -> set[str]:
 def features(turn: str, before: str) -> frozenset[str]:
     """Every piece of one to three characters of `turn` that neither starts nor ends with a space (nor starts with
     #, a comment in the weights lexicon), and every two characters of `before` without a space, marked."""
-    found = {piece for piece in pieces(WHITESPACE.sub(" ", turn)) if piece[0] not in " #" and piece[-1] != " "}
-    text = WHITESPACE.sub(" ", before)
-    found.update(BEFORE + text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2])
+    found = {piece for piece in pieces(WHITESPACE.sub(" ", turn)) if is_turn_piece(piece)}
+    found.update(before_pieces(before))
     return frozenset(found)
+
+
+def is_turn_piece(piece: str) -> bool:
+    """Whether `piece` can be one of the pieces `features` takes from a turn (whatever the turn)."""
+    return 0 < len(piece) <= max(SIZES) and piece[0] not in " #" and piece[-1] != " " and not piece.startswith(BEFORE)
+
+
+def before_pieces(before: str) -> set[str]:
+    """The pieces `features` takes from the message before the turn: every two characters without a space, marked."""
+    text = WHITESPACE.sub(" ", before)
+    return {BEFORE + text[i:i + 2] for i in range(len(text) - 1) if " " not in text[i:i + 2]}
