@@ -254,10 +254,9 @@ class RequiredRule(Rule):
         found = not (anywhere or any(met))
         learnt = labelled or not found
         weighed = set(map(id, self._weighable(scope)))  # what the model is asked about is what it learns from
-        return RequiredExample(
-            group, [Example(group, features(view.norm.text, ""), not labelled and hit)
-             for view, hit in zip(scope, met) if id(view) in weighed],
-            learnt, found, labelled)
+        examples = [Example(group, features(view.norm.text, ""), not labelled and hit)
+                    for view, hit in zip(scope, met) if id(view) in weighed]
+        return RequiredExample(group, examples, learnt, found, labelled)
 
     def _in_scope(self):
         """The requirements looked for in the scope only (not `anywhere`)."""
