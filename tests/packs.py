@@ -88,3 +88,11 @@ CLI_CONVERSATIONS = [
 def jsonl(conversations) -> str:
     """Conversations as JSON Lines text."""
     return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
+
+
+def write_labelled_set(folder: Path, transcripts: list, labels: list) -> Path:
+    """A labelled set as `calibrate --set` reads it: folder/transcripts.jsonl and folder/labels.jsonl."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "transcripts.jsonl").write_text(jsonl(transcripts), encoding="utf-8")
+    (folder / "labels.jsonl").write_text(jsonl(labels), encoding="utf-8")
+    return folder

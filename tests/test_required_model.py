@@ -3,7 +3,6 @@ words no pattern holds, what it leaves to the patterns, how calibrate explains a
 engine, and `calibrate --train-required`."""
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from qa_linter.cli import main
 from qa_linter.errors import RuleLoadError
 from qa_linter.model import Conversation, Message
 
+from packs import write_labelled_set
 from test_block_engine import assert_same_findings
 
 RULES = """\
@@ -102,7 +102,6 @@ def test_the_built_in_resolution_check_reads_a_check_no_pattern_holds():
 def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
     """Replies that check the outcome: 可以了吗 (the rule's words) or 摸一下 (words of the labellers only, left
     unlabelled); replies that do not, labelled."""
-    folder.mkdir(parents=True)
     transcripts, labels = [], []
     for t in range(teams):
         for k in range(per_team):
@@ -113,11 +112,7 @@ def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
                 {"role": "agent", "text": last}]})
             found = [{"message_index": 2, "category": "no-resolution-check"}] if k % 3 == 2 else []
             labels.append({"id": cid, "findings": found})
-    (folder / "transcripts.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in transcripts),
-                                              encoding="utf-8")
-    (folder / "labels.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels),
-                                         encoding="utf-8")
-    return folder
+    return write_labelled_set(folder, transcripts, labels)
 
 
 def test_train_required_learns_the_pieces_of_messages_that_meet_the_rule(tmp_path, pack):

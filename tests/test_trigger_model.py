@@ -27,6 +27,7 @@ from qa_linter.model import Conversation, Message
 from qa_linter.text.pieces import features
 from qa_linter.turns import ends_turn, turn_texts
 
+from packs import write_labelled_set
 from test_block_engine import _adversarial, _lines, assert_same_findings
 
 RULES = """\
@@ -221,7 +222,6 @@ def test_the_test_pack_with_its_model_on_the_block_engine(pack):
 # -- calibrate --train-trigger ---------------------------------------------------------------------------------
 def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
     """Complaints with 气人 labelled when the reply has no apology; calm questions not labelled."""
-    folder.mkdir(parents=True)
     transcripts, labels = [], []
     for t in range(teams):
         for k in range(per_team):
@@ -233,11 +233,7 @@ def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
                 {"role": "customer", "text": customer}, {"role": "agent", "text": reply}]})
             found = [{"message_index": 1, "category": "empathy-missing"}] if angry and "抱歉" not in reply else []
             labels.append({"id": cid, "findings": found})
-    (folder / "transcripts.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in transcripts),
-                                              encoding="utf-8")
-    (folder / "labels.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in labels),
-                                         encoding="utf-8")
-    return folder
+    return write_labelled_set(folder, transcripts, labels)
 
 
 def test_train_trigger_learns_the_pieces_of_labelled_turns(tmp_path, pack):

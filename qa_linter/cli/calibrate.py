@@ -207,14 +207,8 @@ def _train_trigger(named, out: Path, rule_options) -> None:
     from ..turns import DEFAULT_THRESHOLD
 
     with user_errors():
-        run = make_run(**rule_options, jobs=1)
-        load_rules(run)
-        chosen = [r for r in run.linter.rules if r.learnable_trigger]
-        if len(chosen) != 1:
-            names = ", ".join(r.id for r in chosen) or "none"
-            raise UserError("--train-trigger learns the trigger of one sequence rule with expect.where: next; choose "
-                            f"it with --select RULE_ID (such rules selected: {names})")
-        rule = chosen[0]
+        run, rule = _one_rule(rule_options, lambda r: r.learnable_trigger,
+                              "--train-trigger learns the trigger of one sequence rule with expect.where: next")
         toolkit = run.linter.pack.toolkit
         turns, conversations, refused = [], 0, []
         for conv, labels, group in _labelled_conversations(named, run, refused):
@@ -241,13 +235,34 @@ def _train_trigger(named, out: Path, rule_options) -> None:
               f"  {learned:.3f} with the learned weights at {threshold}.\n"
               f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept; P: marks two characters of the message\n"
               f"  before the turn.")
+    _write_model(out, model, header, skipped, [
+        f"{len(examples)} replies ({positive} labelled {rule.category}) of {len(groups)} teams",
+        f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
+        f"alone, {learned:.3f} with the learned weights at {threshold}"])
+
+
+def _write_model(out: Path, model, header: str, skipped: int, lines: "list[str]") -> None:
+    """Write a learnt model's weights and report it: what it was learnt from (lines[0], to which the pieces written
+    are added), then the rest of `lines`; exit 2 when input records were skipped, as scan and calibrate do."""
     _write_weights(out, model, header)
-    click.echo(f"{len(examples)} replies ({positive} labelled {rule.category}) of {len(groups)} teams: "
-               f"{len(model.weights)} pieces written to {out}" + (f"; {skipped} records skipped" if skipped else ""))
-    click.echo(f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
-               f"alone, {learned:.3f} with the learned weights at {threshold}")
+    click.echo(f"{lines[0]}: {len(model.weights)} pieces written to {out}"
+               + (f"; {skipped} records skipped" if skipped else ""))
+    for line in lines[1:]:
+        click.echo(line)
     if skipped:
-        sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
+        sys.exit(EXIT_ERROR)
+
+
+def _one_rule(rule_options, learnable, what: str):
+    """(run, rule): the rules loaded as the options say, and the one of them `learnable` accepts; a UserError that
+    says `what` is learnt, and which rules were selected, when there is not exactly one."""
+    run = make_run(**rule_options, jobs=1)
+    load_rules(run)
+    chosen = [r for r in run.linter.rules if learnable(r)]
+    if len(chosen) != 1:
+        names = ", ".join(r.id for r in chosen) or "none"
+        raise UserError(f"{what}; choose it with --select RULE_ID (such rules selected: {names})")
+    return run, chosen[0]
 
 
 def _labelled_conversations(named, run, skipped: list):
@@ -288,14 +303,8 @@ def _train_required(named, out: Path, rule_options) -> None:
     from ..vocabulary import partial_ends
 
     with user_errors():
-        run = make_run(**rule_options, jobs=1)
-        load_rules(run)
-        chosen = [r for r in run.linter.rules if r.learnable_model]
-        if len(chosen) != 1:
-            names = ", ".join(r.id for r in chosen) or "none"
-            raise UserError("--train-required learns the model of one required rule; choose it with --select "
-                            f"RULE_ID (such rules selected: {names})")
-        rule = chosen[0]
+        run, rule = _one_rule(rule_options, lambda r: r.learnable_model,
+                              "--train-required learns the model of one required rule")
         toolkit = run.linter.pack.toolkit
         judged, skipped = [], []
         for conv, labels, group in _labelled_conversations(named, run, skipped):
@@ -328,13 +337,10 @@ def _train_required(named, out: Path, rule_options) -> None:
               f"  On teams left out of training ({folds} folds), {rule.category} F1 {alone:.3f} with the rule's words alone;\n"
               f"  with the learned weights at {figures}.\n"
               f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept.")
-    _write_weights(out, model, header)
-    click.echo(f"{len(examples)} messages ({positive} meeting {rule.id}) of {len(groups)} teams: "
-               f"{len(model.weights)} pieces written to {out}" + (f"; {len(skipped)} records skipped" if skipped else ""))
-    click.echo(f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
-               f"alone; with the learned weights at {figures} (the rule's threshold: {threshold})")
-    if skipped:
-        sys.exit(EXIT_ERROR)  # as scan and calibrate do when input was skipped
+    _write_model(out, model, header, len(skipped), [
+        f"{len(examples)} messages ({positive} meeting {rule.id}) of {len(groups)} teams",
+        f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
+        f"alone; with the learned weights at {figures} (the rule's threshold: {threshold})"])
 
 
 def _required_left_out(judged, folds: int) -> "tuple[float, dict[float, float]]":
