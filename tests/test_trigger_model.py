@@ -123,6 +123,8 @@ def test_calibrate_show_errors_names_the_model_and_its_pieces(pack):
     ("{weights: stance}", "trigger.model needs {weights"),
     ("{weights: nowhere, threshold: 0.5}", "unknown lexicon 'nowhere'"),
     ("{weights: broken, threshold: 0.5}", "expected word<TAB>weight"),
+    ("{weights: stance, threshold: 0.8, veto: 0.9}", "trigger.model.veto must be a probability under the threshold"),
+    ("{weights: stance, threshold: 0.8, veto: low}", "trigger.model.veto must be a probability under the threshold"),
 ])
 def test_a_bad_model_is_a_clear_error(pack, model, error):
     (pack / "lexicons" / "broken.txt").write_text("坏\tmuch\n", encoding="utf-8")
@@ -130,6 +132,22 @@ def test_a_bad_model_is_a_clear_error(pack, model, error):
     rules.write_text(RULES.replace("{weights: stance, threshold: 0.8}", model), encoding="utf-8")
     with pytest.raises(RuleLoadError, match=error.replace("{", r"\{").replace("(", r"\(")):
         Linter.from_config(rules=[pack], builtin=False)
+
+
+def test_a_veto_leaves_a_cue_in_a_turn_the_model_weighs_low(pack):
+    rules = pack / "rules.yaml"
+    rules.write_text(RULES.replace("threshold: 0.8}", "threshold: 0.8, veto: 0.2}"), encoding="utf-8")
+    linter = Linter.from_config(rules=[pack], builtin=False)
+    # 投诉 alone: the cue hits, the turn weighs 0.12 (the bias alone), under the veto.
+    assert _scan(linter, ("customer", "投诉"), ("agent", "好的")) == []
+    # The same cue in a turn the model weighs high (又坏 and 坏: 0.88), and in a turn whose other message does (the
+    # whole turn is weighed, not the message the cue is in).
+    assert [f.message_index for f in _scan(linter, ("customer", "投诉 又坏"), ("agent", "好的"))] == [1]
+    assert [f.message_index for f in _scan(linter, ("customer", "投诉"), ("customer", "又坏了"), ("agent", "好的"))] == [2]
+    # Without a veto the cue alone sets the rule off, as before.
+    rules.write_text(RULES, encoding="utf-8")
+    assert [f.message_index for f in _scan(Linter.from_config(rules=[pack], builtin=False),
+                                           ("customer", "投诉"), ("agent", "好的"))] == [1]
 
 
 def test_a_model_alone_is_a_trigger(pack):

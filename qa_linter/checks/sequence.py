@@ -42,8 +42,10 @@ class SequenceRule(Rule):
                   "role's messages since the other side spoke, and the message before them): where the matcher "
                   "finds nothing in a turn's last message, a turn the weights (a lexicon of `piece<TAB>weight` "
                   "lines written by `qa-lint calibrate --train-trigger`) score at least P sets the rule off. "
-                  "Conditions and exceptions apply to the matcher's hits only",
-                  example="{weights: frustration-stance, threshold: 0.85}"))),
+                  "Conditions and exceptions apply to the matcher's hits only. `veto: V` (under P): where the "
+                  "matcher's words hit, a turn the weights score under V sets nothing off (a mild cue in a plain "
+                  "question)",
+                  example="{weights: frustration-stance, threshold: 0.85, veto: 0.01}"))),
         Field("expect", "role, where, require or forbid", "`role` (default `agent`), `where` (`next` (default), "
               "`before`, `after`), and exactly one of `require:` / `forbid:` (a matcher); optionally `answer:`",
               example="{role: agent, where: next, require: {terms: [抱歉]}}", required=True,
@@ -101,7 +103,7 @@ class SequenceRule(Rule):
         self._unknown(trigger, fields["trigger"].part_names(), ctx, "trigger")
         self._unknown(expect, fields["expect"].part_names(), ctx, "expect")
         self.trigger_role = self._role(trigger, "customer", ctx, "trigger")
-        self.trigger_model = self.learned_model(trigger.get("model"), ctx, line_of(trigger, "model"), "trigger.model")
+        self.trigger_model, self.trigger_veto = self._trigger_model(trigger, ctx)
         self.trigger = self.matcher(trigger, ctx, "trigger", required=self.trigger_model is None)
         self.expect_role = self._role(expect, "agent", ctx, "expect")
         self.where = expect.get("where", "next")
@@ -120,6 +122,20 @@ class SequenceRule(Rule):
                 self.answer_to = self.matcher(answer["to"], ctx, "answer.to")
                 self.answer_with = self.matcher(answer["with"], ctx, "answer.with")
         self.once = bool(spec.get("once", False))
+
+    def _trigger_model(self, trigger, ctx) -> tuple:
+        """trigger.model, and its `veto` (a probability under the threshold, or None)."""
+        value, veto = trigger.get("model"), None
+        line = line_of(trigger, "model")
+        if isinstance(value, dict) and "veto" in value:
+            veto = value["veto"]
+            value = {key: item for key, item in value.items() if key != "veto"}
+            threshold = value.get("threshold")
+            if (isinstance(veto, bool) or not isinstance(veto, (int, float)) or not 0 < veto < 1
+                    or (isinstance(threshold, (int, float)) and veto >= threshold)):
+                ctx.error(f"trigger.model.veto must be a probability under the threshold, not {veto!r}", line)
+                veto = None
+        return self.learned_model(value, ctx, line, "trigger.model"), veto
 
     def requirement(self):
         # Every finding is about a trigger; a learned one may be any turn.
@@ -195,10 +211,23 @@ class SequenceRule(Rule):
             if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
                 continue
             trigger_hit = self.trigger.first(view) if self.trigger else None
+            vetoable = trigger_hit is not None and self.trigger_veto is not None
             if trigger_hit is None and self.trigger_model is not None:
                 trigger_hit = self._learned_trigger(msgs, pos)
             if trigger_hit is not None:
-                yield pos, trigger_hit, self._judge(conv, msgs, pos, trigger_hit)
+                judged = self._judge(conv, msgs, pos, trigger_hit)
+                # The veto is weighed only where it can take a finding away: most replies already answer the cue.
+                if judged is not None and vetoable and self._vetoed(msgs, pos):
+                    continue
+                yield pos, trigger_hit, judged
+
+    def _vetoed(self, msgs, pos) -> bool:
+        """Does trigger.model weigh the whole turn that holds msgs[pos] under its `veto`? Then the words that hit
+        there are a mild cue in a turn nothing else marks as one the reply must answer (三天了 in a plain question)."""
+        end = pos
+        while end + 1 < len(msgs) and msgs[end + 1].role == msgs[pos].role:
+            end += 1
+        return self.trigger_model.probability(*turn_texts(msgs, end)) < self.trigger_veto
 
     def _learned_trigger(self, msgs, pos):
         """trigger.model's hit in the turn that ends at msgs[pos], unless the trigger's words hit anywhere in the
