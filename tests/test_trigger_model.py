@@ -280,6 +280,15 @@ def test_train_trigger_learns_the_pieces_of_labelled_turns(tmp_path, pack):
     assert not _scan(linter, ("customer", "请问订单到哪了"), ("agent", "请提供订单号。"))
 
 
+def test_train_trigger_reports_the_rules_veto_too(tmp_path, pack):
+    labelled = _labelled_set(tmp_path / "set")
+    (pack / "rules.yaml").write_text(RULES.replace("threshold: 0.8}", "threshold: 0.8, veto: 0.3}"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
+                                       "--select", "t-empathy", "--train-trigger", str(tmp_path / "out.txt")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].endswith("with the learned weights at 0.8, 1.000 with its veto at 0.3 too")
+
+
 def test_train_trigger_needs_one_sequence_rule(tmp_path, pack):
     labelled = _labelled_set(tmp_path / "set")
     result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--select", "slang",

@@ -225,20 +225,22 @@ def _train_trigger(named, out: Path, rule_options) -> None:
     model = train(examples, rounds=TRIGGER_ROUNDS, min_weight=TRIGGER_MIN_WEIGHT)
     threshold = rule.trigger_model.threshold if rule.trigger_model is not None else DEFAULT_THRESHOLD
     folds = min(5, len(groups))
-    alone, learned = _left_out_f1(turns, threshold, folds)
+    veto = rule.trigger_veto
+    alone, learned, vetoed = _left_out_f1(turns, threshold, folds, veto)
+    with_veto = f", {vetoed:.3f} with its veto at {veto} too" if veto is not None else ""
     header = (f"{out.name} - how much each piece of a turn shows a turn that the next reply must answer\n"
               f"  (feeds {rule.id}: trigger.model). Written by qa-lint calibrate --train-trigger from {len(examples)}\n"
               f"  replies ({positive} labelled {rule.category}) of {conversations} labelled conversations of\n"
               f"  {len(groups)} teams; pieces seen in fewer than 3 teams, or weighing under {TRIGGER_MIN_WEIGHT} either\n"
               f"  way, are left out.\n"
               f"  On teams left out of training ({folds} folds), {rule.category} F1 {alone:.3f} with the rule's words alone,\n"
-              f"  {learned:.3f} with the learned weights at {threshold}.\n"
+              f"  {learned:.3f} with the learned weights at {threshold}{with_veto}.\n"
               f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept; P: marks two characters of the message\n"
               f"  before the turn.")
     _write_model(out, model, header, skipped, [
         f"{len(examples)} replies ({positive} labelled {rule.category}) of {len(groups)} teams",
         f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
-        f"alone, {learned:.3f} with the learned weights at {threshold}"])
+        f"alone, {learned:.3f} with the learned weights at {threshold}{with_veto}"])
 
 
 def _write_model(out: Path, model, header: str, skipped: int, lines: "list[str]") -> None:
@@ -367,26 +369,30 @@ def _required_left_out(judged, folds: int) -> "tuple[float, dict[float, float]]"
     return agreement_f1(alone) or 0.0, {t: agreement_f1(score) or 0.0 for t, score in learned.items()}
 
 
-def _left_out_f1(turns, threshold: float, folds: int) -> tuple[float, float]:
+def _left_out_f1(turns, threshold: float, folds: int, veto: "float | None" = None) -> tuple:
     """F1 of the rule's category over the replies of `turns` (TurnExample) when each fold of teams is judged by
-    weights learnt on the others: with the rule's own words alone, and with the learned weights added where
-    the words hit nowhere in the turn (as the rule asks the model). What the weights add on teams they were
-    not learnt from, as --train-audience reports its accuracy."""
+    weights learnt on the others: with the rule's own words alone, with the learned weights added where the words
+    hit nowhere in the turn (as the rule asks the model), and, given a `veto`, with a cued turn the weights score
+    under it left out too (None without one). What the weights add on teams they were not learnt from, as
+    --train-audience reports its accuracy."""
     from ..audience import train
     from ..calibration import CategoryScore, agreement_f1
 
     groups = sorted({turn.example.group for turn in turns})
-    alone, learned = CategoryScore("alone"), CategoryScore("learned")
+    alone, learned, vetoed = CategoryScore("alone"), CategoryScore("learned"), CategoryScore("vetoed")
     for k in range(folds):
         out = set(groups[k::folds])
         model = train([t.example for t in turns if t.example.group not in out], rounds=TRIGGER_ROUNDS,
                       min_weight=TRIGGER_MIN_WEIGHT)
         for turn in turns:
             if turn.example.group in out:
-                asked = not turn.words_hit and model.probability(turn.example.words) >= threshold
+                p = model.probability(turn.example.words)
+                asked = not turn.words_hit and p >= threshold
                 _count(alone, turn.cued, turn.example.positive)
                 _count(learned, turn.cued or asked, turn.example.positive)
-    return agreement_f1(alone) or 0.0, agreement_f1(learned) or 0.0
+                _count(vetoed, (turn.cued and not (veto is not None and p < veto)) or asked, turn.example.positive)
+    return (agreement_f1(alone) or 0.0, agreement_f1(learned) or 0.0,
+            (agreement_f1(vetoed) or 0.0) if veto is not None else None)
 
 
 def _count(score, found: bool, labelled: bool) -> None:
