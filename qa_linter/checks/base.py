@@ -232,14 +232,24 @@ class Rule:
             return {}
         return value
 
-    def learned_model(self, value, ctx: CompileContext, line: int | None, where: str) -> "TurnModel | None":
-        """A `{weights: LEXICON, threshold: P}` field (a sequence rule's trigger.model, a required rule's model):
-        the weights lexicon read as a model (audience.AudienceModel), or None with the error on its line."""
+    def learned_model(self, value, ctx: CompileContext, line: int | None, where: str,
+                      options: "tuple[str, ...]" = ()) -> "tuple[TurnModel | None, dict]":
+        """A `{weights: LEXICON, threshold: P, …}` field (a sequence rule's trigger.model, a required rule's model):
+        the weights lexicon read as a model (audience.AudienceModel), or None with the error on its line, and the
+        rule type's own `options` found beside them (trigger.model's veto, model's only), for it to check."""
+        if value is None:
+            return None, {}
+        given = {}
+        if isinstance(value, dict):
+            given = {key: value[key] for key in options if key in value}
+            value = {key: item for key, item in value.items() if key not in given}
+        return self._weights_model(value, ctx, line, where), given
+
+    def _weights_model(self, value, ctx: CompileContext, line: int | None, where: str) -> "TurnModel | None":
+        """`{weights, threshold}` read as a TurnModel, or None with the error on its line."""
         from ..audience import AudienceModel
         from ..turns import TurnModel
 
-        if value is None:
-            return None
         threshold = value.get("threshold") if isinstance(value, dict) else None
         if (not isinstance(value, dict) or set(value) != {"weights", "threshold"}
                 or not isinstance(value["weights"], str) or isinstance(threshold, bool)

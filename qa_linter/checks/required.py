@@ -119,11 +119,9 @@ class RequiredRule(Rule):
 
     def _model(self, spec, ctx):
         """`model`: the learned weights, and the matcher of `only` (None: every message of the scope is weighed)."""
-        value, only = spec.get("model"), None
-        if isinstance(value, dict) and "only" in value:
-            only = self.matcher(value["only"], ctx, "model.only")
-            value = {key: item for key, item in value.items() if key != "only"}
-        return self.learned_model(value, ctx, line_of(spec, "model"), "model"), only
+        model, given = self.learned_model(spec.get("model"), ctx, line_of(spec, "model"), "model", ("only",))
+        only = self.matcher(given["only"], ctx, "model.only") if "only" in given else None
+        return model, only
 
     def matchers(self):
         return list(self.requirements)

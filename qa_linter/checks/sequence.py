@@ -45,7 +45,7 @@ class SequenceRule(Rule):
                   "Conditions and exceptions apply to the matcher's hits only. `veto: V` (under P): where the "
                   "matcher's words hit, a turn the weights score under V sets nothing off (a mild cue in a plain "
                   "question)",
-                  example="{weights: frustration-stance, threshold: 0.85, veto: 0.01}"))),
+                  example="{weights: frustration-stance, threshold: 0.85, veto: 0.005}"))),
         Field("expect", "role, where, require or forbid", "`role` (default `agent`), `where` (`next` (default), "
               "`before`, `after`), and exactly one of `require:` / `forbid:` (a matcher); optionally `answer:`",
               example="{role: agent, where: next, require: {terms: [抱歉]}}", required=True,
@@ -125,17 +125,14 @@ class SequenceRule(Rule):
 
     def _trigger_model(self, trigger, ctx) -> tuple:
         """trigger.model, and its `veto` (a probability under the threshold, or None)."""
-        value, veto = trigger.get("model"), None
         line = line_of(trigger, "model")
-        if isinstance(value, dict) and "veto" in value:
-            veto = value["veto"]
-            value = {key: item for key, item in value.items() if key != "veto"}
-            threshold = value.get("threshold")
-            if (isinstance(veto, bool) or not isinstance(veto, (int, float)) or not 0 < veto < 1
-                    or (isinstance(threshold, (int, float)) and veto >= threshold)):
-                ctx.error(f"trigger.model.veto must be a probability under the threshold, not {veto!r}", line)
-                veto = None
-        return self.learned_model(value, ctx, line, "trigger.model"), veto
+        model, given = self.learned_model(trigger.get("model"), ctx, line, "trigger.model", ("veto",))
+        veto = given.get("veto")
+        if veto is not None and (isinstance(veto, bool) or not isinstance(veto, (int, float)) or not 0 < veto < 1
+                                 or (model is not None and veto >= model.threshold)):
+            ctx.error(f"trigger.model.veto must be a probability under the threshold, not {veto!r}", line)
+            veto = None
+        return model, veto
 
     def requirement(self):
         # Every finding is about a trigger; a learned one may be any turn.
