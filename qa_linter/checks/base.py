@@ -275,6 +275,15 @@ class Rule:
             return default
         return value
 
+    def true_or_false(self, spec: dict, key: str, ctx: CompileContext, where: str = "") -> bool:
+        """A true/false field, false when absent; a wrong value is a load error on its line (named `where`.key
+        inside a sub-mapping) and reads as false."""
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            ctx.error(f"{where + '.' if where else ''}{key} must be true or false, not {value!r}", line_of(spec, key))
+            return False
+        return value
+
     def _check_message(self, ctx: CompileContext, spec: dict) -> None:
         for name in PLACEHOLDER.findall(self.message_template):
             if name not in MESSAGE_VALUES:
@@ -303,10 +312,7 @@ class Rule:
         errors_before = len(ctx.errors) + len(ctx.refused)
         terms = list(self._terms(spec.get("terms"), ctx, line_of(spec, "terms")))
         terms += self._lexicon_terms(spec.get("lexicon"), ctx, line_of(spec, "lexicon"))
-        read_pauses = spec.get("read_pauses", False)
-        if not isinstance(read_pauses, bool):
-            ctx.error(f"read_pauses must be true or false, not {read_pauses!r}", line_of(spec, "read_pauses"))
-            read_pauses = False
+        read_pauses = self.true_or_false(spec, "read_pauses", ctx)
         patterns = self._patterns(spec.get("patterns"), ctx, line_of(spec, "patterns"), read_pauses)
         # Only when nothing was given: a bad pattern or an unknown lexicon has been reported already.
         if required and not terms and not patterns and len(ctx.errors) + len(ctx.refused) == errors_before:

@@ -100,10 +100,7 @@ class RequiredRule(Rule):
             where = "require" if i is None else f"require[{i}]"
             if isinstance(item, dict):
                 self._unknown(item, allowed, ctx, where)
-                anywhere = item.get("anywhere", False)
-                if not isinstance(anywhere, bool):
-                    ctx.error(f"{where}.anywhere must be true or false, not {anywhere!r}", line_of(item, "anywhere"))
-                self.anywhere.append(anywhere is True)
+                self.anywhere.append(self.true_or_false(item, "anywhere", ctx, where))
             else:
                 self.anywhere.append(False)
             self.requirements.append(self.matcher(item, ctx, where))
