@@ -57,9 +57,10 @@ def turn_texts(views, pos: int) -> tuple[str, str]:
 class TurnModel:
     """A learned reading of text, `{weights, threshold}`: the weights, the lexicon they came from and the
     probability that decides. A sequence rule's `trigger.model` weighs a turn (and the message before it); a
-    required rule's `model` weighs one message (`before` empty)."""
+    required rule's `model` weighs one message (`before` empty). A trigger model kept only for its veto has no
+    threshold (None): it decides nothing alone."""
 
-    def __init__(self, model: AudienceModel, weights_name: str, threshold: float):
+    def __init__(self, model: AudienceModel, weights_name: str, threshold: "float | None"):
         self.model = model
         self.weights_name = weights_name
         self.threshold = threshold

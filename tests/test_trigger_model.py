@@ -393,3 +393,94 @@ def test_the_whitespace_table_is_what_the_pattern_matches_character_by_character
     want = [WHITESPACE.fullmatch(chr(c)) is not None for c in codes.tolist()]
     assert turn_scores._is_space(codes).tolist() == want
     assert not any(want[below:])  # the bound holds: no whitespace character at or above it
+
+
+# -- a veto on a rule that points at its trigger (where: before) ----------------------------------------------------
+BEFORE_RULES = """\
+rules:
+  - id: t-remote
+    type: sequence
+    category: remote-no-consent
+    message: "未经同意即远程「{match}」"
+    trigger:
+      role: agent
+      terms: [远程]
+      model: {weights: act, veto: 0.3}
+    expect: {role: customer, where: before, require: {terms: [同意]}}
+"""
+# 功能 (a product's feature) weighs the message far down; 我现在 (the agent acting) up; the customer's 能 before it
+# a little up.
+ACT_WEIGHTS = "# act: test weights\n(bias)\t0.5\n功能\t-3.0\n我现在\t2.0\nP:能\t0.5\n"
+
+
+@pytest.fixture()
+def before_pack(tmp_path):
+    folder = tmp_path / "before"
+    (folder / "lexicons").mkdir(parents=True)
+    (folder / "rules.yaml").write_text(BEFORE_RULES, encoding="utf-8")
+    (folder / "lexicons" / "act.txt").write_text(ACT_WEIGHTS, encoding="utf-8")
+    return folder
+
+
+def test_a_veto_alone_silences_the_words_of_the_act_in_a_message_that_does_not_do_it(before_pack):
+    linter = Linter.from_config(rules=[before_pack], builtin=False)
+    # The act announced (0.5 + 2: 0.92) is reported at its message; a product's feature (0.5 - 3: 0.08) is not.
+    assert [f.message_index for f in _scan(linter, ("customer", "打不开"), ("agent", "我现在远程帮您看"))] == [1]
+    assert _scan(linter, ("customer", "这款能远程吗"), ("agent", "支持远程功能")) == []
+    # Consent before it: nothing to veto. No threshold: the weights set nothing off where the words find nothing.
+    assert _scan(linter, ("customer", "同意"), ("agent", "我现在远程帮您看")) == []
+    assert _scan(linter, ("customer", "打不开"), ("agent", "我现在帮您看")) == []
+    # A trigger is weighed as far as its turn goes: a later message of the agent's does not count.
+    assert _scan(linter, ("customer", "打不开"), ("agent", "远程功能"), ("agent", "我现在")) == []
+
+
+@pytest.mark.parametrize("model, error", [
+    ("{weights: act}", "trigger.model needs {weights"),   # neither a threshold nor a veto: nothing to do
+    ("{weights: act, veto: 1.5}", "trigger.model.veto must be a probability under the threshold"),
+    ("{weights: act, threshold: 0.2, veto: 0.3}", "trigger.model.veto must be a probability under the threshold"),
+])
+def test_a_bad_veto_only_model_is_a_clear_error(before_pack, model, error):
+    rules = before_pack / "rules.yaml"
+    rules.write_text(BEFORE_RULES.replace("{weights: act, veto: 0.3}", model), encoding="utf-8")
+    with pytest.raises(RuleLoadError, match=error.replace("{", r"\{")):
+        Linter.from_config(rules=[before_pack], builtin=False)
+
+
+def test_the_veto_of_a_before_rule_on_the_block_engine(before_pack):
+    linter = Linter.from_config(rules=[before_pack], builtin=False)
+    rng = random.Random(6)
+    texts = ["我现在远程帮您看", "支持远程功能", "远程", "同意", "这款能远程吗", "我现在", "", "远 程"]
+    conversations = [Conversation(f"b{n}", [Message(i, rng.choice(["customer", "agent", "system"]), rng.choice(texts))
+                                            for i in range(rng.randint(1, 7))]) for n in range(300)]
+    assert assert_same_findings(linter, conversations, block_size=70) > 20
+
+
+def _remote_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
+    """Agents announcing remote help (labelled) and describing a remote feature (not labelled), no consent."""
+    transcripts, labels = [], []
+    for t in range(teams):
+        for k in range(per_team):
+            cid = f"r{t}-{k}"
+            acting = k % 2 == 0
+            agent = f"我现在远程连上去看{k}" if acting else f"这款支持远程查看功能{k}"
+            transcripts.append({"id": cid, "team": f"team-{t}", "messages": [
+                {"role": "customer", "text": "打不开了"}, {"role": "agent", "text": agent},
+                {"role": "customer", "text": "好的"}, {"role": "agent", "text": "请稍等"}]})
+            labels.append({"id": cid, "findings": [{"message_index": 1, "category": "remote-no-consent"}] if acting
+                           else []})
+    return write_labelled_set(folder, transcripts, labels)
+
+
+def test_train_trigger_learns_a_before_rule_from_its_trigger_messages(tmp_path, before_pack):
+    labelled = _remote_set(tmp_path / "set")
+    out = tmp_path / "learned.txt"
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(before_pack),
+                                       "--no-builtin", "--select", "t-remote", "--train-trigger", str(out)])
+    assert result.exit_code == 0, result.output
+    # Every agent message without consent before it: two per conversation, 24 labelled.
+    assert result.output.startswith("96 messages (24 labelled remote-no-consent) of 4 teams")
+    assert "with its veto at 0.3 too" in result.output.splitlines()[1]
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# learned.txt - how much each piece of a turn shows a message (with its turn so far)")
+    weights = dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))
+    assert float(weights["连上"]) > 0 > float(weights["功能"])

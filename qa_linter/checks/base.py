@@ -233,27 +233,34 @@ class Rule:
         return value
 
     def learned_model(self, value, ctx: CompileContext, line: int | None, where: str,
-                      options: "tuple[str, ...]" = ()) -> "tuple[TurnModel | None, dict]":
+                      options: "tuple[str, ...]" = (), threshold_optional: bool = False
+                      ) -> "tuple[TurnModel | None, dict]":
         """A `{weights: LEXICON, threshold: P, …}` field (a sequence rule's trigger.model, a required rule's model):
         the weights lexicon read as a model (audience.AudienceModel), or None with the error on its line, and the
-        rule type's own `options` found beside them (trigger.model's veto, model's only), for it to check."""
+        rule type's own `options` found beside them (trigger.model's veto, model's only), for it to check. With
+        `threshold_optional` the threshold may be left out (the model's threshold is then None: a rule type that
+        uses the weights for something else, trigger.model's veto)."""
         if value is None:
             return None, {}
         given = {}
         if isinstance(value, dict):
             given = {key: value[key] for key in options if key in value}
             value = {key: item for key, item in value.items() if key not in given}
-        return self._weights_model(value, ctx, line, where), given
+        return self._weights_model(value, ctx, line, where, threshold_optional), given
 
-    def _weights_model(self, value, ctx: CompileContext, line: int | None, where: str) -> "TurnModel | None":
+    def _weights_model(self, value, ctx: CompileContext, line: int | None, where: str,
+                       threshold_optional: bool = False) -> "TurnModel | None":
         """`{weights, threshold}` read as a TurnModel, or None with the error on its line."""
         from ..audience import AudienceModel
         from ..turns import TurnModel
 
         threshold = value.get("threshold") if isinstance(value, dict) else None
-        if (not isinstance(value, dict) or set(value) != {"weights", "threshold"}
-                or not isinstance(value["weights"], str) or isinstance(threshold, bool)
-                or not isinstance(threshold, (int, float)) or not 0 < threshold < 1):
+        given = isinstance(value, dict) and "threshold" in value
+        keys = {"weights", "threshold"} if given or not threshold_optional else {"weights"}
+        if (not isinstance(value, dict) or set(value) != keys
+                or not isinstance(value["weights"], str)
+                or ("threshold" in keys and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                             or not 0 < threshold < 1))):
             ctx.error(f"{where} needs {{weights: a lexicon of piece<TAB>weight lines, threshold: a probability "
                       "between 0 and 1}", line)
             return None
@@ -265,7 +272,7 @@ class Rule:
         except ValueError as exc:
             ctx.error(f"{where}: {exc}", line)
             return None
-        return TurnModel(model, value["weights"], float(threshold))
+        return TurnModel(model, value["weights"], float(threshold) if threshold is not None else None)
 
     def whole_number(self, spec: dict, key: str, default: int, ctx: CompileContext, minimum: int = 0) -> int:
         """An integer field; a wrong value is a load error on its line, never a traceback at run time."""
@@ -439,6 +446,12 @@ class Rule:
     def trigger_examples(self, conv: "ConversationView", labelled: set[int], group: str) -> list:
         """What `calibrate --train-trigger` learns from one labelled conversation (see learnable_trigger)."""
         raise NotImplementedError
+
+    @property
+    def trigger_examples_are(self) -> tuple[str, str]:
+        """What trigger_examples gives, for `calibrate --train-trigger`'s report: (what one example is, plural;
+        what a positive one shows)."""
+        return "replies", "a turn that the next reply must answer"
 
     @property
     def learnable_model(self) -> bool:

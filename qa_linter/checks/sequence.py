@@ -44,7 +44,9 @@ class SequenceRule(Rule):
                   "lines written by `qa-lint calibrate --train-trigger`) score at least P sets the rule off. "
                   "Conditions and exceptions apply to the matcher's hits only. `veto: V` (under P): where the "
                   "matcher's words hit, a turn the weights score under V sets nothing off (a mild cue in a plain "
-                  "question)",
+                  "question). With `where: before` or `after` the trigger's message is weighed with its turn so "
+                  "far, and `threshold` may be left out: `{weights, veto}` only silences the words where the "
+                  "message does not do what the rule is about (远程 in a product's feature)",
                   example="{weights: frustration-stance, threshold: 0.85, veto: 0.005}"))),
         Field("expect", "role, where, require or forbid", "`role` (default `agent`), `where` (`next` (default), "
               "`before`, `after`), and exactly one of `require:` / `forbid:` (a matcher); optionally `answer:`",
@@ -104,7 +106,7 @@ class SequenceRule(Rule):
         self._unknown(expect, fields["expect"].part_names(), ctx, "expect")
         self.trigger_role = self._role(trigger, "customer", ctx, "trigger")
         self.trigger_model, self.trigger_veto = self._trigger_model(trigger, ctx)
-        self.trigger = self.matcher(trigger, ctx, "trigger", required=self.trigger_model is None)
+        self.trigger = self.matcher(trigger, ctx, "trigger", required=not self.model_triggers)
         self.expect_role = self._role(expect, "agent", ctx, "expect")
         self.where = expect.get("where", "next")
         if self.where not in _WHERE:
@@ -124,19 +126,28 @@ class SequenceRule(Rule):
         self.once = bool(spec.get("once", False))
 
     def _trigger_model(self, trigger, ctx) -> tuple:
-        """trigger.model, and its `veto` (a probability under the threshold, or None)."""
+        """trigger.model, and its `veto` (a probability under the threshold, or None). A model with a veto and no
+        threshold only silences the trigger's words; it sets nothing off itself."""
         line = line_of(trigger, "model")
-        model, given = self.learned_model(trigger.get("model"), ctx, line, "trigger.model", ("veto",))
+        model, given = self.learned_model(trigger.get("model"), ctx, line, "trigger.model", ("veto",),
+                                          threshold_optional="veto" in (trigger.get("model") or {}))
         veto = given.get("veto")
         if veto is not None and (isinstance(veto, bool) or not isinstance(veto, (int, float)) or not 0 < veto < 1
-                                 or (model is not None and veto >= model.threshold)):
+                                 or (model is not None and model.threshold is not None and veto >= model.threshold)):
             ctx.error(f"trigger.model.veto must be a probability under the threshold, not {veto!r}", line)
+            if model is not None and model.threshold is None:
+                model = None  # a model kept for a veto that is not there would do nothing
             veto = None
         return model, veto
 
+    @property
+    def model_triggers(self) -> bool:
+        """Does trigger.model set the rule off where the trigger's words find nothing (it has a threshold)?"""
+        return self.trigger_model is not None and self.trigger_model.threshold is not None
+
     def requirement(self):
         # Every finding is about a trigger; a learned one may be any turn.
-        return None if self.trigger_model is not None else self.trigger.requirement()
+        return None if self.model_triggers else self.trigger.requirement()
 
     def matchers(self):
         return [m for m in (self.trigger, self.expected, self.answer_to, self.answer_with) if m is not None]
@@ -148,7 +159,7 @@ class SequenceRule(Rule):
         return super().draft_judgement()
 
     def prepare(self) -> None:
-        if self.trigger_model is not None:
+        if self.model_triggers:
             self.trigger_model.arrays()
 
     def _role(self, mapping, default, ctx, where):
@@ -163,7 +174,7 @@ class SequenceRule(Rule):
         # Every finding is about a trigger: a message of the trigger's role where its matcher can hit, or that ends
         # a turn, for the model.
         rows = self.trigger.block_open(index)
-        if self.trigger_model is not None:
+        if self.model_triggers:
             rows = rows | self.trigger_model.block_open(index, self.trigger_role)
         return rows & index.role(self.trigger_role)
 
@@ -209,7 +220,7 @@ class SequenceRule(Rule):
                 continue
             trigger_hit = self.trigger.first(view) if self.trigger else None
             vetoable = trigger_hit is not None and self.trigger_veto is not None
-            if trigger_hit is None and self.trigger_model is not None:
+            if trigger_hit is None and self.model_triggers:
                 trigger_hit = self._learned_trigger(msgs, pos)
             if trigger_hit is not None:
                 judged = self._judge(conv, msgs, pos, trigger_hit)
@@ -219,11 +230,14 @@ class SequenceRule(Rule):
                 yield pos, trigger_hit, judged
 
     def _vetoed(self, msgs, pos) -> bool:
-        """Does trigger.model weigh the whole turn that holds msgs[pos] under its `veto`? Then the words that hit
-        there are a mild cue in a turn nothing else marks as one the reply must answer (三天了 in a plain question)."""
+        """Does trigger.model weigh the turn that holds msgs[pos] under its `veto`? Then the words that hit there are
+        a mild cue in a turn nothing else marks as one the reply must answer (三天了 in a plain question), or, for a
+        rule that points at the trigger (`where: before` / `after`), words of the act in a message that does not do
+        it (远程 in a product's feature). A reply answers the whole turn; a trigger is weighed as far as it goes."""
         end = pos
-        while end + 1 < len(msgs) and msgs[end + 1].role == msgs[pos].role:
-            end += 1
+        if self.where == "next":
+            while end + 1 < len(msgs) and msgs[end + 1].role == msgs[pos].role:
+                end += 1
         return self.trigger_model.probability(*turn_texts(msgs, end)) < self.trigger_veto
 
     def _learned_trigger(self, msgs, pos):
@@ -248,28 +262,34 @@ class SequenceRule(Rule):
             if self.forbid:
                 return self.finding(conv, target, found[0], trigger=trigger_hit) if found else None
             return None if found else self.finding(conv, target, trigger=trigger_hit)
-        window = msgs[:pos] if self.where == "before" else msgs[pos + 1 :]
-        found = any(self.expected.find(m) for m in window if m.role == role)
-        if not found and self.answer_to is not None:
-            found = any(self._answers(window, i) for i, m in enumerate(window) if m.role == role)
-        if found == self.forbid:
+        if self._expectation_met(msgs, pos) == self.forbid:
             return self.finding(conv, msgs[pos], trigger_hit, trigger=trigger_hit)
         return None
 
     @property
     def learnable_trigger(self) -> bool:
-        return self.where == "next"
+        return True
+
+    @property
+    def trigger_examples_are(self) -> tuple[str, str]:
+        if self.where == "next":
+            return super().trigger_examples_are
+        return "messages", "a message (with its turn so far) that does what the rule is about"
 
     def trigger_examples(self, conv, labelled: set[int], group: str) -> list:
         """What `calibrate --train-trigger` learns from one labelled conversation: each turn of the trigger's role
         that a reply of the expected role answers, when the reply does not already meet the expectation (no
         reviewer labels a reply with the apology it needs), as a TurnExample whose Example is positive when the
-        reviewer labelled that reply with this rule's category (`labelled`: the indexes of those messages)."""
+        reviewer labelled that reply with this rule's category (`labelled`: the indexes of those messages). For
+        a rule that points at the trigger (`where: before` / `after`), each message of the trigger's role that
+        the expectation does not meet (no consent before it), read with its turn so far."""
         from ..audience import Example
         from ..text.pieces import features
         from ..turns import TurnExample
 
         msgs = conv.messages
+        if self.where != "next":
+            return self._trigger_message_examples(msgs, labelled, group)
         examples = []
         for pos, view in enumerate(msgs):
             if view.role != self.trigger_role or not ends_turn(msgs, pos):
@@ -284,6 +304,31 @@ class SequenceRule(Rule):
                 cued=bool(trigger) and any(trigger.first(m) is not None for m in turn),
                 words_hit=bool(trigger) and any(trigger.hits_before_cancelling(m) for m in turn)))
         return examples
+
+    def _trigger_message_examples(self, msgs, labelled: set[int], group: str) -> list:
+        from ..audience import Example
+        from ..text.pieces import features
+        from ..turns import TurnExample
+
+        examples = []
+        for pos, view in enumerate(msgs):
+            if view.role != self.trigger_role or self._expectation_met(msgs, pos) != self.forbid:
+                continue
+            trigger = self.trigger
+            examples.append(TurnExample(
+                Example(group, features(*turn_texts(msgs, pos)), view.index in labelled),
+                cued=bool(trigger) and trigger.first(view) is not None,
+                words_hit=bool(trigger) and bool(trigger.hits_before_cancelling(view))))
+        return examples
+
+    def _expectation_met(self, msgs, pos) -> bool:
+        """Is the expectation met in the window of a `before` / `after` rule's trigger at msgs[pos]?"""
+        role = self.expect_role
+        window = msgs[:pos] if self.where == "before" else msgs[pos + 1:]
+        found = any(self.expected.find(m) for m in window if m.role == role)
+        if not found and self.answer_to is not None:
+            found = any(self._answers(window, i) for i, m in enumerate(window) if m.role == role)
+        return found
 
     def _answers(self, window, i) -> bool:
         """Is window[i] a short reply (answer.with) to a question (answer.to) in the message before it?"""

@@ -208,7 +208,7 @@ def _train_trigger(named, out: Path, rule_options) -> None:
 
     with user_errors():
         run, rule = _one_rule(rule_options, lambda r: r.learnable_trigger,
-                              "--train-trigger learns the trigger of one sequence rule with expect.where: next")
+                              "--train-trigger learns the trigger of one sequence rule")
         toolkit = run.linter.pack.toolkit
         turns, conversations, refused = [], 0, []
         for conv, labels, group in _labelled_conversations(named, run, refused):
@@ -220,17 +220,21 @@ def _train_trigger(named, out: Path, rule_options) -> None:
     positive = sum(ex.positive for ex in examples)
     groups = {ex.group for ex in examples}
     if len(groups) < 3 or positive < 10:
-        raise UserError(f"--train-trigger needs labelled conversations of at least 3 teams with at least 10 replies "
-                        f"labelled {rule.category} (found {positive} of {len(examples)} replies, {len(groups)} teams)")
+        unit = rule.trigger_examples_are[0]
+        raise UserError(f"--train-trigger needs labelled conversations of at least 3 teams with at least 10 {unit} "
+                        f"labelled {rule.category} (found {positive} of {len(examples)} {unit}, {len(groups)} teams)")
     model = train(examples, rounds=TRIGGER_ROUNDS, min_weight=TRIGGER_MIN_WEIGHT)
-    threshold = rule.trigger_model.threshold if rule.trigger_model is not None else DEFAULT_THRESHOLD
+    # A rule whose model only vetoes (no threshold) is told what a threshold would add, at the default one.
+    threshold = rule.trigger_model.threshold if rule.trigger_model is not None else None
+    threshold = DEFAULT_THRESHOLD if threshold is None else threshold
     folds = min(5, len(groups))
     veto = rule.trigger_veto
     alone, learned, vetoed = _left_out_f1(turns, threshold, folds, veto)
     with_veto = f", {vetoed:.3f} with its veto at {veto} too" if veto is not None else ""
-    header = (f"{out.name} - how much each piece of a turn shows a turn that the next reply must answer\n"
+    unit, shows = rule.trigger_examples_are
+    header = (f"{out.name} - how much each piece of a turn shows {shows}\n"
               f"  (feeds {rule.id}: trigger.model). Written by qa-lint calibrate --train-trigger from {len(examples)}\n"
-              f"  replies ({positive} labelled {rule.category}) of {conversations} labelled conversations of\n"
+              f"  {unit} ({positive} labelled {rule.category}) of {conversations} labelled conversations of\n"
               f"  {len(groups)} teams; pieces seen in fewer than 3 teams, or weighing under {TRIGGER_MIN_WEIGHT} either\n"
               f"  way, are left out.\n"
               f"  On teams left out of training ({folds} folds), {rule.category} F1 {alone:.3f} with the rule's words alone,\n"
@@ -238,7 +242,7 @@ def _train_trigger(named, out: Path, rule_options) -> None:
               f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept; P: marks two characters of the message\n"
               f"  before the turn.")
     _write_model(out, model, header, skipped, [
-        f"{len(examples)} replies ({positive} labelled {rule.category}) of {len(groups)} teams",
+        f"{len(examples)} {unit} ({positive} labelled {rule.category}) of {len(groups)} teams",
         f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
         f"alone, {learned:.3f} with the learned weights at {threshold}{with_veto}"])
 
