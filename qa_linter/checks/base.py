@@ -88,6 +88,10 @@ class Rule:
     # only when every loaded rule that reads the setting refuses it (one team's audience may be another rule's).
     READS_SETTINGS: tuple[str, ...] = ()
 
+    # A phrases or regex rule's learned veto (message_veto): the weights with no threshold, and the probability.
+    veto_model = None
+    veto: "float | None" = None
+
     # -- what the type takes ---------------------------------------------------------------------------------
     @classmethod
     def field_sets(cls) -> tuple[FieldSet, ...]:
@@ -273,6 +277,37 @@ class Rule:
             ctx.error(f"{where}: {exc}", line)
             return None
         return TurnModel(model, value["weights"], float(threshold) if threshold is not None else None)
+
+    def message_veto(self, spec: dict, ctx: CompileContext) -> None:
+        """`model: {weights, veto}` of a message rule (fields.MESSAGE_VETO): the weights read as a model with no
+        threshold, and the veto, in `veto_model` / `veto` (None without the field)."""
+        self.veto_model, self.veto = None, None
+        value = spec.get("model")
+        if value is None:
+            return
+        line = line_of(spec, "model")
+        model, given = self.learned_model(value, ctx, line, "model", ("veto",), threshold_optional=True)
+        veto = given.get("veto")
+        if model is not None and model.threshold is not None:
+            ctx.error("model takes {weights, veto}: a message rule's model only vetoes", line)
+            return
+        if isinstance(veto, bool) or not isinstance(veto, (int, float)) or not 0 < veto < 1:
+            ctx.error(f"model.veto must be a probability between 0 and 1, not {veto!r}", line)
+            return
+        self.veto_model, self.veto = model, float(veto)
+
+    def vetoed(self, view: "MessageView") -> bool:
+        """Does the rule's model (message_veto) weigh the message under its veto? Asked only where the words hit."""
+        return self.veto_model is not None and self.veto_model.probability(view.norm.text, "") < self.veto
+
+    @property
+    def learnable_veto(self) -> bool:
+        """Can `calibrate --train-veto` learn weights for this rule (veto_examples)? A phrases or regex rule's can."""
+        return False
+
+    def veto_hits(self, view: "MessageView") -> bool:
+        """Do the rule's words hit in the message before exceptions and conditions take hits away?"""
+        return any(m.hits_before_cancelling(view) for m in self.matchers())
 
     def whole_number(self, spec: dict, key: str, default: int, ctx: CompileContext, minimum: int = 0) -> int:
         """An integer field; a wrong value is a load error on its line, never a traceback at run time."""

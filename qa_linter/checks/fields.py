@@ -120,3 +120,12 @@ MATCHER_FIELDS = FieldSet(
     ),
     "the rule itself or a sub-mapping that finds text",
 )
+
+
+# A phrases or regex rule's learned veto: where its words hit, a message its weights score under V reports nothing.
+MESSAGE_VETO = Field(
+    "model", "{weights: lexicon, veto: V}", "a learned reading of the message the rule's words hit: where the "
+    "weights (a lexicon of `piece<TAB>weight` lines written by `qa-lint calibrate --train-veto`) score the "
+    "message under V, nothing is reported there (没办法 in a polite statement of a limit, words the agent "
+    "quotes). The weights read the message alone, so a draft is still judged by itself",
+    example="{weights: banned-phrase-model, veto: 0.02}")

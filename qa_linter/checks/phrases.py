@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .base import Rule
-from .fields import MATCHER_FIELDS
+from .fields import MATCHER_FIELDS, MESSAGE_VETO
 
 
 class PhrasesRule(Rule):
@@ -12,6 +12,7 @@ class PhrasesRule(Rule):
 
     TYPE = "phrases"
     SHARED = (MATCHER_FIELDS,)
+    FIELDS = (MESSAGE_VETO,)
     MESSAGE_LOCAL = True
     EXAMPLES = """\
   - id: p-slang
@@ -38,6 +39,11 @@ class PhrasesRule(Rule):
 
     def compile(self, spec, ctx):
         self.match = self.matcher(spec, ctx)
+        self.message_veto(spec, ctx)
+
+    @property
+    def learnable_veto(self) -> bool:
+        return True
 
     def requirement(self):
         return self.match.requirement()
@@ -51,5 +57,8 @@ class PhrasesRule(Rule):
 
     def check(self, conv):
         for view in self.open_only(conv, self.scope.select(conv)):
-            for hit in self.match.find(view):
+            hits = self.match.find(view)
+            if hits and self.veto_model is not None and self.vetoed(view):
+                continue
+            for hit in hits:
                 yield self.finding(conv, view, hit)

@@ -8,7 +8,7 @@ from ..validators import VALIDATORS
 from ..vocabulary import PII_CATEGORY, PII_PATTERNS, PATTERN_FLAGS, ROLE_MAILBOX
 from ..yamlfile import line_of, with_lines
 from .base import Rule
-from .fields import MATCHER_FIELDS, Field
+from .fields import MATCHER_FIELDS, MESSAGE_VETO, Field
 
 _VALIDATORS = ", ".join(sorted(VALIDATORS))
 
@@ -51,6 +51,7 @@ class RegexRule(Rule):
         *(f for f in MATCHER_FIELDS if f.name in ("exceptions", "exception_patterns", "when", "unless")),
         Field("own_addresses", "true | false", "`true`: an e-mail address of the company itself (`own_domains` and "
               "`support_addresses` in the configuration) is not reported", default="false", example="true"),
+        MESSAGE_VETO,
     )
     MESSAGE_LOCAL = True
     EXAMPLES = """\
@@ -106,6 +107,7 @@ class RegexRule(Rule):
         if self.pii is not None and self.pii.kind == "email":
             self.allow.append(ROLE_MAILBOX)
 
+        self.message_veto(spec, ctx)
         self.own_addresses = bool(spec.get("own_addresses", False))
         self.own_domains: tuple[str, ...] = ()
         self.own_mailboxes: frozenset[str] = frozenset()
@@ -152,9 +154,16 @@ class RegexRule(Rule):
         # Only a scope message where the matcher can hit gives a finding.
         return self.match.block_open(index) & index.scope(self.scope)
 
+    @property
+    def learnable_veto(self) -> bool:
+        return True
+
     def check(self, conv):
         for view in self.open_only(conv, self.scope.select(conv)):
-            for hit in self.match.find(view):
+            hits = self.match.find(view)
+            if hits and self.veto_model is not None and self.vetoed(view):
+                continue
+            for hit in hits:
                 value = self._plain(view.norm.text[hit.nstart : hit.nend])
                 if self.validator and not self.validator(value):
                     continue

@@ -36,9 +36,13 @@ from .common import (
               help="Instead of scoring: learn which messages meet the one required rule chosen with --select (its "
                    "model: a way of asking no pattern holds) from the labels of its category, and write the "
                    "weights to FILE.")
+@click.option("--train-veto", type=click.Path(dir_okay=False, writable=True),
+              help="Instead of scoring: learn which messages the phrases and regex rules of one category chosen "
+                   "with --select report wrongly (their model's veto) from the labels of that category, and write "
+                   "the weights to FILE.")
 @with_rule_options
 def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train_audience, train_trigger,
-            train_required, **rule_options):
+            train_required, train_veto, **rule_options):
     """Compare findings with human labels: precision, recall and F1 per category."""
     from ..calibration import LabelError, f1_intervals, read_set, render_agreement, render_sets, render_text
 
@@ -47,15 +51,18 @@ def command(paths, gold, sets, fmt, show_errors, intervals, second_labels, train
     if second_labels and (len(sets) > 1 or train_audience):
         raise click.UsageError("--agreement compares a second reviewer with one labelled input: PATHS with --gold, "
                                "or one --set")
-    if sum(bool(option) for option in (train_audience, train_trigger, train_required)) > 1:
-        raise click.UsageError("--train-audience, --train-trigger and --train-required write one model each: give one")
-    if train_trigger or train_required:
+    if sum(bool(option) for option in (train_audience, train_trigger, train_required, train_veto)) > 1:
+        raise click.UsageError("--train-audience, --train-trigger, --train-required and --train-veto write one model "
+                               "each: give one")
+    if train_trigger or train_required or train_veto:
         try:
             named = [read_set(Path(p)) for p in sets] if sets else [(paths, Path(gold))]
         except LabelError as exc:
             raise UserError(str(exc)) from None
         if train_trigger:
             _train_trigger(named, Path(train_trigger), rule_options)
+        elif train_veto:
+            _train_veto(named, Path(train_veto), rule_options)
         else:
             _train_required(named, Path(train_required), rule_options)
         return
@@ -347,6 +354,102 @@ def _train_required(named, out: Path, rule_options) -> None:
         f"{len(examples)} messages ({positive} meeting {rule.id}) of {len(groups)} teams",
         f"on teams left out of training ({folds} folds): {rule.category} F1 {alone:.3f} with the rule's words "
         f"alone; with the learned weights at {figures} (the rule's threshold: {threshold})"])
+
+
+# The descent of a message veto's model and the pieces kept, as for a required rule's model; the vetoes its
+# figures on teams left out are printed at.
+VETO_ROUNDS = 300
+VETO_MIN_WEIGHT = 0.1
+VETOES = (0.005, 0.01, 0.02, 0.05, 0.1)
+
+
+def _train_veto(named, out: Path, rule_options) -> None:
+    """Fit the veto of the phrases and regex rules of one category (their `model`) and write its weights."""
+    from ..analysis import ConversationView
+    from ..audience import train
+
+    with user_errors():
+        run = make_run(**rule_options, jobs=1)
+        load_rules(run)
+        rules = [r for r in run.linter.rules if r.learnable_veto]
+        categories = sorted({r.category for r in rules})
+        if len(categories) != 1:
+            raise UserError("--train-veto learns one veto for the phrases and regex rules of one category; choose "
+                            f"them with --select CATEGORY (such rules selected: {', '.join(r.id for r in rules) or 'none'})")
+        category = categories[0]
+        toolkit = run.linter.pack.toolkit
+        messages, skipped = [], []
+        for conv, labels, group in _labelled_conversations(named, run, skipped):
+            labelled = {index for index, c in labels if c == category}
+            reported = {f.message_index for f in run.linter.scan(conv, rules)}
+            messages.extend(_veto_examples(ConversationView(conv, toolkit), rules, labelled, reported, group))
+    examples = [example for example, _ in messages]
+    positive = sum(ex.positive for ex in examples)
+    groups = {ex.group for ex in examples}
+    if len(groups) < 3 or positive < 10 or len(examples) - positive < 10:
+        raise UserError(f"--train-veto needs labelled conversations of at least 3 teams, with at least 10 messages "
+                        f"labelled {category} where the rules' words hit and 10 not labelled (found {positive} of "
+                        f"{len(examples)} messages, {len(groups)} teams)")
+    model = train(examples, rounds=VETO_ROUNDS, min_weight=VETO_MIN_WEIGHT)
+    folds = min(5, len(groups))
+    alone, vetoed = _veto_left_out(messages, folds)
+    figures = ", ".join(f"{v} {vetoed[v]:.3f}" for v in VETOES)
+    ids = ", ".join(r.id for r in rules)
+    header = (f"{out.name} - how much each piece of a message shows it breaks the rule its words hit\n"
+              f"  (feeds the model of {ids}). Written by qa-lint calibrate --train-veto from\n"
+              f"  {len(examples)} messages where their words hit ({positive} labelled {category}) of {len(groups)} teams;\n"
+              f"  pieces seen in fewer than 3 teams, or weighing under {VETO_MIN_WEIGHT} either way, are left out.\n"
+              f"  On teams left out of training ({folds} folds), {category} F1 over these messages {alone:.3f} with the\n"
+              f"  rules' words alone; with the veto at {figures}.\n"
+              f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept.")
+    given = sorted({r.veto for r in rules if r.veto is not None})
+    _write_model(out, model, header, len(skipped), [
+        f"{len(examples)} messages where the words of {ids} hit ({positive} labelled {category}) of {len(groups)} teams",
+        f"on teams left out of training ({folds} folds): {category} F1 {alone:.3f} with the rules' words alone; "
+        f"with the veto at {figures}" + (f" (the rules' veto: {', '.join(map(str, given))})" if given else "")])
+
+
+def _veto_examples(conv, rules, labelled: set[int], reported: set[int], group: str) -> list:
+    """(Example, reported) for each message in the scope of one of `rules` where their words hit before
+    exceptions and conditions (or that is labelled): the message alone, as the veto reads it; positive when the
+    reviewer labelled it with the rules' category. The messages the exceptions cancel teach the weights what a
+    harmless use looks like."""
+    from ..audience import Example
+    from ..text.pieces import features
+
+    found = []
+    scoped = {view.index for rule in rules for view in rule.scope.select(conv)}
+    for view in conv.messages:
+        if view.index not in scoped:
+            continue
+        if view.index in labelled or any(rule.veto_hits(view) for rule in rules):
+            found.append((Example(group, features(view.norm.text, ""), view.index in labelled),
+                          view.index in reported))
+    return found
+
+
+def _veto_left_out(messages, folds: int) -> "tuple[float, dict[float, float]]":
+    """F1 of the category over `messages` ((Example, reported) pairs) when each fold of teams is judged with weights
+    learnt on the others: as the rules report alone, and with a reported message the weights score under each of
+    VETOES left out."""
+    from ..audience import train
+    from ..calibration import CategoryScore, agreement_f1
+
+    groups = sorted({example.group for example, _ in messages})
+    alone = CategoryScore("alone")
+    vetoed = {v: CategoryScore(str(v)) for v in VETOES}
+    for k in range(folds):
+        out = set(groups[k::folds])
+        model = train([ex for ex, _ in messages if ex.group not in out], rounds=VETO_ROUNDS,
+                      min_weight=VETO_MIN_WEIGHT)
+        for example, reported in messages:
+            if example.group not in out:
+                continue
+            _count(alone, reported, example.positive)
+            p = model.probability(example.words) if reported else 1.0
+            for v, score in vetoed.items():
+                _count(score, reported and p >= v, example.positive)
+    return agreement_f1(alone) or 0.0, {v: agreement_f1(score) or 0.0 for v, score in vetoed.items()}
 
 
 def _required_left_out(judged, folds: int) -> "tuple[float, dict[float, float]]":
