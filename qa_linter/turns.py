@@ -29,6 +29,9 @@ DEFAULT_THRESHOLD = 0.85
 _CLAUSE_BREAK = regex.compile(r"[。！？!?，,；;…~～\s]+")
 # The most characters a finding quotes of the turn.
 QUOTE_CHARACTERS = 24
+# A model's first texts are weighed piece by piece; the Aho-Corasick automaton over its weighted pieces is built only
+# after this many, so that a single pre-send check (a handful of texts) starts without loading ahocorasick_rs.
+AUTOMATON_AFTER = 32
 
 
 def turn_start(views, pos: int) -> int:
@@ -68,11 +71,12 @@ class TurnModel:
         self.opened: dict = {}  # block_open's answer for the block being scanned: {"block", "role", "mask", "rows"}
         self._arrays = None
         self._automaton = None  # (automaton, weights) of the turn's pieces: see _turn_score
+        self._weighed = 0  # texts weighed piece by piece so far (AUTOMATON_AFTER)
 
     def __getstate__(self) -> dict:
         # A copy (a spawned worker, a Spark executor, the pack snapshot) starts with empty caches: the block being
         # scanned is the sender's, not the copy's. The automaton cannot be pickled: it is made again where used.
-        return {**self.__dict__, "memo": {}, "opened": {}, "_automaton": None}
+        return {**self.__dict__, "memo": {}, "opened": {}, "_automaton": None, "_weighed": 0}
 
     def arrays(self):
         """The weights for numpy (blocks/turn_scores.py), built at the first block: a single check never needs
@@ -108,6 +112,11 @@ class TurnModel:
         a few dozen have a weight (on the generated 20 MB corpus the resolution check's model took a third of
         the rule's time making them)."""
         tables = self._automaton
+        if tables is None and self._weighed < AUTOMATON_AFTER:
+            # The same pieces as features' turn part, each counted once: the same sum to within rounding.
+            self._weighed += 1
+            weights = self.model.weights
+            return sum(weights.get(piece, 0.0) for piece in features(turn, ""))
         if tables is None:
             import ahocorasick_rs
 

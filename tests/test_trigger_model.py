@@ -484,3 +484,19 @@ def test_train_trigger_learns_a_before_rule_from_its_trigger_messages(tmp_path, 
     assert text.startswith("# learned.txt - how much each piece of a turn shows a message (with its turn so far)")
     weights = dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))
     assert float(weights["连上"]) > 0 > float(weights["功能"])
+
+
+def test_the_first_texts_are_weighed_piece_by_piece_and_the_rest_by_the_automaton_alike():
+    """A single pre-send check weighs a few texts without loading ahocorasick_rs; a scan builds the automaton after
+    AUTOMATON_AFTER texts. Both give the same probability."""
+    from qa_linter.turns import AUTOMATON_AFTER
+
+    model = next(r for r in Linter.from_config().pack.rules if r.id == "empathy-missing").trigger_model
+    texts = ["这都第二个了 还是一样的问题", "为什么别人都能退 就我不能退？", "#号键按了没反应", "𠀀 字显示不出来",
+             "好的\u2028谢谢", "", "  又坏了  ", "P:再试一下"]
+    direct = type(model)(model.model, model.weights_name, model.threshold)
+    by_automaton = type(model)(model.model, model.weights_name, model.threshold)
+    by_automaton._weighed = AUTOMATON_AFTER
+    for text in texts:
+        assert direct._turn_score(text) == pytest.approx(by_automaton._turn_score(text), abs=1e-12)
+    assert direct._automaton is None and by_automaton._automaton is not None
