@@ -129,8 +129,9 @@ class SequenceRule(Rule):
         """trigger.model, and its `veto` (a probability under the threshold, or None). A model with a veto and no
         threshold only silences the trigger's words; it sets nothing off itself."""
         line = line_of(trigger, "model")
-        model, given = self.learned_model(trigger.get("model"), ctx, line, "trigger.model", ("veto",),
-                                          threshold_optional="veto" in (trigger.get("model") or {}))
+        value = trigger.get("model")
+        model, given = self.learned_model(value, ctx, line, "trigger.model", ("veto",),
+                                          threshold_optional=isinstance(value, dict) and "veto" in value)
         veto = given.get("veto")
         if veto is not None and (isinstance(veto, bool) or not isinstance(veto, (int, float)) or not 0 < veto < 1
                                  or (model is not None and model.threshold is not None and veto >= model.threshold)):

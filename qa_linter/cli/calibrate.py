@@ -377,6 +377,9 @@ def _train_veto(named, out: Path, rule_options) -> None:
             raise UserError("--train-veto learns one veto for the phrases and regex rules of one category; choose "
                             f"them with --select CATEGORY (such rules selected: {', '.join(r.id for r in rules) or 'none'})")
         category = categories[0]
+        given = sorted({r.veto for r in rules if r.veto is not None})
+        for rule in rules:
+            rule.veto_model = None  # judged by their words alone: what a veto would take away is the question
         toolkit = run.linter.pack.toolkit
         messages, skipped = [], []
         for conv, labels, group in _labelled_conversations(named, run, skipped):
@@ -402,7 +405,6 @@ def _train_veto(named, out: Path, rule_options) -> None:
               f"  On teams left out of training ({folds} folds), {category} F1 over these messages {alone:.3f} with the\n"
               f"  rules' words alone; with the veto at {figures}.\n"
               f"Fields: piece<TAB>weight (log-odds); (bias) is the intercept.")
-    given = sorted({r.veto for r in rules if r.veto is not None})
     _write_model(out, model, header, len(skipped), [
         f"{len(examples)} messages where the words of {ids} hit ({positive} labelled {category}) of {len(groups)} teams",
         f"on teams left out of training ({folds} folds): {category} F1 {alone:.3f} with the rules' words alone; "
