@@ -254,6 +254,16 @@ def _train_trigger(named, out: Path, rule_options) -> None:
         f"alone, {learned:.3f} with the learned weights at {threshold}{with_veto}"])
 
 
+def _enough_to_learn(examples, needs: str) -> "tuple[int, set[str]]":
+    """(positive examples, teams) of the messages a model is learnt from; a UserError that says what it `needs`, and
+    what was found, when there are too few of either kind or of teams."""
+    positive = sum(ex.positive for ex in examples)
+    groups = {ex.group for ex in examples}
+    if len(groups) < 3 or positive < 10 or len(examples) - positive < 10:
+        raise UserError(f"{needs} (found {positive} of {len(examples)} messages, {len(groups)} teams)")
+    return positive, groups
+
+
 def _write_model(out: Path, model, header: str, skipped: int, lines: "list[str]") -> None:
     """Write a learnt model's weights and report it: what it was learnt from (lines[0], to which the pieces written
     are added), then the rest of `lines`; exit 2 when input records were skipped, as scan and calibrate do."""
@@ -332,12 +342,8 @@ def _train_required(named, out: Path, rule_options) -> None:
             if example is not None:
                 judged.append(example)
     examples = [message for conv in judged if conv.learnt for message in conv.messages]
-    positive = sum(ex.positive for ex in examples)
-    groups = {ex.group for ex in examples}
-    if len(groups) < 3 or positive < 10 or len(examples) - positive < 10:
-        raise UserError(f"--train-required needs labelled conversations of at least 3 teams, with at least 10 "
-                        f"messages that meet {rule.id} and 10 that do not (found {positive} of {len(examples)} "
-                        f"messages, {len(groups)} teams)")
+    positive, groups = _enough_to_learn(examples, "--train-required needs labelled conversations of at least 3 "
+                                        f"teams, with at least 10 messages that meet {rule.id} and 10 that do not")
     model = train(examples, rounds=REQUIRED_ROUNDS, min_weight=REQUIRED_MIN_WEIGHT)
     threshold = rule.model_threshold or DEFAULT_REQUIRED_THRESHOLD
     folds = min(5, len(groups))
@@ -387,12 +393,9 @@ def _train_veto(named, out: Path, rule_options) -> None:
             reported = {f.message_index for f in run.linter.scan(conv, rules)}
             messages.extend(_veto_examples(ConversationView(conv, toolkit), rules, labelled, reported, group))
     examples = [example for example, _ in messages]
-    positive = sum(ex.positive for ex in examples)
-    groups = {ex.group for ex in examples}
-    if len(groups) < 3 or positive < 10 or len(examples) - positive < 10:
-        raise UserError(f"--train-veto needs labelled conversations of at least 3 teams, with at least 10 messages "
-                        f"labelled {category} where the rules' words hit and 10 not labelled (found {positive} of "
-                        f"{len(examples)} messages, {len(groups)} teams)")
+    positive, groups = _enough_to_learn(examples, "--train-veto needs labelled conversations of at least 3 teams, "
+                                        f"with at least 10 messages labelled {category} where the rules' words hit "
+                                        "and 10 not labelled")
     model = train(examples, rounds=VETO_ROUNDS, min_weight=VETO_MIN_WEIGHT)
     folds = min(5, len(groups))
     alone, vetoed = _veto_left_out(messages, folds)
