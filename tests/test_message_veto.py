@@ -130,3 +130,14 @@ def test_the_built_in_veto_is_the_shipped_weights():
     vetoing = {r.id: (r.veto_model.weights_name, r.veto) for r in linter.pack.rules if r.veto_model is not None}
     assert vetoing == {rid: ("banned-phrase-model", 0.02) for rid in (
         "banned-phrase-taboo", "banned-phrase-self-service", "banned-phrase-reproach", "banned-phrase-deflection")}
+
+
+def test_calibrate_show_errors_names_the_veto(tmp_path, pack):
+    """A labelled message the veto took away is a miss whose `why` names the veto, for a rule author."""
+    transcripts = [{"id": "c1", "messages": [{"role": "customer", "text": "什么时候到"},
+                                              {"role": "agent", "text": "具体时间不清楚 网点会先打电话"}]}]
+    labels = [{"id": "c1", "findings": [{"message_index": 1, "category": "banned-phrase"}]}]
+    labelled = write_labelled_set(tmp_path / "set", transcripts, labels)
+    result = CliRunner().invoke(main, ["calibrate", "--set", str(labelled), "--rules", str(pack), "--no-builtin",
+                                       "--show-errors"])
+    assert "cancelled by the veto of harmless (the message weighs under 0.3)" in result.output, result.output

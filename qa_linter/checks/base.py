@@ -296,9 +296,15 @@ class Rule:
             return
         self.veto_model, self.veto = model, float(veto)
 
-    def vetoed(self, view: "MessageView") -> bool:
-        """Does the rule's model (message_veto) weigh the message under its veto? Asked only where the words hit."""
-        return self.veto_model is not None and self.veto_model.probability(view.norm.text, "") < self.veto
+    def vetoed(self, view: "MessageView", hits: list) -> bool:
+        """Does the rule's model (message_veto) weigh the message under its veto? Asked only where the words hit;
+        a trace notes the hits it takes away."""
+        if self.veto_model is None or self.veto_model.probability(view.norm.text, "") >= self.veto:
+            return False
+        for hit in hits:
+            view.toolkit.note_cancelled(self.id, view, hit, f"the veto of {self.veto_model.weights_name} (the message "
+                                        f"weighs under {self.veto})")
+        return True
 
     @property
     def learnable_veto(self) -> bool:

@@ -58,7 +58,7 @@ class PhrasesRule(Rule):
     def check(self, conv):
         for view in self.open_only(conv, self.scope.select(conv)):
             hits = self.match.find(view)
-            if hits and self.vetoed(view):
+            if hits and self.vetoed(view, hits):
                 continue
             for hit in hits:
                 yield self.finding(conv, view, hit)

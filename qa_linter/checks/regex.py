@@ -161,7 +161,7 @@ class RegexRule(Rule):
     def check(self, conv):
         for view in self.open_only(conv, self.scope.select(conv)):
             hits = self.match.find(view)
-            if hits and self.vetoed(view):
+            if hits and self.vetoed(view, hits):
                 continue
             for hit in hits:
                 value = self._plain(view.norm.text[hit.nstart : hit.nend])

@@ -227,6 +227,9 @@ class SequenceRule(Rule):
                 judged = self._judge(conv, msgs, pos, trigger_hit)
                 # The veto is weighed only where it can take a finding away: most replies already answer the cue.
                 if judged is not None and vetoable and self._vetoed(msgs, pos):
+                    conv.toolkit.note_cancelled(self.id, view, trigger_hit, "the veto of "
+                                                f"{self.trigger_model.weights_name} (the turn weighs under "
+                                                f"{self.trigger_veto})")
                     continue
                 yield pos, trigger_hit, judged
 
