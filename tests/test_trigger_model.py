@@ -500,3 +500,19 @@ def test_the_first_texts_are_weighed_piece_by_piece_and_the_rest_by_the_automato
     for text in texts:
         assert direct._turn_score(text) == pytest.approx(by_automaton._turn_score(text), abs=1e-12)
     assert direct._automaton is None and by_automaton._automaton is not None
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_skipping_triggers_whose_reply_already_answers_changes_no_finding(seed):
+    """A `next` rule looks for its trigger only where the reply lacks what it requires (the cheaper question);
+    the full pass, which a trace makes, finds the same."""
+    linter = Linter.from_config()
+    rule = next(r for r in linter.pack.rules if r.id == "empathy-missing")
+    checked = 0
+    for conv in _complaints(300, seed):
+        view = ConversationView(conv, linter.pack.toolkit)
+        full = sorted({f.message_index for _, _, f in rule._judged(view) if f is not None})
+        fast = [f.message_index for f in rule.check(ConversationView(conv, linter.pack.toolkit))]
+        assert fast == full[:len(fast)] and (fast == full or rule.once)
+        checked += bool(full)
+    assert checked > 50

@@ -182,7 +182,7 @@ class SequenceRule(Rule):
     def check(self, conv):
         reported: set[int] = set()
         # The block engine's possible triggers (block_rows); None: every message.
-        for _, _, finding in self._judged(conv, conv.open_mask):
+        for _, _, finding in self._judged(conv, conv.open_mask, answered_skipped=conv.toolkit.trace is None):
             if finding is None or finding.message_index in reported:
                 continue
             reported.add(finding.message_index)
@@ -212,12 +212,18 @@ class SequenceRule(Rule):
                         f"({p:.2f}: {', '.join(model.strongest(conv.messages, pos))}) (message {pos})"]
         return []
 
-    def _judged(self, conv, opened=None):
+    def _judged(self, conv, opened=None, answered_skipped: bool = False):
         """(position, trigger hit, finding or None) for each message of the trigger's role that the trigger hits,
-        among those `opened` (a bit per message index) lets through."""
+        among those `opened` (a bit per message index) lets through. With `answered_skipped` (the findings are
+        all that is wanted), a `next` rule's trigger is not looked for where the reply it would judge already meets
+        the expectation, or where there is no reply yet: neither can give a finding, and the reply is the cheaper
+        question."""
         msgs = conv.messages
+        answered = self._answered_replies(msgs) if answered_skipped else None
         for pos, view in enumerate(msgs):
             if view.role != self.trigger_role or (opened is not None and not opened >> view.index & 1):
+                continue
+            if answered is not None and answered(pos):
                 continue
             trigger_hit = self.trigger.first(view) if self.trigger else None
             vetoable = trigger_hit is not None and self.trigger_veto is not None
@@ -232,6 +238,24 @@ class SequenceRule(Rule):
                                                 f"{self.trigger_veto})")
                     continue
                 yield pos, trigger_hit, judged
+
+    def _answered_replies(self, msgs):
+        """For a `next` rule that requires something: a test of a trigger position, true where the next message of
+        the expected role meets the requirement or does not exist (each reply searched once). None otherwise."""
+        if self.where != "next" or self.forbid:
+            return None
+        role, met = self.expect_role, {}
+
+        def answered(pos: int) -> bool:
+            target = next((m for m in msgs[pos + 1:] if m.role == role), None)
+            if target is None:
+                return True
+            found = met.get(target.index)
+            if found is None:
+                found = met[target.index] = bool(self.expected.find(target))
+            return found
+
+        return answered
 
     def _vetoed(self, msgs, pos) -> bool:
         """Does trigger.model weigh the turn that holds msgs[pos] under its `veto`? Then the words that hit there are
