@@ -390,8 +390,9 @@ def _train_veto(named, out: Path, rule_options) -> None:
         messages, skipped = [], []
         for conv, labels, group in _labelled_conversations(named, run, skipped):
             labelled = {index for index, c in labels if c == category}
-            reported = {f.message_index for f in run.linter.scan(conv, rules)}
-            messages.extend(_veto_examples(ConversationView(conv, toolkit), rules, labelled, reported, group))
+            view = ConversationView(conv, toolkit)  # one view: the scan and the examples share its analyses
+            reported = {f.message_index for f in run.linter.scan_view(view, rules)}
+            messages.extend(_veto_examples(view, rules, labelled, reported, group))
     examples = [example for example, _ in messages]
     positive, groups = _enough_to_learn(examples, "--train-veto needs labelled conversations of at least 3 teams, "
                                         f"with at least 10 messages labelled {category} where the rules' words hit "
