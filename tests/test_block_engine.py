@@ -13,6 +13,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -410,10 +411,15 @@ def test_the_block_pass_finds_what_the_message_scan_finds(linter):
         # Each list's candidates as the message scan gives them: offsets, terms, order.
         mine = hits.of_message(i)
         assert {l: hits.candidates(mine, l) for l in got} == expected, text
-    # The per-list tables (made for lists asked about often in a block) give the same, message by message.
+    # The per-list tables (made for lists asked about often in a block) give the same, message by message: a
+    # table has rows exactly where its list has candidates (read from its bounds: asking each of the 1,144
+    # lists about each of the 5,725 messages took 22 s), and there the same candidates.
     for l in range(len(index.lists())):
         table = ListTable(hits, l)
-        for i in range(len(texts)):
+        filled = np.flatnonzero(np.diff(table._bounds)).tolist()
+        expected = [i for i in range(len(texts)) if int(rows[i, l >> 6]) >> (l & 63) & 1]
+        assert filled == expected, l
+        for i in filled:
             assert table.at(i) == hits.candidates(hits.of_message(i), l), (l, texts[i])
 
 
