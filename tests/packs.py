@@ -6,6 +6,7 @@ of loading its own; `lru_cache` makes each pack a session-wide singleton.
 from __future__ import annotations
 
 import json
+import random
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -88,6 +89,27 @@ CLI_CONVERSATIONS = [
 def jsonl(conversations) -> str:
     """Conversations as JSON Lines text."""
     return "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in conversations)
+
+
+def write_pack(folder: Path, rules: str, lexicons: dict[str, str]) -> Path:
+    """A rule folder: folder/rules.yaml from `rules` and folder/lexicons/<name>.txt for each lexicon (a learned
+    model's weights, say)."""
+    (folder / "lexicons").mkdir(parents=True)
+    (folder / "rules.yaml").write_text(rules, encoding="utf-8")
+    for name, text in lexicons.items():
+        (folder / "lexicons" / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def random_conversations(texts: list[str], seed: int, prefix: str, longest: int,
+                         roles: tuple[str, ...] = ("customer", "agent", "system"), count: int = 300) -> list:
+    """`count` conversations of 1 to `longest` messages, each a random role saying one of `texts` (for comparing
+    the block engine with the per-message path)."""
+    from qa_linter.model import Conversation, Message
+
+    rng = random.Random(seed)
+    return [Conversation(f"{prefix}{n}", [Message(i, rng.choice(list(roles)), rng.choice(texts))
+                                          for i in range(rng.randint(1, longest))]) for n in range(count)]
 
 
 def write_labelled_set(folder: Path, transcripts: list, labels: list) -> Path:

@@ -11,9 +11,8 @@ from qa_linter import Linter
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.cli import main
 from qa_linter.errors import RuleLoadError
-from qa_linter.model import Conversation, Message
 
-from packs import write_labelled_set
+from packs import random_conversations, write_labelled_set, write_pack
 from test_block_engine import assert_same_findings
 
 RULES = """\
@@ -37,11 +36,7 @@ WEIGHTS = "# harmless: test weights\n(bias)\t0.5\n会先\t-3.0\n自己\t0.5\n"
 
 @pytest.fixture()
 def pack(tmp_path):
-    folder = tmp_path / "pack"
-    (folder / "lexicons").mkdir(parents=True)
-    (folder / "rules.yaml").write_text(RULES, encoding="utf-8")
-    (folder / "lexicons" / "harmless.txt").write_text(WEIGHTS, encoding="utf-8")
-    return folder
+    return write_pack(tmp_path / "pack", RULES, {"harmless": WEIGHTS})
 
 
 def _scan(linter, text):
@@ -76,13 +71,10 @@ def test_a_bad_veto_is_a_clear_error(pack, model, error):
 
 
 def test_the_veto_on_the_block_engine(pack):
-    import random
-
+    
     linter = Linter.from_config(rules=[pack], builtin=False)
-    rng = random.Random(7)
     texts = ["具体时间不清楚", "不清楚 会先打电话", "您自己查吧", "自己查 会先", "好的", "", "不 清 楚"]
-    conversations = [Conversation(f"v{n}", [Message(i, rng.choice(["customer", "agent", "system"]), rng.choice(texts))
-                                            for i in range(rng.randint(1, 6))]) for n in range(300)]
+    conversations = random_conversations(texts, 7, "v", 6)
     assert assert_same_findings(linter, conversations, block_size=70) > 20
 
 

@@ -3,7 +3,6 @@ words no pattern holds, what it leaves to the patterns, how calibrate explains a
 engine, and `calibrate --train-required`."""
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,8 @@ from qa_linter.analysis import ConversationView
 from qa_linter.canonical import conversation_from_dict
 from qa_linter.cli import main
 from qa_linter.errors import RuleLoadError
-from qa_linter.model import Conversation, Message
 
-from packs import write_labelled_set
+from packs import random_conversations, write_labelled_set, write_pack
 from test_block_engine import assert_same_findings
 
 RULES = """\
@@ -35,11 +33,7 @@ WEIGHTS = "# checks: test weights\n(bias)\t-3.0\n摸一下\t6.0\n看\t2.0\n"
 
 @pytest.fixture()
 def pack(tmp_path):
-    folder = tmp_path / "pack"
-    (folder / "lexicons").mkdir(parents=True)
-    (folder / "rules.yaml").write_text(RULES, encoding="utf-8")
-    (folder / "lexicons" / "checks.txt").write_text(WEIGHTS, encoding="utf-8")
-    return folder
+    return write_pack(tmp_path / "pack", RULES, {"checks": WEIGHTS})
 
 
 def _conversation(*texts, cid="c"):
@@ -81,10 +75,8 @@ def test_a_wrong_model_is_a_load_error_on_its_line(pack, model, error):
 
 def test_the_block_engine_finds_what_the_per_message_path_finds(pack):
     linter = Linter.from_config(rules=[pack], builtin=False)
-    rng = random.Random(7)
     texts = ["收到后请您摸一下手感", "请您看看", "现在可以了吗", "好的", "", "再见"]
-    conversations = [Conversation(f"m{n}", [Message(i, rng.choice(["customer", "agent"]), rng.choice(texts))
-                                            for i in range(rng.randint(1, 6))]) for n in range(300)]
+    conversations = random_conversations(texts, 7, "m", 6, roles=("customer", "agent"))
     assert assert_same_findings(linter, conversations, block_size=70) > 20
 
 

@@ -27,7 +27,7 @@ from qa_linter.model import Conversation, Message
 from qa_linter.text.pieces import features
 from qa_linter.turns import ends_turn, turn_texts
 
-from packs import write_labelled_set
+from packs import random_conversations, write_labelled_set, write_pack
 from test_block_engine import _adversarial, _lines, assert_same_findings
 
 RULES = """\
@@ -50,11 +50,7 @@ WEIGHTS = "# stance: test weights\n(bias)\t-2.0\n又坏\t3.0\n坏\t1.0\nP:再试
 
 @pytest.fixture()
 def pack(tmp_path):
-    folder = tmp_path / "pack"
-    (folder / "lexicons").mkdir(parents=True)
-    (folder / "rules.yaml").write_text(RULES, encoding="utf-8")
-    (folder / "lexicons" / "stance.txt").write_text(WEIGHTS, encoding="utf-8")
-    return folder
+    return write_pack(tmp_path / "pack", RULES, {"stance": WEIGHTS})
 
 
 def _conversation(*messages, cid="c"):
@@ -230,10 +226,8 @@ def test_the_block_engine_finds_what_the_per_message_path_finds(seed):
 
 def test_the_test_pack_with_its_model_on_the_block_engine(pack):
     linter = Linter.from_config(rules=[pack], builtin=False)
-    rng = random.Random(5)
     turns = ["又坏了", "坏了", "又 坏", "投诉", "不投诉 又坏了", "好的", "", "  "]
-    conversations = [Conversation(f"p{n}", [Message(i, rng.choice(["customer", "agent", "system"]), rng.choice(turns))
-                                            for i in range(rng.randint(1, 7))]) for n in range(300)]
+    conversations = random_conversations(turns, 5, "p", 7)
     assert assert_same_findings(linter, conversations, block_size=70) > 20
 
 
@@ -415,11 +409,7 @@ ACT_WEIGHTS = "# act: test weights\n(bias)\t0.5\n功能\t-3.0\n我现在\t2.0\nP
 
 @pytest.fixture()
 def before_pack(tmp_path):
-    folder = tmp_path / "before"
-    (folder / "lexicons").mkdir(parents=True)
-    (folder / "rules.yaml").write_text(BEFORE_RULES, encoding="utf-8")
-    (folder / "lexicons" / "act.txt").write_text(ACT_WEIGHTS, encoding="utf-8")
-    return folder
+    return write_pack(tmp_path / "before", BEFORE_RULES, {"act": ACT_WEIGHTS})
 
 
 def test_a_veto_alone_silences_the_words_of_the_act_in_a_message_that_does_not_do_it(before_pack):
@@ -448,10 +438,8 @@ def test_a_bad_veto_only_model_is_a_clear_error(before_pack, model, error):
 
 def test_the_veto_of_a_before_rule_on_the_block_engine(before_pack):
     linter = Linter.from_config(rules=[before_pack], builtin=False)
-    rng = random.Random(6)
     texts = ["我现在远程帮您看", "支持远程功能", "远程", "同意", "这款能远程吗", "我现在", "", "远 程"]
-    conversations = [Conversation(f"b{n}", [Message(i, rng.choice(["customer", "agent", "system"]), rng.choice(texts))
-                                            for i in range(rng.randint(1, 7))]) for n in range(300)]
+    conversations = random_conversations(texts, 6, "b", 7)
     assert assert_same_findings(linter, conversations, block_size=70) > 20
 
 
