@@ -27,6 +27,13 @@ CORPUS = DATA / "corpus"
 TEST_RULES = DATA / "rules" / "all-types.yaml"
 
 
+@pytest.fixture
+def outside_any_project(tmp_path, monkeypatch):
+    """Run from an empty folder, so that no qa-linter.yaml or pyproject.toml of the checkout is picked up (a
+    module asks for it with `pytestmark = pytest.mark.usefixtures("outside_any_project")`)."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def corpus_path() -> Path:
     return CORPUS / "transcripts.jsonl"

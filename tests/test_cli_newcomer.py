@@ -16,9 +16,7 @@ RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 ONLY_TEST_RULES = ["--no-builtin", "--rules", str(RULES)]
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 @pytest.fixture

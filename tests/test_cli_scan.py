@@ -15,10 +15,7 @@ RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 ONLY_TEST_RULES = ["--no-builtin", "--rules", str(RULES)]
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    """Run from an empty folder so that no qa-linter.yaml or pyproject.toml of the checkout is picked up."""
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 @pytest.fixture

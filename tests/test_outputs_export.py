@@ -38,9 +38,7 @@ CONVERSATIONS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 @pytest.fixture

@@ -27,9 +27,7 @@ W47_MONDAY = datetime(2026, 11, 16, 9, tzinfo=CST)
 W48_MONDAY = datetime(2026, 11, 23, 9, tzinfo=CST)
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 # -- the formulas ----------------------------------------------------------------------------------------------

@@ -20,9 +20,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 def write_table(path, results, order_from: int = 1) -> None:

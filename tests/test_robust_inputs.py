@@ -28,9 +28,7 @@ GOOD = {"id": "good", "messages": [{"role": "customer", "text": "在吗"}, {"rol
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no qa-linter.yaml of the checkout is discovered
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 def line(conversation: dict) -> str:

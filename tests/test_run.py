@@ -15,9 +15,7 @@ from qa_linter.run import Run, RunOptions
 RULES = Path(__file__).parent / "data" / "rules" / "all-types.yaml"
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 def test_options_win_over_the_configuration_and_the_defaults_fill_the_rest():

@@ -17,8 +17,11 @@ from click.testing import CliRunner
 from qa_linter.cli import main
 
 HAS_JAVA = bool(shutil.which("java") or os.environ.get("JAVA_HOME"))
-pytestmark = pytest.mark.skipif(not HAS_JAVA, reason="Spark needs Java (17 or later) and no `java` is on PATH "
-                                                     "(.ci/run installs openjdk-17-jre-headless)")
+pytestmark = [
+    pytest.mark.skipif(not HAS_JAVA, reason="Spark needs Java (17 or later) and no `java` is on PATH "
+                                            "(.ci/run installs openjdk-17-jre-headless)"),
+    pytest.mark.usefixtures("outside_any_project"),  # conftest.py
+]
 
 CORPUS = Path(__file__).parent / "data" / "corpus" / "transcripts.jsonl"
 
@@ -33,9 +36,6 @@ def spark():
     session.stop()
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 def _cli(*args):

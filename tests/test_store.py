@@ -24,9 +24,7 @@ TEST_PACK = ["--no-builtin", "--rules", str(Path(__file__).parent / "data" / "ru
 WEEK_47 = (datetime(2026, 11, 16, tzinfo=CST), datetime(2026, 11, 23, tzinfo=CST))
 
 
-@pytest.fixture(autouse=True)
-def outside_any_project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("outside_any_project")  # conftest.py: run from an empty folder
 
 
 def result(conv_id="c-1", text="您的号码是13912345678，请核对", started="2026-11-17T10:00:00+08:00", pack="p@1+a", score=90.0):

@@ -306,6 +306,14 @@ class Rule:
                                         f"weighs under {self.veto})")
         return True
 
+    def matched(self, conv) -> "Iterator[tuple[MessageView, list]]":
+        """(message, hits) for each scope message the block left open where the rule's matcher (`self.match`)
+        hits and its veto (message_veto) does not silence the message: what a phrases or regex rule judges."""
+        for view in self.open_only(conv, self.scope.select(conv)):
+            hits = self.match.find(view)
+            if hits and not self.vetoed(view, hits):
+                yield view, hits
+
     @property
     def learnable_veto(self) -> bool:
         """Can `calibrate --train-veto` learn weights for this rule (veto_examples)? A phrases or regex rule's can."""

@@ -56,9 +56,6 @@ class PhrasesRule(Rule):
         return self.match.block_open(index) & index.scope(self.scope)
 
     def check(self, conv):
-        for view in self.open_only(conv, self.scope.select(conv)):
-            hits = self.match.find(view)
-            if hits and self.vetoed(view, hits):
-                continue
+        for view, hits in self.matched(conv):
             for hit in hits:
                 yield self.finding(conv, view, hit)

@@ -159,10 +159,7 @@ class RegexRule(Rule):
         return True
 
     def check(self, conv):
-        for view in self.open_only(conv, self.scope.select(conv)):
-            hits = self.match.find(view)
-            if hits and self.vetoed(view, hits):
-                continue
+        for view, hits in self.matched(conv):
             for hit in hits:
                 value = self._plain(view.norm.text[hit.nstart : hit.nend])
                 if self.validator and not self.validator(value):
