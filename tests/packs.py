@@ -118,3 +118,19 @@ def write_labelled_set(folder: Path, transcripts: list, labels: list) -> Path:
     (folder / "transcripts.jsonl").write_text(jsonl(transcripts), encoding="utf-8")
     (folder / "labels.jsonl").write_text(jsonl(labels), encoding="utf-8")
     return folder
+
+
+def write_team_set(folder: Path, prefix: str, teams: int, per_team: int, conversation) -> Path:
+    """The labelled set a learned model's trainer reads (`calibrate --train-*`): `teams` teams (team-T) of
+    `per_team` conversations each (ids PREFIX T-K), where conversation(K) gives the messages as (role, text)
+    pairs and the (message index, category) the conversation is labelled with, or None."""
+    transcripts, labels = [], []
+    for t in range(teams):
+        for k in range(per_team):
+            cid = f"{prefix}{t}-{k}"
+            messages, label = conversation(k)
+            transcripts.append({"id": cid, "team": f"team-{t}",
+                                "messages": [{"role": role, "text": text} for role, text in messages]})
+            found = [] if label is None else [{"message_index": label[0], "category": label[1]}]
+            labels.append({"id": cid, "findings": found})
+    return write_labelled_set(folder, transcripts, labels)

@@ -12,7 +12,7 @@ from qa_linter.canonical import conversation_from_dict
 from qa_linter.cli import main
 from qa_linter.errors import RuleLoadError
 
-from packs import random_conversations, write_labelled_set, write_pack
+from packs import random_conversations, write_labelled_set, write_pack, write_team_set
 from test_block_engine import assert_same_findings
 
 RULES = """\
@@ -71,7 +71,6 @@ def test_a_bad_veto_is_a_clear_error(pack, model, error):
 
 
 def test_the_veto_on_the_block_engine(pack):
-    
     linter = Linter.from_config(rules=[pack], builtin=False)
     texts = ["具体时间不清楚", "不清楚 会先打电话", "您自己查吧", "自己查 会先", "好的", "", "不 清 楚"]
     conversations = random_conversations(texts, 7, "v", 6)
@@ -81,16 +80,12 @@ def test_the_veto_on_the_block_engine(pack):
 # -- calibrate --train-veto ----------------------------------------------------------------------------------------
 def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
     """Agents who say 不清楚 and stop (labelled) or say what happens next (会安排, not labelled)."""
-    transcripts, labels = [], []
-    for t in range(teams):
-        for k in range(per_team):
-            cid = f"v{t}-{k}"
-            curt = k % 2 == 0
-            agent = f"这个不清楚{k}" if curt else f"时间不清楚{k} 网点会安排好"
-            transcripts.append({"id": cid, "team": f"team-{t}", "messages": [
-                {"role": "customer", "text": "什么时候到"}, {"role": "agent", "text": agent}]})
-            labels.append({"id": cid, "findings": [{"message_index": 1, "category": "banned-phrase"}] if curt else []})
-    return write_labelled_set(folder, transcripts, labels)
+    def conversation(k: int):
+        curt = k % 2 == 0
+        agent = f"这个不清楚{k}" if curt else f"时间不清楚{k} 网点会安排好"
+        return [("customer", "什么时候到"), ("agent", agent)], (1, "banned-phrase") if curt else None
+
+    return write_team_set(folder, "v", teams, per_team, conversation)
 
 
 def test_train_veto_learns_from_the_messages_the_words_hit(tmp_path, pack):

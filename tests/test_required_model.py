@@ -14,7 +14,7 @@ from qa_linter.canonical import conversation_from_dict
 from qa_linter.cli import main
 from qa_linter.errors import RuleLoadError
 
-from packs import random_conversations, write_labelled_set, write_pack
+from packs import random_conversations, write_pack, write_team_set
 from test_block_engine import assert_same_findings
 
 RULES = """\
@@ -94,17 +94,12 @@ def test_the_built_in_resolution_check_reads_a_check_no_pattern_holds():
 def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
     """Replies that check the outcome: 可以了吗 (the rule's words) or 摸一下 (words of the labellers only, left
     unlabelled); replies that do not, labelled."""
-    transcripts, labels = [], []
-    for t in range(teams):
-        for k in range(per_team):
-            cid = f"t{t}-{k}"
-            last = ("现在可以了吗", f"请您摸一下第{k}块面料", f"第{k}单已发货")[k % 3]
-            transcripts.append({"id": cid, "team": f"team-{t}", "messages": [
-                {"role": "customer", "text": "你好"}, {"role": "agent", "text": "您好"},
-                {"role": "agent", "text": last}]})
-            found = [{"message_index": 2, "category": "no-resolution-check"}] if k % 3 == 2 else []
-            labels.append({"id": cid, "findings": found})
-    return write_labelled_set(folder, transcripts, labels)
+    def conversation(k: int):
+        last = ("现在可以了吗", f"请您摸一下第{k}块面料", f"第{k}单已发货")[k % 3]
+        messages = [("customer", "你好"), ("agent", "您好"), ("agent", last)]
+        return messages, (2, "no-resolution-check") if k % 3 == 2 else None
+
+    return write_team_set(folder, "t", teams, per_team, conversation)
 
 
 def test_train_required_learns_the_pieces_of_messages_that_meet_the_rule(tmp_path, pack):

@@ -27,7 +27,7 @@ from qa_linter.model import Conversation, Message
 from qa_linter.text.pieces import features
 from qa_linter.turns import ends_turn, turn_texts
 
-from packs import random_conversations, write_labelled_set, write_pack
+from packs import random_conversations, write_pack, write_team_set
 from test_block_engine import _adversarial, _lines, assert_same_findings
 
 RULES = """\
@@ -234,18 +234,14 @@ def test_the_test_pack_with_its_model_on_the_block_engine(pack):
 # -- calibrate --train-trigger ---------------------------------------------------------------------------------
 def _labelled_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
     """Complaints with 气人 labelled when the reply has no apology; calm questions not labelled."""
-    transcripts, labels = [], []
-    for t in range(teams):
-        for k in range(per_team):
-            cid = f"t{t}-{k}"
-            angry = k % 2 == 0
-            customer = f"这也太气人了{k}" if angry else f"请问第{k}个订单到哪了"
-            reply = "抱歉，马上处理。" if k % 6 == 4 else "请提供订单号。"
-            transcripts.append({"id": cid, "team": f"team-{t}", "messages": [
-                {"role": "customer", "text": customer}, {"role": "agent", "text": reply}]})
-            found = [{"message_index": 1, "category": "empathy-missing"}] if angry and "抱歉" not in reply else []
-            labels.append({"id": cid, "findings": found})
-    return write_labelled_set(folder, transcripts, labels)
+    def conversation(k: int):
+        angry = k % 2 == 0
+        customer = f"这也太气人了{k}" if angry else f"请问第{k}个订单到哪了"
+        reply = "抱歉，马上处理。" if k % 6 == 4 else "请提供订单号。"
+        messages = [("customer", customer), ("agent", reply)]
+        return messages, (1, "empathy-missing") if angry and "抱歉" not in reply else None
+
+    return write_team_set(folder, "t", teams, per_team, conversation)
 
 
 def test_train_trigger_learns_the_pieces_of_labelled_turns(tmp_path, pack):
@@ -445,18 +441,13 @@ def test_the_veto_of_a_before_rule_on_the_block_engine(before_pack):
 
 def _remote_set(folder: Path, teams: int = 4, per_team: int = 12) -> Path:
     """Agents announcing remote help (labelled) and describing a remote feature (not labelled), no consent."""
-    transcripts, labels = [], []
-    for t in range(teams):
-        for k in range(per_team):
-            cid = f"r{t}-{k}"
-            acting = k % 2 == 0
-            agent = f"我现在远程连上去看{k}" if acting else f"这款支持远程查看功能{k}"
-            transcripts.append({"id": cid, "team": f"team-{t}", "messages": [
-                {"role": "customer", "text": "打不开了"}, {"role": "agent", "text": agent},
-                {"role": "customer", "text": "好的"}, {"role": "agent", "text": "请稍等"}]})
-            labels.append({"id": cid, "findings": [{"message_index": 1, "category": "remote-no-consent"}] if acting
-                           else []})
-    return write_labelled_set(folder, transcripts, labels)
+    def conversation(k: int):
+        acting = k % 2 == 0
+        agent = f"我现在远程连上去看{k}" if acting else f"这款支持远程查看功能{k}"
+        messages = [("customer", "打不开了"), ("agent", agent), ("customer", "好的"), ("agent", "请稍等")]
+        return messages, (1, "remote-no-consent") if acting else None
+
+    return write_team_set(folder, "r", teams, per_team, conversation)
 
 
 def test_train_trigger_learns_a_before_rule_from_its_trigger_messages(tmp_path, before_pack):
