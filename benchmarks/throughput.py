@@ -220,7 +220,7 @@ class Run:
 
 
 RULES_SHOWN = 5
-_TIMED_RULE = re.compile(r"^  (\S+)\s+([\d.]+) s\s+\d+%$", re.M)
+_TIMED_RULE = re.compile(r"^  (\S+)\s+([\d.]+) s\s+\d+%", re.M)
 
 
 def _rule_seconds(stderr: str) -> list[tuple[str, float]]:

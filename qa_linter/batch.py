@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 from .blocks import prepare, scan_block
 from .blocks.engine import freeze_leftovers_for_good, leftovers_frozen
 from .duplicates import DuplicateId, IdTracker
-from .engine import Linter
+from .engine import Linter, RuleTimes
 from .errors import QALinterError
 from .model import Conversation, Finding, InputProblem, Message, Severity
 from .readers.jsonl import UnparsedLine
@@ -31,7 +31,7 @@ class ScanSummary:
     skipped: list[InputProblem] = field(default_factory=list)
     skipped_count: int = 0
     rule_problems: dict[str, str] = field(default_factory=dict)
-    rule_seconds: "dict[str, float] | None" = None  # with `scan --timings`: each rule's check, all processes
+    rule_times: "RuleTimes | None" = None  # with `scan --timings`: each rule's check, all processes
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
     max_severity: Severity | None = None
@@ -64,7 +64,9 @@ class ScanSummary:
     def finish(self, linter: Linter) -> None:
         self.elapsed = time.perf_counter() - self.started
         self.rule_problems = dict(linter.rule_problems)
-        self.rule_seconds = dict(linter.rule_seconds) if linter.rule_seconds is not None else None
+        if linter.rule_times is not None:
+            self.rule_times = RuleTimes()
+            self.rule_times.add(linter.rule_times)
         self.duplicates = self.ids.duplicates()
 
     def to_dict(self) -> dict:
@@ -83,8 +85,16 @@ class ScanSummary:
             "duplicate_id_count": len(self.duplicates),
             "rule_problems": self.rule_problems,
             "elapsed_seconds": round(self.elapsed, 3),
-            **({"rule_seconds": {rule: round(seconds, 3) for rule, seconds in sorted(self.rule_seconds.items())}}
-               if self.rule_seconds is not None else {}),
+            **(self._rule_times() if self.rule_times is not None else {}),
+        }
+
+    def _rule_times(self) -> dict:
+        times = self.rule_times
+        return {
+            "rule_seconds": {rule: round(seconds, 3) for rule, seconds in sorted(times.seconds.items())},
+            # the conversations each rule's check ran on, and those it reported something in
+            "rule_conversations": {rule: {"looked_at": looked, "with_findings": times.found[rule]}
+                                   for rule, looked in sorted(times.looked.items())},
         }
 
 
@@ -224,7 +234,7 @@ def scan_parallel(
         try:
             with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                      initargs=(None if fork else linter_factory, os.getpid(),
-                                               linter.rule_seconds is not None)) as pool:
+                                               linter.rule_times is not None)) as pool:
                 # The pool starts its processes at the first task: a task that does nothing starts them now, not
                 # when the next block is complete (which, reading a pipe, may be long).
                 pool.submit(int)
@@ -300,11 +310,11 @@ def _deliver(linter: Linter, summary: ScanSummary, chunk: list, work, keep_conve
     if isinstance(work, list):
         results = work  # scanned here (conversations kept if asked); problems went straight to linter.rule_problems
     else:
-        results, problems, seconds = pickle.loads(work.result())
+        results, problems, times = pickle.loads(work.result())
         for rule_id, reason in problems.items():
             linter._problem(rule_id, reason)
-        if seconds and linter.rule_seconds is not None:
-            linter.rule_seconds.update(seconds)  # a Counter: the worker's time added to this process's
+        if times and linter.rule_times is not None:
+            linter.rule_times.add(times)  # the worker's counts added to this process's
     for item, entries in zip(chunk, results):
         for entry in _with_conversations(item, entries, keep_conversations):
             yield from _record(summary, entry, suppress)
@@ -393,7 +403,7 @@ def _start_worker(linter_factory: "Callable[[], Linter] | None", parent_pid: int
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the pool
     _WORKER = _INHERITED if linter_factory is None else linter_factory()
     _WORKER.rule_problems.clear()  # report only what this worker finds
-    _WORKER.rule_seconds = Counter() if timed else None  # …and only the time it spends (sent with each block)
+    _WORKER.rule_times = RuleTimes() if timed else None  # …and only what its own checks cost (sent with each block)
     freeze_leftovers_for_good()  # a worker lives for this scan alone
 
 
@@ -402,8 +412,6 @@ def _scan_chunk(packed: bytes) -> bytes:
     and the rule problems met so far, pickled (see _packed)."""
     linter = _WORKER
     entries = scan_block(linter, _unpacked(packed), keep_conversations=False)
-    seconds = linter.rule_seconds
-    timed = dict(seconds) if seconds else None
-    if seconds:
-        seconds.clear()  # sent once: the parent adds it up
+    times = linter.rule_times
+    timed = times.taken() if times else None  # sent once: the parent adds it up
     return pickle.dumps((entries, dict(linter.rule_problems), timed), pickle.HIGHEST_PROTOCOL)

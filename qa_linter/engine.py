@@ -19,6 +19,36 @@ from .text.matching import RegexTimeout
 from .vocabulary import partial_ends
 
 
+class RuleTimes:
+    """What `scan --timings` tells of each rule, added up over every process: the seconds its check took, the
+    conversations it was run on and those it reported something in. A rule is run only where a conversation's
+    text can hold what it finds (the block engine's plan); one that runs on many conversations and reports in few
+    has a wide gate (a pattern with no literal part, a common word that a condition then rejects)."""
+
+    __slots__ = ("seconds", "looked", "found")
+
+    def __init__(self) -> None:
+        self.seconds: "Counter[str]" = Counter()
+        self.looked: "Counter[str]" = Counter()
+        self.found: "Counter[str]" = Counter()
+
+    def __bool__(self) -> bool:
+        return bool(self.looked)
+
+    def add(self, other: "RuleTimes") -> None:
+        self.seconds.update(other.seconds)
+        self.looked.update(other.looked)
+        self.found.update(other.found)
+
+    def taken(self) -> "RuleTimes":
+        """What was counted so far, which this then forgets (a worker sends its counts with each block)."""
+        kept = RuleTimes()
+        kept.add(self)
+        for counter in (self.seconds, self.looked, self.found):
+            counter.clear()
+        return kept
+
+
 class Linter:
     """Rules loaded once, applied to any number of conversations; safe to share between threads."""
 
@@ -34,8 +64,8 @@ class Linter:
         self.rule_problems: dict[str, str] = {
             str(e.rule_id): f"left out ({e.path}:{e.line}): {e.reason}" for e in getattr(pack, "refused", ())
         }
-        # Seconds each rule's check took, when asked for (`scan --timings`): which rule of a pack costs what.
-        self.rule_seconds: "Counter[str] | None" = None
+        # What each rule's check cost, when asked for (`scan --timings`): which rule of a pack costs what.
+        self.rule_times: "RuleTimes | None" = None
 
     @classmethod
     def from_config(
@@ -111,7 +141,7 @@ class Linter:
             self._problem("meta.partial", f"{view.id}: {exc}")
             cut_start = cut_end = False
         rules = rules if rules is not None else self.pack.rules
-        timed = self.rule_seconds
+        timed = self.rule_times
         for k, rule in enumerate(rules):
             if (cut_start and rule.judges_start) or (cut_end and rule.judges_end):
                 continue
@@ -134,9 +164,13 @@ class Linter:
             finally:
                 view.open_mask = None
                 if timed is not None:
-                    timed[rule.id] += perf_counter() - started
+                    timed.seconds[rule.id] += perf_counter() - started
+                    timed.looked[rule.id] += 1
         findings.sort(key=Finding.sort_key)
-        return _one_per_words(findings, self._rule_order())
+        findings = _one_per_words(findings, self._rule_order())
+        if timed is not None:
+            timed.found.update({f.rule for f in findings})
+        return findings
 
     def _rule_order(self) -> dict[str, int]:
         cached = self.__dict__.get("_order")

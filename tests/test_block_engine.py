@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from packs import benchmark
 from qa_linter import Linter
+from qa_linter.analysis import ConversationView
 from qa_linter.blocks import scan_block
 from qa_linter.blocks.candidates import ListTable, automaton_for, presence
 from qa_linter.blocks.fold import fold
@@ -221,6 +223,30 @@ def test_a_conversation_no_rule_must_look_at_gets_no_view(linter, monkeypatch):
                         lambda view, rules=None, opens=None: looked_at.append(view.id) or scan_view(view, rules, opens))
     assert scan_block(linter, [calm], keep_conversations=False)[0][0][2] == []
     assert looked_at == []
+
+
+def test_rule_times_count_where_each_rule_looked_and_found(linter, monkeypatch, corpus_conversations):
+    """`scan --timings`'s counts: a conversation-by-conversation scan runs every rule on every conversation it
+    applies to; the block engine on those its plan targets, at most as many; both find the same rules in the same
+    conversations."""
+    from qa_linter.engine import RuleTimes
+
+    conversations = [conversation_from_dict(c) for c in corpus_conversations]
+    monkeypatch.setattr(linter, "rule_times", RuleTimes())
+    findings = [linter.scan(c) for c in conversations]
+    one_by_one = linter.rule_times.taken()
+    for entries in scan_block(linter, conversations, keep_conversations=False):
+        pass
+    planned = linter.rule_times.taken()
+    assert not linter.rule_times  # taken: nothing is counted twice
+    expected = Counter(rule for found in findings for rule in {f.rule for f in found})
+    assert +one_by_one.found == +planned.found == expected and sum(expected.values()) >= 30
+    for rule in linter.rules:
+        applies = sum(rule.applies_to(ConversationView(c, linter.pack.toolkit)) for c in conversations)
+        assert one_by_one.looked[rule.id] == applies, rule.id
+        assert expected[rule.id] <= planned.looked[rule.id] <= applies, rule.id
+    assert sum(planned.looked.values()) < sum(one_by_one.looked.values())
+    assert set(planned.seconds) == set(+planned.looked)
 
 
 def test_a_rule_reads_only_the_messages_its_row_mask_opens(linter, monkeypatch):

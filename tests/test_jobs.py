@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -281,18 +282,31 @@ def test_a_worker_that_dies_stops_the_scan_with_a_clear_error(monkeypatch, linte
 
 
 def test_timings_add_up_every_process_and_change_no_finding(corpus_file, tmp_path):
-    # Each rule's time, from the workers too (sent back with each block), in the JSON summary and on stderr; the
-    # findings are those of a scan without --timings, and the summary has no timings unless asked.
+    # Each rule's time and the conversations it looked at, from the workers too (sent back with each block), in
+    # the JSON summary and on stderr; the findings are those of a scan without --timings, and the summary has no
+    # timings unless asked.
     plain = _cli(str(corpus_file), "--format", "json", "--jobs", "2", cwd=tmp_path)
     timed = _cli(str(corpus_file), "--format", "json", "--jobs", "2", "--timings", cwd=tmp_path)
-    first, second = json.loads(plain.stdout), json.loads(timed.stdout)
-    assert "rule_seconds" not in first["summary"]
+    alone = _cli(str(corpus_file), "--format", "json", "--jobs", "1", "--timings", cwd=tmp_path)
+    first, second, third = (json.loads(run.stdout) for run in (plain, timed, alone))
+    assert "rule_seconds" not in first["summary"] and "rule_conversations" not in first["summary"]
     seconds = second["summary"].pop("rule_seconds")
+    looked = second["summary"].pop("rule_conversations")
     assert _without_timing(first) == _without_timing(second)
     rules = {rule.id for rule in Linter.from_config().rules}
-    assert set(seconds) <= rules
-    assert all(seconds.get(rule, 0) > 0 for rule in second["summary"]["by_rule"])  # every rule that found something
+    assert set(seconds) <= rules and set(looked) == set(seconds)
+    # Every rule that found something was timed (a fast one's seconds may round to 0.0 in the JSON).
+    assert set(second["summary"]["by_rule"]) <= set(seconds)
+    # Found in: the conversations the report holds a finding of the rule in; looked at: at least those, at most all.
+    found_in = Counter(rule for _, rule in {(f["conversation_id"], f["rule"]) for f in second["findings"]})
+    assert {rule: n["with_findings"] for rule, n in looked.items() if n["with_findings"]} == dict(found_in)
+    conversations = second["summary"]["conversations"]
+    assert all(n["with_findings"] <= n["looked_at"] <= conversations for n in looked.values())
+    assert any(n["looked_at"] < conversations for n in looked.values())  # the block engine's plan spares some
+    assert third["summary"]["rule_conversations"] == looked  # one process counts what two do
     assert "Time in rule checks:" in timed.stderr and "Time in rule checks" not in plain.stderr
     slowest = max(seconds, key=seconds.get)
-    assert f"  {slowest} " in timed.stderr
-
+    table = timed.stderr.partition("Time in rule checks:")[2].splitlines()
+    row = next(line for line in table if line.startswith(f"  {slowest} "))
+    assert row.split()[-2:] == [f"{looked[slowest]['looked_at']:,}", f"{looked[slowest]['with_findings']:,}"]
+    assert f"(of {conversations:,})" in timed.stderr

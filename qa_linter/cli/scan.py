@@ -46,7 +46,7 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, timings, qu
     from ..batch import ScanSummary
     from ..outputs import writer_for
     from ..outputs.statistics import write_statistics
-    from ..outputs.text import print_rule_seconds, print_summary
+    from ..outputs.text import print_rule_times, print_summary
     from ..readers.progress import ScanProgress
 
     paths = _paths(paths, use_examples)
@@ -65,9 +65,9 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, timings, qu
                 "--show-clean": show_clean, "--jobs": options.get("jobs"), "--partial": partial, "--timings": timings})
         _local_only(fmt, output, statistics)
         if timings:
-            from collections import Counter
+            from ..engine import RuleTimes
 
-            run.linter.rule_seconds = Counter()
+            run.linter.rule_times = RuleTimes()
         progress = ScanProgress.for_terminal(enabled=not quiet, stdout_used=not output)
         # An xlsx is bytes: it goes to the real stdout (its buffer), not through the progress bar's text wrapper.
         default_out = progress.stdout() if progress and fmt != "xlsx" else None
@@ -90,7 +90,7 @@ def command(paths, use_examples, fmt, output, exit_zero, statistics, timings, qu
     empty.check(summary, paths)  # before the summary: "nothing to check" is the whole message, not "0 conversations"
     print_summary(stderr_console(color), summary, quiet)
     if timings:
-        print_rule_seconds(stderr_console(color), summary)
+        print_rule_times(stderr_console(color), summary)
     sys.exit(exit_code(summary, run.fail_on, exit_zero))
 
 

@@ -147,20 +147,29 @@ def print_summary(console: Console, summary, quiet: bool = False) -> None:
 RULES_TIMED = 10  # rules listed by --timings, the slowest first; the rest are summed on one line
 
 
-def print_rule_seconds(console: Console, summary) -> None:
+def print_rule_times(console: Console, summary) -> None:
     """`scan --timings` (stderr): the time each rule's checks took, the slowest first, so that a rule that holds a
-    scan up is seen (a pattern that backtracks, a list run over every message)."""
-    seconds = summary.rule_seconds or {}
+    scan up is seen (a pattern that backtracks, a list run over every message), and how widely it looked: the
+    conversations its check ran on against those it reported something in (a rule that runs on most of them and
+    reports in few has a wide gate: a pattern with no literal part, a common word a condition then rejects)."""
+    times = summary.rule_times
+    seconds = times.seconds if times is not None else {}
     total = sum(seconds.values())
     console.print(Text(f"Time in rule checks: {total:.2f} s (all processes added up), the slowest rules:", style="bold"))
     ranked = sorted(seconds.items(), key=lambda kv: (-kv[1], kv[0]))
     width = max((len(rule) for rule, _ in ranked[:RULES_TIMED]), default=0)
+    if ranked:
+        console.print(Text(f"  {'':<{width}}  {'time':>9}  share  {'looked at':>9}  {'found in':>8}", style="dim"))
     for rule, spent in ranked[:RULES_TIMED]:
         share = spent / total if total else 0.0
-        console.print(Text(terminal_safe(f"  {rule:<{width}}  {spent:7.2f} s  {share:4.0%}")))
+        console.print(Text(terminal_safe(f"  {rule:<{width}}  {spent:7.2f} s  {share:5.0%}  "
+                                         f"{times.looked[rule]:9,d}  {times.found[rule]:8,d}")))
     rest = ranked[RULES_TIMED:]
     if rest:
         console.print(Text(f"  … {plural(len(rest), 'more rule')}, {sum(s for _, s in rest):.2f} s"))
+    if ranked:
+        console.print(Text(f"  looked at: the conversations (of {summary.conversations:,}) a rule's check ran on;\n"
+                           "  found in: those it reported something in", style="dim"))
 
 
 def print_statistics(console: Console, summary, linter) -> None:
