@@ -85,16 +85,7 @@ class ScanSummary:
             "duplicate_id_count": len(self.duplicates),
             "rule_problems": self.rule_problems,
             "elapsed_seconds": round(self.elapsed, 3),
-            **(self._rule_times() if self.rule_times is not None else {}),
-        }
-
-    def _rule_times(self) -> dict:
-        times = self.rule_times
-        return {
-            "rule_seconds": {rule: round(seconds, 3) for rule, seconds in sorted(times.seconds.items())},
-            # the conversations each rule's check ran on, and those it reported something in
-            "rule_conversations": {rule: {"looked_at": looked, "with_findings": times.found[rule]}
-                                   for rule, looked in sorted(times.looked.items())},
+            **(self.rule_times.to_dict() if self.rule_times is not None else {}),
         }
 
 

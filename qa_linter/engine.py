@@ -40,6 +40,14 @@ class RuleTimes:
         self.looked.update(other.looked)
         self.found.update(other.found)
 
+    def to_dict(self) -> dict:
+        """The JSON summary's part: `rule_seconds`, and `rule_conversations` (looked at, with findings)."""
+        return {
+            "rule_seconds": {rule: round(seconds, 3) for rule, seconds in sorted(self.seconds.items())},
+            "rule_conversations": {rule: {"looked_at": looked, "with_findings": self.found[rule]}
+                                   for rule, looked in sorted(self.looked.items())},
+        }
+
     def taken(self) -> "RuleTimes":
         """What was counted so far, which this then forgets (a worker sends its counts with each block)."""
         kept = RuleTimes()
